@@ -1,0 +1,153 @@
+# vtbench - build, test, benchmark, demo.
+#
+#   make            build bin/refvmm, bin/vtbench, workloads/build/*.elf
+#   make check      unit + integration tests (SAN=1: ASan + UBSan build)
+#   make bench      longer measurements (docs/PERFORMANCE.md)
+#   make demo       quick matrix on every backend this host supports + report
+#   make deps       install missing Debian packages (idempotent, quiet)
+#   make install    PREFIX=/usr/local
+#
+# Sources are discovered by directory; each subsystem owns its folder.
+
+PREFIX ?= /usr/local
+CC ?= gcc
+GUEST_CC ?= gcc
+SAN ?= 0
+
+BUILD := build$(if $(filter 1,$(SAN)),-san,)
+BIN := bin
+
+PKGS := jansson check
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs jansson 2>/dev/null) -lpfm -lpthread -lm
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+VERSION := 0.1.0
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+          -I. $(PKG_CFLAGS) -DVTB_VERSION='"$(VERSION)"' -DVTB_GIT_REV='"$(GIT_REV)"' -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# ---- host library: everything but the mains --------------------------------
+LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c \
+             probes/*.c results/*.c))
+VTB_SRC := $(filter-out vtbench/main.c,$(wildcard vtbench/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+VTB_OBJ := $(VTB_SRC:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libvtb.a
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+
+# ---- guest images --------------------------------------------------------------
+GUEST_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+                -fno-stack-protector -fcf-protection=none -fno-asynchronous-unwind-tables \
+                -mno-red-zone -mgeneral-regs-only -mcmodel=small -Wall -Wextra -Werror \
+                -Iworkloads/rt -Iworkloads
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+                 -Wl,-z,noexecstack -T workloads/rt/link.ld
+RT_SRC := $(wildcard workloads/rt/*.c workloads/rt/*.S)
+RT_OBJ := $(patsubst %,workloads/build/obj/%.o,$(RT_SRC))
+WORKLOADS := $(patsubst workloads/%.c,%,$(wildcard workloads/*.c))
+HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
+IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
+
+.PHONY: all check unit integration bench demo deps install clean format fuzz images
+all: $(BIN)/refvmm $(BIN)/vtbench images
+
+images: $(IMAGES)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN)/refvmm: $(BUILD)/refvmm/main.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BIN)/vtbench: $(BUILD)/vtbench/main.o $(VTB_OBJ) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Check runners: suites are discovered from `Suite *suite_NAME(void)` lines.
+SUITE_GEN = @mkdir -p $(dir $@); grep -ho '^Suite \*suite_[a-z0-9_]*(void)' $^ /dev/null | \
+  sed 's/^Suite \*\(suite_[a-z0-9_]*\)(void)/SUITE(\1)/' > $@.tmp && mv $@.tmp $@
+$(BUILD)/tests/unit_suites.h: $(UNIT_SRC)
+	$(SUITE_GEN)
+$(BUILD)/tests/integration_suites.h: $(INTEG_SRC)
+	$(SUITE_GEN)
+
+$(BUILD)/tests/unit_runner.o: tests/runner.c $(BUILD)/tests/unit_suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSUITES_H='"$(BUILD)/tests/unit_suites.h"' -DRUNNER_NAME='"unit"' -c -o $@ $<
+$(BUILD)/tests/integration_runner.o: tests/runner.c $(BUILD)/tests/integration_suites.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DSUITES_H='"$(BUILD)/tests/integration_suites.h"' -DRUNNER_NAME='"integration"' -c -o $@ $<
+
+$(BIN)/test_unit: $(BUILD)/tests/unit_runner.o $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(VTB_OBJ) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+$(BIN)/test_integration: $(BUILD)/tests/integration_runner.o $(INTEG_SRC:%.c=$(BUILD)/%.o) $(TESTLIB_SRC:%.c=$(BUILD)/%.o) $(VTB_OBJ) $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS)
+
+# ---- guest build -----------------------------------------------------------------
+workloads/build/obj/%.c.o: %.c workloads/rt/vtb_abi.h $(wildcard workloads/rt/*.h)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+workloads/build/obj/%.S.o: %.S $(wildcard workloads/rt/*.h)
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+workloads/build/%.elf: workloads/build/obj/workloads/%.c.o $(RT_OBJ) workloads/rt/link.ld
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(RT_OBJ) $<
+workloads/build/hostile/%.elf: workloads/build/obj/tests/hostile/%.c.o $(RT_OBJ) workloads/rt/link.ld
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(RT_OBJ) $<
+
+# ---- tests --------------------------------------------------------------------------
+check: all $(BIN)/test_unit $(BIN)/test_integration
+	CK_FORK=yes $(BIN)/test_unit
+	CK_FORK=yes $(BIN)/test_integration
+	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; bash "$$t" || exit 1; done
+	@echo "make check: all tests passed"
+
+unit: $(BIN)/test_unit
+	CK_FORK=yes $(BIN)/test_unit
+integration: all $(BIN)/test_integration
+	CK_FORK=yes $(BIN)/test_integration
+
+bench: all
+	bash bench/run.sh
+
+demo: deps
+	$(MAKE) all
+	bash scripts/demo.sh
+
+deps:
+	@bash scripts/deps.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vtbench/workloads $(DESTDIR)$(PREFIX)/share/vtbench/plots
+	install -m 755 $(BIN)/refvmm $(BIN)/vtbench $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(WORKLOADS:%=workloads/build/%.elf) $(DESTDIR)$(PREFIX)/share/vtbench/workloads/
+	if ls plots/*.gp >/dev/null 2>&1; then install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/vtbench/plots/; fi
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-san bin workloads/build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

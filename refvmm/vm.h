@@ -1,0 +1,208 @@
+/* vm.h - the reference VMM's core types: configuration, guest memory, the
+ * backend interface every backend (kvm, model) implements, and the generic
+ * exit record the run loop dispatches on.
+ *
+ * Exit reasons use KVM's KVM_EXIT_* numbering as the common vocabulary of
+ * "exits that reach the VMM in user space": the KVM backend passes them
+ * through, the model backend produces the same ones (its in-"kernel" VMX
+ * exits are accounted separately by the model, as KVM's are by KVM).
+ */
+#ifndef REFVMM_VM_H
+#define REFVMM_VM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../workloads/rt/vtb_abi.h"
+
+/* Distinct address types, as in KVM selftests' kvm_util. */
+typedef uint64_t gpa_t; /* guest-physical */
+typedef uint64_t gva_t; /* guest-virtual */
+
+/* ---- Modes --------------------------------------------------------------- */
+enum paging_mode { PAGING_SHADOW, PAGING_EPT, PAGING_NATIVE };
+enum tlb_mode { TLB_FLUSH, TLB_VPID };
+enum event_mode { EVENT_POLL, EVENT_WINDOW };
+
+struct vm_modes {
+  enum paging_mode paging;
+  enum tlb_mode tlb;
+  enum event_mode nmi;
+  enum event_mode irq;
+  bool paging_set, tlb_set, nmi_set, irq_set; /* given on the command line */
+};
+
+const char *paging_mode__name(enum paging_mode m);
+const char *tlb_mode__name(enum tlb_mode m);
+const char *event_mode__name(enum event_mode m);
+/* Parse; return 0 or -1 for an unknown word. */
+int paging_mode__parse(const char *s, enum paging_mode *out);
+int tlb_mode__parse(const char *s, enum tlb_mode *out);
+int event_mode__parse(const char *s, enum event_mode *out);
+
+/* ---- Guest memory ------------------------------------------------------- */
+struct guest_mem {
+  uint8_t *host; /* one anonymous mapping of `size` bytes at GPA 0 */
+  uint64_t size;
+};
+
+int guest_mem__init(struct guest_mem *gm, uint64_t size); /* 0 or -errno */
+void guest_mem__destroy(struct guest_mem *gm);
+/* The one checked-GPA helper: a host pointer to [gpa, gpa+len) when that
+ * range lies wholly inside guest RAM (no wrap-around), else NULL. len may be
+ * 0 (then gpa may equal size). Every guest pointer the VMM follows goes
+ * through here. */
+void *guest_mem__ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
+
+/* ---- Generic exit record ------------------------------------------------ */
+struct vcpu_exit {
+  uint32_t reason; /* KVM_EXIT_* */
+  union {
+    struct {
+      uint16_t port;
+      uint8_t size;  /* 1, 2 or 4 */
+      uint8_t write; /* 1 = OUT */
+      uint32_t count;
+      uint8_t *data; /* size*count bytes; for IN the handler fills it */
+    } io;
+    struct {
+      gpa_t gpa;
+      uint32_t len;
+      uint8_t write;
+      uint8_t *data; /* len bytes; for reads the handler fills it */
+    } mmio;
+    struct {
+      uint64_t hw_reason;
+    } fail_entry;
+    struct {
+      uint32_t suberror;
+      uint32_t ndata;
+      uint64_t data[4];
+    } internal;
+  };
+};
+
+/* Register snapshot for dumps and the watchdog report. */
+struct vcpu_regs {
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+  uint64_t rip, rflags;
+  uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+  uint16_t cs, ss;
+  uint8_t cpl;
+};
+
+/* Initial long-mode state the loader computes, applied by the backend. */
+struct boot_state {
+  gpa_t entry;
+  gpa_t stack_top;
+  gpa_t boot_info;
+  gpa_t cr3;
+  gpa_t gdt_base;
+  uint16_t gdt_limit;
+};
+
+struct vm;
+
+/* The backend interface (kvm/, model/). Raw `__foo` results are returned as
+ * 0 / -errno; messages go through vm__error() with the reason. */
+struct backend_ops {
+  const char *name;
+  /* Refuse modes this backend cannot honour (message names the reason). */
+  int (*check_modes)(struct vm *vm);
+  int (*create)(struct vm *vm); /* VM, memory, vCPU */
+  int (*set_boot_state)(struct vm *vm, const struct boot_state *bs);
+  /* Run until the next exit the VMM must see; fill *exit. */
+  int (*run)(struct vm *vm, struct vcpu_exit *exit);
+  int (*get_regs)(struct vm *vm, struct vcpu_regs *regs);
+  /* Make a blocked run() return soon (KVM_EXIT_INTR); async-signal-safe,
+   * callable from the watchdog thread. */
+  void (*kick)(struct vm *vm);
+  /* Event injection (issue 8/7 policies build on these); may be NULL. */
+  int (*inject_nmi)(struct vm *vm);
+  int (*inject_irq)(struct vm *vm, uint32_t vector);
+  void (*destroy)(struct vm *vm);
+  /* Name of exit reason `r` in this backend's vocabulary. */
+  const char *(*exit_name)(uint32_t r);
+};
+
+const struct backend_ops *backend__find(const char *name); /* NULL if none */
+
+/* ---- Run configuration (from the command line) --------------------------- */
+#define VM_PARAMS_MAX 64
+struct vm_config {
+  const char *image;   /* path of the workload ELF */
+  const char *backend; /* "kvm" | "model" */
+  struct vm_modes modes;
+  uint64_t mem_size;        /* bytes */
+  double timeout_s;         /* watchdog; 0 = none */
+  const char *json_path;    /* NULL = no JSON */
+  bool quiet;               /* no console echo, no summary */
+  const char *params[VM_PARAMS_MAX]; /* "k=v" strings, in order */
+  int nparams;
+  int argc; /* the command line, for the result's context */
+  char **argv;
+};
+
+/* ---- Guest reports -------------------------------------------------------- */
+#define VM_REPORTS_MAX 128
+struct guest_report {
+  char key[VTB_REPORT_KEY_MAX];
+  uint64_t value;
+};
+
+/* Why a run ended; maps 1:1 to refvmm's process exit codes (exit_codes.h). */
+enum run_status {
+  RUN_OK = 0,          /* guest exited with status 0 */
+  RUN_GUEST_FAILED,    /* guest exit(status != 0) */
+  RUN_GUEST_EXCEPTION, /* unhandled exception reported by the runtime */
+  RUN_TRIPLE_FAULT,    /* KVM_EXIT_SHUTDOWN */
+  RUN_TIMEOUT,         /* watchdog */
+  RUN_INTERNAL_ERROR,  /* KVM_EXIT_INTERNAL_ERROR, unknown exit */
+  RUN_FAILED_ENTRY,    /* KVM_EXIT_FAIL_ENTRY */
+  RUN_BAD_HYPERCALL,   /* guest passed an invalid pointer/length/number */
+  RUN_HOST_ERROR,      /* an ioctl failed, out of memory, ... */
+  RUN_STATUS_COUNT
+};
+const char *run_status__name(enum run_status s); /* "ok", "triple_fault", ... */
+int run_status__exit_code(enum run_status s);
+
+/* ---- The VM instance ------------------------------------------------------- */
+struct exit_stats;  /* probes/exit_stats.h */
+struct device_bus;  /* refvmm/devbus.h */
+
+struct vm {
+  struct vm_config cfg;
+  const struct backend_ops *ops;
+  void *backend; /* backend-private state */
+  struct guest_mem mem;
+  struct device_bus *bus;
+  struct exit_stats *exits; /* exits inside the timed region */
+
+  /* image facts from the loader */
+  gpa_t image_lo, image_hi; /* [lo, hi) covered by PT_LOAD segments */
+  gpa_t entry;
+
+  /* run outcome */
+  enum run_status status;
+  uint64_t guest_exit_status;
+  char status_detail[512]; /* human message: what and where */
+  struct vtb_hc_exception exception; /* valid for RUN_GUEST_EXCEPTION */
+  bool have_regs;
+  struct vcpu_regs final_regs; /* for dumps on abnormal ends */
+
+  struct guest_report reports[VM_REPORTS_MAX];
+  int nreports;
+
+  /* timed region (region 0): host-side snapshots */
+  bool timed_begun, timed_ended;
+  uint64_t timed_tsc_begin, timed_tsc_end;
+  uint64_t timed_ns_begin, timed_ns_end;
+  uint64_t guest_tsc_begin, guest_tsc_end;
+  uint64_t tsc_hz;
+
+  volatile int stop_requested; /* set by the watchdog */
+};
+
+#endif

@@ -1,0 +1,34 @@
+/* x86_setup.h - the long-mode world the VMM builds before the first entry:
+ * identity page tables for [0, 4 GiB) in 2 MiB pages at VTB_PGTABLE_GPA
+ * (present, writable, user), the boot GDT at VTB_GDT_GPA, and the initial
+ * register state (struct boot_state) the backend applies. */
+#ifndef REFVMM_X86_SETUP_H
+#define REFVMM_X86_SETUP_H
+
+#include "vm.h"
+
+/* Build tables in gm (RAM must be >= VTB_MEM_MIN) and fill *bs for `entry`. */
+int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *bs);
+
+/* Descriptor values shared with backends that load segment state. */
+#define X86_CR0_PE (1ull << 0)
+#define X86_CR0_MP (1ull << 1)
+#define X86_CR0_ET (1ull << 4)
+#define X86_CR0_NE (1ull << 5)
+#define X86_CR0_WP (1ull << 16)
+#define X86_CR0_AM (1ull << 18)
+#define X86_CR0_PG (1ull << 31)
+#define X86_CR4_PAE (1ull << 5)
+#define X86_CR4_PGE (1ull << 7)
+#define X86_CR4_OSFXSR (1ull << 9)
+#define X86_CR4_OSXMMEXCPT (1ull << 10)
+#define X86_EFER_SCE (1ull << 0)
+#define X86_EFER_LME (1ull << 8)
+#define X86_EFER_LMA (1ull << 10)
+#define X86_EFER_NXE (1ull << 11)
+/* Initial control registers for every backend. */
+#define BOOT_CR0 (X86_CR0_PE | X86_CR0_MP | X86_CR0_ET | X86_CR0_NE | X86_CR0_WP | X86_CR0_PG)
+#define BOOT_CR4 (X86_CR4_PAE | X86_CR4_OSFXSR | X86_CR4_OSXMMEXCPT)
+#define BOOT_EFER (X86_EFER_SCE | X86_EFER_LME | X86_EFER_LMA | X86_EFER_NXE)
+
+#endif

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Install the Debian packages vtbench needs; quiet and idempotent when all
+# are present. Run as root (or with sudo available).
+set -euo pipefail
+PKGS=(build-essential pkg-config libjansson-dev libpfm4-dev check gnuplot-nox
+      qemu-system-x86 clang libclang-rt-14-dev clang-format jq)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"
