@@ -62,6 +62,8 @@ IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hosti
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
+# Keep guest objects (they are intermediate files of pattern rules).
+.PRECIOUS: workloads/build/obj/%.c.o workloads/build/obj/%.S.o
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -128,8 +130,27 @@ unit: $(BIN)/test_unit
 integration: all $(BIN)/test_integration
 	CK_FORK=yes $(BIN)/test_integration
 
-bench: all
+# libFuzzer harnesses (clang); new inputs go to build/fuzz/, seeds stay in git.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Werror -Wshadow -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=undefined
+$(BIN)/fuzz_elf_loader: tests/fuzz/fuzz_elf_loader.c refvmm/elf_loader.c refvmm/guest_mem.c \
+                        refvmm/elf_loader.h refvmm/vm.h
+	@mkdir -p $(BIN)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+fuzz: $(BIN)/fuzz_elf_loader
+	@mkdir -p build/fuzz/elf_loader
+	$(BIN)/fuzz_elf_loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -artifact_prefix=build/fuzz/ build/fuzz/elf_loader tests/fuzz/corpus/elf_loader
+
+bench: all $(BIN)/pio_floor
 	bash bench/run.sh
+
+# the floor refvmm's exit path is measured against (bench/pio_floor.c)
+$(BIN)/pio_floor: $(BUILD)/bench/pio_floor.o $(LIB)
+	@mkdir -p $(BIN)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 demo: deps
 	$(MAKE) all

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HIST_BUCKETS 64 /* bucket b holds values v with floor(log2(v)) == b; v=0 in 0 */
+#define HIST_BUCKETS     64 /* bucket b holds values v with floor(log2(v)) == b; v=0 in 0 */
 #define EXIT_REASONS_MAX 64
-#define EXIT_SUBS_MAX 64 /* distinct sub-reasons (ports, MMIO pages, hypercalls) */
+#define EXIT_SUBS_MAX    64 /* distinct sub-reasons (ports, MMIO pages, hypercalls) */
 
 struct log2_hist {
   uint64_t count;
@@ -46,10 +46,10 @@ struct exit_sub {
 };
 
 struct exit_stats {
-  bool enabled;      /* counting on (inside the timed region) */
-  uint64_t tsc_hz;   /* for tick -> ns conversion in reports */
+  bool enabled;    /* counting on (inside the timed region) */
+  uint64_t tsc_hz; /* for tick -> ns conversion in reports */
   uint64_t total;
-  uint64_t sub_overflow; /* sub-reasons that found no free slot */
+  uint64_t sub_overflow;                        /* sub-reasons that found no free slot */
   struct log2_hist by_reason[EXIT_REASONS_MAX]; /* index = exit reason */
   struct exit_sub subs[EXIT_SUBS_MAX];
   int nsubs;
@@ -66,5 +66,19 @@ void exit_stats__record(struct exit_stats *s, uint32_t reason, enum exit_sub_kin
 json_t *exit_stats__to_json(const struct exit_stats *s);
 /* Human table like `perf kvm stat report`. */
 void exit_stats__print(const struct exit_stats *s, FILE *out);
+
+/* Additions (probes/exit_stats.c). Reasons >= EXIT_REASONS_MAX are counted
+ * in slot EXIT_REASONS_MAX-1, reported as "other". */
+/* Zero every count (keeps tsc_hz, reason_name, enabled). */
+void exit_stats__reset(struct exit_stats *s);
+/* Slot of (kind, key): existing, or claimed when `create`; NULL when absent
+ * or the table is full. */
+struct exit_sub *exit_stats__find_sub(struct exit_stats *s, enum exit_sub_kind kind, uint64_t key,
+                                      bool create);
+const char *exit_sub_kind__name(enum exit_sub_kind kind); /* "io_port", ... */
+const char *exit_stats__reason_name(const struct exit_stats *s, uint32_t reason);
+double exit_stats__ticks_to_ns(const struct exit_stats *s, uint64_t ticks); /* 0 if !tsc_hz */
+/* Non-empty buckets as [{lo_ns, hi_ns, count}] (null bounds if !tsc_hz). */
+json_t *log2_hist__to_json(const struct log2_hist *h, const struct exit_stats *s);
 
 #endif

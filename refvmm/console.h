@@ -1,0 +1,23 @@
+/* console.h - the guest's console: bytes from the serial port and the
+ * console hypercall, kept (bounded) for the result and echoed to stdout. */
+#ifndef REFVMM_CONSOLE_H
+#define REFVMM_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONSOLE_KEEP_MAX (64u * 1024u) /* bytes kept for the JSON record */
+
+struct console {
+  char buf[CONSOLE_KEEP_MAX + 1]; /* always NUL-terminated */
+  size_t len;
+  uint64_t total;   /* bytes written by the guest */
+  uint64_t dropped; /* bytes not kept (past CONSOLE_KEEP_MAX) */
+  bool echo;        /* copy to stdout */
+};
+
+void console__init(struct console *c, bool echo);
+void console__write(struct console *c, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,447 @@
+/* kvm_backend.c - refvmm's backend on /dev/kvm: one VM, one vCPU, guest RAM
+ * in slot 0, entry straight into 64-bit long mode, exits translated from
+ * struct kvm_run into the generic struct vcpu_exit without copying. */
+#include "kvm_backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../x86_setup.h"
+#include "kvm_host.h"
+
+/* Signal used to kick the vCPU thread out of KVM_RUN; its handler does
+ * nothing: the point is the EINTR (KVM_EXIT_INTR). */
+#define KVM_KICK_SIGNAL SIGUSR1
+#define IRQ_QUEUE_MAX   256
+
+struct kvm_state {
+  int kvm_fd, vm_fd, vcpu_fd;
+  struct kvm_run *run;
+  size_t run_size;
+  pthread_t vcpu_thread;
+  uint64_t tsc_hz;
+  /* IRQs waiting for an interrupt window (KVM_INTERRUPT needs one) */
+  uint32_t irq_queue[IRQ_QUEUE_MAX];
+  unsigned irq_head, irq_count;
+};
+
+static struct kvm_state *kst(const struct vm *vm) {
+  return vm->backend;
+}
+
+int kvm_backend__kvm_fd(const struct vm *vm) {
+  return kst(vm) ? kst(vm)->kvm_fd : -1;
+}
+int kvm_backend__vm_fd(const struct vm *vm) {
+  return kst(vm) ? kst(vm)->vm_fd : -1;
+}
+int kvm_backend__vcpu_fd(const struct vm *vm) {
+  return kst(vm) ? kst(vm)->vcpu_fd : -1;
+}
+pthread_t kvm_backend__vcpu_thread(const struct vm *vm) {
+  return kst(vm)->vcpu_thread;
+}
+uint64_t kvm_backend__tsc_hz(const struct vm *vm) {
+  return kst(vm) ? kst(vm)->tsc_hz : 0;
+}
+
+/* ---- exit names ------------------------------------------------------------ */
+/* Every KVM_EXIT_* in <linux/kvm.h>; numbers newer than the installed header
+ * are spelled out so a newer kernel's exits still get their names. */
+static const char *const exit_names[] = {
+    [KVM_EXIT_UNKNOWN] = "UNKNOWN",
+    [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+    [KVM_EXIT_IO] = "IO",
+    [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+    [KVM_EXIT_DEBUG] = "DEBUG",
+    [KVM_EXIT_HLT] = "HLT",
+    [KVM_EXIT_MMIO] = "MMIO",
+    [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+    [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
+    [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+    [KVM_EXIT_INTR] = "INTR",
+    [KVM_EXIT_SET_TPR] = "SET_TPR",
+    [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
+    [KVM_EXIT_S390_SIEIC] = "S390_SIEIC",
+    [KVM_EXIT_S390_RESET] = "S390_RESET",
+    [KVM_EXIT_DCR] = "DCR",
+    [KVM_EXIT_NMI] = "NMI",
+    [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+    [KVM_EXIT_OSI] = "OSI",
+    [KVM_EXIT_PAPR_HCALL] = "PAPR_HCALL",
+    [KVM_EXIT_S390_UCONTROL] = "S390_UCONTROL",
+    [KVM_EXIT_WATCHDOG] = "WATCHDOG",
+    [KVM_EXIT_S390_TSCH] = "S390_TSCH",
+    [KVM_EXIT_EPR] = "EPR",
+    [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
+    [KVM_EXIT_S390_STSI] = "S390_STSI",
+    [KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI",
+    [KVM_EXIT_HYPERV] = "HYPERV",
+    [KVM_EXIT_ARM_NISV] = "ARM_NISV",
+    [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
+    [KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
+    [KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
+    [KVM_EXIT_AP_RESET_HOLD] = "AP_RESET_HOLD",
+    [KVM_EXIT_X86_BUS_LOCK] = "X86_BUS_LOCK",
+    [KVM_EXIT_XEN] = "XEN",
+    [KVM_EXIT_RISCV_SBI] = "RISCV_SBI",
+    [KVM_EXIT_RISCV_CSR] = "RISCV_CSR",
+    [KVM_EXIT_NOTIFY] = "NOTIFY",
+    [38] = "LOONGARCH_IOCSR",
+    [39] = "MEMORY_FAULT",
+    [40] = "TDX",
+    [41] = "ARM_SEA",
+};
+
+const char *kvm_exit__name(uint32_t r) {
+  if (r < sizeof exit_names / sizeof exit_names[0] && exit_names[r]) return exit_names[r];
+  return "UNNAMED";
+}
+
+/* ---- setup ------------------------------------------------------------------- */
+static void kick_handler(int sig) {
+  (void)sig;
+}
+
+static int install_kick_handler(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return EINTR */
+  sigemptyset(&sa.sa_mask);
+  return sigaction(KVM_KICK_SIGNAL, &sa, NULL);
+}
+
+static void vm_err(struct vm *vm, const char *what, int err) {
+  snprintf(vm->status_detail, sizeof vm->status_detail, "kvm: %s failed: %s", what, strerror(err));
+}
+
+static int set_cpuid(struct vm *vm, struct kvm_state *k) {
+  int n = 128;
+  for (;;) {
+    struct kvm_cpuid2 *c = calloc(1, sizeof *c + (size_t)n * sizeof(struct kvm_cpuid_entry2));
+    if (!c) return -ENOMEM;
+    c->nent = (uint32_t)n;
+    if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+      int e = errno;
+      free(c);
+      if (e == E2BIG && n < 4096) {
+        n *= 2;
+        continue;
+      }
+      vm_err(vm, "KVM_GET_SUPPORTED_CPUID", e);
+      return -e;
+    }
+    int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
+    int e = errno;
+    free(c);
+    if (rc < 0) {
+      vm_err(vm, "KVM_SET_CPUID2", e);
+      return -e;
+    }
+    return 0;
+  }
+}
+
+static void kvm_destroy(struct vm *vm) {
+  struct kvm_state *k = kst(vm);
+  if (!k) return;
+  if (k->run && k->run != MAP_FAILED) munmap(k->run, k->run_size);
+  if (k->vcpu_fd >= 0) close(k->vcpu_fd);
+  if (k->vm_fd >= 0) close(k->vm_fd);
+  if (k->kvm_fd >= 0) close(k->kvm_fd);
+  free(k);
+  vm->backend = NULL;
+}
+
+static int kvm_create(struct vm *vm) {
+  struct kvm_state *k = calloc(1, sizeof *k);
+  if (!k) return -ENOMEM;
+  k->kvm_fd = k->vm_fd = k->vcpu_fd = -1;
+  vm->backend = k;
+  int e;
+
+  k->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (k->kvm_fd < 0) {
+    e = errno;
+    snprintf(vm->status_detail, sizeof vm->status_detail, "kvm: cannot open /dev/kvm: %s (%s)",
+             strerror(e),
+             e == ENOENT   ? "no KVM on this host: load kvm_intel/kvm_amd, enable "
+                             "virtualization, or use --backend model"
+             : e == EACCES ? "no permission: add yourself to group kvm or run as root"
+                           : "check the kvm module");
+    goto fail;
+  }
+  int api = ioctl(k->kvm_fd, KVM_GET_API_VERSION, 0);
+  if (api != KVM_API_VERSION) {
+    e = EINVAL;
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "kvm: /dev/kvm API version is %d, refvmm needs %d", api, KVM_API_VERSION);
+    goto fail;
+  }
+  k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+  if (k->vm_fd < 0) {
+    e = errno;
+    vm_err(vm, "KVM_CREATE_VM", e);
+    goto fail;
+  }
+  struct kvm_userspace_memory_region region = {
+      .slot = 0,
+      .guest_phys_addr = 0,
+      .memory_size = vm->mem.size,
+      .userspace_addr = (uint64_t)(uintptr_t)vm->mem.host,
+  };
+  if (ioctl(k->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+    e = errno;
+    vm_err(vm, "KVM_SET_USER_MEMORY_REGION (guest RAM)", e);
+    goto fail;
+  }
+  k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+  if (k->vcpu_fd < 0) {
+    e = errno;
+    vm_err(vm, "KVM_CREATE_VCPU", e);
+    goto fail;
+  }
+  int sz = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+  if (sz < (int)sizeof(struct kvm_run)) {
+    e = sz < 0 ? errno : EINVAL;
+    vm_err(vm, "KVM_GET_VCPU_MMAP_SIZE", e);
+    goto fail;
+  }
+  k->run_size = (size_t)sz;
+  k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
+  if (k->run == MAP_FAILED) {
+    e = errno;
+    k->run = NULL;
+    vm_err(vm, "mmap of kvm_run", e);
+    goto fail;
+  }
+  if ((e = -set_cpuid(vm, k)) > 0) goto fail;
+  int khz = ioctl(k->vcpu_fd, KVM_GET_TSC_KHZ, 0);
+  k->tsc_hz = khz > 0 ? (uint64_t)khz * 1000u : 0;
+  if (install_kick_handler() < 0) {
+    e = errno;
+    vm_err(vm, "sigaction for the vCPU kick signal", e);
+    goto fail;
+  }
+  k->vcpu_thread = pthread_self();
+  return 0;
+fail:
+  kvm_destroy(vm);
+  return -e;
+}
+
+static int kvm_set_boot_state(struct vm *vm, const struct boot_state *bs) {
+  struct kvm_state *k = kst(vm);
+  struct kvm_sregs s;
+  if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+    vm_err(vm, "KVM_GET_SREGS", errno);
+    return -errno;
+  }
+  struct kvm_segment code = {.base = 0,
+                             .limit = 0xffffffff,
+                             .selector = VTB_SEL_KCODE,
+                             .type = 11,
+                             .present = 1,
+                             .dpl = 0,
+                             .db = 0,
+                             .s = 1,
+                             .l = 1,
+                             .g = 1};
+  struct kvm_segment data = {.base = 0,
+                             .limit = 0xffffffff,
+                             .selector = VTB_SEL_KDATA,
+                             .type = 3,
+                             .present = 1,
+                             .dpl = 0,
+                             .db = 1,
+                             .s = 1,
+                             .l = 0,
+                             .g = 1};
+  s.cs = code;
+  s.ds = s.es = s.fs = s.gs = s.ss = data;
+  s.gdt.base = bs->gdt_base;
+  s.gdt.limit = bs->gdt_limit;
+  s.idt.base = 0; /* the runtime loads its own IDT first thing */
+  s.idt.limit = 0;
+  s.cr0 = BOOT_CR0;
+  s.cr3 = bs->cr3;
+  s.cr4 = BOOT_CR4;
+  s.efer = BOOT_EFER;
+  if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0) {
+    vm_err(vm, "KVM_SET_SREGS (long-mode state)", errno);
+    return -errno;
+  }
+  struct kvm_regs r;
+  memset(&r, 0, sizeof r);
+  r.rip = bs->entry;
+  r.rsp = bs->stack_top;
+  r.rdi = bs->boot_info;
+  r.rflags = 0x2; /* IF=0 */
+  if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0) {
+    vm_err(vm, "KVM_SET_REGS (entry)", errno);
+    return -errno;
+  }
+  return 0;
+}
+
+/* Deliver the oldest queued IRQ if the guest can take it now; otherwise ask
+ * KVM for an exit when it can (KVM_EXIT_IRQ_WINDOW_OPEN). */
+static int deliver_irq(struct vm *vm, struct kvm_state *k) {
+  struct kvm_run *run = k->run;
+  if (run->ready_for_interrupt_injection && run->if_flag) {
+    struct kvm_interrupt irq = {.irq = k->irq_queue[k->irq_head]};
+    if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0) {
+      vm_err(vm, "KVM_INTERRUPT", errno);
+      return -errno;
+    }
+    k->irq_head = (k->irq_head + 1) % IRQ_QUEUE_MAX;
+    k->irq_count--;
+  }
+  run->request_interrupt_window = k->irq_count > 0;
+  return 0;
+}
+
+static int kvm_run_vcpu(struct vm *vm, struct vcpu_exit *e) {
+  struct kvm_state *k = kst(vm);
+  struct kvm_run *run = k->run;
+  if (__builtin_expect(k->irq_count != 0, 0)) {
+    int rc = deliver_irq(vm, k);
+    if (rc) return rc;
+  }
+  if (ioctl(k->vcpu_fd, KVM_RUN, 0) < 0) {
+    int err = errno;
+    if (err == EINTR || err == EAGAIN) {
+      run->immediate_exit = 0;
+      e->reason = KVM_EXIT_INTR;
+      return 0;
+    }
+    vm_err(vm, "KVM_RUN", err);
+    return -err;
+  }
+  e->reason = run->exit_reason;
+  switch (run->exit_reason) {
+  case KVM_EXIT_IO:
+    e->io.port = run->io.port;
+    e->io.size = run->io.size;
+    e->io.write = run->io.direction == KVM_EXIT_IO_OUT;
+    e->io.count = run->io.count;
+    e->io.data = (uint8_t *)run + run->io.data_offset;
+    break;
+  case KVM_EXIT_MMIO:
+    e->mmio.gpa = run->mmio.phys_addr;
+    e->mmio.len = run->mmio.len;
+    e->mmio.write = run->mmio.is_write;
+    e->mmio.data = run->mmio.data;
+    break;
+  case KVM_EXIT_FAIL_ENTRY:
+    e->fail_entry.hw_reason = run->fail_entry.hardware_entry_failure_reason;
+    break;
+  case KVM_EXIT_INTERNAL_ERROR: {
+    e->internal.suberror = run->internal.suberror;
+    uint32_t n = run->internal.ndata;
+    e->internal.ndata = n;
+    for (uint32_t i = 0; i < 4; i++)
+      e->internal.data[i] = i < n ? run->internal.data[i] : 0;
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+static int kvm_get_regs(struct vm *vm, struct vcpu_regs *out) {
+  struct kvm_state *k = kst(vm);
+  if (!k || k->vcpu_fd < 0) return -EBADF;
+  struct kvm_regs r;
+  struct kvm_sregs s;
+  if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0) return -errno;
+  if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0) return -errno;
+  *out = (struct vcpu_regs){
+      .rax = r.rax,
+      .rbx = r.rbx,
+      .rcx = r.rcx,
+      .rdx = r.rdx,
+      .rsi = r.rsi,
+      .rdi = r.rdi,
+      .rbp = r.rbp,
+      .rsp = r.rsp,
+      .r8 = r.r8,
+      .r9 = r.r9,
+      .r10 = r.r10,
+      .r11 = r.r11,
+      .r12 = r.r12,
+      .r13 = r.r13,
+      .r14 = r.r14,
+      .r15 = r.r15,
+      .rip = r.rip,
+      .rflags = r.rflags,
+      .cr0 = s.cr0,
+      .cr2 = s.cr2,
+      .cr3 = s.cr3,
+      .cr4 = s.cr4,
+      .cr8 = s.cr8,
+      .efer = s.efer,
+      .cs = s.cs.selector,
+      .ss = s.ss.selector,
+      .cpl = (uint8_t)(s.cs.selector & 3),
+  };
+  return 0;
+}
+
+/* From another thread: make the vCPU leave (or not enter) KVM_RUN. */
+static void kvm_kick(struct vm *vm) {
+  struct kvm_state *k = kst(vm);
+  if (!k || !k->run) return;
+  __atomic_store_n(&k->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  pthread_kill(k->vcpu_thread, KVM_KICK_SIGNAL);
+}
+
+static int kvm_inject_nmi(struct vm *vm) {
+  if (ioctl(kst(vm)->vcpu_fd, KVM_NMI, 0) < 0) {
+    vm_err(vm, "KVM_NMI", errno);
+    return -errno;
+  }
+  return 0;
+}
+
+/* Queue; delivered at the next entry where the guest can take it. */
+static int kvm_inject_irq(struct vm *vm, uint32_t vector) {
+  struct kvm_state *k = kst(vm);
+  if (vector > 255) return -EINVAL;
+  if (k->irq_count >= IRQ_QUEUE_MAX) return -ENOSPC;
+  k->irq_queue[(k->irq_head + k->irq_count) % IRQ_QUEUE_MAX] = vector;
+  k->irq_count++;
+  k->run->request_interrupt_window = 1;
+  return 0;
+}
+
+/* paging and tlb belong to the host module: refuse what it cannot do and
+ * fill in what it does for the axes not given. */
+static int kvm_check_modes(struct vm *vm) {
+  struct kvm_host_info h;
+  kvm_host__detect("/sys", &h);
+  return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
+}
+
+const struct backend_ops kvm_backend_ops = {
+    .name = "kvm",
+    .check_modes = kvm_check_modes,
+    .create = kvm_create,
+    .set_boot_state = kvm_set_boot_state,
+    .run = kvm_run_vcpu,
+    .get_regs = kvm_get_regs,
+    .kick = kvm_kick,
+    .inject_nmi = kvm_inject_nmi,
+    .inject_irq = kvm_inject_irq,
+    .destroy = kvm_destroy,
+    .exit_name = kvm_exit__name,
+};

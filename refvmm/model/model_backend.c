@@ -1,0 +1,214 @@
+/* model_backend.c - struct backend_ops "model": the model CPU behind the
+ * backend interface. Exits use KVM's vocabulary (KVM_EXIT_IO with a data
+ * buffer, KVM_EXIT_MMIO, KVM_EXIT_HLT, KVM_EXIT_SHUTDOWN,
+ * KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR when kicked) so refvmm's run loop
+ * treats both backends alike. */
+#include "model_backend.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kvm/kvm_backend.h"
+#include "../x86_setup.h"
+#include "model_cpu.h"
+
+#define MODEL_SLICE (1u << 20) /* instructions between kick/stop checks */
+#define IRQ_QUEUE_MAX 256
+
+struct model_vm {
+  struct model_cpu cpu;
+  bool mmio_read_wait; /* the VMM fills cpu.mmio.data for a read exit */
+  uint32_t irq_queue[IRQ_QUEUE_MAX];
+  unsigned irq_head, irq_count;
+};
+
+static struct model_vm *mst(const struct vm *vm) { return vm->backend; }
+
+struct model_cpu *model_backend__cpu(const struct vm *vm) {
+  return mst(vm) ? &mst(vm)->cpu : NULL;
+}
+const struct model_counters *model_backend__counters(const struct vm *vm) {
+  return mst(vm) ? &mst(vm)->cpu.cnt : NULL;
+}
+const char *model_backend__message(const struct vm *vm) { return mst(vm) ? mst(vm)->cpu.msg : ""; }
+void model_backend__code_changed(struct vm *vm) {
+  if (mst(vm)) model_cpu__flush_decoded(&mst(vm)->cpu);
+}
+
+static int model_check_modes(struct vm *vm) {
+  struct vm_modes *m = &vm->cfg.modes;
+  if (m->paging_set && m->paging != PAGING_NATIVE) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "model: --paging %s is not available yet (the model's VT-x paging modes come with "
+             "issue 6); use --paging native",
+             paging_mode__name(m->paging));
+    return -ENOTSUP;
+  }
+  m->paging = PAGING_NATIVE;
+  return 0;
+}
+
+static void model_destroy(struct vm *vm) {
+  struct model_vm *m = mst(vm);
+  if (!m) return;
+  free(m->cpu.icache);
+  free(m->cpu.code_pages);
+  free(m);
+  vm->backend = NULL;
+}
+
+static int model_create(struct vm *vm) {
+  if (!vm->mem.host || vm->mem.size < 4096) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "model: guest RAM is not initialised (size %llu): create() needs vm->mem",
+             (unsigned long long)vm->mem.size);
+    return -EINVAL;
+  }
+  struct model_vm *m = calloc(1, sizeof *m);
+  if (!m) return -ENOMEM;
+  vm->backend = m;
+  struct model_cpu *c = &m->cpu;
+  c->icache = calloc(MODEL_ICACHE_SIZE, sizeof *c->icache);
+  c->code_pages = calloc((size_t)((vm->mem.size + 4095) >> 12), 1);
+  if (!c->icache || !c->code_pages) {
+    model_destroy(vm);
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "model: out of memory for the decode cache");
+    return -ENOMEM;
+  }
+  c->ram = vm->mem.host;
+  c->ram_size = vm->mem.size;
+  model_cpu__reset(c);
+  return 0;
+}
+
+static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
+  struct model_cpu *c = &mst(vm)->cpu;
+  model_cpu__reset(c);
+  c->rip = bs->entry;
+  c->gpr[4] = bs->stack_top;
+  c->gpr[7] = bs->boot_info;
+  c->rflags = RF_FIXED;
+  c->cr0 = BOOT_CR0;
+  c->cr3 = bs->cr3;
+  c->cr4 = BOOT_CR4;
+  c->efer = BOOT_EFER;
+  c->gdtr.base = bs->gdt_base;
+  c->gdtr.limit = bs->gdt_limit;
+  c->idtr.base = 0;
+  c->idtr.limit = 0;
+  for (int s = 0; s < SEG_COUNT; s++) c->seg[s] = (struct model_seg){.sel = VTB_SEL_KDATA};
+  c->seg[SEG_CS].sel = VTB_SEL_KCODE;
+  c->cpl = 0;
+  model_mmu__flush(c);
+  return 0;
+}
+
+static int model_run(struct vm *vm, struct vcpu_exit *e) {
+  struct model_vm *m = mst(vm);
+  struct model_cpu *c = &m->cpu;
+  if (c->io.in_pending) model_cpu__complete_io(c);
+  if (m->mmio_read_wait) {
+    m->mmio_read_wait = false;
+    c->mmio.read_ready = true; /* the re-executed instruction consumes it */
+  }
+  memset(e, 0, sizeof *e);
+  for (;;) {
+    if (__atomic_exchange_n(&c->kick, 0, __ATOMIC_SEQ_CST) || vm->stop_requested) {
+      e->reason = KVM_EXIT_INTR;
+      return 0;
+    }
+    if (m->irq_count && !c->irq_pending) {
+      c->irq_vector = (uint8_t)m->irq_queue[m->irq_head];
+      c->irq_pending = true;
+      m->irq_head = (m->irq_head + 1) % IRQ_QUEUE_MAX;
+      m->irq_count--;
+    }
+    enum model_stop s = model_cpu__run(c, MODEL_SLICE);
+    switch (s) {
+    case MSTOP_IO:
+      e->reason = KVM_EXIT_IO;
+      e->io.port = c->io.port;
+      e->io.size = c->io.size;
+      e->io.write = c->io.write;
+      e->io.count = 1;
+      e->io.data = c->io.data;
+      return 0;
+    case MSTOP_MMIO:
+      e->reason = KVM_EXIT_MMIO;
+      e->mmio.gpa = c->mmio.gpa;
+      e->mmio.len = c->mmio.len;
+      e->mmio.write = c->mmio.write;
+      e->mmio.data = c->mmio.data;
+      if (!c->mmio.write) m->mmio_read_wait = true;
+      return 0;
+    case MSTOP_HLT: e->reason = KVM_EXIT_HLT; return 0;
+    case MSTOP_SHUTDOWN: e->reason = KVM_EXIT_SHUTDOWN; return 0;
+    case MSTOP_INTERNAL: {
+      e->reason = KVM_EXIT_INTERNAL_ERROR;
+      e->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+      e->internal.ndata = 3;
+      e->internal.data[0] = c->rip;
+      uint8_t b[16] = {0};
+      uint8_t *p = model_mem__ptr(c, c->rip, 1) ? c->ram + c->rip : NULL;
+      if (p) memcpy(b, p, c->rip + 16 <= c->ram_size ? 16 : (size_t)(c->ram_size - c->rip));
+      memcpy(&e->internal.data[1], b, 8);
+      memcpy(&e->internal.data[2], b + 8, 8);
+      return 0;
+    }
+    default: break; /* slice used up or events: check kick and go on */
+    }
+  }
+}
+
+static int model_get_regs(struct vm *vm, struct vcpu_regs *r) {
+  struct model_vm *m = mst(vm);
+  if (!m) return -EBADF;
+  const struct model_cpu *c = &m->cpu;
+  const uint64_t *g = c->gpr;
+  *r = (struct vcpu_regs){
+      .rax = g[0], .rcx = g[1], .rdx = g[2], .rbx = g[3], .rsp = g[4], .rbp = g[5],
+      .rsi = g[6], .rdi = g[7], .r8 = g[8], .r9 = g[9], .r10 = g[10], .r11 = g[11],
+      .r12 = g[12], .r13 = g[13], .r14 = g[14], .r15 = g[15], .rip = c->rip,
+      .rflags = c->rflags, .cr0 = c->cr0, .cr2 = c->cr2, .cr3 = c->cr3, .cr4 = c->cr4,
+      .cr8 = c->cr8, .efer = c->efer, .cs = c->seg[SEG_CS].sel, .ss = c->seg[SEG_SS].sel,
+      .cpl = c->cpl,
+  };
+  return 0;
+}
+
+static void model_kick(struct vm *vm) {
+  struct model_vm *m = mst(vm);
+  if (m) __atomic_store_n(&m->cpu.kick, 1, __ATOMIC_SEQ_CST);
+}
+
+static int model_inject_nmi(struct vm *vm) {
+  mst(vm)->cpu.nmi_pending = true; /* NMIs coalesce while one is pending */
+  return 0;
+}
+
+static int model_inject_irq(struct vm *vm, uint32_t vector) {
+  struct model_vm *m = mst(vm);
+  if (vector > 255) return -EINVAL;
+  if (m->irq_count >= IRQ_QUEUE_MAX) return -ENOSPC;
+  m->irq_queue[(m->irq_head + m->irq_count) % IRQ_QUEUE_MAX] = vector;
+  m->irq_count++;
+  return 0;
+}
+
+const struct backend_ops model_backend_ops = {
+    .name = "model",
+    .check_modes = model_check_modes,
+    .create = model_create,
+    .set_boot_state = model_set_boot_state,
+    .run = model_run,
+    .get_regs = model_get_regs,
+    .kick = model_kick,
+    .inject_nmi = model_inject_nmi,
+    .inject_irq = model_inject_irq,
+    .destroy = model_destroy,
+    .exit_name = kvm_exit__name,
+};

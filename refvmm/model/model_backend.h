@@ -1,0 +1,23 @@
+/* model_backend.h - the software x86-64 backend (struct backend_ops "model").
+ * Part 1 (issue 5): native paging only; the VT-x modes arrive in part 2. */
+#ifndef REFVMM_MODEL_BACKEND_H
+#define REFVMM_MODEL_BACKEND_H
+
+#include "../vm.h"
+
+extern const struct backend_ops model_backend_ops;
+
+struct model_cpu;
+struct model_counters;
+
+/* The CPU behind a model VM (after create), NULL otherwise: for counters,
+ * tests and the JSON writer. */
+struct model_cpu *model_backend__cpu(const struct vm *vm);
+const struct model_counters *model_backend__counters(const struct vm *vm);
+/* The model's own last message (internal error or triple fault: what, where,
+ * instruction bytes); "" when none. */
+const char *model_backend__message(const struct vm *vm);
+/* The VMM wrote guest code (not data): drop decoded instructions. */
+void model_backend__code_changed(struct vm *vm);
+
+#endif

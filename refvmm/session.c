@@ -1,0 +1,148 @@
+/* session.c - set up, run and tear down one guest. */
+#include "session.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../probes/timing.h"
+#include "boot_info.h"
+#include "exit_codes.h"
+#include "kvm/kvm_backend.h"
+#include "kvm/kvm_host.h"
+#include "x86_setup.h"
+
+struct session *session__new(const struct vm_config *cfg, const struct session_opts *opts) {
+  struct session *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->vm.cfg = *cfg;
+  if (opts) s->opts = *opts;
+  s->vm.status = RUN_HOST_ERROR; /* until a run says otherwise */
+  return s;
+}
+
+static int fail(struct session *s, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(struct session *s, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->err, sizeof s->err, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+static uint64_t page_up(uint64_t v) {
+  return (v + 4095u) & ~4095ull;
+}
+
+/* KVM stats and PMU, snapshotted at the marks through a run observer. Only
+ * the KVM backend has the fds; a missing feature is recorded, not fatal. */
+static int open_probes(struct session *s) {
+  struct vm *vm = &s->vm;
+  if (vm->ops != &kvm_backend_ops) return 0;
+  char err[512];
+  if (probe_set__open(&s->probes, kvm_backend__vm_fd(vm), kvm_backend__vcpu_fd(vm), 0,
+                      s->opts.pmu_events, !s->opts.no_pmu, err, sizeof err))
+    return fail(s, EXIT_HOST, "refvmm: %s", err);
+  s->probes_open = true;
+  struct run_observer o = {.name = "probes",
+                           .timed_begin = probe_set__on_begin,
+                           .timed_end = probe_set__on_end,
+                           .arg = &s->probes};
+  run_loop__add_observer(&s->rl, &o);
+  return 0;
+}
+
+int session__prepare(struct session *s) {
+  struct vm *vm = &s->vm;
+  vm->ops = backend__find(vm->cfg.backend);
+  if (!vm->ops)
+    return fail(s, EXIT_UNSUPPORTED, "refvmm: backend '%s' is not available", vm->cfg.backend);
+  if (vm->ops->check_modes && vm->ops->check_modes(vm))
+    return fail(s, EXIT_UNSUPPORTED, "refvmm: backend %s cannot run this: %s", vm->ops->name,
+                vm->status_detail);
+  vm->status_detail[0] = '\0';
+
+  int rc = guest_mem__init(&vm->mem, vm->cfg.mem_size);
+  if (rc)
+    return fail(s, EXIT_HOST, "refvmm: cannot allocate %" PRIu64 " bytes of guest RAM: %s",
+                vm->cfg.mem_size, strerror(-rc));
+
+  char err[512];
+  if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
+    return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+  vm->image_lo = s->image.lo;
+  vm->image_hi = s->image.hi;
+  vm->entry = s->image.entry;
+
+  struct boot_state bs;
+  if ((rc = x86__setup_long_mode(&vm->mem, vm->entry, &bs)))
+    return fail(s, EXIT_HOST, "refvmm: building the long-mode tables failed: %s", strerror(-rc));
+
+  if ((rc = vm->ops->create(vm))) {
+    return fail(s, EXIT_HOST, "refvmm: %s",
+                vm->status_detail[0] ? vm->status_detail : strerror(-rc));
+  }
+  s->created = true;
+
+  /* TSC: what the vCPU runs at, else the host's (calibrated if need be). */
+  vm->tsc_hz = vm->ops == &kvm_backend_ops ? kvm_backend__tsc_hz(vm) : 0;
+  if (!vm->tsc_hz) vm->tsc_hz = timing__tsc_hz();
+
+  uint32_t flags = VTB_BOOT_F_SYSCALL_TRAP; /* SYSCALL/SYSRET are unreliable on PVM hosts */
+  if (boot_info__write(&vm->mem, page_up(vm->image_hi), vm->tsc_hz, flags,
+                       (const char *const *)vm->cfg.params, vm->cfg.nparams, err, sizeof err))
+    return fail(s, EXIT_USAGE, "refvmm: --param: %s", err);
+
+  if ((rc = vm->ops->set_boot_state(vm, &bs)))
+    return fail(s, EXIT_HOST, "refvmm: %s",
+                vm->status_detail[0] ? vm->status_detail : strerror(-rc));
+
+  devbus__init(&s->bus);
+  vm->bus = &s->bus;
+  console__init(&s->console, !vm->cfg.quiet);
+  hypercall__init(&s->hc, &s->console);
+  if (dev_serial__register(&s->bus, &s->console, err, sizeof err) ||
+      dev_bench__register(&s->bus, &s->bench, err, sizeof err) ||
+      hypercall__register(&s->bus, &s->hc, err, sizeof err))
+    return fail(s, EXIT_HOST, "refvmm: %s", err);
+
+  exit_stats__init(&s->stats, vm->tsc_hz, vm->ops->exit_name);
+  run_loop__init(&s->rl, vm);
+  if (!s->opts.no_probes) {
+    vm->exits = &s->stats;
+    if ((rc = open_probes(s))) return rc;
+  }
+  vm->status_detail[0] = '\0';
+  return 0;
+}
+
+int session__add_observer(struct session *s, const struct run_observer *o) {
+  return run_loop__add_observer(&s->rl, o);
+}
+
+enum run_status session__run(struct session *s) {
+  struct vm *vm = &s->vm;
+  int rc = watchdog__start(&s->wd, vm, vm->cfg.timeout_s);
+  if (rc) {
+    vm->status = RUN_HOST_ERROR;
+    snprintf(vm->status_detail, sizeof vm->status_detail, "cannot start the watchdog thread: %s",
+             strerror(-rc));
+    return vm->status;
+  }
+  s->ran = true;
+  run_loop__run(&s->rl);
+  watchdog__stop(&s->wd);
+  if (s->probes_open) probe_set__finish(&s->probes); /* a region the guest never ended */
+  return vm->status;
+}
+
+void session__free(struct session *s) {
+  if (!s) return;
+  if (s->probes_open) probe_set__close(&s->probes);
+  if (s->created && s->vm.ops->destroy) s->vm.ops->destroy(&s->vm);
+  guest_mem__destroy(&s->vm.mem);
+  free(s);
+}

@@ -1,0 +1,84 @@
+/* summary.c - refvmm's human output after a run. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "session.h"
+
+static const char *report_value(const struct vm *vm, const char *key, uint64_t *v) {
+  for (int i = 0; i < vm->nreports; i++)
+    if (strcmp(vm->reports[i].key, key) == 0) {
+      *v = vm->reports[i].value;
+      return key;
+    }
+  return NULL;
+}
+
+void summary__print_status(const struct session *s, FILE *out) {
+  const struct vm *vm = &s->vm;
+  fprintf(out, "refvmm: status %s (exit code %d)%s%s\n", run_status__name(vm->status),
+          run_status__exit_code(vm->status), vm->status_detail[0] ? ": " : "", vm->status_detail);
+}
+
+static void print_regs(const struct vcpu_regs *r, FILE *out) {
+  fprintf(out, "registers:\n");
+  fprintf(out, "  rip %016" PRIx64 "  rflags %016" PRIx64 "  cs %04x ss %04x cpl %u\n", r->rip,
+          r->rflags, r->cs, r->ss, (unsigned)r->cpl);
+  fprintf(out, "  rax %016" PRIx64 "  rbx %016" PRIx64 "  rcx %016" PRIx64 "  rdx %016" PRIx64 "\n",
+          r->rax, r->rbx, r->rcx, r->rdx);
+  fprintf(out, "  rsi %016" PRIx64 "  rdi %016" PRIx64 "  rbp %016" PRIx64 "  rsp %016" PRIx64 "\n",
+          r->rsi, r->rdi, r->rbp, r->rsp);
+  fprintf(out, "  r8  %016" PRIx64 "  r9  %016" PRIx64 "  r10 %016" PRIx64 "  r11 %016" PRIx64 "\n",
+          r->r8, r->r9, r->r10, r->r11);
+  fprintf(out, "  r12 %016" PRIx64 "  r13 %016" PRIx64 "  r14 %016" PRIx64 "  r15 %016" PRIx64 "\n",
+          r->r12, r->r13, r->r14, r->r15);
+  fprintf(out, "  cr0 %016" PRIx64 "  cr2 %016" PRIx64 "  cr3 %016" PRIx64 "  cr4 %016" PRIx64 "\n",
+          r->cr0, r->cr2, r->cr3, r->cr4);
+  fprintf(out, "  efer %016" PRIx64 "\n", r->efer);
+}
+
+void summary__print(const struct session *s, FILE *out) {
+  const struct vm *vm = &s->vm;
+  fprintf(out, "\n");
+  summary__print_status(s, out);
+  const struct vm_modes *m = &vm->cfg.modes;
+  fprintf(out, "backend %s  paging %s%s  tlb %s%s  nmi %s  irq %s  mem %" PRIu64 " MiB\n",
+          vm->ops ? vm->ops->name : vm->cfg.backend, paging_mode__name(m->paging),
+          m->paging_set ? "" : " (host)", tlb_mode__name(m->tlb), m->tlb_set ? "" : " (host)",
+          m->nmi_set ? event_mode__name(m->nmi) : "default",
+          m->irq_set ? event_mode__name(m->irq) : "default", vm->cfg.mem_size >> 20);
+  uint64_t v;
+  if (report_value(vm, VTB_KEY_CHECKSUM, &v)) fprintf(out, "checksum   0x%016" PRIx64 "\n", v);
+  if (report_value(vm, VTB_KEY_ITERATIONS, &v)) fprintf(out, "iterations %" PRIu64 "\n", v);
+  for (int i = 0; i < vm->nreports; i++) {
+    const char *k = vm->reports[i].key;
+    if (strcmp(k, VTB_KEY_CHECKSUM) && strcmp(k, VTB_KEY_ITERATIONS))
+      fprintf(out, "report %-24s %" PRIu64 "\n", k, vm->reports[i].value);
+  }
+  if (vm->timed_begun && vm->timed_ended) {
+    uint64_t ticks = vm->timed_tsc_end - vm->timed_tsc_begin;
+    fprintf(out, "timed region: %.3f ms wall, %" PRIu64 " TSC ticks (%.3f ms at %.3f GHz)\n",
+            (double)(vm->timed_ns_end - vm->timed_ns_begin) / 1e6, ticks,
+            vm->tsc_hz ? (double)ticks * 1e3 / (double)vm->tsc_hz : 0.0, (double)vm->tsc_hz / 1e9);
+  } else {
+    fprintf(out, "timed region: %s\n",
+            vm->timed_begun ? "begun but never ended" : "never marked by the guest");
+  }
+  if (s->opts.no_probes) {
+    fprintf(out, "exits in the whole run: %" PRIu64 " (--no-probes: no accounting)\n",
+            s->rl.exits_all);
+  } else {
+    fprintf(out, "exits in the whole run: %" PRIu64 "; in the timed region:\n", s->rl.exits_all);
+    exit_stats__print(&s->stats, out);
+  }
+  if (s->probes_open) probe_set__print(&s->probes, out);
+  if (s->bus.unclaimed_reads || s->bus.unclaimed_writes)
+    fprintf(out, "unclaimed ports: %" PRIu64 " reads, %" PRIu64 " writes (first at port 0x%x)\n",
+            s->bus.unclaimed_reads, s->bus.unclaimed_writes, (unsigned)s->bus.first_unclaimed_port);
+  if (s->bus.mmio_reads || s->bus.mmio_writes)
+    fprintf(out, "unclaimed MMIO: %" PRIu64 " reads, %" PRIu64 " writes (first at 0x%" PRIx64 ")\n",
+            s->bus.mmio_reads, s->bus.mmio_writes, (uint64_t)s->bus.first_mmio_gpa);
+  if (s->console.dropped)
+    fprintf(out, "console: %" PRIu64 " bytes, %" PRIu64 " not kept in the record\n",
+            s->console.total, s->console.dropped);
+  if (vm->have_regs) print_regs(&vm->final_regs, out);
+}

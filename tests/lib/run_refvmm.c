@@ -1,0 +1,118 @@
+/* run_refvmm.c - spawn refvmm, capture its output and result. */
+#include "run_refvmm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char *slurp_fd(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) < 0) return strdup("");
+  size_t n = (size_t)st.st_size;
+  char *buf = malloc(n + 1);
+  if (!buf) return NULL;
+  ssize_t got = pread(fd, buf, n, 0);
+  buf[got > 0 ? (size_t)got : 0] = '\0';
+  return buf;
+}
+
+int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args) {
+  memset(r, 0, sizeof *r);
+  const char *bin = getenv("REFVMM");
+  if (!bin || !*bin) bin = "bin/refvmm";
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = bin;
+  for (int i = 0; args[i] && n < 60; i++)
+    argv[n++] = args[i];
+  if (want_json) {
+    snprintf(r->json_path, sizeof r->json_path, "/tmp/vtb_itest_%d_%d.json", (int)getpid(), rand());
+    unlink(r->json_path);
+    argv[n++] = "--json";
+    argv[n++] = r->json_path;
+  }
+  argv[n] = NULL;
+
+  char out_tmpl[] = "/tmp/vtb_itest_out_XXXXXX", err_tmpl[] = "/tmp/vtb_itest_err_XXXXXX";
+  int ofd = mkstemp(out_tmpl), efd = mkstemp(err_tmpl);
+  if (ofd < 0 || efd < 0) return -1;
+  unlink(out_tmpl);
+  unlink(err_tmpl);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    dup2(ofd, 1);
+    dup2(efd, 2);
+    execv(bin, (char *const *)argv);
+    fprintf(stderr, "run_refvmm: cannot exec %s: %s\n", bin, strerror(errno));
+    _exit(127);
+  }
+  int status;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status))
+    r->exit_code = WEXITSTATUS(status);
+  else {
+    r->exit_code = -1;
+    r->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  }
+  r->out = slurp_fd(ofd);
+  r->err = slurp_fd(efd);
+  close(ofd);
+  close(efd);
+  if (want_json && access(r->json_path, F_OK) == 0) {
+    json_error_t je;
+    r->doc = json_load_file(r->json_path, 0, &je);
+    json_t *runs = r->doc ? json_object_get(r->doc, "runs") : NULL;
+    r->run = runs ? json_array_get(runs, 0) : NULL;
+  }
+  return 0;
+}
+
+void refvmm_result__free(struct refvmm_result *r) {
+  free(r->out);
+  free(r->err);
+  json_decref(r->doc);
+  if (r->json_path[0]) unlink(r->json_path);
+  memset(r, 0, sizeof *r);
+}
+
+static json_t *lookup(const struct refvmm_result *r, const char *path) {
+  json_t *j = r->run;
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && j;
+       tok = strtok_r(NULL, ".", &save))
+    j = json_object_get(j, tok);
+  return j;
+}
+
+int64_t refvmm_result__int(const struct refvmm_result *r, const char *path) {
+  json_t *j = lookup(r, path);
+  return json_is_integer(j) ? (int64_t)json_integer_value(j) : -1;
+}
+
+const char *refvmm_result__str(const struct refvmm_result *r, const char *path) {
+  json_t *j = lookup(r, path);
+  return json_is_string(j) ? json_string_value(j) : NULL;
+}
+
+int64_t refvmm_result__sub_count(const struct refvmm_result *r, const char *kind, uint64_t key) {
+  json_t *subs = lookup(r, "exits.by_sub");
+  size_t i;
+  json_t *e;
+  int64_t n = 0;
+  json_array_foreach(subs, i, e) {
+    const char *k = json_string_value(json_object_get(e, "kind"));
+    json_t *kj = json_object_get(e, "key");
+    if (k && strcmp(k, kind) == 0 && json_is_integer(kj) && (uint64_t)json_integer_value(kj) == key)
+      n += (int64_t)json_integer_value(json_object_get(e, "count"));
+  }
+  return n;
+}

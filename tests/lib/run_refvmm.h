@@ -1,0 +1,34 @@
+/* run_refvmm.h - run bin/refvmm as a subprocess for integration tests:
+ * capture stdout, stderr and the exit code, and load its --json result.
+ *
+ * The binary is $REFVMM, else bin/refvmm relative to the current directory
+ * (tests run from the repository root). */
+#ifndef TESTS_LIB_RUN_REFVMM_H
+#define TESTS_LIB_RUN_REFVMM_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct refvmm_result {
+  int exit_code; /* process exit status; -1 when killed by a signal */
+  int term_signal;
+  char *out, *err; /* captured, NUL-terminated (malloc'ed) */
+  char json_path[256];
+  json_t *doc; /* the --json document, NULL when none was written */
+  json_t *run; /* borrowed: doc.runs[0] or NULL */
+};
+
+/* Run `refvmm ARGS...` (args NULL-terminated, without argv[0]). With
+ * want_json, "--json TMPFILE" is appended and the file loaded afterwards.
+ * 0, or -1 when the process could not be started. */
+int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args);
+void refvmm_result__free(struct refvmm_result *r);
+
+/* Helpers over r->run. */
+int64_t refvmm_result__int(const struct refvmm_result *r, const char *path); /* "a.b.c", -1 */
+const char *refvmm_result__str(const struct refvmm_result *r, const char *path);
+/* Count of exits.by_sub entries of `kind` ("io_port", "hypercall", ...) and key; 0 none. */
+int64_t refvmm_result__sub_count(const struct refvmm_result *r, const char *kind, uint64_t key);
+
+#endif

@@ -1,0 +1,115 @@
+#!/bin/bash
+# vtbench_run.sh - `vtbench run` against a fake refvmm (so it runs on any
+# host): interleaved order, warm-ups not recorded, a backend refvmm reports
+# as not built is skipped with a note, Ctrl-C keeps the finished runs and
+# marks the document incomplete, --resume completes the matrix without
+# repeating a run, and the union of --shard I/N documents merged equals the
+# unsharded matrix.
+set -u
+cd "$(dirname "$0")/../.."
+VTB=$PWD/${VTBENCH:-bin/vtbench}
+[ -x "$VTB" ] || { echo "vtbench_run: $VTB not built (run make)"; exit 1; }
+TMP=$(mktemp -d /tmp/vtb_run_test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+err() { echo "vtbench_run: FAIL: $*"; fail=1; }
+
+mkdir -p "$TMP/images"
+for w in pio cpuid compute; do : >"$TMP/images/$w.elf"; done
+cat >"$TMP/refvmm" <<'FAKE'
+#!/bin/bash
+# Fake refvmm: records its arguments, writes a one-run result document.
+img=$2; shift 2
+backend=kvm paging=shadow tlb=flush nmi=poll irq=poll json= params=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --backend) backend=$2; shift ;; --paging) paging=$2; shift ;; --tlb) tlb=$2; shift ;;
+    --nmi) nmi=$2; shift ;; --irq) irq=$2; shift ;; --json) json=$2; shift ;;
+    --param) params="$params${params:+,}\"${2%%=*}\":\"${2#*=}\""; shift ;;
+  esac
+  shift
+done
+echo "$backend $(basename "$img" .elf) $paging/$tlb/$nmi/$irq" >>"$FAKE_LOG"
+if [ "$backend" = model ]; then
+  echo "refvmm: backend 'model' is not built yet; use --backend kvm" >&2
+  exit 5
+fi
+sleep "${FAKE_SLEEP:-0}"
+wall=$((1000000 + RANDOM))
+cat >"$json" <<DOC
+{"schema": {"name": "vtbench-result", "version": 1},
+ "context": {"host": "fake", "tsc_hz": 1000000000},
+ "runs": [{"workload": "$(basename "$img" .elf)", "params": {$params}, "backend": "$backend",
+   "modes": {"paging": "$paging", "tlb": "$tlb", "nmi": "$nmi", "irq": "$irq"},
+   "status": "ok", "exit_code": 0, "guest": {"checksum": 42, "iterations": 1000},
+   "timed": {"wall_ns": $wall, "tsc": $wall, "tsc_hz": 1000000000},
+   "exits": {"total": 1000, "by_reason": {"IO": {"count": 1000}}}}],
+ "aggregates": []}
+DOC
+FAKE
+chmod +x "$TMP/refvmm"
+export VTBENCH_REFVMM=$TMP/refvmm VTBENCH_WORKLOADS=$TMP/images FAKE_LOG=$TMP/calls.log
+cat >"$TMP/matrix.json" <<'EOF2'
+{"backends": ["kvm", "model"],
+ "workloads": [{"name": "pio", "params": {"n": 10}}, "cpuid", "compute"],
+ "modes": ["shadow/flush/poll/poll", "shadow/flush/window/window"],
+ "reps": 3, "warmup": 1}
+EOF2
+keys() { jq -r '.runs[] | "\(.config) #\(.repetition)"' "$1"; }
+
+# 1. A whole run: 3 workloads x 2 modes x 3 reps on kvm; model skipped.
+: >"$TMP/calls.log"
+"$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/full.json" >"$TMP/out" 2>&1 || err "run failed: $(cat "$TMP/out")"
+grep -q "cannot run the model backend" "$TMP/out" || err "no note about the model backend"
+[ "$(jq '.runs | length' "$TMP/full.json")" = 18 ] || err "expected 18 runs, got $(jq '.runs | length' "$TMP/full.json")"
+[ "$(jq -r .session.status "$TMP/full.json")" = complete ] || err "session not complete"
+[ "$(keys "$TMP/full.json" | sort -u | wc -l)" = 18 ] || err "duplicate runs"
+[ "$(jq '[.aggregates[] | select(.metric == "wall_ns")] | length' "$TMP/full.json")" = 6 ] ||
+  err "expected wall_ns aggregates for 6 configurations"
+# Warm-ups ran (6 kvm calls more than recorded) and the order interleaves:
+# the first 6 recorded runs are 6 different configurations.
+[ "$(grep -c '^kvm' "$TMP/calls.log")" = 24 ] || err "expected 24 kvm calls (6 warm-up + 18)"
+[ "$(jq -r '.runs[0:6][] | .config' "$TMP/full.json" | sort -u | wc -l)" = 6 ] || err "not interleaved"
+
+# 2. Interrupt and resume.
+FAKE_SLEEP=0.3 "$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/int.json" >"$TMP/out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  [ -s "$TMP/int.json" ] && [ "$(jq '.runs | length' "$TMP/int.json" 2>/dev/null || echo 0)" -ge 3 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || err "interrupted run exit status $rc, expected 130"
+[ "$(jq -r .session.status "$TMP/int.json")" = incomplete ] || err "interrupted document not marked incomplete"
+before=$(jq '.runs | length' "$TMP/int.json")
+[ "$before" -ge 3 ] && [ "$before" -lt 18 ] || err "interrupted document has $before runs"
+keys "$TMP/int.json" >"$TMP/before.txt"
+: >"$TMP/calls.log"
+"$VTB" run --resume -o "$TMP/int.json" >"$TMP/out" 2>&1 || err "resume failed: $(cat "$TMP/out")"
+[ "$(jq -r .session.status "$TMP/int.json")" = complete ] || err "resumed document not complete"
+[ "$(jq '.runs | length' "$TMP/int.json")" = 18 ] || err "resumed document: $(jq '.runs | length' "$TMP/int.json") runs, expected 18"
+[ "$(keys "$TMP/int.json" | sort -u | wc -l)" = 18 ] || err "resume repeated a run"
+keys "$TMP/int.json" | head -n "$before" | cmp -s - "$TMP/before.txt" || err "resume changed the finished runs"
+calls=$(grep -c '^kvm' "$TMP/calls.log")
+[ "$calls" = $((18 - before + 6)) ] || err "resume made $calls kvm calls, expected $((18 - before)) + 6 warm-ups"
+
+# 3. Shards: the union of 1/3, 2/3, 3/3 is the whole matrix.
+for i in 1 2 3; do
+  "$VTB" run --matrix "$TMP/matrix.json" --shard $i/3 -o "$TMP/shard$i.json" >/dev/null 2>&1 || err "shard $i/3 failed"
+done
+"$VTB" merge -o "$TMP/merged.json" "$TMP"/shard{1,2,3}.json >/dev/null || err "merge failed"
+diff <(keys "$TMP/merged.json" | sort) <(keys "$TMP/full.json" | sort) >/dev/null ||
+  err "merged shards differ from the unsharded matrix"
+"$VTB" merge -o "$TMP/dup.json" "$TMP/shard1.json" "$TMP/shard1.json" >/dev/null 2>&1 &&
+  err "merging the same shard twice was accepted"
+
+# 4. Errors name their place.
+echo '{"workloads": [{"name": "pio", "params": {"n": "x"}}], "modes": ["shadow"]}' >"$TMP/bad.json"
+"$VTB" run --matrix "$TMP/bad.json" -o "$TMP/x.json" 2>"$TMP/err" && err "bad matrix accepted"
+grep -q 'bad.json: workloads\[0\].params.n: expected a non-negative integer, got "x"' "$TMP/err" ||
+  err "matrix error message: $(cat "$TMP/err")"
+
+[ $fail = 0 ] && echo "vtbench_run: passed"
+exit $fail

@@ -1,0 +1,291 @@
+/* aggregate.c - runs grouped by configuration, metrics, aggregates[]. */
+#include "aggregate.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_util.h"
+#include "stats.h"
+
+static void mode_of(const json_t *run, char *buf, size_t len) {
+  const json_t *m = json_object_get(run, "modes");
+  const char *p = json_string_value(json_object_get(m, "paging"));
+  const char *t = json_string_value(json_object_get(m, "tlb"));
+  const char *n = json_string_value(json_object_get(m, "nmi"));
+  const char *i = json_string_value(json_object_get(m, "irq"));
+  snprintf(buf, len, "%s/%s/%s/%s", p ? p : "?", t ? t : "?", n ? n : "?", i ? i : "?");
+}
+
+/* Params as sorted compact JSON, numeric strings turned into numbers so
+ * {"n": "1000"} and {"n": 1000} are the same configuration. */
+static char *params_text(const json_t *params) {
+  json_t *norm = json_object();
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)params, k, v) {
+    double d;
+    if (json_is_string(v) && json_util__number(v, &d) && d == floor(d) && d >= 0 && d < 9e15)
+      json_object_set_new(norm, k, json_integer((json_int_t)d));
+    else
+      json_object_set(norm, k, v);
+  }
+  char *s = json_dumps(norm, JSON_SORT_KEYS | JSON_COMPACT);
+  json_decref(norm);
+  return s;
+}
+
+void aggregate__run_key(const json_t *run, char *buf, size_t len) {
+  const char *cfg = json_string_value(json_object_get(run, "config"));
+  if (cfg) {
+    snprintf(buf, len, "%s", cfg);
+    return;
+  }
+  char mode[64];
+  mode_of(run, mode, sizeof(mode));
+  const json_t *params = json_object_get(run, "params");
+  char *p = params ? params_text(params) : NULL;
+  const char *b = json_string_value(json_object_get(run, "backend"));
+  const char *w = json_string_value(json_object_get(run, "workload"));
+  snprintf(buf, len, "%s %s %s %s", b ? b : "?", w ? w : "?", p ? p : "{}", mode);
+  free(p);
+}
+
+static void flatten(json_t *out, const char *prefix, const json_t *v, int depth) {
+  double d;
+  if (depth > 4) return;
+  if (json_is_object(v)) {
+    const char *k;
+    json_t *c;
+    json_object_foreach((json_t *)v, k, c) {
+      char name[192];
+      snprintf(name, sizeof(name), "%s.%s", prefix, k);
+      flatten(out, name, c, depth + 1);
+    }
+  } else if (!json_is_boolean(v) && json_util__number(v, &d)) {
+    json_object_set_new(out, prefix, json_real(d));
+  }
+}
+
+json_t *aggregate__run_metrics(const json_t *run) {
+  json_t *m = json_object();
+  double wall, iters, d;
+  const json_t *timed = json_object_get(run, "timed");
+  bool have_wall = json_util__number(json_object_get(timed, "wall_ns"), &wall);
+  if (have_wall) json_object_set_new(m, "wall_ns", json_real(wall));
+  const json_t *guest = json_object_get(run, "guest");
+  if (have_wall && json_util__number(json_object_get(guest, "iterations"), &iters) && iters > 0)
+    json_object_set_new(m, "ns_per_iter", json_real(wall / iters));
+  const json_t *exits = json_object_get(run, "exits");
+  if (json_util__number(json_object_get(exits, "total"), &d))
+    json_object_set_new(m, "exits.total", json_real(d));
+  const char *k;
+  json_t *v;
+  json_object_foreach(json_object_get(exits, "by_reason"), k, v) {
+    char name[160];
+    if (json_util__number(json_object_get(v, "count"), &d)) {
+      snprintf(name, sizeof(name), "exits.%s.count", k);
+      json_object_set_new(m, name, json_real(d));
+    }
+    if (json_util__number(json_object_get(json_object_get(v, "latency_ns"), "p50"), &d)) {
+      snprintf(name, sizeof(name), "exits.%s.p50_ns", k);
+      json_object_set_new(m, name, json_real(d));
+    }
+  }
+  json_object_foreach(json_object_get(run, "pmu"), k, v) {
+    if (!json_is_true(json_object_get(v, "supported"))) continue;
+    const json_t *val = json_object_get(v, "scaled");
+    if (!val || json_is_null(val)) val = json_object_get(v, "value");
+    char name[160];
+    snprintf(name, sizeof(name), "pmu.%s", k);
+    if (json_util__number(val, &d)) json_object_set_new(m, name, json_real(d));
+  }
+  const json_t *model = json_object_get(run, "model");
+  if (model) flatten(m, "model", model, 0);
+  return m;
+}
+
+static void make_label(struct agg_group *g) {
+  char buf[96];
+  size_t off = (size_t)snprintf(buf, sizeof(buf), "%s", g->workload);
+  const char *k;
+  json_t *v;
+  json_object_foreach(g->params, k, v) {
+    if (off >= sizeof(buf)) break;
+    char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    const char *t = json_is_string(v) ? json_string_value(v) : (s ? s : "?");
+    off += (size_t)snprintf(buf + off, sizeof(buf) - off, " %s=%s", k, t);
+    free(s);
+  }
+  snprintf(g->label, sizeof(g->label), "%s", buf);
+}
+
+int aggregate__group(const json_t *doc, struct agg_set *out) {
+  memset(out, 0, sizeof(*out));
+  const json_t *runs = json_object_get(doc, "runs");
+  size_t nr = json_array_size(runs);
+  out->g = calloc(nr + 1, sizeof(*out->g));
+  if (!out->g) return -1;
+  for (size_t i = 0; i < nr; i++) {
+    const json_t *run = json_array_get(runs, i);
+    char key[256];
+    aggregate__run_key(run, key, sizeof(key));
+    struct agg_group *g = NULL;
+    for (size_t k = 0; k < out->n && !g; k++)
+      if (!strcmp(out->g[k].key, key)) g = &out->g[k];
+    if (!g) {
+      g = &out->g[out->n++];
+      snprintf(g->key, sizeof(g->key), "%s", key);
+      const char *b = json_string_value(json_object_get(run, "backend"));
+      const char *w = json_string_value(json_object_get(run, "workload"));
+      snprintf(g->backend, sizeof(g->backend), "%s", b ? b : "?");
+      snprintf(g->workload, sizeof(g->workload), "%s", w ? w : "?");
+      mode_of(run, g->mode, sizeof(g->mode));
+      g->params = json_object_get(run, "params");
+      if (!json_is_object(g->params)) g->params = NULL;
+      g->modes = json_object_get(run, "modes");
+      g->metrics = json_object();
+      make_label(g);
+    }
+    g->nruns++;
+    const char *status = json_string_value(json_object_get(run, "status"));
+    if (!status || strcmp(status, "ok")) continue;
+    g->nok++;
+    double rep = (double)(g->nok - 1);
+    json_util__number(json_object_get(run, "repetition"), &rep);
+    json_t *m = aggregate__run_metrics(run);
+    const char *k;
+    json_t *v;
+    json_object_foreach(m, k, v) {
+      json_t *arr = json_object_get(g->metrics, k);
+      if (!arr) {
+        arr = json_array();
+        json_object_set_new(g->metrics, k, arr);
+      }
+      json_array_append_new(arr, json_pack("[f,f]", rep, json_real_value(v)));
+    }
+    json_decref(m);
+  }
+  return 0;
+}
+
+void aggregate__free(struct agg_set *s) {
+  for (size_t i = 0; i < s->n; i++)
+    json_decref(s->g[i].metrics);
+  free(s->g);
+  memset(s, 0, sizeof(*s));
+}
+
+size_t agg_group__values(const struct agg_group *g, const char *metric, double **vals,
+                         unsigned **reps) {
+  const json_t *arr = json_object_get(g->metrics, metric);
+  size_t n = json_array_size(arr);
+  *vals = NULL;
+  if (reps) *reps = NULL;
+  if (!n) return 0;
+  *vals = malloc(n * sizeof(**vals));
+  if (reps) *reps = malloc(n * sizeof(**reps));
+  for (size_t i = 0; i < n; i++) {
+    const json_t *p = json_array_get(arr, i);
+    (*vals)[i] = json_real_value(json_array_get(p, 1));
+    if (reps) (*reps)[i] = (unsigned)json_real_value(json_array_get(p, 0));
+  }
+  return n;
+}
+
+const char *agg_group__time_metric(const struct agg_group *g) {
+  return json_object_get(g->metrics, "ns_per_iter") ? "ns_per_iter" : "wall_ns";
+}
+
+static bool same_workload(const struct agg_group *a, const struct agg_group *b) {
+  if (strcmp(a->backend, b->backend) || strcmp(a->workload, b->workload)) return false;
+  if (!a->params || !b->params) return a->params == b->params;
+  return json_equal(a->params, b->params);
+}
+
+/* Order of modes from "everything off" up: native < shadow < ept, then
+ * flush < vpid, poll < window for nmi and irq. */
+static int mode_rank(const char *mode) {
+  static const char *const words[4][3] = {{"native", "shadow", "ept"},
+                                          {"flush", "vpid", NULL},
+                                          {"poll", "window", NULL},
+                                          {"poll", "window", NULL}};
+  char buf[64], *save = NULL;
+  snprintf(buf, sizeof(buf), "%s", mode);
+  int rank = 0, axis = 0;
+  for (char *t = strtok_r(buf, "/", &save); t && axis < 4; t = strtok_r(NULL, "/", &save), axis++) {
+    int v = 3;
+    for (int i = 0; i < 3; i++)
+      if (words[axis][i] && !strcmp(words[axis][i], t)) v = i;
+    rank = rank * 4 + v;
+  }
+  return rank;
+}
+
+const struct agg_group *aggregate__baseline(const struct agg_set *s, const struct agg_group *g,
+                                            const char *baseline) {
+  const struct agg_group *best = NULL;
+  for (size_t i = 0; i < s->n; i++) {
+    const struct agg_group *c = &s->g[i];
+    if (!same_workload(c, g) || !c->nok) continue;
+    if (baseline) {
+      if (!strcmp(c->mode, baseline)) best = c;
+    } else if (!best || mode_rank(c->mode) < mode_rank(best->mode)) {
+      best = c; /* native on the model; the least-featured mode elsewhere */
+    }
+  }
+  return best == g ? NULL : best;
+}
+
+static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
+  struct stats_summary s;
+  if (stats__summarize(v, n, &s)) return NULL;
+  bool *flags = calloc(n, sizeof(*flags));
+  stats__mad_outliers(v, n, flags);
+  json_t *out_reps = json_array();
+  for (size_t i = 0; i < n; i++)
+    if (flags[i]) json_array_append_new(out_reps, json_integer(reps[i]));
+  free(flags);
+  return json_pack("{s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:[f,f],s:o}", "n", (json_int_t)s.n, "median",
+                   s.median, "mean", s.mean, "stddev", s.stddev, "cv", s.cv, "min", s.min, "max",
+                   s.max, "ci95", s.ci_lo, s.ci_hi, "outlier_repetitions", out_reps);
+}
+
+json_t *aggregate__compute(const struct agg_set *s, const char *baseline) {
+  json_t *arr = json_array();
+  for (size_t i = 0; i < s->n; i++) {
+    const struct agg_group *g = &s->g[i];
+    const struct agg_group *base = aggregate__baseline(s, g, baseline);
+    const char *metric;
+    json_t *samples;
+    json_object_foreach(g->metrics, metric, samples) {
+      double *v;
+      unsigned *reps;
+      size_t n = agg_group__values(g, metric, &v, &reps);
+      json_t *e = summary_json(v, reps, n);
+      if (e) {
+        json_object_set_new(e, "config", json_string(g->key));
+        json_object_set_new(e, "backend", json_string(g->backend));
+        json_object_set_new(e, "workload", json_string(g->workload));
+        json_object_set_new(e, "mode", json_string(g->mode));
+        if (g->params) json_object_set(e, "params", g->params);
+        json_object_set_new(e, "metric", json_string(metric));
+        double *bv;
+        size_t nb = base ? agg_group__values(base, metric, &bv, NULL) : 0;
+        double r, lo, hi;
+        if (nb && (!strcmp(metric, "wall_ns") || !strcmp(metric, "ns_per_iter")) &&
+            !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r, &lo, &hi))
+          json_object_set_new(
+              e, "ratio_to_baseline",
+              json_pack("{s:s,s:f,s:[f,f]}", "baseline", base->mode, "ratio", r, "ci95", lo, hi));
+        if (nb) free(bv);
+        json_array_append_new(arr, e);
+      }
+      free(v);
+      free(reps);
+    }
+  }
+  return arr;
+}

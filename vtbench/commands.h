@@ -1,0 +1,20 @@
+/* commands.h - vtbench subcommands, one file each (kvmtool style). Each
+ * returns the process exit status. */
+#ifndef VTBENCH_COMMANDS_H
+#define VTBENCH_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_workloads(int argc, char **argv);
+
+/* Exit statuses shared by the subcommands. */
+#define VTB_EXIT_OK          0
+#define VTB_EXIT_FAILED      1  /* some runs failed, or the report is incomplete */
+#define VTB_EXIT_USAGE       2  /* bad command line or matrix file */
+#define VTB_EXIT_NOTHING     3  /* nothing can run on this host */
+#define VTB_EXIT_IO          20 /* a file could not be read or written */
+#define VTB_EXIT_INTERRUPTED 130
+
+#endif

@@ -1,0 +1,38 @@
+/* export.h - result documents to CSV for the gnuplot scripts in plots/.
+ *
+ * Files (DIR/...): summary.csv (every configuration: time statistics and
+ * ratio to baseline), time_BACKEND.csv and overhead_BACKEND.csv (bars.gp:
+ * one row per workload, value/lo/hi per mode), exits_BACKEND.csv
+ * (stacked.gp: median exits per reason per configuration), model_METRIC.csv
+ * (per-iteration model counters such as walk references and TLB misses),
+ * compare.csv (with a second document). plots.json lists every figure:
+ * {script, csv, out, vars}; plots.sh replays the gnuplot commands so users
+ * can restyle the plots and rerun them by hand.
+ */
+#ifndef VTBENCH_EXPORT_H
+#define VTBENCH_EXPORT_H
+
+#include <jansson.h>
+
+#include "aggregate.h"
+
+/* Write the CSVs for `s` (and the comparison with `other` when non-NULL)
+ * into dir (created if missing). Returns the plot list (new reference) or
+ * NULL with a message in err. */
+json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const char *dir,
+                    const char *baseline, char *err, size_t len);
+
+/* One comparison row per configuration present in both sets. */
+struct compare_row {
+  const struct agg_group *a, *b;
+  const char *metric;
+  double med_a, med_b, ratio, lo, hi, p;
+  int significant; /* p < 0.05 */
+};
+/* Rows into a malloc'd array; returns the count. */
+size_t export__compare(const struct agg_set *a, const struct agg_set *b, struct compare_row **out);
+
+/* CSV-safe copy of s (commas and quotes replaced). */
+void export__csv_field(const char *s, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,43 @@
+/* main.c - the vtbench command line: one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *help;
+} commands[] = {
+    {"run", cmd_run, "run a matrix of workloads x modes x backends into one result document"},
+    {"report", cmd_report, "plots, Markdown and HTML from a result document (--compare OTHER)"},
+    {"export", cmd_export, "CSV files for the gnuplot scripts in plots/"},
+    {"merge", cmd_merge, "join result documents (shards) into one"},
+    {"workloads", cmd_workloads, "list the workloads, their parameters and what they stress"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: vtbench COMMAND [OPTIONS]   (vtbench COMMAND --help for its options)\n\n");
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].help);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return VTB_EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return VTB_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("vtbench %s (%s)\n", VTB_VERSION, VTB_GIT_REV);
+    return VTB_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "vtbench: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return VTB_EXIT_USAGE;
+}

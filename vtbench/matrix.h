@@ -1,0 +1,89 @@
+/* matrix.h - what a session runs: backends x workloads x modes x reps.
+ *
+ * File format (JSON, docs in the header of matrix.c):
+ *   {"backends": ["kvm", "model"],
+ *    "workloads": [{"name": "pio", "params": {"n": 1000}}, "cpuid", ...],
+ *    "modes": [{"paging": "shadow", "tlb": "flush", "nmi": "poll", "irq": "poll"},
+ *              "ept/vpid/window/window", "native", ...],
+ *    "reps": 5, "warmup": 1}
+ *
+ * Expansion: configurations are the cross product (minus modes a backend
+ * cannot run); jobs run them interleaved: warm-up rounds, then one round per
+ * repetition, each round a deterministic shuffle of the configurations.
+ * --shard I/N keeps the configurations c with c mod N == I - 1, all their
+ * repetitions, so every shard computes its own statistics and the union of
+ * the shards is the whole matrix.
+ */
+#ifndef VTBENCH_MATRIX_H
+#define VTBENCH_MATRIX_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MATRIX_BACKENDS_MAX 4
+#define MATRIX_SEED         0x6d61747269780aull
+
+struct matrix_mode {
+  char paging[8], tlb[8], nmi[8], irq[8];
+};
+
+struct matrix_workload {
+  char name[32];
+  json_t *params; /* object: name -> integer or string */
+};
+
+struct matrix {
+  char backends[MATRIX_BACKENDS_MAX][16];
+  size_t nbackends;
+  struct matrix_workload *workloads;
+  size_t nworkloads;
+  struct matrix_mode *modes;
+  size_t nmodes;
+  unsigned reps, warmup;
+};
+
+struct matrix_config {
+  size_t backend, workload, mode; /* indices into the matrix */
+  char key[256];                  /* "backend workload {params} paging/tlb/nmi/irq" */
+};
+
+struct matrix_job {
+  size_t config; /* index into the config array */
+  unsigned rep;  /* repetition (or warm-up round) number */
+  bool warmup;
+};
+
+/* Parse a matrix from JSON; `where` names the source in messages
+ * ("matrix.json: workloads[2].params.n: expected ..."). 0 or -1. */
+int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char *err, size_t len);
+int matrix__load(struct matrix *m, const char *path, char *err, size_t len);
+json_t *matrix__to_json(const struct matrix *m);
+void matrix__free(struct matrix *m);
+
+/* "paging[/tlb[/nmi[/irq]]]", missing parts default to shadow/flush/poll/poll
+ * ("native" alone is the model's baseline). 0 or -1 with a message. */
+int matrix__parse_mode(const char *s, struct matrix_mode *out, char *err, size_t len);
+void matrix__mode_str(const struct matrix_mode *mode, char *buf, size_t len);
+
+/* The built-in matrices. */
+void matrix__standard(struct matrix *m);
+void matrix__quick(struct matrix *m);
+
+/* Which (backend, mode) pairs can run; NULL accepts all. */
+typedef bool (*matrix_supported_fn)(const char *backend, const struct matrix_mode *mode, void *ctx);
+
+/* Cross product in a fixed order (backend, workload, mode). Caller frees. */
+size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx,
+                       struct matrix_config **out);
+void matrix__config_key(const struct matrix *m, const struct matrix_config *c, char *buf,
+                        size_t len);
+
+/* "I/N" with 1 <= I <= N. 0 or -1. */
+int matrix__parse_shard(const char *s, unsigned *i, unsigned *n);
+/* Jobs of shard i/n (1/1: everything) in interleaved order. Caller frees. */
+size_t matrix__jobs(const struct matrix *m, size_t nconfigs, unsigned shard_i, unsigned shard_n,
+                    uint64_t seed, struct matrix_job **out);
+
+#endif

@@ -1,0 +1,124 @@
+/* workload_catalog.c - the static table of issue 4's workload suite. */
+#include "workload_catalog.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define N_ITERS(d)                                                                                 \
+  { "n", WLP_INT, d, "iterations of the measured operation" }
+#define CPL                                                                                        \
+  { "cpl", WLP_INT, NULL, "ring of the hot loop (0 or 3) where both make sense" }
+
+const struct wl_info workload_catalog[] = {
+    {"cpuid",
+     "N CPUID instructions",
+     "exit round trip handled in the kernel",
+     "0",
+     {N_ITERS("100000"), CPL, {"leaf", WLP_INT, "0", "CPUID leaf (EAX)"}}},
+    {"vmcall",
+     "N VMCALL/VMMCALL hypercalls handled by refvmm",
+     "hypercall path",
+     "0",
+     {N_ITERS("100000"), CPL}},
+    {"pio", "N OUTs to a refvmm port", "user-space exit round trip", "0", {N_ITERS("100000"), CPL}},
+    {"mmio",
+     "N writes to an unbacked guest-physical page",
+     "MMIO exit path",
+     "0",
+     {N_ITERS("100000"), CPL}},
+    {"cr8wr", "N writes of CR8", "TPR handling", "0", {N_ITERS("100000")}},
+    {"syscall",
+     "N ring 3 -> ring 0 -> ring 3 round trips",
+     "native cost, no exit expected",
+     "3 -> 0",
+     {N_ITERS("100000")}},
+    {"callret", "N call/ret pairs", "pure CPU baseline", "3", {N_ITERS("10000000")}},
+    {"divzero",
+     "N divide faults handled by the guest",
+     "exception delivery",
+     "3 -> 0",
+     {N_ITERS("100000")}},
+    {"pgfault",
+     "N demand-paging faults handled by the guest kernel",
+     "hidden vs true faults",
+     "3 -> 0",
+     {N_ITERS("10000")}},
+    {"ptemod",
+     "N page-table entry updates with INVLPG",
+     "shadow write-protection traps",
+     "0",
+     {N_ITERS("10000")}},
+    {"cr3switch",
+     "ping-pong between K address spaces, W pages touched each",
+     "CR3 exits, TLB flush vs VPID",
+     "3 -> 0",
+     {N_ITERS("10000"),
+      {"k", WLP_INT, "2", "address spaces"},
+      {"w", WLP_INT, "16", "pages touched per switch"}}},
+    {"forkwait",
+     "create an address space, copy the parent's mappings, touch, switch, destroy",
+     "shadow paging's worst case",
+     "3 -> 0",
+     {N_ITERS("1000"), {"pages", WLP_INT, "64", "pages mapped per child"}}},
+    {"gups",
+     "random read-modify-write over a working set of W bytes",
+     "two-dimensional page walks",
+     "3",
+     {N_ITERS("1000000"),
+      {"ws", WLP_INT, "67108864", "working set in bytes"},
+      {"page", WLP_WORD, "4k", "page size: 4k or 2m"}}},
+    {"memstream",
+     "sequential read/write over W bytes",
+     "bandwidth, TLB reach",
+     "3",
+     {N_ITERS("10"),
+      {"ws", WLP_INT, "67108864", "working set in bytes"},
+      {"page", WLP_WORD, "4k", "page size: 4k or 2m"}}},
+    {"compute",
+     "integer hash loop, no memory traffic",
+     "pure CPU baseline",
+     "3",
+     {N_ITERS("10000000"), {"seed", WLP_INT, "0", "hash seed"}}},
+    {"nmistorm",
+     "NMIs raised at rate R while the guest blocks NMIs a share of the time",
+     "NMI delivery, window vs poll",
+     "3",
+     {N_ITERS("10000"),
+      {"rate", WLP_INT, "10000", "NMIs per second"},
+      {"block", WLP_INT, "50", "percent of time with NMIs blocked"}}},
+    {"irqstorm",
+     "interrupts raised at rate R while the guest toggles IF",
+     "interrupt window vs poll",
+     "3",
+     {N_ITERS("10000"), {"rate", WLP_INT, "10000", "interrupts per second"}}},
+};
+const size_t workload_catalog_len = sizeof(workload_catalog) / sizeof(workload_catalog[0]);
+
+/* Parameters every workload accepts (the runtime reads them). */
+static const struct wl_param common_params[] = {
+    {"syscall", WLP_WORD, NULL, "system call mechanism: trap or syscall"},
+    {"cpl", WLP_INT, NULL, "ring of the hot loop (0 or 3)"},
+};
+
+const struct wl_info *workload_catalog__find(const char *name) {
+  for (size_t i = 0; i < workload_catalog_len; i++)
+    if (!strcmp(workload_catalog[i].name, name)) return &workload_catalog[i];
+  return NULL;
+}
+
+const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key) {
+  for (int i = 0; i < WL_PARAMS_MAX && w->params[i].name; i++)
+    if (!strcmp(w->params[i].name, key)) return &w->params[i];
+  for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]); i++)
+    if (!strcmp(common_params[i].name, key)) return &common_params[i];
+  return NULL;
+}
+
+void workload_catalog__param_names(const struct wl_info *w, char *buf, size_t len) {
+  size_t off = 0;
+  buf[0] = 0;
+  for (int i = 0; i < WL_PARAMS_MAX && w->params[i].name && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", w->params[i].name);
+  for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]) && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", common_params[i].name);
+}

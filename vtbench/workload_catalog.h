@@ -1,0 +1,38 @@
+/* workload_catalog.h - what vtbench knows about each workload (issue 4's
+ * suite): parameters with their types, what it stresses and where its hot
+ * loop runs. Used by `vtbench workloads` and to validate matrix files. */
+#ifndef VTBENCH_WORKLOAD_CATALOG_H
+#define VTBENCH_WORKLOAD_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum wl_param_type { WLP_INT, WLP_WORD };
+
+struct wl_param {
+  const char *name;
+  enum wl_param_type type;
+  const char *def; /* default as text; NULL: the guest's own */
+  const char *help;
+};
+
+#define WL_PARAMS_MAX 6
+
+struct wl_info {
+  const char *name;
+  const char *does;
+  const char *stresses;
+  const char *ring; /* where the hot loop runs: "0", "3", "3 -> 0" */
+  struct wl_param params[WL_PARAMS_MAX];
+};
+
+extern const struct wl_info workload_catalog[];
+extern const size_t workload_catalog_len;
+
+const struct wl_info *workload_catalog__find(const char *name);
+/* Parameter `key` of workload `w` (common ones included), or NULL. */
+const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key);
+/* Comma-separated list of the parameter names of `w` into buf. */
+void workload_catalog__param_names(const struct wl_info *w, char *buf, size_t len);
+
+#endif
