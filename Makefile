@@ -15,14 +15,14 @@ GUEST_CC ?= gcc
 SAN ?= 0
 
 BUILD := build$(if $(filter 1,$(SAN)),-san,)
-BIN := bin
+BIN := bin$(if $(filter 1,$(SAN)),-san,)
 
 PKGS := jansson check
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs jansson 2>/dev/null) -lpfm -lpthread -lm
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_REV := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
@@ -32,6 +32,15 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
 endif
+
+# Objects that embed the git revision rebuild when it changes (a stamp that is
+# rewritten only when the revision differs).
+GIT_REV_STAMP := $(BUILD)/git_rev.stamp
+$(GIT_REV_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+FORCE:
+GIT_REV_USERS = $(shell grep -l VTB_GIT_REV $(LIB_SRC) $(VTB_SRC) vtbench/main.c refvmm/main.c $(UNIT_SRC) $(INTEG_SRC) 2>/dev/null)
 
 # ---- host library: everything but the mains --------------------------------
 LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c \
@@ -58,7 +67,7 @@ WORKLOADS := $(patsubst workloads/%.c,%,$(wildcard workloads/*.c))
 HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
 IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
 
-.PHONY: all check unit integration bench demo deps install clean format fuzz images
+.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
@@ -68,6 +77,8 @@ images: $(IMAGES)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(GIT_REV_USERS:%.c=$(BUILD)/%.o): $(GIT_REV_STAMP)
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -119,30 +130,56 @@ workloads/build/hostile/%.elf: workloads/build/obj/tests/hostile/%.c.o $(RT_OBJ)
 	$(GUEST_CC) $(GUEST_CFLAGS) $(GUEST_LDFLAGS) -o $@ $(RT_OBJ) $<
 
 # ---- tests --------------------------------------------------------------------------
+# Tests and scripts use the binaries of this build (bin/ or, with SAN=1, bin-san/).
+TEST_ENV := REFVMM=$(BIN)/refvmm VTBENCH=$(BIN)/vtbench
 check: all $(BIN)/test_unit $(BIN)/test_integration
-	CK_FORK=yes $(BIN)/test_unit
-	CK_FORK=yes $(BIN)/test_integration
-	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; bash "$$t" || exit 1; done
+	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit
+	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration
+	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; $(TEST_ENV) bash "$$t" || exit 1; done
 	@echo "make check: all tests passed"
 
 unit: $(BIN)/test_unit
-	CK_FORK=yes $(BIN)/test_unit
+	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit
 integration: all $(BIN)/test_integration
-	CK_FORK=yes $(BIN)/test_integration
+	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration
 
-# libFuzzer harnesses (clang); new inputs go to build/fuzz/, seeds stay in git.
+# ---- fuzzing: libFuzzer harnesses (clang), docs/RELIABILITY.md ----------------------
+#   make fuzz        build every harness into bin/fuzz_NAME
+#   make fuzz-run    run each for FUZZ_SECONDS (default 30)
+#   make fuzz-long   run each for FUZZ_LONG_SECONDS (default 600)
+# `make check` runs each for ~10 s (tests/scripts/fuzz_smoke.sh; skipped without
+# libFuzzer). Seeds: tests/fuzz/corpus/NAME/ (in git); new inputs: build/fuzz/NAME/.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Werror -Wshadow -fsanitize=fuzzer,address,undefined \
+FUZZ_LONG_SECONDS ?= 600
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
+               -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
-$(BIN)/fuzz_elf_loader: tests/fuzz/fuzz_elf_loader.c refvmm/elf_loader.c refvmm/guest_mem.c \
-                        refvmm/elf_loader.h refvmm/vm.h
-	@mkdir -p $(BIN)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
-fuzz: $(BIN)/fuzz_elf_loader
-	@mkdir -p build/fuzz/elf_loader
-	$(BIN)/fuzz_elf_loader -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	  -artifact_prefix=build/fuzz/ build/fuzz/elf_loader tests/fuzz/corpus/elf_loader
+FUZZ_LIBS := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson) -lpfm -lpthread -lm
+# Every tests/fuzz/fuzz_NAME.c is a harness; FUZZ_SRC_NAME lists what it links
+# (default: the whole host library).
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRC_elf_loader := tests/fuzz/fuzz_elf_loader.c refvmm/elf_loader.c refvmm/guest_mem.c
+# hypercall.c reaches events.c and through it the KVM backend: the whole host library.
+FUZZ_SRC_hypercall := tests/fuzz/fuzz_hypercall.c $(LIB_SRC)
+FUZZ_SRC_matrix := tests/fuzz/fuzz_matrix.c vtbench/matrix.c vtbench/stats.c vtbench/workload_catalog.c
+FUZZ_SRC_result_reader := tests/fuzz/fuzz_result_reader.c results/result_doc.c vtbench/aggregate.c \
+                          vtbench/json_util.c vtbench/stats.c vtbench/findings.c vtbench/export.c \
+                          vtbench/event_cdf.c
+FUZZ_BINS := $(FUZZ_NAMES:%=bin/fuzz_%)
+define FUZZ_RULE
+FUZZ_SRC_$(1) ?= tests/fuzz/fuzz_$(1).c $$(LIB_SRC)
+bin/fuzz_$(1): $$(FUZZ_SRC_$(1)) $$(wildcard refvmm/*.h vtbench/*.h results/*.h)
+	@mkdir -p bin
+	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS)
+endef
+$(foreach n,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(n))))
+.PHONY: fuzz-run fuzz-long
+fuzz: $(FUZZ_BINS)
+fuzz-run: fuzz
+	FUZZ_NAMES="$(FUZZ_NAMES)" bash tests/scripts/fuzz_smoke.sh --run $(FUZZ_SECONDS)
+fuzz-long: fuzz
+	FUZZ_NAMES="$(FUZZ_NAMES)" bash tests/scripts/fuzz_smoke.sh --run $(FUZZ_LONG_SECONDS)
 
 bench: all $(BIN)/pio_floor
 	bash bench/run.sh
@@ -169,6 +206,6 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf build build-san bin workloads/build
+	rm -rf build build-san bin bin-san workloads/build
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -130,6 +130,8 @@ const char *exit_sub_kind__name(enum exit_sub_kind kind) {
     return "mmio_page";
   case EXIT_SUB_HYPERCALL:
     return "hypercall";
+  case EXIT_SUB_KVM_HYPERCALL:
+    return "kvm_hypercall";
   case EXIT_SUB_NONE:
     break;
   }
@@ -226,27 +228,30 @@ json_t *exit_stats__to_json(const struct exit_stats *s) {
     json_object_set_new(e, "key", json_integer((json_int_t)list[i]->key));
     json_object_set_new(e, "count", json_integer((json_int_t)list[i]->lat.count));
     json_object_set_new(e, "latency_ns", latency_json(s, &list[i]->lat));
+    json_object_set_new(e, "hist", log2_hist__to_json(&list[i]->lat, s));
     json_array_append_new(subs, e);
   }
   json_object_set_new(o, "by_sub", subs);
   return o;
 }
 
-static double us(const struct exit_stats *s, uint64_t ticks) {
-  return exit_stats__ticks_to_ns(s, ticks) / 1000.0;
+/* Nanoseconds: user-space handling is tens of ns, a us column would
+ * round it away. */
+static double ns(const struct exit_stats *s, uint64_t ticks) {
+  return exit_stats__ticks_to_ns(s, ticks);
 }
 
 static void print_row(const struct exit_stats *s, FILE *out, const char *name,
                       const struct log2_hist *h) {
   double share = s->total ? 100.0 * (double)h->count / (double)s->total : 0.0;
-  fprintf(out, "%-24s %10" PRIu64 " %7.2f%% %9.2f %9.2f %9.2f %9.2f\n", name, h->count, share,
-          us(s, h->min), us(s, log2_hist__quantile(h, 0.5)), us(s, log2_hist__quantile(h, 0.99)),
-          us(s, h->max));
+  fprintf(out, "%-24s %10" PRIu64 " %7.2f%% %11.0f %11.0f %11.0f %11.0f\n", name, h->count, share,
+          ns(s, h->min), ns(s, log2_hist__quantile(h, 0.5)), ns(s, log2_hist__quantile(h, 0.99)),
+          ns(s, h->max));
 }
 
 void exit_stats__print(const struct exit_stats *s, FILE *out) {
-  fprintf(out, "%-24s %10s %8s %9s %9s %9s %9s\n", "exit reason", "samples", "share", "min us",
-          "p50 us", "p99 us", "max us");
+  fprintf(out, "%-24s %10s %8s %11s %11s %11s %11s\n", "exit reason", "samples", "share", "min ns",
+          "p50 ns", "p99 ns", "max ns");
   for (uint32_t r = 0; r < EXIT_REASONS_MAX; r++) {
     if (!s->by_reason[r].count) continue;
     print_row(s, out, exit_stats__reason_name(s, r), &s->by_reason[r]);
@@ -256,12 +261,12 @@ void exit_stats__print(const struct exit_stats *s, FILE *out) {
   const struct exit_sub *list[EXIT_SUBS_MAX];
   int n = sorted_subs(s, list);
   if (!n) return;
-  fprintf(out, "\n%-24s %10s %8s %9s %9s %9s %9s\n", "sub-reason", "samples", "share", "min us",
-          "p50 us", "p99 us", "max us");
+  fprintf(out, "\n%-24s %10s %8s %11s %11s %11s %11s\n", "sub-reason", "samples", "share", "min ns",
+          "p50 ns", "p99 ns", "max ns");
   for (int i = 0; i < n; i++) {
     char name[48];
     const char *k = exit_sub_kind__name(list[i]->kind);
-    if (list[i]->kind == EXIT_SUB_HYPERCALL)
+    if (list[i]->kind == EXIT_SUB_HYPERCALL || list[i]->kind == EXIT_SUB_KVM_HYPERCALL)
       snprintf(name, sizeof(name), "  %s %" PRIu64, k, list[i]->key);
     else
       snprintf(name, sizeof(name), "  %s 0x%" PRIx64, k, list[i]->key);

@@ -36,8 +36,16 @@ static inline void log2_hist__add(struct log2_hist *h, uint64_t v) {
  * holds the rank, clamped to [min, max]. 0 for an empty histogram. */
 uint64_t log2_hist__quantile(const struct log2_hist *h, double q);
 
-/* Sub-reason kinds: what `key` means. */
-enum exit_sub_kind { EXIT_SUB_NONE, EXIT_SUB_IO_PORT, EXIT_SUB_MMIO_PAGE, EXIT_SUB_HYPERCALL };
+/* Sub-reason kinds: what `key` means. HYPERCALL: refvmm's port hypercalls
+ * (VTB_HC_*); KVM_HYPERCALL: the number of a KVM_EXIT_HYPERCALL (KVM_HC_*,
+ * a separate number space). */
+enum exit_sub_kind {
+  EXIT_SUB_NONE,
+  EXIT_SUB_IO_PORT,
+  EXIT_SUB_MMIO_PAGE,
+  EXIT_SUB_HYPERCALL,
+  EXIT_SUB_KVM_HYPERCALL,
+};
 
 struct exit_sub {
   enum exit_sub_kind kind;
@@ -62,7 +70,7 @@ void exit_stats__init(struct exit_stats *s, uint64_t tsc_hz, const char *(*reaso
 void exit_stats__record(struct exit_stats *s, uint32_t reason, enum exit_sub_kind kind,
                         uint64_t key, uint64_t ticks);
 /* {"total": N, "by_reason": {NAME: {count, latency_ns {min,p50,p99,max}, hist}},
- *  "by_sub": [{kind, key, count, latency_ns}]} */
+ *  "by_sub": [{kind, key, count, latency_ns, hist}]} */
 json_t *exit_stats__to_json(const struct exit_stats *s);
 /* Human table like `perf kvm stat report`. */
 void exit_stats__print(const struct exit_stats *s, FILE *out);

@@ -340,9 +340,10 @@ json_t *kvm_stats__unavailable_json(const char *reason) {
   return json_pack("{s:b, s:s}", "available", 0, "error", reason ? reason : "unknown reason");
 }
 
-/* Unit suffix for a human line, with the exponent folded in where common. */
+/* Unit for a human line, with the exponent folded in where common:
+ * dimensionless stats (KVM_STATS_UNIT_NONE) are counts. */
 static void unit_suffix(const struct kvm_stat *st, char *buf, size_t len) {
-  const char *u = st->unit == KVM_STATS_UNIT_NONE ? "" : kvm_stats__unit_name(st->unit);
+  const char *u = st->unit == KVM_STATS_UNIT_NONE ? "count" : kvm_stats__unit_name(st->unit);
   if (st->unit == KVM_STATS_UNIT_SECONDS && st->base == KVM_STATS_BASE_POW10 &&
       (st->exponent == -9 || st->exponent == -6 || st->exponent == -3)) {
     snprintf(buf, len, "%s", st->exponent == -9 ? "ns" : st->exponent == -6 ? "us" : "ms");
@@ -359,12 +360,22 @@ int kvm_stats__print_changed(const struct kvm_stats *s, const struct kvm_stats_s
   if (before->nwords * 8 < s->data_bytes || after->nwords * 8 < s->data_bytes) return 0;
   for (size_t k = 0; k < s->nstats; k++) {
     const struct kvm_stat *st = &s->stats[k];
-    if (is_hist(st)) continue;
+    char u[64];
+    if (is_hist(st)) { /* one line: how many samples landed in the buckets */
+      uint64_t sum = 0;
+      for (size_t i = 0; i < st->size; i++)
+        sum += (uint64_t)item(s, st, before, after, i);
+      if (!sum) continue;
+      fprintf(out, "%s%-32s %14" PRIu64 "  samples (%s, %u buckets in the JSON)\n",
+              prefix ? prefix : "", st->name, sum, kvm_stats__type_name(st->type),
+              (unsigned)st->size);
+      n++;
+      continue;
+    }
     json_int_t v = item(s, st, before, after, 0);
     if (!v) continue;
-    char u[48];
     unit_suffix(st, u, sizeof(u));
-    fprintf(out, "%s%-28s %14lld %s%s\n", prefix ? prefix : "", st->name, (long long)v, u,
+    fprintf(out, "%s%-32s %14lld  %s%s\n", prefix ? prefix : "", st->name, (long long)v, u,
             is_delta(st->type) ? "" : (st->type == KVM_STATS_TYPE_PEAK ? " (peak)" : " (now)"));
     n++;
   }

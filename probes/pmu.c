@@ -370,6 +370,11 @@ int pmu__open(struct pmu *p, pid_t tid) {
     e->attr.disabled = g ? 0 : 1; /* members follow their leader */
     e->attr.inherit = 0;
     int fd = perf_open(&e->attr, tid, g ? p->ev[g->leader].fd : -1);
+    if (fd < 0 && g) { /* the group may not fit the counters: alone, it may */
+      e->attr.disabled = 1;
+      g = NULL;
+      fd = perf_open(&e->attr, tid, -1);
+    }
     if (fd < 0) {
       char why[128];
       int er = errno;
@@ -524,27 +529,39 @@ json_t *pmu__to_json(const struct pmu *p) {
   return o;
 }
 
+/* What a count is in: time for the clock events, cycles for cycle events,
+ * occurrences for the rest. */
+static const char *event_unit(const struct pmu_event *e) {
+  if (e->attr.type == PERF_TYPE_SOFTWARE &&
+      (e->attr.config == PERF_COUNT_SW_TASK_CLOCK || e->attr.config == PERF_COUNT_SW_CPU_CLOCK))
+    return "ns";
+  if ((e->attr.type == PERF_TYPE_HARDWARE && (e->attr.config == PERF_COUNT_HW_CPU_CYCLES ||
+                                              e->attr.config == PERF_COUNT_HW_REF_CPU_CYCLES ||
+                                              e->attr.config == PERF_COUNT_HW_BUS_CYCLES)) ||
+      strstr(e->name, "CYCLES") || strstr(e->name, "cycles") || strstr(e->name, "WALK_ACTIVE") ||
+      strstr(e->name, "WALK_DURATION"))
+    return "cycles";
+  return "events";
+}
+
 void pmu__print(const struct pmu *p, FILE *out) {
-  fprintf(out, "%-44s %18s %18s %7s\n", "pmu event", "count", "scaled", "run %");
+  fprintf(out, "%-44s %16s %16s %-7s %6s\n", "pmu event (timed region)", "count", "scaled", "unit",
+          "run %");
   for (int i = 0; i < p->nev; i++) {
     const struct pmu_event *e = &p->ev[i];
     if (!supported(e)) {
-      fprintf(out, "%-44s %18s   %s\n", e->label, "unsupported", e->error);
+      fprintf(out, "%-44s %16s  %s\n", e->label, "unsupported", e->error);
       continue;
     }
     uint64_t sc;
     bool ok = pmu__scale(e->value, e->time_enabled, e->time_running, &sc) == 0;
     double run = e->time_enabled ? 100.0 * (double)e->time_running / (double)e->time_enabled : 0;
-    const char *unit =
-        e->attr.type == PERF_TYPE_SOFTWARE && (e->attr.config == PERF_COUNT_SW_TASK_CLOCK ||
-                                               e->attr.config == PERF_COUNT_SW_CPU_CLOCK)
-            ? " ns"
-            : "";
     if (ok)
-      fprintf(out, "%-44s %18" PRIu64 " %15" PRIu64 "%3s %6.1f%%\n", e->label, e->value, sc, unit,
-              run);
+      fprintf(out, "%-44s %16" PRIu64 " %16" PRIu64 " %-7s %5.1f%%\n", e->label, e->value, sc,
+              event_unit(e), run);
     else
-      fprintf(out, "%-44s %18" PRIu64 " %18s %6.1f%%\n", e->label, e->value, "not scheduled", run);
+      fprintf(out, "%-44s %16" PRIu64 " %16s %-7s %5.1f%%\n", e->label, e->value, "not scheduled",
+              event_unit(e), run);
   }
 }
 
@@ -607,12 +624,12 @@ json_t *pmu__context_json(void) {
   return o;
 }
 
-json_t *pmu__probe_json(void) {
+json_t *pmu__probe_events_json(const char *events) {
   json_t *a = json_array();
   struct pmu *p = calloc(1, sizeof(*p));
   char err[192] = "";
   if (!p) return a;
-  if (pmu__init(p, NULL, PMU_VARIANTS_DEFAULT, err, sizeof(err))) {
+  if (pmu__init(p, events, PMU_VARIANTS_DEFAULT, err, sizeof(err))) {
     json_array_append_new(a, json_pack("{s:s}", "error", err));
     free(p);
     return a;
@@ -630,10 +647,12 @@ json_t *pmu__probe_json(void) {
   return a;
 }
 
-void pmu__probe_print(FILE *out) {
-  const char *core = pmu__core_pmu_name();
-  fprintf(out, "core PMU (libpfm4): %s\n", core ? core : "none detected");
-  json_t *a = pmu__probe_json();
+json_t *pmu__probe_json(void) {
+  return pmu__probe_events_json(NULL);
+}
+
+void pmu__probe_events_print(const char *events, FILE *out) {
+  json_t *a = pmu__probe_events_json(events);
   size_t i;
   json_t *e;
   fprintf(out, "%-56s %-8s %-7s %s\n", "event", "encoded", "opened", "reason");
@@ -649,4 +668,34 @@ void pmu__probe_print(FILE *out) {
             json_is_string(err) ? json_string_value(err) : "");
   }
   json_decref(a);
+}
+
+void pmu__probe_print(FILE *out) {
+  const char *core = pmu__core_pmu_name();
+  fprintf(out, "core PMU (libpfm4): %s\n", core ? core : "none detected");
+  pmu__probe_events_print(NULL, out);
+}
+
+json_t *pmu__present_events_json(void) {
+  json_t *o = json_object();
+  if (pmu__lib_init(NULL, 0)) return o;
+  pfm_pmu_t pm;
+  pfm_for_all_pmus(pm) {
+    pfm_pmu_info_t pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.size = sizeof(pi);
+    if (pfm_get_pmu_info(pm, &pi) != PFM_SUCCESS || !pi.is_present) continue;
+    json_t *names = json_array();
+    for (int idx = pi.first_event; idx != -1; idx = pfm_get_event_next(idx)) {
+      pfm_event_info_t ei;
+      memset(&ei, 0, sizeof(ei));
+      ei.size = sizeof(ei);
+      if (pfm_get_event_info(idx, PFM_OS_PERF_EVENT_EXT, &ei) != PFM_SUCCESS || !ei.name) continue;
+      char full[PMU_NAME_MAX];
+      snprintf(full, sizeof(full), "%s::%s", pi.name, ei.name);
+      json_array_append_new(names, json_string(full));
+    }
+    json_object_set_new(o, pi.name, names);
+  }
+  return o;
 }

@@ -120,6 +120,12 @@ json_t *pmu__context_json(void);
  * variant with encoded/opened status and the error. */
 json_t *pmu__probe_json(void);
 void pmu__probe_print(FILE *out);
+/* The same for a comma-separated libpfm4 list (NULL: the defaults): each
+ * event and variant as {event, label, variant, encoded, opened, error}. */
+json_t *pmu__probe_events_json(const char *events);
+void pmu__probe_events_print(const char *events, FILE *out);
+/* Every event libpfm4 knows for each present PMU: {PMU: ["pmu::EVENT", ...]}. */
+json_t *pmu__present_events_json(void);
 
 /* Message for a perf_event_open errno, e.g. "ENOENT (event not supported by
  * this host's PMU: no hardware PMU?)". */

@@ -133,11 +133,12 @@ void probe_set__print(const struct probe_set *ps, FILE *out) {
   if (!ps->kvm_ok) {
     fprintf(out, "kvm stats: unavailable: %s\n", ps->kvm_error);
   } else if (ps->ended) {
-    fprintf(out, "kvm stats that changed in the timed region:\n");
+    fprintf(out, "\n%-39s %14s  %s\n", "kvm stats that changed (timed region)", "change", "unit");
     int n = kvm_stats__print_changed(&ps->vm_st, &ps->vm_before, &ps->vm_after, "  vm   ", out);
     n += kvm_stats__print_changed(&ps->vcpu_st, &ps->vcpu_before, &ps->vcpu_after, "  vcpu ", out);
     if (!n) fprintf(out, "  (none)\n");
   }
+  fprintf(out, "\n");
   if (ps->pmu)
     pmu__print(ps->pmu, out);
   else

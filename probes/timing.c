@@ -64,6 +64,8 @@ const char *tsc_source__name(enum tsc_source s) {
     return "hypervisor_leaf";
   case TSC_SRC_CALIBRATED:
     return "calibrated";
+  case TSC_SRC_KVM:
+    return "kvm_get_tsc_khz";
   case TSC_SRC_NONE:
     break;
   }
@@ -93,6 +95,12 @@ const struct tsc_info *timing__tsc(void) {
   }
   tsc = t;
   return &tsc;
+}
+
+void timing__tsc_set(uint64_t hz, enum tsc_source source, const char *detail) {
+  struct tsc_info t = {.hz = hz, .source = source};
+  snprintf(t.detail, sizeof(t.detail), "%s", detail ? detail : "");
+  tsc = t;
 }
 
 json_t *timing__tsc_json(void) {

@@ -37,6 +37,7 @@ enum tsc_source {
   TSC_SRC_CPUID_16H,  /* processor base frequency (MHz) */
   TSC_SRC_HV_LEAF,    /* hypervisor CPUID 0x40000010 EAX (kHz) */
   TSC_SRC_CALIBRATED, /* measured against CLOCK_MONOTONIC */
+  TSC_SRC_KVM,        /* KVM_GET_TSC_KHZ on a vCPU (timing__tsc_set) */
 };
 
 struct tsc_info {
@@ -52,6 +53,10 @@ static inline uint64_t timing__tsc_hz(void) {
   return timing__tsc()->hz;
 }
 const char *tsc_source__name(enum tsc_source s); /* "sysfs", "cpuid_15h", ... */
+/* Seed the cache with a rate known otherwise (refvmm: KVM_GET_TSC_KHZ, which
+ * is the kernel's own calibrated tsc_khz unless a VMM changed it), so that
+ * nothing calibrates for 50 ms; later timing__tsc() calls return it. */
+void timing__tsc_set(uint64_t hz, enum tsc_source source, const char *detail);
 
 /* The individual sources (0 when the source does not answer); `path` lets
  * tests point the sysfs reader at a file of their own. */

@@ -1,6 +1,7 @@
 /* hypercall.c - hypercall table and handlers. */
 #include "hypercall.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 
 #include "../probes/exit_stats.h"
 #include "console.h"
+#include "events.h"
 
 typedef int (*hc_fn)(struct vm *vm, struct hypercall_dev *hc, gpa_t arg);
 
@@ -99,6 +101,7 @@ static int hc_mark(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
     vm->timed_ns_begin = now_ns();
     vm->timed_tsc_begin = __rdtsc();
     if (vm->exits) vm->exits->enabled = true; /* from the next exit on */
+    if (vm->events) events__on_timed(vm->events, true);
   } else {
     uint64_t tsc = __rdtsc();
     if (vm->exits) vm->exits->enabled = false; /* this exit is not counted */
@@ -110,6 +113,7 @@ static int hc_mark(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
     vm->timed_ns_end = now_ns();
     vm->guest_tsc_end = a.tsc;
     vm->timed_ended = true;
+    if (vm->events) events__on_timed(vm->events, false);
   }
   return 0;
 }
@@ -140,6 +144,7 @@ static int hc_report(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   for (int i = 0; i < vm->nreports; i++) {
     if (strcmp(vm->reports[i].key, a.key) == 0) {
       vm->reports[i].value = a.value; /* a key reported again: last value wins */
+      if (vm->events) events__on_report(vm->events, a.key, a.value);
       return 0;
     }
   }
@@ -149,12 +154,13 @@ static int hc_report(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   struct guest_report *r = &vm->reports[vm->nreports++];
   memcpy(r->key, a.key, sizeof r->key);
   r->value = a.value;
+  if (vm->events) events__on_report(vm->events, r->key, r->value);
   return 0;
 }
 
-/* Delivery policies (--nmi/--irq poll|window) arrive with the events work;
- * until then events are injected at once through KVM, and a run that asked
- * for a policy explicitly fails rather than measuring something else. */
+/* Backends without refvmm's delivery policies (vm->events NULL: not KVM)
+ * inject at once through their ops; a run that asked for a policy
+ * explicitly fails there rather than measuring something else. */
 static int policy_missing(struct vm *vm, uint32_t nr, const char *opt, enum event_mode m) {
   vm->status = RUN_HOST_ERROR;
   snprintf(vm->status_detail, sizeof vm->status_detail,
@@ -162,6 +168,29 @@ static int policy_missing(struct vm *vm, uint32_t nr, const char *opt, enum even
            "implemented); omit %s to let the backend inject at once",
            nr, hypercall__name(nr), opt, event_mode__name(m), opt);
   return 1;
+}
+
+/* With refvmm's policies (vm->events): pending now or after delay_ns. */
+#define RAISE_DELAY_MAX_NS (60ull * 1000000000ull)
+#define RAISE_COUNT_MAX    4096u
+static int raise_via_events(struct vm *vm, uint32_t nr, enum event_kind k,
+                            const struct vtb_hc_raise *a) {
+  if (a->count > RAISE_COUNT_MAX)
+    return bad(vm, nr, "count", a->count, "more than 4096 events in one request");
+  if (a->delay_ns > RAISE_DELAY_MAX_NS)
+    return bad(vm, nr, "delay_ns", a->delay_ns, "longer than 60 s");
+  int rc = events__raise(vm->events, k, a->vector, a->count, a->delay_ns);
+  if (rc == -ENOSPC)
+    return bad(vm, nr, "delay_ns", a->delay_ns,
+               "more delayed raises waiting than refvmm holds (4096): wait for some first");
+  if (rc) {
+    vm->status = RUN_HOST_ERROR;
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "hypercall %u (%s): cannot start the events timer thread: %s", nr, hypercall__name(nr),
+             strerror(-rc));
+    return 1;
+  }
+  return 0;
 }
 
 static int hc_raise_nmi(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
@@ -172,6 +201,7 @@ static int hc_raise_nmi(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   memcpy(&a, p, sizeof a);
   if (a.count < 1) return bad(vm, VTB_HC_RAISE_NMI, "count", a.count, "must be >= 1");
   hc->nmi_requested += a.count;
+  if (vm->events) return raise_via_events(vm, VTB_HC_RAISE_NMI, EV_NMI, &a);
   if (vm->cfg.modes.nmi_set)
     return policy_missing(vm, VTB_HC_RAISE_NMI, "--nmi", vm->cfg.modes.nmi);
   if (a.delay_ns)
@@ -198,6 +228,7 @@ static int hc_raise_irq(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   if (a.count < 1 || a.count > 256)
     return bad(vm, VTB_HC_RAISE_IRQ, "count", a.count, "not in 1..256");
   hc->irq_requested += a.count;
+  if (vm->events) return raise_via_events(vm, VTB_HC_RAISE_IRQ, EV_IRQ, &a);
   if (vm->cfg.modes.irq_set)
     return policy_missing(vm, VTB_HC_RAISE_IRQ, "--irq", vm->cfg.modes.irq);
   if (a.delay_ns)

@@ -10,6 +10,7 @@
 
 #include "devbus.h"
 #include "hypercall.h"
+#include "vmcall.h"
 
 static int stop_with(struct vm *vm, enum run_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -58,8 +59,9 @@ static int handle_hlt(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_ki
 
 static int handle_window(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
                          uint64_t *key) {
-  (void)rl, (void)e, (void)kind, (void)key;
-  return 0; /* the backend injects the queued IRQ on re-entry */
+  (void)e, (void)kind, (void)key;
+  if (rl->vm->events) events__on_window(rl->vm->events);
+  return 0; /* the queued IRQ is injected before re-entry */
 }
 
 static int handle_intr(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
@@ -69,7 +71,24 @@ static int handle_intr(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_k
   if (vm->stop_requested)
     return stop_with(vm, RUN_TIMEOUT, "watchdog: guest still running after --timeout %g s",
                      vm->cfg.timeout_s);
-  return 0; /* a stray signal: re-enter */
+  /* a raise or poll kick (refvmm/events.h), or a stray signal: re-enter */
+  if (vm->events) events__on_intr(vm->events);
+  return 0;
+}
+
+/* KVM_EXIT_HYPERCALL: the vmcall workload's hypercall (vmcall.c). */
+static int handle_hypercall(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
+                            uint64_t *key) {
+  (void)kind, (void)key;
+  return vmcall__handle(rl->vm, e);
+}
+
+/* Without an in-kernel LAPIC, VMX/SVM KVM reports a CR8 write that lowers
+ * the TPR (cr8wr workload); nothing is pending in user space: re-enter. */
+static int handle_set_tpr(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
+                          uint64_t *key) {
+  (void)rl, (void)e, (void)kind, (void)key;
+  return 0;
 }
 
 static int handle_shutdown(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
@@ -120,6 +139,8 @@ static const exit_handler_fn exit_handlers[RUN_EXIT_REASONS_MAX] = {
     [KVM_EXIT_HLT] = handle_hlt,
     [KVM_EXIT_IRQ_WINDOW_OPEN] = handle_window,
     [KVM_EXIT_INTR] = handle_intr,
+    [KVM_EXIT_HYPERCALL] = handle_hypercall,
+    [KVM_EXIT_SET_TPR] = handle_set_tpr,
     [KVM_EXIT_SHUTDOWN] = handle_shutdown,
     [KVM_EXIT_FAIL_ENTRY] = handle_fail_entry,
     [KVM_EXIT_INTERNAL_ERROR] = handle_internal,
@@ -142,6 +163,8 @@ int run_loop__dispatch(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_k
 void run_loop__init(struct run_loop *rl, struct vm *vm) {
   memset(rl, 0, sizeof *rl);
   rl->vm = vm;
+  vm->events = NULL;
+  events__init(&rl->events, vm);
 }
 
 int run_loop__add_observer(struct run_loop *rl, const struct run_observer *o) {
@@ -173,11 +196,27 @@ enum run_status run_loop__run(struct run_loop *rl) {
   struct vm *vm = rl->vm;
   struct exit_stats *stats = vm->exits;
   struct vcpu_exit e;
+  struct events *ev = vm->events;
+  if (ev) {
+    int erc = events__start(ev);
+    if (erc) {
+      stop_with(vm, RUN_HOST_ERROR, "cannot start the events timer thread: %s", strerror(-erc));
+      capture_regs(vm);
+      return vm->status;
+    }
+  }
   for (;;) {
     if (__builtin_expect(vm->stop_requested, 0)) {
       stop_with(vm, RUN_TIMEOUT, "watchdog: guest still running after --timeout %g s",
                 vm->cfg.timeout_s);
       break;
+    }
+    if (ev) {
+      int erc = events__before_run(ev);
+      if (__builtin_expect(erc < 0, 0)) {
+        vm->status = RUN_HOST_ERROR; /* the backend wrote status_detail */
+        break;
+      }
     }
     int rc = vm->ops->run(vm, &e);
     uint64_t t0 = __rdtsc();
@@ -199,6 +238,10 @@ enum run_status run_loop__run(struct run_loop *rl) {
       notify(rl, vm->timed_begun && !begun);
     if (counting) exit_stats__record(stats, e.reason, kind, key, __rdtsc() - t0);
     if (stop) break;
+  }
+  if (ev) {
+    events__stop(ev);
+    events__finish(ev);
   }
   if (vm->status != RUN_OK) capture_regs(vm);
   return vm->status;

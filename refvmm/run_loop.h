@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../probes/exit_stats.h"
+#include "events.h"
 #include "vm.h"
 
 #define RUN_EXIT_REASONS_MAX EXIT_REASONS_MAX /* size of the dispatch table */
@@ -35,6 +36,7 @@ struct run_loop {
   int nobs;
   uint64_t exits_all;                                     /* whole run, timed or not */
   uint64_t exits_all_by_reason[RUN_EXIT_REASONS_MAX + 1]; /* last: out of range */
+  struct events events; /* vm->events points here on backends that run the policies */
 };
 
 /* Handle one exit; fill kind and key with its sub-reason. 0 continue, 1 stop

@@ -163,6 +163,7 @@ json_t *run_record__to_json(const struct session *s) {
     json_object_set_new(run, "pmu", probe_set__pmu_json(&s->probes));
   }
   json_object_set_new(run, "io", io_json(s));
+  if (vm->events) json_object_set_new(run, "events", events__to_json(vm->events));
   json_object_set_new(run, "console", console_json(&s->console));
   json_object_set_new(run, "console_bytes", u64_json(s->console.total));
   json_object_set_new(run, "console_truncated", json_boolean(s->console.dropped > 0));

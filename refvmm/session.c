@@ -89,9 +89,17 @@ int session__prepare(struct session *s) {
 
   /* TSC: what the vCPU runs at, else the host's (calibrated if need be). */
   vm->tsc_hz = vm->ops == &kvm_backend_ops ? kvm_backend__tsc_hz(vm) : 0;
-  if (!vm->tsc_hz) vm->tsc_hz = timing__tsc_hz();
+  if (vm->tsc_hz) /* the kernel's own rate: no 50 ms calibration later */
+    timing__tsc_set(vm->tsc_hz, TSC_SRC_KVM, "KVM_GET_TSC_KHZ on the vCPU");
+  else
+    vm->tsc_hz = timing__tsc_hz();
 
   uint32_t flags = VTB_BOOT_F_SYSCALL_TRAP; /* SYSCALL/SYSRET are unreliable on PVM hosts */
+  if (vm->ops == &kvm_backend_ops) { /* vmcall workload: KVM's emulator never completes VMCALL */
+    struct kvm_host_info hi;
+    kvm_host__detect("/sys", &hi);
+    if (hi.flavour == KVM_FLAVOUR_PVM) flags |= VTB_BOOT_F_RING0_EMULATED;
+  }
   if (boot_info__write(&vm->mem, page_up(vm->image_hi), vm->tsc_hz, flags,
                        (const char *const *)vm->cfg.params, vm->cfg.nparams, err, sizeof err))
     return fail(s, EXIT_USAGE, "refvmm: --param: %s", err);

@@ -71,6 +71,7 @@ void summary__print(const struct session *s, FILE *out) {
     exit_stats__print(&s->stats, out);
   }
   if (s->probes_open) probe_set__print(&s->probes, out);
+  if (vm->events) events__print(vm->events, out);
   if (s->bus.unclaimed_reads || s->bus.unclaimed_writes)
     fprintf(out, "unclaimed ports: %" PRIu64 " reads, %" PRIu64 " writes (first at port 0x%x)\n",
             s->bus.unclaimed_reads, s->bus.unclaimed_writes, (unsigned)s->bus.first_unclaimed_port);

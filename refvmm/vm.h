@@ -73,6 +73,11 @@ struct vcpu_exit {
       uint8_t *data; /* len bytes; for reads the handler fills it */
     } mmio;
     struct {
+      uint64_t nr;      /* KVM_EXIT_HYPERCALL: the guest's RAX */
+      uint64_t args[3]; /* RBX, RCX, RDX */
+      uint64_t *ret;    /* the handler's answer: the guest's RAX afterwards */
+    } hypercall;
+    struct {
       uint64_t hw_reason;
     } fail_entry;
     struct {
@@ -143,6 +148,11 @@ struct vm_config {
   int nparams;
   int argc; /* the command line, for the result's context */
   char **argv;
+  /* Event sources and the poll policy (refvmm/events.h, docs/KVM_MODES.md) */
+  double poll_us;      /* poll policy: kick interval while an event waits; 0 = 100 */
+  double nmi_rate_hz;  /* periodic NMIs from a VMM timer; 0 = none */
+  double irq_rate_hz;  /* periodic IRQs from a VMM timer; 0 = none */
+  uint32_t irq_vector; /* their vector (32..255); 0 = 0x40 */
 };
 
 /* ---- Guest reports -------------------------------------------------------- */
@@ -171,6 +181,7 @@ int run_status__exit_code(enum run_status s);
 /* ---- The VM instance ------------------------------------------------------- */
 struct exit_stats;  /* probes/exit_stats.h */
 struct device_bus;  /* refvmm/devbus.h */
+struct events;      /* refvmm/events.h */
 
 struct vm {
   struct vm_config cfg;
@@ -203,6 +214,7 @@ struct vm {
   uint64_t tsc_hz;
 
   volatile int stop_requested; /* set by the watchdog */
+  struct events *events;       /* refvmm/events.h: pending events, policies; NULL = none */
 };
 
 #endif

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "probes/pmu.h"
+#include "probes/timing.h"
 #include "refvmm/kvm/kvm_host.h"
 
 #ifndef VTB_VERSION
@@ -305,5 +307,12 @@ json_t *context__collect(int argc, char **argv) {
     json_object_set_new(ctx, "kvm", k);
   }
   free(h);
+
+  /* TSC frequency with where it came from, and what the PMU can count:
+   * refvmm replaces tsc_hz/tsc with the vCPU's own when KVM reports it. */
+  json_t *tsc = timing__tsc_json();
+  json_object_set_new(ctx, "tsc_hz", json_integer(json_integer_value(json_object_get(tsc, "hz"))));
+  json_object_set_new(ctx, "tsc", tsc);
+  json_object_set_new(ctx, "pmu", pmu__context_json());
   return ctx;
 }

@@ -7,8 +7,11 @@
 #include <jansson.h>
 
 /* New context object: date, host, os, kernel, cpu, num_cpus, mhz_per_cpu,
- * mem_total_bytes, tool, executable, command_line, argv, kvm (live host).
- * Callers add what only they know (tsc_hz, pmu). Never NULL but on ENOMEM. */
+ * mem_total_bytes, tool, executable, command_line, argv, kvm (live host),
+ * tsc_hz and tsc {hz, source, detail} (probes/timing.h), pmu (libpfm4's core
+ * PMU, whether perf_event_open works: probes/pmu.h). Callers may replace
+ * tsc_hz/tsc with what only they know (the vCPU's TSC rate). Never NULL but
+ * on ENOMEM. */
 json_t *context__collect(int argc, char **argv);
 
 /* The `cpu` object alone: vendor, family, model, stepping, model_name, flags

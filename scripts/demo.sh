@@ -7,11 +7,13 @@
 #          a note when refvmm says it is not built)
 #
 # Output: results/out/demo.json and report/index.html (report/summary.md).
+# Environment: DEMO_OUT (result file), DEMO_REPORT (report directory).
 set -u
 cd "$(dirname "$0")/.."
 VTB=bin/vtbench
-OUT=results/out/demo.json
-REPORT=report
+OUT=${DEMO_OUT:-results/out/demo.json}
+REPORT=${DEMO_REPORT:-report}
+start=$SECONDS
 
 [ -x "$VTB" ] && [ -x bin/refvmm ] || { echo "demo: bin/vtbench or bin/refvmm missing: run make"; exit 1; }
 
@@ -24,7 +26,9 @@ fi
 backends+=(model) # vtbench probes it and skips it if refvmm lacks the model backend
 
 mkdir -p "$(dirname "$OUT")"
-echo "demo: vtbench run --quick on: ${backends[*]} (about a minute)"
+echo "demo: step 1/2: vtbench run --quick --backends $(IFS=,; echo "${backends[*]}") -o $OUT"
+echo "demo:   4 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
+echo "demo:   interleaved; about a minute. Ctrl-C keeps what finished (resume: --resume)."
 "$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" -o "$OUT"
 rc=$?
 case $rc in
@@ -39,8 +43,15 @@ case $rc in
   *) echo "demo: vtbench run failed (exit $rc)"; exit 1 ;;
 esac
 
+echo "demo: step 2/2: vtbench report $OUT -o $REPORT"
 "$VTB" report "$OUT" -o "$REPORT" || { echo "demo: vtbench report failed"; exit 1; }
 echo
-echo "demo: results: $OUT"
-echo "demo: report:  $PWD/$REPORT/index.html  (summary: $REPORT/summary.md)"
-sed -n '/^## Findings/,/^## Results/p' "$REPORT/summary.md" | sed '1d;$d' | head -20
+echo "Findings (from $REPORT/summary.md):"
+sed -n '/^## Findings/,/^## Results/p' "$REPORT/summary.md" | sed '1d;$d' | sed '/^$/d' | head -20
+echo
+echo "demo: done in $((SECONDS - start)) s"
+echo "  results:  $OUT   (JSON: runs[], aggregates[]; schema in docs/RESULTS.md)"
+echo "  report:   file://$PWD/$REPORT/index.html"
+echo "  summary:  $REPORT/summary.md   plots: $(ls "$REPORT"/*.png 2>/dev/null | wc -l) PNG + SVG in $REPORT/"
+echo "  next:     docs/REPORTS.md (reading and restyling the plots), docs/MATRIX.md (your own matrix),"
+echo "            $VTB report $OUT --compare OTHER.json   (compare with another host or build)"

@@ -104,6 +104,8 @@ json_t *aggregate__run_metrics(const json_t *run) {
   }
   const json_t *model = json_object_get(run, "model");
   if (model) flatten(m, "model", model, 0);
+  const json_t *events = json_object_get(run, "events"); /* issue 8: NMI/IRQ delivery */
+  if (json_is_object(events)) flatten(m, "events", events, 0);
   return m;
 }
 
@@ -147,12 +149,14 @@ int aggregate__group(const json_t *doc, struct agg_set *out) {
       if (!json_is_object(g->params)) g->params = NULL;
       g->modes = json_object_get(run, "modes");
       g->metrics = json_object();
+      g->runs = json_array();
       make_label(g);
     }
     g->nruns++;
     const char *status = json_string_value(json_object_get(run, "status"));
     if (!status || strcmp(status, "ok")) continue;
     g->nok++;
+    json_array_append(g->runs, (json_t *)run);
     double rep = (double)(g->nok - 1);
     json_util__number(json_object_get(run, "repetition"), &rep);
     json_t *m = aggregate__run_metrics(run);
@@ -172,8 +176,10 @@ int aggregate__group(const json_t *doc, struct agg_set *out) {
 }
 
 void aggregate__free(struct agg_set *s) {
-  for (size_t i = 0; i < s->n; i++)
+  for (size_t i = 0; i < s->n; i++) {
     json_decref(s->g[i].metrics);
+    json_decref(s->g[i].runs);
+  }
   free(s->g);
   memset(s, 0, sizeof(*s));
 }

@@ -6,7 +6,10 @@
  * Only runs with status "ok" contribute samples. Metrics (per run):
  *   wall_ns, ns_per_iter (wall_ns / guest.iterations), exits.total,
  *   exits.NAME.count, exits.NAME.p50_ns, pmu.EVENT (supported only),
- *   model.PATH (every numeric leaf of the model section).
+ *   model.PATH (every numeric leaf of the model section),
+ *   events.KIND.PATH (every numeric leaf of the NMI/IRQ delivery section:
+ *   raised, delivered, latency_ns.p50, latency_ns.p99, ...; the
+ *   per-delivery histogram stays in the runs for the CDF plots).
  */
 #ifndef VTBENCH_AGGREGATE_H
 #define VTBENCH_AGGREGATE_H
@@ -22,6 +25,7 @@ struct agg_group {
   json_t *modes;                            /* borrowed */
   size_t nruns, nok;
   json_t *metrics; /* owned: {metric: [[repetition, value], ...]} */
+  json_t *runs;    /* owned array of the ok runs (references into the doc) */
 };
 
 struct agg_set {

@@ -12,8 +12,10 @@
 
 static void usage(FILE *out) {
   fprintf(out, "usage: vtbench export --csv RESULTS.json [-o DIR] [--baseline MODE]\n"
-               "  Writes summary.csv, time_*.csv, overhead_*.csv, exits_*.csv, model_*.csv,\n"
-               "  plots.json and plots.sh into DIR (default: csv/).\n");
+               "  Writes summary.csv, time_*.csv, overhead_*.csv, exits_*.csv, latency_*.csv,\n"
+               "  events_*.csv (NMI/IRQ delivery CDFs), model_*.csv, plots.json and plots.sh\n"
+               "  into DIR (default: csv/). `sh DIR/plots.sh PLOTS_DIR` redraws the plots with\n"
+               "  the gnuplot scripts in PLOTS_DIR (docs/REPORTS.md).\n");
 }
 
 int cmd_export(int argc, char **argv) {

@@ -2,6 +2,7 @@
  * CSVs (export.c), gnuplot PNG + SVG from the plots/ scripts, summary.md and
  * index.html with the tables, each host's context and the findings. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -24,7 +25,8 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: vtbench report RESULTS.json [--compare OTHER.json] [-o DIR] [--baseline MODE]\n"
-          "  Writes DIR/index.html, DIR/summary.md, PNG and SVG plots and their CSVs\n"
+          "  Writes DIR/index.html, DIR/summary.md, DIR/report.json (aggregates[],\n"
+          "  comparison[] with Mann-Whitney U, findings), PNG and SVG plots and their CSVs\n"
           "  (default DIR: report/). --baseline names the mode overheads are relative to\n"
           "  (default: native on the model, the first mode measured on kvm).\n");
 }
@@ -58,6 +60,9 @@ static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spe
   if (pid < 0) return -1;
   if (!pid) {
     if (chdir(dir)) _exit(126);
+    /* gnuplot's warnings (an empty y range, ...) go to a log, not the user's terminal */
+    int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) dup2(fd, 2), close(fd);
     execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
     _exit(127);
   }
@@ -99,7 +104,9 @@ static const char *const ctx_rows[][2] = {
     {"KVM flavour", "kvm.flavour"},
     {"KVM paging", "kvm.modes.paging"},
     {"KVM TLB", "kvm.modes.tlb"},
-    {"PMU", "pmu.libpfm4"},
+    {"KVM vNMI", "kvm.modes.vnmi"},
+    {"PMU (libpfm4)", "pmu.core_pmu"},
+    {"hardware PMU events", "pmu.perf_event_open.hardware"},
     {"CPUs", "num_cpus"},
     {"TSC Hz", "tsc_hz"},
     {"tool", "tool.name"},
@@ -157,9 +164,27 @@ static struct row *rows_of(const struct agg_set *s, const char *baseline) {
   return r;
 }
 
-static const char *const table_head[] = {"backend",   "workload",    "mode", "ok/runs",
-                                         "median",    "95% CI",      "CV",   "outliers",
-                                         "exits/run", "vs baseline", NULL};
+#define NCELLS 14
+static const char *const table_head[NCELLS + 1] = {
+    "backend", "workload",   "mode",     "ok/runs",   "median",      "95% CI",   "mean", "stddev",
+    "CV",      "min .. max", "outliers", "exits/run", "vs baseline", "baseline", NULL};
+
+/* Outlier repetitions of the time metric as "2 (rep 3, 7)". */
+static void outlier_cell(const struct agg_group *g, char *buf, size_t len) {
+  double *v;
+  unsigned *reps;
+  size_t n = agg_group__values(g, agg_group__time_metric(g), &v, &reps), k = 0;
+  bool *flags = n ? calloc(n, sizeof(*flags)) : NULL;
+  size_t nf = flags ? stats__mad_outliers(v, n, flags) : 0;
+  size_t off = (size_t)snprintf(buf, len, "%zu", nf);
+  for (size_t i = 0; i < n && off < len; i++)
+    if (flags[i])
+      off += (size_t)snprintf(buf + off, len - off, "%s%u", k++ ? ", " : " (rep ", reps[i]);
+  if (k && off < len) snprintf(buf + off, len - off, ")");
+  free(flags);
+  free(v);
+  free(reps);
+}
 
 static void row_cells(const struct row *r, char cells[][96]) {
   const struct agg_group *g = r->g;
@@ -171,27 +196,37 @@ static void row_cells(const struct row *r, char cells[][96]) {
   if (r->have) {
     char a[32], b[32], c[32];
     findings__fmt_ns(r->sm.median, a, sizeof(a));
+    snprintf(cells[4], 96, "%s%s", a, unit);
     findings__fmt_ns(r->sm.ci_lo, b, sizeof(b));
     findings__fmt_ns(r->sm.ci_hi, c, sizeof(c));
-    snprintf(cells[4], 96, "%s%s", a, unit);
     snprintf(cells[5], 96, "%s .. %s", b, c);
-    snprintf(cells[6], 96, "%.1f%%", 100 * r->sm.cv);
-    snprintf(cells[7], 96, "%zu", r->sm.outliers);
+    findings__fmt_ns(r->sm.mean, a, sizeof(a));
+    snprintf(cells[6], 96, "%s", a);
+    findings__fmt_ns(r->sm.stddev, a, sizeof(a));
+    snprintf(cells[7], 96, "%s", a);
+    snprintf(cells[8], 96, "%.1f%%", 100 * r->sm.cv);
+    findings__fmt_ns(r->sm.min, b, sizeof(b));
+    findings__fmt_ns(r->sm.max, c, sizeof(c));
+    snprintf(cells[9], 96, "%s .. %s", b, c);
+    outlier_cell(g, cells[10], 96);
   } else {
-    for (int i = 4; i < 8; i++)
+    for (int i = 4; i < 11; i++)
       snprintf(cells[i], 96, "-");
   }
   double *v;
   size_t n = agg_group__values(g, "exits.total", &v, NULL);
   if (n)
-    snprintf(cells[8], 96, "%.7g", stats__median(v, n));
+    snprintf(cells[11], 96, "%.7g", stats__median(v, n));
   else
-    snprintf(cells[8], 96, "-");
+    snprintf(cells[11], 96, "-");
   free(v);
-  if (r->have_ratio)
-    snprintf(cells[9], 96, "%.2fx [%.2f, %.2f] vs %s", r->ratio, r->lo, r->hi, r->base);
-  else
-    snprintf(cells[9], 96, "-");
+  if (r->have_ratio) {
+    snprintf(cells[12], 96, "%.2fx [%.2f, %.2f]", r->ratio, r->lo, r->hi);
+    snprintf(cells[13], 96, "%s", r->base);
+  } else {
+    snprintf(cells[12], 96, "-");
+    snprintf(cells[13], 96, "%s", r->have ? "(is the baseline)" : "-");
+  }
 }
 
 struct report_in {
@@ -200,8 +235,141 @@ struct report_in {
   const struct agg_set *s;
 };
 
+/* [[label, context], ...]: each input document's context, or for a merged
+ * document the context of every file it was merged from. */
+static json_t *hosts_of(const struct report_in *in, int nin) {
+  json_t *out = json_array();
+  for (int k = 0; k < nin; k++) {
+    const json_t *from = json_object_get(json_object_get(in[k].doc, "session"), "merged_from");
+    size_t i;
+    json_t *e;
+    if (json_array_size(from)) {
+      json_array_foreach(from, i, e) {
+        char label[512];
+        snprintf(label, sizeof(label), "%s (in %s)", json_string_value(json_object_get(e, "file")),
+                 in[k].path);
+        json_array_append_new(out, json_pack("[s,O]", label, json_object_get(e, "context")));
+      }
+    } else {
+      json_array_append_new(out,
+                            json_pack("[s,O]", in[k].path, json_object_get(in[k].doc, "context")));
+    }
+  }
+  return out;
+}
+
+/* What produced the data, in a few lines: [label, value] pairs. */
+static json_t *session_facts(const struct report_in *in, int nin, const char *baseline) {
+  json_t *out = json_array();
+  for (int k = 0; k < nin; k++) {
+    const json_t *ctx = json_object_get(in[k].doc, "context");
+    const json_t *ses = json_object_get(in[k].doc, "session");
+    const char *pre = k ? "other: " : "";
+    char lab[64], val[1024], a[256], b[256], c[256];
+    ctx_value(ctx, "command_line", val, sizeof(val));
+    snprintf(lab, sizeof(lab), "%scommand", pre);
+    json_array_append_new(out, json_pack("[s,s]", lab, val));
+    ctx_value(ctx, "date", a, sizeof(a));
+    ctx_value(ctx, "host", b, sizeof(b));
+    const char *st = json_string_value(json_object_get(ses, "status"));
+    size_t nr = json_array_size(json_object_get(in[k].doc, "runs")), ok = 0, i;
+    json_t *r;
+    json_array_foreach(json_object_get(in[k].doc, "runs"), i, r) ok +=
+        json_string_value(json_object_get(r, "status")) &&
+        !strcmp(json_string_value(json_object_get(r, "status")), "ok");
+    snprintf(val, sizeof(val), "%s on %s, %zu runs (%zu ok) in %zu configurations, session %s", a,
+             b, nr, ok, in[k].s->n, st ? st : "of unknown status (not written by vtbench run)");
+    snprintf(lab, sizeof(lab), "%sdata", pre);
+    json_array_append_new(out, json_pack("[s,s]", lab, val));
+    ctx_value(ctx, "cpu.model_name", a, sizeof(a));
+    ctx_value(ctx, "kernel.release", b, sizeof(b));
+    ctx_value(ctx, "kvm.flavour", c, sizeof(c));
+    snprintf(val, sizeof(val), "%s, kernel %s, KVM %s", a, b, c);
+    snprintf(lab, sizeof(lab), "%shost", pre);
+    json_array_append_new(out, json_pack("[s,s]", lab, val));
+    const json_t *from = json_object_get(ses, "merged_from");
+    if (json_array_size(from)) { /* the facts above are the first file's */
+      size_t off = (size_t)snprintf(val, sizeof(val), "%zu files:", json_array_size(from));
+      json_t *e;
+      json_array_foreach(from, i, e) if (off < sizeof(val)) off += (size_t)snprintf(
+          val + off, sizeof(val) - off, " %s", json_string_value(json_object_get(e, "file")));
+      snprintf(lab, sizeof(lab), "%smerged from", pre);
+      json_array_append_new(out, json_pack("[s,s]", lab, val));
+    }
+  }
+  json_array_append_new(
+      out, json_pack("[s,s]", "baseline",
+                     baseline ? baseline
+                              : "native on the model; the least-featured mode measured on kvm"));
+  json_array_append_new(
+      out, json_pack("[s,s]", "reading",
+                     "mode = paging/tlb/nmi/irq; times are medians over repetitions with 95% "
+                     "bootstrap confidence intervals; ratios > 1 mean slower than the baseline"));
+  return out;
+}
+
+/* NMI/IRQ delivery per configuration, from the events.* metrics. */
+struct ev_row {
+  const struct agg_group *g;
+  char kind[16];
+  double raised, delivered, p50, p99, kicks;
+};
+
+static double med(const struct agg_group *g, const char *metric) {
+  double *v;
+  size_t n = agg_group__values(g, metric, &v, NULL);
+  double m = n ? stats__median(v, n) : NAN;
+  free(v);
+  return m;
+}
+
+static size_t event_rows(const struct agg_set *s, struct ev_row *out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    static const char *const kinds[] = {"nmi", "irq"};
+    for (size_t k = 0; k < 2 && n < max; k++) {
+      char m[96];
+      snprintf(m, sizeof(m), "events.%s.raised", kinds[k]);
+      double raised = med(&s->g[i], m);
+      if (isnan(raised) || raised <= 0) continue;
+      struct ev_row *r = &out[n++];
+      r->g = &s->g[i];
+      snprintf(r->kind, sizeof(r->kind), "%s", kinds[k]);
+      r->raised = raised;
+      snprintf(m, sizeof(m), "events.%s.delivered", kinds[k]);
+      r->delivered = med(&s->g[i], m);
+      snprintf(m, sizeof(m), "events.%s.latency_ns.p50", kinds[k]);
+      r->p50 = med(&s->g[i], m);
+      snprintf(m, sizeof(m), "events.%s.latency_ns.p99", kinds[k]);
+      r->p99 = med(&s->g[i], m);
+      snprintf(m, sizeof(m), "events.%s.poll_kicks", kinds[k]);
+      r->kicks = med(&s->g[i], m);
+    }
+  }
+  return n;
+}
+
+static void ev_cells(const struct ev_row *r, char cells[][96]) {
+  snprintf(cells[0], 96, "%.15s %.79s", r->g->backend, r->g->label);
+  snprintf(cells[1], 96, "%s", r->g->mode);
+  snprintf(cells[2], 96, "%s", r->kind);
+  snprintf(cells[3], 96, "%.6g", r->raised);
+  snprintf(cells[4], 96, "%.6g", r->delivered);
+  findings__fmt_ns(r->p50, cells[5], 96);
+  findings__fmt_ns(r->p99, cells[6], 96);
+  if (isnan(r->kicks))
+    snprintf(cells[7], 96, "-");
+  else
+    snprintf(cells[7], 96, "%.6g", r->kicks);
+}
+static const char *const ev_head[] = {"configuration", "mode",           "event",
+                                      "raised/run",    "delivered/run",  "latency p50",
+                                      "latency p99",   "poll kicks/run", NULL};
+#define EV_ROWS_MAX 256
+
 static int write_md(const char *dir, const struct report_in *in, int nin, const struct row *rows,
-                    const json_t *findings, const json_t *plots, const struct agg_set *other) {
+                    const json_t *findings, const json_t *plots, const struct agg_set *other,
+                    const char *baseline) {
   char p[4200];
   snprintf(p, sizeof(p), "%s/summary.md", dir);
   FILE *f = fopen(p, "w");
@@ -210,10 +378,18 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
   const char *st =
       json_string_value(json_object_get(json_object_get(in[0].doc, "session"), "status"));
   if (st && strcmp(st, "complete"))
-    fprintf(f, "> **This session is %s**: figures cover the runs that finished.\n\n", st);
-  fprintf(f, "## Findings\n\n");
+    fprintf(f,
+            "> **This session is %s**: figures cover the runs that finished. Complete it with "
+            "`vtbench run --resume -o %s`.\n\n",
+            st, in[0].path);
   size_t i;
   json_t *v;
+  json_t *facts = session_facts(in, nin, baseline);
+  json_array_foreach(facts, i, v)
+      fprintf(f, "- **%s**: `%s`\n", json_string_value(json_array_get(v, 0)),
+              json_string_value(json_array_get(v, 1)));
+  json_decref(facts);
+  fprintf(f, "\n## Findings\n\n");
   json_array_foreach(findings, i, v) fprintf(f, "- %s\n", json_string_value(v));
   fprintf(f, "\n## Results (time per iteration; CI of the median, bootstrap)\n\n|");
   for (int c = 0; table_head[c]; c++)
@@ -223,48 +399,75 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
     fprintf(f, "---|");
   fprintf(f, "\n");
   for (size_t r = 0; r < in[0].s->n; r++) {
-    char cells[10][96];
+    char cells[NCELLS][96];
     row_cells(&rows[r], cells);
     fprintf(f, "|");
-    for (int c = 0; c < 10; c++)
+    for (int c = 0; c < NCELLS; c++)
       fprintf(f, " %s |", cells[c]);
     fprintf(f, "\n");
+  }
+  {
+    static struct ev_row er[EV_ROWS_MAX];
+    size_t ne = event_rows(in[0].s, er, EV_ROWS_MAX);
+    if (ne) {
+      fprintf(f, "\n## NMI/IRQ delivery (medians over repetitions; latency: raise to guest "
+                 "handler)\n\n|");
+      for (int c = 0; ev_head[c]; c++)
+        fprintf(f, " %s |", ev_head[c]);
+      fprintf(f, "\n|");
+      for (int c = 0; ev_head[c]; c++)
+        fprintf(f, "---|");
+      fprintf(f, "\n");
+      for (size_t k = 0; k < ne; k++) {
+        char cells[8][96];
+        ev_cells(&er[k], cells);
+        fprintf(f, "|");
+        for (int c = 0; c < 8; c++)
+          fprintf(f, " %s |", cells[c]);
+        fprintf(f, "\n");
+      }
+    }
   }
   if (other) {
     struct compare_row *cr;
     size_t n = export__compare(in[0].s, other, &cr);
     fprintf(f,
-            "\n## Comparison with %s\n\n| configuration | this | other | other/this | 95%% CI | p "
-            "(Mann-Whitney) | significant |\n|---|---|---|---|---|---|---|\n",
+            "\n## Comparison with %s\n\nMedian time in each document, their ratio with its "
+            "bootstrap interval, and the two-sided Mann-Whitney U test (exact p up to 20 runs a "
+            "side without ties).\n\n| configuration | this | other | other/this | 95%% CI | n | "
+            "U | p (Mann-Whitney) | significant |\n|---|---|---|---|---|---|---|---|---|\n",
             in[1].path);
     for (size_t k = 0; k < n; k++) {
       char a[32], b[32];
       findings__fmt_ns(cr[k].med_a, a, sizeof(a));
       findings__fmt_ns(cr[k].med_b, b, sizeof(b));
-      fprintf(f, "| %s %s [%s] | %s | %s | %.3f | %.3f .. %.3f | %.3g | %s |\n", cr[k].a->backend,
-              cr[k].a->label, cr[k].a->mode, a, b, cr[k].ratio, cr[k].lo, cr[k].hi, cr[k].p,
-              cr[k].significant ? "yes" : "no");
+      fprintf(f, "| %s %s [%s] | %s | %s | %.3f | %.3f .. %.3f | %zu/%zu | %.1f | %.3g%s | %s |\n",
+              cr[k].a->backend, cr[k].a->label, cr[k].a->mode, a, b, cr[k].ratio, cr[k].lo,
+              cr[k].hi, cr[k].na, cr[k].nb, cr[k].u, cr[k].p,
+              cr[k].exact ? "" : " (normal approx.)", cr[k].significant ? "yes" : "no");
     }
     free(cr);
   }
+  json_t *hosts = hosts_of(in, nin);
+  size_t hk;
+  json_t *h;
   fprintf(f, "\n## Hosts\n\n| | ");
-  for (int k = 0; k < nin; k++)
-    fprintf(f, "%s | ", in[k].path);
+  json_array_foreach(hosts, hk, h) fprintf(f, "%s | ", json_string_value(json_array_get(h, 0)));
   fprintf(f, "\n|---|");
-  for (int k = 0; k < nin; k++)
-    fprintf(f, "---|");
+  json_array_foreach(hosts, hk, h) fprintf(f, "---|");
   fprintf(f, "\n");
   for (size_t r = 0; r < sizeof(ctx_rows) / sizeof(ctx_rows[0]); r++) {
     fprintf(f, "| %s | ", ctx_rows[r][0]);
-    for (int k = 0; k < nin; k++) {
+    json_array_foreach(hosts, hk, h) {
       char val[256];
-      ctx_value(json_object_get(in[k].doc, "context"), ctx_rows[r][1], val, sizeof(val));
+      ctx_value(json_array_get(h, 1), ctx_rows[r][1], val, sizeof(val));
       for (char *q = val; *q; q++)
         if (*q == '|') *q = '/';
       fprintf(f, "%s | ", val);
     }
     fprintf(f, "\n");
   }
+  json_decref(hosts);
   fprintf(f, "\n## Plots\n\n");
   json_array_foreach(plots, i, v) {
     const char *out = json_string_value(json_object_get(v, "out"));
@@ -274,19 +477,22 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
 }
 
 static int write_html(const char *dir, const struct report_in *in, int nin, const struct row *rows,
-                      const json_t *findings, const json_t *plots, const struct agg_set *other) {
+                      const json_t *findings, const json_t *plots, const struct agg_set *other,
+                      const char *baseline) {
   char p[4200];
   snprintf(p, sizeof(p), "%s/index.html", dir);
   FILE *f = fopen(p, "w");
   if (!f) return -1;
-  fprintf(
-      f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-         "<title>vtbench report</title>\n<style>\n"
-         "body{font-family:sans-serif;margin:2em;max-width:1200px;color:#222}\n"
-         "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
-         "padding:3px 8px;font-size:90%%}th{background:#eee}\n"
-         "td.num{text-align:right}.warn{background:#fff3cd;padding:.5em}\n"
-         "figure{margin:1em 0}img{max-width:100%%;border:1px solid #ddd}\n</style></head><body>\n");
+  fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+             "<title>vtbench report</title>\n<style>\n"
+             "body{font-family:sans-serif;margin:2em;max-width:1400px;color:#222}\n"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;"
+             "padding:3px 8px;font-size:90%%}th{background:#eee}\n"
+             "td{white-space:nowrap}td.num{text-align:right}div.wide{overflow-x:auto}"
+             ".toc{color:#555}.warn{background:#fff3cd;padding:.5em}\n"
+             "figure{margin:1em 0;overflow-x:auto}img{border:1px solid #ddd}\n"
+             "table.facts th{text-align:left;background:none;border:none;padding-right:1em}"
+             "table.facts td{border:none}\nli{margin:.25em 0}\n</style></head><body>\n");
   fprintf(f, "<h1>vtbench report</h1>\n<p>Results: <code>");
   html_esc(f, in[0].path);
   fprintf(f, "</code>%s", other ? ", compared with <code>" : "");
@@ -297,17 +503,39 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
   if (st && strcmp(st, "complete")) {
     fprintf(f, "<p class=\"warn\">This session is <b>");
     html_esc(f, st);
-    fprintf(f, "</b>: figures cover the runs that finished.</p>\n");
+    fprintf(f, "</b>: figures cover the runs that finished. Complete it with "
+               "<code>vtbench run --resume -o ");
+    html_esc(f, in[0].path);
+    fprintf(f, "</code>.</p>\n");
   }
-  fprintf(f, "<h2>Findings</h2>\n<ul>\n");
   size_t i;
   json_t *v;
+  json_t *facts = session_facts(in, nin, baseline);
+  fprintf(f, "<table class=\"facts\">\n");
+  json_array_foreach(facts, i, v) {
+    fprintf(f, "<tr><th>");
+    html_esc(f, json_string_value(json_array_get(v, 0)));
+    fprintf(f, "</th><td><code>");
+    html_esc(f, json_string_value(json_array_get(v, 1)));
+    fprintf(f, "</code></td></tr>\n");
+  }
+  fprintf(f, "</table>\n");
+  json_decref(facts);
+  static struct ev_row toc_er[EV_ROWS_MAX];
+  bool has_events = event_rows(in[0].s, toc_er, EV_ROWS_MAX) > 0;
+  fprintf(f,
+          "<p class=\"toc\">Contents: <a href=\"#findings\">findings</a> &middot; "
+          "<a href=\"#results\">results table</a>%s%s &middot; <a href=\"#plots\">plots</a> "
+          "&middot; <a href=\"#hosts\">hosts</a></p>\n",
+          other ? " &middot; <a href=\"#comparison\">comparison</a>" : "",
+          has_events ? " &middot; <a href=\"#events\">NMI/IRQ delivery</a>" : "");
+  fprintf(f, "<h2 id=\"findings\">Findings</h2>\n<ul>\n");
   json_array_foreach(findings, i, v) {
     fprintf(f, "<li>");
     html_esc(f, json_string_value(v));
     fprintf(f, "</li>\n");
   }
-  fprintf(f, "</ul>\n<h2>Plots</h2>\n");
+  fprintf(f, "</ul>\n<h2 id=\"plots\">Plots</h2>\n");
   json_array_foreach(plots, i, v) {
     const char *out = json_string_value(json_object_get(v, "out"));
     const char *title = json_string_value(json_object_get(json_object_get(v, "vars"), "ptitle"));
@@ -322,30 +550,61 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
             out, svg ? ", <a href=\"" : "", svg ? out : "", svg ? ".svg\">SVG</a>" : "",
             json_string_value(json_object_get(v, "csv")));
   }
-  fprintf(f, "<h2>Results</h2>\n<p>Median time per iteration (per run where the guest reports "
+  fprintf(f, "<h2 id=\"results\">Results</h2>\n<p>Median time per iteration (per run where the "
+             "guest reports "
              "no iteration count), 95%% bootstrap CI of the median, coefficient of variation, "
              "MAD-flagged outliers (kept), and the ratio to the baseline mode with its CI.</p>\n"
-             "<table>\n<tr>");
+             "<div class=\"wide\"><table>\n<tr>");
   for (int c = 0; table_head[c]; c++)
     fprintf(f, "<th>%s</th>", table_head[c]);
   fprintf(f, "</tr>\n");
   for (size_t r = 0; r < in[0].s->n; r++) {
-    char cells[10][96];
+    char cells[NCELLS][96];
     row_cells(&rows[r], cells);
     fprintf(f, "<tr>");
-    for (int c = 0; c < 10; c++) {
+    for (int c = 0; c < NCELLS; c++) {
       fprintf(f, "<td%s>", c >= 3 ? " class=\"num\"" : "");
       html_esc(f, cells[c]);
       fprintf(f, "</td>");
     }
     fprintf(f, "</tr>\n");
   }
-  fprintf(f, "</table>\n");
+  fprintf(f, "</table></div>\n");
+  {
+    static struct ev_row er[EV_ROWS_MAX];
+    size_t ne = event_rows(in[0].s, er, EV_ROWS_MAX);
+    if (ne) {
+      fprintf(
+          f,
+          "<h2 id=\"events\">NMI/IRQ delivery</h2>\n<p>Medians over repetitions; latency from the "
+          "raise (TSC) to the guest handler (TSC). The CDF plots above show the whole "
+          "distribution.</p>\n<table>\n<tr>");
+      for (int c = 0; ev_head[c]; c++)
+        fprintf(f, "<th>%s</th>", ev_head[c]);
+      fprintf(f, "</tr>\n");
+      for (size_t k = 0; k < ne; k++) {
+        char cells[8][96];
+        ev_cells(&er[k], cells);
+        fprintf(f, "<tr>");
+        for (int c = 0; c < 8; c++) {
+          fprintf(f, "<td%s>", c >= 3 ? " class=\"num\"" : "");
+          html_esc(f, cells[c]);
+          fprintf(f, "</td>");
+        }
+        fprintf(f, "</tr>\n");
+      }
+      fprintf(f, "</table>\n");
+    }
+  }
   if (other) {
     struct compare_row *cr;
     size_t n = export__compare(in[0].s, other, &cr);
-    fprintf(f, "<h2>Comparison</h2>\n<table>\n<tr><th>configuration</th><th>this</th><th>other</th>"
-               "<th>other/this</th><th>95%% CI</th><th>p (Mann-Whitney "
+    fprintf(f, "<h2 "
+               "id=\"comparison\">Comparison</h2>\n<p>Median time in each document, their ratio "
+               "with its bootstrap interval, and the two-sided Mann-Whitney U test (exact p up to "
+               "20 runs a side without ties).</p>\n<table>\n<tr><th>configuration</th><th>this</"
+               "th><th>other</th>"
+               "<th>other/this</th><th>95%% CI</th><th>n</th><th>U</th><th>p (Mann-Whitney "
                "U)</th><th>significant</th></tr>\n");
     for (size_t k = 0; k < n; k++) {
       char a[32], b[32], lab[200];
@@ -356,35 +615,72 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
       html_esc(f, lab);
       fprintf(f,
               "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%.3f</td>"
-              "<td class=\"num\">%.3f .. %.3f</td><td class=\"num\">%.3g</td><td>%s</td></tr>\n",
-              a, b, cr[k].ratio, cr[k].lo, cr[k].hi, cr[k].p, cr[k].significant ? "yes" : "no");
+              "<td class=\"num\">%.3f .. %.3f</td><td class=\"num\">%zu/%zu</td>"
+              "<td class=\"num\">%.1f</td><td class=\"num\">%.3g%s</td><td>%s</td></tr>\n",
+              a, b, cr[k].ratio, cr[k].lo, cr[k].hi, cr[k].na, cr[k].nb, cr[k].u, cr[k].p,
+              cr[k].exact ? "" : " (normal approx.)", cr[k].significant ? "yes" : "no");
     }
     fprintf(f, "</table>\n");
     free(cr);
   }
-  fprintf(f, "<h2>Hosts</h2>\n<table>\n<tr><th></th>");
-  for (int k = 0; k < nin; k++) {
+  json_t *hosts = hosts_of(in, nin);
+  size_t hk;
+  json_t *h;
+  fprintf(f, "<h2 id=\"hosts\">Hosts</h2>\n<table>\n<tr><th></th>");
+  json_array_foreach(hosts, hk, h) {
     fprintf(f, "<th>");
-    html_esc(f, in[k].path);
+    html_esc(f, json_string_value(json_array_get(h, 0)));
     fprintf(f, "</th>");
   }
   fprintf(f, "</tr>\n");
   for (size_t r = 0; r < sizeof(ctx_rows) / sizeof(ctx_rows[0]); r++) {
     fprintf(f, "<tr><th>%s</th>", ctx_rows[r][0]);
-    for (int k = 0; k < nin; k++) {
+    json_array_foreach(hosts, hk, h) {
       char val[256];
-      ctx_value(json_object_get(in[k].doc, "context"), ctx_rows[r][1], val, sizeof(val));
+      ctx_value(json_array_get(h, 1), ctx_rows[r][1], val, sizeof(val));
       fprintf(f, "<td>");
       html_esc(f, val);
       fprintf(f, "</td>");
     }
     fprintf(f, "</tr>\n");
   }
+  json_decref(hosts);
   fprintf(f, "</table>\n<p>Data: <a href=\"summary.csv\">summary.csv</a>, "
              "<a href=\"summary.md\">summary.md</a>; replay the plots with "
              "<code>sh plots.sh PLOTS_DIR</code> (<a href=\"plots.sh\">plots.sh</a>).</p>\n"
              "</body></html>\n");
   return fclose(f);
+}
+
+/* DIR/report.json: the statistics behind the page, for scripts: the
+ * aggregates[] (as `vtbench run` writes them), the comparison rows with
+ * their Mann-Whitney U test, and the findings. */
+static int write_json(const char *dir, const struct agg_set *s, const struct agg_set *other,
+                      const char *other_path, const char *baseline, const json_t *findings) {
+  json_t *cmp = json_array();
+  if (other) {
+    struct compare_row *cr;
+    size_t n = export__compare(s, other, &cr);
+    for (size_t k = 0; k < n; k++)
+      json_array_append_new(
+          cmp,
+          json_pack("{s:s,s:s,s:s,s:s,s:s,s:f,s:f,s:f,s:[f,f],s:{s:f,s:f,s:b,s:I,s:I},s:b}",
+                    "config", cr[k].a->key, "backend", cr[k].a->backend, "workload", cr[k].a->label,
+                    "mode", cr[k].a->mode, "metric", cr[k].metric, "median_this", cr[k].med_a,
+                    "median_other", cr[k].med_b, "ratio_other_to_this", cr[k].ratio, "ci95",
+                    cr[k].lo, cr[k].hi, "mann_whitney", "u", cr[k].u, "p", cr[k].p, "exact",
+                    cr[k].exact, "n_this", (json_int_t)cr[k].na, "n_other", (json_int_t)cr[k].nb,
+                    "significant", cr[k].significant));
+    free(cr);
+  }
+  json_t *doc = json_pack("{s:s?,s:s?,s:o,s:o,s:O}", "baseline", baseline, "compared_with",
+                          other_path, "aggregates", aggregate__compute(s, baseline), "comparison",
+                          cmp, "findings", findings);
+  char p[4200];
+  snprintf(p, sizeof(p), "%s/report.json", dir);
+  int rc = json_dump_file(doc, p, JSON_INDENT(1));
+  json_decref(doc);
+  return rc;
 }
 
 int cmd_report(int argc, char **argv) {
@@ -463,6 +759,9 @@ int cmd_report(int argc, char **argv) {
       free(abs);
     }
   }
+  char log_path[4200];
+  snprintf(log_path, sizeof(log_path), "%s/gnuplot.log", dir);
+  unlink(log_path); /* this report's warnings only */
   size_t i, made = 0;
   json_t *spec;
   if (rc == VTB_EXIT_OK) json_array_foreach(plots, i, spec) {
@@ -475,9 +774,9 @@ int cmd_report(int argc, char **argv) {
         break;
       }
       if (g || file_size(dir, out, ".png") <= 0 || file_size(dir, out, ".svg") <= 0) {
-        fprintf(stderr, "vtbench report: gnuplot failed on %s/%s (script %s)\n", dir,
-                json_string_value(json_object_get(spec, "csv")),
-                json_string_value(json_object_get(spec, "script")));
+        fprintf(stderr, "vtbench report: gnuplot failed on %s/%s (script %s; see %s/gnuplot.log)\n",
+                dir, json_string_value(json_object_get(spec, "csv")),
+                json_string_value(json_object_get(spec, "script")), dir);
         rc = VTB_EXIT_FAILED;
         continue;
       }
@@ -486,8 +785,9 @@ int cmd_report(int argc, char **argv) {
   json_t *findings = findings__compute(&s, odoc ? &o : NULL, baseline);
   struct row *rows = rows_of(&s, baseline);
   struct report_in in[2] = {{path, doc, &s}, {other_path, odoc, odoc ? &o : NULL}};
-  if (write_md(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL) ||
-      write_html(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL)) {
+  if (write_json(dir, &s, odoc ? &o : NULL, other_path, baseline, findings) ||
+      write_md(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL, baseline) ||
+      write_html(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL, baseline)) {
     fprintf(stderr, "vtbench report: %s: cannot write the report: %s\n", dir, strerror(errno));
     rc = VTB_EXIT_IO;
   } else {

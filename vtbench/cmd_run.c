@@ -13,9 +13,11 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -354,6 +356,21 @@ static bool run_done(const json_t *doc, const char *key, unsigned rep) {
   return false;
 }
 
+/* Jobs after i still to run of one backend (or one configuration). */
+static size_t remaining(const struct matrix_job *jobs, size_t njobs, size_t i,
+                        const struct matrix_config *cfgs, const json_t *doc, size_t backend,
+                        size_t config) {
+  size_t n = 0;
+  for (size_t k = i + 1; k < njobs; k++) {
+    const struct matrix_config *c = &cfgs[jobs[k].config];
+    if ((backend != SIZE_MAX && c->backend != backend) ||
+        (config != SIZE_MAX && jobs[k].config != config))
+      continue;
+    n += jobs[k].warmup || !run_done(doc, c->key, jobs[k].rep);
+  }
+  return n;
+}
+
 static bool mentions_not_built(const char *log) {
   char tail[600];
   log_tail(log, tail, sizeof(tail));
@@ -543,15 +560,25 @@ int cmd_run(int argc, char **argv) {
     return VTB_EXIT_NOTHING;
   }
 
+  /* Also on --resume: a full disk must be reported before any run, not after. */
+  if (result_doc__check_writable(o.out, err, sizeof(err))) {
+    fprintf(stderr, "vtbench run: %s\n", err);
+    free(jobs);
+    free(cfgs);
+    matrix__free(&m);
+    json_decref(doc);
+    return VTB_EXIT_IO;
+  }
   if (!doc) {
-    if (result_doc__check_writable(o.out, err, sizeof(err))) {
-      fprintf(stderr, "vtbench run: %s\n", err);
-      free(jobs);
-      free(cfgs);
-      matrix__free(&m);
-      return VTB_EXIT_IO;
+    /* The command line as the user typed it: "vtbench run ..." (argv here
+     * starts at "run"). */
+    char **full = calloc((size_t)argc + 2, sizeof(*full));
+    if (full) {
+      full[0] = "vtbench";
+      memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
     }
-    doc = result_doc__new(context__collect(argc, argv));
+    doc = result_doc__new(context__collect(full ? argc + 1 : argc, full ? full : argv));
+    free(full);
     char shard[32];
     snprintf(shard, sizeof(shard), "%u/%u", shard_i, shard_n);
     json_object_set_new(doc, "session",
@@ -579,12 +606,20 @@ int cmd_run(int argc, char **argv) {
   size_t done = 0, failed = 0, skipped = 0, todo = 0;
   for (size_t i = 0; i < njobs; i++)
     todo += jobs[i].warmup || !run_done(doc, cfgs[jobs[i].config].key, jobs[i].rep);
+  /* A configuration whose repetitions are all done (resume) needs no warm-up. */
+  size_t *pending = calloc(ncfg + 1, sizeof(*pending));
+  for (size_t i = 0; i < njobs; i++)
+    pending[jobs[i].config] +=
+        !jobs[i].warmup && !run_done(doc, cfgs[jobs[i].config].key, jobs[i].rep);
+  for (size_t i = 0; i < njobs; i++)
+    todo -= jobs[i].warmup && !pending[jobs[i].config];
   double t0 = now_s();
   int rc = save(doc, o.out, "incomplete", o.baseline) ? VTB_EXIT_IO : VTB_EXIT_OK;
   for (size_t i = 0; i < njobs && rc == VTB_EXIT_OK && !interrupted; i++) {
     const struct matrix_job *jb = &jobs[i];
     const struct matrix_config *cfg = &cfgs[jb->config];
     if (backend_off[cfg->backend] || cfg_off[jb->config]) continue;
+    if (jb->warmup && !pending[jb->config]) continue;
     if (!jb->warmup && run_done(doc, cfg->key, jb->rep)) {
       skipped++;
       continue;
@@ -594,8 +629,14 @@ int cmd_run(int argc, char **argv) {
       double t = now_s() - t0;
       fmt_secs(t, el, sizeof(el));
       fmt_secs(done ? t / (double)done * (double)(todo - done) : 0, left, sizeof(left));
-      fprintf(stderr, "\r\033[K[%zu/%zu] %s %s%s #%u  %s elapsed, ~%s left", done + 1, todo,
-              cfg->key, jb->warmup ? "warm-up" : "rep", "", jb->rep, el, done ? left : "?");
+      /* One line, cut to the terminal's width so \r can overwrite it. */
+      char line[512];
+      struct winsize ws;
+      size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 20 ? ws.ws_col : 80;
+      snprintf(line, sizeof(line), "[%zu/%zu] %s elapsed, ~%s left | %s %s #%u", done + 1, todo, el,
+               done ? left : "?", cfg->key, jb->warmup ? "warm-up" : "rep", jb->rep);
+      if (strlen(line) >= cols) line[cols - 1] = 0;
+      fprintf(stderr, "\r\033[K%s", line);
     }
     int code = 0;
     char log[4200];
@@ -620,6 +661,8 @@ int cmd_run(int argc, char **argv) {
               "%svtbench run: note: refvmm cannot run the %s backend here (%s): skipping it\n",
               tty ? "\n" : "", m.backends[cfg->backend], tail);
       backend_off[cfg->backend] = true;
+      todo -= 1 + remaining(jobs, njobs, i, cfgs, doc, cfg->backend, SIZE_MAX);
+      done--;
       json_decref(run);
       continue;
     }
@@ -630,6 +673,7 @@ int cmd_run(int argc, char **argv) {
                   ? json_string_value(json_object_get(run, "status_detail"))
                   : "refvmm exit 5");
       cfg_off[jb->config] = true;
+      todo -= remaining(jobs, njobs, i, cfgs, doc, SIZE_MAX, jb->config);
     }
     if (jb->warmup && code != EXIT_UNSUPPORTED) {
       json_decref(run);
@@ -674,6 +718,7 @@ int cmd_run(int argc, char **argv) {
   rmdir(tmpdir);
   free(backend_off);
   free(cfg_off);
+  free(pending);
   free(jobs);
   free(cfgs);
   matrix__free(&m);

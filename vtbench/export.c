@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "event_cdf.h"
 #include "stats.h"
 
 #define MAX_COLS 64
@@ -124,22 +125,45 @@ static json_t *plot_spec(const char *script, const char *csv, const char *out, j
   return json_pack("{s:s,s:s,s:s,s:o}", "script", script, "csv", csv, "out", out, "vars", vars);
 }
 
-/* A bars.gp CSV for one backend: rows per workload label, value/lo/hi per
- * mode. Modes without a single value are left out. Returns the number of
- * series written, 0 when nothing, -1 on error. */
-static int write_bars(const struct agg_set *s, const char *backend, cell_fn fn, const void *arg,
-                      bool skip_native, const char *dir, const char *name, char *err, size_t len) {
+/* Plot width that keeps `per` px per bar or cluster so its multi-line tick
+ * label stays readable (at least 1100, at most 4000). */
+static int plot_width(size_t bars, size_t per) {
+  size_t w = per * bars + 450;
+  return w < 1100 ? 1100 : w > 4000 ? 4000 : (int)w;
+}
+
+static size_t backend_groups(const struct agg_set *s, const char *backend) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->n; i++)
+    n += !strcmp(s->g[i].backend, backend) && s->g[i].nok;
+  return n;
+}
+
+static size_t backend_labels(const struct agg_set *s, const char *backend) {
   struct strlist labels, modes;
   backend_axes(s, backend, &labels, &modes);
+  return labels.n;
+}
+
+#define MODE_KEY "mode: paging/tlb/nmi/irq"
+
+/* value/lo/hi of the cell at (row r, column c); false: nothing there. */
+typedef bool (*grid_fn)(const struct agg_set *s, size_t r, size_t c, const void *arg,
+                        double out[3]);
+
+/* A bars.gp CSV: one row per rows[], value/lo/hi per column; columns without
+ * a single value are left out. Returns the number of series written, 0 when
+ * nothing, -1 on error. */
+static int write_grid(const struct agg_set *s, const struct strlist *rows,
+                      const struct strlist *cols, grid_fn fn, const void *arg, const char *dir,
+                      const char *name, char *err, size_t len) {
   static double cell[MAX_COLS * 4][MAX_COLS][3];
   static bool have[MAX_COLS * 4][MAX_COLS];
   bool col_used[MAX_COLS] = {0};
   int ncols = 0;
-  for (size_t r = 0; r < labels.n; r++)
-    for (size_t c = 0; c < modes.n; c++) {
-      const struct agg_group *g = find(s, backend, labels.v[r], modes.v[c]);
-      have[r][c] =
-          g && !(skip_native && !strncmp(modes.v[c], "native/", 7)) && fn(s, g, arg, cell[r][c]);
+  for (size_t r = 0; r < rows->n; r++)
+    for (size_t c = 0; c < cols->n && c < MAX_COLS; c++) {
+      have[r][c] = fn(s, r, c, arg, cell[r][c]);
       if (have[r][c] && !col_used[c]) col_used[c] = true, ncols++;
     }
   if (!ncols) return 0;
@@ -147,16 +171,16 @@ static int write_bars(const struct agg_set *s, const char *backend, cell_fn fn, 
   FILE *fp = open_out(dir, name, path, sizeof(path));
   if (!fp) return err_out(err, len, path);
   fprintf(fp, "workload");
-  for (size_t c = 0; c < modes.n; c++)
+  for (size_t c = 0; c < cols->n && c < MAX_COLS; c++)
     if (col_used[c]) {
-      export__csv_field(modes.v[c], f, sizeof(f));
+      export__csv_field(cols->v[c], f, sizeof(f));
       fprintf(fp, ",%s,%s_lo,%s_hi", f, f, f);
     }
   fprintf(fp, "\n");
-  for (size_t r = 0; r < labels.n; r++) {
-    export__csv_field(labels.v[r], f, sizeof(f));
+  for (size_t r = 0; r < rows->n; r++) {
+    export__csv_field(rows->v[r], f, sizeof(f));
     fprintf(fp, "%s", f);
-    for (size_t c = 0; c < modes.n; c++) {
+    for (size_t c = 0; c < cols->n && c < MAX_COLS; c++) {
       if (!col_used[c]) continue;
       if (have[r][c])
         fprintf(fp, ",%.6g,%.6g,%.6g", cell[r][c][0], cell[r][c][1], cell[r][c][2]);
@@ -167,6 +191,124 @@ static int write_bars(const struct agg_set *s, const char *backend, cell_fn fn, 
   }
   if (fclose(fp)) return err_out(err, len, path);
   return ncols;
+}
+
+/* Median and bootstrap CI of one metric of a group. */
+static bool median_ci(const struct agg_group *g, const char *metric, double out[3]) {
+  double *v;
+  size_t n = g ? agg_group__values(g, metric, &v, NULL) : 0;
+  if (!n) return false;
+  bool ok = !stats__bootstrap_median_ci(v, n, STATS_BOOT_B, 0.95, STATS_SEED, &out[1], &out[2]);
+  out[0] = stats__median(v, n);
+  free(v);
+  return ok;
+}
+
+struct bars_arg {
+  const char *backend;
+  const struct strlist *labels, *modes;
+  cell_fn fn;
+  const void *arg;
+};
+
+static bool bars_cell(const struct agg_set *s, size_t r, size_t c, const void *arg, double out[3]) {
+  const struct bars_arg *a = arg;
+  const struct agg_group *g = find(s, a->backend, a->labels->v[r], a->modes->v[c]);
+  return g && a->fn(s, g, a->arg, out);
+}
+
+/* Rows: workloads of one backend; columns: its modes. */
+static int write_bars(const struct agg_set *s, const char *backend, cell_fn fn, const void *arg,
+                      const char *dir, const char *name, char *err, size_t len) {
+  struct strlist labels, modes;
+  backend_axes(s, backend, &labels, &modes);
+  struct bars_arg a = {backend, &labels, &modes, fn, arg};
+  return write_grid(s, &labels, &modes, bars_cell, &a, dir, name, err, len);
+}
+
+/* Exit handling latency: rows "workload REASON", columns modes, the median
+ * over runs of each run's p50 latency. */
+struct lat_arg {
+  const char *backend;
+  const struct strlist *modes;
+  const char *label[MAX_COLS * 4], *reason[MAX_COLS * 4];
+};
+
+static bool lat_cell(const struct agg_set *s, size_t r, size_t c, const void *arg, double out[3]) {
+  const struct lat_arg *a = arg;
+  char metric[160];
+  snprintf(metric, sizeof(metric), "exits.%s.p50_ns", a->reason[r]);
+  return median_ci(find(s, a->backend, a->label[r], a->modes->v[c]), metric, out);
+}
+
+static int write_latency(const struct agg_set *s, const char *backend, const char *dir,
+                         const char *name, size_t *nrows, char *err, size_t len) {
+  struct strlist labels, modes, rows = {0};
+  backend_axes(s, backend, &labels, &modes);
+  static struct lat_arg a;
+  memset(&a, 0, sizeof(a));
+  a.backend = backend;
+  a.modes = &modes;
+  char names[MAX_COLS * 4][160];
+  for (size_t i = 0; i < s->n && rows.n < MAX_COLS * 4; i++) {
+    const struct agg_group *g = &s->g[i];
+    if (strcmp(g->backend, backend)) continue;
+    const char *k;
+    json_t *v;
+    json_object_foreach(g->metrics, k, v) {
+      size_t kl = strlen(k);
+      if (strncmp(k, "exits.", 6) || kl < 14 || strcmp(k + kl - 7, ".p50_ns")) continue;
+      if (rows.n >= MAX_COLS * 4) break;
+      snprintf(names[rows.n], sizeof(names[0]), "%s [%.*s exits]", g->label, (int)(kl - 13), k + 6);
+      size_t before = rows.n;
+      size_t at = strlist__add(&rows, names[before]);
+      if (at == before) {
+        a.label[at] = g->label;
+        a.reason[at] = k + 6; /* "REASON.p50_ns": cut below */
+      }
+    }
+  }
+  char reasons[MAX_COLS * 4][128];
+  for (size_t r = 0; r < rows.n; r++) {
+    snprintf(reasons[r], sizeof(reasons[0]), "%s", a.reason[r]);
+    char *dot = strstr(reasons[r], ".p50_ns");
+    if (dot) *dot = 0;
+    a.reason[r] = reasons[r];
+  }
+  *nrows = rows.n;
+  return rows.n ? write_grid(s, &rows, &modes, lat_cell, &a, dir, name, err, len) : 0;
+}
+
+/* Model and KVM side by side: exits to user space per run for every
+ * workload and mode measured on both backends. */
+struct side_arg {
+  const struct agg_group *pair[MAX_COLS * 4][2];
+};
+
+static bool side_cell(const struct agg_set *s, size_t r, size_t c, const void *arg, double out[3]) {
+  (void)s;
+  const struct side_arg *a = arg;
+  return median_ci(a->pair[r][c], "exits.total", out);
+}
+
+static int write_side_by_side(const struct agg_set *s, const char *dir, char *err, size_t len) {
+  static struct side_arg a;
+  memset(&a, 0, sizeof(a));
+  struct strlist rows = {0}, cols = {0};
+  strlist__add(&cols, "kvm");
+  strlist__add(&cols, "model");
+  static char names[MAX_COLS * 4][200];
+  for (size_t i = 0; i < s->n && rows.n < MAX_COLS * 4; i++) {
+    const struct agg_group *k = &s->g[i];
+    if (strcmp(k->backend, "kvm")) continue;
+    const struct agg_group *m = find(s, "model", k->label, k->mode);
+    if (!m) continue;
+    snprintf(names[rows.n], sizeof(names[0]), "%s [%s]", k->label, k->mode);
+    a.pair[rows.n][0] = k;
+    a.pair[rows.n][1] = m;
+    strlist__add(&rows, names[rows.n]);
+  }
+  return rows.n ? write_grid(s, &rows, &cols, side_cell, &a, dir, "model_vs_kvm.csv", err, len) : 0;
 }
 
 /* stacked.gp CSV: median count per exit reason per configuration. Returns
@@ -260,6 +402,10 @@ size_t export__compare(const struct agg_set *a, const struct agg_set *b, struct 
       r->med_a = stats__median(va, na);
       r->med_b = stats__median(vb, nb);
       r->p = m.p;
+      r->u = m.u;
+      r->exact = m.exact;
+      r->na = na;
+      r->nb = nb;
       r->significant = m.p < 0.05;
       n++;
     }
@@ -284,7 +430,8 @@ static int write_compare(const struct agg_set *a, const struct agg_set *b, const
           "config,other/this,other/this_lo,other/this_hi,median_this,median_other,p,significant\n");
   for (size_t i = 0; i < n; i++) {
     char lab[200];
-    snprintf(lab, sizeof(lab), "%s %s [%s]", rows[i].a->backend, rows[i].a->label, rows[i].a->mode);
+    snprintf(lab, sizeof(lab), "%s (%s)%s [%s]", rows[i].a->label, rows[i].a->backend,
+             rows[i].significant ? " *" : "", rows[i].a->mode);
     export__csv_field(lab, f, sizeof(f));
     fprintf(fp, "%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.4g,%d\n", f, rows[i].ratio, rows[i].lo, rows[i].hi,
             rows[i].med_a, rows[i].med_b, rows[i].p, rows[i].significant);
@@ -370,23 +517,31 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
     snprintf(csv, sizeof(csv), "time_%s.csv", be);
     snprintf(out, sizeof(out), "time_%s", be);
     snprintf(title, sizeof(title), "%s: time per iteration by mode (median, 95%% CI)", be);
-    int n = write_bars(s, be, cell_time, NULL, false, dir, csv, err, len);
+    int n = write_bars(s, be, cell_time, NULL, dir, csv, err, len);
     if (n < 0) goto fail;
     if (n)
       json_array_append_new(
           plots, plot_spec("bars.gp", csv, out,
-                           json_pack("{s:i,s:s,s:s,s:i}", "nseries", n, "ytitle",
-                                     "ns per iteration (log scale)", "ptitle", title, "logy", 1)));
+                           json_pack("{s:i,s:s,s:s,s:i,s:i,s:s}", "nseries", n, "ytitle",
+                                     "time per iteration (log scale)", "ptitle", title, "logy", 1,
+                                     "yscale", 1000000000, "yformat", "%.0s %cs")));
+    json_t *last = json_array_get(plots, json_array_size(plots) - 1);
+    if (n) {
+      json_object_set_new(json_object_get(last, "vars"), "keytitle", json_string(MODE_KEY));
+      json_object_set_new(json_object_get(last, "vars"), "width",
+                          json_integer(plot_width(backend_labels(s, be), 150)));
+    }
     snprintf(csv, sizeof(csv), "overhead_%s.csv", be);
     snprintf(out, sizeof(out), "overhead_%s", be);
     snprintf(title, sizeof(title), "%s: overhead vs baseline mode (ratio of medians, 95%% CI)", be);
-    n = write_bars(s, be, cell_ratio, baseline, false, dir, csv, err, len);
+    n = write_bars(s, be, cell_ratio, baseline, dir, csv, err, len);
     if (n < 0) goto fail;
     if (n)
       json_array_append_new(
           plots, plot_spec("bars.gp", csv, out,
-                           json_pack("{s:i,s:s,s:s,s:i}", "nseries", n, "ytitle",
-                                     "time / baseline time", "ptitle", title, "refline", 1)));
+                           json_pack("{s:i,s:s,s:s,s:i,s:s}", "nseries", n, "ytitle",
+                                     "time / baseline time (1 = same as baseline)", "ptitle", title,
+                                     "refline", 1, "keytitle", MODE_KEY)));
     snprintf(csv, sizeof(csv), "exits_%s.csv", be);
     snprintf(out, sizeof(out), "exits_%s", be);
     snprintf(title, sizeof(title), "%s: exits to user space by reason (median per run)", be);
@@ -394,8 +549,44 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
     if (n < 0) goto fail;
     if (n)
       json_array_append_new(plots, plot_spec("stacked.gp", csv, out,
-                                             json_pack("{s:i,s:s,s:s}", "ncols", n, "ytitle",
-                                                       "exits per run", "ptitle", title)));
+                                             json_pack("{s:i,s:s,s:s,s:i}", "ncols", n, "ytitle",
+                                                       "exits per run", "ptitle", title, "width",
+                                                       plot_width(backend_groups(s, be), 230))));
+    snprintf(csv, sizeof(csv), "latency_%s.csv", be);
+    snprintf(out, sizeof(out), "latency_%s", be);
+    snprintf(title, sizeof(title), "%s: exit handling latency, p50 per run (median, 95%% CI)", be);
+    size_t lat_rows = 0;
+    n = write_latency(s, be, dir, csv, &lat_rows, err, len);
+    if (n < 0) goto fail;
+    if (n)
+      json_array_append_new(
+          plots, plot_spec("bars.gp", csv, out,
+                           json_pack("{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "nseries", n, "ytitle",
+                                     "handling time per exit (log scale)", "ptitle", title, "logy",
+                                     1, "yscale", 1000000000, "yformat", "%.0s %cs", "keytitle",
+                                     MODE_KEY, "width", plot_width(lat_rows, 200))));
+    char kinds[4][16];
+    for (size_t k = 0, nk = event_cdf__kinds(s, be, kinds, 4); k < nk; k++) {
+      char path[4096];
+      int coarse;
+      snprintf(csv, sizeof(csv), "events_%s_%s.csv", kinds[k], be);
+      snprintf(out, sizeof(out), "events_%s_%s", kinds[k], be);
+      snprintf(path, sizeof(path), "%s/%s", dir, csv);
+      n = event_cdf__write(s, be, kinds[k], path, &coarse);
+      if (n < 0) {
+        err_out(err, len, path);
+        goto fail;
+      }
+      for (char *p = kinds[k]; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+      snprintf(title, sizeof(title), "%s: %s delivery latency, raise to guest handler (CDF%s)", be,
+               kinds[k], coarse ? "; from min/p50/p99/max only" : "");
+      if (n)
+        json_array_append_new(plots, plot_spec("cdf.gp", csv, out,
+                                               json_pack("{s:i,s:s,s:s,s:i}", "nseries", n,
+                                                         "xtitle", "delivery latency (log scale)",
+                                                         "ptitle", title, "coarse", coarse)));
+    }
     static const char *const model_metrics[][2] = {
         {"model.walk_refs", "page-walk memory references per iteration"},
         {"model.tlb.misses", "TLB misses per iteration"},
@@ -407,24 +598,34 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
         if (*p == '.' && strcmp(p, ".csv")) *p = '_';
       snprintf(out, sizeof(out), "%.*s", (int)(strlen(csv) - 4), csv);
       snprintf(title, sizeof(title), "%s: %s (median, 95%% CI)", be, model_metrics[m][1]);
-      n = write_bars(s, be, cell_per_iter, metric, false, dir, csv, err, len);
+      n = write_bars(s, be, cell_per_iter, metric, dir, csv, err, len);
       if (n < 0) goto fail;
       if (n)
         json_array_append_new(plots, plot_spec("bars.gp", csv, out,
-                                               json_pack("{s:i,s:s,s:s}", "nseries", n, "ytitle",
-                                                         model_metrics[m][1], "ptitle", title)));
+                                               json_pack("{s:i,s:s,s:s,s:s}", "nseries", n,
+                                                         "ytitle", model_metrics[m][1], "ptitle",
+                                                         title, "keytitle", MODE_KEY)));
     }
   }
+  int side = write_side_by_side(s, dir, err, len);
+  if (side < 0) goto fail;
+  if (side)
+    json_array_append_new(
+        plots,
+        plot_spec("bars.gp", "model_vs_kvm.csv", "model_vs_kvm",
+                  json_pack("{s:i,s:s,s:s}", "nseries", side, "ytitle", "exits per run", "ptitle",
+                            "model vs KVM: exits to user space (median, 95% CI)")));
   if (other) {
     int n = write_compare(s, other, dir, err, len);
     if (n < 0) goto fail;
     if (n)
       json_array_append_new(
           plots, plot_spec("bars.gp", "compare.csv", "compare",
-                           json_pack("{s:i,s:s,s:s,s:i}", "nseries", 1, "ytitle",
+                           json_pack("{s:i,s:s,s:s,s:i,s:i}", "nseries", 1, "ytitle",
                                      "other / this (median time, 95% CI)", "ptitle",
-                                     "comparison per configuration (> 1: other is slower)",
-                                     "refline", 1)));
+                                     "other / this per configuration (> 1: other is slower; *: "
+                                     "significant, Mann-Whitney p < 0.05)",
+                                     "refline", 1, "width", plot_width((size_t)n, 200))));
   }
   char path[4096];
   snprintf(path, sizeof(path), "%s/plots.json", dir);

@@ -5,7 +5,9 @@
  * one row per workload, value/lo/hi per mode), exits_BACKEND.csv
  * (stacked.gp: median exits per reason per configuration), model_METRIC.csv
  * (per-iteration model counters such as walk references and TLB misses),
- * compare.csv (with a second document). plots.json lists every figure:
+ * latency_BACKEND.csv (exit handling time per reason), events_KIND_BACKEND.csv
+ * (cdf.gp: NMI/IRQ delivery latency CDFs, event_cdf.h), compare.csv (with
+ * a second document). plots.json lists every figure:
  * {script, csv, out, vars}; plots.sh replays the gnuplot commands so users
  * can restyle the plots and rerun them by hand.
  */
@@ -27,6 +29,9 @@ struct compare_row {
   const struct agg_group *a, *b;
   const char *metric;
   double med_a, med_b, ratio, lo, hi, p;
+  double u;        /* Mann-Whitney U (the smaller of U1, U2) */
+  int exact;       /* p from the exact distribution, not the normal approximation */
+  size_t na, nb;   /* sample sizes */
   int significant; /* p < 0.05 */
 };
 /* Rows into a malloc'd array; returns the count. */

@@ -16,6 +16,8 @@
 void findings__fmt_ns(double ns, char *buf, size_t len) {
   if (isnan(ns))
     snprintf(buf, len, "n/a");
+  else if (fabs(ns) < 0.005) /* rounding noise of a constant sample */
+    snprintf(buf, len, "0 ns");
   else if (ns >= 1e9)
     snprintf(buf, len, "%.3g s", ns / 1e9);
   else if (ns >= 1e6)
@@ -24,6 +26,18 @@ void findings__fmt_ns(double ns, char *buf, size_t len) {
     snprintf(buf, len, "%.3g us", ns / 1e3);
   else
     snprintf(buf, len, "%.3g ns", ns);
+}
+
+/* "302k", "1.5M", "12.3" */
+static void fmt_count(double v, char *buf, size_t len) {
+  if (fabs(v) >= 1e9)
+    snprintf(buf, len, "%.3gG", v / 1e9);
+  else if (fabs(v) >= 1e6)
+    snprintf(buf, len, "%.3gM", v / 1e6);
+  else if (fabs(v) >= 1e4)
+    snprintf(buf, len, "%.3gk", v / 1e3);
+  else
+    snprintf(buf, len, "%.4g", v);
 }
 
 static double median_of(const struct agg_group *g, const char *metric) {
@@ -63,9 +77,12 @@ static bool cause(const struct agg_group *g, const struct agg_group *base, char 
   char name[160];
   snprintf(name, sizeof(name), "%s", best + 6);
   char *dot = strrchr(name, '.');
+  char cg[32], cb[32];
+  fmt_count(bg, cg, sizeof(cg));
+  fmt_count(bb, cb, sizeof(cb));
   if (!strncmp(best, "exits.", 6) && dot && !strcmp(dot, ".count")) {
     *dot = 0;
-    snprintf(buf, len, "%s exits (%.4g vs %.4g per run)", name, bg, bb);
+    snprintf(buf, len, "%s exits (%s vs %s per run)", name, cg, cb);
   } else {
     static const char *const plain[][2] = {{"walk_refs", "page-walk memory references"},
                                            {"tlb.misses", "TLB misses"},
@@ -77,7 +94,7 @@ static bool cause(const struct agg_group *g, const struct agg_group *base, char 
         snprintf(nice, sizeof(nice), "%s%s", plain[i][1], name + strlen(plain[i][0]));
     for (char *p = nice; *p; p++)
       if (*p == '.') *p = ' ';
-    snprintf(buf, len, "%s (%.4g vs %.4g per run)", nice, bg, bb);
+    snprintf(buf, len, "%.150s (%s vs %s per run)", nice, cg, cb);
   }
   return true;
 }
@@ -119,8 +136,14 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
       double r, lo, hi;
       if (n && nb && !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r, &lo, &hi)) {
         base_mode = b->mode;
-        off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s costs %.2fx [%.2f, %.2f]",
-                                off ? "; " : "", g->mode, r, lo, hi);
+        if (lo <= 1 && hi >= 1) /* the interval holds 1: no evidence of a cost */
+          off += (size_t)snprintf(line + off, sizeof(line) - off,
+                                  "%s%s: no measurable difference (%.2fx [%.2f, %.2f])",
+                                  off ? "; " : "", g->mode, r, lo, hi);
+        else
+          off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %s %.2fx [%.2f, %.2f]",
+                                  off ? "; " : "", g->mode, r >= 1 ? "costs" : "is faster:", r, lo,
+                                  hi);
         if (r > worst_ratio) worst_ratio = r, worst = g;
       }
       free(v);
@@ -148,28 +171,61 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
       }
     }
   }
-  /* Noise, outliers and failures. */
+  /* NMI/IRQ delivery latency per mode (issue 8's events section). */
+  memset(done, 0, (s->n + 1) * sizeof(*done));
+  static const char *const kinds[] = {"nmi", "irq"};
+  for (size_t kd = 0; kd < 2; kd++)
+    for (size_t i = 0; i < s->n; i++) {
+      if (done[i]) continue;
+      const struct agg_group *g0 = &s->g[i];
+      char line[1024], m50[96], m99[96];
+      size_t off = 0;
+      snprintf(m50, sizeof(m50), "events.%s.latency_ns.p50", kinds[kd]);
+      snprintf(m99, sizeof(m99), "events.%s.latency_ns.p99", kinds[kd]);
+      for (size_t k = i; k < s->n && off < sizeof(line); k++) {
+        const struct agg_group *g = &s->g[k];
+        if (strcmp(g->backend, g0->backend) || strcmp(g->label, g0->label)) continue;
+        double p50 = median_of(g, m50), p99 = median_of(g, m99);
+        if (isnan(p50)) continue;
+        done[k] = true;
+        char a[32], b[32];
+        findings__fmt_ns(p50, a, sizeof(a));
+        findings__fmt_ns(p99, b, sizeof(b));
+        off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %s p50, %s p99",
+                                off ? "; " : "", g->mode, a, b);
+      }
+      if (off)
+        add(out, "%s (%s): %s delivery latency (raise to guest handler): %s.", g0->label,
+            g0->backend, kinds[kd], line);
+    }
+  /* Noise, outliers and failures: one sentence each, listing the
+   * configurations, so a noisy session does not drown the costs above. */
+  char noisy[2048] = "", outl[2048] = "";
+  size_t nn = 0, no = 0, on = 0, oo = 0;
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];
     double *v;
     unsigned *reps;
     size_t n = agg_group__values(g, agg_group__time_metric(g), &v, &reps);
+    const char *per = strcmp(agg_group__time_metric(g), "ns_per_iter") ? "run" : "iteration";
     if (n) {
       struct stats_summary sm;
       bool *flags = calloc(n, sizeof(*flags));
       stats__summarize(v, n, &sm);
       stats__mad_outliers(v, n, flags);
-      if (sm.cv > CV_NOISY)
-        add(out,
-            "%s (%s, %s) is noisy: CV %.1f%% over %zu runs; more repetitions or --cpu pinning "
-            "help.",
-            g->label, g->backend, g->mode, 100 * sm.cv, n);
+      if (sm.cv > CV_NOISY && no < sizeof(noisy))
+        nn++, no += (size_t)snprintf(noisy + no, sizeof(noisy) - no, "%s%s (%s, %s) %.0f%%",
+                                     no ? "; " : "", g->label, g->backend, g->mode, 100 * sm.cv);
       for (size_t k = 0; k < n; k++) /* only outliers that move the figure by > 5% */
-        if (flags[k] && fabs(v[k] - sm.median) > CV_NOISY * fabs(sm.median))
-          add(out,
-              "%s (%s, %s): repetition %u is an outlier (%.4g vs median %.4g; MAD rule), kept in "
-              "the statistics.",
-              g->label, g->backend, g->mode, reps[k], v[k], sm.median);
+        if (flags[k] && fabs(v[k] - sm.median) > CV_NOISY * fabs(sm.median) && oo < sizeof(outl)) {
+          char ov[32], om[32];
+          findings__fmt_ns(v[k], ov, sizeof(ov));
+          findings__fmt_ns(sm.median, om, sizeof(om));
+          on++, oo += (size_t)snprintf(outl + oo, sizeof(outl) - oo,
+                                       "%s%s (%s, %s) repetition %u: %s vs median %s per %s",
+                                       oo ? "; " : "", g->label, g->backend, g->mode, reps[k], ov,
+                                       om, per);
+        }
       free(flags);
     }
     free(v);
@@ -179,20 +235,32 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
           "%s (%s, %s): %zu of %zu runs did not finish with status ok (see runs[].status_detail).",
           g->label, g->backend, g->mode, g->nruns - g->nok, g->nruns);
   }
+  if (nn)
+    add(out,
+        "noisy (coefficient of variation above %.0f%%; more repetitions, --cpu pinning or a "
+        "quieter "
+        "host help): %s.",
+        100 * CV_NOISY, noisy);
+  if (on)
+    add(out, "%zu outlier%s by the MAD rule, kept in the statistics: %s.", on, on > 1 ? "s" : "",
+        outl);
   if (other) {
     struct compare_row *rows;
     size_t n = export__compare(s, other, &rows);
-    size_t sig = 0;
+    char sig_list[2048] = "";
+    size_t sig = 0, so = 0;
     for (size_t i = 0; i < n; i++) {
-      if (!rows[i].significant) continue;
+      if (!rows[i].significant || so >= sizeof(sig_list)) continue;
       sig++;
-      add(out,
-          "compare: %s (%s, %s) is %.2fx [%.2f, %.2f] in the other document (Mann-Whitney p = "
-          "%.3g).",
-          rows[i].a->label, rows[i].a->backend, rows[i].a->mode, rows[i].ratio, rows[i].lo,
-          rows[i].hi, rows[i].p);
+      so += (size_t)snprintf(sig_list + so, sizeof(sig_list) - so,
+                             "%s%s (%s, %s) %.2fx [%.2f, %.2f] p = %.3g", so ? "; " : "",
+                             rows[i].a->label, rows[i].a->backend, rows[i].a->mode, rows[i].ratio,
+                             rows[i].lo, rows[i].hi, rows[i].p);
     }
-    add(out, "compare: %zu of %zu common configurations differ significantly (p < 0.05).", sig, n);
+    add(out,
+        "compare: %zu of %zu common configurations differ significantly (Mann-Whitney U, p < "
+        "0.05)%s%s.",
+        sig, n, sig ? "; other/this: " : "", sig_list);
     free(rows);
   }
   free(done);

@@ -119,6 +119,11 @@ void workload_catalog__param_names(const struct wl_info *w, char *buf, size_t le
   buf[0] = 0;
   for (int i = 0; i < WL_PARAMS_MAX && w->params[i].name && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", w->params[i].name);
-  for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]) && off < len; i++)
-    off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", common_params[i].name);
+  for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]) && off < len; i++) {
+    bool own = false; /* a workload may list a common parameter itself (cpl) */
+    for (int k = 0; k < WL_PARAMS_MAX && w->params[k].name && !own; k++)
+      own = !strcmp(w->params[k].name, common_params[i].name);
+    if (!own)
+      off += (size_t)snprintf(buf + off, len - off, "%s%s", off ? ", " : "", common_params[i].name);
+  }
 }

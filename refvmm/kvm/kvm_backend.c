@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <x86intrin.h>
 
 #include "../x86_setup.h"
 #include "kvm_host.h"
@@ -114,7 +115,11 @@ static void kick_handler(int sig) {
 static int install_kick_handler(void) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = kick_handler; /* no SA_RESTART: KVM_RUN must return EINTR */
+  /* KVM_RUN returns -EINTR (never restarted) whatever SA_RESTART says;
+   * SA_RESTART keeps the vCPU thread's other syscalls (console writes)
+   * from failing when a kick lands in them. */
+  sa.sa_handler = kick_handler;
+  sa.sa_flags = SA_RESTART;
   sigemptyset(&sa.sa_mask);
   return sigaction(KVM_KICK_SIGNAL, &sa, NULL);
 }
@@ -148,6 +153,22 @@ static int set_cpuid(struct vm *vm, struct kvm_state *k) {
     }
     return 0;
   }
+}
+
+/* The vmcall workload's hypercall (vtb_abi.h VTB_KVM_HC_MAP_GPA_RANGE)
+ * reaches refvmm only with KVM_CAP_EXIT_HYPERCALL; without it KVM answers
+ * -KVM_ENOSYS in the kernel and the guest says so. Best effort. */
+static void enable_exit_hypercall(struct kvm_state *k) {
+#ifdef KVM_CAP_EXIT_HYPERCALL
+  uint64_t bit = 1ull << VTB_KVM_HC_MAP_GPA_RANGE;
+  int mask = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_EXIT_HYPERCALL);
+  if (mask > 0 && ((uint64_t)mask & bit)) {
+    struct kvm_enable_cap cap = {.cap = KVM_CAP_EXIT_HYPERCALL, .args = {bit}};
+    (void)ioctl(k->vm_fd, KVM_ENABLE_CAP, &cap);
+  }
+#else
+  (void)k;
+#endif
 }
 
 static void kvm_destroy(struct vm *vm) {
@@ -192,6 +213,7 @@ static int kvm_create(struct vm *vm) {
     vm_err(vm, "KVM_CREATE_VM", e);
     goto fail;
   }
+  enable_exit_hypercall(k);
   struct kvm_userspace_memory_region region = {
       .slot = 0,
       .guest_phys_addr = 0,
@@ -341,6 +363,12 @@ static int kvm_run_vcpu(struct vm *vm, struct vcpu_exit *e) {
     e->mmio.write = run->mmio.is_write;
     e->mmio.data = run->mmio.data;
     break;
+  case KVM_EXIT_HYPERCALL:
+    e->hypercall.nr = run->hypercall.nr;
+    for (int i = 0; i < 3; i++)
+      e->hypercall.args[i] = run->hypercall.args[i];
+    e->hypercall.ret = (uint64_t *)&run->hypercall.ret;
+    break;
   case KVM_EXIT_FAIL_ENTRY:
     e->fail_entry.hw_reason = run->fail_entry.hardware_entry_failure_reason;
     break;
@@ -424,11 +452,77 @@ static int kvm_inject_irq(struct vm *vm, uint32_t vector) {
   return 0;
 }
 
+int kvm_backend__nmi(struct vm *vm) {
+  return kvm_inject_nmi(vm);
+}
+
+bool kvm_backend__irq_ready(const struct vm *vm) {
+  const struct kvm_run *run = kst(vm)->run;
+  return run->ready_for_interrupt_injection && run->if_flag;
+}
+
+void kvm_backend__request_irq_window(struct vm *vm, bool on) {
+  kst(vm)->run->request_interrupt_window = on;
+}
+
+int kvm_backend__interrupt(struct vm *vm, uint32_t vector) {
+  struct kvm_interrupt irq = {.irq = vector};
+  if (ioctl(kst(vm)->vcpu_fd, KVM_INTERRUPT, &irq) < 0) {
+    int e = errno;
+    vm_err(vm, "KVM_INTERRUPT", e);
+    return -e;
+  }
+  return 0;
+}
+
+int kvm_backend__nmi_state(struct vm *vm, bool *masked, bool *pending) {
+  struct kvm_vcpu_events ev;
+  memset(&ev, 0, sizeof ev);
+  if (ioctl(kst(vm)->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0) {
+    int e = errno;
+    vm_err(vm, "KVM_GET_VCPU_EVENTS", e);
+    return -e;
+  }
+  *masked = ev.nmi.masked;
+  *pending = ev.nmi.pending || ev.nmi.injected;
+  return 0;
+}
+
+int kvm_backend__tsc_offset(struct vm *vm, int64_t *offset) {
+  struct kvm_state *k = kst(vm);
+#ifdef KVM_VCPU_TSC_OFFSET
+  uint64_t off = 0;
+  struct kvm_device_attr attr = {
+      .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET, .addr = (uint64_t)(uintptr_t)&off};
+  if (ioctl(k->vcpu_fd, KVM_GET_DEVICE_ATTR, &attr) == 0) {
+    *offset = (int64_t)off;
+    return 0;
+  }
+#endif
+  /* Fallback: the guest's IA32_TSC between two host reads. */
+  struct {
+    struct kvm_msrs h;
+    struct kvm_msr_entry e;
+  } m;
+  memset(&m, 0, sizeof m);
+  m.h.nmsrs = 1;
+  m.e.index = 0x10; /* IA32_TSC */
+  uint64_t t0 = __rdtsc();
+  int n = ioctl(k->vcpu_fd, KVM_GET_MSRS, &m);
+  uint64_t t1 = __rdtsc();
+  if (n != 1) return n < 0 ? -errno : -EIO;
+  *offset = (int64_t)(m.e.data - (t0 + (t1 - t0) / 2));
+  return 0;
+}
+
 /* paging and tlb belong to the host module: refuse what it cannot do and
  * fill in what it does for the axes not given. */
 static int kvm_check_modes(struct vm *vm) {
   struct kvm_host_info h;
   kvm_host__detect("/sys", &h);
+  /* Events: refvmm's policies; window (what a VMM does) unless asked. */
+  if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_WINDOW;
+  if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_WINDOW;
   return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
 }
 

@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../vm.h"
 
@@ -105,5 +106,78 @@ int kvm_host__check_modes(const struct kvm_host_info *h, struct vm_modes *m, cha
  *  "dev_kvm" {path, present, openable, error}, "api_version",
  *  "modes" {paging, paging_param, tlb, tlb_param, vnmi}} */
 json_t *kvm_host__to_json(const struct kvm_host_info *h);
+
+/* ---- Host configuration: reload the vendor module with other parameters
+ * (vtbench host set|restore, matrices with --allow-host-reconfig).
+ *
+ * Possible only for kvm_intel/kvm_amd built as modules (SYSROOT/module/NAME
+ * has a refcnt file), as root, with no VM running (the vendor module's
+ * refcnt is 0 and debugfs kvm/ lists no PID-FD directory). The original
+ * values of every parameter changed are saved in a state file first (kept
+ * if one exists: the first original wins) and put back by restore. */
+#define KVM_HOST_SET_MAX 16
+
+struct kvm_host_setting {
+  char name[KVM_PARAM_NAME_MAX];   /* parameter of the vendor module ("ept") */
+  char value[KVM_PARAM_VALUE_MAX]; /* as given ("0", "Y") */
+};
+
+struct kvm_host_plan {
+  char module[32]; /* "kvm_intel" / "kvm_amd" */
+  int n;
+  struct kvm_host_setting set[KVM_HOST_SET_MAX];
+};
+
+/* Runs argv (modprobe ...); returns the exit status, or -errno. */
+typedef int (*kvm_host_exec_fn)(const char *const argv[], void *arg);
+
+struct kvm_host_env {
+  const char *sysroot;    /* NULL = "/sys" */
+  const char *debugfs;    /* kvm debugfs dir; NULL = SYSROOT/kernel/debug/kvm */
+  const char *state_path; /* NULL = kvm_host__default_state_path() */
+  kvm_host_exec_fn exec;  /* NULL = fork + execvp */
+  void *exec_arg;
+  bool assume_root; /* tests: skip the euid check */
+};
+
+/* $VTB_HOST_STATE, else $XDG_STATE_HOME/vtbench/host-state.json, else
+ * /var/lib/vtbench/host-state.json for root, ~/.local/state/... otherwise. */
+const char *kvm_host__default_state_path(char *buf, size_t len);
+
+/* "ept=0 vpid=1 vnmi=1" words -> plan for h's vendor module. Accepts
+ * MODULE.NAME, ept/npt as synonyms for the flavour's TDP parameter. -1 with
+ * a message naming the word on an unknown parameter or a malformed word. */
+int kvm_host__parse_settings(const struct kvm_host_info *h, int n, char *const words[],
+                             struct kvm_host_plan *plan, char *err, size_t errlen);
+
+/* 0 when the module can be reloaded now; -1 with the reason (names the
+ * flavour, root, built-in module, running VMs) otherwise. */
+int kvm_host__can_reload(const struct kvm_host_info *h, const struct kvm_host_env *env, char *why,
+                         size_t len);
+
+/* Save originals, reload with the plan, verify by reading sysfs back; on a
+ * failed reload or verification put the originals back. 0, or -1 with msg
+ * saying what happened (and that nothing changed where that is so). */
+int kvm_host__reconfigure(const struct kvm_host_env *env, const struct kvm_host_plan *plan,
+                          char *msg, size_t len);
+/* Put back what the state file holds, verify, remove the state file. 0;
+ * 1 when there is nothing to restore; -1 with msg. */
+int kvm_host__restore(const struct kvm_host_env *env, char *msg, size_t len);
+
+/* For matrices (--allow-host-reconfig): reconfigure to `plan`, run
+ * fn(arg), restore, always. SIGINT/SIGTERM/SIGHUP arriving meanwhile are
+ * only recorded (kvm_host__interrupted() turns true: fn should stop soon);
+ * after the restore the previous handlers come back and the signal is
+ * raised again. Returns fn's result, or -1 when the reconfiguration failed
+ * (msg says why; fn did not run). A failed restore is reported in msg and
+ * leaves the state file for `vtbench host restore`. */
+int kvm_host__with_config(const struct kvm_host_env *env, const struct kvm_host_plan *plan,
+                          int (*fn)(void *arg), void *arg, char *msg, size_t len);
+bool kvm_host__interrupted(void);
+
+/* Human `vtbench host show`: flavour, device, modes and where they come
+ * from, parameters of the vendor and kvm modules, whether `host set` can
+ * work here and a pending restore. */
+void kvm_host__print(const struct kvm_host_info *h, const struct kvm_host_env *env, FILE *out);
 
 #endif

@@ -15,7 +15,7 @@
 #include "../x86_setup.h"
 #include "model_cpu.h"
 
-#define MODEL_SLICE (1u << 20) /* instructions between kick/stop checks */
+#define MODEL_SLICE   (1u << 20) /* instructions between kick/stop checks */
 #define IRQ_QUEUE_MAX 256
 
 struct model_vm {
@@ -25,7 +25,9 @@ struct model_vm {
   unsigned irq_head, irq_count;
 };
 
-static struct model_vm *mst(const struct vm *vm) { return vm->backend; }
+static struct model_vm *mst(const struct vm *vm) {
+  return vm->backend;
+}
 
 struct model_cpu *model_backend__cpu(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->cpu : NULL;
@@ -33,7 +35,9 @@ struct model_cpu *model_backend__cpu(const struct vm *vm) {
 const struct model_counters *model_backend__counters(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->cpu.cnt : NULL;
 }
-const char *model_backend__message(const struct vm *vm) { return mst(vm) ? mst(vm)->cpu.msg : ""; }
+const char *model_backend__message(const struct vm *vm) {
+  return mst(vm) ? mst(vm)->cpu.msg : "";
+}
 void model_backend__code_changed(struct vm *vm) {
   if (mst(vm)) model_cpu__flush_decoded(&mst(vm)->cpu);
 }
@@ -100,7 +104,8 @@ static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   c->gdtr.limit = bs->gdt_limit;
   c->idtr.base = 0;
   c->idtr.limit = 0;
-  for (int s = 0; s < SEG_COUNT; s++) c->seg[s] = (struct model_seg){.sel = VTB_SEL_KDATA};
+  for (int s = 0; s < SEG_COUNT; s++)
+    c->seg[s] = (struct model_seg){.sel = VTB_SEL_KDATA};
   c->seg[SEG_CS].sel = VTB_SEL_KCODE;
   c->cpl = 0;
   model_mmu__flush(c);
@@ -110,7 +115,7 @@ static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
 static int model_run(struct vm *vm, struct vcpu_exit *e) {
   struct model_vm *m = mst(vm);
   struct model_cpu *c = &m->cpu;
-  if (c->io.in_pending) model_cpu__complete_io(c);
+  if (c->io.in_pending || c->hc.pending) model_cpu__complete_io(c);
   if (m->mmio_read_wait) {
     m->mmio_read_wait = false;
     c->mmio.read_ready = true; /* the re-executed instruction consumes it */
@@ -145,8 +150,19 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
       e->mmio.data = c->mmio.data;
       if (!c->mmio.write) m->mmio_read_wait = true;
       return 0;
-    case MSTOP_HLT: e->reason = KVM_EXIT_HLT; return 0;
-    case MSTOP_SHUTDOWN: e->reason = KVM_EXIT_SHUTDOWN; return 0;
+    case MSTOP_HYPERCALL:
+      e->reason = KVM_EXIT_HYPERCALL;
+      e->hypercall.nr = c->hc.nr;
+      for (int i = 0; i < 3; i++)
+        e->hypercall.args[i] = c->hc.args[i];
+      e->hypercall.ret = &c->hc.ret;
+      return 0;
+    case MSTOP_HLT:
+      e->reason = KVM_EXIT_HLT;
+      return 0;
+    case MSTOP_SHUTDOWN:
+      e->reason = KVM_EXIT_SHUTDOWN;
+      return 0;
     case MSTOP_INTERNAL: {
       e->reason = KVM_EXIT_INTERNAL_ERROR;
       e->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
@@ -159,7 +175,8 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
       memcpy(&e->internal.data[2], b + 8, 8);
       return 0;
     }
-    default: break; /* slice used up or events: check kick and go on */
+    default:
+      break; /* slice used up or events: check kick and go on */
     }
   }
 }
@@ -170,11 +187,32 @@ static int model_get_regs(struct vm *vm, struct vcpu_regs *r) {
   const struct model_cpu *c = &m->cpu;
   const uint64_t *g = c->gpr;
   *r = (struct vcpu_regs){
-      .rax = g[0], .rcx = g[1], .rdx = g[2], .rbx = g[3], .rsp = g[4], .rbp = g[5],
-      .rsi = g[6], .rdi = g[7], .r8 = g[8], .r9 = g[9], .r10 = g[10], .r11 = g[11],
-      .r12 = g[12], .r13 = g[13], .r14 = g[14], .r15 = g[15], .rip = c->rip,
-      .rflags = c->rflags, .cr0 = c->cr0, .cr2 = c->cr2, .cr3 = c->cr3, .cr4 = c->cr4,
-      .cr8 = c->cr8, .efer = c->efer, .cs = c->seg[SEG_CS].sel, .ss = c->seg[SEG_SS].sel,
+      .rax = g[0],
+      .rcx = g[1],
+      .rdx = g[2],
+      .rbx = g[3],
+      .rsp = g[4],
+      .rbp = g[5],
+      .rsi = g[6],
+      .rdi = g[7],
+      .r8 = g[8],
+      .r9 = g[9],
+      .r10 = g[10],
+      .r11 = g[11],
+      .r12 = g[12],
+      .r13 = g[13],
+      .r14 = g[14],
+      .r15 = g[15],
+      .rip = c->rip,
+      .rflags = c->rflags,
+      .cr0 = c->cr0,
+      .cr2 = c->cr2,
+      .cr3 = c->cr3,
+      .cr4 = c->cr4,
+      .cr8 = c->cr8,
+      .efer = c->efer,
+      .cs = c->seg[SEG_CS].sel,
+      .ss = c->seg[SEG_SS].sel,
       .cpl = c->cpl,
   };
   return 0;

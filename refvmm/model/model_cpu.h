@@ -16,86 +16,109 @@
 #include <stdint.h>
 
 /* ---- RFLAGS ---------------------------------------------------------------- */
-#define RF_CF 0x1ull
+#define RF_CF    0x1ull
 #define RF_FIXED 0x2ull
-#define RF_PF 0x4ull
-#define RF_AF 0x10ull
-#define RF_ZF 0x40ull
-#define RF_SF 0x80ull
-#define RF_TF 0x100ull
-#define RF_IF 0x200ull
-#define RF_DF 0x400ull
-#define RF_OF 0x800ull
-#define RF_IOPL 0x3000ull
-#define RF_NT 0x4000ull
-#define RF_RF 0x10000ull
-#define RF_VM 0x20000ull
-#define RF_AC 0x40000ull
-#define RF_VIF 0x80000ull
-#define RF_VIP 0x100000ull
-#define RF_ID 0x200000ull
+#define RF_PF    0x4ull
+#define RF_AF    0x10ull
+#define RF_ZF    0x40ull
+#define RF_SF    0x80ull
+#define RF_TF    0x100ull
+#define RF_IF    0x200ull
+#define RF_DF    0x400ull
+#define RF_OF    0x800ull
+#define RF_IOPL  0x3000ull
+#define RF_NT    0x4000ull
+#define RF_RF    0x10000ull
+#define RF_VM    0x20000ull
+#define RF_AC    0x40000ull
+#define RF_VIF   0x80000ull
+#define RF_VIP   0x100000ull
+#define RF_ID    0x200000ull
 #define RF_ARITH (RF_CF | RF_PF | RF_AF | RF_ZF | RF_SF | RF_OF)
 
 /* ---- Exceptions ---------------------------------------------------------------- */
 enum {
-  X86_DE = 0, X86_DB = 1, X86_NMI = 2, X86_BP = 3, X86_OF = 4, X86_BR = 5, X86_UD = 6,
-  X86_NM = 7, X86_DF = 8, X86_TS = 10, X86_NP = 11, X86_SS = 12, X86_GP = 13, X86_PF = 14,
-  X86_MF = 16, X86_AC = 17, X86_MC = 18, X86_XM = 19,
+  X86_DE = 0,
+  X86_DB = 1,
+  X86_NMI = 2,
+  X86_BP = 3,
+  X86_OF = 4,
+  X86_BR = 5,
+  X86_UD = 6,
+  X86_NM = 7,
+  X86_DF = 8,
+  X86_TS = 10,
+  X86_NP = 11,
+  X86_SS = 12,
+  X86_GP = 13,
+  X86_PF = 14,
+  X86_MF = 16,
+  X86_AC = 17,
+  X86_MC = 18,
+  X86_XM = 19,
 };
 /* #PF error code bits */
-#define PFEC_P 0x1u
-#define PFEC_W 0x2u
-#define PFEC_U 0x4u
+#define PFEC_P    0x1u
+#define PFEC_W    0x2u
+#define PFEC_U    0x4u
 #define PFEC_RSVD 0x8u
-#define PFEC_I 0x10u
+#define PFEC_I    0x10u
 
 /* ---- MSRs the runtime uses ---------------------------------------------------- */
-#define MSR_TSC 0x10u
-#define MSR_APIC_BASE 0x1bu
-#define MSR_PAT 0x277u
-#define MSR_EFER 0xc0000080u
-#define MSR_STAR 0xc0000081u
-#define MSR_LSTAR 0xc0000082u
-#define MSR_CSTAR 0xc0000083u
-#define MSR_SFMASK 0xc0000084u
-#define MSR_FS_BASE 0xc0000100u
-#define MSR_GS_BASE 0xc0000101u
+#define MSR_TSC            0x10u
+#define MSR_APIC_BASE      0x1bu
+#define MSR_PAT            0x277u
+#define MSR_EFER           0xc0000080u
+#define MSR_STAR           0xc0000081u
+#define MSR_LSTAR          0xc0000082u
+#define MSR_CSTAR          0xc0000083u
+#define MSR_SFMASK         0xc0000084u
+#define MSR_FS_BASE        0xc0000100u
+#define MSR_GS_BASE        0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
-#define MSR_TSC_AUX 0xc0000103u
+#define MSR_TSC_AUX        0xc0000103u
 
 /* Model CPU physical address width (CPUID 0x80000008). */
 #define MODEL_MAXPHYADDR 40
 
 /* ---- Instruction classes (counters) --------------------------------------------- */
 enum model_iclass {
-  IC_ALU, IC_MOV, IC_BRANCH, IC_STACK, IC_MULDIV, IC_STRING, IC_SYSTEM, IC_IO, IC_OTHER,
+  IC_ALU,
+  IC_MOV,
+  IC_BRANCH,
+  IC_STACK,
+  IC_MULDIV,
+  IC_STRING,
+  IC_SYSTEM,
+  IC_IO,
+  IC_OTHER,
   IC_COUNT
 };
 
 /* ---- Decoded instruction ----------------------------------------------------------- */
 #define MODEL_NOREG 0xff
 struct model_insn {
-  uint16_t op;      /* opcode: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map */
-  uint8_t len;      /* bytes, 1..15 */
-  uint8_t osz;      /* operand size in bytes: 1, 2, 4, 8 */
-  uint8_t asz;      /* address size: 4 or 8 */
-  uint8_t reg;      /* ModRM.reg | REX.R << 3 (or opcode low bits | REX.B) */
-  uint8_t rm;       /* ModRM.rm | REX.B << 3 when mod == 3 */
-  uint8_t mod3;     /* 1: rm is a register */
-  uint8_t modrm;    /* raw ModRM byte (0 when none) */
-  uint8_t base;     /* memory base register or MODEL_NOREG */
-  uint8_t index;    /* memory index register or MODEL_NOREG */
-  uint8_t scale;    /* shift 0..3 */
-  uint8_t seg;      /* 0 none, 4 FS, 5 GS (segment override) */
-  uint8_t rep;      /* 0, 0xf2 or 0xf3 */
-  uint8_t lock;     /* LOCK prefix seen */
-  uint8_t rex;      /* raw REX byte or 0 */
-  uint8_t riprel;   /* memory operand is RIP-relative */
-  uint8_t iclass;   /* enum model_iclass */
-  uint8_t osz66;    /* 0x66 prefix seen */
-  int64_t disp;     /* displacement (RIP-relative: from next RIP) */
-  uint64_t imm;     /* immediate (sign-extended where the form says so) */
-  uint16_t imm2;    /* ENTER's second immediate, RET/RETF imm16 in imm */
+  uint16_t op;    /* opcode: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map */
+  uint8_t len;    /* bytes, 1..15 */
+  uint8_t osz;    /* operand size in bytes: 1, 2, 4, 8 */
+  uint8_t asz;    /* address size: 4 or 8 */
+  uint8_t reg;    /* ModRM.reg | REX.R << 3 (or opcode low bits | REX.B) */
+  uint8_t rm;     /* ModRM.rm | REX.B << 3 when mod == 3 */
+  uint8_t mod3;   /* 1: rm is a register */
+  uint8_t modrm;  /* raw ModRM byte (0 when none) */
+  uint8_t base;   /* memory base register or MODEL_NOREG */
+  uint8_t index;  /* memory index register or MODEL_NOREG */
+  uint8_t scale;  /* shift 0..3 */
+  uint8_t seg;    /* 0 none, 4 FS, 5 GS (segment override) */
+  uint8_t rep;    /* 0, 0xf2 or 0xf3 */
+  uint8_t lock;   /* LOCK prefix seen */
+  uint8_t rex;    /* raw REX byte or 0 */
+  uint8_t riprel; /* memory operand is RIP-relative */
+  uint8_t iclass; /* enum model_iclass */
+  uint8_t osz66;  /* 0x66 prefix seen */
+  int64_t disp;   /* displacement (RIP-relative: from next RIP) */
+  uint64_t imm;   /* immediate (sign-extended where the form says so) */
+  uint16_t imm2;  /* ENTER's second immediate, RET/RETF imm16 in imm */
 };
 
 /* ---- Descriptor-table registers and segments ------------------------------------ */
@@ -113,16 +136,19 @@ struct model_seg {
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 
 /* ---- Software translation cache (replaced by the TLB model in part 2) -------------- */
-#define MODEL_TLB_SIZE 256
-#define TLBP_R 1u /* supervisor read */
-#define TLBP_W 2u /* supervisor write */
-#define TLBP_X 4u /* supervisor fetch */
+#define MODEL_TLB_SIZE 16384  /* direct-mapped: 64 MiB of 4 KiB pages */
+#define TLB_GEN_SHIFT  52     /* tag = VPN | generation << 52; flush = new generation */
+#define TLBP_2M        0x100u /* in perm: the translation came from a 2 MiB page */
+#define TLBP_1G        0x200u /* ... from a 1 GiB page */
+#define TLBP_R         1u     /* supervisor read */
+#define TLBP_W         2u     /* supervisor write */
+#define TLBP_X         4u     /* supervisor fetch */
 /* user bits are the same shifted left by 3 */
 struct model_tlb_entry {
-  uint64_t vpn;   /* virtual page number + 1 (0 = invalid) */
-  uint8_t *host;  /* host address of the page, NULL for non-RAM */
-  uint64_t gpa;   /* guest-physical page address */
-  uint32_t perm;  /* TLBP_* for supervisor, << 3 for user */
+  uint64_t tag;  /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
+  uint8_t *host; /* host address of the page, NULL for non-RAM */
+  uint64_t gpa;  /* guest-physical page address */
+  uint32_t perm; /* TLBP_* for supervisor, << 3 for user */
 };
 
 /* ---- Decoded-instruction cache ------------------------------------------------------ */
@@ -142,24 +168,25 @@ struct model_counters {
   uint64_t mem_reads, mem_writes; /* data references (not fetch, not walks) */
   uint64_t fetches;               /* decodes (icache misses) */
   uint64_t icache_flushes;
-  uint64_t tlb_misses;            /* translation-cache misses */
+  uint64_t tlb_misses; /* translation-cache misses */
   uint64_t tlb_flushes;
-  uint64_t walks;                 /* page walks */
-  uint64_t walk_refs;             /* memory references made by walks */
-  uint64_t exceptions;            /* delivered exceptions/interrupts */
-  uint64_t nmis, irqs;            /* delivered NMIs / external interrupts */
+  uint64_t walks;      /* page walks */
+  uint64_t walk_refs;  /* memory references made by walks */
+  uint64_t exceptions; /* delivered exceptions/interrupts */
+  uint64_t nmis, irqs; /* delivered NMIs / external interrupts */
 };
 
 /* Why the inner loop stopped. */
 enum model_stop {
   MSTOP_NONE = 0,
-  MSTOP_SLICE,    /* instruction budget used up */
-  MSTOP_IO,       /* port I/O exit prepared */
-  MSTOP_MMIO,     /* MMIO exit prepared */
+  MSTOP_SLICE, /* instruction budget used up */
+  MSTOP_IO,    /* port I/O exit prepared */
+  MSTOP_MMIO,  /* MMIO exit prepared */
   MSTOP_HLT,
-  MSTOP_SHUTDOWN, /* triple fault */
-  MSTOP_INTERNAL, /* the model cannot continue (message in cpu->msg) */
-  MSTOP_EVENT,    /* re-check pending events at the next boundary */
+  MSTOP_SHUTDOWN,  /* triple fault */
+  MSTOP_INTERNAL,  /* the model cannot continue (message in cpu->msg) */
+  MSTOP_EVENT,     /* re-check pending events at the next boundary */
+  MSTOP_HYPERCALL, /* VMCALL/VMMCALL forwarded to the VMM (KVM_EXIT_HYPERCALL) */
 };
 
 /* longjmp codes */
@@ -194,21 +221,23 @@ struct model_cpu {
 
   /* translation and decode caches */
   struct model_tlb_entry tlb[MODEL_TLB_SIZE];
+  uint64_t tlb_gen_tag; /* current generation << TLB_GEN_SHIFT, never 0 */
+  bool tlb_has_2m, tlb_has_1g;
   struct model_icache_entry *icache;
   uint32_t icache_gen;
 
   /* run control */
-  uint64_t slice_end;   /* inner loop stops when instructions reaches it */
-  volatile int kick;    /* set by backend kick() */
+  uint64_t slice_end; /* inner loop stops when instructions reaches it */
+  volatile int kick;  /* set by backend kick() */
   jmp_buf jb;
-  int fault_vector;     /* pending fault for MJ_FAULT */
+  int fault_vector; /* pending fault for MJ_FAULT */
   uint32_t fault_error;
   bool fault_has_error;
-  int delivering;       /* vector being delivered, -1 none (for #DF) */
+  int delivering; /* vector being delivered, -1 none (for #DF) */
   enum model_stop stop;
   char msg[256];
-  uint64_t run_start, run_rep_start, run_budget; /* model_cpu__run() bookkeeping */
-  uint64_t ud_rip;      /* last undecodable instruction, for messages */
+  uint64_t run_start, run_rep_start, run_exc_start, run_budget; /* model_cpu__run() bookkeeping */
+  uint64_t ud_rip; /* last undecodable instruction, for messages */
   uint8_t ud_bytes[15];
 
   /* exits */
@@ -225,6 +254,12 @@ struct model_cpu {
     uint8_t data[8];
     bool read_ready; /* the VMM supplied read data for gpa/len */
   } mmio;
+  struct {
+    uint64_t nr, args[3];
+    uint64_t ret; /* the VMM's answer, loaded into RAX on completion */
+    bool pending; /* the VMCALL completes on the next run */
+    uint8_t len;
+  } hc;
 
   struct model_counters cnt;
   const struct model_insn *cur; /* instruction being executed */
@@ -243,9 +278,10 @@ static inline uint8_t *model_mem__ptr(const struct model_cpu *c, uint64_t gpa, u
 /* Translate va for an access; on failure raise #PF (longjmp). Returns the
  * TLB entry holding the translation. */
 const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc);
-/* Walk only (no TLB, no fault): 0 and *gpa, or the #PF error code. */
-int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                    uint32_t *perm, bool set_ad);
+/* Walk only (no TLB, no fault): 0 and *gpa, or MMU_FAULT | the #PF error code. */
+#define MMU_FAULT 0x10000
+int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
+                    bool set_ad);
 void model_mmu__flush(struct model_cpu *c);
 void model_mmu__flush_va(struct model_cpu *c, uint64_t va);
 void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa);
@@ -253,23 +289,40 @@ void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa);
 uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, unsigned acc);
 void model_mmu__write_slow(struct model_cpu *c, uint64_t va, unsigned len, uint64_t v,
                            unsigned acc);
-void model_mmu__read_bytes(struct model_cpu *c, uint64_t va, void *dst, unsigned len,
-                           unsigned acc);
+void model_mmu__read_bytes(struct model_cpu *c, uint64_t va, void *dst, unsigned len, unsigned acc);
 
-static inline unsigned model__uacc(const struct model_cpu *c) { return c->cpl == 3 ? ACC_U : 0; }
+static inline unsigned model__uacc(const struct model_cpu *c) {
+  return c->cpl == 3 ? ACC_U : 0;
+}
+static inline uint64_t model_tlb__tag(const struct model_cpu *c, uint64_t va) {
+  return (va >> 12) | c->tlb_gen_tag;
+}
 
 static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigned len) {
   c->cnt.mem_reads++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_R << 3) : TLBP_R;
-  if (__builtin_expect(e->vpn == (va >> 12) + 1 && (e->perm & need) &&
-                           (va & 0xfff) + len <= 4096, 1)) {
+  if (__builtin_expect(
+          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
     const uint8_t *p = e->host + (va & 0xfff);
     switch (len) {
-    case 1: return *p;
-    case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
-    case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
-    default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+    case 1:
+      return *p;
+    case 2: {
+      uint16_t v;
+      __builtin_memcpy(&v, p, 2);
+      return v;
+    }
+    case 4: {
+      uint32_t v;
+      __builtin_memcpy(&v, p, 4);
+      return v;
+    }
+    default: {
+      uint64_t v;
+      __builtin_memcpy(&v, p, 8);
+      return v;
+    }
     }
   }
   return model_mmu__read_slow(c, va, len, model__uacc(c));
@@ -279,14 +332,26 @@ static inline void model_mem__write(struct model_cpu *c, uint64_t va, unsigned l
   c->cnt.mem_writes++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
-  if (__builtin_expect(e->vpn == (va >> 12) + 1 && (e->perm & need) &&
-                           (va & 0xfff) + len <= 4096, 1)) {
+  if (__builtin_expect(
+          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
     uint8_t *p = e->host + (va & 0xfff);
     switch (len) {
-    case 1: *p = (uint8_t)v; return;
-    case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(p, &x, 2); return; }
-    case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(p, &x, 4); return; }
-    default: __builtin_memcpy(p, &v, 8); return;
+    case 1:
+      *p = (uint8_t)v;
+      return;
+    case 2: {
+      uint16_t x = (uint16_t)v;
+      __builtin_memcpy(p, &x, 2);
+      return;
+    }
+    case 4: {
+      uint32_t x = (uint32_t)v;
+      __builtin_memcpy(p, &x, 4);
+      return;
+    }
+    default:
+      __builtin_memcpy(p, &v, 8);
+      return;
     }
   }
   model_mmu__write_slow(c, va, len, v, model__uacc(c) | ACC_W);
@@ -300,8 +365,12 @@ int model_decode(const uint8_t *buf, unsigned avail, struct model_insn *d);
 /* ---- model_events.c ------------------------------------------------------------------ */
 /* Abort the current instruction with exception `vec` (longjmp, no return). */
 _Noreturn void model__fault(struct model_cpu *c, int vec, uint32_t err, bool has_err);
-static inline _Noreturn void model__ud(struct model_cpu *c) { model__fault(c, X86_UD, 0, 0); }
-static inline _Noreturn void model__gp0(struct model_cpu *c) { model__fault(c, X86_GP, 0, 1); }
+static inline _Noreturn void model__ud(struct model_cpu *c) {
+  model__fault(c, X86_UD, 0, 0);
+}
+static inline _Noreturn void model__gp0(struct model_cpu *c) {
+  model__fault(c, X86_GP, 0, 1);
+}
 /* Stop the run with an internal error (message formatted into c->msg). */
 _Noreturn void model__internal(struct model_cpu *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -324,7 +393,8 @@ void model_cpu__reset(struct model_cpu *c);
 void model_cpu__flush_decoded(struct model_cpu *c);
 /* Run until a stop (enum model_stop) or `budget` instructions retired. */
 enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget);
-/* Complete a pending IN after the VMM filled c->io.data. */
+/* Complete a pending IN after the VMM filled c->io.data, or a forwarded
+ * VMCALL after it filled c->hc.ret. */
 void model_cpu__complete_io(struct model_cpu *c);
 uint64_t model_cpu__tsc(const struct model_cpu *c);
 void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);

@@ -7,80 +7,173 @@
 #include "model_cpu.h"
 
 /* attribute bits per opcode */
-#define A_M 0x001u    /* has ModRM */
-#define A_B 0x002u    /* byte operand */
-#define A_INV 0x004u  /* invalid in 64-bit mode / not modeled */
-#define A_D64 0x008u  /* default operand size 64 */
-#define A_V 0x100u    /* 0F map: opcode modeled */
-#define I_SHIFT 4
-#define I_NONE 0u
-#define I_B 1u    /* imm8 sign-extended */
-#define I_W 2u    /* imm16 */
-#define I_Z 3u    /* imm16/imm32 (sign-extended) by operand size */
-#define I_V 4u    /* imm16/32/64 by operand size (MOV r, imm) */
-#define I_WB 5u   /* imm16 + imm8 (ENTER) */
-#define I_MOFFS 6u /* address-size offset */
-#define I_REL32 7u /* rel32 regardless of operand size */
-#define I_GRP3 8u  /* F6/F7: imm only for /0 and /1 */
-#define IMM(x) ((x) << I_SHIFT)
+#define A_M       0x001u /* has ModRM */
+#define A_B       0x002u /* byte operand */
+#define A_INV     0x004u /* invalid in 64-bit mode / not modeled */
+#define A_D64     0x008u /* default operand size 64 */
+#define A_V       0x100u /* 0F map: opcode modeled */
+#define I_SHIFT   4
+#define I_NONE    0u
+#define I_B       1u /* imm8 sign-extended */
+#define I_W       2u /* imm16 */
+#define I_Z       3u /* imm16/imm32 (sign-extended) by operand size */
+#define I_V       4u /* imm16/32/64 by operand size (MOV r, imm) */
+#define I_WB      5u /* imm16 + imm8 (ENTER) */
+#define I_MOFFS   6u /* address-size offset */
+#define I_REL32   7u /* rel32 regardless of operand size */
+#define I_GRP3    8u /* F6/F7: imm only for /0 and /1 */
+#define IMM(x)    ((x) << I_SHIFT)
 #define IMM_OF(a) (((a) >> I_SHIFT) & 0xfu)
 
 #define ALU_ROW(b)                                                                                 \
   [b + 0] = A_M | A_B, [b + 1] = A_M, [b + 2] = A_M | A_B, [b + 3] = A_M,                          \
-  [b + 4] = A_B | IMM(I_B), [b + 5] = IMM(I_Z)
+       [b + 4] = A_B | IMM(I_B), [b + 5] = IMM(I_Z)
 
 static const uint16_t map1[256] = {
-    ALU_ROW(0x00), ALU_ROW(0x08), ALU_ROW(0x10), ALU_ROW(0x18),
-    ALU_ROW(0x20), ALU_ROW(0x28), ALU_ROW(0x30), ALU_ROW(0x38),
-    [0x06] = A_INV, [0x07] = A_INV, [0x0e] = A_INV, [0x16] = A_INV, [0x17] = A_INV,
-    [0x1e] = A_INV, [0x1f] = A_INV, [0x27] = A_INV, [0x2f] = A_INV, [0x37] = A_INV,
+    ALU_ROW(0x00),
+    ALU_ROW(0x08),
+    ALU_ROW(0x10),
+    ALU_ROW(0x18),
+    ALU_ROW(0x20),
+    ALU_ROW(0x28),
+    ALU_ROW(0x30),
+    ALU_ROW(0x38),
+    [0x06] = A_INV,
+    [0x07] = A_INV,
+    [0x0e] = A_INV,
+    [0x16] = A_INV,
+    [0x17] = A_INV,
+    [0x1e] = A_INV,
+    [0x1f] = A_INV,
+    [0x27] = A_INV,
+    [0x2f] = A_INV,
+    [0x37] = A_INV,
     [0x3f] = A_INV,
     [0x50 ... 0x5f] = A_D64,
     [0x60 ... 0x62] = A_INV,
     [0x63] = A_M,
-    [0x68] = A_D64 | IMM(I_Z), [0x69] = A_M | IMM(I_Z), [0x6a] = A_D64 | IMM(I_B),
-    [0x6b] = A_M | IMM(I_B), [0x6c] = A_B, [0x6e] = A_B,
+    [0x68] = A_D64 | IMM(I_Z),
+    [0x69] = A_M | IMM(I_Z),
+    [0x6a] = A_D64 | IMM(I_B),
+    [0x6b] = A_M | IMM(I_B),
+    [0x6c] = A_B,
+    [0x6e] = A_B,
     [0x70 ... 0x7f] = A_D64 | IMM(I_B),
-    [0x80] = A_M | A_B | IMM(I_B), [0x81] = A_M | IMM(I_Z), [0x82] = A_INV,
+    [0x80] = A_M | A_B | IMM(I_B),
+    [0x81] = A_M | IMM(I_Z),
+    [0x82] = A_INV,
     [0x83] = A_M | IMM(I_B),
-    [0x84] = A_M | A_B, [0x85] = A_M, [0x86] = A_M | A_B, [0x87] = A_M,
-    [0x88] = A_M | A_B, [0x89] = A_M, [0x8a] = A_M | A_B, [0x8b] = A_M,
-    [0x8c] = A_M, [0x8d] = A_M, [0x8e] = A_M, [0x8f] = A_M | A_D64,
-    [0x9a] = A_INV, [0x9c] = A_D64, [0x9d] = A_D64,
-    [0xa0] = A_B | IMM(I_MOFFS), [0xa1] = IMM(I_MOFFS), [0xa2] = A_B | IMM(I_MOFFS),
-    [0xa3] = IMM(I_MOFFS), [0xa4] = A_B, [0xa6] = A_B, [0xa8] = A_B | IMM(I_B),
-    [0xa9] = IMM(I_Z), [0xaa] = A_B, [0xac] = A_B, [0xae] = A_B,
+    [0x84] = A_M | A_B,
+    [0x85] = A_M,
+    [0x86] = A_M | A_B,
+    [0x87] = A_M,
+    [0x88] = A_M | A_B,
+    [0x89] = A_M,
+    [0x8a] = A_M | A_B,
+    [0x8b] = A_M,
+    [0x8c] = A_M,
+    [0x8d] = A_M,
+    [0x8e] = A_M,
+    [0x8f] = A_M | A_D64,
+    [0x9a] = A_INV,
+    [0x9c] = A_D64,
+    [0x9d] = A_D64,
+    [0xa0] = A_B | IMM(I_MOFFS),
+    [0xa1] = IMM(I_MOFFS),
+    [0xa2] = A_B | IMM(I_MOFFS),
+    [0xa3] = IMM(I_MOFFS),
+    [0xa4] = A_B,
+    [0xa6] = A_B,
+    [0xa8] = A_B | IMM(I_B),
+    [0xa9] = IMM(I_Z),
+    [0xaa] = A_B,
+    [0xac] = A_B,
+    [0xae] = A_B,
     [0xb0 ... 0xb7] = A_B | IMM(I_B),
     [0xb8 ... 0xbf] = IMM(I_V),
-    [0xc0] = A_M | A_B | IMM(I_B), [0xc1] = A_M | IMM(I_B), [0xc2] = A_D64 | IMM(I_W),
-    [0xc3] = A_D64, [0xc4] = A_INV, [0xc5] = A_INV, [0xc6] = A_M | A_B | IMM(I_B),
-    [0xc7] = A_M | IMM(I_Z), [0xc8] = A_D64 | IMM(I_WB), [0xc9] = A_D64, [0xca] = IMM(I_W),
-    [0xcd] = IMM(I_B), [0xce] = A_INV,
-    [0xd0] = A_M | A_B, [0xd1] = A_M, [0xd2] = A_M | A_B, [0xd3] = A_M,
-    [0xd4 ... 0xd6] = A_INV, [0xd7] = A_B, [0xd8 ... 0xdf] = A_INV,
-    [0xe0 ... 0xe3] = A_D64 | IMM(I_B), [0xe4] = A_B | IMM(I_B), [0xe5] = IMM(I_B),
-    [0xe6] = A_B | IMM(I_B), [0xe7] = IMM(I_B), [0xe8] = A_D64 | IMM(I_REL32),
-    [0xe9] = A_D64 | IMM(I_REL32), [0xea] = A_INV, [0xeb] = A_D64 | IMM(I_B),
-    [0xec] = A_B, [0xee] = A_B,
-    [0xf6] = A_M | A_B | IMM(I_GRP3), [0xf7] = A_M | IMM(I_GRP3),
-    [0xfe] = A_M | A_B, [0xff] = A_M,
+    [0xc0] = A_M | A_B | IMM(I_B),
+    [0xc1] = A_M | IMM(I_B),
+    [0xc2] = A_D64 | IMM(I_W),
+    [0xc3] = A_D64,
+    [0xc4] = A_INV,
+    [0xc5] = A_INV,
+    [0xc6] = A_M | A_B | IMM(I_B),
+    [0xc7] = A_M | IMM(I_Z),
+    [0xc8] = A_D64 | IMM(I_WB),
+    [0xc9] = A_D64,
+    [0xca] = IMM(I_W),
+    [0xcd] = IMM(I_B),
+    [0xce] = A_INV,
+    [0xd0] = A_M | A_B,
+    [0xd1] = A_M,
+    [0xd2] = A_M | A_B,
+    [0xd3] = A_M,
+    [0xd4 ... 0xd6] = A_INV,
+    [0xd7] = A_B,
+    [0xd8 ... 0xdf] = A_INV,
+    [0xe0 ... 0xe3] = A_D64 | IMM(I_B),
+    [0xe4] = A_B | IMM(I_B),
+    [0xe5] = IMM(I_B),
+    [0xe6] = A_B | IMM(I_B),
+    [0xe7] = IMM(I_B),
+    [0xe8] = A_D64 | IMM(I_REL32),
+    [0xe9] = A_D64 | IMM(I_REL32),
+    [0xea] = A_INV,
+    [0xeb] = A_D64 | IMM(I_B),
+    [0xec] = A_B,
+    [0xee] = A_B,
+    [0xf6] = A_M | A_B | IMM(I_GRP3),
+    [0xf7] = A_M | IMM(I_GRP3),
+    [0xfe] = A_M | A_B,
+    [0xff] = A_M,
 };
 
 static const uint16_t map2[256] = {
-    [0x00] = A_V | A_M, [0x01] = A_V | A_M, [0x05] = A_V, [0x06] = A_V, [0x07] = A_V, [0x08] = A_V, [0x09] = A_V,
-    [0x0b] = A_V, [0x0d] = A_V | A_M, [0x18 ... 0x1f] = A_V | A_M,
+    [0x00] = A_V | A_M,
+    [0x01] = A_V | A_M,
+    [0x05] = A_V,
+    [0x06] = A_V,
+    [0x07] = A_V,
+    [0x08] = A_V,
+    [0x09] = A_V,
+    [0x0b] = A_V,
+    [0x0d] = A_V | A_M,
+    [0x18 ... 0x1f] = A_V | A_M,
     [0x20 ... 0x23] = A_V | A_M,
     [0x30 ... 0x33] = A_V,
     [0x40 ... 0x4f] = A_V | A_M,
     [0x80 ... 0x8f] = A_V | A_D64 | IMM(I_REL32),
     [0x90 ... 0x9f] = A_V | A_M | A_B,
-    [0xa0] = A_V | A_D64, [0xa1] = A_V | A_D64, [0xa2] = A_V, [0xa3] = A_V | A_M, [0xa4] = A_V | A_M | IMM(I_B),
-    [0xa5] = A_V | A_M, [0xa8] = A_V | A_D64, [0xa9] = A_V | A_D64, [0xab] = A_V | A_M, [0xac] = A_V | A_M | IMM(I_B),
-    [0xad] = A_V | A_M, [0xae] = A_V | A_M, [0xaf] = A_V | A_M,
-    [0xb0] = A_V | A_M | A_B, [0xb1] = A_V | A_M, [0xb3] = A_V | A_M, [0xb6] = A_V | A_M, [0xb7] = A_V | A_M, [0xb8] = A_V | A_M,
-    [0xb9] = A_V | A_M, [0xba] = A_V | A_M | IMM(I_B), [0xbb] = A_V | A_M, [0xbc] = A_V | A_M, [0xbd] = A_V | A_M,
-    [0xbe] = A_V | A_M, [0xbf] = A_V | A_M,
-    [0xc0] = A_V | A_M | A_B, [0xc1] = A_V | A_M, [0xc7] = A_V | A_M, [0xc8 ... 0xcf] = A_V,
+    [0xa0] = A_V | A_D64,
+    [0xa1] = A_V | A_D64,
+    [0xa2] = A_V,
+    [0xa3] = A_V | A_M,
+    [0xa4] = A_V | A_M | IMM(I_B),
+    [0xa5] = A_V | A_M,
+    [0xa8] = A_V | A_D64,
+    [0xa9] = A_V | A_D64,
+    [0xab] = A_V | A_M,
+    [0xac] = A_V | A_M | IMM(I_B),
+    [0xad] = A_V | A_M,
+    [0xae] = A_V | A_M,
+    [0xaf] = A_V | A_M,
+    [0xb0] = A_V | A_M | A_B,
+    [0xb1] = A_V | A_M,
+    [0xb3] = A_V | A_M,
+    [0xb6] = A_V | A_M,
+    [0xb7] = A_V | A_M,
+    [0xb8] = A_V | A_M,
+    [0xb9] = A_V | A_M,
+    [0xba] = A_V | A_M | IMM(I_B),
+    [0xbb] = A_V | A_M,
+    [0xbc] = A_V | A_M,
+    [0xbd] = A_V | A_M,
+    [0xbe] = A_V | A_M,
+    [0xbf] = A_V | A_M,
+    [0xc0] = A_V | A_M | A_B,
+    [0xc1] = A_V | A_M,
+    [0xc7] = A_V | A_M,
+    [0xc8 ... 0xcf] = A_V,
     [0xff] = A_V | A_M,
 };
 
@@ -89,9 +182,8 @@ static uint8_t iclass_of(unsigned op, unsigned reg) {
   if (op < 0x100) {
     unsigned b = op;
     if (b < 0x40 || (b >= 0x80 && b <= 0x85) || (b >= 0xc0 && b <= 0xc1) ||
-        (b >= 0xd0 && b <= 0xd3) || b == 0xfe || (b == 0xff && reg < 2) || b == 0x98 ||
-        b == 0x99 || (b >= 0xa8 && b <= 0xa9) || (b >= 0xf5 && b <= 0xf9) || b == 0xfc ||
-        b == 0xfd)
+        (b >= 0xd0 && b <= 0xd3) || b == 0xfe || (b == 0xff && reg < 2) || b == 0x98 || b == 0x99 ||
+        (b >= 0xa8 && b <= 0xa9) || (b >= 0xf5 && b <= 0xf9) || b == 0xfc || b == 0xfd)
       return IC_ALU;
     if ((b == 0xf6 || b == 0xf7) && reg >= 4) return IC_MULDIV;
     if (b == 0xf6 || b == 0xf7) return IC_ALU;
@@ -99,8 +191,8 @@ static uint8_t iclass_of(unsigned op, unsigned reg) {
     if ((b >= 0x70 && b <= 0x7f) || (b >= 0xe0 && b <= 0xe3) || b == 0xe8 || b == 0xe9 ||
         b == 0xeb || b == 0xc2 || b == 0xc3 || (b == 0xff && reg >= 2 && reg <= 5))
       return IC_BRANCH;
-    if ((b >= 0x50 && b <= 0x5f) || b == 0x68 || b == 0x6a || b == 0x8f || b == 0x9c ||
-        b == 0x9d || b == 0xc8 || b == 0xc9 || (b == 0xff && reg == 6))
+    if ((b >= 0x50 && b <= 0x5f) || b == 0x68 || b == 0x6a || b == 0x8f || b == 0x9c || b == 0x9d ||
+        b == 0xc8 || b == 0xc9 || (b == 0xff && reg == 6))
       return IC_STACK;
     if ((b >= 0xa4 && b <= 0xa7) || (b >= 0xaa && b <= 0xaf)) return IC_STRING;
     if ((b >= 0xe4 && b <= 0xe7) || (b >= 0xec && b <= 0xef) || (b >= 0x6c && b <= 0x6f))
@@ -108,8 +200,8 @@ static uint8_t iclass_of(unsigned op, unsigned reg) {
     if ((b >= 0x86 && b <= 0x8d) || (b >= 0xb0 && b <= 0xbf) || b == 0xc6 || b == 0xc7 ||
         b == 0x63 || (b >= 0xa0 && b <= 0xa3) || (b >= 0x90 && b <= 0x97) || b == 0xd7)
       return IC_MOV;
-    if (b == 0xcc || b == 0xcd || b == 0xcf || b == 0xf4 || b == 0xfa || b == 0xfb ||
-        b == 0xca || b == 0xcb || b == 0xf1 || b == 0x8e)
+    if (b == 0xcc || b == 0xcd || b == 0xcf || b == 0xf4 || b == 0xfa || b == 0xfb || b == 0xca ||
+        b == 0xcb || b == 0xf1 || b == 0x8e)
       return IC_SYSTEM;
     return IC_OTHER;
   }
@@ -148,14 +240,46 @@ int model_decode(const uint8_t *buf, unsigned avail, struct model_insn *d) {
     NEED(i + 1);
     uint8_t b = buf[i];
     switch (b) {
-    case 0x66: p66 = true; d->rex = 0; i++; continue;
-    case 0x67: p67 = true; d->rex = 0; i++; continue;
-    case 0xf0: d->lock = 1; d->rex = 0; i++; continue;
-    case 0xf2: case 0xf3: d->rep = b; d->rex = 0; i++; continue;
-    case 0x2e: case 0x36: case 0x3e: case 0x26: d->rex = 0; i++; continue; /* ignored */
-    case 0x64: d->seg = SEG_FS; d->rex = 0; i++; continue;
-    case 0x65: d->seg = SEG_GS; d->rex = 0; i++; continue;
-    default: break;
+    case 0x66:
+      p66 = true;
+      d->rex = 0;
+      i++;
+      continue;
+    case 0x67:
+      p67 = true;
+      d->rex = 0;
+      i++;
+      continue;
+    case 0xf0:
+      d->lock = 1;
+      d->rex = 0;
+      i++;
+      continue;
+    case 0xf2:
+    case 0xf3:
+      d->rep = b;
+      d->rex = 0;
+      i++;
+      continue;
+    case 0x2e:
+    case 0x36:
+    case 0x3e:
+    case 0x26:
+      d->rex = 0;
+      i++;
+      continue; /* ignored */
+    case 0x64:
+      d->seg = SEG_FS;
+      d->rex = 0;
+      i++;
+      continue;
+    case 0x65:
+      d->seg = SEG_GS;
+      d->rex = 0;
+      i++;
+      continue;
+    default:
+      break;
     }
     if ((b & 0xf0) == 0x40) { /* REX: only counts when last before the opcode */
       d->rex = b;
@@ -243,17 +367,35 @@ int model_decode(const uint8_t *buf, unsigned avail, struct model_insn *d) {
   unsigned isz = 0, ik = IMM_OF(attr);
   bool sext = true;
   switch (ik) {
-  case I_B: isz = 1; break;
-  case I_W: isz = 2; sext = false; break;
-  case I_Z: isz = d->osz == 2 ? 2 : 4; break;
-  case I_V: isz = d->osz; break;
-  case I_WB: isz = 3; sext = false; break;
-  case I_MOFFS: isz = d->asz; sext = false; break;
-  case I_REL32: isz = 4; break;
+  case I_B:
+    isz = 1;
+    break;
+  case I_W:
+    isz = 2;
+    sext = false;
+    break;
+  case I_Z:
+    isz = d->osz == 2 ? 2 : 4;
+    break;
+  case I_V:
+    isz = d->osz;
+    break;
+  case I_WB:
+    isz = 3;
+    sext = false;
+    break;
+  case I_MOFFS:
+    isz = d->asz;
+    sext = false;
+    break;
+  case I_REL32:
+    isz = 4;
+    break;
   case I_GRP3:
     if (((d->modrm >> 3) & 7) < 2) isz = d->osz == 8 ? 4 : d->osz;
     break;
-  default: break;
+  default:
+    break;
   }
   if (isz) {
     NEED(i + isz);

@@ -32,8 +32,9 @@ void model_events__load_cs(struct model_cpu *c, uint16_t sel, bool allow_outer) 
   if (rpl < c->cpl || (!allow_outer && rpl != c->cpl)) model__fault(c, X86_GP, sel & ~3u, true);
   if (!(desc & (1ull << 42)) && dpl != rpl) model__fault(c, X86_GP, sel & ~3u, true);
   if (!(desc & (1ull << 53)))
-    model__internal(c, "CS 0x%x is not a 64-bit code segment (rip 0x%llx): compatibility mode "
-                       "is not modeled",
+    model__internal(c,
+                    "CS 0x%x is not a 64-bit code segment (rip 0x%llx): compatibility mode "
+                    "is not modeled",
                     sel, (unsigned long long)c->rip);
   c->seg[SEG_CS].sel = sel;
   c->seg[SEG_CS].dpl = (uint8_t)dpl;
@@ -67,6 +68,7 @@ void model_events__deliver(struct model_cpu *c, int vec, uint32_t err, bool has_
   uint16_t sel = (uint16_t)(lo >> 16);
   uint64_t target = (lo & 0xffff) | (((lo >> 48) & 0xffff) << 16) | (hi << 32);
   if ((sel & ~3u) == 0) model__fault(c, X86_GP, ext, true);
+  if ((uint64_t)((int64_t)(target << 16) >> 16) != target) model__fault(c, X86_GP, ext, true);
   uint64_t desc = model_events__read_desc(c, sel);
   if ((desc & (3ull << 43)) != (3ull << 43) || !(desc & (1ull << 53)))
     model__fault(c, X86_GP, (sel & ~3u) + ext, true);

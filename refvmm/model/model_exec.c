@@ -17,7 +17,7 @@
 #include "model_cpu.h"
 #include "model_sys.h"
 
-#define MASK(sz) ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
+#define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
 #define REP_CHUNK 65536u /* string iterations per execution before yielding */
 
 static inline uint64_t sxt(uint64_t v, unsigned sz) {
@@ -26,18 +26,23 @@ static inline uint64_t sxt(uint64_t v, unsigned sz) {
 }
 
 /* ---- registers ------------------------------------------------------------------ */
-static inline uint64_t rd_reg(const struct model_cpu *c, unsigned r, unsigned sz, unsigned rex) {
+static inline __attribute__((always_inline)) uint64_t rd_reg(const struct model_cpu *c, unsigned r,
+                                                             unsigned sz, unsigned rex) {
   switch (sz) {
   case 1:
     if (!rex && r >= 4 && r < 8) return (c->gpr[r - 4] >> 8) & 0xff;
     return c->gpr[r] & 0xff;
-  case 2: return c->gpr[r] & 0xffff;
-  case 4: return c->gpr[r] & 0xffffffffull;
-  default: return c->gpr[r];
+  case 2:
+    return c->gpr[r] & 0xffff;
+  case 4:
+    return c->gpr[r] & 0xffffffffull;
+  default:
+    return c->gpr[r];
   }
 }
 
-static inline void wr_reg(struct model_cpu *c, unsigned r, unsigned sz, unsigned rex, uint64_t v) {
+static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, unsigned r,
+                                                         unsigned sz, unsigned rex, uint64_t v) {
   switch (sz) {
   case 1:
     if (!rex && r >= 4 && r < 8)
@@ -45,9 +50,15 @@ static inline void wr_reg(struct model_cpu *c, unsigned r, unsigned sz, unsigned
     else
       c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
     return;
-  case 2: c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff); return;
-  case 4: c->gpr[r] = v & 0xffffffffull; return;
-  default: c->gpr[r] = v; return;
+  case 2:
+    c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff);
+    return;
+  case 4:
+    c->gpr[r] = v & 0xffffffffull;
+    return;
+  default:
+    c->gpr[r] = v;
+    return;
   }
 }
 
@@ -77,8 +88,8 @@ static inline void set_arith(struct model_cpu *c, uint64_t f) {
 }
 
 /* The eight ALU operations of the 00-3F rows and group 1, on masked inputs. */
-static inline uint64_t alu(struct model_cpu *c, unsigned op, uint64_t a, uint64_t b,
-                           unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
+                                                          uint64_t a, uint64_t b, unsigned sz) {
   uint64_t m = MASK(sz), r, f;
   unsigned sb = sz * 8 - 1;
   uint64_t cf = c->rflags & RF_CF;
@@ -100,9 +111,18 @@ static inline uint64_t alu(struct model_cpu *c, unsigned op, uint64_t a, uint64_
     r = (a - b) & m;
     f = (a < b) | ((((a ^ b) & (a ^ r)) >> sb) & 1) << 11 | ((a ^ b ^ r) & 0x10);
     break;
-  case 1: r = a | b; f = 0; break;
-  case 4: r = a & b; f = 0; break;
-  default: r = a ^ b; f = 0; break; /* 6: XOR */
+  case 1:
+    r = a | b;
+    f = 0;
+    break;
+  case 4:
+    r = a & b;
+    f = 0;
+    break;
+  default:
+    r = a ^ b;
+    f = 0;
+    break; /* 6: XOR */
   }
   set_arith(c, f | szp(r, sz));
   return r;
@@ -112,14 +132,30 @@ static inline bool cond(const struct model_cpu *c, unsigned cc) {
   uint64_t f = c->rflags;
   bool r;
   switch (cc >> 1) {
-  case 0: r = f & RF_OF; break;
-  case 1: r = f & RF_CF; break;
-  case 2: r = f & RF_ZF; break;
-  case 3: r = f & (RF_CF | RF_ZF); break;
-  case 4: r = f & RF_SF; break;
-  case 5: r = f & RF_PF; break;
-  case 6: r = !(f & RF_SF) != !(f & RF_OF); break;
-  default: r = (f & RF_ZF) || (!(f & RF_SF) != !(f & RF_OF)); break;
+  case 0:
+    r = f & RF_OF;
+    break;
+  case 1:
+    r = f & RF_CF;
+    break;
+  case 2:
+    r = f & RF_ZF;
+    break;
+  case 3:
+    r = f & (RF_CF | RF_ZF);
+    break;
+  case 4:
+    r = f & RF_SF;
+    break;
+  case 5:
+    r = f & RF_PF;
+    break;
+  case 6:
+    r = !(f & RF_SF) != !(f & RF_OF);
+    break;
+  default:
+    r = (f & RF_ZF) || (!(f & RF_SF) != !(f & RF_OF));
+    break;
   }
   return (cc & 1) ? !r : r;
 }
@@ -200,7 +236,7 @@ static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src,
     unsigned __int128 t = ((unsigned __int128)dst << bits) | src;
     t <<= cnt;
     r = (uint64_t)(t >> bits) & m;
-    cf = (uint64_t)(t >> (2 * bits)) & 1;
+    cf = cnt <= bits ? (dst >> (bits - cnt)) & 1 : 0; /* last bit out of dst */
   } else {
     unsigned __int128 t = ((unsigned __int128)src << bits) | dst;
     cf = (uint64_t)(t >> (cnt - 1)) & 1;
@@ -209,6 +245,16 @@ static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src,
   }
   set_arith(c, cf | szp(r, sz) | ((((r ^ dst) >> sb) & 1) << 11));
   return r;
+}
+
+static inline uint64_t rmw_read(struct model_cpu *c, uint64_t va, unsigned len) {
+  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
+  unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
+  if (!(e->tag == model_tlb__tag(c, va) && (e->perm & need))) {
+    model_mmu__translate(c, va, model__uacc(c) | ACC_W);
+    if ((va & 0xfff) + len > 4096) model_mmu__translate(c, va + len - 1, model__uacc(c) | ACC_W);
+  }
+  return model_mem__read(c, va, len);
 }
 
 /* ---- stack ---------------------------------------------------------------------- */
@@ -258,8 +304,10 @@ static inline void events_may_unblock(struct model_cpu *c) {
 void model_cpu__write_flags(struct model_cpu *c, uint64_t v, unsigned sz, unsigned cpl) {
   uint64_t mod = RF_ARITH | RF_TF | RF_DF | RF_NT | RF_AC | RF_ID;
   uint64_t iopl = (c->rflags >> 12) & 3;
-  if (cpl == 0) mod |= RF_IOPL | RF_IF;
-  else if (cpl <= iopl) mod |= RF_IF;
+  if (cpl == 0)
+    mod |= RF_IOPL | RF_IF;
+  else if (cpl <= iopl)
+    mod |= RF_IF;
   if (sz == 2) mod &= 0xffff;
   uint64_t old = c->rflags;
   c->rflags = ((old & ~mod) | (v & mod) | RF_FIXED) & ~(RF_RF | RF_VM | RF_VIF | RF_VIP);
@@ -292,20 +340,24 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
     uint64_t si = c->gpr[6] & am, di = c->gpr[7] & am;
     bool cmp = false;
     switch (op) {
-    case 0xa4: case 0xa5: /* MOVS */
+    case 0xa4:
+    case 0xa5: /* MOVS */
       model_mem__write(c, di, sz, model_mem__read(c, si + sbase, sz));
       c->gpr[6] = (c->gpr[6] & ~am) | ((si + step) & am);
       c->gpr[7] = (c->gpr[7] & ~am) | ((di + step) & am);
       break;
-    case 0xaa: case 0xab: /* STOS */
+    case 0xaa:
+    case 0xab: /* STOS */
       model_mem__write(c, di, sz, c->gpr[0]);
       c->gpr[7] = (c->gpr[7] & ~am) | ((di + step) & am);
       break;
-    case 0xac: case 0xad: /* LODS */
+    case 0xac:
+    case 0xad: /* LODS */
       wr_reg(c, 0, sz, 1, model_mem__read(c, si + sbase, sz));
       c->gpr[6] = (c->gpr[6] & ~am) | ((si + step) & am);
       break;
-    case 0xa6: case 0xa7: { /* CMPS */
+    case 0xa6:
+    case 0xa7: { /* CMPS */
       uint64_t a = model_mem__read(c, si + sbase, sz), b = model_mem__read(c, di, sz);
       alu(c, 7, a, b, sz);
       c->gpr[6] = (c->gpr[6] & ~am) | ((si + step) & am);
@@ -338,7 +390,9 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
 }
 
 /* ---- CPUID: the fixed model CPU (docs/MODEL.md) -------------------------------------- */
-static void put4(uint32_t *o, const char *s) { memcpy(o, s, 4); }
+static void put4(uint32_t *o, const char *s) {
+  memcpy(o, s, 4);
+}
 
 void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
   (void)sub;
@@ -349,8 +403,8 @@ void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
     put4(&o[1], "Genu"), put4(&o[3], "ineI"), put4(&o[2], "ntel");
     break;
   case 1:
-    o[0] = 0x000806f8; /* family 6, model 0x8f, stepping 8 */
-    o[1] = 8u << 8;    /* CLFLUSH line 64 bytes, APIC id 0 */
+    o[0] = 0x000806f8;                           /* family 6, model 0x8f, stepping 8 */
+    o[1] = 8u << 8;                              /* CLFLUSH line 64 bytes, APIC id 0 */
     o[2] = (1u << 13) | (1u << 23) | (1u << 31); /* CX16, POPCNT, hypervisor */
     o[3] = (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |
            (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
@@ -362,15 +416,25 @@ void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
     o[0] = 0x40000000;
     put4(&o[1], "VTBe"), put4(&o[2], "nchM"), put4(&o[3], "odel");
     break;
-  case 0x80000000: o[0] = 0x80000008; break;
-  case 0x80000001:
-    o[2] = (1u << 0) | (1u << 5);                                   /* LAHF, LZCNT */
-    o[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) | (1u << 29); /* SYSCALL NX 1G RDTSCP LM */
+  case 0x80000000:
+    o[0] = 0x80000008;
     break;
-  case 0x80000002: put4(&o[0], "vtbe"), put4(&o[1], "nch "), put4(&o[2], "mode"), put4(&o[3], "l x8"); break;
-  case 0x80000003: put4(&o[0], "6-64"), put4(&o[1], " CPU"); break;
-  case 0x80000008: o[0] = MODEL_MAXPHYADDR | (48u << 8); break;
-  default: break;
+  case 0x80000001:
+    o[2] = (1u << 0) | (1u << 5); /* LAHF, LZCNT */
+    o[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) |
+           (1u << 29); /* SYSCALL NX 1G RDTSCP LM */
+    break;
+  case 0x80000002:
+    put4(&o[0], "vtbe"), put4(&o[1], "nch "), put4(&o[2], "mode"), put4(&o[3], "l x8");
+    break;
+  case 0x80000003:
+    put4(&o[0], "6-64"), put4(&o[1], " CPU");
+    break;
+  case 0x80000008:
+    o[0] = MODEL_MAXPHYADDR | (48u << 8);
+    break;
+  default:
+    break;
   }
 }
 
@@ -382,6 +446,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   c->cur = d;
 
 #define RD_E(s) (d->mod3 ? rd_reg(c, d->rm, (s), rex) : model_mem__read(c, addr = ea_of(c, d), (s)))
+  /* read-modify-write operand: the access is checked as a write (a #PF says W) */
+#define RD_EW(s) (d->mod3 ? rd_reg(c, d->rm, (s), rex) : rmw_read(c, addr = ea_of(c, d), (s)))
 #define WR_E(s, v)                                                                                 \
   do {                                                                                             \
     if (d->mod3)                                                                                   \
@@ -396,15 +462,29 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     else                                                                                           \
       model_mem__write(c, ea_of(c, d), (s), (v));                                                  \
   } while (0)
-#define RD_G(s) rd_reg(c, d->reg, (s), rex)
+#define RD_G(s)    rd_reg(c, d->reg, (s), rex)
 #define WR_G(s, v) wr_reg(c, d->reg, (s), rex, (v))
 
   switch (op) {
   /* ALU rows 00-3F */
-  case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:
-  case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31: case 0x38: case 0x39: {
+  case 0x00:
+  case 0x01:
+  case 0x08:
+  case 0x09:
+  case 0x10:
+  case 0x11:
+  case 0x18:
+  case 0x19:
+  case 0x20:
+  case 0x21:
+  case 0x28:
+  case 0x29:
+  case 0x30:
+  case 0x31:
+  case 0x38:
+  case 0x39: {
     unsigned aop = op >> 3;
-    a = RD_E(sz);
+    a = aop == 7 ? RD_E(sz) : RD_EW(sz);
     b = RD_G(sz);
     if (aop == 7) {
       alu(c, 7, a, b, sz);
@@ -421,24 +501,54 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       wr_reg(c, d->rm, sz, rex, r);
     break;
   }
-  case 0x02: case 0x03: case 0x0a: case 0x0b: case 0x12: case 0x13: case 0x1a: case 0x1b:
-  case 0x22: case 0x23: case 0x2a: case 0x2b: case 0x32: case 0x33: case 0x3a: case 0x3b: {
+  case 0x02:
+  case 0x03:
+  case 0x0a:
+  case 0x0b:
+  case 0x12:
+  case 0x13:
+  case 0x1a:
+  case 0x1b:
+  case 0x22:
+  case 0x23:
+  case 0x2a:
+  case 0x2b:
+  case 0x32:
+  case 0x33:
+  case 0x3a:
+  case 0x3b: {
     unsigned aop = op >> 3;
     b = RD_E(sz);
     r = alu(c, aop, RD_G(sz), b, sz);
     if (aop != 7) WR_G(sz, r);
     break;
   }
-  case 0x04: case 0x05: case 0x0c: case 0x0d: case 0x14: case 0x15: case 0x1c: case 0x1d:
-  case 0x24: case 0x25: case 0x2c: case 0x2d: case 0x34: case 0x35: case 0x3c: case 0x3d: {
+  case 0x04:
+  case 0x05:
+  case 0x0c:
+  case 0x0d:
+  case 0x14:
+  case 0x15:
+  case 0x1c:
+  case 0x1d:
+  case 0x24:
+  case 0x25:
+  case 0x2c:
+  case 0x2d:
+  case 0x34:
+  case 0x35:
+  case 0x3c:
+  case 0x3d: {
     unsigned aop = op >> 3;
     r = alu(c, aop, rd_reg(c, 0, sz, 1), d->imm & MASK(sz), sz);
     if (aop != 7) wr_reg(c, 0, sz, 1, r);
     break;
   }
-  case 0x80: case 0x81: case 0x83: {
+  case 0x80:
+  case 0x81:
+  case 0x83: {
     unsigned aop = d->reg & 7;
-    a = RD_E(sz);
+    a = aop == 7 ? RD_E(sz) : RD_EW(sz);
     if (aop == 7) {
       alu(c, 7, a, d->imm & MASK(sz), sz);
       break;
@@ -454,15 +564,19 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       wr_reg(c, d->rm, sz, rex, r);
     break;
   }
-  case 0x84: case 0x85:
+  case 0x84:
+  case 0x85:
     a = RD_E(sz);
     alu(c, 4, a, RD_G(sz), sz);
     break;
-  case 0xa8: case 0xa9:
+  case 0xa8:
+  case 0xa9:
     alu(c, 4, rd_reg(c, 0, sz, 1), d->imm & MASK(sz), sz);
     break;
 
-  case 0x50 ... 0x57: push(c, rd_reg(c, d->reg, sz, 1), sz); break;
+  case 0x50 ... 0x57:
+    push(c, rd_reg(c, d->reg, sz, 1), sz);
+    break;
   case 0x58 ... 0x5f: {
     uint64_t v = pop(c, sz);
     wr_reg(c, d->reg, sz, 1, v);
@@ -472,8 +586,13 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     a = RD_E(4);
     WR_G(sz, sz == 8 ? sxt(a, 4) : a);
     break;
-  case 0x68: case 0x6a: push(c, d->imm, sz); break;
-  case 0x69: case 0x6b: case 0x1af: { /* IMUL Gv, Ev(, imm) */
+  case 0x68:
+  case 0x6a:
+    push(c, d->imm, sz);
+    break;
+  case 0x69:
+  case 0x6b:
+  case 0x1af: { /* IMUL Gv, Ev(, imm) */
     a = RD_E(sz);
     int64_t x = (int64_t)sxt(a, sz), y = op == 0x1af ? (int64_t)sxt(RD_G(sz), sz) : (int64_t)d->imm;
     __int128 p = (__int128)x * y;
@@ -483,8 +602,10 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     WR_G(sz, r);
     break;
   }
-  case 0x6e: case 0x6f: { /* OUTS (no REP) */
-    if (d->rep) model__internal(c, "REP OUTS at rip 0x%llx is not modeled", (unsigned long long)c->rip);
+  case 0x6e:
+  case 0x6f: { /* OUTS (no REP) */
+    if (d->rep)
+      model__internal(c, "REP OUTS at rip 0x%llx is not modeled", (unsigned long long)c->rip);
     unsigned isz = sz == 8 ? 4 : sz;
     uint16_t port = (uint16_t)c->gpr[2];
     if (!io_allowed(c, port, isz)) model__gp0(c);
@@ -499,18 +620,26 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->slice_end = 0;
     break;
   }
-  case 0x70 ... 0x7f: case 0x180 ... 0x18f:
+  case 0x70 ... 0x7f:
+  case 0x180 ... 0x18f:
     if (cond(c, op & 0xf)) nrip += d->imm;
     break;
 
-  case 0x86: case 0x87: /* XCHG (memory form is implicitly locked) */
-    a = RD_E(sz);
+  case 0x86:
+  case 0x87: /* XCHG (memory form is implicitly locked) */
+    a = RD_EW(sz);
     b = RD_G(sz);
     WR_E(sz, b);
     WR_G(sz, a);
     break;
-  case 0x88: case 0x89: WR_E_NEW(sz, RD_G(sz)); break;
-  case 0x8a: case 0x8b: WR_G(sz, RD_E(sz)); break;
+  case 0x88:
+  case 0x89:
+    WR_E_NEW(sz, RD_G(sz));
+    break;
+  case 0x8a:
+  case 0x8b:
+    WR_G(sz, RD_E(sz));
+    break;
   case 0x8c: { /* MOV Ev, Sreg */
     unsigned s = d->reg & 7;
     if (s >= SEG_COUNT) model__ud(c);
@@ -572,7 +701,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0x99: /* CWD/CDQ/CQO */
     wr_reg(c, 2, sz, 1, ((c->gpr[0] >> (sz * 8 - 1)) & 1) ? ~0ull : 0);
     break;
-  case 0x9b: break; /* FWAIT: no x87, no pending x87 exception */
+  case 0x9b:
+    break;   /* FWAIT: no x87, no pending x87 exception */
   case 0x9c: /* PUSHF */
     push(c, c->rflags & ~(RF_RF | RF_VM), sz);
     break;
@@ -587,26 +717,45 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0x9f: /* LAHF */
     c->gpr[0] = (c->gpr[0] & ~0xff00ull) | ((c->rflags & 0xd7) << 8);
     break;
-  case 0xa0: case 0xa1: {
+  case 0xa0:
+  case 0xa1: {
     uint64_t e = d->imm + (d->seg ? c->seg[d->seg].base : 0);
     wr_reg(c, 0, sz, 1, model_mem__read(c, e, sz));
     break;
   }
-  case 0xa2: case 0xa3: {
+  case 0xa2:
+  case 0xa3: {
     uint64_t e = d->imm + (d->seg ? c->seg[d->seg].base : 0);
     model_mem__write(c, e, sz, rd_reg(c, 0, sz, 1));
     break;
   }
-  case 0xa4: case 0xa5: case 0xa6: case 0xa7: case 0xaa: case 0xab: case 0xac: case 0xad:
-  case 0xae: case 0xaf:
+  case 0xa4:
+  case 0xa5:
+  case 0xa6:
+  case 0xa7:
+  case 0xaa:
+  case 0xab:
+  case 0xac:
+  case 0xad:
+  case 0xae:
+  case 0xaf:
     if (!string_op(c, d)) return; /* yielded: restart the same instruction */
     break;
-  case 0xb0 ... 0xb7: wr_reg(c, d->reg, 1, rex, d->imm); break;
-  case 0xb8 ... 0xbf: wr_reg(c, d->reg, sz, 1, d->imm); break;
+  case 0xb0 ... 0xb7:
+    wr_reg(c, d->reg, 1, rex, d->imm);
+    break;
+  case 0xb8 ... 0xbf:
+    wr_reg(c, d->reg, sz, 1, d->imm);
+    break;
 
-  case 0xc0: case 0xc1: case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+  case 0xc0:
+  case 0xc1:
+  case 0xd0:
+  case 0xd1:
+  case 0xd2:
+  case 0xd3: {
     unsigned cnt = op <= 0xc1 ? (unsigned)d->imm : op <= 0xd1 ? 1 : (unsigned)c->gpr[1] & 0xff;
-    a = RD_E(sz);
+    a = RD_EW(sz);
     uint64_t saved = c->rflags;
     r = shift(c, d->reg, a, cnt, sz);
     if (!d->mod3) {
@@ -618,13 +767,15 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       wr_reg(c, d->rm, sz, rex, r);
     break;
   }
-  case 0xc2: case 0xc3: {
+  case 0xc2:
+  case 0xc3: {
     uint64_t t = pop(c, sz);
     c->gpr[4] += op == 0xc2 ? d->imm : 0;
     nrip = sz == 2 ? (t & 0xffff) : t;
     break;
   }
-  case 0xc6: case 0xc7:
+  case 0xc6:
+  case 0xc7:
     if ((d->reg & 7) != 0) model__ud(c);
     WR_E_NEW(sz, d->imm);
     break;
@@ -653,7 +804,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     wr_reg(c, 5, sz, 1, v);
     break;
   }
-  case 0xca: case 0xcb: /* RETF */
+  case 0xca:
+  case 0xcb: /* RETF */
     nrip = model_sys__retf(c, d);
     break;
   case 0xcc: /* INT3 */
@@ -664,7 +816,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     goto delivered;
   case 0xcf: /* IRET */
     model_sys__iret(c, d);
-    return; /* RIP set and retired inside */
+    return;    /* RIP set and retired inside */
   case 0xd7: { /* XLAT */
     uint64_t e = (c->gpr[3] + (c->gpr[0] & 0xff));
     if (d->asz == 4) e = (uint32_t)e;
@@ -672,7 +824,10 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     wr_reg(c, 0, 1, 1, model_mem__read(c, e, 1));
     break;
   }
-  case 0xe0: case 0xe1: case 0xe2: case 0xe3: {
+  case 0xe0:
+  case 0xe1:
+  case 0xe2:
+  case 0xe3: {
     uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
     bool take;
     if (op == 0xe3)
@@ -687,7 +842,10 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     if (take) nrip += d->imm;
     break;
   }
-  case 0xe4: case 0xe5: case 0xec: case 0xed: { /* IN */
+  case 0xe4:
+  case 0xe5:
+  case 0xec:
+  case 0xed: { /* IN */
     unsigned isz = sz == 8 ? 4 : sz;
     uint16_t port = op <= 0xe5 ? (uint16_t)(d->imm & 0xff) : (uint16_t)c->gpr[2];
     if (!io_allowed(c, port, isz)) model__gp0(c);
@@ -699,7 +857,10 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->slice_end = 0;
     return; /* retires in model_cpu__complete_io() */
   }
-  case 0xe6: case 0xe7: case 0xee: case 0xef: { /* OUT */
+  case 0xe6:
+  case 0xe7:
+  case 0xee:
+  case 0xef: { /* OUT */
     unsigned isz = sz == 8 ? 4 : sz;
     uint16_t port = op <= 0xe7 ? (uint16_t)(d->imm & 0xff) : (uint16_t)c->gpr[2];
     if (!io_allowed(c, port, isz)) model__gp0(c);
@@ -710,8 +871,14 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->slice_end = 0;
     break;
   }
-  case 0xe8: push(c, nrip, 8); nrip += d->imm; break;
-  case 0xe9: case 0xeb: nrip += d->imm; break;
+  case 0xe8:
+    push(c, nrip, 8);
+    nrip += d->imm;
+    break;
+  case 0xe9:
+  case 0xeb:
+    nrip += d->imm;
+    break;
   case 0xf1: /* INT1 */
     model_events__deliver(c, X86_DB, 0, false, false, nrip);
     goto delivered;
@@ -720,14 +887,22 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->stop = MSTOP_HLT;
     c->slice_end = 0;
     break;
-  case 0xf5: c->rflags ^= RF_CF; break;
-  case 0xf6: case 0xf7: {
+  case 0xf5:
+    c->rflags ^= RF_CF;
+    break;
+  case 0xf6:
+  case 0xf7: {
     unsigned g = d->reg & 7;
-    a = RD_E(sz);
+    a = (g == 2 || g == 3) ? RD_EW(sz) : RD_E(sz);
     uint64_t m = MASK(sz);
     switch (g) {
-    case 0: case 1: alu(c, 4, a, d->imm & m, sz); break;
-    case 2: WR_E(sz, ~a & m); break;
+    case 0:
+    case 1:
+      alu(c, 4, a, d->imm & m, sz);
+      break;
+    case 2:
+      WR_E(sz, ~a & m);
+      break;
     case 3: {
       uint64_t saved = c->rflags;
       r = alu(c, 5, 0, a, sz);
@@ -737,7 +912,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       c->rflags = nf;
       break;
     }
-    case 4: case 5: { /* MUL / IMUL */
+    case 4:
+    case 5: { /* MUL / IMUL */
       uint64_t lo, hi;
       bool ov;
       if (g == 4) {
@@ -760,12 +936,13 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       set_arith(c, (ov ? (RF_CF | RF_OF) : 0) | szp(lo, sz));
       break;
     }
-    case 6: case 7: { /* DIV / IDIV */
+    case 6:
+    case 7: { /* DIV / IDIV */
       if ((a & m) == 0) model__fault(c, X86_DE, 0, false);
       unsigned bits = sz * 8;
-      unsigned __int128 n = sz == 1 ? (c->gpr[0] & 0xffff)
-                                    : ((unsigned __int128)rd_reg(c, 2, sz, 1) << bits) |
-                                          rd_reg(c, 0, sz, 1);
+      unsigned __int128 n =
+          sz == 1 ? (c->gpr[0] & 0xffff)
+                  : ((unsigned __int128)rd_reg(c, 2, sz, 1) << bits) | rd_reg(c, 0, sz, 1);
       uint64_t q, rem;
       if (g == 6) {
         unsigned __int128 qq = n / a;
@@ -776,7 +953,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
         __int128 sn = sz == 8 ? (__int128)n : (__int128)(int64_t)sxt((uint64_t)n, 2 * sz);
         __int128 sd = (int64_t)sxt(a, sz);
         __int128 lim = (__int128)1 << (bits - 1);
-        if (sz == 8 && n == ((unsigned __int128)1 << 127) && sd == -1) model__fault(c, X86_DE, 0, false);
+        if (sz == 8 && n == ((unsigned __int128)1 << 127) && sd == -1)
+          model__fault(c, X86_DE, 0, false);
         __int128 qq = sn / sd;
         if (qq >= lim || qq < -lim) model__fault(c, X86_DE, 0, false);
         q = (uint64_t)qq & m;
@@ -793,8 +971,12 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     }
     break;
   }
-  case 0xf8: c->rflags &= ~RF_CF; break;
-  case 0xf9: c->rflags |= RF_CF; break;
+  case 0xf8:
+    c->rflags &= ~RF_CF;
+    break;
+  case 0xf9:
+    c->rflags |= RF_CF;
+    break;
   case 0xfa: /* CLI */
     if (c->cpl > ((c->rflags >> 12) & 3)) model__gp0(c);
     c->rflags &= ~RF_IF;
@@ -808,12 +990,17 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       events_may_unblock(c);
     }
     break;
-  case 0xfc: c->rflags &= ~RF_DF; break;
-  case 0xfd: c->rflags |= RF_DF; break;
-  case 0xfe: case 0xff: {
+  case 0xfc:
+    c->rflags &= ~RF_DF;
+    break;
+  case 0xfd:
+    c->rflags |= RF_DF;
+    break;
+  case 0xfe:
+  case 0xff: {
     unsigned g = d->reg & 7;
     if (g <= 1) { /* INC / DEC */
-      a = RD_E(sz);
+      a = RD_EW(sz);
       uint64_t m = MASK(sz);
       r = (g == 0 ? a + 1 : a - 1) & m;
       uint64_t sbit = 1ull << (sz * 8 - 1);
@@ -838,22 +1025,45 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
                   : model_mem__read(c, ea_of(c, d), sz == 4 ? 8 : sz);
       push(c, a, sz == 4 ? 8 : sz);
       break;
-    default: model__ud(c); /* far CALL/JMP through memory: not modeled */
+    default:
+      model__ud(c); /* far CALL/JMP through memory: not modeled */
     }
     break;
   }
 
   /* ---- 0F map ---- */
-  case 0x100: case 0x101: case 0x105: case 0x106: case 0x107: case 0x108: case 0x109:
-  case 0x120: case 0x121: case 0x122: case 0x123: case 0x130: case 0x131: case 0x132:
-  case 0x133: case 0x1a0: case 0x1a1: case 0x1a2: case 0x1a8: case 0x1a9: case 0x1ae:
+  case 0x100:
+  case 0x101:
+  case 0x105:
+  case 0x106:
+  case 0x107:
+  case 0x108:
+  case 0x109:
+  case 0x120:
+  case 0x121:
+  case 0x122:
+  case 0x123:
+  case 0x130:
+  case 0x131:
+  case 0x132:
+  case 0x133:
+  case 0x1a0:
+  case 0x1a1:
+  case 0x1a2:
+  case 0x1a8:
+  case 0x1a9:
+  case 0x1ae:
   case 0x1c7: {
     int rc = model_sys__exec(c, d, &nrip);
     if (rc < 0) return; /* transferred control and retired (SYSCALL/SYSRET) */
     break;
   }
-  case 0x10b: case 0x1b9: case 0x1ff: model__ud(c); /* UD2, UD1, UD0 */
-  case 0x10d: case 0x118 ... 0x11f: /* prefetch / hint NOPs, ENDBR */
+  case 0x10b:
+  case 0x1b9:
+  case 0x1ff:
+    model__ud(c); /* UD2, UD1, UD0 */
+  case 0x10d:
+  case 0x118 ... 0x11f: /* prefetch / hint NOPs, ENDBR */
     break;
   case 0x140 ... 0x14f: /* CMOVcc: 32-bit form zero-extends even when false */
     a = RD_E(sz);
@@ -862,8 +1072,14 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     else if (sz == 4)
       WR_G(4, RD_G(4));
     break;
-  case 0x190 ... 0x19f: WR_E_NEW(1, cond(c, op & 0xf)); break;
-  case 0x1a3: case 0x1ab: case 0x1b3: case 0x1bb: case 0x1ba: { /* BT family */
+  case 0x190 ... 0x19f:
+    WR_E_NEW(1, cond(c, op & 0xf));
+    break;
+  case 0x1a3:
+  case 0x1ab:
+  case 0x1b3:
+  case 0x1bb:
+  case 0x1ba: { /* BT family */
     unsigned bits = sz * 8, kind;
     int64_t off;
     if (op == 0x1ba) {
@@ -886,7 +1102,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
         e += (uint64_t)(q * (int64_t)sz);
         off -= q * (int64_t)bits;
       }
-      a = model_mem__read(c, e, sz);
+      a = kind ? rmw_read(c, e, sz) : model_mem__read(c, e, sz);
     }
     uint64_t bit = 1ull << off, cf = (a >> off) & 1;
     if (kind) {
@@ -899,9 +1115,12 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = (c->rflags & ~RF_CF) | cf;
     break;
   }
-  case 0x1a4: case 0x1a5: case 0x1ac: case 0x1ad: {
+  case 0x1a4:
+  case 0x1a5:
+  case 0x1ac:
+  case 0x1ad: {
     unsigned cnt = (op & 1) ? (unsigned)c->gpr[1] & 0xff : (unsigned)d->imm;
-    a = RD_E(sz);
+    a = RD_EW(sz);
     uint64_t saved = c->rflags;
     r = shxd(c, op < 0x1ac, a, RD_G(sz), cnt, sz);
     uint64_t nf = c->rflags;
@@ -910,8 +1129,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = nf;
     break;
   }
-  case 0x1b0: case 0x1b1: { /* CMPXCHG */
-    a = RD_E(sz);
+  case 0x1b0:
+  case 0x1b1: { /* CMPXCHG */
+    a = RD_EW(sz);
     uint64_t acc = rd_reg(c, 0, sz, 1);
     uint64_t saved = c->rflags;
     alu(c, 7, acc, a, sz);
@@ -919,15 +1139,18 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = saved;
     if (acc == a) {
       WR_E(sz, RD_G(sz));
-    } else { /* DEST := TEMP after accumulator := TEMP (SDM) */
-      if (!d->mod3) model_mem__write(c, addr, sz, a); /* locked cycle writes back */
+    } else { /* memory is written back (locked cycle); a register destination is left
+              * alone, as the hardware does (no zero-extension of a 32-bit one) */
+      if (!d->mod3) model_mem__write(c, addr, sz, a);
       wr_reg(c, 0, sz, 1, a);
-      if (d->mod3) wr_reg(c, d->rm, sz, rex, a);
     }
     c->rflags = nf;
     break;
   }
-  case 0x1b6: case 0x1b7: case 0x1be: case 0x1bf: { /* MOVZX / MOVSX */
+  case 0x1b6:
+  case 0x1b7:
+  case 0x1be:
+  case 0x1bf: { /* MOVZX / MOVSX */
     unsigned ss = (op & 1) ? 2 : 1;
     if (ss == 1 && d->mod3)
       a = rd_reg(c, d->rm, 1, rex);
@@ -936,7 +1159,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     WR_G(sz, op >= 0x1be ? sxt(a, ss) : a);
     break;
   }
-  case 0x1b8: case 0x1bc: case 0x1bd: { /* POPCNT, BSF/TZCNT, BSR/LZCNT */
+  case 0x1b8:
+  case 0x1bc:
+  case 0x1bd: { /* POPCNT, BSF/TZCNT, BSR/LZCNT */
     a = RD_E(sz);
     unsigned bits = sz * 8;
     if (op == 0x1b8) {
@@ -962,8 +1187,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     }
     break;
   }
-  case 0x1c0: case 0x1c1: { /* XADD */
-    a = RD_E(sz);
+  case 0x1c0:
+  case 0x1c1: { /* XADD */
+    a = RD_EW(sz);
     b = RD_G(sz);
     uint64_t saved = c->rflags;
     r = alu(c, 0, a, b, sz);
@@ -994,6 +1220,7 @@ delivered: /* INT3 / INT1: the trap retired before delivery */
   c->cnt.instructions++;
   c->cnt.by_class[d->iclass]++;
 #undef RD_E
+#undef RD_EW
 #undef WR_E
 #undef WR_E_NEW
 #undef RD_G
@@ -1050,6 +1277,13 @@ static void inner_loop(struct model_cpu *c) {
 }
 
 void model_cpu__complete_io(struct model_cpu *c) {
+  if (c->hc.pending) {
+    c->hc.pending = false;
+    c->gpr[0] = c->hc.ret;
+    c->rip += c->hc.len;
+    c->cnt.instructions++;
+    c->cnt.by_class[IC_SYSTEM]++;
+  }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
   uint64_t v = 0;
@@ -1069,6 +1303,7 @@ void model_cpu__reset(struct model_cpu *c) {
   c->pat = 0x0007040600070406ull;
   c->apic_base = 0xfee00900ull;
   c->icache_gen = 1;
+  if (!c->tlb_gen_tag) c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
 }
 
 /* Run until a stop or `budget` instructions; faults are delivered here. */
@@ -1076,19 +1311,27 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
   c->stop = MSTOP_NONE;
   c->run_start = c->cnt.instructions;
   c->run_rep_start = c->cnt.rep_iterations;
+  c->run_exc_start = c->cnt.exceptions;
   c->run_budget = budget;
   switch (setjmp(c->jb)) {
-  case 0: break;
-  case MJ_FAULT: model_events__handle_fault(c); break;
+  case 0:
+    break;
+  case MJ_FAULT:
+    model_events__handle_fault(c);
+    break;
   default: /* MJ_STOP */
+    c->delivering = -1;
     if (c->stop == MSTOP_SHUTDOWN || c->stop == MSTOP_INTERNAL || c->stop == MSTOP_MMIO)
       return c->stop;
     break;
   }
   for (;;) {
     if (c->stop) return c->stop;
+    /* work done: retired instructions, REP iterations, and delivered events
+     * (a guest can fault forever without retiring anything) */
     uint64_t done = c->cnt.instructions - c->run_start +
-                    (c->cnt.rep_iterations - c->run_rep_start) / 16;
+                    (c->cnt.rep_iterations - c->run_rep_start) / 16 +
+                    (c->cnt.exceptions - c->run_exc_start);
     if (done >= c->run_budget || c->kick) return MSTOP_SLICE;
     c->slice_end = c->run_start + c->run_budget;
     if (c->nmi_pending || c->irq_pending) {

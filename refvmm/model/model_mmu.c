@@ -11,29 +11,31 @@
 
 #include "model_cpu.h"
 
-#define PTE_P (1ull << 0)
-#define PTE_W (1ull << 1)
-#define PTE_U (1ull << 2)
-#define PTE_A (1ull << 5)
-#define PTE_D (1ull << 6)
-#define PTE_PS (1ull << 7)
-#define PTE_NX (1ull << 63)
+#define PTE_P      (1ull << 0)
+#define PTE_W      (1ull << 1)
+#define PTE_U      (1ull << 2)
+#define PTE_A      (1ull << 5)
+#define PTE_D      (1ull << 6)
+#define PTE_PS     (1ull << 7)
+#define PTE_NX     (1ull << 63)
 #define PADDR_MASK (((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull)
 /* bits 51:MAXPHYADDR must be zero in every entry */
 #define PTE_RSVD_HI (((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1))
 
-static inline bool canonical(uint64_t va) { return (uint64_t)(((int64_t)va << 16) >> 16) == va; }
+static inline bool canonical(uint64_t va) {
+  return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
 
 static uint32_t pf_err(unsigned acc, const struct model_cpu *c) {
-  uint32_t e = 0;
+  uint32_t e = MMU_FAULT;
   if (acc & ACC_W) e |= PFEC_W;
   if (acc & ACC_U) e |= PFEC_U;
   if ((acc & ACC_X) && (c->efer & (1ull << 11))) e |= PFEC_I;
   return e;
 }
 
-int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                    uint32_t *perm, bool set_ad) {
+int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
+                    bool set_ad) {
   if (!(c->cr0 & (1ull << 31))) { /* paging off: identity */
     *gpa = va;
     *perm = 0x3f;
@@ -98,24 +100,39 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
     if (allow_w && dirty) pm |= TLBP_W << 3;
     if (!nx) pm |= TLBP_X << 3;
   }
+  if (page_mask == 0x1fffff) pm |= TLBP_2M;
+  if (page_mask == 0x3fffffff) pm |= TLBP_1G;
   *perm = pm;
   *gpa = (e & PADDR_MASK & ~page_mask) | (va & page_mask);
   return 0;
 }
 
 void model_mmu__flush(struct model_cpu *c) {
-  memset(c->tlb, 0, sizeof c->tlb);
+  c->tlb_gen_tag += 1ull << TLB_GEN_SHIFT; /* every entry's tag is stale now */
+  if (!c->tlb_gen_tag) {                   /* generations wrapped: clear for real */
+    memset(c->tlb, 0, sizeof c->tlb);
+    c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
+  }
+  c->tlb_has_2m = c->tlb_has_1g = false;
   c->cnt.tlb_flushes++;
   model_cpu__flush_decoded(c);
 }
 
-void model_mmu__flush_va(struct model_cpu *c, uint64_t va) {
+static void drop(struct model_cpu *c, uint64_t va) {
   struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
-  if (e->vpn == (va >> 12) + 1) e->vpn = 0;
-  /* A large page may be cached under other VPNs: drop every entry whose
-   * translation could come from the same walk. Cheap enough for INVLPG. */
-  for (unsigned i = 0; i < MODEL_TLB_SIZE; i++)
-    if (c->tlb[i].vpn && ((c->tlb[i].vpn - 1) >> 9) == (va >> 21)) c->tlb[i].vpn = 0;
+  if (e->tag == model_tlb__tag(c, va)) e->tag = 0;
+}
+
+void model_mmu__flush_va(struct model_cpu *c, uint64_t va) {
+  if (c->tlb_has_1g) { /* pieces of a 1 GiB page may sit anywhere: flush all */
+    model_mmu__flush(c);
+    return;
+  }
+  if (c->tlb_has_2m) /* the 4 KiB pieces of a 2 MiB page around va */
+    for (uint64_t i = 0; i < 512; i++)
+      drop(c, (va & ~0x1fffffull) + (i << 12));
+  else
+    drop(c, va);
   model_cpu__flush_decoded(c);
 }
 
@@ -124,7 +141,7 @@ void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa) {
   if (!c->code_pages || gpa >= c->ram_size || c->code_pages[pfn]) return;
   c->code_pages[pfn] = 1;
   for (unsigned i = 0; i < MODEL_TLB_SIZE; i++)
-    if (c->tlb[i].vpn && (c->tlb[i].gpa >> 12) == pfn)
+    if (c->tlb[i].tag && (c->tlb[i].gpa >> 12) == pfn)
       c->tlb[i].perm &= ~((uint32_t)TLBP_W | (TLBP_W << 3));
 }
 
@@ -133,18 +150,18 @@ static inline uint32_t need_bit(unsigned acc) {
   return (acc & ACC_U) ? b << 3 : b;
 }
 
-const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va,
-                                                   unsigned acc) {
+const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc) {
   if (!canonical(va)) model__gp0(c);
   struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
-  if (e->vpn == (va >> 12) + 1 && (e->perm & need_bit(acc))) return e;
+  uint64_t tag = model_tlb__tag(c, va);
+  if (e->tag == tag && (e->perm & need_bit(acc))) return e;
   c->cnt.tlb_misses++;
   uint64_t gpa;
   uint32_t perm;
   int err = model_mmu__walk(c, va, acc, &gpa, &perm, true);
   if (err) {
     c->cr2 = va;
-    model__fault(c, X86_PF, (uint32_t)err, true);
+    model__fault(c, X86_PF, (uint32_t)err & 0xffff, true);
   }
   uint64_t page = gpa & ~0xfffull;
   uint8_t *host = model_mem__ptr(c, page, 4096);
@@ -156,7 +173,9 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
       perm &= ~((uint32_t)TLBP_W | (TLBP_W << 3));
     }
   }
-  e->vpn = (va >> 12) + 1;
+  if (perm & TLBP_2M) c->tlb_has_2m = true;
+  if (perm & TLBP_1G) c->tlb_has_1g = true;
+  e->tag = tag;
   e->host = host;
   e->gpa = page;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
@@ -166,6 +185,9 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
 /* MMIO: reads exit first and complete when the instruction is re-executed
  * with the VMM's data; writes complete and exit after the instruction. */
 static uint64_t mmio_read(struct model_cpu *c, uint64_t gpa, unsigned len) {
+  if (c->delivering >= 0)
+    model__internal(c, "delivering vector %d reads MMIO at gpa 0x%llx: not modeled", c->delivering,
+                    (unsigned long long)gpa);
   if (c->mmio.read_ready && c->mmio.gpa == gpa && c->mmio.len == len && !c->mmio.write) {
     c->mmio.read_ready = false;
     uint64_t v = 0;
@@ -184,6 +206,9 @@ static uint64_t mmio_read(struct model_cpu *c, uint64_t gpa, unsigned len) {
 }
 
 static void mmio_write(struct model_cpu *c, uint64_t gpa, unsigned len, uint64_t v) {
+  if (c->delivering >= 0)
+    model__internal(c, "delivering vector %d writes MMIO at gpa 0x%llx: not modeled", c->delivering,
+                    (unsigned long long)gpa);
   if (c->stop == MSTOP_MMIO)
     model__internal(c, "instruction at rip 0x%llx makes two MMIO writes (0x%llx)",
                     (unsigned long long)c->rip, (unsigned long long)gpa);
@@ -211,8 +236,8 @@ uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, un
   uint64_t g1 = e1->gpa;
   const struct model_tlb_entry *e2 = model_mmu__translate(c, va + n1, acc);
   if (!h1 || !e2->host)
-    model__internal(c, "page-crossing MMIO read at gva 0x%llx (gpa 0x%llx)",
-                    (unsigned long long)va, (unsigned long long)(g1 + off));
+    model__internal(c, "page-crossing MMIO read at gva 0x%llx (gpa 0x%llx)", (unsigned long long)va,
+                    (unsigned long long)(g1 + off));
   uint8_t b[8];
   memcpy(b, h1 + off, n1);
   memcpy(b + n1, e2->host, len - n1);

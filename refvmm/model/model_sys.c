@@ -8,7 +8,9 @@
    (1ull << 8) | (1ull << 9) | (1ull << 10))
 #define EFER_WRITABLE ((1ull << 0) | (1ull << 8) | (1ull << 11))
 
-static inline bool canonical(uint64_t va) { return (uint64_t)(((int64_t)va << 16) >> 16) == va; }
+static inline bool canonical(uint64_t va) {
+  return (uint64_t)((int64_t)(va << 16) >> 16) == va;
+}
 
 static inline uint64_t sys_ea(const struct model_cpu *c, const struct model_insn *d) {
   uint64_t a = (uint64_t)d->disp;
@@ -30,41 +32,93 @@ static inline void retire(struct model_cpu *c, const struct model_insn *d) {
 
 int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
   switch (msr) {
-  case MSR_TSC: *v = model_cpu__tsc(c); return 0;
-  case MSR_APIC_BASE: *v = c->apic_base; return 0;
-  case MSR_PAT: *v = c->pat; return 0;
-  case MSR_EFER: *v = c->efer; return 0;
-  case MSR_STAR: *v = c->star; return 0;
-  case MSR_LSTAR: *v = c->lstar; return 0;
-  case MSR_CSTAR: *v = c->cstar; return 0;
-  case MSR_SFMASK: *v = c->sfmask; return 0;
-  case MSR_FS_BASE: *v = c->seg[SEG_FS].base; return 0;
-  case MSR_GS_BASE: *v = c->seg[SEG_GS].base; return 0;
-  case MSR_KERNEL_GS_BASE: *v = c->kernel_gs_base; return 0;
-  case MSR_TSC_AUX: *v = c->tsc_aux; return 0;
-  default: return -1;
+  case MSR_TSC:
+    *v = model_cpu__tsc(c);
+    return 0;
+  case MSR_APIC_BASE:
+    *v = c->apic_base;
+    return 0;
+  case MSR_PAT:
+    *v = c->pat;
+    return 0;
+  case MSR_EFER:
+    *v = c->efer;
+    return 0;
+  case MSR_STAR:
+    *v = c->star;
+    return 0;
+  case MSR_LSTAR:
+    *v = c->lstar;
+    return 0;
+  case MSR_CSTAR:
+    *v = c->cstar;
+    return 0;
+  case MSR_SFMASK:
+    *v = c->sfmask;
+    return 0;
+  case MSR_FS_BASE:
+    *v = c->seg[SEG_FS].base;
+    return 0;
+  case MSR_GS_BASE:
+    *v = c->seg[SEG_GS].base;
+    return 0;
+  case MSR_KERNEL_GS_BASE:
+    *v = c->kernel_gs_base;
+    return 0;
+  case MSR_TSC_AUX:
+    *v = c->tsc_aux;
+    return 0;
+  default:
+    return -1;
   }
 }
 
 int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v) {
   switch (msr) {
-  case MSR_TSC: c->tsc_offset = v - (c->cnt.instructions + c->cnt.rep_iterations); return 0;
-  case MSR_APIC_BASE: return v == c->apic_base ? 0 : -1; /* no APIC modeled */
-  case MSR_PAT: c->pat = v; return 0;
+  case MSR_TSC:
+    c->tsc_offset = v - (c->cnt.instructions + c->cnt.rep_iterations);
+    return 0;
+  case MSR_APIC_BASE:
+    return v == c->apic_base ? 0 : -1; /* no APIC modeled */
+  case MSR_PAT:
+    c->pat = v;
+    return 0;
   case MSR_EFER:
     if ((v & ~(EFER_WRITABLE | (1ull << 10))) || !(v & (1ull << 8))) return -1;
     if ((v ^ c->efer) & (1ull << 11)) model_mmu__flush(c);
     c->efer = (v & EFER_WRITABLE) | (c->efer & (1ull << 10));
     return 0;
-  case MSR_STAR: c->star = v; return 0;
-  case MSR_LSTAR: if (!canonical(v)) return -1; c->lstar = v; return 0;
-  case MSR_CSTAR: if (!canonical(v)) return -1; c->cstar = v; return 0;
-  case MSR_SFMASK: c->sfmask = v & 0xffffffffull; return 0;
-  case MSR_FS_BASE: if (!canonical(v)) return -1; c->seg[SEG_FS].base = v; return 0;
-  case MSR_GS_BASE: if (!canonical(v)) return -1; c->seg[SEG_GS].base = v; return 0;
-  case MSR_KERNEL_GS_BASE: if (!canonical(v)) return -1; c->kernel_gs_base = v; return 0;
-  case MSR_TSC_AUX: c->tsc_aux = v & 0xffffffffull; return 0;
-  default: return -1;
+  case MSR_STAR:
+    c->star = v;
+    return 0;
+  case MSR_LSTAR:
+    if (!canonical(v)) return -1;
+    c->lstar = v;
+    return 0;
+  case MSR_CSTAR:
+    if (!canonical(v)) return -1;
+    c->cstar = v;
+    return 0;
+  case MSR_SFMASK:
+    c->sfmask = v & 0xffffffffull;
+    return 0;
+  case MSR_FS_BASE:
+    if (!canonical(v)) return -1;
+    c->seg[SEG_FS].base = v;
+    return 0;
+  case MSR_GS_BASE:
+    if (!canonical(v)) return -1;
+    c->seg[SEG_GS].base = v;
+    return 0;
+  case MSR_KERNEL_GS_BASE:
+    if (!canonical(v)) return -1;
+    c->kernel_gs_base = v;
+    return 0;
+  case MSR_TSC_AUX:
+    c->tsc_aux = v & 0xffffffffull;
+    return 0;
+  default:
+    return -1;
   }
 }
 
@@ -147,12 +201,23 @@ static void mov_cr(struct model_cpu *c, const struct model_insn *d) {
   if (d->op == 0x120) { /* read */
     uint64_t v;
     switch (cr) {
-    case 0: v = c->cr0; break;
-    case 2: v = c->cr2; break;
-    case 3: v = c->cr3; break;
-    case 4: v = c->cr4; break;
-    case 8: v = c->cr8; break;
-    default: model__ud(c);
+    case 0:
+      v = c->cr0;
+      break;
+    case 2:
+      v = c->cr2;
+      break;
+    case 3:
+      v = c->cr3;
+      break;
+    case 4:
+      v = c->cr4;
+      break;
+    case 8:
+      v = c->cr8;
+      break;
+    default:
+      model__ud(c);
     }
     c->gpr[d->rm] = v;
     return;
@@ -167,7 +232,9 @@ static void mov_cr(struct model_cpu *c, const struct model_insn *d) {
     if ((v ^ c->cr0) & ((1ull << 16) | (1ull << 31))) model_mmu__flush(c);
     c->cr0 = v | 0x10; /* ET is hard-wired */
     return;
-  case 2: c->cr2 = v; return;
+  case 2:
+    c->cr2 = v;
+    return;
   case 3:
     if (v & ~((1ull << MODEL_MAXPHYADDR) - 1) & ~(1ull << 63)) model__gp0(c);
     c->cr3 = v & ~(1ull << 63);
@@ -182,7 +249,8 @@ static void mov_cr(struct model_cpu *c, const struct model_insn *d) {
     if (v >> 4) model__gp0(c);
     c->cr8 = v;
     return;
-  default: model__ud(c);
+  default:
+    model__ud(c);
   }
 }
 
@@ -207,12 +275,47 @@ static void cmpxchg_wide(struct model_cpu *c, const struct model_insn *d) {
   }
 }
 
+/* KVM's hypercall ABI (what the kvm backend's guest sees): RAX = number,
+ * RBX/RCX/RDX = arguments; CPL>0 gets -KVM_EPERM; KVM_HC_VAPIC_POLL_IRQ is
+ * answered 0 "in the kernel"; KVM_HC_MAP_GPA_RANGE goes to the VMM as
+ * KVM_EXIT_HYPERCALL (as with KVM_CAP_EXIT_HYPERCALL); others -KVM_ENOSYS. */
+#define KVM_HC_VAPIC_POLL_IRQ 1
+#define KVM_HC_MAP_GPA_RANGE  12
+static int vmcall(struct model_cpu *c, const struct model_insn *d) {
+  uint64_t nr = c->gpr[0];
+  if (c->cpl) {
+    c->gpr[0] = (uint64_t)-1; /* -KVM_EPERM */
+    return 0;
+  }
+  if (nr == KVM_HC_VAPIC_POLL_IRQ) {
+    c->gpr[0] = 0;
+    return 0;
+  }
+  if (nr != KVM_HC_MAP_GPA_RANGE) {
+    c->gpr[0] = (uint64_t)-1000; /* -KVM_ENOSYS */
+    return 0;
+  }
+  uint64_t gpa = c->gpr[3], npages = c->gpr[1];
+  if ((gpa & 0xfff) || !npages || gpa + (npages << 12) < gpa) {
+    c->gpr[0] = (uint64_t)-22; /* -KVM_EINVAL */
+    return 0;
+  }
+  c->hc.nr = nr;
+  c->hc.args[0] = c->gpr[3], c->hc.args[1] = c->gpr[1], c->hc.args[2] = c->gpr[2];
+  c->hc.ret = 0;
+  c->hc.pending = true;
+  c->hc.len = d->len;
+  c->stop = MSTOP_HYPERCALL;
+  c->slice_end = 0;
+  return -1; /* retires in model_cpu__complete_io() */
+}
+
 int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *nrip) {
   unsigned g = d->reg & 7;
   switch (d->op) {
   case 0x100: /* group 6 */
     switch (g) {
-    case 0: /* SLDT */
+    case 0:   /* SLDT */
     case 1: { /* STR */
       uint16_t v = g ? c->tr.sel : c->ldtr.sel;
       if (d->mod3)
@@ -224,8 +327,9 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     case 2: { /* LLDT: only the null LDT is modeled */
       if (c->cpl) model__gp0(c);
       uint16_t sel = (uint16_t)(d->mod3 ? c->gpr[d->rm] : model_mem__read(c, sys_ea(c, d), 2));
-      if (sel & ~3u) model__internal(c, "LLDT 0x%x at rip 0x%llx: LDTs are not modeled", sel,
-                                     (unsigned long long)c->rip);
+      if (sel & ~3u)
+        model__internal(c, "LLDT 0x%x at rip 0x%llx: LDTs are not modeled", sel,
+                        (unsigned long long)c->rip);
       c->ldtr.sel = 0;
       return 0;
     }
@@ -245,14 +349,15 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       if (lo & (1ull << 55)) c->tr.limit = (c->tr.limit << 12) | 0xfff;
       return 0;
     }
-    default: model__ud(c);
+    default:
+      model__ud(c);
     }
   case 0x101: /* group 7 */
     if (d->mod3) {
       switch (d->modrm) {
-      case 0xc1: /* VMCALL: KVM's answer to an unknown hypercall */
-        c->gpr[0] = c->cpl ? (uint64_t)-1 : (uint64_t)-1000;
-        return 0;
+      case 0xc1: /* VMCALL */
+      case 0xd9: /* VMMCALL */
+        return vmcall(c, d);
       case 0xf8: /* SWAPGS */
         if (c->cpl) model__gp0(c);
         {
@@ -278,14 +383,16 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       }
     }
     switch (g) {
-    case 0: case 1: { /* SGDT / SIDT */
+    case 0:
+    case 1: { /* SGDT / SIDT */
       const struct model_dtr *t = g ? &c->idtr : &c->gdtr;
       uint64_t e = sys_ea(c, d);
       model_mem__write(c, e, 2, t->limit);
       model_mem__write(c, e + 2, 8, t->base);
       return 0;
     }
-    case 2: case 3: { /* LGDT / LIDT */
+    case 2:
+    case 3: { /* LGDT / LIDT */
       if (c->cpl) model__gp0(c);
       uint64_t e = sys_ea(c, d);
       uint16_t lim = (uint16_t)model_mem__read(c, e, 2);
@@ -296,12 +403,15 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       t->base = base;
       return 0;
     }
-    case 4: model_mem__write(c, sys_ea(c, d), 2, c->cr0 & 0xffff); return 0;
+    case 4:
+      model_mem__write(c, sys_ea(c, d), 2, c->cr0 & 0xffff);
+      return 0;
     case 7: /* INVLPG */
       if (c->cpl) model__gp0(c);
       model_mmu__flush_va(c, sys_ea(c, d));
       return 0;
-    default: model__ud(c);
+    default:
+      model__ud(c);
     }
   case 0x105: { /* SYSCALL */
     if (!(c->efer & 1)) model__ud(c);
@@ -335,11 +445,16 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     if (c->cpl) model__gp0(c);
     c->cr0 &= ~8ull;
     return 0;
-  case 0x108: case 0x109: /* INVD, WBINVD: no caches modeled */
+  case 0x108:
+  case 0x109: /* INVD, WBINVD: no caches modeled */
     if (c->cpl) model__gp0(c);
     return 0;
-  case 0x120: case 0x122: mov_cr(c, d); return 0;
-  case 0x121: case 0x123: { /* MOV DR */
+  case 0x120:
+  case 0x122:
+    mov_cr(c, d);
+    return 0;
+  case 0x121:
+  case 0x123: { /* MOV DR */
     if (c->cpl) model__gp0(c);
     unsigned n = d->reg;
     if (n > 7) model__ud(c);
@@ -372,21 +487,24 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     c->gpr[2] = v >> 32;
     return 0;
   }
-  case 0x133: model__gp0(c); /* RDPMC: no counters modeled */
-  case 0x1a2: { /* CPUID */
+  case 0x133:
+    model__gp0(c); /* RDPMC: no counters modeled */
+  case 0x1a2: {    /* CPUID */
     uint32_t o[4];
     model_cpu__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;
   }
-  case 0x1a0: case 0x1a8: { /* PUSH FS/GS */
+  case 0x1a0:
+  case 0x1a8: { /* PUSH FS/GS */
     unsigned sz = d->osz == 2 ? 2 : 8;
     uint64_t sp = c->gpr[4] - sz;
     model_mem__write(c, sp, sz, c->seg[d->op == 0x1a0 ? SEG_FS : SEG_GS].sel);
     c->gpr[4] = sp;
     return 0;
   }
-  case 0x1a1: case 0x1a9: { /* POP FS/GS */
+  case 0x1a1:
+  case 0x1a9: { /* POP FS/GS */
     unsigned sz = d->osz == 2 ? 2 : 8;
     uint16_t sel = (uint16_t)model_mem__read(c, c->gpr[4], sz);
     model_sys__load_seg(c, d->op == 0x1a1 ? SEG_FS : SEG_GS, sel);
@@ -409,6 +527,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       return 0;
     }
     model__ud(c);
-  default: model__ud(c);
+  default:
+    model__ud(c);
   }
 }

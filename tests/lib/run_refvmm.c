@@ -10,6 +10,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <check.h>
+
+#include "tests/lib/schema_check.h"
+
 static char *slurp_fd(int fd) {
   struct stat st;
   if (fstat(fd, &st) < 0) return strdup("");
@@ -66,13 +70,21 @@ int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args)
   r->err = slurp_fd(efd);
   close(ofd);
   close(efd);
-  if (want_json && access(r->json_path, F_OK) == 0) {
-    json_error_t je;
-    r->doc = json_load_file(r->json_path, 0, &je);
-    json_t *runs = r->doc ? json_object_get(r->doc, "runs") : NULL;
-    r->run = runs ? json_array_get(runs, 0) : NULL;
-  }
+  if (want_json && access(r->json_path, F_OK) == 0) run_refvmm__load_json(r);
   return 0;
+}
+
+void run_refvmm__load_json(struct refvmm_result *r) {
+  json_error_t je;
+  r->doc = json_load_file(r->json_path, 0, &je);
+  ck_assert_msg(r->doc != NULL, "%s: not JSON: %s (line %d)", r->json_path, je.text, je.line);
+  json_t *runs = json_object_get(r->doc, "runs");
+  r->run = runs ? json_array_get(runs, 0) : NULL;
+  /* Every document the tests produce must validate against the schema. */
+  char err[2048];
+  int rc = schema_check__file(r->json_path, err, sizeof err);
+  ck_assert_msg(rc == 0, "%s (refvmm exit %d) does not validate against results/schema.json: %s",
+                r->json_path, r->exit_code, err);
 }
 
 void refvmm_result__free(struct refvmm_result *r) {

@@ -24,6 +24,11 @@ struct refvmm_result {
  * 0, or -1 when the process could not be started. */
 int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args);
 void refvmm_result__free(struct refvmm_result *r);
+/* Load r->json_path into r->doc / r->run and check it against
+ * results/schema.json (tests/lib/schema_check.h); a document that is not
+ * JSON or does not validate fails the calling Check test. run_refvmm() does
+ * this for every --json it requested. */
+void run_refvmm__load_json(struct refvmm_result *r);
 
 /* Helpers over r->run. */
 int64_t refvmm_result__int(const struct refvmm_result *r, const char *path); /* "a.b.c", -1 */

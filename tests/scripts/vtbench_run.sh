@@ -3,8 +3,8 @@
 # host): interleaved order, warm-ups not recorded, a backend refvmm reports
 # as not built is skipped with a note, Ctrl-C keeps the finished runs and
 # marks the document incomplete, --resume completes the matrix without
-# repeating a run, and the union of --shard I/N documents merged equals the
-# unsharded matrix.
+# repeating a run, the union of --shard I/N documents merged equals the
+# unsharded matrix, and the progress line appears on a terminal only.
 set -u
 cd "$(dirname "$0")/../.."
 VTB=$PWD/${VTBENCH:-bin/vtbench}
@@ -110,6 +110,27 @@ echo '{"workloads": [{"name": "pio", "params": {"n": "x"}}], "modes": ["shadow"]
 "$VTB" run --matrix "$TMP/bad.json" -o "$TMP/x.json" 2>"$TMP/err" && err "bad matrix accepted"
 grep -q 'bad.json: workloads\[0\].params.n: expected a non-negative integer, got "x"' "$TMP/err" ||
   err "matrix error message: $(cat "$TMP/err")"
+
+# 5. Progress: on a terminal one line per job on stderr (done/total,
+# elapsed, estimate left, the configuration), each overwriting the last
+# (\r, erase line) and cut to the terminal's width; nothing when stderr is
+# not a terminal (checked in 1: the output holds only notes and the summary).
+grep -q $'\r' "$TMP/out" && err "progress written although stderr is not a terminal"
+if command -v script >/dev/null; then
+  script -q -c "stty cols 60; $VTB run --matrix $TMP/matrix.json --reps 1 --warmup 0 -o $TMP/tty.json" \
+    "$TMP/tty.log" >/dev/null 2>&1 </dev/null || err "run under script(1) failed"
+  tr '\r' '\n' <"$TMP/tty.log" | sed 's/\x1b\[K//' >"$TMP/tty.lines"
+  for k in 1 2 3 4 5 6; do
+    grep -q "^\[$k/6\] [0-9]*:[0-9][0-9] elapsed, ~[0-9?:]* left | kvm " "$TMP/tty.lines" ||
+      err "no progress line [$k/6] on the terminal: $(head -c 300 "$TMP/tty.lines")"
+  done
+  grep -q "^\[2/6\] .* left | kvm" "$TMP/tty.lines" && ! grep -q "^\[2/6\] .*~? left" "$TMP/tty.lines" ||
+    err "no time estimate after the first run"
+  awk 'length($0) > 59 && /^\[/ { bad = 1 } END { exit bad }' "$TMP/tty.lines" ||
+    err "progress line longer than the 60-column terminal"
+else
+  echo "vtbench_run: skip progress check: script(1) missing (util-linux)"
+fi
 
 [ $fail = 0 ] && echo "vtbench_run: passed"
 exit $fail

@@ -162,9 +162,12 @@ START_TEST(synthetic_all_types) {
   FILE *f = open_memstream(&buf, &len);
   int lines = kvm_stats__print_changed(&s, &before, &after, "  ", f);
   fclose(f);
-  ck_assert_int_eq(lines, 7); /* the scalars: all changed or non-zero */
+  ck_assert_int_eq(lines, 9); /* 7 scalars (all changed or non-zero) + 2 histograms */
   ck_assert_ptr_nonnull(strstr(buf, "halt_wait_ns"));
   ck_assert_ptr_nonnull(strstr(buf, " ns"));
+  ck_assert_ptr_nonnull(strstr(buf, "  count")); /* unit "none" is printed as a count */
+  /* lin_hist: 4 buckets advanced by 24, 27, 30, 33 */
+  ck_assert_ptr_nonnull(strstr(buf, "114  samples (linear_hist, 4 buckets"));
   free(buf);
   kvm_stats__snap_free(&before);
   kvm_stats__snap_free(&after);

@@ -6,7 +6,9 @@
 
 #include "refvmm/model/model_cpu.h"
 
-static void put64(uint8_t *ram, uint64_t gpa, uint64_t v) { memcpy(ram + gpa, &v, 8); }
+static void put64(uint8_t *ram, uint64_t gpa, uint64_t v) {
+  memcpy(ram + gpa, &v, 8);
+}
 static uint64_t get64(const uint8_t *ram, uint64_t gpa) {
   uint64_t v;
   memcpy(&v, ram + gpa, 8);
@@ -18,11 +20,12 @@ bool tm_vector_has_error(int v) {
 }
 
 void tm_build_image(uint8_t *ram, const uint8_t *code, size_t len) {
-  memset(ram, 0, TM_RAM);
+  /* ram is zero-filled by the caller (calloc / anonymous mmap) */
   /* page tables: identity map of RAM in 2 MiB pages, user + writable */
   put64(ram, TM_PML4, TM_PDPT | 0x7);
   put64(ram, TM_PDPT, TM_PD | 0x7);
-  for (uint64_t i = 0; i < TM_RAM >> 21; i++) put64(ram, TM_PD + 8 * i, (i << 21) | 0x87);
+  for (uint64_t i = 0; i < TM_RAM >> 21; i++)
+    put64(ram, TM_PD + 8 * i, (i << 21) | 0x87);
   /* GDT: null, kcode64, kdata, udata, ucode64, TSS */
   put64(ram, TM_GDT + 0x08, 0x00af9b000000ffffull);
   put64(ram, TM_GDT + 0x10, 0x00cf93000000ffffull);
@@ -43,7 +46,8 @@ void tm_build_image(uint8_t *ram, const uint8_t *code, size_t len) {
     uint64_t attr = (v == 3 || v == 0x80) ? 0xee : 0x8e;
     uint64_t ist = (v == 8 || v == 2) ? 1 : 0;
     put64(ram, TM_IDT + 16 * v,
-          (h & 0xffff) | (0x08ull << 16) | (ist << 32) | (attr << 40) | (((h >> 16) & 0xffff) << 48));
+          (h & 0xffff) | (0x08ull << 16) | (ist << 32) | (attr << 40) |
+              (((h >> 16) & 0xffff) << 48));
     put64(ram, TM_IDT + 16 * v + 8, h >> 32);
     ram[h] = 0xf4; /* hlt */
   }
@@ -75,6 +79,12 @@ struct tm *tm_new(const uint8_t *code, size_t len, const struct tm_state *st) {
   c->ram = t->ram;
   c->ram_size = TM_RAM;
   tm_build_image(t->ram, code, len);
+  tm_set_state(t, st);
+  return t;
+}
+
+void tm_set_state(struct tm *t, const struct tm_state *st) {
+  struct model_cpu *c = t->c;
   model_cpu__reset(c);
   memcpy(c->gpr, st->gpr, sizeof c->gpr);
   c->gpr[4] = st->gpr[4] ? st->gpr[4] : TM_STACK;
@@ -92,10 +102,10 @@ struct tm *tm_new(const uint8_t *code, size_t len, const struct tm_state *st) {
   c->tr.base = TM_TSS;
   c->tr.limit = 0x67;
   c->cpl = (uint8_t)st->cpl;
-  for (int s = 0; s < SEG_COUNT; s++) c->seg[s].sel = st->cpl ? 0x1b : 0x10;
+  for (int s = 0; s < SEG_COUNT; s++)
+    c->seg[s].sel = st->cpl ? 0x1b : 0x10;
   c->seg[SEG_CS].sel = st->cpl ? 0x23 : 0x08;
   model_mmu__flush(c);
-  return t;
 }
 
 void tm_free(struct tm *t) {
@@ -110,7 +120,8 @@ void tm_free(struct tm *t) {
 int tm_run(struct tm *t, struct tm_result *r) {
   struct model_cpu *c = t->c;
   enum model_stop s = MSTOP_SLICE;
-  for (int i = 0; i < 64 && s == MSTOP_SLICE; i++) s = model_cpu__run(c, 1u << 20);
+  for (int i = 0; i < 64 && s == MSTOP_SLICE; i++)
+    s = model_cpu__run(c, 1u << 20);
   memset(r, 0, sizeof *r);
   memcpy(r->gpr, c->gpr, sizeof r->gpr);
   r->stop = (int)s;

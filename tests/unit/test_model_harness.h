@@ -13,20 +13,20 @@
 
 #include "refvmm/model/model_cpu.h"
 
-#define TM_RAM (8u << 20)
-#define TM_GDT 0x1000ull
-#define TM_IDT 0x2000ull
-#define TM_TSS 0x3000ull
-#define TM_STUBS 0x4000ull /* vector v: HLT at TM_STUBS + 16 * v */
-#define TM_PML4 0x10000ull
-#define TM_PDPT 0x11000ull
-#define TM_PD 0x12000ull
-#define TM_CODE 0x100000ull
-#define TM_DATA 0x200000ull /* 4 KiB compared after each run */
+#define TM_RAM      (8u << 20)
+#define TM_GDT      0x1000ull
+#define TM_IDT      0x2000ull
+#define TM_TSS      0x3000ull
+#define TM_STUBS    0x4000ull /* vector v: HLT at TM_STUBS + 16 * v */
+#define TM_PML4     0x10000ull
+#define TM_PDPT     0x11000ull
+#define TM_PD       0x12000ull
+#define TM_CODE     0x100000ull
+#define TM_DATA     0x200000ull /* 4 KiB compared after each run */
 #define TM_DATA_LEN 256u
-#define TM_STACK 0x300000ull  /* initial RSP */
-#define TM_KSTACK 0x380000ull /* TSS.RSP0 */
-#define TM_ISTACK 0x390000ull /* TSS.IST1 (#DF, NMI) */
+#define TM_STACK    0x300000ull /* initial RSP */
+#define TM_KSTACK   0x380000ull /* TSS.RSP0 */
+#define TM_ISTACK   0x390000ull /* TSS.IST1 (#DF, NMI) */
 
 #define TM_RFLAGS_MASK_ALL 0xcd5ull /* OF DF SF ZF AF PF CF */
 
@@ -37,17 +37,17 @@ struct tm_state {
 };
 
 struct tm_result {
-  int vector;        /* delivered exception vector, -1 if none (stopped otherwise) */
-  int stop;          /* enum model_stop of the model run (kvm: exit reason) */
-  uint64_t gpr[16];  /* RSP is the interrupted RSP from the frame */
-  uint64_t rip;      /* interrupted RIP from the frame */
-  uint64_t rflags;   /* from the frame */
-  uint64_t err;      /* error code when the vector has one */
+  int vector;       /* delivered exception vector, -1 if none (stopped otherwise) */
+  int stop;         /* enum model_stop of the model run (kvm: exit reason) */
+  uint64_t gpr[16]; /* RSP is the interrupted RSP from the frame */
+  uint64_t rip;     /* interrupted RIP from the frame */
+  uint64_t rflags;  /* from the frame */
+  uint64_t err;     /* error code when the vector has one */
   uint64_t cr2;
   uint8_t data[TM_DATA_LEN];
 };
 
-/* Fill `ram` (TM_RAM bytes) with tables, stubs, and code+UD2 at TM_CODE. */
+/* Fill zero-filled `ram` (TM_RAM bytes) with tables, stubs, and code+UD2 at TM_CODE. */
 void tm_build_image(uint8_t *ram, const uint8_t *code, size_t len);
 /* Parse the exception frame after a HLT in stub `vector`. */
 void tm_parse_frame(const uint8_t *ram, uint64_t rsp, int vector, struct tm_result *r);
@@ -60,6 +60,8 @@ struct tm {
 };
 struct tm *tm_new(const uint8_t *code, size_t len, const struct tm_state *st);
 void tm_free(struct tm *t);
+/* Reset the CPU to st (RAM untouched) for another run of the same code. */
+void tm_set_state(struct tm *t, const struct tm_state *st);
 /* Run until HLT (or another stop); fills r. Returns the model stop. */
 int tm_run(struct tm *t, struct tm_result *r);
 /* One call: build, run, free. */

@@ -10,6 +10,7 @@
 
 #include "results/result_doc.h"
 #include "vtbench/aggregate.h"
+#include "vtbench/event_cdf.h"
 #include "vtbench/export.h"
 #include "vtbench/findings.h"
 
@@ -167,7 +168,8 @@ START_TEST(test_export_and_findings) {
   ck_assert_ptr_nonnull(mkdtemp(dir));
   json_t *plots = export__csv(&s, NULL, dir, NULL, err, sizeof(err));
   ck_assert_msg(plots != NULL, "%s", err);
-  ck_assert_uint_eq(json_array_size(plots), 5); /* time, overhead, exits, walks, TLB misses */
+  /* time, overhead, exits, exit latency, walk references, TLB misses */
+  ck_assert_uint_eq(json_array_size(plots), 6);
   snprintf(path, sizeof(path), "%s/time_model.csv", dir);
   FILE *f = fopen(path, "r");
   ck_assert_ptr_nonnull(f);
@@ -221,6 +223,106 @@ START_TEST(test_run_key) {
 }
 END_TEST
 
+/* Reads the CDF CSV: blocks, points per block; checks every block is
+ * ascending in x, non-decreasing in y, within [0, 1] and ends at `last`. */
+static int cdf_blocks(const char *path, double last, int *points) {
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  char line[512];
+  int blocks = 0;
+  double px = -1, py = -1;
+  *points = 0;
+  while (fgets(line, sizeof(line), f)) {
+    double x, y;
+    if (strstr(line, ",fraction")) {
+      if (blocks) ck_assert_double_eq_tol(py, last, 1e-9);
+      blocks++;
+      px = py = -1;
+    } else if (sscanf(line, "%lf,%lf", &x, &y) == 2) {
+      ck_assert_msg(x > px && y >= py && y >= 0 && y <= 1, "not a CDF at %s", line);
+      px = x, py = y;
+      (*points)++;
+    }
+  }
+  fclose(f);
+  if (blocks) ck_assert_double_eq_tol(py, last, 1e-9);
+  return blocks;
+}
+
+START_TEST(test_event_cdf) {
+  json_t *doc = load(FIX "kvm_host_a.json");
+  struct agg_set s;
+  aggregate__group(doc, &s);
+  char kinds[4][16], dir[] = "/tmp/vtb_cdf_XXXXXX", path[256];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_uint_eq(event_cdf__kinds(&s, "kvm", kinds, 4), 1);
+  ck_assert_str_eq(kinds[0], "nmi");
+  ck_assert_uint_eq(event_cdf__kinds(&s, "model", kinds, 4), 0);
+  /* Histograms pooled over 5 repetitions: poll and window, each a CDF. */
+  snprintf(path, sizeof(path), "%s/nmi.csv", dir);
+  int coarse, points;
+  ck_assert_int_eq(event_cdf__write(&s, "kvm", "nmi", path, &coarse), 2);
+  ck_assert_int_eq(coarse, 0);
+  ck_assert_int_eq(cdf_blocks(path, 1.0, &points), 2);
+  ck_assert_int_gt(points, 8);
+  /* The p50/p99 of the delivery section became metrics (aggregates). */
+  double *v;
+  size_t n = 0;
+  for (size_t i = 0; i < s.n && !n; i++)
+    if (!strcmp(s.g[i].workload, "nmistorm"))
+      n = agg_group__values(&s.g[i], "events.nmi.latency_ns.p50", &v, NULL);
+  ck_assert_uint_eq(n, 5);
+  free(v);
+  aggregate__free(&s);
+  /* Without histograms: the four quantiles, marked coarse. */
+  size_t i;
+  json_t *run;
+  json_array_foreach(json_object_get(doc, "runs"), i, run)
+      json_object_del(json_object_get(json_object_get(run, "events"), "nmi"), "hist");
+  aggregate__group(doc, &s);
+  ck_assert_int_eq(event_cdf__write(&s, "kvm", "nmi", path, &coarse), 2);
+  ck_assert_int_eq(coarse, 1);
+  ck_assert_int_eq(cdf_blocks(path, 1.0, &points), 2);
+  ck_assert_int_eq(points, 8);
+  aggregate__free(&s);
+  /* Without the section: no kinds, no file. */
+  json_array_foreach(json_object_get(doc, "runs"), i, run) json_object_del(run, "events");
+  aggregate__group(doc, &s);
+  ck_assert_uint_eq(event_cdf__kinds(&s, "kvm", kinds, 4), 0);
+  snprintf(path, sizeof(path), "%s/none.csv", dir);
+  ck_assert_int_eq(event_cdf__write(&s, "kvm", "nmi", path, &coarse), 0);
+  ck_assert_int_ne(access(path, F_OK), 0);
+  aggregate__free(&s);
+  char cmd[300];
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  ck_assert_int_eq(system(cmd), 0);
+  json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_findings_wording) {
+  /* An interval holding 1 is "no measurable difference", not a cost; the
+   * NMI delivery latency of each mode is stated with units. */
+  json_t *doc = load(FIX "kvm_host_a.json");
+  struct agg_set s;
+  aggregate__group(doc, &s);
+  json_t *fs = findings__compute(&s, NULL, NULL);
+  int nodiff = 0, nmi = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(fs, i, v) {
+    const char *t = json_string_value(v);
+    if (strstr(t, "compute") && strstr(t, "no measurable difference")) nodiff = 1;
+    if (strstr(t, "nmistorm") && strstr(t, "nmi delivery latency") && strstr(t, " us p50")) nmi = 1;
+  }
+  ck_assert_msg(nodiff, "compute's window/poll ratio [0.98, 1.04] was not called no difference");
+  ck_assert_msg(nmi, "no NMI delivery latency finding");
+  json_decref(fs);
+  aggregate__free(&s);
+  json_decref(doc);
+}
+END_TEST
+
 Suite *suite_report(void) {
   Suite *s = suite_create("report");
   TCase *tc = tcase_create("core");
@@ -231,6 +333,8 @@ Suite *suite_report(void) {
   tcase_add_test(tc, test_compare);
   tcase_add_test(tc, test_export_and_findings);
   tcase_add_test(tc, test_run_key);
+  tcase_add_test(tc, test_event_cdf);
+  tcase_add_test(tc, test_findings_wording);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -112,12 +112,13 @@ static uint32_t exit_arg(uint32_t gpa, uint64_t status) {
 
 /* ---- dispatch table ---------------------------------------------------------------- */
 START_TEST(table_has_handlers_for_the_exits_refvmm_handles) {
-  const uint32_t handled[] = {KVM_EXIT_IO,       KVM_EXIT_MMIO,           KVM_EXIT_HLT,
-                              KVM_EXIT_SHUTDOWN, KVM_EXIT_FAIL_ENTRY,     KVM_EXIT_INTERNAL_ERROR,
-                              KVM_EXIT_INTR,     KVM_EXIT_IRQ_WINDOW_OPEN};
+  const uint32_t handled[] = {
+      KVM_EXIT_IO,         KVM_EXIT_MMIO,           KVM_EXIT_HLT,  KVM_EXIT_SHUTDOWN,
+      KVM_EXIT_FAIL_ENTRY, KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_INTR, KVM_EXIT_IRQ_WINDOW_OPEN,
+      KVM_EXIT_HYPERCALL,  KVM_EXIT_SET_TPR};
   for (size_t i = 0; i < sizeof handled / sizeof handled[0]; i++)
     ck_assert_msg(run_loop__handler(handled[i]) != NULL, "no handler for %u", handled[i]);
-  ck_assert_ptr_null(run_loop__handler(KVM_EXIT_HYPERCALL));
+  ck_assert_ptr_null(run_loop__handler(KVM_EXIT_EXCEPTION));
   ck_assert_ptr_null(run_loop__handler(KVM_EXIT_DEBUG));
   ck_assert_ptr_null(run_loop__handler(RUN_EXIT_REASONS_MAX));
   ck_assert_ptr_null(run_loop__handler(0xffffffffu));
@@ -182,7 +183,8 @@ START_TEST(kvm_exit_names_cover_the_header) {
     const char *n = kvm_exit__name(r);
     ck_assert_ptr_nonnull(n);
     ck_assert_msg(strcmp(n, "UNNAMED") != 0, "exit %u has no name", r);
-    for (uint32_t q = 0; q < r; q++) ck_assert_str_ne(n, kvm_exit__name(q));
+    for (uint32_t q = 0; q < r; q++)
+      ck_assert_str_ne(n, kvm_exit__name(q));
   }
   ck_assert_str_eq(kvm_exit__name(1000), "UNNAMED");
   ck_assert_str_eq(kvm_backend_ops.exit_name(KVM_EXIT_HLT), "HLT");

@@ -9,6 +9,8 @@
 
 #define PARAMS_MAX 32
 
+int rt_cpl_given;
+
 static uint64_t vals[PARAMS_MAX];
 static int nparams;
 
@@ -68,6 +70,7 @@ static void set_runtime(const char *k, size_t kn, const char *v, size_t vn) {
     return;
   }
   /* cpl */
+  rt_cpl_given = 1;
   unsigned allowed = WORKLOAD.cpl_allowed ? WORKLOAD.cpl_allowed : WL_CPL3;
   if (key_is(v, vn, "0") && (allowed & WL_CPL0))
     rt_cpl = 0;

@@ -56,8 +56,13 @@ uint64_t param(const char *key);
 
 extern const struct vtb_boot_info *rt_boot; /* the boot info in use */
 extern int rt_cpl;                          /* CPL the body runs at */
+extern int rt_cpl_given;                    /* cpl= was on the command line */
 static inline int rt_on_qemu(void) {
   return (rt_boot->flags & VTB_BOOT_F_QEMU_PVH) != 0;
+}
+/* The host emulates ring-0 code instruction by instruction (kvm_pvm). */
+static inline int rt_ring0_emulated(void) {
+  return (rt_boot->flags & VTB_BOOT_F_RING0_EMULATED) != 0;
 }
 
 /* Exit statuses the runtime itself uses. */

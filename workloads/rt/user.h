@@ -16,6 +16,7 @@ enum vtb_syscall {
   SYS_HYPERCALL = 1, /* a1 = VTB_HC_* number, a2 = argument GPA */
   SYS_NOP = 2,       /* returns 0: the bare round trip */
   SYS_KCALL = 3,     /* a1 = uint64_t (*fn)(uint64_t, uint64_t), runs fn(a2, a3) at CPL0 */
+  SYS_ECHO = 4,      /* returns ~a1: a round trip whose answer proves the kernel ran */
 };
 
 extern int rt_use_syscall_insn; /* 1: SYSCALL/SYSRET, 0: UD2 trap */

@@ -42,6 +42,7 @@
 /* flags */
 #define VTB_BOOT_F_SYSCALL_TRAP (1u << 0) /* use UD2 traps, not SYSCALL */
 #define VTB_BOOT_F_QEMU_PVH (1u << 1)     /* set by the runtime on the PVH path */
+#define VTB_BOOT_F_RING0_EMULATED (1u << 2) /* host emulates ring 0 (kvm_pvm): no VMCALL there */
 
 struct vtb_boot_info {
   uint64_t magic;       /* VTB_BOOT_MAGIC */
@@ -123,6 +124,37 @@ struct vtb_hc_exception {
 #define VTB_PORT_SERIAL 0x3f8   /* COM1 data register: console bytes */
 #define VTB_PORT_BENCH 0x520    /* null device: the `pio` workload's target */
 #define VTB_PORT_QEMU_EXIT 0xf4 /* isa-debug-exit under QEMU (PVH path only) */
+
+/* ---- KVM hypercalls (VMCALL/VMMCALL) -------------------------------------
+ * The `vmcall` workload's hypercall, KVM's own ABI: RAX = number, RBX, RCX,
+ * RDX = a0..a2, result in RAX. KVM answers every number in the host kernel
+ * except KVM_HC_MAP_GPA_RANGE, which it forwards to user space as
+ * KVM_EXIT_HYPERCALL once the VMM enables KVM_CAP_EXIT_HYPERCALL (refvmm
+ * does when the host offers it). refvmm's answer: RAX = a2 ^ VTB_VMCALL_COOKIE
+ * (a0 page aligned, a1 >= 1 pages; nothing is mapped or converted). */
+#define VTB_KVM_HC_VAPIC_POLL_IRQ 1   /* answered 0 by KVM in the host kernel */
+#define VTB_KVM_HC_MAP_GPA_RANGE 12   /* forwarded to refvmm */
+#define VTB_KVM_ENOSYS 1000           /* KVM answers -KVM_ENOSYS to unknown numbers */
+#define VTB_KVM_EPERM 1               /* and -KVM_EPERM to any number from CPL > 0 */
+#define VTB_VMCALL_COOKIE 0x766d6d63616c6cull /* "lacmmv": refvmm's answer marker */
+
+/* ---- Event log (delivery latency; refvmm/events.h, docs/KVM_MODES.md) ----
+ * A guest that wants delivery latencies measured puts a struct
+ * vtb_event_log in identity-mapped RAM and reports its GPA under
+ * VTB_KEY_NMI_LOG / VTB_KEY_IRQ_LOG before raising events. For the k-th
+ * event refvmm injects it writes raise_tsc[k] (the guest-TSC value at the
+ * moment the event was raised) before injecting and then delivered = k+1;
+ * the guest's handler writes handler_tsc[k] (RDTSC at handler entry) and
+ * handled = k+1. Latency of event k = handler_tsc[k] - raise_tsc[k]. */
+#define VTB_KEY_NMI_LOG "events.nmi_log"
+#define VTB_KEY_IRQ_LOG "events.irq_log"
+#define VTB_EVENT_LOG_MAX 4096u
+struct vtb_event_log {
+  uint64_t delivered; /* written by the VMM */
+  uint64_t handled;   /* written by the guest */
+  uint64_t raise_tsc[VTB_EVENT_LOG_MAX];
+  uint64_t handler_tsc[VTB_EVENT_LOG_MAX];
+};
 
 /* MMIO: a guest-physical window with no RAM behind it. The VMM's identity
  * map covers [0, 4 GiB) so this window is mapped from the first instruction. */

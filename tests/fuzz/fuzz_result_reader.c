@@ -1,0 +1,53 @@
+/* fuzz_result_reader.c - libFuzzer harness for the result reader
+ * (results/result_doc.c result_doc__read) and what vtbench does with a
+ * document it accepted: group its runs, compute aggregates and findings,
+ * compare it with itself (vtbench/aggregate.c, findings.c, export.c). A
+ * result file may come from another version, another host, or a disk that
+ * filled up: whatever it holds, vtbench must refuse it with a message
+ * naming the file, or process it, never crash (ASan/UBSan).
+ *
+ *   clang -fsanitize=fuzzer,address,undefined ... (see Makefile `fuzz`) */
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "results/result_doc.h"
+#include "vtbench/aggregate.h"
+#include "vtbench/export.h"
+#include "vtbench/findings.h"
+
+static int fd = -1;
+static char path[64];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (fd < 0) {
+    fd = memfd_create("fuzz_result", 0);
+    if (fd < 0) abort();
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+  }
+  if (ftruncate(fd, 0) < 0 || pwrite(fd, data, size, 0) != (ssize_t)size) abort();
+  char err[512] = "";
+  json_t *doc = result_doc__read(path, err, sizeof err);
+  if (!doc) {
+    if (!strstr(err, path)) abort(); /* the message must name the file */
+    return 0;
+  }
+  struct agg_set s;
+  memset(&s, 0, sizeof s);
+  if (aggregate__group(doc, &s) == 0) {
+    json_t *aggs = aggregate__compute(&s, NULL);
+    json_decref(aggs);
+    json_t *f = findings__compute(&s, &s, NULL);
+    json_decref(f);
+    struct compare_row *rows = NULL;
+    export__compare(&s, &s, &rows);
+    free(rows);
+    aggregate__free(&s);
+  }
+  json_decref(doc);
+  return 0;
+}

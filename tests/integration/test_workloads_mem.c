@@ -1,0 +1,281 @@
+/* test_workloads_mem.c - the paging and memory workloads (pgfault, ptemod,
+ * cr3switch, forkwait, gups, memstream) on /dev/kvm with small parameters:
+ * status ok, the checksum this file computes itself from the formulas in
+ * docs/ABI.md ("Memory workloads"), guest-reported facts that follow from
+ * the parameters, and bad parameters refused with a message naming the
+ * parameter. Skips with a printed reason where /dev/kvm is missing; a
+ * missing image is a failure (images are built by `make`). */
+#include <check.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "refvmm/exit_codes.h"
+#include "tests/lib/run_refvmm.h"
+
+#define IMG(name) "workloads/build/" name ".elf"
+
+static int kvm_missing(void) {
+  int fd = open("/dev/kvm", O_RDWR);
+  if (fd < 0) {
+    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
+    return 1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* ---- host references (docs/ABI.md, written out again here) -------------- */
+
+static uint64_t ref_mix64(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+static uint64_t ref_pgfault(uint64_t n) {
+  uint64_t s = 0;
+  for (uint64_t i = 0; i < n; i++)
+    s += ref_mix64(0x70676661756c74ull + i);
+  return s;
+}
+
+static uint64_t ref_ptemod(uint64_t n, uint64_t frames) {
+  uint64_t s = 0;
+  for (uint64_t i = 0; i < n; i++)
+    s += ref_mix64(0x7074656d6f64ull ^ (i % frames));
+  return s;
+}
+
+static uint64_t ref_cr3switch(uint64_t n, uint64_t k, uint64_t w) {
+  uint64_t q = n / k, r = n % k;
+  return w * (k * (q * (q - 1) / 2) + r * q);
+}
+
+static uint64_t ref_forkwait(uint64_t n, uint64_t pages) {
+  return pages * (n * (n + 1) / 2);
+}
+
+static uint64_t ref_gups(uint64_t n, uint64_t ws, uint64_t seed) {
+  uint64_t words = ws / 8, x = seed, s = 0;
+  uint64_t *t = malloc(ws);
+  ck_assert_ptr_nonnull(t);
+  for (uint64_t i = 0; i < words; i++)
+    t[i] = i;
+  for (uint64_t i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    t[x & (words - 1)] ^= x;
+  }
+  for (uint64_t i = 0; i < words; i++)
+    s += ref_mix64(t[i] + i);
+  free(t);
+  return s;
+}
+
+static uint64_t ref_memstream(uint64_t ws, uint64_t passes) {
+  uint64_t w = ws / 8, p = passes;
+  return (p + 1) * (w * (w - 1) / 2) + w * (p * (p + 1) / 2);
+}
+
+/* ---- running ------------------------------------------------------------- */
+
+static uint64_t json_u64(json_t *j) {
+  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
+  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
+  ck_abort_msg("not a u64 value");
+  return 0;
+}
+
+/* refvmm run NAME with "k=v k=v" params; the result in *r. */
+static void run_wl(struct refvmm_result *r, const char *name, const char *params) {
+  static char img[128], buf[512];
+  const char *args[40] = {"run"};
+  int n = 1;
+  snprintf(img, sizeof img, "workloads/build/%s.elf", name);
+  ck_assert_msg(access(img, R_OK) == 0, "image %s is missing: run make", img);
+  args[n++] = img;
+  snprintf(buf, sizeof buf, "%s", params);
+  for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && n < 32;
+       tok = strtok_r(NULL, " ", &save)) {
+    args[n++] = "--param";
+    args[n++] = tok;
+  }
+  args[n++] = "--quiet";
+  args[n++] = "--timeout";
+  args[n++] = "60";
+  args[n] = NULL;
+  ck_assert_int_eq(run_refvmm(r, true, args), 0);
+}
+
+static json_t *guest_reports(const struct refvmm_result *r) {
+  return json_object_get(json_object_get(r->run, "guest"), "reports");
+}
+
+/* Status ok, checksum and iterations as given, no user-space exit in the
+ * timed region (faults, CR3 loads and INVLPG are all handled by KVM). */
+static void assert_ok(const struct refvmm_result *r, const char *what, uint64_t checksum,
+                      uint64_t iterations) {
+  ck_assert_msg(r->exit_code == EXIT_OK, "%s: refvmm exit %d, stderr: %s; console: %s", what,
+                r->exit_code, r->err, refvmm_result__str(r, "console"));
+  ck_assert_str_eq(refvmm_result__str(r, "status"), "ok");
+  json_t *g = json_object_get(r->run, "guest");
+  uint64_t got = json_u64(json_object_get(g, "checksum"));
+  ck_assert_msg(got == checksum, "%s: checksum %#llx, host reference %#llx", what,
+                (unsigned long long)got, (unsigned long long)checksum);
+  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), iterations);
+  ck_assert_int_eq(refvmm_result__int(r, "timed.wall_ns") > 0, 1);
+  ck_assert_int_eq(refvmm_result__int(r, "exits.total"), 0);
+}
+
+static int shadow_stat(const struct refvmm_result *r, const char *name, int64_t *v) {
+  const char *paging = refvmm_result__str(r, "modes.paging");
+  char path[128];
+  snprintf(path, sizeof path, "kvm_stats.vcpu.%s.value", name);
+  *v = refvmm_result__int(r, path);
+  return paging && !strcmp(paging, "shadow") && *v >= 0;
+}
+
+START_TEST(pgfault_takes_n_true_faults) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "pgfault", "n=300");
+  assert_ok(&r, "pgfault n=300", ref_pgfault(300), 300);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "pgfault.faults")), 300);
+  int64_t v;
+  if (shadow_stat(&r, "pf_guest", &v)) /* shadow: KVM reflects exactly the true faults */
+    ck_assert_int_eq(v, 300);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+START_TEST(ptemod_reads_through_each_update) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "ptemod", "n=500 frames=5");
+  assert_ok(&r, "ptemod n=500 frames=5", ref_ptemod(500, 5), 500);
+  int64_t v;
+  if (shadow_stat(&r, "invlpg", &v)) ck_assert_int_eq(v, 500); /* one INVLPG per update */
+  refvmm_result__free(&r);
+  run_wl(&r, "ptemod", "n=200 frames=2 cpl=0");
+  assert_ok(&r, "ptemod cpl=0", ref_ptemod(200, 2), 200);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "rt.cpl")), 0);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+START_TEST(cr3switch_counts_visits_per_space) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "cr3switch", "n=101 k=3 w=5");
+  assert_ok(&r, "cr3switch n=101 k=3 w=5", ref_cr3switch(101, 3, 5), 101);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "cr3switch.loads")), 101);
+  refvmm_result__free(&r);
+  run_wl(&r, "cr3switch", "n=40 k=2 w=3 cpl=0");
+  assert_ok(&r, "cr3switch cpl=0", ref_cr3switch(40, 2, 3), 40);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+START_TEST(forkwait_children_share_the_parents_frames) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "forkwait", "n=20 pages=70");
+  assert_ok(&r, "forkwait n=20 pages=70", ref_forkwait(20, 70), 20);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "forkwait.pages")), 70);
+  refvmm_result__free(&r);
+  /* 20 page tables per child: more than an address space tracks, so
+   * destroy takes the scanning path. */
+  run_wl(&r, "forkwait", "n=3 pages=10000");
+  assert_ok(&r, "forkwait n=3 pages=10000", ref_forkwait(3, 10000), 3);
+  refvmm_result__free(&r);
+  run_wl(&r, "forkwait", "n=10 pages=600 cpl=0");
+  assert_ok(&r, "forkwait cpl=0", ref_forkwait(10, 600), 10);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+START_TEST(gups_matches_host_replay) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "gups", "n=100000 ws=1m seed=5");
+  assert_ok(&r, "gups 4k", ref_gups(100000, 1 << 20, 5), 100000);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "gups.page")), 4096);
+  refvmm_result__free(&r);
+  run_wl(&r, "gups", "n=50000 ws=4m page=2m");
+  assert_ok(&r, "gups 2m", ref_gups(50000, 4 << 20, 1), 50000);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "gups.page")), 2 << 20);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+START_TEST(memstream_matches_closed_form) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "memstream", "ws=1m passes=3");
+  assert_ok(&r, "memstream 4k", ref_memstream(1 << 20, 3), 3);
+  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "memstream.bytes")), 6 << 20);
+  refvmm_result__free(&r);
+  run_wl(&r, "memstream", "ws=4m passes=2 page=2m");
+  assert_ok(&r, "memstream 2m", ref_memstream(4 << 20, 2), 2);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+/* Bad parameters: the guest exits with status 2 and a message naming the
+ * parameter (the default --mem is 256 MiB). */
+static const struct {
+  const char *name, *params, *needle;
+} bad_params[] = {
+    {"pgfault", "n=10 bogus=1", "unknown parameter 'bogus'"},
+    {"pgfault", "n=0", "parameter 'n'=0 out of range"},
+    {"pgfault", "n=100000", "parameter 'n'=100000 needs"},
+    {"pgfault", "cpl=0", "parameter 'cpl'"},
+    {"ptemod", "frames=1", "parameter 'frames'=1 out of range"},
+    {"cr3switch", "k=65", "parameter 'k'=65 out of range"},
+    {"cr3switch", "w=0", "parameter 'w'=0 out of range"},
+    {"forkwait", "pages=200000", "parameter 'pages'=200000 needs"},
+    {"gups", "ws=3m", "parameter 'ws'=3145728 is not a power of two"},
+    {"gups", "ws=1g", "parameter 'ws'=1073741824 needs"},
+    {"gups", "page=8k", "parameter 'page'=8192 must be 4k"},
+    {"gups", "seed=0", "parameter 'seed'=0 out of range"},
+    {"memstream", "ws=5000", "parameter 'ws'=5000 is not a multiple"},
+    {"memstream", "ws=3m page=2m", "parameter 'ws'=3145728 is not a multiple"},
+    {"memstream", "passes=0", "parameter 'passes'=0 out of range"},
+};
+
+START_TEST(bad_parameter_named) {
+  if (kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, bad_params[_i].name, bad_params[_i].params);
+  const char *console = refvmm_result__str(&r, "console");
+  ck_assert_msg(r.exit_code == EXIT_GUEST_FAILED, "%s %s: exit %d, want %d", bad_params[_i].name,
+                bad_params[_i].params, r.exit_code, EXIT_GUEST_FAILED);
+  ck_assert_int_eq(refvmm_result__int(&r, "guest.exit_status"), 2);
+  ck_assert_msg(console && strstr(console, bad_params[_i].needle), "%s %s: console lacks '%s': %s",
+                bad_params[_i].name, bad_params[_i].params, bad_params[_i].needle,
+                console ? console : "(none)");
+  refvmm_result__free(&r);
+}
+END_TEST
+
+Suite *suite_workloads_mem(void) {
+  Suite *s = suite_create("workloads_mem");
+  TCase *tc = tcase_create("checksums");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, pgfault_takes_n_true_faults);
+  tcase_add_test(tc, ptemod_reads_through_each_update);
+  tcase_add_test(tc, cr3switch_counts_visits_per_space);
+  tcase_add_test(tc, forkwait_children_share_the_parents_frames);
+  tcase_add_test(tc, gups_matches_host_replay);
+  tcase_add_test(tc, memstream_matches_closed_form);
+  suite_add_tcase(s, tc);
+  TCase *tb = tcase_create("bad_params");
+  tcase_set_timeout(tb, 30);
+  tcase_add_loop_test(tb, bad_parameter_named, 0, sizeof bad_params / sizeof bad_params[0]);
+  suite_add_tcase(s, tb);
+  return s;
+}
