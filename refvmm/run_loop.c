@@ -79,7 +79,8 @@ static int handle_intr(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_k
 /* KVM_EXIT_HYPERCALL: the vmcall workload's hypercall (vmcall.c). */
 static int handle_hypercall(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
                             uint64_t *key) {
-  (void)kind, (void)key;
+  *kind = EXIT_SUB_KVM_HYPERCALL;
+  *key = e->hypercall.nr;
   return vmcall__handle(rl->vm, e);
 }
 

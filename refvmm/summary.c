@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "model/model_backend.h"
 #include "session.h"
 
 static const char *report_value(const struct vm *vm, const char *key, uint64_t *v) {
@@ -72,6 +73,7 @@ void summary__print(const struct session *s, FILE *out) {
   }
   if (s->probes_open) probe_set__print(&s->probes, out);
   if (vm->events) events__print(vm->events, out);
+  if (vm->ops == &model_backend_ops && model_backend__cpu(vm)) model_backend__print(vm, out);
   if (s->bus.unclaimed_reads || s->bus.unclaimed_writes)
     fprintf(out, "unclaimed ports: %" PRIu64 " reads, %" PRIu64 " writes (first at port 0x%x)\n",
             s->bus.unclaimed_reads, s->bus.unclaimed_writes, (unsigned)s->bus.first_unclaimed_port);

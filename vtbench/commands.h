@@ -8,6 +8,8 @@ int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_workloads(int argc, char **argv);
+int cmd_host(int argc, char **argv); /* cmd_host.c: KVM host show|set|restore */
+int cmd_events(int argc, char **argv);
 
 /* Exit statuses shared by the subcommands. */
 #define VTB_EXIT_OK          0

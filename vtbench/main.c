@@ -14,6 +14,8 @@ static const struct {
     {"export", cmd_export, "CSV files for the gnuplot scripts in plots/"},
     {"merge", cmd_merge, "join result documents (shards) into one"},
     {"workloads", cmd_workloads, "list the workloads, their parameters and what they stress"},
+    {"host", cmd_host, "KVM host: flavour, parameters and modes; set|restore module parameters"},
+    {"events", cmd_events, "what this host's PMU can count (libpfm4 events, guest/host variants)"},
 };
 
 static void usage(FILE *out) {

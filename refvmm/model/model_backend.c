@@ -14,6 +14,8 @@
 #include "../kvm/kvm_backend.h"
 #include "../x86_setup.h"
 #include "model_cpu.h"
+#include "vmm_ept.h"
+#include "vmm_shadow.h"
 
 #define MODEL_SLICE   (1u << 20) /* instructions between kick/stop checks */
 #define IRQ_QUEUE_MAX 256
@@ -23,6 +25,8 @@ struct model_vm {
   bool mmio_read_wait; /* the VMM fills cpu.mmio.data for a read exit */
   uint32_t irq_queue[IRQ_QUEUE_MAX];
   unsigned irq_head, irq_count;
+  struct vmm_ept ept;       /* refvmm's EPT manager (paging ept) */
+  struct vmm_shadow shadow; /* refvmm's shadow MMU (paging shadow) */
 };
 
 static struct model_vm *mst(const struct vm *vm) {
@@ -35,6 +39,9 @@ struct model_cpu *model_backend__cpu(const struct vm *vm) {
 const struct model_counters *model_backend__counters(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->cpu.cnt : NULL;
 }
+const struct vmm_shadow *model_backend__shadow(const struct vm *vm) {
+  return mst(vm) && vm->cfg.modes.paging == PAGING_SHADOW ? &mst(vm)->shadow : NULL;
+}
 const char *model_backend__message(const struct vm *vm) {
   return mst(vm) ? mst(vm)->cpu.msg : "";
 }
@@ -44,20 +51,16 @@ void model_backend__code_changed(struct vm *vm) {
 
 static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
-  if (m->paging_set && m->paging != PAGING_NATIVE) {
-    snprintf(vm->status_detail, sizeof vm->status_detail,
-             "model: --paging %s is not available yet (the model's VT-x paging modes come with "
-             "issue 6); use --paging native",
-             paging_mode__name(m->paging));
-    return -ENOTSUP;
-  }
-  m->paging = PAGING_NATIVE;
+  if (!m->paging_set) m->paging = PAGING_NATIVE;
+  if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
   return 0;
 }
 
 static void model_destroy(struct vm *vm) {
   struct model_vm *m = mst(vm);
   if (!m) return;
+  vmm_ept__free(&m->ept);
+  vmm_shadow__free(&m->shadow);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
   free(m);
@@ -86,6 +89,19 @@ static int model_create(struct vm *vm) {
   c->ram = vm->mem.host;
   c->ram_size = vm->mem.size;
   model_cpu__reset(c);
+  if (vm->cfg.modes.paging == PAGING_EPT &&
+      vmm_ept__init(&m->ept, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
+    model_destroy(vm);
+    snprintf(vm->status_detail, sizeof vm->status_detail, "model: out of memory for EPT tables");
+    return -ENOMEM;
+  }
+  if (vm->cfg.modes.paging == PAGING_SHADOW &&
+      vmm_shadow__init(&m->shadow, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
+    model_destroy(vm);
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "model: out of memory for shadow page tables");
+    return -ENOMEM;
+  }
   return 0;
 }
 
@@ -109,8 +125,32 @@ static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   c->seg[SEG_CS].sel = VTB_SEL_KCODE;
   c->cpl = 0;
   model_mmu__flush(c);
+  if (vm->cfg.modes.paging == PAGING_SHADOW) vmm_shadow__boot(&mst(vm)->shadow, c);
   return 0;
 }
+
+/* The SDM basic exit reason behind a run-loop exit (VMX modes). */
+static unsigned vmx_reason_of(const struct model_cpu *c, uint32_t kvm_reason) {
+  switch (kvm_reason) {
+  case KVM_EXIT_IO:
+    return EXIT_REASON_IO_INSTRUCTION;
+  case KVM_EXIT_MMIO:
+    return model_vmcs__ept(&c->vmcs) ? EXIT_REASON_EPT_MISCONFIG : EXIT_REASON_EXCEPTION_NMI;
+  case KVM_EXIT_HYPERCALL:
+    return EXIT_REASON_VMCALL;
+  case KVM_EXIT_HLT:
+    return EXIT_REASON_HLT;
+  case KVM_EXIT_SHUTDOWN:
+    return EXIT_REASON_TRIPLE_FAULT;
+  case KVM_EXIT_INTR:
+    return EXIT_REASON_EXTERNAL_INTERRUPT;
+  default:
+    return EXIT_REASON_MAX; /* the model stopped: no architectural exit */
+  }
+}
+
+static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c,
+                          struct vcpu_exit *e);
 
 static int model_run(struct vm *vm, struct vcpu_exit *e) {
   struct model_vm *m = mst(vm);
@@ -121,6 +161,14 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
     c->mmio.read_ready = true; /* the re-executed instruction consumes it */
   }
   memset(e, 0, sizeof *e);
+  model_vmx__entry(c);
+  int rc = model_run_loop(vm, m, c, e);
+  model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
+  return rc;
+}
+
+static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c,
+                          struct vcpu_exit *e) {
   for (;;) {
     if (__atomic_exchange_n(&c->kick, 0, __ATOMIC_SEQ_CST) || vm->stop_requested) {
       e->reason = KVM_EXIT_INTR;

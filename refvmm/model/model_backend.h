@@ -3,7 +3,11 @@
 #ifndef REFVMM_MODEL_BACKEND_H
 #define REFVMM_MODEL_BACKEND_H
 
+#include <stdio.h>
+
 #include "../vm.h"
+
+struct json_t;
 
 extern const struct backend_ops model_backend_ops;
 
@@ -17,7 +21,18 @@ const struct model_counters *model_backend__counters(const struct vm *vm);
 /* The model's own last message (internal error or triple fault: what, where,
  * instruction bytes); "" when none. */
 const char *model_backend__message(const struct vm *vm);
+/* refvmm's shadow MMU of a model VM in paging shadow (counters), else NULL. */
+struct vmm_shadow;
+const struct vmm_shadow *model_backend__shadow(const struct vm *vm);
 /* The VMM wrote guest code (not data): drop decoded instructions. */
 void model_backend__code_changed(struct vm *vm);
+
+/* The run's `model` JSON section (model_report.c): instructions, tlb
+ * {l1d,l1i,l2 {lookups,hits,misses}}, walks {count, refs, refs_per_walk,
+ * by_level, pwc_hits}, flushes, shadow, ept, exits. JSON null when vm has
+ * no model CPU. New reference: the caller owns it. */
+struct json_t *model_backend__to_json(const struct vm *vm);
+/* The same as a few human lines. */
+void model_backend__print(const struct vm *vm, FILE *out);
 
 #endif

@@ -15,6 +15,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model_tlb.h"
+#include "model_vmcs.h"
+
 /* ---- RFLAGS ---------------------------------------------------------------- */
 #define RF_CF    0x1ull
 #define RF_FIXED 0x2ull
@@ -140,6 +143,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 #define TLB_GEN_SHIFT  52     /* tag = VPN | generation << 52; flush = new generation */
 #define TLBP_2M        0x100u /* in perm: the translation came from a 2 MiB page */
 #define TLBP_1G        0x200u /* ... from a 1 GiB page */
+#define TLBP_G         0x400u /* global page (PTE.G with CR4.PGE) */
 #define TLBP_R         1u     /* supervisor read */
 #define TLBP_W         2u     /* supervisor write */
 #define TLBP_X         4u     /* supervisor fetch */
@@ -174,6 +178,7 @@ struct model_counters {
   uint64_t walk_refs;  /* memory references made by walks */
   uint64_t exceptions; /* delivered exceptions/interrupts */
   uint64_t nmis, irqs; /* delivered NMIs / external interrupts */
+  uint64_t cr3_loads;  /* MOV to CR3 executed by the guest (exiting or not) */
 };
 
 /* Why the inner loop stopped. */
@@ -223,6 +228,12 @@ struct model_cpu {
   struct model_tlb_entry tlb[MODEL_TLB_SIZE];
   uint64_t tlb_gen_tag; /* current generation << TLB_GEN_SHIFT, never 0 */
   bool tlb_has_2m, tlb_has_1g;
+  struct model_tlb tlbm;       /* the TLB model behind the front (model_tlb.h) */
+  struct model_tlb_entry xlat; /* translate() result not kept in the front */
+  uint8_t walk_level;          /* level at which the last walk ended (leaf or fault) */
+  uint8_t walk_start;          /* first level the walk reads (paging-structure caches) */
+  bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
+  struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;
 
@@ -282,7 +293,15 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
 #define MMU_FAULT 0x10000
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
                     bool set_ad);
-void model_mmu__flush(struct model_cpu *c);
+void model_mmu__flush(struct model_cpu *c);     /* all entries of the current VPID */
+void model_mmu__flush_cr3(struct model_cpu *c); /* a CR3 load: global pages stay (CR4.PGE) */
+void model_mmu__flush_vmx(struct model_cpu *c); /* VM exit/entry without VPID */
+/* Like translate() but a hit in the L1 DTLB is not counted: RMW pre-checks,
+ * so an RMW costs the same two lookups with and without the front. */
+void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc);
+/* L1 DTLB hits including those the front served (exact). */
+uint64_t model_mmu__l1d_hits(const struct model_cpu *c);
+uint64_t model_mmu__l1d_lookups(const struct model_cpu *c);
 void model_mmu__flush_va(struct model_cpu *c, uint64_t va);
 void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa);
 /* Data access with the CPU's current privilege; implicit supervisor for sys. */
@@ -304,6 +323,7 @@ static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigne
   unsigned need = c->cpl == 3 ? (TLBP_R << 3) : TLBP_R;
   if (__builtin_expect(
           e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
+    c->tlbm.st.front_hits++; /* an L1 DTLB hit (the front holds only L1 DTLB pages) */
     const uint8_t *p = e->host + (va & 0xfff);
     switch (len) {
     case 1:
@@ -334,6 +354,7 @@ static inline void model_mem__write(struct model_cpu *c, uint64_t va, unsigned l
   unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
   if (__builtin_expect(
           e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
+    c->tlbm.st.front_hits++;
     uint8_t *p = e->host + (va & 0xfff);
     switch (len) {
     case 1:

@@ -251,8 +251,9 @@ static inline uint64_t rmw_read(struct model_cpu *c, uint64_t va, unsigned len) 
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
   if (!(e->tag == model_tlb__tag(c, va) && (e->perm & need))) {
-    model_mmu__translate(c, va, model__uacc(c) | ACC_W);
-    if ((va & 0xfff) + len > 4096) model_mmu__translate(c, va + len - 1, model__uacc(c) | ACC_W);
+    model_mmu__translate_probe(c, va, model__uacc(c) | ACC_W);
+    if ((va & 0xfff) + len > 4096)
+      model_mmu__translate_probe(c, va + len - 1, model__uacc(c) | ACC_W);
   }
   return model_mem__read(c, va, len);
 }
@@ -1304,6 +1305,11 @@ void model_cpu__reset(struct model_cpu *c) {
   c->apic_base = 0xfee00900ull;
   c->icache_gen = 1;
   if (!c->tlb_gen_tag) c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
+  if (!c->tlbm.configured) {
+    struct model_tlb_config cfg;
+    model_tlb__default_config(&cfg);
+    model_tlb__configure(&c->tlbm, &cfg, NULL, 0);
+  }
 }
 
 /* Run until a stop or `budget` instructions; faults are delivered here. */

@@ -17,7 +17,9 @@
 #define PTE_A      (1ull << 5)
 #define PTE_D      (1ull << 6)
 #define PTE_PS     (1ull << 7)
+#define PTE_G      (1ull << 8)
 #define PTE_NX     (1ull << 63)
+#define CR4_PGE    (1ull << 7)
 #define PADDR_MASK (((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull)
 /* bits 51:MAXPHYADDR must be zero in every entry */
 #define PTE_RSVD_HI (((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1))
@@ -48,8 +50,17 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   c->cnt.walks++;
   for (int level = 4; level >= 1; level--) {
     unsigned shift = 12 + 9 * (level - 1);
+    c->walk_level = (uint8_t)level;
     ea = table + ((va >> shift) & 511) * 8;
     c->cnt.walk_refs++;
+    if (c->vmcs.active && model_vmcs__ept(&c->vmcs)) {
+      /* 2-D walk: the guest table's address is guest-physical; levels a
+       * paging-structure cache skipped are read without being counted */
+      uint64_t hpa;
+      if (model_ept__translate(c, ea, 0, va, false, level <= c->walk_start, &hpa))
+        return (int)pf_err(acc, c);
+      ea = hpa;
+    }
     uint8_t *p = model_mem__ptr(c, ea, 8);
     if (!p) return (int)pf_err(acc, c); /* table outside RAM: not present */
     memcpy(&e, p, 8);
@@ -102,19 +113,48 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   }
   if (page_mask == 0x1fffff) pm |= TLBP_2M;
   if (page_mask == 0x3fffffff) pm |= TLBP_1G;
+  if ((e & PTE_G) && (c->cr4 & CR4_PGE)) pm |= TLBP_G;
   *perm = pm;
   *gpa = (e & PADDR_MASK & ~page_mask) | (va & page_mask);
   return 0;
 }
 
-void model_mmu__flush(struct model_cpu *c) {
+static void front_flush(struct model_cpu *c) {
   c->tlb_gen_tag += 1ull << TLB_GEN_SHIFT; /* every entry's tag is stale now */
   if (!c->tlb_gen_tag) {                   /* generations wrapped: clear for real */
     memset(c->tlb, 0, sizeof c->tlb);
     c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
   }
   c->tlb_has_2m = c->tlb_has_1g = false;
+}
+
+static void ensure_tlb(struct model_cpu *c) {
+  if (c->tlbm.configured) return;
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  model_tlb__configure(&c->tlbm, &cfg, NULL, 0);
+}
+
+void model_mmu__flush(struct model_cpu *c) {
+  ensure_tlb(c);
+  front_flush(c);
+  model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
   c->cnt.tlb_flushes++;
+  model_cpu__flush_decoded(c);
+}
+
+void model_mmu__flush_cr3(struct model_cpu *c) {
+  ensure_tlb(c);
+  front_flush(c);
+  model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, (c->cr4 & CR4_PGE) != 0);
+  c->cnt.tlb_flushes++;
+  model_cpu__flush_decoded(c);
+}
+
+void model_mmu__flush_vmx(struct model_cpu *c) {
+  ensure_tlb(c);
+  front_flush(c);
+  model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
   model_cpu__flush_decoded(c);
 }
 
@@ -123,14 +163,24 @@ static void drop(struct model_cpu *c, uint64_t va) {
   if (e->tag == model_tlb__tag(c, va)) e->tag = 0;
 }
 
-void model_mmu__flush_va(struct model_cpu *c, uint64_t va) {
-  if (c->tlb_has_1g) { /* pieces of a 1 GiB page may sit anywhere: flush all */
-    model_mmu__flush(c);
+/* Drop the front's pages inside a TLB page of 2^shift bytes at va. */
+static void front_drop(struct model_cpu *c, uint64_t va, unsigned shift) {
+  if (shift >= 30) {
+    front_flush(c);
     return;
   }
-  if (c->tlb_has_2m) /* the 4 KiB pieces of a 2 MiB page around va */
-    for (uint64_t i = 0; i < 512; i++)
-      drop(c, (va & ~0x1fffffull) + (i << 12));
+  uint64_t base = va & ~((1ull << shift) - 1);
+  for (uint64_t i = 0; i < (1ull << (shift - 12)); i++)
+    drop(c, base + (i << 12));
+}
+
+void model_mmu__flush_va(struct model_cpu *c, uint64_t va) {
+  ensure_tlb(c);
+  model_tlb__flush_va(&c->tlbm, va);
+  if (c->tlb_has_1g) /* pieces of a 1 GiB page may sit anywhere: flush all */
+    front_flush(c);
+  else if (c->tlb_has_2m) /* the 4 KiB pieces of a 2 MiB page around va */
+    front_drop(c, va, 21);
   else
     drop(c, va);
   model_cpu__flush_decoded(c);
@@ -150,20 +200,124 @@ static inline uint32_t need_bit(unsigned acc) {
   return (acc & ACC_U) ? b << 3 : b;
 }
 
-const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc) {
+static inline unsigned slot_shift(uint32_t perm) {
+  return (perm & TLBP_1G) ? 30 : (perm & TLBP_2M) ? 21 : 12;
+}
+
+/* Insert at an L1 level; an L1 DTLB eviction drops the evicted page from
+ * the front, which must only hold pages the L1 DTLB holds. */
+static void fill_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_t gpa,
+                    unsigned shift, uint32_t perm) {
+  struct tlb_slot ev;
+  model_tlb__insert(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
+  if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
+}
+
+/* Shadow paging: the walk reads the VMM's shadow tables; a fault there is
+ * a #PF, intercepted (exception bitmap) and handled by the VMM: a hidden
+ * fault is filled and retried, a true one reflected to the guest, a write
+ * to a write-protected guest page table emulated (this access only, never
+ * cached: c->xlat_nocache). */
+static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc, uint32_t *perm,
+                                 enum tlb_level l1) {
+  for (int tries = 0; tries < 16; tries++) {
+    unsigned start = model_tlb__pwc_start(&c->tlbm, va), end = 4;
+    uint64_t hpa;
+    uint32_t pm;
+    int err = model_spt__walk(c, va, acc, &hpa, &pm, &end);
+    model_tlb__count_walk(&c->tlbm, start, end);
+    if (!err) {
+      model_tlb__pwc_fill(&c->tlbm, va, 1);
+      struct tlb_slot ev;
+      model_tlb__insert(&c->tlbm, TLBL_L2, va, hpa & ~0xfffull, 12, pm, false, &ev);
+      fill_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
+      *perm = pm;
+      return hpa & ~0xfffull;
+    }
+    model_vmx__exit(c, EXIT_REASON_EXCEPTION_NMI, va);
+    int r = c->vmcs.pf_handler ? c->vmcs.pf_handler(c->vmcs.vmm, c, va, acc) : SPF_TRUE_FAULT;
+    model_vmx__entry(c);
+    if (r == SPF_TRUE_FAULT) {
+      c->cr2 = va;
+      model__fault(c, X86_PF, c->vmcs.inject_error, true);
+    }
+    if (r == SPF_EMULATE) {
+      c->xlat_nocache = true;
+      *perm = TLBP_R | TLBP_W | (TLBP_R << 3) | (TLBP_W << 3);
+      return c->vmcs.emulate_hpa;
+    }
+  }
+  model__internal(c, "shadow #PF at gva 0x%llx persists after the VMM filled it",
+                  (unsigned long long)va);
+}
+
+/* The TLB model: L1 (D or I), then L2, then the walk (with the
+ * paging-structure caches). Returns the 4 KiB page's gpa, perm in *perm. */
+static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, uint32_t *perm,
+                              bool count_l1) {
+  ensure_tlb(c);
+  uint32_t need = need_bit(acc);
+  enum tlb_level l1 = (acc & ACC_X) ? TLBL_L1I : TLBL_L1D;
+  const struct tlb_slot *s = model_tlb__lookup(&c->tlbm, l1, va, need, count_l1);
+  if (!s && !count_l1) { /* the probe missed: count this lookup as the miss it is */
+    c->tlbm.st.lookups[l1]++;
+    c->tlbm.st.misses[l1]++;
+  }
+  if (!s) {
+    c->cnt.tlb_misses++;
+    const struct tlb_slot *s2 = model_tlb__lookup(&c->tlbm, TLBL_L2, va, need, true);
+    if (s2) {
+      fill_l1(c, l1, va, s2->gpa, s2->shift, s2->perm);
+      *perm = s2->perm;
+      return s2->gpa + (va & ((1ull << s2->shift) - 1) & ~0xfffull);
+    }
+    if (c->vmcs.active && !model_vmcs__ept(&c->vmcs)) return shadow_translate(c, va, acc, perm, l1);
+    unsigned start = model_tlb__pwc_start(&c->tlbm, va);
+    uint64_t gpa;
+    uint32_t pm;
+    c->walk_start = (uint8_t)start;
+    int err = model_mmu__walk(c, va, acc, &gpa, &pm, true);
+    c->walk_start = 0;
+    model_tlb__count_walk(&c->tlbm, start, c->walk_level);
+    if (err) {
+      c->cr2 = va;
+      model__fault(c, X86_PF, (uint32_t)err & 0xffff, true);
+    }
+    unsigned shift = slot_shift(pm);
+    if (model_vmcs__ept(&c->vmcs)) { /* the final guest-physical address through EPT */
+      uint64_t hpa;
+      if (model_ept__translate(c, gpa, acc, va, true, true, &hpa))
+        hpa = gpa; /* misconfigured: MMIO outside RAM, the access becomes an MMIO exit */
+      gpa = hpa;
+      shift = 12; /* the VMM's EPT maps 4 KiB pages: the TLB holds the smaller size; perm
+                   * keeps TLBP_2M/1G so INVLPG drops every piece of the guest's page */
+    }
+    uint64_t page_gpa = gpa & ~((1ull << shift) - 1);
+    model_tlb__pwc_fill(&c->tlbm, va, c->walk_level);
+    struct tlb_slot ev;
+    model_tlb__insert(&c->tlbm, TLBL_L2, va, page_gpa, shift, pm, (pm & TLBP_G) != 0, &ev);
+    fill_l1(c, l1, va, page_gpa, shift, pm);
+    *perm = pm;
+    return gpa & ~0xfffull;
+  }
+  *perm = s->perm;
+  return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+}
+
+static const struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsigned acc,
+                                               bool count_l1) {
   if (!canonical(va)) model__gp0(c);
+  bool front = !(acc & ACC_X) && !c->tlbm.front_off;
   struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   uint64_t tag = model_tlb__tag(c, va);
-  if (e->tag == tag && (e->perm & need_bit(acc))) return e;
-  c->cnt.tlb_misses++;
-  uint64_t gpa;
-  uint32_t perm;
-  int err = model_mmu__walk(c, va, acc, &gpa, &perm, true);
-  if (err) {
-    c->cr2 = va;
-    model__fault(c, X86_PF, (uint32_t)err & 0xffff, true);
+  if (front && e->tag == tag && (e->perm & need_bit(acc))) {
+    if (count_l1) c->tlbm.st.front_hits++;
+    return e;
   }
-  uint64_t page = gpa & ~0xfffull;
+  uint32_t perm;
+  c->xlat_nocache = false;
+  uint64_t page = tlb_translate(c, va, acc, &perm, count_l1);
+  if (c->xlat_nocache) front = false;
   uint8_t *host = model_mem__ptr(c, page, 4096);
   if (host && c->code_pages && c->code_pages[page >> 12]) {
     if (acc & ACC_W) { /* writing code: drop what was decoded from it */
@@ -173,13 +327,32 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
       perm &= ~((uint32_t)TLBP_W | (TLBP_W << 3));
     }
   }
-  if (perm & TLBP_2M) c->tlb_has_2m = true;
-  if (perm & TLBP_1G) c->tlb_has_1g = true;
-  e->tag = tag;
+  if (!front)
+    e = &c->xlat;
+  else {
+    if (perm & TLBP_2M) c->tlb_has_2m = true;
+    if (perm & TLBP_1G) c->tlb_has_1g = true;
+  }
+  e->tag = front ? tag : 0;
   e->host = host;
   e->gpa = page;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
   return e;
+}
+
+const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc) {
+  return translate(c, va, acc, true);
+}
+
+void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc) {
+  translate(c, va, acc, false);
+}
+
+uint64_t model_mmu__l1d_hits(const struct model_cpu *c) {
+  return c->tlbm.st.hits[TLBL_L1D] + c->tlbm.st.front_hits;
+}
+uint64_t model_mmu__l1d_lookups(const struct model_cpu *c) {
+  return c->tlbm.st.lookups[TLBL_L1D] + c->tlbm.st.front_hits;
 }
 
 /* MMIO: reads exit first and complete when the instruction is re-executed

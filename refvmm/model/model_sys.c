@@ -237,8 +237,16 @@ static void mov_cr(struct model_cpu *c, const struct model_insn *d) {
     return;
   case 3:
     if (v & ~((1ull << MODEL_MAXPHYADDR) - 1) & ~(1ull << 63)) model__gp0(c);
+    c->cnt.cr3_loads++;
+    if (c->vmcs.active && (c->vmcs.proc_based & CPU_BASED_CR3_LOAD_EXITING) &&
+        c->vmcs.cr3_handler) { /* CR-access exit: qualification CR 3, MOV to CR, register */
+      model_vmx__exit(c, EXIT_REASON_CR_ACCESS, 3 | ((uint64_t)d->rm << 8));
+      c->vmcs.cr3_handler(c->vmcs.vmm, c, v & ~(1ull << 63));
+      model_vmx__entry(c);
+      return;
+    }
     c->cr3 = v & ~(1ull << 63);
-    model_mmu__flush(c);
+    model_mmu__flush_cr3(c);
     return;
   case 4:
     if ((v & ~CR4_ALLOWED) || !(v & (1ull << 5))) model__gp0(c);
@@ -283,6 +291,14 @@ static void cmpxchg_wide(struct model_cpu *c, const struct model_insn *d) {
 #define KVM_HC_MAP_GPA_RANGE  12
 static int vmcall(struct model_cpu *c, const struct model_insn *d) {
   uint64_t nr = c->gpr[0];
+  /* in VMX operation VMCALL always exits; what the VMM answers at once is
+   * an exit handled and re-entered here, the rest exits to the run loop */
+  if (c->vmcs.active) {
+    uint64_t g = c->gpr[3], np = c->gpr[1];
+    bool forwarded =
+        !c->cpl && nr == KVM_HC_MAP_GPA_RANGE && !(g & 0xfff) && np && g + (np << 12) >= g;
+    if (!forwarded) model_vmx__exit_handled(c, EXIT_REASON_VMCALL, 0);
+  }
   if (c->cpl) {
     c->gpr[0] = (uint64_t)-1; /* -KVM_EPERM */
     return 0;
@@ -408,6 +424,14 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       return 0;
     case 7: /* INVLPG */
       if (c->cpl) model__gp0(c);
+      if (c->vmcs.active && (c->vmcs.proc_based & CPU_BASED_INVLPG_EXITING) &&
+          c->vmcs.invlpg_handler) {
+        uint64_t va = sys_ea(c, d);
+        model_vmx__exit(c, EXIT_REASON_INVLPG, va);
+        c->vmcs.invlpg_handler(c->vmcs.vmm, c, va);
+        model_vmx__entry(c);
+        return 0;
+      }
       model_mmu__flush_va(c, sys_ea(c, d));
       return 0;
     default:
@@ -491,6 +515,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     model__gp0(c); /* RDPMC: no counters modeled */
   case 0x1a2: {    /* CPUID */
     uint32_t o[4];
+    if (c->vmcs.active) model_vmx__exit_handled(c, EXIT_REASON_CPUID, 0); /* always exits */
     model_cpu__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;

@@ -3,28 +3,37 @@
 #include "model_tlb.h"
 
 #include <stdio.h>
+
+/* the TLBP_2M / TLBP_1G bits of model_cpu.h: the guest's page size */
+#define TLBP_FRAC_2M 0x100u
+#define TLBP_FRAC_1G 0x200u
 #include <string.h>
 
 static const uint8_t arr_sizes[TLBA_COUNT] = {
-    [TLBA_L1D_4K] = TLBS_4K, [TLBA_L1D_2M] = TLBS_2M, [TLBA_L1D_1G] = TLBS_1G,
-    [TLBA_L1I_4K] = TLBS_4K, [TLBA_L1I_2M] = TLBS_2M, [TLBA_L1I_1G] = TLBS_1G,
-    [TLBA_L2_4K2M] = TLBS_4K | TLBS_2M, [TLBA_L2_1G] = TLBS_1G,
+    [TLBA_L1D_4K] = TLBS_4K,
+    [TLBA_L1D_2M] = TLBS_2M,
+    [TLBA_L1D_1G] = TLBS_1G,
+    [TLBA_L1I_4K] = TLBS_4K,
+    [TLBA_L1I_2M] = TLBS_2M,
+    [TLBA_L1I_1G] = TLBS_1G,
+    [TLBA_L2_4K2M] = TLBS_4K | TLBS_2M,
+    [TLBA_L2_1G] = TLBS_1G,
 };
 static const uint8_t arr_level[TLBA_COUNT] = {
     [TLBA_L1D_4K] = TLBL_L1D, [TLBA_L1D_2M] = TLBL_L1D, [TLBA_L1D_1G] = TLBL_L1D,
     [TLBA_L1I_4K] = TLBL_L1I, [TLBA_L1I_2M] = TLBL_L1I, [TLBA_L1I_1G] = TLBL_L1I,
-    [TLBA_L2_4K2M] = TLBL_L2,  [TLBA_L2_1G] = TLBL_L2,
+    [TLBA_L2_4K2M] = TLBL_L2, [TLBA_L2_1G] = TLBL_L2,
 };
 
 void model_tlb__default_config(struct model_tlb_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->geom[TLBA_L1D_4K] = (struct tlb_geom){16, 4};  /* 64 entries */
-  cfg->geom[TLBA_L1D_2M] = (struct tlb_geom){8, 4};   /* 32 */
-  cfg->geom[TLBA_L1D_1G] = (struct tlb_geom){1, 4};   /* 4 */
-  cfg->geom[TLBA_L1I_4K] = (struct tlb_geom){16, 8};  /* 128 */
-  cfg->geom[TLBA_L1I_2M] = (struct tlb_geom){1, 8};   /* 8 */
+  cfg->geom[TLBA_L1D_4K] = (struct tlb_geom){16, 4};    /* 64 entries */
+  cfg->geom[TLBA_L1D_2M] = (struct tlb_geom){8, 4};     /* 32 */
+  cfg->geom[TLBA_L1D_1G] = (struct tlb_geom){1, 4};     /* 4 */
+  cfg->geom[TLBA_L1I_4K] = (struct tlb_geom){16, 8};    /* 128 */
+  cfg->geom[TLBA_L1I_2M] = (struct tlb_geom){1, 8};     /* 8 */
   cfg->geom[TLBA_L2_4K2M] = (struct tlb_geom){128, 12}; /* 1536 */
-  cfg->geom[TLBA_L2_1G] = (struct tlb_geom){4, 4};    /* 16 */
+  cfg->geom[TLBA_L2_1G] = (struct tlb_geom){4, 4};      /* 16 */
   cfg->pwc[0] = 2;
   cfg->pwc[1] = 4;
   cfg->pwc[2] = 32;
@@ -42,13 +51,15 @@ int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg
     base += (uint32_t)g.sets * g.ways;
   }
   if (base > TLB_POOL) {
-    if (err) snprintf(err, errlen, "TLB geometry needs %u slots, the model holds %u", base, TLB_POOL);
+    if (err)
+      snprintf(err, errlen, "TLB geometry needs %u slots, the model holds %u", base, TLB_POOL);
     return -1;
   }
   for (int l = 0; l < PWC_LEVELS; l++)
     if (cfg->pwc[l] > PWC_MAX) {
-      if (err) snprintf(err, errlen, "paging-structure cache %d: %u entries > %u", l, cfg->pwc[l],
-                        PWC_MAX);
+      if (err)
+        snprintf(err, errlen, "paging-structure cache %d: %u entries > %u", l, cfg->pwc[l],
+                 PWC_MAX);
       return -1;
     }
   memset(t, 0, sizeof *t);
@@ -78,31 +89,35 @@ static inline struct tlb_slot *set_of(struct model_tlb *t, const struct tlb_arra
 
 static struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va,
                               unsigned shift) {
+  if (!a->g.sets) return NULL;
   uint64_t vpn = va >> shift;
   uint32_t first;
   struct tlb_slot *s = set_of(t, a, vpn, &first);
   for (unsigned w = 0; w < a->g.ways; w++)
-    if (s[w].valid && s[w].shift == shift && s[w].vpn == vpn && s[w].vpid == t->vpid) return &s[w];
+    if (s[w].valid && s[w].shift == shift && s[w].vpn == vpn && s[w].vpid == t->vpid &&
+        s[w].gen == t->gen[t->vpid % TLB_VPID_GENS])
+      return &s[w];
   return NULL;
 }
 
 static const unsigned shifts[3] = {12, 21, 30};
 
-struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va) {
-  t->st.lookups[lv]++;
+struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                   uint32_t need, bool count) {
+  if (count) t->st.lookups[lv]++;
   for (int a = 0; a < TLBA_COUNT; a++) {
     const struct tlb_array *ar = &t->arr[a];
     if (ar->level != lv || !arr_present(ar)) continue;
     for (int k = 0; k < 3; k++) {
       if (!(ar->sizes & (1u << k))) continue;
       struct tlb_slot *s = probe(t, ar, va, shifts[k]);
-      if (s) {
-        t->st.hits[lv]++;
+      if (s && (s->perm & need)) {
+        if (count) t->st.hits[lv]++;
         return s;
       }
     }
   }
-  t->st.misses[lv]++;
+  if (count) t->st.misses[lv]++;
   return NULL;
 }
 
@@ -130,7 +145,8 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
     struct tlb_slot *set = set_of(t, best, va >> bshift, &first);
     unsigned w = t->rr[first] % best->g.ways;
     for (unsigned i = 0; i < best->g.ways; i++) /* an invalid way first */
-      if (!set[i].valid) {
+      if (!set[i].valid || set[i].gen != t->gen[set[i].vpid % TLB_VPID_GENS]) {
+        set[i].valid = 0;
         w = i;
         goto found;
       }
@@ -145,14 +161,19 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                          .vpid = t->vpid,
                          .valid = 1,
                          .global = global,
-                         .shift = (uint8_t)bshift};
+                         .shift = (uint8_t)bshift,
+                         .gen = t->gen[t->vpid % TLB_VPID_GENS]};
   return s;
 }
 
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global) {
-  for (unsigned i = 0; i < TLB_POOL; i++) {
-    struct tlb_slot *s = &t->slot[i];
-    if (s->valid && s->vpid == vpid && !(keep_global && s->global)) s->valid = 0;
+  if (keep_global) {
+    for (unsigned i = 0; i < TLB_POOL; i++) {
+      struct tlb_slot *s = &t->slot[i];
+      if (s->valid && s->vpid == vpid && !s->global) s->valid = 0;
+    }
+  } else {
+    t->gen[vpid % TLB_VPID_GENS]++; /* O(1): every entry of these VPIDs is stale */
   }
   for (int l = 0; l < PWC_LEVELS; l++)
     for (unsigned i = 0; i < PWC_MAX; i++)
@@ -177,6 +198,17 @@ void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {
       struct tlb_slot *s = probe(t, ar, va, shifts[k]);
       if (s) s->valid = 0;
     }
+  }
+  /* pieces of a larger guest page (fractured: the entry's perm says 2M/1G,
+   * its size is smaller) anywhere in that page go too (SDM 4.10.4.1: all
+   * entries for the page holding va, whatever size they are cached at) */
+  for (unsigned i = 0; i < TLB_POOL; i++) {
+    struct tlb_slot *s = &t->slot[i];
+    if (!s->valid || s->vpid != t->vpid || !(s->perm & (TLBP_FRAC_2M | TLBP_FRAC_1G))) continue;
+    unsigned big = (s->perm & TLBP_FRAC_1G) ? 30 : 21;
+    if (s->shift < big &&
+        (((s->vpn << s->shift) & 0xffffffffffffull) >> big) == (va & 0xffffffffffffull) >> big)
+      s->valid = 0;
   }
   /* INVLPG also invalidates the paging-structure caches (SDM 4.10.4.1) */
   for (int l = 0; l < PWC_LEVELS; l++)

@@ -53,12 +53,14 @@ struct tlb_slot {
   uint32_t perm; /* TLBP_* bits (model_cpu.h) */
   uint16_t vpid;
   uint8_t valid, global, shift;
+  uint32_t gen; /* valid only while equal to the VPID's generation */
 };
 
-#define TLB_POOL     4096 /* slots over all arrays */
-#define PWC_MAX      64   /* entries per paging-structure cache */
-#define PWC_LEVELS   3    /* PML4E (index 0), PDPTE (1), PDE (2) */
-#define WALK_LEVELS  5    /* by_level index 1..4 = guest PT..PML4 */
+#define TLB_POOL      4096 /* slots over all arrays */
+#define TLB_VPID_GENS 16   /* VPIDs sharing a generation flush together (over-flush only) */
+#define PWC_MAX       64   /* entries per paging-structure cache */
+#define PWC_LEVELS    3    /* PML4E (index 0), PDPTE (1), PDE (2) */
+#define WALK_LEVELS   5    /* by_level index 1..4 = guest PT..PML4 */
 
 struct tlb_array {
   struct tlb_geom g;
@@ -76,15 +78,17 @@ struct pwc_entry {
 struct tlb_stats {
   uint64_t lookups[TLBL_COUNT], hits[TLBL_COUNT], misses[TLBL_COUNT];
   uint64_t walks, walk_refs, walk_refs_by_level[WALK_LEVELS];
+  uint64_t ept_refs_by_level[WALK_LEVELS]; /* 2-D walks: EPT references (in walk_refs) */
   uint64_t pwc_hits[PWC_LEVELS];
   uint64_t flushes, flushes_nonglobal, invlpg;
-  uint64_t front_misses; /* accesses the CPU's front did not serve */
+  uint64_t front_hits; /* L1 DTLB hits the CPU's front served (not in hits[]) */
 };
 
 struct model_tlb {
   bool configured;
-  bool front_off; /* tests: every access consults the model */
-  uint16_t vpid;  /* the tag of new entries and of lookups */
+  bool front_off;              /* tests: every access consults the model */
+  uint16_t vpid;               /* the tag of new entries and of lookups */
+  uint32_t gen[TLB_VPID_GENS]; /* per VPID (mod TLB_VPID_GENS): a full flush is O(1) */
   struct tlb_array arr[TLBA_COUNT];
   struct tlb_slot slot[TLB_POOL];
   uint8_t rr[TLB_POOL]; /* round-robin victim per set (first slot of a set) */
@@ -106,8 +110,11 @@ void model_tlb__default_config(struct model_tlb_config *cfg);
 int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg, char *err,
                          unsigned errlen);
 
-/* Lookup at one level for the current VPID: the slot or NULL. Counts. */
-struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va);
+/* Lookup at one level for the current VPID: the slot or NULL. An entry
+ * without a bit of `need` (TLBP_*) is a miss: the hardware walks again (to
+ * set D, or to fault). Counts unless !count. */
+struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                   uint32_t need, bool count);
 /* Insert a translation of the page of `shift` (12/21/30) holding va at level
  * lv, fractured to the largest size the level holds. Returns the evicted
  * valid slot's copy in *evicted (valid=0 when none). */

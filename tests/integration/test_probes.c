@@ -495,6 +495,57 @@ START_TEST(tsc_rate_records_its_source) {
 }
 END_TEST
 
+/* `vtbench events` lists what this host can count: the same verdicts the
+ * runs record (software events open; hardware events exactly when the
+ * context says perf_event_open works for them). */
+START_TEST(vtbench_events_lists_host_capabilities) {
+  const char *bin = getenv("VTBENCH");
+  if (!bin || !*bin) bin = "bin/vtbench";
+  ck_assert_msg(access(bin, X_OK) == 0, "%s is missing: run make", bin);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "%s events --json", bin);
+  FILE *p = popen(cmd, "r");
+  ck_assert_ptr_nonnull(p);
+  json_error_t je;
+  json_t *o = json_loadf(p, 0, &je);
+  ck_assert_int_eq(pclose(p), 0);
+  ck_assert_msg(o != NULL, "vtbench events --json: %s", je.text);
+  json_t *peo = json_object_get(json_object_get(o, "pmu"), "perf_event_open");
+  ck_assert(json_is_true(json_object_get(peo, "software")));
+  bool hw = json_is_true(json_object_get(peo, "hardware"));
+  json_t *evs = json_object_get(o, "events"), *e;
+  size_t i, opened = 0, guest = 0;
+  ck_assert_int_gt(json_array_size(evs), 3);
+  json_array_foreach(evs, i, e) {
+    const char *v = json_string_value(json_object_get(e, "variant"));
+    ck_assert_ptr_nonnull(v);
+    guest += !strcmp(v, "guest");
+    bool op = json_is_true(json_object_get(e, "opened"));
+    opened += op;
+    if (!op)
+      ck_assert_msg(json_is_string(json_object_get(e, "error")), "%s: not opened, no reason",
+                    json_string_value(json_object_get(e, "label")));
+    if (!hw && strcmp(v, "all")) ck_assert(!op);
+    if (!strcmp(json_string_value(json_object_get(e, "label")), "perf::task-clock")) ck_assert(op);
+  }
+  ck_assert_int_gt(guest, 0);
+  ck_assert_int_ge(opened, 1);
+  size_t nevents = json_array_size(evs);
+  json_decref(o);
+  /* the table form says how many of them count */
+  snprintf(cmd, sizeof cmd, "%s events", bin);
+  p = popen(cmd, "r");
+  char buf[16384];
+  size_t n = fread(buf, 1, sizeof buf - 1, p);
+  buf[n] = '\0';
+  ck_assert_int_eq(pclose(p), 0);
+  char want[64];
+  snprintf(want, sizeof want, "%zu of %zu can be counted here", opened, nevents);
+  ck_assert_msg(strstr(buf, want) != NULL, "'%s' not in: %s", want, buf);
+  ck_assert_ptr_nonnull(strstr(buf, "core PMU (libpfm4"));
+}
+END_TEST
+
 Suite *suite_probes(void) {
   Suite *s = suite_create("probes");
   TCase *tc = tcase_create("kvm");
@@ -514,6 +565,7 @@ Suite *suite_probes(void) {
   tcase_add_test(tn, no_stats_fd_is_reported_and_run_goes_on);
   tcase_add_test(tn, tsc_rate_records_its_source);
   tcase_add_test(tn, kvm_and_port_hypercalls_are_apart);
+  tcase_add_test(tn, vtbench_events_lists_host_capabilities);
   suite_add_tcase(s, tn);
   return s;
 }

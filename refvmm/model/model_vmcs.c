@@ -1,0 +1,165 @@
+/* model_vmcs.c - VM exits and entries of the model CPU (exit accounting,
+ * the TLB flushes VPID-less transitions imply) and the CPU's side of EPT:
+ * the walk of the VMM's EPT tables, counted by level. */
+#include "model_vmcs.h"
+
+#include <stddef.h>
+
+#include "model_cpu.h"
+
+const char *vmx_exit_reason__name(unsigned reason) {
+  switch (reason) {
+  case EXIT_REASON_EXCEPTION_NMI:
+    return "EXCEPTION_NMI";
+  case EXIT_REASON_EXTERNAL_INTERRUPT:
+    return "EXTERNAL_INTERRUPT";
+  case EXIT_REASON_TRIPLE_FAULT:
+    return "TRIPLE_FAULT";
+  case EXIT_REASON_INTERRUPT_WINDOW:
+    return "INTERRUPT_WINDOW";
+  case EXIT_REASON_NMI_WINDOW:
+    return "NMI_WINDOW";
+  case EXIT_REASON_CPUID:
+    return "CPUID";
+  case EXIT_REASON_HLT:
+    return "HLT";
+  case EXIT_REASON_INVLPG:
+    return "INVLPG";
+  case EXIT_REASON_RDTSC:
+    return "RDTSC";
+  case EXIT_REASON_VMCALL:
+    return "VMCALL";
+  case EXIT_REASON_CR_ACCESS:
+    return "CR_ACCESS";
+  case EXIT_REASON_IO_INSTRUCTION:
+    return "IO_INSTRUCTION";
+  case EXIT_REASON_MSR_READ:
+    return "MSR_READ";
+  case EXIT_REASON_MSR_WRITE:
+    return "MSR_WRITE";
+  case EXIT_REASON_EPT_VIOLATION:
+    return "EPT_VIOLATION";
+  case EXIT_REASON_EPT_MISCONFIG:
+    return "EPT_MISCONFIG";
+  case EXIT_REASON_PREEMPTION_TIMER:
+    return "PREEMPTION_TIMER";
+  default:
+    return NULL;
+  }
+}
+
+void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual) {
+  struct model_vmcs *v = &c->vmcs;
+  if (!v->active) return;
+  v->exit_reason = reason;
+  v->exit_qualification = qual;
+  if (reason < EXIT_REASON_MAX) v->exits[reason]++;
+  if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
+    model_mmu__flush_vmx(c);
+    v->flush_on_exit++;
+  }
+}
+
+void model_vmx__entry(struct model_cpu *c) {
+  struct model_vmcs *v = &c->vmcs;
+  if (!v->active) return;
+  v->entries++;
+  if (!model_vmcs__vpid(v)) {
+    model_mmu__flush_vmx(c);
+    v->flush_on_entry++;
+  }
+}
+
+int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual) {
+  model_vmx__exit(c, reason, qual);
+  int rc = 0;
+  if (reason == EXIT_REASON_EPT_VIOLATION) {
+    c->vmcs.ept_violations++;
+    rc = c->vmcs.handler ? c->vmcs.handler(c->vmcs.vmm, c) : -1;
+  }
+  model_vmx__entry(c);
+  return rc;
+}
+
+int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
+                         bool count, uint64_t *hpa) {
+  struct model_vmcs *v = &c->vmcs;
+  for (int tries = 0; tries < 8; tries++) {
+    uint64_t table = v->eptp >> 12;
+    int level;
+    for (level = 4; level >= 1; level--) {
+      if (table >= v->ept_pages) return 1; /* points outside the VMM's EPT memory */
+      uint64_t e = v->ept_mem[table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511)];
+      if (count) {
+        c->tlbm.st.walk_refs++;
+        c->tlbm.st.ept_refs_by_level[level]++;
+      }
+      if (!(e & (EPT_R | EPT_W | EPT_X))) break; /* not present: violation */
+      if ((e & (EPT_R | EPT_W)) == EPT_W) {      /* write without read */
+        v->ept_misconfigs++;
+        return 1;
+      }
+      if (level == 1) {
+        *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
+        return 0;
+      }
+      table = (e & EPT_ADDR_MASK) >> 12;
+    }
+    uint64_t q = (acc & ACC_X) ? EPT_QUAL_FETCH : (acc & ACC_W) ? EPT_QUAL_WRITE : EPT_QUAL_READ;
+    q |= EPT_QUAL_LINEAR_VALID;
+    if (final) q |= EPT_QUAL_FINAL;
+    v->guest_physical = gpa;
+    v->guest_linear = gva;
+    if (model_vmx__exit_handled(c, EXIT_REASON_EPT_VIOLATION, q))
+      model__internal(c, "EPT violation at gpa 0x%llx: the VMM could not map it (EPT memory full?)",
+                      (unsigned long long)gpa);
+  }
+  model__internal(c, "EPT violation at gpa 0x%llx persists after the VMM handled it",
+                  (unsigned long long)gpa);
+}
+
+int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
+                    unsigned *end) {
+  const struct model_vmcs *v = &c->vmcs;
+  uint32_t fault = 0x10000; /* MMU_FAULT */
+  if (acc & ACC_W) fault |= PFEC_W;
+  if (acc & ACC_U) fault |= PFEC_U;
+  if ((acc & ACC_X) && (c->efer & (1ull << 11))) fault |= PFEC_I;
+  uint64_t table = v->shadow_root, e = 0;
+  uint64_t allow_u = 1, allow_w = 1, nx = 0;
+  for (int level = 4; level >= 1; level--) {
+    *end = (unsigned)level;
+    if (table >= v->spt_pages) return (int)fault;
+    e = v->spt_mem[table * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
+    if (!(e & 1)) return (int)fault;
+    allow_u &= e >> 2;
+    allow_w &= e >> 1;
+    nx |= e >> 63;
+    table = (e & EPT_ADDR_MASK) >> 12;
+  }
+  allow_u &= 1;
+  allow_w &= 1;
+  nx &= 1;
+  /* shadow entries are read-only where the VMM must see writes (clean
+   * guest PTEs, guest page tables): writes need W at every privilege, as
+   * with CR0.WP=1 (guest CR0.WP=0 is not modeled in shadow mode) */
+  bool ok;
+  if (acc & ACC_X)
+    ok = !nx && (!(acc & ACC_U) || allow_u);
+  else if (acc & ACC_W)
+    ok = allow_w && (!(acc & ACC_U) || allow_u);
+  else
+    ok = !(acc & ACC_U) || allow_u;
+  if (!ok) return (int)(fault | PFEC_P);
+  uint32_t pm = TLBP_R;
+  if (allow_w) pm |= TLBP_W;
+  if (!nx) pm |= TLBP_X;
+  if (allow_u) {
+    pm |= TLBP_R << 3;
+    if (allow_w) pm |= TLBP_W << 3;
+    if (!nx) pm |= TLBP_X << 3;
+  }
+  *perm = pm;
+  *hpa = (e & EPT_ADDR_MASK) | (va & 0xfff);
+  return 0;
+}

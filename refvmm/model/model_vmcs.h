@@ -1,0 +1,131 @@
+/* model_vmcs.h - the VMCS-like controls of the model CPU and its VM exits,
+ * named as in the Intel SDM vol. 3 (24.6 VM-execution controls, appendix C
+ * basic exit reasons, 27.2.1 exit qualifications). refvmm's VMM code
+ * (vmm_ept.c) sets the controls per mode and handles the exits; the CPU
+ * model only raises them. */
+#ifndef REFVMM_MODEL_VMCS_H
+#define REFVMM_MODEL_VMCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Primary processor-based VM-execution controls (SDM table 24-6) */
+#define CPU_BASED_INVLPG_EXITING     (1u << 9)
+#define CPU_BASED_CR3_LOAD_EXITING   (1u << 15)
+#define CPU_BASED_ACTIVATE_SECONDARY (1u << 31)
+/* Secondary processor-based controls (SDM table 24-7) */
+#define SECONDARY_EXEC_ENABLE_EPT  (1u << 1)
+#define SECONDARY_EXEC_ENABLE_VPID (1u << 5)
+
+/* Basic exit reasons (SDM appendix C) */
+enum vmx_exit_reason {
+  EXIT_REASON_EXCEPTION_NMI = 0,
+  EXIT_REASON_EXTERNAL_INTERRUPT = 1,
+  EXIT_REASON_TRIPLE_FAULT = 2,
+  EXIT_REASON_INTERRUPT_WINDOW = 7,
+  EXIT_REASON_NMI_WINDOW = 8,
+  EXIT_REASON_CPUID = 10,
+  EXIT_REASON_HLT = 12,
+  EXIT_REASON_INVLPG = 14,
+  EXIT_REASON_RDTSC = 16,
+  EXIT_REASON_VMCALL = 18,
+  EXIT_REASON_CR_ACCESS = 28,
+  EXIT_REASON_IO_INSTRUCTION = 30,
+  EXIT_REASON_MSR_READ = 31,
+  EXIT_REASON_MSR_WRITE = 32,
+  EXIT_REASON_EPT_VIOLATION = 48,
+  EXIT_REASON_EPT_MISCONFIG = 49,
+  EXIT_REASON_PREEMPTION_TIMER = 52,
+  EXIT_REASON_MAX = 66
+};
+
+/* EPT-violation exit qualification bits (SDM table 27-7) */
+#define EPT_QUAL_READ         (1ull << 0)
+#define EPT_QUAL_WRITE        (1ull << 1)
+#define EPT_QUAL_FETCH        (1ull << 2)
+#define EPT_QUAL_LINEAR_VALID (1ull << 7)
+#define EPT_QUAL_FINAL        (1ull << 8) /* the final translation, not a guest table */
+
+/* EPT entries (SDM 28.3.2): R W X in bits 0-2; W without R is a misconfiguration */
+#define EPT_R         1ull
+#define EPT_W         2ull
+#define EPT_X         4ull
+#define EPT_ADDR_MASK 0x000ffffffffff000ull
+
+struct model_cpu;
+
+/* The VMM's exit handler for exits it handles without leaving to the run
+ * loop (EPT violation): 0 handled (the access is retried), else the run
+ * stops with an internal error (message in the CPU's msg). */
+typedef int (*vmm_exit_handler)(void *vmm, struct model_cpu *c);
+
+struct model_vmcs {
+  bool active; /* the CPU runs as a VMX guest (paging shadow|ept) */
+  uint32_t proc_based, secondary;
+  uint32_t exception_bitmap;
+  uint16_t vpid;
+  uint64_t eptp; /* page index of the EPT PML4 in ept_mem, << 12 */
+  /* the VMM's EPT memory: "host-physical" pages holding EPT tables */
+  const uint64_t *ept_mem;
+  uint32_t ept_pages;
+  vmm_exit_handler handler;
+  void *vmm;
+  /* shadow paging: the CPU walks the VMM's shadow tables from shadow_root */
+  const uint64_t *spt_mem;
+  uint32_t spt_pages, shadow_root;
+  /* #PF exit handler (exception bitmap bit 14): enum shadow_pf_result */
+  int (*pf_handler)(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc);
+  /* CR3-load and INVLPG exit handlers */
+  void (*cr3_handler)(void *vmm, struct model_cpu *c, uint64_t cr3);
+  void (*invlpg_handler)(void *vmm, struct model_cpu *c, uint64_t va);
+  uint32_t inject_error; /* true #PF: the guest's error code */
+  uint64_t emulate_hpa;  /* SPF_EMULATE: the host page the VMM writes */
+  /* exit information of the last exit */
+  uint32_t exit_reason;
+  uint64_t exit_qualification, guest_physical, guest_linear;
+  /* accounting */
+  uint64_t exits[EXIT_REASON_MAX];
+  uint64_t entries, flush_on_entry, flush_on_exit;
+  uint64_t ept_violations, ept_misconfigs;
+};
+
+enum shadow_pf_result {
+  SPF_RETRY,      /* hidden fault: the shadow entry is filled, retry the access */
+  SPF_TRUE_FAULT, /* the guest's own fault: inject #PF (vmcs.inject_error) */
+  SPF_EMULATE,    /* a write to a write-protected guest page table: emulated */
+};
+
+const char *vmx_exit_reason__name(unsigned reason);
+
+/* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
+ * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
+int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
+                    unsigned *end);
+
+static inline bool model_vmcs__ept(const struct model_vmcs *v) {
+  return v->active && (v->proc_based & CPU_BASED_ACTIVATE_SECONDARY) &&
+         (v->secondary & SECONDARY_EXEC_ENABLE_EPT);
+}
+static inline bool model_vmcs__vpid(const struct model_vmcs *v) {
+  return v->active && (v->proc_based & CPU_BASED_ACTIVATE_SECONDARY) &&
+         (v->secondary & SECONDARY_EXEC_ENABLE_VPID) && v->vpid;
+}
+
+/* A VM exit with `reason` is taken / the VM is entered again: counts, and
+ * without VPID flushes the TLBs (VPID 0) as the SDM requires (28.3.3.3). */
+void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual);
+void model_vmx__entry(struct model_cpu *c);
+/* An exit the VMM handles and re-enters at once (CPUID, VMCALL answered in
+ * the VMM, EPT violation): exit + handler + entry. 0, or -1 when the
+ * handler failed (message in c->msg). */
+int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual);
+
+/* EPT translation of a guest-physical address (the CPU side of EPT):
+ * 0 and *hpa; 1 misconfiguration (MMIO: the access becomes an MMIO exit);
+ * violations exit to the VMM and the walk is retried. Counts references
+ * by EPT level when `count` (not for levels a paging-structure cache skips). `final`: the address
+ * is the guest's data, not a table. */
+int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
+                         bool count, uint64_t *hpa);
+
+#endif

@@ -1,0 +1,246 @@
+/* test_model_tlb.c - the model's TLB hierarchy (model_tlb.c): set
+ * associativity and round-robin replacement, VPID tags, global pages on CR3
+ * loads, INVLPG, page fracturing, paging-structure caches; and, on whole
+ * workloads, that the CPU's translation front keeps the counts exact (the
+ * same counts with the front disabled) and the level invariants hold. */
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "refvmm/model/model_backend.h"
+#include "refvmm/model/model_cpu.h"
+#include "refvmm/session.h"
+
+static struct model_tlb tlb;
+
+static void setup(void) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  char err[128];
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, err, sizeof err), 0);
+}
+
+static struct tlb_slot *ins(enum tlb_level lv, uint64_t va, unsigned shift, bool global) {
+  struct tlb_slot ev;
+  return model_tlb__insert(&tlb, lv, va,
+                           0x100000000ull + (va & ~((1ull << shift) - 1)) % (1ull << 34), shift,
+                           TLBP_R | TLBP_W, global, &ev);
+}
+static bool hit(enum tlb_level lv, uint64_t va) {
+  return model_tlb__lookup(&tlb, lv, va, TLBP_R, true) != NULL;
+}
+
+START_TEST(test_default_geometry_is_skylake) {
+  /* 64 + 32 + 4 L1D, 128 + 8 L1I, 1536 + 16 STLB entries */
+  unsigned n[TLBA_COUNT];
+  for (int a = 0; a < TLBA_COUNT; a++)
+    n[a] = (unsigned)tlb.arr[a].g.sets * tlb.arr[a].g.ways;
+  ck_assert_uint_eq(n[TLBA_L1D_4K], 64);
+  ck_assert_uint_eq(n[TLBA_L1D_2M], 32);
+  ck_assert_uint_eq(n[TLBA_L1D_1G], 4);
+  ck_assert_uint_eq(n[TLBA_L1I_4K], 128);
+  ck_assert_uint_eq(n[TLBA_L1I_2M], 8);
+  ck_assert_uint_eq(n[TLBA_L1I_1G], 0);
+  ck_assert_uint_eq(n[TLBA_L2_4K2M], 1536);
+  ck_assert_uint_eq(n[TLBA_L2_1G], 16);
+}
+END_TEST
+
+START_TEST(test_bad_geometry_refused) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  cfg.geom[TLBA_L2_4K2M].sets = 100;
+  char err[128] = "";
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "power of two"));
+  model_tlb__default_config(&cfg);
+  cfg.geom[TLBA_L2_4K2M] = (struct tlb_geom){1024, 16};
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, err, sizeof err), -1);
+}
+END_TEST
+
+START_TEST(test_set_eviction_round_robin) {
+  /* L1D 4K: 16 sets x 4 ways; five pages of one set evict the first */
+  uint64_t stride = 16ull << 12;
+  for (int i = 0; i < 4; i++)
+    ins(TLBL_L1D, 0x10000000 + i * stride, 12, false);
+  for (int i = 0; i < 4; i++)
+    ck_assert(hit(TLBL_L1D, 0x10000000 + i * stride));
+  struct tlb_slot ev;
+  model_tlb__insert(&tlb, TLBL_L1D, 0x10000000 + 4 * stride, 0x5000, 12, TLBP_R, false, &ev);
+  ck_assert(ev.valid);
+  ck_assert_uint_eq(ev.vpn << 12, 0x10000000);
+  ck_assert(!hit(TLBL_L1D, 0x10000000));
+  ck_assert(hit(TLBL_L1D, 0x10000000 + 1 * stride));
+  ck_assert(hit(TLBL_L1D, 0x10000000 + 4 * stride));
+  /* a different set is untouched */
+  ins(TLBL_L1D, 0x10001000, 12, false);
+  ck_assert(hit(TLBL_L1D, 0x10001000));
+  ck_assert_uint_eq(tlb.st.lookups[TLBL_L1D], tlb.st.hits[TLBL_L1D] + tlb.st.misses[TLBL_L1D]);
+}
+END_TEST
+
+START_TEST(test_vpid_tags_and_flushes) {
+  tlb.vpid = 1;
+  ins(TLBL_L1D, 0x1000, 12, false);
+  ins(TLBL_L1D, 0x2000, 12, true);
+  tlb.vpid = 0;
+  ck_assert(!hit(TLBL_L1D, 0x1000)); /* another VPID's entry */
+  ins(TLBL_L1D, 0x1000, 12, false);
+  model_tlb__flush_vpid(&tlb, 0, false); /* flushes VPID 0 only */
+  ck_assert(!hit(TLBL_L1D, 0x1000));
+  tlb.vpid = 1;
+  ck_assert(hit(TLBL_L1D, 0x1000));
+  model_tlb__flush_vpid(&tlb, 1, true); /* CR3 load: global survives */
+  ck_assert(!hit(TLBL_L1D, 0x1000));
+  ck_assert(hit(TLBL_L1D, 0x2000));
+  model_tlb__flush_va(&tlb, 0x2abc); /* INVLPG drops global too */
+  ck_assert(!hit(TLBL_L1D, 0x2000));
+}
+END_TEST
+
+START_TEST(test_large_pages_and_fracturing) {
+  struct tlb_slot *s = ins(TLBL_L1D, 0x40212345, 21, false);
+  ck_assert_uint_eq(s->shift, 21);
+  ck_assert(hit(TLBL_L1D, 0x40200000));
+  ck_assert(hit(TLBL_L1D, 0x403fffff));
+  ck_assert(!hit(TLBL_L1D, 0x40400000));
+  /* the L1 ITLB has no 1 GiB array: the page is held as its 2 MiB piece */
+  s = ins(TLBL_L1I, 0x80654321, 30, false);
+  ck_assert_uint_eq(s->shift, 21);
+  ck_assert_uint_eq(s->gpa & 0x3fffffff, 0x00600000);
+  ck_assert(hit(TLBL_L1I, 0x80600000));
+  ck_assert(!hit(TLBL_L1I, 0x80800000));
+  model_tlb__flush_va(&tlb, 0x80601000);
+  ck_assert(!hit(TLBL_L1I, 0x80600000));
+}
+END_TEST
+
+START_TEST(test_paging_structure_caches) {
+  uint64_t va = 0x7f8040201000ull;
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va), 4);
+  model_tlb__pwc_fill(&tlb, va, 1); /* a 4K walk used PML4E, PDPTE, PDE */
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va + 0x1000), 1);
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va + 0x200000), 2);     /* other PDE */
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va + 0x40000000), 3);   /* other PDPTE */
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va + (1ull << 39)), 4); /* other PML4E */
+  model_tlb__count_walk(&tlb, 1, 1);
+  model_tlb__count_walk(&tlb, 4, 1);
+  ck_assert_uint_eq(tlb.st.walks, 2);
+  ck_assert_uint_eq(tlb.st.walk_refs, 5);
+  ck_assert_uint_eq(tlb.st.walk_refs_by_level[1], 2);
+  ck_assert_uint_eq(tlb.st.walk_refs_by_level[4], 1);
+  model_tlb__flush_va(&tlb, va);
+  ck_assert_uint_eq(model_tlb__pwc_start(&tlb, va), 4);
+}
+END_TEST
+
+/* ---- whole workloads: the front is exact --------------------------------------------- */
+struct wl_run {
+  uint64_t checksum;
+  struct tlb_stats st;
+  uint64_t instructions;
+};
+
+static int run_wl(const char *name, const char *p1, const char *p2, bool front_off,
+                  struct wl_run *out) {
+  char image[256];
+  snprintf(image, sizeof image, "workloads/build/%s.elf", name);
+  if (access(image, R_OK) != 0 || !backend__find("model")) return -1;
+  struct vm_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.image = image;
+  cfg.backend = "model";
+  cfg.mem_size = 256ull << 20;
+  cfg.timeout_s = 60;
+  cfg.quiet = true;
+  if (p1) cfg.params[cfg.nparams++] = p1;
+  if (p2) cfg.params[cfg.nparams++] = p2;
+  struct session_opts opts = {.no_probes = true};
+  struct session *s = session__new(&cfg, &opts);
+  ck_assert_int_eq(session__prepare(s), 0);
+  struct model_cpu *c = model_backend__cpu(&s->vm);
+  ck_assert_ptr_nonnull(c);
+  c->tlbm.front_off = front_off;
+  ck_assert_int_eq(session__run(s), RUN_OK);
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < s->vm.nreports; i++)
+    if (strcmp(s->vm.reports[i].key, "checksum") == 0) out->checksum = s->vm.reports[i].value;
+  out->st = c->tlbm.st;
+  out->instructions = c->cnt.instructions;
+  session__free(s);
+  return 0;
+}
+
+static const struct {
+  const char *name, *p1, *p2;
+} exact_wls[] = {
+    {"gups", "n=100000", "ws=4194304"},
+    {"cr3switch", "n=200", NULL},
+    {"ptemod", "n=200", NULL},
+    {"pgfault", "n=200", NULL},
+    {"memstream", "passes=1", "ws=1048576"},
+};
+
+START_TEST(test_front_keeps_counts_exact) {
+  struct wl_run on, off;
+  if (run_wl(exact_wls[_i].name, exact_wls[_i].p1, exact_wls[_i].p2, false, &on) < 0) {
+    printf("test_model_tlb: %s: skipped: image or model backend missing\n", exact_wls[_i].name);
+    return;
+  }
+  run_wl(exact_wls[_i].name, exact_wls[_i].p1, exact_wls[_i].p2, true, &off);
+  ck_assert_uint_eq(on.checksum, off.checksum);
+  ck_assert_uint_eq(on.instructions, off.instructions);
+  ck_assert_uint_eq(off.st.front_hits, 0);
+  ck_assert_uint_eq(on.st.lookups[TLBL_L1D] + on.st.front_hits, off.st.lookups[TLBL_L1D]);
+  ck_assert_uint_eq(on.st.hits[TLBL_L1D] + on.st.front_hits, off.st.hits[TLBL_L1D]);
+  for (int lv = 0; lv < TLBL_COUNT; lv++) {
+    ck_assert_uint_eq(on.st.misses[lv], off.st.misses[lv]);
+    ck_assert_uint_eq(off.st.lookups[lv], off.st.hits[lv] + off.st.misses[lv]);
+  }
+  ck_assert_uint_eq(on.st.lookups[TLBL_L1I], off.st.lookups[TLBL_L1I]);
+  ck_assert_uint_eq(on.st.walks, off.st.walks);
+  ck_assert_uint_eq(on.st.walk_refs, off.st.walk_refs);
+  /* an L1 miss looks in the L2; an L2 miss walks */
+  ck_assert_uint_eq(on.st.lookups[TLBL_L2], on.st.misses[TLBL_L1D] + on.st.misses[TLBL_L1I]);
+  ck_assert_uint_eq(on.st.walks, on.st.misses[TLBL_L2]);
+  ck_assert_uint_gt(on.st.walks, 0);
+  uint64_t sum = 0;
+  for (int l = 1; l < WALK_LEVELS; l++)
+    sum += on.st.walk_refs_by_level[l];
+  ck_assert_uint_eq(sum, on.st.walk_refs);
+  ck_assert_uint_ge(on.st.walk_refs, on.st.walks);
+  ck_assert_uint_le(on.st.walk_refs, 4 * on.st.walks);
+}
+END_TEST
+
+START_TEST(test_gups_misses_more_with_larger_working_set) {
+  struct wl_run small, big;
+  if (run_wl("gups", "n=50000", "ws=65536", false, &small) < 0) return;
+  run_wl("gups", "n=50000", "ws=67108864", false, &big);
+  /* 16 pages fit the L1 DTLB; 16384 pages miss the STLB too */
+  ck_assert_uint_lt(small.st.misses[TLBL_L2] * 10, big.st.misses[TLBL_L2]);
+  ck_assert_uint_lt(small.st.misses[TLBL_L1D] * 10, big.st.misses[TLBL_L1D]);
+}
+END_TEST
+
+Suite *suite_model_tlb(void) {
+  Suite *s = suite_create("model_tlb");
+  TCase *tc = tcase_create("arrays");
+  tcase_add_checked_fixture(tc, setup, NULL);
+  tcase_add_test(tc, test_default_geometry_is_skylake);
+  tcase_add_test(tc, test_bad_geometry_refused);
+  tcase_add_test(tc, test_set_eviction_round_robin);
+  tcase_add_test(tc, test_vpid_tags_and_flushes);
+  tcase_add_test(tc, test_large_pages_and_fracturing);
+  tcase_add_test(tc, test_paging_structure_caches);
+  suite_add_tcase(s, tc);
+  TCase *tw = tcase_create("workloads");
+  tcase_set_timeout(tw, 120);
+  tcase_add_loop_test(tw, test_front_keeps_counts_exact, 0,
+                      (int)(sizeof exact_wls / sizeof exact_wls[0]));
+  tcase_add_test(tw, test_gups_misses_more_with_larger_working_set);
+  suite_add_tcase(s, tw);
+  return s;
+}
