@@ -80,6 +80,9 @@ $(BUILD)/%.o: %.c
 
 $(GIT_REV_USERS:%.c=$(BUILD)/%.o): $(GIT_REV_STAMP)
 
+# The default cost profile is embedded into this object (.incbin, not seen by -MMD).
+$(BUILD)/refvmm/model/cost_profile_data.o: refvmm/model/profiles/intel-skylake.json
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -162,10 +165,11 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SRC_elf_loader := tests/fuzz/fuzz_elf_loader.c refvmm/elf_loader.c refvmm/guest_mem.c
 # hypercall.c reaches events.c and through it the KVM backend: the whole host library.
 FUZZ_SRC_hypercall := tests/fuzz/fuzz_hypercall.c $(LIB_SRC)
-FUZZ_SRC_matrix := tests/fuzz/fuzz_matrix.c vtbench/matrix.c vtbench/stats.c vtbench/workload_catalog.c
-FUZZ_SRC_result_reader := tests/fuzz/fuzz_result_reader.c results/result_doc.c vtbench/aggregate.c \
-                          vtbench/json_util.c vtbench/stats.c vtbench/findings.c vtbench/export.c \
-                          vtbench/event_cdf.c
+# vtbench harnesses link the host library and vtbench's sources (minus main):
+# explicit lists went stale whenever a vtbench file gained a dependency.
+FUZZ_VTB_SRC := $(LIB_SRC) $(filter-out vtbench/main.c,$(wildcard vtbench/*.c))
+FUZZ_SRC_matrix := tests/fuzz/fuzz_matrix.c $(FUZZ_VTB_SRC)
+FUZZ_SRC_result_reader := tests/fuzz/fuzz_result_reader.c $(FUZZ_VTB_SRC)
 FUZZ_BINS := $(FUZZ_NAMES:%=bin/fuzz_%)
 define FUZZ_RULE
 FUZZ_SRC_$(1) ?= tests/fuzz/fuzz_$(1).c $$(LIB_SRC)
@@ -200,6 +204,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/vtbench/workloads $(DESTDIR)$(PREFIX)/share/vtbench/plots
 	install -m 755 $(BIN)/refvmm $(BIN)/vtbench $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(WORKLOADS:%=workloads/build/%.elf) $(DESTDIR)$(PREFIX)/share/vtbench/workloads/
+	install -d $(DESTDIR)$(PREFIX)/share/vtbench/profiles
+	install -m 644 refvmm/model/profiles/*.json $(DESTDIR)$(PREFIX)/share/vtbench/profiles/
 	if ls plots/*.gp >/dev/null 2>&1; then install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/vtbench/plots/; fi
 
 format:

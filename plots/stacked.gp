@@ -2,8 +2,10 @@
 # Reads CSV written by `vtbench export --csv`:
 #   config,REASON1,REASON2,...   (median count per run of each reason)
 # Variables (gnuplot -e): infile, outbase, ncols (columns incl. the label),
-# ytitle, ptitle, width (pixels; default 1100).
+# ytitle, ptitle, width (pixels; default 1100), keytitle (legend title;
+# default "exit reason"; the model's overhead breakdown uses "cause").
 if (!exists("width")) width = 1100
+if (!exists("keytitle")) keytitle = "exit reason"
 # Tick labels on up to three lines: "NAME PARAMS [DETAIL]" -> NAME / PARAMS / DETAIL.
 head(s) = (b = strstrt(s, " ["), b ? s[1:b-1] : s)
 tail(s) = (b = strstrt(s, " ["), b ? "\n".s[b+2:strlen(s)-1] : "")
@@ -24,7 +26,7 @@ set linetype 6 lc rgb "#e6ab02"
 set linetype 7 lc rgb "#a6761d"
 set linetype 8 lc rgb "#666666"
 set linetype cycle 8
-set key outside right top vertical noenhanced title "exit reason"
+set key outside right top vertical noenhanced title keytitle
 set xtics norotate noenhanced font ",10" nomirror
 set ylabel ytitle noenhanced
 set format y "% h"

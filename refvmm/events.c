@@ -10,6 +10,8 @@
 #include <x86intrin.h>
 
 #include "kvm/kvm_backend.h"
+#include "model/model_backend.h"
+#include "model/vmm_events.h"
 
 const char *event_kind__name(enum event_kind k) {
   return k == EV_NMI ? "nmi" : "irq";
@@ -38,6 +40,13 @@ void events__init(struct events *ev, struct vm *vm) {
   if (vm->ops != &kvm_backend_ops) { /* other backends: their own injection */
     memset(ev, 0, sizeof *ev);
     ev->vm = vm;
+    ev->model = vm->ops == &model_backend_ops ? model_backend__events(vm) : NULL;
+    if (ev->model) { /* the model's policies, in modeled time at the guest's TSC rate */
+      vmm_events__configure(ev->model, &vm->cfg, 0); /* guest TSC: the cost profile's */
+      ev->policy[EV_NMI] = vm->cfg.modes.nmi;
+      ev->policy[EV_IRQ] = vm->cfg.modes.irq;
+      vm->events = ev;
+    }
     return;
   }
   events__init_with(ev, vm, &kvm_event_backend);
@@ -190,6 +199,8 @@ void events__stop(struct events *ev) {
 
 int events__raise(struct events *ev, enum event_kind k, uint32_t vector, uint32_t count,
                   uint64_t delay_ns) {
+  if (ev->model)
+    return vmm_events__raise(ev->model, k == EV_NMI ? VEV_NMI : VEV_IRQ, vector, count, delay_ns);
   uint64_t tsc = __rdtsc();
   if (ev->started && !ev->thread_running) {
     int trc = start_thread(ev);
@@ -292,6 +303,10 @@ int events__before_run(struct events *ev) {
 }
 
 void events__on_timed(struct events *ev, bool begin) {
+  if (ev->model) {
+    vmm_events__on_timed(ev->model, begin);
+    return;
+  }
   if (!ev->period_ns[EV_NMI] && !ev->period_ns[EV_IRQ]) return;
   pthread_mutex_lock(&ev->lock);
   ev->periodic_on = begin;
@@ -317,6 +332,7 @@ void events__on_window(struct events *ev) {
 }
 
 void events__on_report(struct events *ev, const char *key, uint64_t value) {
+  if (ev->model) vmm_events__on_report(ev->model, key, value);
   if (strcmp(key, VTB_KEY_NMI_LOG) == 0) ev->log_gpa[EV_NMI] = value;
   if (strcmp(key, VTB_KEY_IRQ_LOG) == 0) ev->log_gpa[EV_IRQ] = value;
 }
@@ -373,6 +389,7 @@ static void finish_kind(struct events *ev, enum event_kind k) {
 }
 
 void events__finish(struct events *ev) {
+  if (ev->model) vmm_events__finish(ev->model);
   if (!ev->active) return;
   for (int k = 0; k < EV_KINDS; k++)
     finish_kind(ev, k);
@@ -424,7 +441,52 @@ static json_t *kind_json(const struct events *ev, enum event_kind k) {
   return o;
 }
 
+/* The model's figures in the KVM document's shape (ns of modeled time at
+ * the guest's TSC rate), so reports and aggregates read both backends. */
+static json_t *model_kind_json(const struct vmm_events *ve, int k) {
+  const struct vmm_event_stats *st = &ve->st[k];
+  double ns = ve->tsc_hz ? 1e9 / (double)ve->tsc_hz : 0;
+  uint64_t pend = k == VEV_NMI ? (uint64_t)ve->nmi_pending + ve->nmi_inflight
+                               : (uint64_t)ve->irq_n + ve->irq_inflight;
+  json_t *lat = json_pack("{s:I}", "samples", (json_int_t)st->nlat);
+  if (st->nlat && ve->finished) {
+    json_object_set_new(lat, "min", json_real((double)st->lat_min * ns));
+    json_object_set_new(lat, "p50", json_real((double)st->lat_p50 * ns));
+    json_object_set_new(lat, "p99", json_real((double)st->lat_p99 * ns));
+    json_object_set_new(lat, "max", json_real((double)st->lat_max * ns));
+    json_object_set_new(lat, "mean", json_real(st->lat_mean * ns));
+    json_object_set_new(lat, "max_tsc", json_integer((json_int_t)st->lat_max));
+  }
+  json_t *smp = json_array();
+  for (uint64_t i = 0; i < st->nlat; i++)
+    json_array_append_new(smp, json_real((double)st->lat[i] * ns));
+  return json_pack(
+      "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "policy",
+      event_mode__name(ve->policy[k]), "raised", (json_int_t)st->raised, "delivered",
+      (json_int_t)st->delivered, "merged", (json_int_t)st->merged, "dropped",
+      (json_int_t)st->dropped, "pending_at_end", (json_int_t)pend, "raise_kicks",
+      (json_int_t)st->raise_exits, "poll_kicks", (json_int_t)st->poll_exits, "window_exits",
+      (json_int_t)st->window_exits, "window_requests", (json_int_t)st->window_requests,
+      "blocked_checks", (json_int_t)st->blocked_checks, "rate_hz",
+      ve->period_cycles[k] ? json_real((double)ve->tsc_hz / (double)ve->period_cycles[k])
+                           : json_null(),
+      "latency_ns", lat, "samples_ns", smp);
+}
+
+static json_t *model_to_json(const struct vmm_events *ve) {
+  if (!ve->active) return json_null();
+  json_t *ex = json_object();
+  static const char *const names[VEX_COUNT] = {"NMI_WINDOW", "INTERRUPT_WINDOW", "PREEMPTION_TIMER",
+                                               "EXTERNAL_INTERRUPT"};
+  for (int i = 0; i < VEX_COUNT; i++)
+    json_object_set_new(ex, names[i], json_integer((json_int_t)ve->exits[i]));
+  return json_pack("{s:s,s:f,s:o,s:o,s:o}", "clock", "modeled", "poll_us", ve->poll_us,
+                   "exits_caused", ex, "nmi", model_kind_json(ve, VEV_NMI), "irq",
+                   model_kind_json(ve, VEV_IRQ));
+}
+
 json_t *events__to_json(const struct events *ev) {
+  if (ev && ev->model) return model_to_json(ev->model);
   if (!ev || !ev->active) return json_null();
   json_t *o = json_object();
   json_object_set_new(o, "poll_us", json_real((double)ev->poll_ns / 1000.0));

@@ -21,8 +21,13 @@
  * cause. NMIs coalesce as on hardware: one may wait while another is being
  * handled; a raise while one already waits is "merged".
  *
- * Only the KVM backend runs these policies (events__init leaves vm->events
- * NULL for others). Counters cover the whole run.
+ * The KVM backend runs these policies here. The model backend runs its own
+ * in modeled time (refvmm/model/vmm_events.h): for it events__init sets
+ * vm->events with `model` set, and raises, marks and reports are routed
+ * there (no timer thread; the figures are in the run's model.events in
+ * cycles, and events__to_json gives them in this document's shape in ns of
+ * modeled time). Other backends: vm->events NULL. Counters cover the whole
+ * run.
  */
 #ifndef REFVMM_EVENTS_H
 #define REFVMM_EVENTS_H
@@ -84,8 +89,11 @@ struct events_sched {
   uint32_t kind, vector, count;
 };
 
+struct vmm_events; /* refvmm/model/vmm_events.h */
+
 struct events {
   struct vm *vm;
+  struct vmm_events *model; /* model backend: its policies, else NULL */
   const struct event_backend *be;
   bool active;
   enum event_mode policy[EV_KINDS];

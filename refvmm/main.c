@@ -36,13 +36,18 @@ static void usage(FILE *out) {
       "  --irq-vector V            vector of --irq-rate's IRQs, 32..255 (default 0x40)\n"
       "  --param K=V               workload parameter (repeatable), e.g. n=1000\n"
       "  --mem SIZE                guest RAM, K/M/G suffixes (default 256M, 8M..3G)\n"
-      "  --timeout SECONDS         stop the guest after this long (default %.0f, 0 = never)\n"
+      "  --timeout SECONDS         stop the guest after this long (default %.0f, 0 = never,\n"
+      "                            at most 1e7)\n"
       "  --json FILE               write the result document to FILE (atomically)\n"
       "  --quiet                   no console echo, no summary\n"
       "  --events LIST             PMU events (libpfm4 names, comma-separated; default:\n"
       "                            the host's default set)\n"
       "  --no-pmu                  no PMU counters (KVM stats and exits still taken)\n"
       "  --no-probes               no exit accounting, KVM stats or PMU (overhead baseline)\n"
+      "  --profile FILE            model: cycle cost profile (default: the built-in\n"
+      "                            intel-skylake profile; docs/COST_MODEL.md)\n"
+      "  --model-baseline run|none model, paging ept|shadow: run the image natively first\n"
+      "                            for overhead_vs_native (default run)\n"
       "\n"
       "exit codes: 0 ok, 2 usage, 3 image rejected, 4 host problem, 5 unsupported\n"
       "mode, 10 guest failed, 11 guest exception, 12 triple fault, 13 timeout,\n"
@@ -118,7 +123,9 @@ enum {
   OPT_POLL_US,
   OPT_NMI_RATE,
   OPT_IRQ_RATE,
-  OPT_IRQ_VECTOR
+  OPT_IRQ_VECTOR,
+  OPT_PROFILE,
+  OPT_MODEL_BASELINE
 };
 
 static const struct option long_opts[] = {
@@ -139,6 +146,8 @@ static const struct option long_opts[] = {
     {"nmi-rate", required_argument, NULL, OPT_NMI_RATE},
     {"irq-rate", required_argument, NULL, OPT_IRQ_RATE},
     {"irq-vector", required_argument, NULL, OPT_IRQ_VECTOR},
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"model-baseline", required_argument, NULL, OPT_MODEL_BASELINE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -195,7 +204,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
       errno = 0;
       double t = strtod(optarg, &end);
       if (errno || end == optarg || *end || !(t >= 0) || t > 1e7)
-        return usage_error("--timeout '%s': expected seconds >= 0 (0 = never)", optarg);
+        return usage_error("--timeout '%s': expected seconds from 0 to 1e7 (0 = never)", optarg);
       cfg->timeout_s = t;
       break;
     }
@@ -243,6 +252,15 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
       cfg->irq_vector = (uint32_t)v;
       break;
     }
+    case OPT_PROFILE:
+      if (!optarg[0]) return usage_error("--profile '': expected a cost profile JSON file");
+      opts->profile_path = optarg;
+      break;
+    case OPT_MODEL_BASELINE:
+      if (strcmp(optarg, "run") && strcmp(optarg, "none"))
+        return usage_error("--model-baseline '%s': expected run or none", optarg);
+      opts->model_baseline = strcmp(optarg, "run") == 0;
+      break;
     case OPT_HELP:
       usage(stdout);
       return -1;
@@ -293,9 +311,14 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   cfg.argv = full_argv;
   struct session_opts opts;
   memset(&opts, 0, sizeof opts);
+  opts.model_baseline = true; /* --model-baseline run */
   int rc = parse_run(argc, argv, &cfg, &opts);
   if (rc) return rc < 0 ? EXIT_OK : rc;
 
+  if (opts.profile_path && strcmp(cfg.backend, "model") != 0)
+    return usage_error("--profile %s: cost profiles apply to --backend model only (the %s backend "
+                       "measures real cycles)",
+                       opts.profile_path, cfg.backend);
   if (strcmp(cfg.backend, "model") == 0 && !backend__find("model")) {
     fprintf(stderr, "refvmm: backend 'model' is not built yet (it arrives with the model "
                     "backend issue); use --backend kvm\n");

@@ -37,16 +37,35 @@ static void print_regs(const struct vcpu_regs *r, FILE *out) {
   fprintf(out, "  efer %016" PRIx64 "\n", r->efer);
 }
 
+/* Each axis as it ran, and where a value not given on the command line came
+ * from: on kvm paging/tlb are the host module's; on the model paging
+ * defaults to native (no VMX at all, so no TLB tagging either); nmi/irq are
+ * refvmm's policies, window unless asked (the backends' check_modes fill
+ * them in). */
+static void print_modes(const struct vm *vm, FILE *out) {
+  const struct vm_modes *m = &vm->cfg.modes;
+  bool kvm = vm->ops && !strcmp(vm->ops->name, "kvm");
+  bool model = vm->ops == &model_backend_ops;
+  const char *unset_axis = kvm ? " (host module)" : " (default)";
+  fprintf(out, "backend %s  paging %s%s", vm->ops ? vm->ops->name : vm->cfg.backend,
+          paging_mode__name(m->paging),
+          m->paging_set                         ? ""
+          : model && m->paging == PAGING_NATIVE ? " (model default: no VMX)"
+                                                : unset_axis);
+  if (model && m->paging == PAGING_NATIVE)
+    fprintf(out, "  tlb n/a (native)");
+  else
+    fprintf(out, "  tlb %s%s", tlb_mode__name(m->tlb), m->tlb_set ? "" : unset_axis);
+  fprintf(out, "  nmi %s%s  irq %s%s  mem %" PRIu64 " MiB\n", event_mode__name(m->nmi),
+          m->nmi_set ? "" : " (default)", event_mode__name(m->irq), m->irq_set ? "" : " (default)",
+          vm->cfg.mem_size >> 20);
+}
+
 void summary__print(const struct session *s, FILE *out) {
   const struct vm *vm = &s->vm;
   fprintf(out, "\n");
   summary__print_status(s, out);
-  const struct vm_modes *m = &vm->cfg.modes;
-  fprintf(out, "backend %s  paging %s%s  tlb %s%s  nmi %s  irq %s  mem %" PRIu64 " MiB\n",
-          vm->ops ? vm->ops->name : vm->cfg.backend, paging_mode__name(m->paging),
-          m->paging_set ? "" : " (host)", tlb_mode__name(m->tlb), m->tlb_set ? "" : " (host)",
-          m->nmi_set ? event_mode__name(m->nmi) : "default",
-          m->irq_set ? event_mode__name(m->irq) : "default", vm->cfg.mem_size >> 20);
+  print_modes(vm, out);
   uint64_t v;
   if (report_value(vm, VTB_KEY_CHECKSUM, &v)) fprintf(out, "checksum   0x%016" PRIx64 "\n", v);
   if (report_value(vm, VTB_KEY_ITERATIONS, &v)) fprintf(out, "iterations %" PRIu64 "\n", v);

@@ -69,6 +69,47 @@ static void flatten(json_t *out, const char *prefix, const json_t *v, int depth)
   }
 }
 
+static double num_at(const json_t *v, const char *a, const char *b, const char *c) {
+  double d;
+  v = json_object_get(v, a);
+  if (b) v = json_object_get(v, b);
+  if (c) v = json_object_get(v, c);
+  return json_util__number(v, &d) ? d : NAN;
+}
+
+/* Modeled time and the counters the model plots use, the timed region's
+ * where the model gives them (model.timed), else the whole run's. */
+static void model_metrics(json_t *m, const json_t *model, const json_t *guest) {
+  double ns = num_at(model, "modeled_ns", NULL, NULL), iters;
+  if (isnan(ns)) {
+    double cyc = num_at(model, "modeled_cycles", NULL, NULL);
+    double ghz = num_at(model, "profile", "tsc_ghz", NULL);
+    if (!isnan(cyc) && ghz > 0) ns = cyc / ghz;
+  }
+  if (!isnan(ns)) {
+    json_object_set_new(m, "modeled_ns", json_real(ns));
+    if (json_util__number(json_object_get(guest, "iterations"), &iters) && iters > 0)
+      json_object_set_new(m, "modeled_ns_per_iter", json_real(ns / iters));
+  }
+  const json_t *t = json_object_get(model, "timed");
+  const json_t *src = json_is_object(t) ? t : model;
+  double d = num_at(src, "walks", "refs", NULL);
+  if (!isnan(d) && !json_object_get(m, "model.walk_refs"))
+    json_object_set_new(m, "model.walk_refs", json_real(d));
+  double l1d = num_at(src, "tlb", "l1d", "misses"), l1i = num_at(src, "tlb", "l1i", "misses");
+  if (isnan(l1d)) l1d = num_at(src, "tlb", "misses", NULL); /* older documents: one figure */
+  if (!isnan(l1d))
+    json_object_set_new(m, "model.tlb_misses", json_real(l1d + (isnan(l1i) ? 0 : l1i)));
+  const json_t *ex = json_object_get(src, "exits");
+  if (json_is_object(ex)) {
+    double sum = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)ex, k, v) if (json_util__number(v, &d)) sum += d;
+    json_object_set_new(m, "model.vmx_exits", json_real(sum));
+  }
+}
+
 json_t *aggregate__run_metrics(const json_t *run) {
   json_t *m = json_object();
   double wall, iters, d;
@@ -76,8 +117,15 @@ json_t *aggregate__run_metrics(const json_t *run) {
   bool have_wall = json_util__number(json_object_get(timed, "wall_ns"), &wall);
   if (have_wall) json_object_set_new(m, "wall_ns", json_real(wall));
   const json_t *guest = json_object_get(run, "guest");
-  if (have_wall && json_util__number(json_object_get(guest, "iterations"), &iters) && iters > 0)
-    json_object_set_new(m, "ns_per_iter", json_real(wall / iters));
+  if (json_util__number(json_object_get(guest, "iterations"), &iters) && iters > 0) {
+    json_object_set_new(m, "iterations", json_real(iters));
+    if (have_wall) json_object_set_new(m, "ns_per_iter", json_real(wall / iters));
+  }
+  /* every exit KVM saw (its binary stats), next to the ones refvmm saw */
+  const json_t *kx =
+      json_object_get(json_object_get(json_object_get(run, "kvm_stats"), "vcpu"), "exits");
+  if (json_util__number(json_object_get(kx, "value"), &d))
+    json_object_set_new(m, "kvm.exits", json_real(d));
   const json_t *exits = json_object_get(run, "exits");
   if (json_util__number(json_object_get(exits, "total"), &d))
     json_object_set_new(m, "exits.total", json_real(d));
@@ -104,6 +152,7 @@ json_t *aggregate__run_metrics(const json_t *run) {
   }
   const json_t *model = json_object_get(run, "model");
   if (model) flatten(m, "model", model, 0);
+  if (json_is_object(model)) model_metrics(m, model, guest);
   const json_t *events = json_object_get(run, "events"); /* issue 8: NMI/IRQ delivery */
   if (json_is_object(events)) flatten(m, "events", events, 0);
   return m;
@@ -202,7 +251,23 @@ size_t agg_group__values(const struct agg_group *g, const char *metric, double *
 }
 
 const char *agg_group__time_metric(const struct agg_group *g) {
-  return json_object_get(g->metrics, "ns_per_iter") ? "ns_per_iter" : "wall_ns";
+  static const char *const order[] = {"modeled_ns_per_iter", "modeled_ns", "ns_per_iter"};
+  for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+    if (json_object_get(g->metrics, order[i])) return order[i];
+  return "wall_ns";
+}
+
+int aggregate__is_time_metric(const char *m) {
+  return !strcmp(m, "wall_ns") || !strcmp(m, "ns_per_iter") || !strcmp(m, "modeled_ns") ||
+         !strcmp(m, "modeled_ns_per_iter");
+}
+
+const char *aggregate__time_clock(const char *m) {
+  return strncmp(m, "modeled_", 8) ? "wall" : "modeled";
+}
+
+const char *aggregate__time_per(const char *m) {
+  return strstr(m, "per_iter") ? "iteration" : "run";
 }
 
 static bool same_workload(const struct agg_group *a, const struct agg_group *b) {
@@ -245,6 +310,38 @@ const struct agg_group *aggregate__baseline(const struct agg_set *s, const struc
   return best == g ? NULL : best;
 }
 
+int aggregate__ratio(const struct agg_set *s, const struct agg_group *g, const char *baseline,
+                     double *ratio, double *lo, double *hi, const char **base_mode) {
+  const struct agg_group *b = aggregate__baseline(s, g, baseline);
+  const char *metric = agg_group__time_metric(g);
+  double *v = NULL, *bv = NULL;
+  size_t n;
+  /* The model's overheads are against native: where no native group was
+   * measured, refvmm's in-run native baseline (ept/shadow model runs)
+   * comes before a less-featured virtualized mode. */
+  if ((!b || strncmp(b->mode, "native/", 7)) && strncmp(g->mode, "native/", 7) &&
+      (!baseline || !strncmp(baseline, "native", 6)) &&
+      (n = agg_group__values(g, "model.overhead_vs_native.ratio", &v, NULL))) {
+    int bad = stats__bootstrap_median_ci(v, n, STATS_BOOT_B, 0.95, STATS_SEED, lo, hi);
+    *ratio = stats__median(v, n);
+    free(v);
+    if (!bad) {
+      *base_mode = "native (refvmm's baseline run)";
+      return 0;
+    }
+  }
+  n = agg_group__values(g, metric, &v, NULL);
+  size_t nb = b ? agg_group__values(b, metric, &bv, NULL) : 0;
+  int rc = -1;
+  if (n && nb && !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, ratio, lo, hi)) {
+    *base_mode = b->mode;
+    rc = 0;
+  }
+  free(v);
+  free(bv);
+  return rc;
+}
+
 static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
   struct stats_summary s;
   if (stats__summarize(v, n, &s)) return NULL;
@@ -278,15 +375,21 @@ json_t *aggregate__compute(const struct agg_set *s, const char *baseline) {
         json_object_set_new(e, "mode", json_string(g->mode));
         if (g->params) json_object_set(e, "params", g->params);
         json_object_set_new(e, "metric", json_string(metric));
-        double *bv;
+        double *bv = NULL;
         size_t nb = base ? agg_group__values(base, metric, &bv, NULL) : 0;
         double r, lo, hi;
-        if (nb && (!strcmp(metric, "wall_ns") || !strcmp(metric, "ns_per_iter")) &&
-            !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r, &lo, &hi))
+        const char *bm = NULL;
+        if (!strcmp(metric, agg_group__time_metric(g))) { /* the overhead the report shows */
+          if (aggregate__ratio(s, g, baseline, &r, &lo, &hi, &bm)) bm = NULL;
+        } else if (nb && aggregate__is_time_metric(metric) &&
+                   !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r, &lo, &hi)) {
+          bm = base->mode;
+        }
+        if (bm)
           json_object_set_new(
               e, "ratio_to_baseline",
-              json_pack("{s:s,s:f,s:[f,f]}", "baseline", base->mode, "ratio", r, "ci95", lo, hi));
-        if (nb) free(bv);
+              json_pack("{s:s,s:f,s:[f,f]}", "baseline", bm, "ratio", r, "ci95", lo, hi));
+        free(bv);
         json_array_append_new(arr, e);
       }
       free(v);

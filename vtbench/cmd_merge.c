@@ -3,14 +3,13 @@
  * and repetition present twice is an error (the same shard merged twice).
  * The first document's context is kept; every input's context is listed
  * under session.merged_from. Aggregates are recomputed. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "aggregate.h"
 #include "commands.h"
 #include "json_util.h"
-#include "matrix.h"
+#include "report_opts.h"
 #include "results/result_doc.h"
 
 static void usage(FILE *out) {
@@ -18,47 +17,16 @@ static void usage(FILE *out) {
 }
 
 int cmd_merge(int argc, char **argv) {
-  static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
-                                       {"baseline", required_argument, NULL, 'b'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0}};
-  char baseline_buf[64];
-  const char *out = NULL, *baseline = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "o:b:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'o':
-      out = optarg;
-      break;
-    case 'b':
-      baseline = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return VTB_EXIT_OK;
-    default:
-      usage(stderr);
-      return VTB_EXIT_USAGE;
-    }
-  }
-  if (baseline) {
-    char err[256];
-    struct matrix_mode bm;
-    if (matrix__parse_mode(baseline, &bm, err, sizeof(err))) {
-      fprintf(stderr, "vtbench: --baseline: %s\n", err);
-      return VTB_EXIT_USAGE;
-    }
-    matrix__mode_str(&bm, baseline_buf, sizeof(baseline_buf));
-    baseline = baseline_buf;
-  }
-
+  struct report_opts o = {0};
+  int rc = report_opts__parse(&o, argc, argv, usage);
+  if (rc != REPORT_OPTS_CONTINUE) return rc;
+  const char *out = o.output, *baseline = o.baseline;
   if (!out || optind >= argc) {
     usage(stderr);
     return VTB_EXIT_USAGE;
   }
   json_t *merged = NULL, *from = json_array(), *seen = json_object();
-  int rc = VTB_EXIT_OK;
+  rc = VTB_EXIT_OK;
   bool complete = true;
   for (int i = optind; i < argc && rc == VTB_EXIT_OK; i++) {
     json_t *doc = json_util__load_doc(argv[i]);

@@ -3,7 +3,6 @@
  * index.html with the tables, each host's context and the findings. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,12 +13,14 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "atomic_file.h"
 #include "commands.h"
 #include "export.h"
 #include "findings.h"
 #include "json_util.h"
-#include "matrix.h"
 #include "paths.h"
+#include "report_opts.h"
+#include "results/result_doc.h"
 #include "stats.h"
 
 static void usage(FILE *out) {
@@ -38,12 +39,33 @@ static long file_size(const char *dir, const char *name, const char *ext) {
   return stat(p, &st) ? -1 : (long)st.st_size;
 }
 
-/* gnuplot -e "vars" SCRIPT, run inside dir. 0 on success. */
+/* OUT.png and OUT.svg from gnuplot's temporaries TMPBASE.{png,svg} (all in
+ * dir) when gnuplot succeeded: both published, or neither, and no temporary
+ * left either way. 0 or -1. */
+static int publish_plot(const char *dir, const char *tmpbase, const char *out, bool ok) {
+  static const char *const ext[] = {".png", ".svg"};
+  int rc = ok ? 0 : -1;
+  for (int e = 0; e < 2; e++) {
+    char from[4200], to[4200];
+    snprintf(from, sizeof(from), "%s/%s%s", dir, tmpbase, ext[e]);
+    snprintf(to, sizeof(to), "%s/%s%s", dir, out, ext[e]);
+    if (rc)
+      unlink(from);
+    else if (atomic_file__publish(from, to))
+      rc = -1;
+  }
+  return rc;
+}
+
+/* gnuplot -e "vars" SCRIPT, run inside dir. gnuplot writes OUT.tmp.PID.png
+ * and .svg, published as OUT.png and OUT.svg once it succeeded, so an
+ * interrupted report never leaves a truncated plot. 0 on success. */
 static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spec) {
-  char vars[2048], script[4200];
+  char vars[2048], script[4200], tmpbase[300];
+  const char *out = json_string_value(json_object_get(spec, "out"));
+  snprintf(tmpbase, sizeof(tmpbase), "%s.tmp.%ld", out, (long)getpid());
   size_t off = (size_t)snprintf(vars, sizeof(vars), "infile='%s'; outbase='%s'",
-                                json_string_value(json_object_get(spec, "csv")),
-                                json_string_value(json_object_get(spec, "out")));
+                                json_string_value(json_object_get(spec, "csv")), tmpbase);
   const char *k;
   json_t *v;
   json_object_foreach(json_object_get(spec, "vars"), k, v) {
@@ -70,7 +92,7 @@ static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spe
   while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
   }
   if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return 127;
-  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+  return publish_plot(dir, tmpbase, out, WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 static void html_esc(FILE *f, const char *s) {
@@ -147,27 +169,22 @@ static struct row *rows_of(const struct agg_set *s, const char *baseline) {
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];
     r[i].g = g;
-    double *v, *bv;
+    double *v;
     const char *metric = agg_group__time_metric(g);
     size_t n = agg_group__values(g, metric, &v, NULL);
     r[i].have = n && !stats__summarize(v, n, &r[i].sm);
-    const struct agg_group *b = aggregate__baseline(s, g, baseline);
-    size_t nb = b ? agg_group__values(b, metric, &bv, NULL) : 0;
-    if (n && nb &&
-        !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r[i].ratio, &r[i].lo, &r[i].hi)) {
-      r[i].have_ratio = true;
-      r[i].base = b->mode;
-    }
-    if (nb) free(bv);
+    r[i].have_ratio =
+        n && !aggregate__ratio(s, g, baseline, &r[i].ratio, &r[i].lo, &r[i].hi, &r[i].base);
     free(v);
   }
   return r;
 }
 
-#define NCELLS 14
+#define NCELLS 15
 static const char *const table_head[NCELLS + 1] = {
-    "backend", "workload",   "mode",     "ok/runs",   "median",      "95% CI",   "mean", "stddev",
-    "CV",      "min .. max", "outliers", "exits/run", "vs baseline", "baseline", NULL};
+    "backend", "workload", "mode",       "ok/runs",  "clock",     "median",      "95% CI",   "mean",
+    "stddev",  "CV",       "min .. max", "outliers", "exits/run", "vs baseline", "baseline", NULL};
+#define C_MEDIAN 5 /* first cell of the time statistics */
 
 /* Outlier repetitions of the time metric as "2 (rep 3, 7)". */
 static void outlier_cell(const struct agg_group *g, char *buf, size_t len) {
@@ -192,40 +209,46 @@ static void row_cells(const struct row *r, char cells[][96]) {
   snprintf(cells[1], 96, "%s", g->label);
   snprintf(cells[2], 96, "%s", g->mode);
   snprintf(cells[3], 96, "%zu/%zu", g->nok, g->nruns);
-  const char *unit = strcmp(agg_group__time_metric(g), "ns_per_iter") ? "/run" : "/iter";
+  /* modeled time on the model (its wall time is the interpreter's), wall time elsewhere */
+  const char *metric = agg_group__time_metric(g);
+  snprintf(cells[4], 96, "%s", aggregate__time_clock(metric));
+  const char *unit = strcmp(aggregate__time_per(metric), "run") ? "/iter" : "/run";
+  enum { M = C_MEDIAN };
   if (r->have) {
     char a[32], b[32], c[32];
     findings__fmt_ns(r->sm.median, a, sizeof(a));
-    snprintf(cells[4], 96, "%s%s", a, unit);
+    snprintf(cells[M], 96, "%s%s", a, unit);
     findings__fmt_ns(r->sm.ci_lo, b, sizeof(b));
     findings__fmt_ns(r->sm.ci_hi, c, sizeof(c));
-    snprintf(cells[5], 96, "%s .. %s", b, c);
+    snprintf(cells[M + 1], 96, "%s .. %s", b, c);
     findings__fmt_ns(r->sm.mean, a, sizeof(a));
-    snprintf(cells[6], 96, "%s", a);
+    snprintf(cells[M + 2], 96, "%s", a);
     findings__fmt_ns(r->sm.stddev, a, sizeof(a));
-    snprintf(cells[7], 96, "%s", a);
-    snprintf(cells[8], 96, "%.1f%%", 100 * r->sm.cv);
+    snprintf(cells[M + 3], 96, "%s", a);
+    snprintf(cells[M + 4], 96, "%.1f%%", 100 * r->sm.cv);
     findings__fmt_ns(r->sm.min, b, sizeof(b));
     findings__fmt_ns(r->sm.max, c, sizeof(c));
-    snprintf(cells[9], 96, "%s .. %s", b, c);
-    outlier_cell(g, cells[10], 96);
+    snprintf(cells[M + 5], 96, "%s .. %s", b, c);
+    outlier_cell(g, cells[M + 6], 96);
   } else {
-    for (int i = 4; i < 11; i++)
+    for (int i = M; i < M + 7; i++)
       snprintf(cells[i], 96, "-");
   }
   double *v;
-  size_t n = agg_group__values(g, "exits.total", &v, NULL);
+  /* the model's VM exits (all of them); KVM's exits that reached refvmm */
+  bool vmx = json_object_get(g->metrics, "model.vmx_exits") != NULL;
+  size_t n = agg_group__values(g, vmx ? "model.vmx_exits" : "exits.total", &v, NULL);
   if (n)
-    snprintf(cells[11], 96, "%.7g", stats__median(v, n));
+    snprintf(cells[M + 7], 96, "%.7g%s", stats__median(v, n), vmx ? " (VM)" : "");
   else
-    snprintf(cells[11], 96, "-");
+    snprintf(cells[M + 7], 96, "-");
   free(v);
   if (r->have_ratio) {
-    snprintf(cells[12], 96, "%.2fx [%.2f, %.2f]", r->ratio, r->lo, r->hi);
-    snprintf(cells[13], 96, "%s", r->base);
+    snprintf(cells[M + 8], 96, "%.2fx [%.2f, %.2f]", r->ratio, r->lo, r->hi);
+    snprintf(cells[M + 9], 96, "%s", r->base);
   } else {
-    snprintf(cells[12], 96, "-");
-    snprintf(cells[13], 96, "%s", r->have ? "(is the baseline)" : "-");
+    snprintf(cells[M + 8], 96, "-");
+    snprintf(cells[M + 9], 96, "%s", r->have ? "(is the baseline)" : "-");
   }
 }
 
@@ -304,7 +327,8 @@ static json_t *session_facts(const struct report_in *in, int nin, const char *ba
   json_array_append_new(
       out, json_pack("[s,s]", "reading",
                      "mode = paging/tlb/nmi/irq; times are medians over repetitions with 95% "
-                     "bootstrap confidence intervals; ratios > 1 mean slower than the baseline"));
+                     "bootstrap confidence intervals (modeled time on the model, wall time on "
+                     "kvm); ratios > 1 mean slower than the baseline"));
   return out;
 }
 
@@ -357,6 +381,11 @@ static void ev_cells(const struct ev_row *r, char cells[][96]) {
   snprintf(cells[4], 96, "%.6g", r->delivered);
   findings__fmt_ns(r->p50, cells[5], 96);
   findings__fmt_ns(r->p99, cells[6], 96);
+  const json_t *clock =
+      json_object_get(json_object_get(json_array_get(r->g->runs, 0), "events"), "clock");
+  if (json_is_string(clock) && !strcmp(json_string_value(clock), "modeled"))
+    for (int c = 5; c < 7; c++) /* the model's latencies are in modeled time */
+      strncat(cells[c], " (modeled)", 95 - strlen(cells[c]));
   if (isnan(r->kicks))
     snprintf(cells[7], 96, "-");
   else
@@ -367,12 +396,58 @@ static const char *const ev_head[] = {"configuration", "mode",           "event"
                                       "latency p99",   "poll kicks/run", NULL};
 #define EV_ROWS_MAX 256
 
+/* The model's overhead versus native by cause (model.breakdown), one row
+ * per model configuration that has one: shares of the overhead cycles. */
+static const char *const bd_head[] = {
+    "configuration",         "mode",        "overhead vs native", "VM exits",
+    "walk references",       "TLB refills", "NMI/IRQ delivery",   "other",
+    "costliest exit reason", NULL};
+#define BD_COLS 9
+static const char *const bd_metric[] = {"model.breakdown.exits.cycles", "model.breakdown.walks",
+                                        "model.breakdown.refills", "model.breakdown.events",
+                                        "model.breakdown.other"};
+
+/* false when g has no breakdown. */
+static bool bd_cells(const struct agg_group *g, char cells[][96]) {
+  double total = med(g, "model.overhead_vs_native.cycles");
+  double ratio = med(g, "model.overhead_vs_native.ratio");
+  if (isnan(total) || isnan(ratio) || !strncmp(g->mode, "native/", 7)) return false;
+  snprintf(cells[0], 96, "%.15s %.79s", g->backend, g->label);
+  snprintf(cells[1], 96, "%s", g->mode);
+  snprintf(cells[2], 96, "%.3fx (%.4g cycles)", ratio, total);
+  for (int c = 0; c < 5; c++) {
+    double v = med(g, bd_metric[c]);
+    if (isnan(v) || total == 0)
+      snprintf(cells[3 + c], 96, "-");
+    else
+      snprintf(cells[3 + c], 96, "%.1f%%", 100 * v / total);
+  }
+  /* the model is deterministic: the first run's reasons are every run's */
+  const json_t *by = json_object_get(
+      json_object_get(
+          json_object_get(json_object_get(json_array_get(g->runs, 0), "model"), "breakdown"),
+          "exits"),
+      "by_reason");
+  const char *k, *top = NULL;
+  json_t *e;
+  double best = 0, c, n = 0;
+  json_object_foreach((json_t *)by, k,
+                      e) if (json_util__number(json_object_get(e, "cycles"), &c) && c > best) {
+    best = c, top = k;
+    json_util__number(json_object_get(e, "count"), &n);
+  }
+  if (top)
+    snprintf(cells[8], 96, "%.40s (%.6g, %.0f%%)", top, n, total > 0 ? 100 * best / total : 0.0);
+  else
+    snprintf(cells[8], 96, "-");
+  return true;
+}
+
 static int write_md(const char *dir, const struct report_in *in, int nin, const struct row *rows,
                     const json_t *findings, const json_t *plots, const struct agg_set *other,
                     const char *baseline) {
-  char p[4200];
-  snprintf(p, sizeof(p), "%s/summary.md", dir);
-  FILE *f = fopen(p, "w");
+  struct atomic_file af; /* the page appears complete or not at all */
+  FILE *f = atomic_file__open_in(&af, dir, "summary.md");
   if (!f) return -1;
   fprintf(f, "# vtbench report: %s\n\n", in[0].path);
   const char *st =
@@ -391,7 +466,10 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
   json_decref(facts);
   fprintf(f, "\n## Findings\n\n");
   json_array_foreach(findings, i, v) fprintf(f, "- %s\n", json_string_value(v));
-  fprintf(f, "\n## Results (time per iteration; CI of the median, bootstrap)\n\n|");
+  fprintf(f, "\n## Results (time per iteration; CI of the median, bootstrap)\n\n"
+             "clock: `modeled` = the model's modeled time (cost model cycles at the profile's "
+             "TSC rate), `wall` = measured wall time; exits/run: `(VM)` = the model's VM exits, "
+             "else exits that reached refvmm.\n\n|");
   for (int c = 0; table_head[c]; c++)
     fprintf(f, " %s |", table_head[c]);
   fprintf(f, "\n|");
@@ -403,6 +481,25 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
     row_cells(&rows[r], cells);
     fprintf(f, "|");
     for (int c = 0; c < NCELLS; c++)
+      fprintf(f, " %s |", cells[c]);
+    fprintf(f, "\n");
+  }
+  for (size_t r = 0, hdr = 0; r < in[0].s->n; r++) {
+    char cells[BD_COLS][96];
+    if (!bd_cells(&in[0].s->g[r], cells)) continue;
+    if (!hdr++) {
+      fprintf(f, "\n## Model: overhead versus native by cause\n\nShares of the modeled "
+                 "overhead cycles (`model.breakdown`, medians; docs/COST_MODEL.md): they add up "
+                 "to 100%%; a negative share is a cause that costs less than natively.\n\n|");
+      for (int c = 0; bd_head[c]; c++)
+        fprintf(f, " %s |", bd_head[c]);
+      fprintf(f, "\n|");
+      for (int c = 0; bd_head[c]; c++)
+        fprintf(f, "---|");
+      fprintf(f, "\n");
+    }
+    fprintf(f, "|");
+    for (int c = 0; c < BD_COLS; c++)
       fprintf(f, " %s |", cells[c]);
     fprintf(f, "\n");
   }
@@ -473,15 +570,14 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
     const char *out = json_string_value(json_object_get(v, "out"));
     if (file_size(dir, out, ".png") > 0) fprintf(f, "![%s](%s.png)\n\n", out, out);
   }
-  return fclose(f);
+  return atomic_file__commit(&af);
 }
 
 static int write_html(const char *dir, const struct report_in *in, int nin, const struct row *rows,
                       const json_t *findings, const json_t *plots, const struct agg_set *other,
                       const char *baseline) {
-  char p[4200];
-  snprintf(p, sizeof(p), "%s/index.html", dir);
-  FILE *f = fopen(p, "w");
+  struct atomic_file af; /* the page appears complete or not at all */
+  FILE *f = atomic_file__open_in(&af, dir, "index.html");
   if (!f) return -1;
   fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
              "<title>vtbench report</title>\n<style>\n"
@@ -522,11 +618,16 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
   fprintf(f, "</table>\n");
   json_decref(facts);
   static struct ev_row toc_er[EV_ROWS_MAX];
-  bool has_events = event_rows(in[0].s, toc_er, EV_ROWS_MAX) > 0;
+  bool has_events = event_rows(in[0].s, toc_er, EV_ROWS_MAX) > 0, has_bd = false;
+  for (size_t r = 0; r < in[0].s->n && !has_bd; r++) {
+    char cells[BD_COLS][96];
+    has_bd = bd_cells(&in[0].s->g[r], cells);
+  }
   fprintf(f,
           "<p class=\"toc\">Contents: <a href=\"#findings\">findings</a> &middot; "
-          "<a href=\"#results\">results table</a>%s%s &middot; <a href=\"#plots\">plots</a> "
+          "<a href=\"#results\">results table</a>%s%s%s &middot; <a href=\"#plots\">plots</a> "
           "&middot; <a href=\"#hosts\">hosts</a></p>\n",
+          has_bd ? " &middot; <a href=\"#breakdown\">model overhead by cause</a>" : "",
           other ? " &middot; <a href=\"#comparison\">comparison</a>" : "",
           has_events ? " &middot; <a href=\"#events\">NMI/IRQ delivery</a>" : "");
   fprintf(f, "<h2 id=\"findings\">Findings</h2>\n<ul>\n");
@@ -553,7 +654,10 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
   fprintf(f, "<h2 id=\"results\">Results</h2>\n<p>Median time per iteration (per run where the "
              "guest reports "
              "no iteration count), 95%% bootstrap CI of the median, coefficient of variation, "
-             "MAD-flagged outliers (kept), and the ratio to the baseline mode with its CI.</p>\n"
+             "MAD-flagged outliers (kept), and the ratio to the baseline mode with its CI. "
+             "Clock <b>modeled</b>: the model's modeled time (cost-model cycles at the profile's "
+             "TSC rate; the interpreter's own wall time is not a figure of the guest); "
+             "<b>wall</b>: measured wall time. Exits/run marked (VM): the model's VM exits.</p>\n"
              "<div class=\"wide\"><table>\n<tr>");
   for (int c = 0; table_head[c]; c++)
     fprintf(f, "<th>%s</th>", table_head[c]);
@@ -570,6 +674,28 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
     fprintf(f, "</tr>\n");
   }
   fprintf(f, "</table></div>\n");
+  size_t hdr = 0;
+  for (size_t r = 0; r < in[0].s->n; r++) {
+    char cells[BD_COLS][96];
+    if (!bd_cells(&in[0].s->g[r], cells)) continue;
+    if (!hdr++) {
+      fprintf(f, "<h2 id=\"breakdown\">Model: overhead versus native by cause</h2>\n<p>Shares "
+                 "of the modeled overhead cycles (<code>model.breakdown</code>, medians): they "
+                 "add up to 100%%; a negative share is a cause that costs less than natively."
+                 "</p>\n<div class=\"wide\"><table>\n<tr>");
+      for (int c = 0; bd_head[c]; c++)
+        fprintf(f, "<th>%s</th>", bd_head[c]);
+      fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "<tr>");
+    for (int c = 0; c < BD_COLS; c++) {
+      fprintf(f, "<td%s>", c >= 2 && c < 8 ? " class=\"num\"" : "");
+      html_esc(f, cells[c]);
+      fprintf(f, "</td>");
+    }
+    fprintf(f, "</tr>\n");
+  }
+  if (hdr) fprintf(f, "</table></div>\n");
   {
     static struct ev_row er[EV_ROWS_MAX];
     size_t ne = event_rows(in[0].s, er, EV_ROWS_MAX);
@@ -649,7 +775,7 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
              "<a href=\"summary.md\">summary.md</a>; replay the plots with "
              "<code>sh plots.sh PLOTS_DIR</code> (<a href=\"plots.sh\">plots.sh</a>).</p>\n"
              "</body></html>\n");
-  return fclose(f);
+  return atomic_file__commit(&af);
 }
 
 /* DIR/report.json: the statistics behind the page, for scripts: the
@@ -678,51 +804,17 @@ static int write_json(const char *dir, const struct agg_set *s, const struct agg
                           cmp, "findings", findings);
   char p[4200];
   snprintf(p, sizeof(p), "%s/report.json", dir);
-  int rc = json_dump_file(doc, p, JSON_INDENT(1));
+  int rc = result_doc__write(doc, p); /* atomic: temp file, fsync, rename */
   json_decref(doc);
-  return rc;
+  if (rc) errno = -rc;
+  return rc ? -1 : 0;
 }
 
 int cmd_report(int argc, char **argv) {
-  static const struct option opts[] = {{"compare", required_argument, NULL, 'c'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"baseline", required_argument, NULL, 'b'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0}};
-  char baseline_buf[64];
-  const char *other_path = NULL, *dir = "report", *baseline = NULL;
-  int c;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "c:o:b:h", opts, NULL)) != -1) {
-    switch (c) {
-    case 'c':
-      other_path = optarg;
-      break;
-    case 'o':
-      dir = optarg;
-      break;
-    case 'b':
-      baseline = optarg;
-      break;
-    case 'h':
-      usage(stdout);
-      return VTB_EXIT_OK;
-    default:
-      usage(stderr);
-      return VTB_EXIT_USAGE;
-    }
-  }
-  if (baseline) {
-    char err[256];
-    struct matrix_mode bm;
-    if (matrix__parse_mode(baseline, &bm, err, sizeof(err))) {
-      fprintf(stderr, "vtbench: --baseline: %s\n", err);
-      return VTB_EXIT_USAGE;
-    }
-    matrix__mode_str(&bm, baseline_buf, sizeof(baseline_buf));
-    baseline = baseline_buf;
-  }
-
+  struct report_opts opt = {.c_long = "compare", .output = "report"};
+  int rc = report_opts__parse(&opt, argc, argv, usage);
+  if (rc != REPORT_OPTS_CONTINUE) return rc;
+  const char *other_path = opt.c_arg, *dir = opt.output, *baseline = opt.baseline;
   if (optind != argc - 1) {
     usage(stderr);
     return VTB_EXIT_USAGE;
@@ -737,7 +829,7 @@ int cmd_report(int argc, char **argv) {
   struct agg_set s, o;
   aggregate__group(doc, &s);
   if (odoc) aggregate__group(odoc, &o);
-  int rc = VTB_EXIT_OK;
+  rc = VTB_EXIT_OK;
   char err[512], plots_dir[4096];
   json_t *plots = export__csv(&s, odoc ? &o : NULL, dir, baseline, err, sizeof(err));
   if (!plots) {

@@ -6,6 +6,14 @@
  * session.status "incomplete"; --resume reads session.matrix back and skips
  * every (configuration, repetition) already present. Ctrl-C (SIGINT) and
  * SIGTERM end cleanly: the interrupted run is dropped, the file kept.
+ *
+ * --allow-host-reconfig (issue 8): kvm cells whose paging/tlb the host's
+ * KVM module does not give run in groups, one per set of module parameters
+ * they need: reload the module with them, run the group's jobs (still
+ * interleaved), restore, always (kvm_host__with_config, also on SIGINT).
+ * Cells the host runs as it is and the model's run first. Where no reload
+ * can help (paravirtual flavour, no root, VMs running) it says why and
+ * runs nothing. docs/KVM_MODES.md.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +37,7 @@
 #include "matrix.h"
 #include "paths.h"
 #include "refvmm/exit_codes.h"
+#include "refvmm/kvm/kvm_host.h"
 #include "results/context.h"
 #include "results/result_doc.h"
 
@@ -36,10 +45,15 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig) {
   interrupted = sig;
 }
+/* Also while the host is reconfigured: kvm_host__with_config holds the
+ * signal until it has restored the module. */
+static bool stop_requested(void) {
+  return interrupted || kvm_host__interrupted();
+}
 
 struct run_opts {
   const char *matrix_file, *out, *backends, *workloads, *modes, *shard, *baseline;
-  bool quick, resume, dry_run;
+  bool quick, resume, dry_run, allow_host_reconfig;
   int reps, warmup, cpu, timeout;
 };
 
@@ -48,52 +62,121 @@ static void usage(FILE *out) {
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
           "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
           "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume] [--dry-run]\n"
+          "                   [--allow-host-reconfig]\n"
           "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
           "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
           "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
           "  e.g. shadow/flush/poll/poll or native. --shard I/N runs slice I of N (1-based);\n"
-          "  join shards with vtbench merge. --resume continues the document given with -o.\n");
+          "  join shards with vtbench merge. --resume continues the document given with -o.\n"
+          "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
+          "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
+          "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
+          "  (docs/KVM_MODES.md).\n");
 }
 
 /* ---- which modes can each backend run on this host ------------------------ */
 struct host {
   bool kvm_ok, model_ok;
-  char kvm_paging[8]; /* "shadow", "ept" or "" (unknown: let refvmm decide) */
-  char kvm_tlb[8];    /* "flush", "vpid" or "" */
+  char kvm_paging[8];         /* "shadow", "ept" or "" (unknown: let refvmm decide) */
+  char kvm_tlb[8];            /* "flush", "vpid" or "" */
+  struct kvm_host_info *info; /* NULL when the sysfs root cannot be read */
+  struct kvm_host_env env;    /* sysfs root: $VTBENCH_HOST_SYSFS (tests) or /sys */
+  bool reconfig;              /* --allow-host-reconfig and something to reconfigure */
 };
-
-static bool read_flag(const char *path, bool *val) {
-  FILE *f = fopen(path, "r");
-  if (!f) return false;
-  int c = fgetc(f);
-  fclose(f);
-  *val = c == 'Y' || c == 'y' || c == '1';
-  return true;
-}
 
 static void host__detect(struct host *h) {
   memset(h, 0, sizeof(*h));
   h->kvm_ok = !access("/dev/kvm", R_OK | W_OK);
   h->model_ok = true; /* until refvmm says it is not built */
-  bool v;
-  if (!access("/sys/module/kvm_pvm", F_OK)) {
-    snprintf(h->kvm_paging, sizeof(h->kvm_paging), "shadow"); /* PVM always shadows */
-  } else if (read_flag("/sys/module/kvm_intel/parameters/ept", &v)) {
-    snprintf(h->kvm_paging, sizeof(h->kvm_paging), v ? "ept" : "shadow");
-    if (read_flag("/sys/module/kvm_intel/parameters/vpid", &v))
-      snprintf(h->kvm_tlb, sizeof(h->kvm_tlb), v ? "vpid" : "flush");
-  } else if (read_flag("/sys/module/kvm_amd/parameters/npt", &v)) {
-    snprintf(h->kvm_paging, sizeof(h->kvm_paging), v ? "ept" : "shadow");
+  const char *root = getenv("VTBENCH_HOST_SYSFS");
+  h->env.sysroot = root && *root ? root : NULL;
+  static struct kvm_host_info info; /* large; one per process */
+  h->info = &info;
+  if (kvm_host__detect(h->env.sysroot, h->info)) {
+    h->info = NULL;
+    return;
   }
+  const char *pg = kvm_host__paging_name(h->info);
+  if (pg) snprintf(h->kvm_paging, sizeof(h->kvm_paging), "%s", pg); /* PVM: always shadow */
+  if (h->info->flavour == KVM_FLAVOUR_INTEL) /* kvm_amd: refvmm itself refuses tlb flush */
+    snprintf(h->kvm_tlb, sizeof(h->kvm_tlb), "%s", kvm_host__tlb_name(h->info));
 }
 
 static bool supported(const char *backend, const struct matrix_mode *m, void *ctx) {
   const struct host *h = ctx;
   if (!strcmp(backend, "model")) return h->model_ok;
   if (!h->kvm_ok || !strcmp(m->paging, "native")) return false;
+  if (h->reconfig) { /* any mode a reload of the module can give */
+    struct kvm_host_plan p;
+    char why[512];
+    return matrix__host_plan(h->info, m, &p, why, sizeof(why)) == 0;
+  }
   if (h->kvm_paging[0] && strcmp(m->paging, h->kvm_paging)) return false;
   if (h->kvm_tlb[0] && strcmp(m->tlb, h->kvm_tlb)) return false;
   return true;
+}
+
+/* --allow-host-reconfig: 0 when the matrix's kvm modes either run on the
+ * host as it is or can be had by reloading its module (h->reconfig then
+ * says whether any needs it); -1 with the reason printed when a reload is
+ * needed and impossible here (nothing is changed). */
+static int host__plan_reconfig(struct host *h, const struct matrix *m) {
+  bool kvm = false;
+  for (size_t b = 0; b < m->nbackends; b++)
+    kvm |= !strcmp(m->backends[b], "kvm");
+  if (!kvm || !h->kvm_ok) return 0; /* nothing for the host module to do */
+  if (!h->info) {
+    fprintf(stderr, "vtbench run: --allow-host-reconfig: cannot read the host's KVM "
+                    "configuration; nothing was changed\n");
+    return -1;
+  }
+  size_t reachable = 0, impossible = 0;
+  char why[512] = "", first_bad[64] = "", mode[64];
+  for (size_t i = 0; i < m->nmodes; i++) {
+    struct kvm_host_plan p;
+    char w[512];
+    if (!strcmp(m->modes[i].paging, "native")) continue; /* the model's */
+    matrix__mode_str(&m->modes[i], mode, sizeof(mode));
+    if (matrix__host_plan(h->info, &m->modes[i], &p, w, sizeof(w))) {
+      if (!impossible++) snprintf(why, sizeof(why), "%s", w), snprintf(first_bad, 64, "%s", mode);
+      continue;
+    }
+    reachable += p.n > 0;
+  }
+  if (!reachable && !impossible) {
+    fprintf(stderr, "vtbench run: note: --allow-host-reconfig: every kvm mode of the matrix runs "
+                    "on this host as it is: nothing to reconfigure\n");
+    return 0;
+  }
+  if (!reachable) {
+    fprintf(stderr,
+            "vtbench run: --allow-host-reconfig: no reload of this host's KVM module gives "
+            "mode %s: %s; nothing was changed (run without --allow-host-reconfig to run only "
+            "the modes this host has)\n",
+            first_bad, why);
+    return -1;
+  }
+  char cant[512], spbuf[512];
+  const char *sp = kvm_host__default_state_path(spbuf, sizeof(spbuf));
+  if (access(sp, F_OK) == 0) { /* restoring would undo that earlier set as well */
+    fprintf(stderr,
+            "vtbench run: --allow-host-reconfig: an earlier `vtbench host set` is pending "
+            "restore (%s): run `vtbench host restore` first; nothing was changed\n",
+            sp);
+    return -1;
+  }
+  if (kvm_host__can_reload(h->info, &h->env, cant, sizeof(cant))) {
+    fprintf(stderr,
+            "vtbench run: --allow-host-reconfig: the matrix needs the KVM module reloaded, "
+            "but %s; nothing was changed\n",
+            cant);
+    return -1;
+  }
+  if (impossible)
+    fprintf(stderr, "vtbench run: note: mode %s%s: %s: skipping it on kvm\n", first_bad,
+            impossible > 1 ? " and others" : "", why);
+  h->reconfig = true;
+  return 0;
 }
 
 /* ---- options into a matrix ------------------------------------------------ */
@@ -286,9 +369,9 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
   int st = 0;
   while (waitpid(pid, &st, 0) < 0) {
     if (errno != EINTR) break;
-    if (interrupted) kill(pid, SIGINT); /* not a TTY Ctrl-C: pass it on */
+    if (stop_requested()) kill(pid, SIGINT); /* not a TTY Ctrl-C: pass it on */
   }
-  if (interrupted) return NULL;
+  if (stop_requested()) return NULL;
   *code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 
   json_t *run = NULL;
@@ -380,16 +463,188 @@ static bool mentions_not_built(const char *log) {
          strstr(tail, "unknown backend");
 }
 
+/* ---- running the jobs, one host configuration at a time ------------------ */
+struct sess {
+  const struct run_opts *o;
+  const struct matrix *m;
+  const struct job_ctx *jc;
+  json_t *doc;
+  const struct matrix_job *jobs;
+  size_t njobs;
+  const struct matrix_config *cfgs;
+  size_t *cfg_group;           /* 0: the host as it is; k: plans[k - 1] */
+  struct kvm_host_plan *plans; /* module settings of groups 1.. */
+  size_t nplans;
+  bool *backend_off, *cfg_off, tty;
+  size_t *pending;
+  size_t done, failed, skipped, todo;
+  double t0;
+};
+
+static json_t *plan_json(const struct kvm_host_plan *p) {
+  json_t *params = json_object();
+  for (int i = 0; i < p->n; i++)
+    json_object_set_new(params, p->set[i].name, json_string(p->set[i].value));
+  return json_pack("{s:s,s:o}", "module", p->module, "params", params);
+}
+
+/* The jobs of one group, in the matrix's interleaved order. */
+static int run_group(struct sess *S, size_t group) {
+  int rc = VTB_EXIT_OK;
+  for (size_t i = 0; i < S->njobs && rc == VTB_EXIT_OK && !stop_requested(); i++) {
+    const struct matrix_job *jb = &S->jobs[i];
+    const struct matrix_config *cfg = &S->cfgs[jb->config];
+    if (S->cfg_group[jb->config] != group) continue;
+    if (S->backend_off[cfg->backend] || S->cfg_off[jb->config]) continue;
+    if (jb->warmup && !S->pending[jb->config]) continue;
+    if (!jb->warmup && run_done(S->doc, cfg->key, jb->rep)) {
+      S->skipped++;
+      continue;
+    }
+    if (S->tty) {
+      char el[32], left[32];
+      double t = now_s() - S->t0;
+      fmt_secs(t, el, sizeof(el));
+      fmt_secs(S->done ? t / (double)S->done * (double)(S->todo - S->done) : 0, left, sizeof(left));
+      /* One line, cut to the terminal's width so \r can overwrite it. */
+      char line[512];
+      struct winsize ws;
+      size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 20 ? ws.ws_col : 80;
+      snprintf(line, sizeof(line), "[%zu/%zu] %s elapsed, ~%s left | %s %s #%u", S->done + 1,
+               S->todo, el, S->done ? left : "?", cfg->key, jb->warmup ? "warm-up" : "rep",
+               jb->rep);
+      if (strlen(line) >= cols) line[cols - 1] = 0;
+      fprintf(stderr, "\r\033[K%s", line);
+    }
+    int code = 0;
+    char log[4200];
+    json_t *run = run_one(S->jc, cfg, jb->rep, &code, log, sizeof(log));
+    if (!run) break; /* interrupted: drop this run */
+    S->done++;
+    json_t *rctx = json_object_get(run, "__context");
+    if (rctx) {
+      /* Facts only refvmm knows (tsc_hz, pmu, ...) join the session context. */
+      json_t *ctx = json_object_get(S->doc, "context");
+      const char *k;
+      json_t *v;
+      json_object_foreach(rctx, k, v) if (!json_object_get(ctx, k)) json_object_set(ctx, k, v);
+      json_object_del(run, "__context");
+    }
+    const char *status = json_string_value(json_object_get(run, "status"));
+    if ((code == EXIT_UNSUPPORTED || code == EXIT_HOST || code == EXIT_USAGE) &&
+        mentions_not_built(log)) {
+      char tail[600];
+      log_tail(log, tail, sizeof(tail));
+      fprintf(stderr,
+              "%svtbench run: note: refvmm cannot run the %s backend here (%s): skipping it\n",
+              S->tty ? "\n" : "", S->m->backends[cfg->backend], tail);
+      S->backend_off[cfg->backend] = true;
+      S->todo -= 1 + remaining(S->jobs, S->njobs, i, S->cfgs, S->doc, cfg->backend, SIZE_MAX);
+      S->done--;
+      json_decref(run);
+      continue;
+    }
+    if (code == EXIT_UNSUPPORTED) {
+      fprintf(stderr, "%svtbench run: note: %s: unsupported here (%s): skipping its other runs\n",
+              S->tty ? "\n" : "", cfg->key,
+              json_string_value(json_object_get(run, "status_detail"))
+                  ? json_string_value(json_object_get(run, "status_detail"))
+                  : "refvmm exit 5");
+      S->cfg_off[jb->config] = true;
+      S->todo -= remaining(S->jobs, S->njobs, i, S->cfgs, S->doc, SIZE_MAX, jb->config);
+    }
+    if (jb->warmup && code != EXIT_UNSUPPORTED) {
+      json_decref(run);
+      continue;
+    }
+    if (!status || strcmp(status, "ok")) S->failed++;
+    if (group) /* what the host's module was reloaded with for this run */
+      json_object_set_new(run, "host_reconfig", plan_json(&S->plans[group - 1]));
+    result_doc__add_run(S->doc, run);
+    json_object_set_new(json_object_get(S->doc, "session"), "jobs_done",
+                        json_integer((json_int_t)json_array_size(json_object_get(S->doc, "runs"))));
+    if (save(S->doc, S->o->out, "incomplete", S->o->baseline)) rc = VTB_EXIT_IO;
+  }
+
+  return rc;
+}
+
+struct group_arg {
+  struct sess *s;
+  size_t group;
+};
+static int run_group_cb(void *arg) {
+  struct group_arg *g = arg;
+  return run_group(g->s, g->group);
+}
+
+/* Group g (>= 1) inside kvm_host__with_config: reload, run, restore. A
+ * reload that fails skips the group's configurations with a note; a
+ * restore that fails stops the session (the state file stays for
+ * `vtbench host restore`). */
+static int run_reconfigured(struct sess *S, struct host *host, size_t g) {
+  const struct kvm_host_plan *p = &S->plans[g - 1];
+  char plan[256], msg[1024] = "";
+  matrix__plan_str(p, plan, sizeof(plan));
+  size_t ncfg = 0;
+  for (size_t i = 0; i < S->njobs; i++)
+    ncfg += !S->jobs[i].warmup && S->jobs[i].rep == 0 && S->cfg_group[S->jobs[i].config] == g;
+  fprintf(stderr, "%svtbench run: reloading %s for %zu configuration%s\n", S->tty ? "\r\033[K" : "",
+          plan, ncfg, ncfg == 1 ? "" : "s");
+  struct group_arg ga = {S, g};
+  int rc = kvm_host__with_config(&host->env, p, run_group_cb, &ga, msg, sizeof(msg));
+  char spbuf[512];
+  const char *sp =
+      host->env.state_path ? host->env.state_path : kvm_host__default_state_path(spbuf, 512);
+  bool restored = access(sp, F_OK) != 0;
+  json_t *log = json_object_get(json_object_get(S->doc, "session"), "host_reconfig");
+  if (!json_is_array(log)) {
+    log = json_array();
+    json_object_set_new(json_object_get(S->doc, "session"), "host_reconfig", log);
+  }
+  json_array_append_new(log, json_pack("{s:o,s:I,s:s,s:s}", "plan", plan_json(p), "configurations",
+                                       (json_int_t)ncfg, "result",
+                                       !restored ? "restore_failed"
+                                       : rc < 0  ? "not_reconfigured"
+                                                 : "restored",
+                                       "message", msg));
+  fprintf(stderr, "%svtbench run: %s: %s\n", S->tty ? "\r\033[K" : "", plan, msg);
+  if (!restored) {
+    fprintf(stderr,
+            "vtbench run: the host's KVM module was NOT restored: run `vtbench host restore` "
+            "(state in %s); stopping\n",
+            sp);
+    return VTB_EXIT_FAILED;
+  }
+  if (rc < 0) { /* not reconfigured: none of the group ran; the others may */
+    for (size_t i = 0; i < S->njobs; i++) {
+      const struct matrix_job *jb = &S->jobs[i];
+      if (S->cfg_group[jb->config] != g || S->cfg_off[jb->config]) continue;
+      S->todo -= jb->warmup || !run_done(S->doc, S->cfgs[jb->config].key, jb->rep);
+    }
+    return VTB_EXIT_OK;
+  }
+  return rc;
+}
+
 int cmd_run(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"matrix", required_argument, NULL, 'm'},   {"quick", no_argument, NULL, 'q'},
-      {"backends", required_argument, NULL, 'B'}, {"workloads", required_argument, NULL, 'W'},
-      {"modes", required_argument, NULL, 'M'},    {"reps", required_argument, NULL, 'r'},
-      {"warmup", required_argument, NULL, 'w'},   {"cpu", required_argument, NULL, 'c'},
-      {"shard", required_argument, NULL, 's'},    {"output", required_argument, NULL, 'o'},
-      {"resume", no_argument, NULL, 'R'},         {"timeout", required_argument, NULL, 't'},
-      {"baseline", required_argument, NULL, 'b'}, {"dry-run", no_argument, NULL, 'n'},
-      {"help", no_argument, NULL, 'h'},           {0}};
+  static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"backends", required_argument, NULL, 'B'},
+                                       {"workloads", required_argument, NULL, 'W'},
+                                       {"modes", required_argument, NULL, 'M'},
+                                       {"reps", required_argument, NULL, 'r'},
+                                       {"warmup", required_argument, NULL, 'w'},
+                                       {"cpu", required_argument, NULL, 'c'},
+                                       {"shard", required_argument, NULL, 's'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"resume", no_argument, NULL, 'R'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"baseline", required_argument, NULL, 'b'},
+                                       {"dry-run", no_argument, NULL, 'n'},
+                                       {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
   struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
   int c;
   optind = 1;
@@ -436,6 +691,9 @@ int cmd_run(int argc, char **argv) {
       break;
     case 'n':
       o.dry_run = true;
+      break;
+    case 'H':
+      o.allow_host_reconfig = true;
       break;
     case 'h':
       usage(stdout);
@@ -518,6 +776,11 @@ int cmd_run(int argc, char **argv) {
                 "vtbench run: note: /dev/kvm is not usable here (%s): skipping the kvm "
                 "backend\n",
                 strerror(errno ? errno : ENOENT));
+  if (o.allow_host_reconfig && host__plan_reconfig(&host, &m)) {
+    matrix__free(&m);
+    json_decref(doc);
+    return VTB_EXIT_NOTHING;
+  }
 
   struct matrix_config *cfgs;
   size_t ncfg = matrix__configs(&m, supported, &host, &cfgs);
@@ -538,12 +801,39 @@ int cmd_run(int argc, char **argv) {
     cfgs[keep++] = cfgs[i];
   }
   ncfg = keep;
+  /* Host groups: kvm configurations that need the module reloaded, one
+   * group per distinct set of parameters. */
+  size_t *cfg_group = calloc(ncfg + 1, sizeof(*cfg_group)), nplans = 0;
+  struct kvm_host_plan *plans = host.reconfig ? calloc(ncfg + 1, sizeof(*plans)) : NULL;
+  for (size_t i = 0; plans && i < ncfg; i++) {
+    struct kvm_host_plan p;
+    char why[512];
+    if (strcmp(m.backends[cfgs[i].backend], "kvm") ||
+        matrix__host_plan(host.info, &m.modes[cfgs[i].mode], &p, why, sizeof(why)) || !p.n)
+      continue;
+    size_t g = 0;
+    while (g < nplans && !matrix__plan_eq(&plans[g], &p))
+      g++;
+    if (g == nplans) plans[nplans++] = p;
+    cfg_group[i] = g + 1;
+  }
   struct matrix_job *jobs;
   size_t njobs = matrix__jobs(&m, ncfg, shard_i, shard_n, MATRIX_SEED, &jobs);
   if (o.dry_run) {
-    for (size_t i = 0; i < njobs; i++)
-      printf("%s%s #%u\n", jobs[i].warmup ? "warmup " : "", cfgs[jobs[i].config].key, jobs[i].rep);
+    for (size_t g = 0; g <= nplans; g++) {
+      if (g) {
+        char plan[256];
+        matrix__plan_str(&plans[g - 1], plan, sizeof(plan));
+        printf("# with the host's KVM module reloaded: %s (restored afterwards)\n", plan);
+      }
+      for (size_t i = 0; i < njobs; i++)
+        if (cfg_group[jobs[i].config] == g)
+          printf("%s%s #%u\n", jobs[i].warmup ? "warmup " : "", cfgs[jobs[i].config].key,
+                 jobs[i].rep);
+    }
     printf("%zu configurations, %zu jobs (shard %u/%u)\n", ncfg, njobs, shard_i, shard_n);
+    free(cfg_group);
+    free(plans);
     free(jobs);
     free(cfgs);
     matrix__free(&m);
@@ -553,6 +843,8 @@ int cmd_run(int argc, char **argv) {
   if (!njobs) {
     fprintf(stderr, "vtbench run: nothing can run on this host: no backend supports any mode of "
                     "the matrix (kvm needs /dev/kvm; model needs refvmm built with it)\n");
+    free(cfg_group);
+    free(plans);
     free(jobs);
     free(cfgs);
     matrix__free(&m);
@@ -563,6 +855,8 @@ int cmd_run(int argc, char **argv) {
   /* Also on --resume: a full disk must be reported before any run, not after. */
   if (result_doc__check_writable(o.out, err, sizeof(err))) {
     fprintf(stderr, "vtbench run: %s\n", err);
+    free(cfg_group);
+    free(plans);
     free(jobs);
     free(cfgs);
     matrix__free(&m);
@@ -603,7 +897,7 @@ int cmd_run(int argc, char **argv) {
   struct job_ctx jc = {&o, &m, refvmm, images, tmpdir};
   bool tty = isatty(2);
   bool *backend_off = calloc(m.nbackends, sizeof(bool)), *cfg_off = calloc(ncfg + 1, sizeof(bool));
-  size_t done = 0, failed = 0, skipped = 0, todo = 0;
+  size_t todo = 0;
   for (size_t i = 0; i < njobs; i++)
     todo += jobs[i].warmup || !run_done(doc, cfgs[jobs[i].config].key, jobs[i].rep);
   /* A configuration whose repetitions are all done (resume) needs no warm-up. */
@@ -615,76 +909,26 @@ int cmd_run(int argc, char **argv) {
     todo -= jobs[i].warmup && !pending[jobs[i].config];
   double t0 = now_s();
   int rc = save(doc, o.out, "incomplete", o.baseline) ? VTB_EXIT_IO : VTB_EXIT_OK;
-  for (size_t i = 0; i < njobs && rc == VTB_EXIT_OK && !interrupted; i++) {
-    const struct matrix_job *jb = &jobs[i];
-    const struct matrix_config *cfg = &cfgs[jb->config];
-    if (backend_off[cfg->backend] || cfg_off[jb->config]) continue;
-    if (jb->warmup && !pending[jb->config]) continue;
-    if (!jb->warmup && run_done(doc, cfg->key, jb->rep)) {
-      skipped++;
-      continue;
-    }
-    if (tty) {
-      char el[32], left[32];
-      double t = now_s() - t0;
-      fmt_secs(t, el, sizeof(el));
-      fmt_secs(done ? t / (double)done * (double)(todo - done) : 0, left, sizeof(left));
-      /* One line, cut to the terminal's width so \r can overwrite it. */
-      char line[512];
-      struct winsize ws;
-      size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 20 ? ws.ws_col : 80;
-      snprintf(line, sizeof(line), "[%zu/%zu] %s elapsed, ~%s left | %s %s #%u", done + 1, todo, el,
-               done ? left : "?", cfg->key, jb->warmup ? "warm-up" : "rep", jb->rep);
-      if (strlen(line) >= cols) line[cols - 1] = 0;
-      fprintf(stderr, "\r\033[K%s", line);
-    }
-    int code = 0;
-    char log[4200];
-    json_t *run = run_one(&jc, cfg, jb->rep, &code, log, sizeof(log));
-    if (!run) break; /* interrupted: drop this run */
-    done++;
-    json_t *rctx = json_object_get(run, "__context");
-    if (rctx) {
-      /* Facts only refvmm knows (tsc_hz, pmu, ...) join the session context. */
-      json_t *ctx = json_object_get(doc, "context");
-      const char *k;
-      json_t *v;
-      json_object_foreach(rctx, k, v) if (!json_object_get(ctx, k)) json_object_set(ctx, k, v);
-      json_object_del(run, "__context");
-    }
-    const char *status = json_string_value(json_object_get(run, "status"));
-    if ((code == EXIT_UNSUPPORTED || code == EXIT_HOST || code == EXIT_USAGE) &&
-        mentions_not_built(log)) {
-      char tail[600];
-      log_tail(log, tail, sizeof(tail));
-      fprintf(stderr,
-              "%svtbench run: note: refvmm cannot run the %s backend here (%s): skipping it\n",
-              tty ? "\n" : "", m.backends[cfg->backend], tail);
-      backend_off[cfg->backend] = true;
-      todo -= 1 + remaining(jobs, njobs, i, cfgs, doc, cfg->backend, SIZE_MAX);
-      done--;
-      json_decref(run);
-      continue;
-    }
-    if (code == EXIT_UNSUPPORTED) {
-      fprintf(stderr, "%svtbench run: note: %s: unsupported here (%s): skipping its other runs\n",
-              tty ? "\n" : "", cfg->key,
-              json_string_value(json_object_get(run, "status_detail"))
-                  ? json_string_value(json_object_get(run, "status_detail"))
-                  : "refvmm exit 5");
-      cfg_off[jb->config] = true;
-      todo -= remaining(jobs, njobs, i, cfgs, doc, SIZE_MAX, jb->config);
-    }
-    if (jb->warmup && code != EXIT_UNSUPPORTED) {
-      json_decref(run);
-      continue;
-    }
-    if (!status || strcmp(status, "ok")) failed++;
-    result_doc__add_run(doc, run);
-    json_object_set_new(json_object_get(doc, "session"), "jobs_done",
-                        json_integer((json_int_t)json_array_size(json_object_get(doc, "runs"))));
-    if (save(doc, o.out, "incomplete", o.baseline)) rc = VTB_EXIT_IO;
-  }
+  struct sess S = {.o = &o,
+                   .m = &m,
+                   .jc = &jc,
+                   .doc = doc,
+                   .jobs = jobs,
+                   .njobs = njobs,
+                   .cfgs = cfgs,
+                   .cfg_group = cfg_group,
+                   .plans = plans,
+                   .nplans = nplans,
+                   .backend_off = backend_off,
+                   .cfg_off = cfg_off,
+                   .tty = tty,
+                   .pending = pending,
+                   .todo = todo,
+                   .t0 = t0};
+  if (rc == VTB_EXIT_OK) rc = run_group(&S, 0);
+  for (size_t g = 1; g <= nplans && rc == VTB_EXIT_OK && !stop_requested(); g++)
+    rc = run_reconfigured(&S, &host, g);
+  size_t failed = S.failed, skipped = S.skipped;
   if (tty) fprintf(stderr, "\r\033[K");
   bool finished = !interrupted && rc == VTB_EXIT_OK;
   bool all_off = true;
@@ -719,6 +963,8 @@ int cmd_run(int argc, char **argv) {
   free(backend_off);
   free(cfg_off);
   free(pending);
+  free(cfg_group);
+  free(plans);
   free(jobs);
   free(cfgs);
   matrix__free(&m);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic_file.h"
 #include "export.h"
 #include "json_util.h"
 #include "stats.h"
@@ -45,6 +46,19 @@ size_t event_cdf__kinds(const struct agg_set *s, const char *backend, char names
     }
   }
   return n;
+}
+
+bool event_cdf__modeled(const struct agg_set *s, const char *backend) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (strcmp(s->g[i].backend, backend)) continue;
+    size_t r;
+    json_t *run;
+    json_array_foreach(s->g[i].runs, r, run) {
+      const char *c = json_string_value(json_object_get(json_object_get(run, "events"), "clock"));
+      if (c && !strcmp(c, "modeled")) return true;
+    }
+  }
+  return false;
 }
 
 struct point {
@@ -101,6 +115,7 @@ static double quantile_median(const struct agg_group *g, const char *kind, const
 int event_cdf__write(const struct agg_set *s, const char *backend, const char *kind,
                      const char *path, int *coarse) {
   static struct point pt[CDF_POINTS_MAX];
+  struct atomic_file af; /* the CSV appears complete or not at all */
   FILE *f = NULL;
   int blocks = 0;
   *coarse = 0;
@@ -123,7 +138,7 @@ int event_cdf__write(const struct agg_set *s, const char *backend, const char *k
       if (n < 2) continue;
       quant = true;
     }
-    if (!f && !(f = fopen(path, "w"))) return -1;
+    if (!f && !(f = atomic_file__open(&af, path))) return -1;
     char lab[200], field[200];
     snprintf(lab, sizeof(lab), "%s [%s]%s", g->label, g->mode, quant ? " (quantiles only)" : "");
     export__csv_field(lab, field, sizeof(field));
@@ -143,6 +158,6 @@ int event_cdf__write(const struct agg_set *s, const char *backend, const char *k
     }
     blocks++;
   }
-  if (f && fclose(f)) return -1;
+  if (f && atomic_file__commit(&af)) return -1;
   return blocks;
 }

@@ -14,6 +14,7 @@
 #ifndef VTBENCH_EVENT_CDF_H
 #define VTBENCH_EVENT_CDF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "aggregate.h"
@@ -21,6 +22,10 @@
 /* Event kinds with a delivery latency in the runs of `backend`, as
  * distinct names ("nmi", "irq") into names[max]; returns the count. */
 size_t event_cdf__kinds(const struct agg_set *s, const char *backend, char names[][16], size_t max);
+
+/* Whether the runs of `backend` give their latencies in modeled time (the
+ * model's events section says "clock": "modeled"). */
+bool event_cdf__modeled(const struct agg_set *s, const char *backend);
 
 /* Writes PATH as cdf.gp reads it: one block per configuration (a header
  * line "LABEL [MODE],fraction" then "latency_ns,fraction" rows, ascending),

@@ -10,7 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "atomic_file.h"
 #include "event_cdf.h"
+#include "results/result_doc.h"
 #include "stats.h"
 
 #define MAX_COLS 64
@@ -76,44 +78,47 @@ static bool cell_time(const struct agg_set *s, const struct agg_group *g, const 
 
 static bool cell_ratio(const struct agg_set *s, const struct agg_group *g, const void *arg,
                        double out[3]) {
-  const struct agg_group *base = aggregate__baseline(s, g, arg);
-  if (!base) return false;
-  const char *metric = agg_group__time_metric(g);
-  double *v, *bv;
-  size_t n = agg_group__values(g, metric, &v, NULL),
-         nb = agg_group__values(base, metric, &bv, NULL);
-  bool ok = n && nb &&
-            !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &out[0], &out[1], &out[2]);
-  free(v);
-  free(bv);
-  return ok;
+  const char *bm;
+  return !aggregate__ratio(s, g, arg, &out[0], &out[1], &out[2], &bm);
 }
 
-/* Per-iteration median of a model counter (arg = metric name). */
-static bool cell_per_iter(const struct agg_set *s, const struct agg_group *g, const void *arg,
-                          double out[3]) {
-  (void)s;
-  double *v, *w;
-  size_t n = agg_group__values(g, arg, &v, NULL);
-  size_t nw = agg_group__values(g, "wall_ns", &w, NULL);
-  double *it;
-  size_t ni = agg_group__values(g, "ns_per_iter", &it, NULL);
+/* Per-iteration median of a counter (arg = metric name): each run's count
+ * divided by its own iterations. */
+static bool per_iter(const struct agg_group *g, const char *metric, double out[3]) {
+  double *v, *it;
+  size_t n = g ? agg_group__values(g, metric, &v, NULL) : 0;
+  if (!n) return false;
+  size_t ni = agg_group__values(g, "iterations", &it, NULL);
   bool ok = false;
-  if (n && n == nw && nw == ni) {
+  if (n == ni) {
     for (size_t i = 0; i < n; i++)
-      v[i] = it[i] > 0 ? v[i] / (w[i] / it[i]) : NAN; /* counter / iterations */
+      v[i] = it[i] > 0 ? v[i] / it[i] : NAN;
     ok = !stats__bootstrap_median_ci(v, n, STATS_BOOT_B, 0.95, STATS_SEED, &out[1], &out[2]);
     out[0] = stats__median(v, n);
   }
   free(v);
-  free(w);
   free(it);
   return ok && !isnan(out[0]);
 }
 
-static FILE *open_out(const char *dir, const char *name, char *path, size_t plen) {
-  snprintf(path, plen, "%s/%s", dir, name);
-  return fopen(path, "w");
+/* Median of each run's num / den (both metrics present in every run). */
+static bool per_run_ratio(const struct agg_group *g, const char *num, const char *den,
+                          double *out) {
+  double *v, *d;
+  size_t n = agg_group__values(g, num, &v, NULL), nd = agg_group__values(g, den, &d, NULL);
+  bool ok = n && n == nd;
+  for (size_t i = 0; ok && i < n; i++)
+    v[i] = d[i] > 0 ? v[i] / d[i] : NAN;
+  if (ok) *out = stats__median(v, n);
+  free(v);
+  free(d);
+  return ok && !isnan(*out);
+}
+
+static bool cell_per_iter(const struct agg_set *s, const struct agg_group *g, const void *arg,
+                          double out[3]) {
+  (void)s;
+  return per_iter(g, arg, out);
 }
 
 static int err_out(char *err, size_t len, const char *path) {
@@ -167,9 +172,10 @@ static int write_grid(const struct agg_set *s, const struct strlist *rows,
       if (have[r][c] && !col_used[c]) col_used[c] = true, ncols++;
     }
   if (!ncols) return 0;
-  char path[4096], f[128];
-  FILE *fp = open_out(dir, name, path, sizeof(path));
-  if (!fp) return err_out(err, len, path);
+  char f[128];
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, name);
+  if (!fp) return err_out(err, len, af.path);
   fprintf(fp, "workload");
   for (size_t c = 0; c < cols->n && c < MAX_COLS; c++)
     if (col_used[c]) {
@@ -189,7 +195,7 @@ static int write_grid(const struct agg_set *s, const struct strlist *rows,
     }
     fprintf(fp, "\n");
   }
-  if (fclose(fp)) return err_out(err, len, path);
+  if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return ncols;
 }
 
@@ -279,8 +285,15 @@ static int write_latency(const struct agg_set *s, const char *backend, const cha
   return rows.n ? write_grid(s, &rows, &modes, lat_cell, &a, dir, name, err, len) : 0;
 }
 
-/* Model and KVM side by side: exits to user space per run for every
- * workload and mode measured on both backends. */
+/* Model and KVM side by side, per iteration (so runs with other
+ * parameters compare): every exit KVM handled (its stats), the exits that
+ * reached refvmm, and the model's VM exits, for each workload and mode
+ * measured on both backends (same parameters preferred). */
+static const char *const side_cols[][2] = {{"kvm: all exits (KVM stats)", "kvm.exits"},
+                                           {"kvm: exits to refvmm", "exits.total"},
+                                           {"model: VM exits", "model.vmx_exits"}};
+#define SIDE_COLS (sizeof(side_cols) / sizeof(side_cols[0]))
+
 struct side_arg {
   const struct agg_group *pair[MAX_COLS * 4][2];
 };
@@ -288,45 +301,129 @@ struct side_arg {
 static bool side_cell(const struct agg_set *s, size_t r, size_t c, const void *arg, double out[3]) {
   (void)s;
   const struct side_arg *a = arg;
-  return median_ci(a->pair[r][c], "exits.total", out);
+  return per_iter(a->pair[r][c < 2 ? 0 : 1], side_cols[c][1], out);
 }
 
-static int write_side_by_side(const struct agg_set *s, const char *dir, char *err, size_t len) {
+static int write_side_by_side(const struct agg_set *s, const char *dir, size_t *nrows, char *err,
+                              size_t len) {
   static struct side_arg a;
   memset(&a, 0, sizeof(a));
   struct strlist rows = {0}, cols = {0};
-  strlist__add(&cols, "kvm");
-  strlist__add(&cols, "model");
+  for (size_t c = 0; c < SIDE_COLS; c++)
+    strlist__add(&cols, side_cols[c][0]);
   static char names[MAX_COLS * 4][200];
   for (size_t i = 0; i < s->n && rows.n < MAX_COLS * 4; i++) {
-    const struct agg_group *k = &s->g[i];
-    if (strcmp(k->backend, "kvm")) continue;
-    const struct agg_group *m = find(s, "model", k->label, k->mode);
+    const struct agg_group *k = &s->g[i], *m = NULL;
+    if (strcmp(k->backend, "kvm") || !k->nok) continue;
+    for (size_t j = 0; j < s->n; j++) {
+      const struct agg_group *c = &s->g[j];
+      if (strcmp(c->backend, "model") || strcmp(c->workload, k->workload) ||
+          strcmp(c->mode, k->mode) || !c->nok)
+        continue;
+      if (!m || !strcmp(c->label, k->label)) m = c;
+    }
     if (!m) continue;
-    snprintf(names[rows.n], sizeof(names[0]), "%s [%s]", k->label, k->mode);
+    if (!strcmp(m->label, k->label))
+      snprintf(names[rows.n], sizeof(names[0]), "%s [%s]", k->label, k->mode);
+    else /* other parameters: per iteration still compares */
+      snprintf(names[rows.n], sizeof(names[0]), "%s (kvm%s; model%s) [%s]", k->workload,
+               k->label + strlen(k->workload), m->label + strlen(m->workload), k->mode);
     a.pair[rows.n][0] = k;
     a.pair[rows.n][1] = m;
     strlist__add(&rows, names[rows.n]);
   }
+  *nrows = rows.n;
   return rows.n ? write_grid(s, &rows, &cols, side_cell, &a, dir, "model_vs_kvm.csv", err, len) : 0;
+}
+
+/* stacked.gp CSV: the model's overhead versus native by cause
+ * (model.breakdown) as fractions of the native run's modeled cycles, so
+ * a bar's height is ratio - 1 and workloads of any length compare; one bar
+ * per configuration with a breakdown. Parts below zero (a mode whose walks
+ * cost less than native's) are drawn as 0; *negative says whether any was.
+ * Returns the column count including the label, 0 when no breakdown. */
+static const char *const cause_cols[][2] = {{"VM exits", "model.breakdown.exits.cycles"},
+                                            {"walk references", "model.breakdown.walks"},
+                                            {"TLB refills", "model.breakdown.refills"},
+                                            {"NMI/IRQ delivery", "model.breakdown.events"},
+                                            {"other", "model.breakdown.other"}};
+#define CAUSE_COLS (sizeof(cause_cols) / sizeof(cause_cols[0]))
+
+static int write_breakdown(const struct agg_set *s, const char *backend, const char *dir,
+                           const char *name, size_t *bars, int *negative, char *err, size_t len) {
+  struct atomic_file af;
+  FILE *fp = NULL;
+  *bars = 0;
+  *negative = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    const struct agg_group *g = &s->g[i];
+    static const char *const native = "model.overhead_vs_native.native_cycles";
+    double tot, cell[CAUSE_COLS][1];
+    if (strcmp(g->backend, backend) || !strncmp(g->mode, "native/", 7) ||
+        !per_run_ratio(g, "model.overhead_vs_native.cycles", native, &tot))
+      continue;
+    bool any = false;
+    for (size_t c = 0; c < CAUSE_COLS; c++) {
+      if (!per_run_ratio(g, cause_cols[c][1], native, &cell[c][0])) cell[c][0] = 0;
+      any |= cell[c][0] != 0;
+    }
+    if (!any) continue;
+    if (!fp) {
+      if (!(fp = atomic_file__open_in(&af, dir, name))) return err_out(err, len, af.path);
+      fprintf(fp, "config");
+      for (size_t c = 0; c < CAUSE_COLS; c++)
+        fprintf(fp, ",%s", cause_cols[c][0]);
+      fprintf(fp, "\n");
+    }
+    char lab[200], f[200];
+    snprintf(lab, sizeof(lab), "%s [%s]", g->label, g->mode);
+    export__csv_field(lab, f, sizeof(f));
+    fprintf(fp, "%s", f);
+    for (size_t c = 0; c < CAUSE_COLS; c++) {
+      if (cell[c][0] < 0) *negative = 1;
+      fprintf(fp, ",%.6g", cell[c][0] > 0 ? cell[c][0] : 0.0);
+    }
+    fprintf(fp, "\n");
+    (*bars)++;
+  }
+  if (!fp) return 0;
+  if (atomic_file__commit(&af)) return err_out(err, len, af.path);
+  return (int)CAUSE_COLS + 1;
 }
 
 /* stacked.gp CSV: median count per exit reason per configuration. Returns
  * the number of columns including the label, 0 when no exits. */
+/* Where a backend's exits by reason are: on the model its VM exits by SDM
+ * reason over the timed region (model.timed.exits.REASON), else the exits
+ * that reached refvmm (exits.REASON.count). */
+static bool vmx_exit_metrics(const struct agg_set *s, const char *backend) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (strcmp(s->g[i].backend, backend)) continue;
+    const char *k;
+    json_t *v;
+    json_object_foreach(s->g[i].metrics, k,
+                        v) if (!strncmp(k, "model.timed.exits.", 18)) return true;
+  }
+  return false;
+}
+
 static int write_exits(const struct agg_set *s, const char *backend, const char *dir,
                        const char *name, char *err, size_t len) {
   struct strlist reasons = {0};
   char *names[MAX_COLS];
   size_t nn = 0;
+  bool vmx = vmx_exit_metrics(s, backend);
+  const char *pre = vmx ? "model.timed.exits." : "exits.", *suf = vmx ? "" : ".count";
+  size_t pl = strlen(pre), sl = strlen(suf);
   for (size_t i = 0; i < s->n; i++) {
     if (strcmp(s->g[i].backend, backend)) continue;
     const char *k;
     json_t *v;
     json_object_foreach(s->g[i].metrics, k, v) {
       size_t kl = strlen(k);
-      if (strncmp(k, "exits.", 6) || kl < 12 || strcmp(k + kl - 6, ".count")) continue;
+      if (strncmp(k, pre, pl) || kl <= pl + sl || strcmp(k + kl - sl, suf)) continue;
       if (reasons.n >= MAX_COLS || nn >= MAX_COLS) continue;
-      char *r = strndup(k + 6, kl - 12);
+      char *r = strndup(k + pl, kl - pl - sl);
       size_t before = reasons.n;
       strlist__add(&reasons, r);
       if (reasons.n > before)
@@ -337,10 +434,11 @@ static int write_exits(const struct agg_set *s, const char *backend, const char 
   }
   int rc = 0;
   if (!reasons.n) goto out;
-  char path[4096], f[160];
-  FILE *fp = open_out(dir, name, path, sizeof(path));
+  char f[160];
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, name);
   if (!fp) {
-    rc = err_out(err, len, path);
+    rc = err_out(err, len, af.path);
     goto out;
   }
   fprintf(fp, "config");
@@ -356,7 +454,7 @@ static int write_exits(const struct agg_set *s, const char *backend, const char 
     fprintf(fp, "%s", f);
     for (size_t c = 0; c < reasons.n; c++) {
       char metric[160];
-      snprintf(metric, sizeof(metric), "exits.%s.count", reasons.v[c]);
+      snprintf(metric, sizeof(metric), "%s%s%s", pre, reasons.v[c], suf);
       double *v;
       size_t n = agg_group__values(g, metric, &v, NULL);
       fprintf(fp, ",%.6g", n ? stats__median(v, n) : 0.0);
@@ -364,8 +462,8 @@ static int write_exits(const struct agg_set *s, const char *backend, const char 
     }
     fprintf(fp, "\n");
   }
-  if (fclose(fp))
-    rc = err_out(err, len, path);
+  if (atomic_file__commit(&af))
+    rc = err_out(err, len, af.path);
   else
     rc = (int)reasons.n + 1;
 out:
@@ -420,11 +518,12 @@ static int write_compare(const struct agg_set *a, const struct agg_set *b, const
                          char *err, size_t len) {
   struct compare_row *rows;
   size_t n = export__compare(a, b, &rows);
-  char path[4096], f[200];
-  FILE *fp = open_out(dir, "compare.csv", path, sizeof(path));
+  char f[200];
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, "compare.csv");
   if (!fp) {
     free(rows);
-    return err_out(err, len, path);
+    return err_out(err, len, af.path);
   }
   fprintf(fp,
           "config,other/this,other/this_lo,other/this_hi,median_this,median_other,p,significant\n");
@@ -437,15 +536,16 @@ static int write_compare(const struct agg_set *a, const struct agg_set *b, const
             rows[i].med_a, rows[i].med_b, rows[i].p, rows[i].significant);
   }
   free(rows);
-  if (fclose(fp)) return err_out(err, len, path);
+  if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return (int)n;
 }
 
 static int write_summary(const struct agg_set *s, const char *dir, const char *baseline, char *err,
                          size_t len) {
-  char path[4096], f[300];
-  FILE *fp = open_out(dir, "summary.csv", path, sizeof(path));
-  if (!fp) return err_out(err, len, path);
+  char f[300];
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, "summary.csv");
+  if (!fp) return err_out(err, len, af.path);
   fprintf(fp, "backend,workload,mode,runs,ok,metric,median,ci_lo,ci_hi,mean,stddev,cv,min,max,"
               "outliers,baseline,ratio,ratio_lo,ratio_hi\n");
   for (size_t i = 0; i < s->n; i++) {
@@ -469,14 +569,14 @@ static int write_summary(const struct agg_set *s, const char *dir, const char *b
     else
       fprintf(fp, ",NaN,NaN,NaN\n");
   }
-  if (fclose(fp)) return err_out(err, len, path);
+  if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return 0;
 }
 
 static int write_replay(const char *dir, const json_t *plots, char *err, size_t len) {
-  char path[4096];
-  FILE *fp = open_out(dir, "plots.sh", path, sizeof(path));
-  if (!fp) return err_out(err, len, path);
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, "plots.sh");
+  if (!fp) return err_out(err, len, af.path);
   fprintf(fp, "#!/bin/sh\n# Replays the plots of this report: edit plots/*.gp and rerun.\n"
               "# usage: sh plots.sh [PLOTS_DIR]   (run inside this directory)\n"
               "P=${1:-${VTBENCH_PLOTS:-plots}}\nset -e\n");
@@ -496,7 +596,7 @@ static int write_replay(const char *dir, const json_t *plots, char *err, size_t 
     }
     fprintf(fp, "\" \"$P/%s\"\n", json_string_value(json_object_get(p, "script")));
   }
-  if (fclose(fp)) return err_out(err, len, path);
+  if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return 0;
 }
 
@@ -516,15 +616,23 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
     char csv[128], out[128], title[160];
     snprintf(csv, sizeof(csv), "time_%s.csv", be);
     snprintf(out, sizeof(out), "time_%s", be);
-    snprintf(title, sizeof(title), "%s: time per iteration by mode (median, 95%% CI)", be);
+    /* the clock of this backend's time metric: modeled on the model, wall on kvm */
+    const char *clock = "wall";
+    for (size_t i = 0; i < s->n; i++)
+      if (!strcmp(s->g[i].backend, be) && s->g[i].nok)
+        clock = aggregate__time_clock(agg_group__time_metric(&s->g[i]));
+    char ytitle[128];
+    snprintf(title, sizeof(title), "%s: %s time per iteration by mode (median, 95%% CI)", be,
+             clock);
+    snprintf(ytitle, sizeof(ytitle), "%s time per iteration (log scale)", clock);
     int n = write_bars(s, be, cell_time, NULL, dir, csv, err, len);
     if (n < 0) goto fail;
     if (n)
       json_array_append_new(
-          plots, plot_spec("bars.gp", csv, out,
-                           json_pack("{s:i,s:s,s:s,s:i,s:i,s:s}", "nseries", n, "ytitle",
-                                     "time per iteration (log scale)", "ptitle", title, "logy", 1,
-                                     "yscale", 1000000000, "yformat", "%.0s %cs")));
+          plots,
+          plot_spec("bars.gp", csv, out,
+                    json_pack("{s:i,s:s,s:s,s:i,s:i,s:s}", "nseries", n, "ytitle", ytitle, "ptitle",
+                              title, "logy", 1, "yscale", 1000000000, "yformat", "%.0s %cs")));
     json_t *last = json_array_get(plots, json_array_size(plots) - 1);
     if (n) {
       json_object_set_new(json_object_get(last, "vars"), "keytitle", json_string(MODE_KEY));
@@ -533,18 +641,51 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
     }
     snprintf(csv, sizeof(csv), "overhead_%s.csv", be);
     snprintf(out, sizeof(out), "overhead_%s", be);
-    snprintf(title, sizeof(title), "%s: overhead vs baseline mode (ratio of medians, 95%% CI)", be);
+    snprintf(title, sizeof(title),
+             "%s: overhead vs baseline mode (ratio of median %s times, 95%% CI)", be, clock);
+    snprintf(ytitle, sizeof(ytitle), "%s time / baseline (1 = same as baseline)", clock);
     n = write_bars(s, be, cell_ratio, baseline, dir, csv, err, len);
     if (n < 0) goto fail;
+    /* ratios over 10x (a pio in shadow on the model) flatten the rest: log scale then */
+    double max_ratio = 0;
+    for (size_t i = 0; i < s->n; i++) {
+      double cell[3];
+      if (!strcmp(s->g[i].backend, be) && cell_ratio(s, &s->g[i], baseline, cell) &&
+          cell[2] > max_ratio)
+        max_ratio = cell[2];
+    }
+    if (max_ratio > 10) {
+      size_t tl = strlen(ytitle);
+      snprintf(ytitle + tl, sizeof(ytitle) - tl, ", log scale");
+    }
     if (n)
       json_array_append_new(
-          plots, plot_spec("bars.gp", csv, out,
-                           json_pack("{s:i,s:s,s:s,s:i,s:s}", "nseries", n, "ytitle",
-                                     "time / baseline time (1 = same as baseline)", "ptitle", title,
-                                     "refline", 1, "keytitle", MODE_KEY)));
+          plots,
+          plot_spec("bars.gp", csv, out,
+                    json_pack("{s:i,s:s,s:s,s:i,s:s,s:i}", "nseries", n, "ytitle", ytitle, "ptitle",
+                              title, "refline", 1, "keytitle", MODE_KEY, "logy", max_ratio > 10)));
+    snprintf(csv, sizeof(csv), "breakdown_%s.csv", be);
+    snprintf(out, sizeof(out), "breakdown_%s", be);
+    size_t bd_bars = 0;
+    int bd_neg = 0;
+    n = write_breakdown(s, be, dir, csv, &bd_bars, &bd_neg, err, len);
+    if (n < 0) goto fail;
+    snprintf(title, sizeof(title), "%s: overhead vs native by cause (model.breakdown, median)%s",
+             be, bd_neg ? "; parts below 0 drawn as 0" : "");
+    if (n)
+      json_array_append_new(
+          plots,
+          plot_spec("stacked.gp", csv, out,
+                    json_pack("{s:i,s:s,s:s,s:s,s:i}", "ncols", n, "ytitle",
+                              "overhead / native modeled time (height = ratio - 1)", "ptitle",
+                              title, "keytitle", "cause", "width", plot_width(bd_bars, 230))));
     snprintf(csv, sizeof(csv), "exits_%s.csv", be);
     snprintf(out, sizeof(out), "exits_%s", be);
-    snprintf(title, sizeof(title), "%s: exits to user space by reason (median per run)", be);
+    if (vmx_exit_metrics(s, be))
+      snprintf(title, sizeof(title), "%s: VM exits by SDM reason, timed region (median per run)",
+               be);
+    else
+      snprintf(title, sizeof(title), "%s: exits to user space by reason (median per run)", be);
     n = write_exits(s, be, dir, csv, err, len);
     if (n < 0) goto fail;
     if (n)
@@ -579,17 +720,22 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
       }
       for (char *p = kinds[k]; *p; p++)
         *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-      snprintf(title, sizeof(title), "%s: %s delivery latency, raise to guest handler (CDF%s)", be,
-               kinds[k], coarse ? "; from min/p50/p99/max only" : "");
+      bool ev_modeled = event_cdf__modeled(s, be);
+      snprintf(title, sizeof(title), "%s: %s delivery latency, raise to guest handler (CDF%s%s)",
+               be, kinds[k], ev_modeled ? ", modeled time" : "",
+               coarse ? "; from min/p50/p99/max only" : "");
       if (n)
-        json_array_append_new(plots, plot_spec("cdf.gp", csv, out,
-                                               json_pack("{s:i,s:s,s:s,s:i}", "nseries", n,
-                                                         "xtitle", "delivery latency (log scale)",
-                                                         "ptitle", title, "coarse", coarse)));
+        json_array_append_new(
+            plots, plot_spec("cdf.gp", csv, out,
+                             json_pack("{s:i,s:s,s:s,s:i}", "nseries", n, "xtitle",
+                                       ev_modeled ? "delivery latency, modeled ns (log scale)"
+                                                  : "delivery latency, wall time (log scale)",
+                                       "ptitle", title, "coarse", coarse)));
     }
+    /* model.timed's counts (the timed region) where the runs carry them */
     static const char *const model_metrics[][2] = {
         {"model.walk_refs", "page-walk memory references per iteration"},
-        {"model.tlb.misses", "TLB misses per iteration"},
+        {"model.tlb_misses", "TLB misses (L1 dTLB + iTLB) per iteration"},
     };
     for (size_t m = 0; m < sizeof(model_metrics) / sizeof(model_metrics[0]); m++) {
       const char *metric = model_metrics[m][0];
@@ -607,14 +753,16 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
                                                          title, "keytitle", MODE_KEY)));
     }
   }
-  int side = write_side_by_side(s, dir, err, len);
+  size_t side_rows = 0;
+  int side = write_side_by_side(s, dir, &side_rows, err, len);
   if (side < 0) goto fail;
   if (side)
     json_array_append_new(
-        plots,
-        plot_spec("bars.gp", "model_vs_kvm.csv", "model_vs_kvm",
-                  json_pack("{s:i,s:s,s:s}", "nseries", side, "ytitle", "exits per run", "ptitle",
-                            "model vs KVM: exits to user space (median, 95% CI)")));
+        plots, plot_spec("bars.gp", "model_vs_kvm.csv", "model_vs_kvm",
+                         json_pack("{s:i,s:s,s:s,s:s,s:i}", "nseries", side, "ytitle",
+                                   "exits per iteration", "ptitle",
+                                   "model vs KVM: exits per iteration (median, 95% CI)", "keytitle",
+                                   "backend: count", "width", plot_width(side_rows, 260))));
   if (other) {
     int n = write_compare(s, other, dir, err, len);
     if (n < 0) goto fail;
@@ -629,7 +777,9 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
   }
   char path[4096];
   snprintf(path, sizeof(path), "%s/plots.json", dir);
-  if (json_dump_file(plots, path, JSON_INDENT(1))) {
+  int w = result_doc__write(plots, path); /* atomic: temp file, fsync, rename */
+  if (w) {
+    errno = -w;
     err_out(err, len, path);
     goto fail;
   }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "export.h"
+#include "json_util.h"
 #include "stats.h"
 
 #define CV_NOISY 0.05 /* above this coefficient of variation a figure is called noisy */
@@ -99,6 +100,77 @@ static bool cause(const struct agg_group *g, const struct agg_group *base, char 
   return true;
 }
 
+/* The model's own account of why g costs more than native (its
+ * model.breakdown, parts adding up to model.overhead_vs_native.cycles): the
+ * parts above 10% of the overhead, largest first, as "walk references (97%
+ * of the overhead)"; for exits the reason that cost most. brief: names and
+ * shares only. false without a breakdown or overhead. */
+static bool model_cause(const struct agg_group *g, bool brief, char *buf, size_t len) {
+  static const char *const parts[][3] = {
+      {"model.breakdown.exits.cycles", "VM exits", "exit round trips and refvmm's handling"},
+      {"model.breakdown.walks", "walk references", "longer page walks, 2-D EPT or shadow tables"},
+      {"model.breakdown.refills", "TLB refills", "extra walks after flushes and exits"},
+      {"model.breakdown.events", "NMI/IRQ delivery", "event delivery and injection"},
+      {"model.breakdown.other", "instructions and data references",
+       "the guest ran other or more instructions than natively"}};
+  enum { NPARTS = sizeof(parts) / sizeof(parts[0]) };
+  double total = median_of(g, "model.overhead_vs_native.cycles"), v[NPARTS];
+  if (isnan(total) || total <= 0) return false;
+  bool used[NPARTS] = {0};
+  for (size_t i = 0; i < NPARTS; i++)
+    v[i] = median_of(g, parts[i][0]);
+  size_t off = 0;
+  *buf = 0;
+  for (size_t round = 0; round < NPARTS && off < len; round++) {
+    size_t best = NPARTS;
+    for (size_t i = 0; i < NPARTS; i++)
+      if (!used[i] && !isnan(v[i]) && v[i] > 0.1 * total && (best == NPARTS || v[i] > v[best]))
+        best = i;
+    if (best == NPARTS) break;
+    used[best] = true;
+    if (brief) {
+      off += (size_t)snprintf(buf + off, len - off, "%s%s %.0f%%", off ? ", " : "", parts[best][1],
+                              100 * v[best] / total);
+      continue;
+    }
+    off += (size_t)snprintf(buf + off, len - off, "%s%s (%.0f%% of the overhead", off ? ", " : "",
+                            parts[best][1], 100 * v[best] / total);
+    if (best == 0 && off < len) {
+      /* the exit reason that cost most, from the first run (the model is
+       * deterministic: every repetition has the same counts) */
+      const json_t *by = json_object_get(
+          json_object_get(
+              json_object_get(json_object_get(json_array_get(g->runs, 0), "model"), "breakdown"),
+              "exits"),
+          "by_reason");
+      const char *k, *top = NULL;
+      json_t *e;
+      double tc = 0, cnt = 0, c;
+      json_object_foreach((json_t *)by, k, e) {
+        if (json_util__number(json_object_get(e, "cycles"), &c) && c > tc) {
+          tc = c, top = k;
+          json_util__number(json_object_get(e, "count"), &cnt);
+        }
+      }
+      if (top) {
+        char cs[32];
+        fmt_count(cnt, cs, sizeof(cs));
+        off += (size_t)snprintf(buf + off, len - off, "; mostly %s, %s per run", top, cs);
+      }
+    } else if (off < len) {
+      off += (size_t)snprintf(buf + off, len - off, ": %s", parts[best][2]);
+    }
+    if (off < len) off += (size_t)snprintf(buf + off, len - off, ")");
+  }
+  return off > 0;
+}
+
+/* Whether the delivery latencies of g's runs are in modeled time. */
+static bool events_modeled(const struct agg_group *g) {
+  const json_t *c = json_object_get(json_object_get(json_array_get(g->runs, 0), "events"), "clock");
+  return json_is_string(c) && !strcmp(json_string_value(c), "modeled");
+}
+
 static void add(json_t *arr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add(json_t *arr, const char *fmt, ...) {
   char buf[1024];
@@ -128,32 +200,35 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
       const struct agg_group *g = &s->g[k];
       if (strcmp(g->backend, g0->backend) || strcmp(g->label, g0->label)) continue;
       done[k] = true;
-      const struct agg_group *b = aggregate__baseline(s, g, baseline);
-      double *v = NULL, *bv = NULL;
-      const char *metric = agg_group__time_metric(g);
-      size_t n = agg_group__values(g, metric, &v, NULL);
-      size_t nb = b ? agg_group__values(b, metric, &bv, NULL) : 0;
       double r, lo, hi;
-      if (n && nb && !stats__ratio_ci(v, n, bv, nb, STATS_BOOT_B, STATS_SEED, &r, &lo, &hi)) {
-        base_mode = b->mode;
-        if (lo <= 1 && hi >= 1) /* the interval holds 1: no evidence of a cost */
+      const char *bm;
+      if (!aggregate__ratio(s, g, baseline, &r, &lo, &hi, &bm)) {
+        base_mode = bm;
+        char why_mode[160] = "";
+        bool costs = !(lo <= 1 && hi >= 1);
+        if (costs && r > 1.05) model_cause(g, true, why_mode, sizeof(why_mode));
+        if (!costs) /* the interval holds 1: no evidence of a cost */
           off += (size_t)snprintf(line + off, sizeof(line) - off,
                                   "%s%s: no measurable difference (%.2fx [%.2f, %.2f])",
                                   off ? "; " : "", g->mode, r, lo, hi);
         else
-          off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %s %.2fx [%.2f, %.2f]",
-                                  off ? "; " : "", g->mode, r >= 1 ? "costs" : "is faster:", r, lo,
-                                  hi);
+          off +=
+              (size_t)snprintf(line + off, sizeof(line) - off, "%s%s %s %.2fx [%.2f, %.2f]%s%s%s",
+                               off ? "; " : "", g->mode, r >= 1 ? "costs" : "is faster:", r, lo, hi,
+                               *why_mode ? " (" : "", why_mode, *why_mode ? ")" : "");
         if (r > worst_ratio) worst_ratio = r, worst = g;
       }
-      free(v);
-      free(bv);
       if (off >= sizeof(line)) break;
     }
     if (off && worst) {
       const struct agg_group *wb = aggregate__baseline(s, worst, baseline);
-      if (wb && worst_ratio > 1.05 && cause(worst, wb, whybuf, sizeof(whybuf))) why = whybuf;
-      add(out, "%s (%s): %s, relative to %s%s%s.", g0->label, g0->backend, line, base_mode,
+      if (worst_ratio > 1.05 && model_cause(worst, false, whybuf, sizeof(whybuf)))
+        why = whybuf; /* the model's exact account of the overhead */
+      else if (wb && worst_ratio > 1.05 && cause(worst, wb, whybuf, sizeof(whybuf)))
+        why = whybuf;
+      const char *metric = agg_group__time_metric(g0);
+      add(out, "%s (%s%s): %s, relative to %s%s%s.", g0->label, g0->backend,
+          strcmp(aggregate__time_clock(metric), "modeled") ? "" : ", modeled time", line, base_mode,
           why ? "; cause of the largest: " : "", why ? why : "");
     } else {
       /* No baseline to compare with: say what one iteration costs in each
@@ -161,13 +236,15 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
       for (size_t k = i; k < s->n; k++) {
         const struct agg_group *g = &s->g[k];
         if (strcmp(g->backend, g0->backend) || strcmp(g->label, g0->label)) continue;
-        double t = median_of(g, agg_group__time_metric(g)), ex = median_of(g, "exits.total");
+        const char *metric = agg_group__time_metric(g);
+        double t = median_of(g, metric), ex = median_of(g, "exits.total");
+        double vx = median_of(g, "model.vmx_exits");
         char ts[32];
         findings__fmt_ns(t, ts, sizeof(ts));
         if (!isnan(t))
-          add(out, "%s (%s, %s): %s per %s, %.7g exits per run.", g->label, g->backend, g->mode, ts,
-              strcmp(agg_group__time_metric(g), "ns_per_iter") ? "run" : "iteration",
-              isnan(ex) ? 0.0 : ex);
+          add(out, "%s (%s, %s): %s (%s time) per %s, %.7g %s per run.", g->label, g->backend,
+              g->mode, ts, aggregate__time_clock(metric), aggregate__time_per(metric),
+              isnan(vx) ? (isnan(ex) ? 0.0 : ex) : vx, isnan(vx) ? "exits" : "VM exits");
       }
     }
   }
@@ -195,8 +272,8 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
                                 off ? "; " : "", g->mode, a, b);
       }
       if (off)
-        add(out, "%s (%s): %s delivery latency (raise to guest handler): %s.", g0->label,
-            g0->backend, kinds[kd], line);
+        add(out, "%s (%s): %s delivery latency (raise to guest handler%s): %s.", g0->label,
+            g0->backend, kinds[kd], events_modeled(g0) ? ", modeled time" : "", line);
     }
   /* Noise, outliers and failures: one sentence each, listing the
    * configurations, so a noisy session does not drown the costs above. */
@@ -207,7 +284,7 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
     double *v;
     unsigned *reps;
     size_t n = agg_group__values(g, agg_group__time_metric(g), &v, &reps);
-    const char *per = strcmp(agg_group__time_metric(g), "ns_per_iter") ? "run" : "iteration";
+    const char *per = aggregate__time_per(agg_group__time_metric(g));
     if (n) {
       struct stats_summary sm;
       bool *flags = calloc(n, sizeof(*flags));

@@ -16,6 +16,8 @@ static const struct {
     {"workloads", cmd_workloads, "list the workloads, their parameters and what they stress"},
     {"host", cmd_host, "KVM host: flavour, parameters and modes; set|restore module parameters"},
     {"events", cmd_events, "what this host's PMU can count (libpfm4 events, guest/host variants)"},
+    {"calibrate", cmd_calibrate, "measure this KVM host's costs into a model cost profile"},
+    {"validate", cmd_validate, "the model's shadow-paging counts against KVM's statistics here"},
 };
 
 static void usage(FILE *out) {

@@ -423,3 +423,49 @@ size_t matrix__jobs(const struct matrix *m, size_t nconfigs, unsigned shard_i, u
   *out = j;
   return n;
 }
+
+/* ---- host modes on kvm ---------------------------------------------------- */
+int matrix__host_plan(const struct kvm_host_info *h, const struct matrix_mode *mode,
+                      struct kvm_host_plan *plan, char *why, size_t len) {
+  memset(plan, 0, sizeof(*plan));
+  struct vm_modes want = {.paging_set = true, .tlb_set = true};
+  if (paging_mode__parse(mode->paging, &want.paging) || tlb_mode__parse(mode->tlb, &want.tlb))
+    return fail(why, len, "mode %s/%s: unknown paging or tlb", mode->paging, mode->tlb);
+  char err[512];
+  struct vm_modes m = want;
+  if (kvm_host__check_modes(h, &m, err, sizeof(err)) == 0) return 0; /* runs as it is */
+  enum paging_mode pm;
+  enum tlb_mode tm;
+  if (want.paging == PAGING_NATIVE ||
+      (h->flavour != KVM_FLAVOUR_INTEL && h->flavour != KVM_FLAVOUR_AMD) ||
+      kvm_host__paging_mode(h, &pm) || kvm_host__tlb_mode(h, &tm))
+    return fail(why, len, "%s", err); /* names the flavour and that nothing can change it */
+  char words[2][32];
+  char *wp[2] = {words[0], words[1]};
+  int n = 0;
+  if (want.paging != pm) /* "ept" is the TDP knob's synonym on either vendor */
+    snprintf(words[n++], sizeof(words[0]), "ept=%d", want.paging == PAGING_EPT);
+  if (want.tlb != tm) {
+    if (!kvm_host__tlb_param(h)) { /* kvm_amd: ASIDs always; say so, not the paging */
+      struct vm_modes t = {.tlb = want.tlb, .tlb_set = true};
+      kvm_host__check_modes(h, &t, err, sizeof(err));
+      return fail(why, len, "%s", err);
+    }
+    snprintf(words[n++], sizeof(words[0]), "vpid=%d", want.tlb == TLB_VPID);
+  }
+  return kvm_host__parse_settings(h, n, wp, plan, why, len) ? -1 : 0;
+}
+
+void matrix__plan_str(const struct kvm_host_plan *plan, char *buf, size_t len) {
+  size_t off = (size_t)snprintf(buf, len, "%s", plan->module);
+  for (int i = 0; i < plan->n && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, " %s=%s", plan->set[i].name, plan->set[i].value);
+}
+
+bool matrix__plan_eq(const struct kvm_host_plan *a, const struct kvm_host_plan *b) {
+  if (strcmp(a->module, b->module) || a->n != b->n) return false;
+  for (int i = 0; i < a->n; i++)
+    if (strcmp(a->set[i].name, b->set[i].name) || strcmp(a->set[i].value, b->set[i].value))
+      return false;
+  return true;
+}

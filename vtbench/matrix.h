@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "refvmm/kvm/kvm_host.h"
+
 #define MATRIX_BACKENDS_MAX 4
 #define MATRIX_SEED         0x6d61747269780aull
 
@@ -79,6 +81,19 @@ size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx
                        struct matrix_config **out);
 void matrix__config_key(const struct matrix *m, const struct matrix_config *c, char *buf,
                         size_t len);
+
+/* ---- host modes on kvm (vtbench run --allow-host-reconfig, issue 8) ----
+ * paging and tlb of a kvm cell are properties of the host's KVM module. The
+ * vendor-module settings a cell in `mode` needs on host h: 0 with
+ * plan->n == 0 when the host runs it as it is; 0 with plan->n > 0 when
+ * reloading plan->module with plan->set gives it (kvm_intel ept/vpid,
+ * kvm_amd npt); -1 with the reason in why when no setting of this flavour
+ * can (paravirtual or unknown flavour, tlb flush on kvm_amd, native). */
+int matrix__host_plan(const struct kvm_host_info *h, const struct matrix_mode *mode,
+                      struct kvm_host_plan *plan, char *why, size_t len);
+/* "kvm_intel ept=0 vpid=1" */
+void matrix__plan_str(const struct kvm_host_plan *plan, char *buf, size_t len);
+bool matrix__plan_eq(const struct kvm_host_plan *a, const struct kvm_host_plan *b);
 
 /* "I/N" with 1 <= I <= N. 0 or -1. */
 int matrix__parse_shard(const char *s, unsigned *i, unsigned *n);

@@ -16,7 +16,7 @@ struct wl_param {
   const char *help;
 };
 
-#define WL_PARAMS_MAX 6
+#define WL_PARAMS_MAX 10 /* irqstorm: 8 of its own plus cpl */
 
 struct wl_info {
   const char *name;

@@ -500,18 +500,21 @@ int kvm_backend__tsc_offset(struct vm *vm, int64_t *offset) {
   }
 #endif
   /* Fallback: the guest's IA32_TSC between two host reads. */
-  struct {
+  /* struct kvm_msrs ends in a flexible array: give it room for one entry
+   * through a union (a struct member after it is a GNU extension that
+   * clang rejects). */
+  union {
     struct kvm_msrs h;
-    struct kvm_msr_entry e;
+    unsigned char room[sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)];
   } m;
   memset(&m, 0, sizeof m);
   m.h.nmsrs = 1;
-  m.e.index = 0x10; /* IA32_TSC */
+  m.h.entries[0].index = 0x10; /* IA32_TSC */
   uint64_t t0 = __rdtsc();
   int n = ioctl(k->vcpu_fd, KVM_GET_MSRS, &m);
   uint64_t t1 = __rdtsc();
   if (n != 1) return n < 0 ? -errno : -EIO;
-  *offset = (int64_t)(m.e.data - (t0 + (t1 - t0) / 2));
+  *offset = (int64_t)(m.h.entries[0].data - (t0 + (t1 - t0) / 2));
   return 0;
 }
 

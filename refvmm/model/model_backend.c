@@ -15,6 +15,7 @@
 #include "../x86_setup.h"
 #include "model_cpu.h"
 #include "vmm_ept.h"
+#include "vmm_events.h"
 #include "vmm_shadow.h"
 
 #define MODEL_SLICE   (1u << 20) /* instructions between kick/stop checks */
@@ -27,6 +28,7 @@ struct model_vm {
   unsigned irq_head, irq_count;
   struct vmm_ept ept;       /* refvmm's EPT manager (paging ept) */
   struct vmm_shadow shadow; /* refvmm's shadow MMU (paging shadow) */
+  struct vmm_events events; /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
 };
 
 static struct model_vm *mst(const struct vm *vm) {
@@ -45,6 +47,9 @@ const struct vmm_shadow *model_backend__shadow(const struct vm *vm) {
 const char *model_backend__message(const struct vm *vm) {
   return mst(vm) ? mst(vm)->cpu.msg : "";
 }
+struct vmm_events *model_backend__events(const struct vm *vm) {
+  return mst(vm) ? &mst(vm)->events : NULL;
+}
 void model_backend__code_changed(struct vm *vm) {
   if (mst(vm)) model_cpu__flush_decoded(&mst(vm)->cpu);
 }
@@ -53,6 +58,8 @@ static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
+  if (!m->nmi_set) m->nmi = EVENT_WINDOW; /* as on KVM (vmm_events.h) */
+  if (!m->irq_set) m->irq = EVENT_WINDOW;
   return 0;
 }
 
@@ -61,6 +68,7 @@ static void model_destroy(struct vm *vm) {
   if (!m) return;
   vmm_ept__free(&m->ept);
   vmm_shadow__free(&m->shadow);
+  vmm_events__free(&m->events);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
   free(m);
@@ -89,6 +97,7 @@ static int model_create(struct vm *vm) {
   c->ram = vm->mem.host;
   c->ram_size = vm->mem.size;
   model_cpu__reset(c);
+  vmm_events__init(&m->events, c);
   if (vm->cfg.modes.paging == PAGING_EPT &&
       vmm_ept__init(&m->ept, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
@@ -102,6 +111,7 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
+  if (vm->cfg.modes.paging == PAGING_SHADOW) c->cost_shadow = &m->shadow; /* cost model */
   return 0;
 }
 
@@ -164,6 +174,9 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   model_vmx__entry(c);
   int rc = model_run_loop(vm, m, c, e);
   model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
+  if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
+                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
+    c->user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
   return rc;
 }
 
@@ -180,7 +193,7 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       m->irq_head = (m->irq_head + 1) % IRQ_QUEUE_MAX;
       m->irq_count--;
     }
-    enum model_stop s = model_cpu__run(c, MODEL_SLICE);
+    enum model_stop s = vmm_events__run(&m->events, MODEL_SLICE); /* model_cpu__run + events */
     switch (s) {
     case MSTOP_IO:
       e->reason = KVM_EXIT_IO;

@@ -24,12 +24,17 @@ const char *model_backend__message(const struct vm *vm);
 /* refvmm's shadow MMU of a model VM in paging shadow (counters), else NULL. */
 struct vmm_shadow;
 const struct vmm_shadow *model_backend__shadow(const struct vm *vm);
+/* refvmm's NMI/IRQ policies of a model VM (vmm_events.h), NULL before create. */
+struct vmm_events;
+struct vmm_events *model_backend__events(const struct vm *vm);
 /* The VMM wrote guest code (not data): drop decoded instructions. */
 void model_backend__code_changed(struct vm *vm);
 
 /* The run's `model` JSON section (model_report.c): instructions, tlb
  * {l1d,l1i,l2 {lookups,hits,misses}}, walks {count, refs, refs_per_walk,
- * by_level, pwc_hits}, flushes, shadow, ept, exits. JSON null when vm has
+ * by_level, pwc_hits}, flushes, shadow, ept, exits; the cost model's
+ * modeled_cycles, cycles_by_group, baseline, overhead_vs_native, breakdown,
+ * profile (docs/COST_MODEL.md); events. JSON null when vm has
  * no model CPU. New reference: the caller owns it. */
 struct json_t *model_backend__to_json(const struct vm *vm);
 /* The same as a few human lines. */

@@ -15,8 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cost_model.h"
 #include "model_tlb.h"
 #include "model_vmcs.h"
+#include "vmm_shadow.h"
 
 /* ---- RFLAGS ---------------------------------------------------------------- */
 #define RF_CF    0x1ull
@@ -161,6 +163,8 @@ struct model_icache_entry {
   uint64_t rip;
   uint32_t gen;
   uint8_t cpl;
+  uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
+  uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
   struct model_insn insn;
 };
 
@@ -181,6 +185,35 @@ struct model_counters {
   uint64_t cr3_loads;  /* MOV to CR3 executed by the guest (exiting or not) */
 };
 
+/* Ring-0 work, kept without a per-instruction cost: model_exec.c closes an
+ * interval at every privilege switch (model_cpu__cpl_sync). The counterparts
+ * of an emulating VMM's statistics (kvm_pvm emulates the guest's ring 0:
+ * KVM insn_emulation, mmu_pte_write). */
+struct model_cpl_acct {
+  uint8_t cpl;                 /* the CPL of the open interval */
+  uint64_t switches;           /* privilege switches seen */
+  uint64_t entered, left;      /* of them: switches into CPL0, out of CPL0 */
+  uint64_t insns0, writes0;    /* instructions and data writes of the closed CPL0 intervals */
+  uint64_t insn_at, writes_at; /* cnt.instructions / cnt.mem_writes when the open one began */
+  uint64_t mmio_writes0;       /* CPL0 writes that went to MMIO (not to RAM) */
+};
+
+/* The counters of the `model` JSON section at one moment (model_report.c),
+ * snapshotted at the timed region's marks so the report gives the region's
+ * figures next to the whole run's. Only uint64_t members: subtracted as such. */
+struct model_snapshot {
+  struct model_counters cnt;
+  struct tlb_stats st;
+  uint64_t exits[EXIT_REASON_MAX];
+  uint64_t flush_on_entry, flush_on_exit, ept_violations, ept_misconfigs, user_exits;
+  uint64_t cpl0_insns, cpl0_writes, cpl0_entered, cpl0_left;
+  struct vmm_shadow_stats sh;
+};
+struct model_region {
+  struct model_snapshot begin, end;
+  bool begun, ended;
+};
+
 /* Why the inner loop stopped. */
 enum model_stop {
   MSTOP_NONE = 0,
@@ -192,6 +225,7 @@ enum model_stop {
   MSTOP_INTERNAL,  /* the model cannot continue (message in cpu->msg) */
   MSTOP_EVENT,     /* re-check pending events at the next boundary */
   MSTOP_HYPERCALL, /* VMCALL/VMMCALL forwarded to the VMM (KVM_EXIT_HYPERCALL) */
+  MSTOP_VMEXIT,    /* an event VM exit (window, preemption timer): vmcs.exit_reason */
 };
 
 /* longjmp codes */
@@ -217,6 +251,7 @@ struct model_cpu {
   uint8_t irq_vector;
   uint64_t shadow_icount; /* interrupt shadow (STI/MOV SS) covers icount == this */
   bool shadow_valid;
+  bool shadow_movss; /* the shadow comes from MOV SS (else STI) */
   bool halted;
 
   /* guest RAM */
@@ -236,6 +271,7 @@ struct model_cpu {
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;
+  uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
 
   /* run control */
   uint64_t slice_end; /* inner loop stops when instructions reaches it */
@@ -274,6 +310,16 @@ struct model_cpu {
 
   struct model_counters cnt;
   const struct model_insn *cur; /* instruction being executed */
+
+  /* cost model (cost_model.h): the profile charged (NULL: the default) and
+   * the VM exits that left to refvmm's run loop (the VMM's user-space work) */
+  const struct cost_profile *cost_profile;
+  const struct vmm_shadow *cost_shadow; /* the shadow MMU's statistics (paging shadow) */
+  uint64_t user_exits;
+  struct cost_region cost_region;     /* counts at the timed region's marks */
+  struct cost_baseline cost_baseline; /* the native run's counts (refvmm session) */
+  struct model_cpl_acct cpl_acct;     /* ring-0 work (model_cpu__cpl_sync) */
+  struct model_region report_region;  /* the model section at the marks (model_report.c) */
 };
 
 /* ---- model_mmu.c ------------------------------------------------------------------ */
@@ -412,12 +458,35 @@ uint64_t model_events__read_desc(struct model_cpu *c, uint16_t sel);
 /* ---- model_exec.c ---------------------------------------------------------------------- */
 void model_cpu__reset(struct model_cpu *c);
 void model_cpu__flush_decoded(struct model_cpu *c);
+/* A TLB flush: decoded instructions must be fetched (translated) again, but
+ * their bytes are unchanged, so a fetch that translates to the same page
+ * reuses the decode (same counts as a re-decode: fetches, ITLB lookups). */
+void model_cpu__flush_decoded_xlat(struct model_cpu *c);
 /* Run until a stop (enum model_stop) or `budget` instructions retired. */
 enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget);
 /* Complete a pending IN after the VMM filled c->io.data, or a forwarded
  * VMCALL after it filled c->hc.ret. */
 void model_cpu__complete_io(struct model_cpu *c);
 uint64_t model_cpu__tsc(const struct model_cpu *c);
+/* Close the privilege interval if the CPL changed since the last call; the
+ * `pending` instructions (0 or 1: the one executing, not yet retired) belong
+ * to the old one. Called where the CPL can change, never per instruction. */
+void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending);
+/* Instructions retired and data writes to RAM made at CPL0 so far. */
+static inline uint64_t model_cpu__cpl0_insns(const struct model_cpu *c) {
+  const struct model_cpl_acct *a = &c->cpl_acct;
+  return a->insns0 + (a->cpl == 0 ? c->cnt.instructions - a->insn_at : 0);
+}
+static inline uint64_t model_cpu__cpl0_writes(const struct model_cpu *c) {
+  const struct model_cpl_acct *a = &c->cpl_acct;
+  return a->writes0 + (a->cpl == 0 ? c->cnt.mem_writes - a->writes_at : 0) - a->mmio_writes0;
+}
+
+/* ---- model_report.c ------------------------------------------------------------------- */
+/* The model section's counters now, and at the timed region's begin / end
+ * mark (called with the cost model's snapshot, model_cost__region_mark). */
+void model_report__snapshot(const struct model_cpu *c, struct model_snapshot *k);
+void model_report__region_mark(struct model_cpu *c, bool end);
 void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 
 #endif

@@ -2,8 +2,9 @@
  * 64-bit IDT gates, privilege switch through TSS RSP0, IST stacks, error
  * codes, #DF on a fault during delivery and triple fault (shutdown), NMI and
  * external-interrupt injection points with NMI blocking until IRET and the
- * STI/MOV-SS interrupt shadow. Part 3 (issue 7) drives the injection points
- * with its window/poll policies. */
+ * STI/MOV-SS interrupt shadow; the VMX event controls: NMI- and
+ * interrupt-window exiting and the VMX-preemption timer in modeled time
+ * (issue 7; refvmm's policies that drive them are in vmm_events.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -156,19 +157,103 @@ bool model_events__can_take_irq(const struct model_cpu *c) {
   return (c->rflags & RF_IF) && !shadow;
 }
 
+static bool in_shadow(const struct model_cpu *c) {
+  return c->shadow_valid && c->cnt.instructions < c->shadow_icount;
+}
+
 bool model_events__try_inject(struct model_cpu *c) {
-  bool shadow = c->shadow_valid && c->cnt.instructions < c->shadow_icount;
+  bool shadow = in_shadow(c);
   if (c->nmi_pending && !c->nmi_blocked && !shadow) {
     c->nmi_pending = false;
     c->cnt.nmis++;
     model_events__deliver(c, X86_NMI, 0, false, false, c->rip);
+    c->vmcs.nmi_delivered_tsc = model_cpu__tsc(c); /* handler entry (latency) */
     return true;
   }
   if (c->irq_pending && model_events__can_take_irq(c)) {
     c->irq_pending = false;
     c->cnt.irqs++;
     model_events__deliver(c, c->irq_vector, 0, false, false, c->rip);
+    c->vmcs.irq_delivered_tsc = model_cpu__tsc(c);
     return true;
   }
   return false;
+}
+
+/* ---- VMX event controls (SDM 25.2, 26.7.4-26.7.6) ---------------------------- */
+uint32_t model_vmx__interruptibility(const struct model_cpu *c) {
+  uint32_t s = 0;
+  if (in_shadow(c)) s |= c->shadow_movss ? GUEST_INTR_STATE_MOV_SS : GUEST_INTR_STATE_STI;
+  if (c->nmi_blocked) s |= GUEST_INTR_STATE_NMI;
+  return s;
+}
+
+bool model_events__waiting(const struct model_cpu *c) {
+  return c->nmi_pending || c->irq_pending ||
+         (c->vmcs.proc_based & (CPU_BASED_NMI_WINDOW_EXITING | CPU_BASED_INTR_WINDOW_EXITING));
+}
+
+static void event_exit(struct model_cpu *c, unsigned reason) {
+  c->vmcs.exit_reason = reason;
+  c->stop = MSTOP_VMEXIT;
+  c->slice_end = 0;
+}
+
+int model_events__boundary(struct model_cpu *c) {
+  if ((c->nmi_pending || c->irq_pending) && model_events__try_inject(c)) return 1;
+  bool shadow = in_shadow(c);
+  uint32_t pb = c->vmcs.proc_based;
+  /* NMI-window exiting: no virtual-NMI blocking and no STI/MOV-SS blocking;
+   * it takes priority over interrupt-window exiting (SDM 26.7.5-6) */
+  if ((pb & CPU_BASED_NMI_WINDOW_EXITING) && !c->nmi_blocked && !shadow) {
+    event_exit(c, EXIT_REASON_NMI_WINDOW);
+    return 0;
+  }
+  if ((pb & CPU_BASED_INTR_WINDOW_EXITING) && (c->rflags & RF_IF) && !shadow) {
+    event_exit(c, EXIT_REASON_INTERRUPT_WINDOW);
+    return 0;
+  }
+  /* blocked by the interrupt shadow: stop right after it */
+  if (shadow && c->shadow_icount < c->slice_end) c->slice_end = c->shadow_icount;
+  return 0;
+}
+
+int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline) {
+  struct model_vmcs *v = &c->vmcs;
+  uint64_t until = host_deadline;
+  bool timer = v->pin_based & PIN_BASED_VMX_PREEMPTION_TIMER;
+  if (timer && v->preemption_deadline < until) until = v->preemption_deadline;
+  uint64_t now = model_cpu__tsc(c);
+  enum model_stop s = MSTOP_SLICE;
+  /* Approach the deadline in slices sized from the CPU's mean cycles per
+   * instruction so far (counters only: deterministic), halving as it comes
+   * near; the last slices are single instructions, so an exit lands at the
+   * first boundary at or after the deadline (an instruction's own cost aside). */
+  while (now < until && budget) {
+    uint64_t insns = c->cnt.instructions ? c->cnt.instructions : 1;
+    uint64_t cycles = now - c->tsc_offset;
+    uint64_t cpi = cycles / insns + 1;
+    uint64_t b = (until - now) / (2 * cpi);
+    if (b < 1) b = 1;
+    if (b > budget) b = budget;
+    uint64_t before = c->cnt.instructions + c->cnt.exceptions;
+    s = model_cpu__run(c, b);
+    if (s == MSTOP_VMEXIT) {
+      c->stop = MSTOP_NONE;
+      model_vmx__exit(c, v->exit_reason, 0);
+      return s;
+    }
+    if (s != MSTOP_SLICE || c->kick) return s;
+    uint64_t done = c->cnt.instructions + c->cnt.exceptions - before;
+    budget = done >= budget ? 0 : budget - done;
+    now = model_cpu__tsc(c);
+  }
+  /* the preemption timer before other exits at the same boundary (SDM 26.7.4) */
+  unsigned reason = timer && now >= v->preemption_deadline ? EXIT_REASON_PREEMPTION_TIMER
+                    : now >= host_deadline                 ? EXIT_REASON_EXTERNAL_INTERRUPT
+                                                           : EXIT_REASON_MAX;
+  if (reason == EXIT_REASON_MAX) return s;
+  v->exit_reason = reason;
+  model_vmx__exit(c, reason, 0);
+  return MSTOP_VMEXIT;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "model_cpu.h"
+#include "cost_model.h"
 #include "model_sys.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
@@ -272,7 +273,7 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
 }
 
 /* ---- misc helpers ---------------------------------------------------------------- */
-void model_cpu__flush_decoded(struct model_cpu *c) {
+void model_cpu__flush_decoded_xlat(struct model_cpu *c) {
   c->cnt.icache_flushes++;
   if (++c->icache_gen == 0) { /* wrapped: really clear */
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
@@ -280,8 +281,14 @@ void model_cpu__flush_decoded(struct model_cpu *c) {
   }
 }
 
+void model_cpu__flush_decoded(struct model_cpu *c) {
+  c->code_gen++;
+  model_cpu__flush_decoded_xlat(c);
+}
+
+/* RDTSC: modeled cycles (cost_model.h), so guest timing is in modeled cycles. */
 uint64_t model_cpu__tsc(const struct model_cpu *c) {
-  return c->tsc_offset + c->cnt.instructions + c->cnt.rep_iterations;
+  return c->tsc_offset + model_cost__now(c);
 }
 
 _Noreturn void model__internal(struct model_cpu *c, const char *fmt, ...) {
@@ -298,7 +305,7 @@ static inline void check_cpl0(struct model_cpu *c) {
 }
 
 static inline void events_may_unblock(struct model_cpu *c) {
-  if (c->nmi_pending || c->irq_pending) c->slice_end = 0;
+  if (model_events__waiting(c)) c->slice_end = 0; /* events or a window control */
 }
 
 /* RFLAGS write by POPF/IRET under the privilege rules. */
@@ -672,6 +679,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     if (s == SEG_SS) {
       c->shadow_icount = c->cnt.instructions + 2;
       c->shadow_valid = true;
+      c->shadow_movss = true;
     }
     break;
   }
@@ -808,6 +816,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0xca:
   case 0xcb: /* RETF */
     nrip = model_sys__retf(c, d);
+    if (c->cpl != c->cpl_acct.cpl) model_cpu__cpl_sync(c, 1);
     break;
   case 0xcc: /* INT3 */
     model_events__deliver(c, X86_BP, 0, false, true, nrip);
@@ -817,6 +826,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     goto delivered;
   case 0xcf: /* IRET */
     model_sys__iret(c, d);
+    if (c->cpl != c->cpl_acct.cpl) model_cpu__cpl_sync(c, 0);
     return;    /* RIP set and retired inside */
   case 0xd7: { /* XLAT */
     uint64_t e = (c->gpr[3] + (c->gpr[0] & 0xff));
@@ -988,6 +998,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
       c->rflags |= RF_IF;
       c->shadow_icount = c->cnt.instructions + 2;
       c->shadow_valid = true;
+      c->shadow_movss = false;
       events_may_unblock(c);
     }
     break;
@@ -1056,7 +1067,10 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0x1ae:
   case 0x1c7: {
     int rc = model_sys__exec(c, d, &nrip);
-    if (rc < 0) return; /* transferred control and retired (SYSCALL/SYSRET) */
+    if (rc < 0) { /* transferred control and retired (SYSCALL/SYSRET) */
+      model_cpu__cpl_sync(c, 0);
+      return;
+    }
     break;
   }
   case 0x10b:
@@ -1220,6 +1234,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
 delivered: /* INT3 / INT1: the trap retired before delivery */
   c->cnt.instructions++;
   c->cnt.by_class[d->iclass]++;
+  model_cpu__cpl_sync(c, 0);
 #undef RD_E
 #undef RD_EW
 #undef WR_E
@@ -1243,6 +1258,13 @@ static const struct model_insn *fetch(struct model_cpu *c) {
                     (unsigned long long)(t->gpa | (rip & 0xfff)), (unsigned long long)rip);
   unsigned off = rip & 0xfff, avail = 4096 - off;
   uint64_t gpa1 = t->gpa;
+  if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen && e->gpa == gpa1) {
+    /* fetched again after a TLB flush from the same unchanged page: the
+     * translation above is the ITLB lookup a re-decode makes; keep the decode */
+    model_mmu__mark_code(c, gpa1);
+    e->gen = c->icache_gen;
+    return &e->insn;
+  }
   if (avail > 15) avail = 15;
   memcpy(buf, t->host + off, avail);
   e->rip = ~0ull; /* invalid until fully decoded */
@@ -1267,6 +1289,8 @@ static const struct model_insn *fetch(struct model_cpu *c) {
   e->rip = rip;
   e->gen = c->icache_gen;
   e->cpl = c->cpl;
+  e->code_gen = c->code_gen;
+  e->gpa = gpa2 == ~0ull ? gpa1 : ~0ull; /* page-crossing ones are decoded again */
   return &e->insn;
 }
 
@@ -1303,7 +1327,11 @@ void model_cpu__reset(struct model_cpu *c) {
   c->stop = MSTOP_NONE;
   c->pat = 0x0007040600070406ull;
   c->apic_base = 0xfee00900ull;
-  c->icache_gen = 1;
+  c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
+  if (++c->icache_gen == 0) {
+    if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
+    c->icache_gen = 1;
+  }
   if (!c->tlb_gen_tag) c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
   if (!c->tlbm.configured) {
     struct model_tlb_config cfg;
@@ -1312,8 +1340,28 @@ void model_cpu__reset(struct model_cpu *c) {
   }
 }
 
-/* Run until a stop or `budget` instructions; faults are delivered here. */
+void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending) {
+  struct model_cpl_acct *a = &c->cpl_acct;
+  if (c->cpl == a->cpl) return;
+  uint64_t at = c->cnt.instructions + pending;
+  if (a->cpl == 0) {
+    a->insns0 += at - a->insn_at;
+    a->writes0 += c->cnt.mem_writes - a->writes_at;
+  }
+  a->entered += c->cpl == 0;
+  a->left += a->cpl == 0;
+  a->cpl = c->cpl;
+  a->switches++;
+  a->insn_at = at;
+  a->writes_at = c->cnt.mem_writes;
+}
+
+/* Run until a stop or `budget` instructions; faults are delivered here. The
+ * CPL can change outside an instruction only here (event delivery) or
+ * before the call (VMM state loads): the privilege interval is closed at
+ * each of those points. */
 enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
+  model_cpu__cpl_sync(c, 0);
   c->stop = MSTOP_NONE;
   c->run_start = c->cnt.instructions;
   c->run_rep_start = c->cnt.rep_iterations;
@@ -1324,6 +1372,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
     break;
   case MJ_FAULT:
     model_events__handle_fault(c);
+    model_cpu__cpl_sync(c, 0);
     break;
   default: /* MJ_STOP */
     c->delivering = -1;
@@ -1332,7 +1381,10 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
     break;
   }
   for (;;) {
-    if (c->stop) return c->stop;
+    if (c->stop) {
+      if (c->stop == MSTOP_MMIO && c->mmio.write && c->cpl == 0) c->cpl_acct.mmio_writes0++;
+      return c->stop;
+    }
     /* work done: retired instructions, REP iterations, and delivered events
      * (a guest can fault forever without retiring anything) */
     uint64_t done = c->cnt.instructions - c->run_start +
@@ -1340,12 +1392,11 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
                     (c->cnt.exceptions - c->run_exc_start);
     if (done >= c->run_budget || c->kick) return MSTOP_SLICE;
     c->slice_end = c->run_start + c->run_budget;
-    if (c->nmi_pending || c->irq_pending) {
-      if (model_events__try_inject(c)) continue;
-      /* blocked by the interrupt shadow: stop right after it */
-      if (c->shadow_valid && c->shadow_icount > c->cnt.instructions &&
-          c->shadow_icount < c->slice_end)
-        c->slice_end = c->shadow_icount;
+    /* deliver, take a window exit (c->stop), or stop right after the
+     * interrupt shadow (model_events.c) */
+    if (model_events__waiting(c) && (model_events__boundary(c) || c->stop)) {
+      model_cpu__cpl_sync(c, 0); /* an NMI/IRQ delivered */
+      continue;
     }
     bool tf = c->rflags & RF_TF;
     uint64_t before = c->cnt.instructions;
@@ -1354,6 +1405,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
     if (tf && c->cnt.instructions == before + 1 && !c->stop) {
       c->dr[6] |= 1ull << 14; /* DR6.BS */
       model_events__deliver(c, X86_DB, 0, false, false, c->rip);
+      model_cpu__cpl_sync(c, 0);
     }
   }
 }

@@ -140,7 +140,7 @@ void model_mmu__flush(struct model_cpu *c) {
   front_flush(c);
   model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
   c->cnt.tlb_flushes++;
-  model_cpu__flush_decoded(c);
+  model_cpu__flush_decoded_xlat(c);
 }
 
 void model_mmu__flush_cr3(struct model_cpu *c) {
@@ -148,14 +148,14 @@ void model_mmu__flush_cr3(struct model_cpu *c) {
   front_flush(c);
   model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, (c->cr4 & CR4_PGE) != 0);
   c->cnt.tlb_flushes++;
-  model_cpu__flush_decoded(c);
+  model_cpu__flush_decoded_xlat(c);
 }
 
 void model_mmu__flush_vmx(struct model_cpu *c) {
   ensure_tlb(c);
   front_flush(c);
   model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
-  model_cpu__flush_decoded(c);
+  model_cpu__flush_decoded_xlat(c);
 }
 
 static void drop(struct model_cpu *c, uint64_t va) {
@@ -183,7 +183,7 @@ void model_mmu__flush_va(struct model_cpu *c, uint64_t va) {
     front_drop(c, va, 21);
   else
     drop(c, va);
-  model_cpu__flush_decoded(c);
+  model_cpu__flush_decoded_xlat(c);
 }
 
 void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa) {
@@ -227,7 +227,8 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     int err = model_spt__walk(c, va, acc, &hpa, &pm, &end);
     model_tlb__count_walk(&c->tlbm, start, end);
     if (!err) {
-      model_tlb__pwc_fill(&c->tlbm, va, 1);
+      if (hpa < c->ram_size) __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
+      model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
       struct tlb_slot ev;
       model_tlb__insert(&c->tlbm, TLBL_L2, va, hpa & ~0xfffull, 12, pm, false, &ev);
       fill_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
@@ -292,8 +293,10 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
       shift = 12; /* the VMM's EPT maps 4 KiB pages: the TLB holds the smaller size; perm
                    * keeps TLBP_2M/1G so INVLPG drops every piece of the guest's page */
     }
+    /* speed: start loading the data now, the TLB fills below overlap it */
+    if (gpa < c->ram_size) __builtin_prefetch(c->ram + gpa);
     uint64_t page_gpa = gpa & ~((1ull << shift) - 1);
-    model_tlb__pwc_fill(&c->tlbm, va, c->walk_level);
+    model_tlb__pwc_fill_from(&c->tlbm, va, start, c->walk_level);
     struct tlb_slot ev;
     model_tlb__insert(&c->tlbm, TLBL_L2, va, page_gpa, shift, pm, (pm & TLBP_G) != 0, &ev);
     fill_l1(c, l1, va, page_gpa, shift, pm);

@@ -1,19 +1,228 @@
 /* model_report.c - the `model` section of a run's JSON and its human
  * summary: instructions, the TLB model's lookups/hits/misses per level,
- * page walks and their memory references by level, TLB flushes by cause.
- * Paging-mode sections (shadow, ept) are null until those modes exist. */
+ * page walks and their memory references by level, TLB flushes by cause,
+ * the shadow/EPT managers' counts, exits by SDM reason; the cost model's
+ * modeled cycles, overhead versus native and its breakdown by cause, the
+ * profile (docs/COST_MODEL.md); the NMI/IRQ policies' events. */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "cost_model.h"
 #include "model_backend.h"
 #include "model_cpu.h"
+#include "vmm_events.h"
 #include "vmm_shadow.h"
+
+/* ---- cost model: modeled cycles, overhead versus native, breakdown ------------------ */
+
+/* Figure groups of cycles_by_group (contiguous ranges of enum cost_fig). */
+static const struct {
+  const char *name;
+  enum cost_fig first, last;
+} cost_groups[] = {
+    {"instructions", CF_INSN_ALU, CF_INSN_REP_ITERATION},
+    {"data_refs", CF_MEM_DATA_REF, CF_MEM_DATA_REF},
+    {"walks_guest", CF_MEM_WALK_PML4, CF_MEM_WALK_PT},
+    {"walks_ept", CF_MEM_EPT_PML4, CF_MEM_EPT_PT},
+    {"tlb_l2_hits", CF_MEM_TLB_L2_HIT, CF_MEM_TLB_L2_HIT},
+    {"tlb_invalidations", CF_TLB_FLUSH, CF_TLB_INVLPG},
+    {"exits", CF_EXIT_DEFAULT, CF_EXIT_EXTERNAL_INTERRUPT},
+    {"vmm", CF_VMM_USER_EXIT, CF_VMM_EPT_VIOLATION},
+    {"events", CF_VMM_EVENT_INJECT, CF_EVENT_IRET},
+};
+#define NGROUPS (sizeof cost_groups / sizeof cost_groups[0])
+
+/* Group cycles rounded cumulatively, so they add up to the total exactly. */
+static void group_cycles(const struct cost_profile *p, const struct cost_counts *k,
+                         int64_t out[NGROUPS]) {
+  int64_t cum = 0, prev = 0;
+  for (unsigned g = 0; g < NGROUPS; g++) {
+    cum += (int64_t)cost__sum_fp(p, k, cost_groups[g].first, cost_groups[g].last);
+    int64_t r = cost__fp_to_cycles(cum);
+    out[g] = r - prev;
+    prev = r;
+  }
+}
+
+static const char *exit_fig_name(enum cost_fig f) {
+  return cost_fig__path(f) + 5; /* "exit." */
+}
+
+struct cost_view {
+  const struct cost_profile *p;
+  struct cost_counts k, whole;
+  bool timed;
+  uint64_t cycles, whole_cycles;
+  bool have_native; /* overhead computable */
+  const char *baseline_run;
+  char reason[300];
+  struct cost_breakdown b; /* when have_native, in fp */
+  uint64_t native_cycles;
+};
+
+static void cost_view(const struct model_cpu *c, struct cost_view *v) {
+  memset(v, 0, sizeof *v);
+  v->p = model_cost__profile(c);
+  v->timed = model_cost__scope_counts(c, &v->k);
+  cost_counts__from_cpu(c, &v->whole);
+  v->cycles = cost__cycles(v->p, &v->k);
+  v->whole_cycles = cost__cycles(v->p, &v->whole);
+  const struct cost_baseline *bl = &c->cost_baseline;
+  switch (bl->state) {
+  case COST_BASELINE_SELF:
+    v->baseline_run = "self";
+    v->have_native = true;
+    cost__breakdown(v->p, &v->k, &v->k, &v->b);
+    v->native_cycles = v->cycles;
+    break;
+  case COST_BASELINE_RAN:
+    v->baseline_run = "native";
+    if (bl->timed != v->timed) {
+      snprintf(v->reason, sizeof v->reason,
+               "the native baseline %s a timed region and this run %s: not comparable",
+               bl->timed ? "marked" : "did not mark", v->timed ? "did" : "did not");
+      break;
+    }
+    v->have_native = true;
+    cost__breakdown(v->p, &v->k, &bl->counts, &v->b);
+    v->native_cycles = cost__cycles(v->p, &bl->counts);
+    break;
+  case COST_BASELINE_FAILED:
+    v->baseline_run = "failed";
+    snprintf(v->reason, sizeof v->reason, "%s", bl->reason);
+    break;
+  default:
+    v->baseline_run = "none";
+    snprintf(v->reason, sizeof v->reason, "%s",
+             bl->reason[0] ? bl->reason : "no native baseline run (not requested)");
+    break;
+  }
+}
+
+/* results/schema.json u64: an integer, or a decimal string above 2^63-1 */
+static json_t *u64_json(uint64_t v) {
+  if (v <= (uint64_t)INT64_MAX) return json_integer((json_int_t)v);
+  char b[24];
+  snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+  return json_string(b);
+}
+
+static json_t *cycles_json(int64_t fp) {
+  return json_integer((json_int_t)cost__fp_to_cycles(fp));
+}
+
+static json_t *exits_breakdown_json(const struct cost_view *v, int64_t exits_fp) {
+  json_t *by_reason = json_object(), *by_kind = json_object();
+  for (int f = CF_EXIT_DEFAULT; f <= CF_VMM_EPT_VIOLATION; f++) {
+    if (!v->k.n[f]) continue;
+    json_t *e = json_pack("{s:I,s:o}", "count", (json_int_t)v->k.n[f], "cycles",
+                          cycles_json((int64_t)(v->p->fp[f] * v->k.n[f])));
+    if (f <= CF_EXIT_EXTERNAL_INTERRUPT)
+      json_object_set_new(by_reason, f == CF_EXIT_DEFAULT ? "other" : exit_fig_name(f), e);
+    else
+      json_object_set_new(by_kind, cost_fig__path(f) + 4, e); /* "vmm." */
+  }
+  return json_pack("{s:o,s:o,s:o}", "cycles", cycles_json(exits_fp), "by_reason", by_reason,
+                   "vmm_by_kind", by_kind);
+}
+
+static void cost_to_json(const struct model_cpu *c, json_t *model) {
+  struct cost_view v;
+  cost_view(c, &v);
+  int64_t g[NGROUPS];
+  group_cycles(v.p, &v.k, g);
+  json_t *groups = json_object();
+  for (unsigned i = 0; i < NGROUPS; i++)
+    json_object_set_new(groups, cost_groups[i].name, json_integer((json_int_t)g[i]));
+  json_object_set_new(model, "modeled_cycles", json_integer((json_int_t)v.cycles));
+  json_object_set_new(model, "modeled_cycles_scope",
+                      json_string(v.timed ? "timed_region" : "whole_run"));
+  json_object_set_new(model, "modeled_cycles_whole_run", json_integer((json_int_t)v.whole_cycles));
+  json_object_set_new(model, "modeled_ns", json_real((double)v.cycles / v.p->tsc_ghz));
+  json_object_set_new(model, "cycles_by_group", groups);
+  const struct cost_baseline *bl = &c->cost_baseline;
+  json_object_set_new(
+      model, "baseline",
+      json_pack("{s:s,s:o,s:o}", "run", v.baseline_run, "checksum",
+                bl->state == COST_BASELINE_RAN ? u64_json(bl->checksum) : json_null(), "reason",
+                v.have_native ? json_null() : json_string(v.reason)));
+  if (v.have_native) {
+    int64_t d = (int64_t)v.cycles - (int64_t)v.native_cycles;
+    json_object_set_new(
+        model, "overhead_vs_native",
+        json_pack("{s:I,s:I,s:f}", "native_cycles", (json_int_t)v.native_cycles, "cycles",
+                  (json_int_t)d, "ratio",
+                  v.native_cycles ? (double)v.cycles / (double)v.native_cycles : 0.0));
+    /* cumulative rounding so the causes add up to overhead_vs_native.cycles */
+    int64_t parts[5] = {v.b.exits, v.b.walks, v.b.refills, v.b.events, v.b.other};
+    int64_t out[5], cum = 0, prev = 0;
+    for (int i = 0; i < 5; i++) {
+      cum += parts[i];
+      out[i] = cost__fp_to_cycles(cum) - prev;
+      prev = cost__fp_to_cycles(cum);
+    }
+    out[4] += d - prev; /* the totals' own rounding */
+    json_t *ex = exits_breakdown_json(&v, v.b.exits);
+    json_object_set_new(ex, "cycles", json_integer((json_int_t)out[0]));
+    json_object_set_new(model, "breakdown",
+                        json_pack("{s:o,s:I,s:I,s:I,s:I}", "exits", ex, "walks", (json_int_t)out[1],
+                                  "refills", (json_int_t)out[2], "events", (json_int_t)out[3],
+                                  "other", (json_int_t)out[4]));
+  } else {
+    json_object_set_new(model, "overhead_vs_native", json_null());
+    json_t *ex = exits_breakdown_json(
+        &v, (int64_t)cost__sum_fp(v.p, &v.k, CF_EXIT_DEFAULT, CF_VMM_EPT_VIOLATION));
+    json_object_set_new(
+        model, "breakdown",
+        json_pack("{s:o,s:n,s:n,s:n,s:n}", "exits", ex, "walks", "refills", "events", "other"));
+  }
+  json_object_set_new(model, "profile",
+                      json_pack("{s:s,s:s,s:s,s:f,s:o}", "name", v.p->name, "path", v.p->path,
+                                "cpu", v.p->cpu, "tsc_ghz", v.p->tsc_ghz, "measured_on",
+                                v.p->measured ? json_string(v.p->measured_on) : json_null()));
+}
+
+static void cost_print(const struct model_cpu *c, FILE *out) {
+  struct cost_view v;
+  cost_view(c, &v);
+  fprintf(out, "cost model: %llu modeled cycles (%s; %.3f ms at %.2f GHz; whole run %llu)\n",
+          (unsigned long long)v.cycles, v.timed ? "timed region" : "whole run",
+          (double)v.cycles / v.p->tsc_ghz / 1e6, v.p->tsc_ghz, (unsigned long long)v.whole_cycles);
+  fprintf(out, "cost profile: %s (%s)%s%s\n", v.p->name, v.p->path,
+          v.p->measured ? ", measured on " : "", v.p->measured ? v.p->measured_on : "");
+  int64_t g[NGROUPS];
+  group_cycles(v.p, &v.k, g);
+  fprintf(out, "cycles by group:");
+  for (unsigned i = 0; i < NGROUPS; i++)
+    if (g[i]) fprintf(out, " %s %lld", cost_groups[i].name, (long long)g[i]);
+  fprintf(out, "\n");
+  if (!v.have_native) {
+    fprintf(out, "overhead vs native: n/a (%s)\n", v.reason);
+  } else {
+    int64_t d = (int64_t)v.cycles - (int64_t)v.native_cycles;
+    fprintf(out,
+            "overhead vs native: %+lld cycles (%+.2f%% of native %llu): exits %+lld, walks "
+            "%+lld, refills %+lld, events %+lld, other %+lld\n",
+            (long long)d, v.native_cycles ? 100.0 * (double)d / (double)v.native_cycles : 0.0,
+            (unsigned long long)v.native_cycles, (long long)cost__fp_to_cycles(v.b.exits),
+            (long long)cost__fp_to_cycles(v.b.walks), (long long)cost__fp_to_cycles(v.b.refills),
+            (long long)cost__fp_to_cycles(v.b.events), (long long)cost__fp_to_cycles(v.b.other));
+  }
+  bool any = false;
+  for (int f = CF_EXIT_DEFAULT; f <= CF_VMM_EPT_VIOLATION; f++) {
+    if (!v.k.n[f]) continue;
+    if (!any) fprintf(out, "exit cycles:");
+    any = true;
+    fprintf(out, " %s %llu x %g", cost_fig__path(f), (unsigned long long)v.k.n[f], v.p->cycles[f]);
+  }
+  if (any) fprintf(out, "\n");
+}
 
 static const char *const level_names[TLBL_COUNT] = {"l1d", "l1i", "l2"};
 
-static void level_counts(const struct model_cpu *c, int lv, uint64_t *lookups, uint64_t *hits,
+static void level_counts(const struct tlb_stats *st, int lv, uint64_t *lookups, uint64_t *hits,
                          uint64_t *misses) {
-  const struct tlb_stats *st = &c->tlbm.st;
   *lookups = st->lookups[lv];
   *hits = st->hits[lv];
   *misses = st->misses[lv];
@@ -23,14 +232,62 @@ static void level_counts(const struct model_cpu *c, int lv, uint64_t *lookups, u
   }
 }
 
-json_t *model_backend__to_json(const struct vm *vm) {
-  const struct model_cpu *c = model_backend__cpu(vm);
-  if (!c) return json_null();
-  const struct tlb_stats *st = &c->tlbm.st;
+/* ---- snapshots: the whole run and the timed region -------------------------------------- */
+
+void model_report__snapshot(const struct model_cpu *c, struct model_snapshot *k) {
+  memset(k, 0, sizeof *k);
+  k->cnt = c->cnt;
+  k->st = c->tlbm.st;
+  const struct model_vmcs *v = &c->vmcs;
+  memcpy(k->exits, v->exits, sizeof k->exits);
+  k->flush_on_entry = v->flush_on_entry;
+  k->flush_on_exit = v->flush_on_exit;
+  k->ept_violations = v->ept_violations;
+  k->ept_misconfigs = v->ept_misconfigs;
+  k->user_exits = c->user_exits;
+  k->cpl0_insns = model_cpu__cpl0_insns(c);
+  k->cpl0_writes = model_cpu__cpl0_writes(c);
+  k->cpl0_entered = c->cpl_acct.entered;
+  k->cpl0_left = c->cpl_acct.left;
+  vmm_shadow__stats(c->cost_shadow, &k->sh);
+}
+
+void model_report__region_mark(struct model_cpu *c, bool end) {
+  struct model_region *r = &c->report_region;
+  if (!end) {
+    model_report__snapshot(c, &r->begin);
+    r->begun = true;
+    r->ended = false;
+  } else if (r->begun) {
+    model_report__snapshot(c, &r->end);
+    r->ended = true;
+  }
+}
+
+#define SNAP_WORDS (sizeof(struct model_snapshot) / sizeof(uint64_t))
+_Static_assert(sizeof(struct model_snapshot) % sizeof(uint64_t) == 0,
+               "struct model_snapshot holds uint64_t members only");
+
+/* out = b - a, member by member. */
+static void snapshot_sub(const struct model_snapshot *b, const struct model_snapshot *a,
+                         struct model_snapshot *out) {
+  uint64_t x[SNAP_WORDS], y[SNAP_WORDS];
+  memcpy(x, b, sizeof x);
+  memcpy(y, a, sizeof y);
+  for (size_t i = 0; i < SNAP_WORDS; i++)
+    x[i] -= y[i];
+  memcpy(out, x, sizeof x);
+}
+
+/* The counters of a snapshot as the model section shows them: instructions
+ * (and the CPL0 part), TLB levels, walks, flushes, the shadow or EPT
+ * manager's counts (null in other modes), VM exits by SDM reason. */
+static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept, bool shadow) {
+  const struct tlb_stats *st = &k->st;
   json_t *tlb = json_object();
   for (int lv = 0; lv < TLBL_COUNT; lv++) {
     uint64_t l, h, m;
-    level_counts(c, lv, &l, &h, &m);
+    level_counts(st, lv, &l, &h, &m);
     json_object_set_new(tlb, level_names[lv],
                         json_pack("{s:I,s:I,s:I}", "lookups", (json_int_t)l, "hits", (json_int_t)h,
                                   "misses", (json_int_t)m));
@@ -41,41 +298,105 @@ json_t *model_backend__to_json(const struct vm *vm) {
     json_object_set_new(guest_lv, wl[l], json_integer((json_int_t)st->walk_refs_by_level[l]));
     json_object_set_new(ept_lv, wl[l], json_integer((json_int_t)st->ept_refs_by_level[l]));
   }
-  const struct model_vmcs *v = &c->vmcs;
-  bool ept = model_vmcs__ept(v);
   json_t *by_level = json_pack("{s:o,s:o}", "guest", guest_lv, "ept", ept_lv);
   json_t *pwc = json_pack("{s:I,s:I,s:I}", "pml4e", (json_int_t)st->pwc_hits[0], "pdpte",
                           (json_int_t)st->pwc_hits[1], "pde", (json_int_t)st->pwc_hits[2]);
-  json_t *walks = json_pack("{s:I,s:I,s:f,s:o,s:o}", "count", (json_int_t)st->walks, "refs",
+  json_t *ept_pwc =
+      json_pack("{s:I,s:I,s:I}", "pml4e", (json_int_t)st->ept_pwc_hits[0], "pdpte",
+                (json_int_t)st->ept_pwc_hits[1], "pde", (json_int_t)st->ept_pwc_hits[2]);
+  json_t *walks = json_pack("{s:I,s:I,s:f,s:o,s:o,s:o}", "count", (json_int_t)st->walks, "refs",
                             (json_int_t)st->walk_refs, "refs_per_walk",
                             st->walks ? (double)st->walk_refs / (double)st->walks : 0.0, "by_level",
-                            by_level, "pwc_hits", pwc);
-  json_t *flushes = json_pack("{s:I,s:I,s:I,s:I}", "on_entry", (json_int_t)v->flush_on_entry,
-                              "on_exit", (json_int_t)v->flush_on_exit, "by_guest",
-                              (json_int_t)c->cnt.tlb_flushes, "invlpg", (json_int_t)st->invlpg);
+                            by_level, "pwc_hits", pwc, "ept_pwc_hits", ept_pwc);
+  json_t *flushes = json_pack("{s:I,s:I,s:I,s:I}", "on_entry", (json_int_t)k->flush_on_entry,
+                              "on_exit", (json_int_t)k->flush_on_exit, "by_guest",
+                              (json_int_t)k->cnt.tlb_flushes, "invlpg", (json_int_t)st->invlpg);
   json_t *exits = json_object();
   for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-    if (v->exits[r] && vmx_exit_reason__name(r))
-      json_object_set_new(exits, vmx_exit_reason__name(r), json_integer((json_int_t)v->exits[r]));
-  json_t *ept_j = ept ? json_pack("{s:I,s:I}", "violations", (json_int_t)v->ept_violations,
-                                  "misconfigs", (json_int_t)v->ept_misconfigs)
+    if (k->exits[r] && vmx_exit_reason__name(r))
+      json_object_set_new(exits, vmx_exit_reason__name(r), json_integer((json_int_t)k->exits[r]));
+  json_t *ept_j = ept ? json_pack("{s:I,s:I}", "violations", (json_int_t)k->ept_violations,
+                                  "misconfigs", (json_int_t)k->ept_misconfigs)
                       : json_null();
-  const struct vmm_shadow *sh = model_backend__shadow(vm);
-  json_t *shadow_j =
-      sh ? json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "hidden_faults",
-                     (json_int_t)sh->hidden_faults, "true_faults", (json_int_t)sh->true_faults,
-                     "pt_write_exits", (json_int_t)sh->pt_write_exits, "roots_built",
-                     (json_int_t)sh->roots_built, "roots_reused", (json_int_t)sh->roots_reused,
-                     "zaps", (json_int_t)sh->zaps, "cr3_exits", (json_int_t)sh->cr3_exits,
-                     "invlpg_exits", (json_int_t)sh->invlpg_exits)
-         : json_null();
-  return json_pack("{s:s,s:b,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "paging",
-                   !v->active ? "native"
-                   : ept      ? "ept"
-                              : "shadow",
-                   "vpid", model_vmcs__vpid(v), "instructions", (json_int_t)c->cnt.instructions,
-                   "tlb", tlb, "walks", walks, "flushes", flushes, "shadow", shadow_j, "ept", ept_j,
-                   "exits", exits);
+  json_t *shadow_j = json_null();
+  if (shadow) {
+    const struct vmm_shadow_stats *sh = &k->sh;
+    shadow_j = json_object();
+#define FIELD(name) json_object_set_new(shadow_j, #name, json_integer((json_int_t)sh->name));
+    FIELD(hidden_faults)
+    FIELD(true_faults)
+    FIELD(pt_write_exits)
+    FIELD(roots_built)
+    FIELD(roots_reused)
+    FIELD(zaps)
+    FIELD(flooded)
+    FIELD(cr3_exits)
+    FIELD(invlpg_exits)
+    FIELD(flush_exits)
+    FIELD(flush_batches)
+    FIELD(pages_allocated)
+    FIELD(pages_freed)
+#undef FIELD
+    json_object_set_new(
+        shadow_j, "by_cpl",
+        json_pack("{s:{s:I,s:I,s:I},s:{s:I,s:I,s:I}}", "cpl0", "hidden_faults",
+                  (json_int_t)sh->hidden_faults_cpl0, "true_faults",
+                  (json_int_t)sh->true_faults_cpl0, "pt_write_exits",
+                  (json_int_t)sh->pt_write_exits_cpl0, "cpl3", "hidden_faults",
+                  (json_int_t)(sh->hidden_faults - sh->hidden_faults_cpl0), "true_faults",
+                  (json_int_t)(sh->true_faults - sh->true_faults_cpl0), "pt_write_exits",
+                  (json_int_t)(sh->pt_write_exits - sh->pt_write_exits_cpl0)));
+    uint64_t vf = sh->flush_zap + sh->flush_protect + sh->flush_root_drop + sh->flush_invlpg;
+    json_object_set_new(
+        shadow_j, "vmm_flushes",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)vf, "zap",
+                  (json_int_t)sh->flush_zap, "protect", (json_int_t)sh->flush_protect,
+                  "protect_user", (json_int_t)sh->flush_protect_user, "root_drop",
+                  (json_int_t)sh->flush_root_drop, "invlpg", (json_int_t)sh->flush_invlpg));
+  }
+  json_object_set_new(o, "instructions", json_integer((json_int_t)k->cnt.instructions));
+  json_object_set_new(o, "cpl0",
+                      json_pack("{s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
+                                "mem_writes", (json_int_t)k->cpl0_writes, "entered",
+                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left));
+  json_object_set_new(o, "tlb", tlb);
+  json_object_set_new(o, "walks", walks);
+  json_object_set_new(o, "flushes", flushes);
+  json_object_set_new(o, "shadow", shadow_j);
+  json_object_set_new(o, "ept", ept_j);
+  json_object_set_new(o, "exits", exits);
+}
+
+json_t *model_backend__to_json(const struct vm *vm) {
+  const struct model_cpu *c = model_backend__cpu(vm);
+  if (!c) return json_null();
+  const struct model_vmcs *v = &c->vmcs;
+  bool ept = model_vmcs__ept(v);
+  bool shadow = model_backend__shadow(vm) != NULL;
+  json_t *model = json_pack("{s:s,s:b}", "paging",
+                            !v->active ? "native"
+                            : ept      ? "ept"
+                                       : "shadow",
+                            "vpid", model_vmcs__vpid(v));
+  if (!model) return NULL;
+  struct model_snapshot whole;
+  model_report__snapshot(c, &whole);
+  counters_to_json(model, &whole, ept, shadow);
+  /* The same counters over the timed region (between the guest's marks),
+   * the span KVM's statistics and the run's exits cover; null without one. */
+  const struct model_region *r = &c->report_region;
+  if (r->begun && r->ended) {
+    struct model_snapshot d;
+    snapshot_sub(&r->end, &r->begin, &d);
+    json_t *t = json_object();
+    counters_to_json(t, &d, ept, shadow);
+    json_object_set_new(model, "timed", t);
+  } else {
+    json_object_set_new(model, "timed", json_null());
+  }
+  cost_to_json(c, model);
+  json_object_set_new(model, "events", vmm_events__to_json(model_backend__events(vm)));
+  return model;
 }
 
 void model_backend__print(const struct vm *vm, FILE *out) {
@@ -83,10 +404,12 @@ void model_backend__print(const struct vm *vm, FILE *out) {
   if (!c) return;
   const struct tlb_stats *st = &c->tlbm.st;
   fprintf(out, "model: %llu instructions\n", (unsigned long long)c->cnt.instructions);
+  cost_print(c, out);
+  vmm_events__print(model_backend__events(vm), out);
   fprintf(out, "tlb level      lookups         hits       misses  miss%%\n");
   for (int lv = 0; lv < TLBL_COUNT; lv++) {
     uint64_t l, h, m;
-    level_counts(c, lv, &l, &h, &m);
+    level_counts(st, lv, &l, &h, &m);
     fprintf(out, "tlb %-5s %12llu %12llu %12llu %6.2f\n", level_names[lv], (unsigned long long)l,
             (unsigned long long)h, (unsigned long long)m, l ? 100.0 * (double)m / (double)l : 0.0);
   }
@@ -110,11 +433,16 @@ void model_backend__print(const struct vm *vm, FILE *out) {
   const struct vmm_shadow *sh = model_backend__shadow(vm);
   if (sh)
     fprintf(out,
-            "shadow: hidden faults %llu, true faults %llu, pt writes %llu, roots built %llu, "
-            "reused %llu, zaps %llu\n",
-            (unsigned long long)sh->hidden_faults, (unsigned long long)sh->true_faults,
-            (unsigned long long)sh->pt_write_exits, (unsigned long long)sh->roots_built,
-            (unsigned long long)sh->roots_reused, (unsigned long long)sh->zaps);
+            "shadow: hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "
+            "built %llu, reused %llu, zaps %llu (flooded pages %llu), pages %llu allocated %llu "
+            "freed, vmm flushes %llu\n",
+            (unsigned long long)sh->hidden_faults, (unsigned long long)sh->hidden_faults_cpl0,
+            (unsigned long long)sh->true_faults, (unsigned long long)sh->pt_write_exits,
+            (unsigned long long)sh->roots_built, (unsigned long long)sh->roots_reused,
+            (unsigned long long)sh->zaps, (unsigned long long)sh->flooded,
+            (unsigned long long)sh->pages_allocated, (unsigned long long)sh->pages_freed,
+            (unsigned long long)(sh->flush_zap + sh->flush_protect + sh->flush_root_drop +
+                                 sh->flush_invlpg));
   fprintf(out, "tlb flushes on entry %llu, on exit %llu\n", (unsigned long long)v->flush_on_entry,
           (unsigned long long)v->flush_on_exit);
   fprintf(out, "vm exits by reason (SDM):");

@@ -1,6 +1,7 @@
 /* model_sys.c - system instructions of the model CPU. See model_sys.h. */
 #include <string.h>
 
+#include "cost_model.h"
 #include "model_sys.h"
 
 #define CR4_ALLOWED                                                                                \
@@ -76,7 +77,7 @@ int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
 int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v) {
   switch (msr) {
   case MSR_TSC:
-    c->tsc_offset = v - (c->cnt.instructions + c->cnt.rep_iterations);
+    c->tsc_offset = v - model_cost__now(c);
     return 0;
   case MSR_APIC_BASE:
     return v == c->apic_base ? 0 : -1; /* no APIC modeled */
@@ -190,7 +191,7 @@ void model_sys__iret(struct model_cpu *c, const struct model_insn *d) {
   c->seg[SEG_SS].sel = ss;
   if (c->nmi_blocked) {
     c->nmi_blocked = false;
-    if (c->nmi_pending) c->slice_end = 0;
+    if (model_events__waiting(c)) c->slice_end = 0; /* an NMI or a window waits */
   }
   retire(c, d);
 }

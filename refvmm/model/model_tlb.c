@@ -1,13 +1,15 @@
 /* model_tlb.c - set-associative TLB arrays with VPID tags and round-robin
- * replacement, and the paging-structure caches (model_tlb.h). */
+ * replacement, and the paging-structure caches for guest and EPT levels
+ * (model_tlb.h). */
 #include "model_tlb.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* the TLBP_2M / TLBP_1G bits of model_cpu.h: the guest's page size */
 #define TLBP_FRAC_2M 0x100u
 #define TLBP_FRAC_1G 0x200u
-#include <string.h>
+#define VA48         0xffffffffffffull
 
 static const uint8_t arr_sizes[TLBA_COUNT] = {
     [TLBA_L1D_4K] = TLBS_4K,
@@ -24,6 +26,7 @@ static const uint8_t arr_level[TLBA_COUNT] = {
     [TLBA_L1I_4K] = TLBL_L1I, [TLBA_L1I_2M] = TLBL_L1I, [TLBA_L1I_1G] = TLBL_L1I,
     [TLBA_L2_4K2M] = TLBL_L2, [TLBA_L2_1G] = TLBL_L2,
 };
+static const unsigned shifts[3] = {12, 21, 30};
 
 void model_tlb__default_config(struct model_tlb_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
@@ -37,6 +40,60 @@ void model_tlb__default_config(struct model_tlb_config *cfg) {
   cfg->pwc[0] = 2;
   cfg->pwc[1] = 4;
   cfg->pwc[2] = 32;
+  /* EPT caches: no published sizes; assumed equal to the guest ones */
+  cfg->ept_pwc[0] = 2;
+  cfg->ept_pwc[1] = 4;
+  cfg->ept_pwc[2] = 32;
+}
+
+static inline bool arr_present(const struct tlb_array *a) {
+  return a->g.sets && a->g.ways;
+}
+
+/* the probe order per level and the insert target per page size */
+static void plan(struct model_tlb *t) {
+  for (int lv = 0; lv < TLBL_COUNT; lv++) {
+    t->nprobe[lv] = 0;
+    for (int a = 0; a < TLBA_COUNT; a++) {
+      const struct tlb_array *ar = &t->arr[a];
+      if (ar->level != lv || !arr_present(ar)) continue;
+      for (int k = 0; k < 3; k++)
+        if (ar->sizes & (1u << k)) {
+          unsigned n = t->nprobe[lv]++;
+          t->probe[lv][n].arr = (uint8_t)a;
+          t->probe[lv][n].shift = (uint8_t)shifts[k];
+          t->probe[lv][n].size_bit = (uint8_t)(1u << k);
+        }
+    }
+    for (int ps = 0; ps < 3; ps++) { /* the largest size held that is <= the page's */
+      t->ins_arr[lv][ps] = -1;
+      unsigned bshift = 0;
+      for (int a = 0; a < TLBA_COUNT; a++) {
+        const struct tlb_array *ar = &t->arr[a];
+        if (ar->level != lv || !arr_present(ar)) continue;
+        for (int k = 0; k <= ps; k++)
+          if ((ar->sizes & (1u << k)) && shifts[k] > bshift) {
+            t->ins_arr[lv][ps] = (int8_t)a;
+            bshift = shifts[k];
+          }
+      }
+      t->ins_shift[lv][ps] = (uint8_t)bshift;
+    }
+  }
+}
+
+_Static_assert(PWC_MAX <= 64, "pwc_live holds one bit per paging-structure cache entry");
+
+static void setm_clear(struct model_tlb *t) {
+  for (unsigned i = 0; i < TLB_SETS_MAX; i++)
+    t->setm[i] = (struct tlb_setm){.grp = TLB_SET_FREE};
+}
+
+static void pwc_clear(uint64_t (*pwc)[PWC_MAX], uint64_t *live, unsigned nlive) {
+  for (int l = 0; l < PWC_LEVELS; l++)
+    for (unsigned i = 0; i < PWC_MAX; i++)
+      pwc[l][i] = PWC_EMPTY;
+  memset(live, 0, nlive * sizeof *live);
 }
 
 int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg, char *err,
@@ -48,6 +105,10 @@ int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg
       if (err) snprintf(err, errlen, "TLB array %d: %u sets is not a power of two", a, g.sets);
       return -1;
     }
+    if (g.ways > 255) {
+      if (err) snprintf(err, errlen, "TLB array %d: %u ways > 255", a, g.ways);
+      return -1;
+    }
     base += (uint32_t)g.sets * g.ways;
   }
   if (base > TLB_POOL) {
@@ -56,65 +117,95 @@ int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg
     return -1;
   }
   for (int l = 0; l < PWC_LEVELS; l++)
-    if (cfg->pwc[l] > PWC_MAX) {
+    if (cfg->pwc[l] > PWC_MAX || cfg->ept_pwc[l] > PWC_MAX) {
       if (err)
-        snprintf(err, errlen, "paging-structure cache %d: %u entries > %u", l, cfg->pwc[l],
-                 PWC_MAX);
+        snprintf(err, errlen, "%spaging-structure cache %d: %u entries > %u",
+                 cfg->pwc[l] > PWC_MAX ? "" : "EPT ", l,
+                 cfg->pwc[l] > PWC_MAX ? cfg->pwc[l] : cfg->ept_pwc[l], PWC_MAX);
       return -1;
     }
   memset(t, 0, sizeof *t);
   base = 0;
+  unsigned nsets = 0;
+  t->setm_on = true;
   for (int a = 0; a < TLBA_COUNT; a++) {
     t->arr[a].g = cfg->geom[a];
     if (!cfg->geom[a].ways) t->arr[a].g.sets = 0;
     t->arr[a].sizes = arr_sizes[a];
     t->arr[a].level = arr_level[a];
     t->arr[a].base = base;
+    t->arr[a].set_base = (uint16_t)(nsets < TLB_SETS_MAX ? nsets : 0);
     base += (uint32_t)t->arr[a].g.sets * t->arr[a].g.ways;
+    nsets += t->arr[a].g.sets;
+    if (t->arr[a].g.ways > 64) t->setm_on = false;
   }
+  if (nsets > TLB_SETS_MAX) t->setm_on = false;
+  setm_clear(t);
+  plan(t);
+  t->mod = 1; /* the last-hit memos (mod 0) are empty */
   memcpy(t->pwc_size, cfg->pwc, sizeof t->pwc_size);
+  memcpy(t->ept_pwc_size, cfg->ept_pwc, sizeof t->ept_pwc_size);
+  pwc_clear(t->pwc, &t->pwc_live[0][0], TLB_VPID_GENS * PWC_LEVELS);
+  pwc_clear(t->ept_pwc, t->ept_pwc_live, PWC_LEVELS);
   t->configured = true;
   return 0;
 }
 
-static inline bool arr_present(const struct tlb_array *a) {
-  return a->g.sets && a->g.ways;
+/* An entry is live while its VPID group's generation (and, if it is not
+ * global, the group's non-global generation) is the one it was made in. */
+static inline bool live(const struct model_tlb *t, const struct tlb_slot *s) {
+  unsigned g = s->vpid % TLB_VPID_GENS;
+  return s->valid && s->gen == t->gen[g] && (s->global || s->ngen == t->ngen[g]);
 }
 
-static inline struct tlb_slot *set_of(struct model_tlb *t, const struct tlb_array *a, uint64_t vpn,
-                                      uint32_t *first) {
-  *first = a->base + (uint32_t)(vpn & (a->g.sets - 1)) * a->g.ways;
-  return &t->slot[*first];
+static inline struct tlb_setm *setm_of(struct model_tlb *t, const struct tlb_array *a,
+                                       uint32_t set) {
+  return &t->setm[t->setm_on ? a->set_base + set : 0]; /* off: never read */
 }
 
-static struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va,
-                              unsigned shift) {
-  if (!a->g.sets) return NULL;
+/* the set's ways that may hold a live entry of VPID group g (all when the
+ * set has no masks) */
+static inline uint64_t set_ways(const struct model_tlb *t, const struct tlb_array *a,
+                                const struct tlb_setm *m, unsigned g) {
+  uint64_t all = a->g.ways >= 64 ? ~0ull : (1ull << a->g.ways) - 1;
+  if (!t->setm_on || m->mixed) return all;
+  if (m->grp != g || m->gen != t->gen[g]) return 0;
+  return m->ngen == t->ngen[g] ? m->mask : m->gmask;
+}
+
+static inline struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va,
+                                     unsigned shift) {
   uint64_t vpn = va >> shift;
-  uint32_t first;
-  struct tlb_slot *s = set_of(t, a, vpn, &first);
-  for (unsigned w = 0; w < a->g.ways; w++)
-    if (s[w].valid && s[w].shift == shift && s[w].vpn == vpn && s[w].vpid == t->vpid &&
-        s[w].gen == t->gen[t->vpid % TLB_VPID_GENS])
-      return &s[w];
+  uint32_t set = (uint32_t)(vpn & (a->g.sets - 1));
+  uint32_t first = a->base + set * a->g.ways;
+  const uint64_t *tags = &t->vpn_of[first];
+  uint64_t ways = set_ways(t, a, setm_of(t, a, set), t->vpid % TLB_VPID_GENS);
+  for (; ways; ways &= ways - 1) { /* ascending: the first match, as a scan of every way */
+    unsigned w = (unsigned)__builtin_ctzll(ways);
+    if (tags[w] == vpn) {
+      struct tlb_slot *s = &t->slot[first + w];
+      if (s->shift == shift && s->vpid == t->vpid && live(t, s)) return s;
+    }
+  }
   return NULL;
 }
 
-static const unsigned shifts[3] = {12, 21, 30};
-
-struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                   uint32_t need, bool count) {
+/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
-  for (int a = 0; a < TLBA_COUNT; a++) {
-    const struct tlb_array *ar = &t->arr[a];
-    if (ar->level != lv || !arr_present(ar)) continue;
-    for (int k = 0; k < 3; k++) {
-      if (!(ar->sizes & (1u << k))) continue;
-      struct tlb_slot *s = probe(t, ar, va, shifts[k]);
-      if (s && (s->perm & need)) {
-        if (count) t->st.hits[lv]++;
-        return s;
-      }
+  unsigned used = t->sizes_used[t->vpid % TLB_VPID_GENS][lv];
+  for (unsigned i = 0; i < t->nprobe[lv]; i++) {
+    if (!(used & t->probe[lv][i].size_bit)) continue; /* no entry of this size exists */
+    struct tlb_slot *s = probe(t, &t->arr[t->probe[lv][i].arr], va, t->probe[lv][i].shift);
+    if (s && (s->perm & need)) {
+      if (count) t->st.hits[lv]++;
+      t->last[lv].page = va >> 12;
+      t->last[lv].mod = t->mod;
+      t->last[lv].slot = s;
+      t->last[lv].vpid = t->vpid;
+      t->last[lv].need = need;
+      return s;
     }
   }
   if (count) t->st.misses[lv]++;
@@ -125,27 +216,28 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_slot *evicted) {
   evicted->valid = 0;
-  /* the largest size this level holds that is not larger than the page */
-  const struct tlb_array *best = NULL;
-  unsigned bshift = 0;
-  for (int a = 0; a < TLBA_COUNT; a++) {
-    const struct tlb_array *ar = &t->arr[a];
-    if (ar->level != lv || !arr_present(ar)) continue;
-    for (int k = 0; k < 3; k++)
-      if ((ar->sizes & (1u << k)) && shifts[k] <= shift && shifts[k] > bshift) {
-        best = ar;
-        bshift = shifts[k];
-      }
-  }
-  if (!best) return NULL;
+  int ps = shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
+  if (t->ins_arr[lv][ps] < 0) return NULL;
+  const struct tlb_array *best = &t->arr[t->ins_arr[lv][ps]];
+  unsigned bshift = t->ins_shift[lv][ps];
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  uint8_t size_bit = (uint8_t)(1u << (bshift == 30 ? 2 : bshift == 21 ? 1 : 0));
   uint64_t gpa = page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << bshift) - 1));
-  struct tlb_slot *s = probe(t, best, va, bshift); /* refresh in place */
+  struct tlb_slot *s = NULL;
+  if (t->sizes_used[g][lv] & size_bit) /* else no live entry of this size to refresh */
+    s = probe(t, best, va, bshift);    /* refresh in place */
+  uint32_t setno = (uint32_t)((va >> bshift) & (best->g.sets - 1));
+  uint32_t first = best->base + setno * best->g.ways;
+  struct tlb_setm *m = setm_of(t, best, setno);
   if (!s) {
-    uint32_t first;
-    struct tlb_slot *set = set_of(t, best, va >> bshift, &first);
+    struct tlb_slot *set = &t->slot[first];
     unsigned w = t->rr[first] % best->g.ways;
-    for (unsigned i = 0; i < best->g.ways; i++) /* an invalid way first */
-      if (!set[i].valid || set[i].gen != t->gen[set[i].vpid % TLB_VPID_GENS]) {
+    /* an invalid way first; a way outside the live-way superset is one */
+    uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
+    if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
+      maybe = best->g.ways >= 64 ? ~0ull : (1ull << best->g.ways) - 1; /* the owner's: scan */
+    for (unsigned i = 0; i < best->g.ways; i++)
+      if (!((maybe >> i) & 1) || !live(t, &set[i])) {
         set[i].valid = 0;
         w = i;
         goto found;
@@ -155,6 +247,32 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
     s = &set[w];
     if (s->valid) *evicted = *s;
   }
+  if (t->setm_on && !m->mixed) { /* the new entry's way joins the group's masks */
+    if (m->grp == TLB_SET_FREE) {
+      *m = (struct tlb_setm){.grp = (uint8_t)g, .gen = t->gen[g], .ngen = t->ngen[g]};
+    } else if (m->grp != g) {
+      m->mixed = true;
+    } else if (m->gen != t->gen[g]) {
+      m->mask = m->gmask = 0;
+      m->gen = t->gen[g];
+      m->ngen = t->ngen[g];
+    } else if (m->ngen != t->ngen[g]) {
+      m->mask = m->gmask;
+      m->ngen = t->ngen[g];
+    }
+    uint64_t bit = 1ull << (s - &t->slot[first]);
+    m->mask |= bit;
+    if (global)
+      m->gmask |= bit;
+    else
+      m->gmask &= ~bit;
+  }
+  /* the level's last-hit memo is stale if this slot was it, or if the new
+   * entry covers its page (a lookup could find this one first); the other
+   * levels' slots and memos are untouched */
+  if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == va >> bshift)
+    t->last[lv].mod = 0;
+  t->vpn_of[s - t->slot] = va >> bshift;
   *s = (struct tlb_slot){.vpn = va >> bshift,
                          .gpa = gpa,
                          .perm = perm,
@@ -162,94 +280,155 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                          .valid = 1,
                          .global = global,
                          .shift = (uint8_t)bshift,
-                         .gen = t->gen[t->vpid % TLB_VPID_GENS]};
+                         .gen = t->gen[g],
+                         .ngen = t->ngen[g]};
+  t->sizes_used[g][lv] |= size_bit;
+  if (global) t->sizes_global[g][lv] |= size_bit;
+  if ((perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) && bshift < ((perm & TLBP_FRAC_1G) ? 30u : 21u))
+    t->frac_used = true;
   return s;
 }
 
-void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global) {
-  if (keep_global) {
-    for (unsigned i = 0; i < TLB_POOL; i++) {
-      struct tlb_slot *s = &t->slot[i];
-      if (s->valid && s->vpid == vpid && !s->global) s->valid = 0;
-    }
-  } else {
-    t->gen[vpid % TLB_VPID_GENS]++; /* O(1): every entry of these VPIDs is stale */
-  }
+/* Drop a VPID's paging-structure-cache entries: O(1), a new generation in
+ * their keys; when the 12-bit generation wraps, the VPID group's entries
+ * are really cleared, so no entry of an older lap can match again. */
+static void pwc_drop_vpid(struct model_tlb *t, uint16_t vpid) {
+  unsigned g = vpid % TLB_VPID_GENS;
+  t->pwc_gen[g] = (uint16_t)((t->pwc_gen[g] + 1) & PWC_GEN_MASK);
+  memset(t->pwc_live[g], 0, sizeof t->pwc_live[g]); /* none of the group's entries can match */
+  if (t->pwc_gen[g]) return;
   for (int l = 0; l < PWC_LEVELS; l++)
     for (unsigned i = 0; i < PWC_MAX; i++)
-      if (t->pwc[l][i].vpid == vpid) t->pwc[l][i].valid = 0;
+      if (t->pwc[l][i] != PWC_EMPTY && (t->pwc[l][i] >> 48) % TLB_VPID_GENS == g)
+        t->pwc[l][i] = PWC_EMPTY;
+}
+
+void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global) {
+  /* O(1): every (non-global) entry of the VPID's group is stale now */
+  unsigned g = vpid % TLB_VPID_GENS;
+  t->mod++;
+  if (keep_global)
+    t->ngen[g]++;
+  else
+    t->gen[g]++;
+  for (int lv = 0; lv < TLBL_COUNT; lv++) /* only the group's global entries may live on */
+    t->sizes_used[g][lv] = keep_global ? t->sizes_global[g][lv] : 0;
+  if (!keep_global) memset(t->sizes_global[g], 0, sizeof t->sizes_global[g]);
+  pwc_drop_vpid(t, vpid); /* the EPT caches are guest-physical: kept */
   t->st.flushes++;
   if (keep_global) t->st.flushes_nonglobal++;
 }
 
 void model_tlb__flush_all(struct model_tlb *t) {
+  t->mod++;
   for (unsigned i = 0; i < TLB_POOL; i++)
     t->slot[i].valid = 0;
-  memset(t->pwc, 0, sizeof t->pwc);
+  memset(t->sizes_used, 0, sizeof t->sizes_used);
+  memset(t->sizes_global, 0, sizeof t->sizes_global);
+  setm_clear(t);
+  t->frac_used = false;
+  pwc_clear(t->pwc, &t->pwc_live[0][0], TLB_VPID_GENS * PWC_LEVELS);
+  model_tlb__flush_ept(t);
   t->st.flushes++;
 }
 
+void model_tlb__flush_ept(struct model_tlb *t) {
+  pwc_clear(t->ept_pwc, t->ept_pwc_live, PWC_LEVELS);
+  memset(t->ept_front_key, 0, sizeof t->ept_front_key);
+}
+
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {
-  for (int a = 0; a < TLBA_COUNT; a++) {
-    const struct tlb_array *ar = &t->arr[a];
-    if (!arr_present(ar)) continue;
-    for (int k = 0; k < 3; k++) {
-      if (!(ar->sizes & (1u << k))) continue;
-      struct tlb_slot *s = probe(t, ar, va, shifts[k]);
+  t->mod++;
+  for (int lv = 0; lv < TLBL_COUNT; lv++)
+    for (unsigned i = 0; i < t->nprobe[lv]; i++) {
+      struct tlb_slot *s = probe(t, &t->arr[t->probe[lv][i].arr], va, t->probe[lv][i].shift);
       if (s) s->valid = 0;
     }
-  }
   /* pieces of a larger guest page (fractured: the entry's perm says 2M/1G,
    * its size is smaller) anywhere in that page go too (SDM 4.10.4.1: all
    * entries for the page holding va, whatever size they are cached at) */
-  for (unsigned i = 0; i < TLB_POOL; i++) {
-    struct tlb_slot *s = &t->slot[i];
-    if (!s->valid || s->vpid != t->vpid || !(s->perm & (TLBP_FRAC_2M | TLBP_FRAC_1G))) continue;
-    unsigned big = (s->perm & TLBP_FRAC_1G) ? 30 : 21;
-    if (s->shift < big &&
-        (((s->vpn << s->shift) & 0xffffffffffffull) >> big) == (va & 0xffffffffffffull) >> big)
-      s->valid = 0;
-  }
+  if (t->frac_used)
+    for (unsigned i = 0; i < TLB_POOL; i++) {
+      struct tlb_slot *s = &t->slot[i];
+      if (!s->valid || s->vpid != t->vpid || !(s->perm & (TLBP_FRAC_2M | TLBP_FRAC_1G))) continue;
+      unsigned big = (s->perm & TLBP_FRAC_1G) ? 30 : 21;
+      if (s->shift < big && (((s->vpn << s->shift) & VA48) >> big) == (va & VA48) >> big)
+        s->valid = 0;
+    }
   /* INVLPG also invalidates the paging-structure caches (SDM 4.10.4.1) */
-  for (int l = 0; l < PWC_LEVELS; l++)
-    for (unsigned i = 0; i < PWC_MAX; i++)
-      if (t->pwc[l][i].vpid == t->vpid) t->pwc[l][i].valid = 0;
+  pwc_drop_vpid(t, t->vpid);
   t->st.invlpg++;
 }
 
-/* PWC level l (0 PML4E, 1 PDPTE, 2 PDE) maps va >> (39 - 9 l). */
-static inline uint64_t pwc_key(uint64_t va, int l) {
-  return (va & 0xffffffffffffull) >> (39 - 9 * l);
+/* PWC level l (0 PML4E, 1 PDPTE, 2 PDE) maps va >> (39 - 9 l) (at most 27
+ * bits), tagged with `tag` (VPID << 48 | generation << 36; 0 for EPT). */
+static inline uint64_t pwc_key(uint64_t va, int l, uint64_t tag) {
+  return ((va & VA48) >> (39 - 9 * l)) | tag;
 }
 
-unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
-  for (int l = PWC_LEVELS - 1; l >= 0; l--) { /* the deepest hit wins */
-    uint64_t k = pwc_key(va, l);
-    for (unsigned i = 0; i < t->pwc_size[l]; i++) {
-      const struct pwc_entry *p = &t->pwc[l][i];
-      if (p->valid && p->key == k && p->vpid == t->vpid) {
-        t->st.pwc_hits[l]++;
-        return (unsigned)(3 - l); /* PDE hit: read the PT (level 1) only */
-      }
+static inline uint64_t guest_tag(const struct model_tlb *t) {
+  return (uint64_t)t->vpid << 48 | (uint64_t)t->pwc_gen[t->vpid % TLB_VPID_GENS] << 36;
+}
+
+/* the positions in `live` (a superset of those that can hold k) */
+static inline bool pwc_has(const uint64_t *keys, uint64_t live, uint64_t k) {
+  for (; live; live &= live - 1)
+    if (keys[__builtin_ctzll(live)] == k) return true;
+  return false;
+}
+
+/* the deepest hit wins: returns the first level (1..4) to read */
+static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint64_t *live, uint64_t *hits,
+                           uint64_t addr, uint64_t tag) {
+  for (int l = PWC_LEVELS - 1; l >= 0; l--)
+    if (live[l] && pwc_has(pwc[l], live[l], pwc_key(addr, l, tag))) {
+      hits[l]++;
+      return (unsigned)(3 - l); /* PDE hit: read the PT (level 1) only */
     }
-  }
   return 4;
 }
 
-void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level) {
-  /* a walk ending at leaf_level used the non-leaf entries above it */
+/* a walk that read the levels start..leaf_level used the non-leaf entries
+ * of the levels start..leaf_level+1: cache those not cached yet (the
+ * position's old entry, of any group, goes: its group's live bit stays, a
+ * superset) */
+static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *rr, uint64_t *live,
+                       uint64_t addr, uint64_t tag, unsigned start, unsigned leaf_level) {
   for (int l = 0; l < PWC_LEVELS; l++) {
     unsigned table_level = (unsigned)(4 - l); /* PML4E lives at level 4 */
-    if (table_level <= leaf_level || !t->pwc_size[l]) continue;
-    uint64_t k = pwc_key(va, l);
-    bool have = false;
-    for (unsigned i = 0; i < t->pwc_size[l]; i++)
-      if (t->pwc[l][i].valid && t->pwc[l][i].key == k && t->pwc[l][i].vpid == t->vpid) have = true;
-    if (have) continue;
-    unsigned w = t->pwc_rr[l] % t->pwc_size[l];
-    t->pwc_rr[l] = (uint8_t)((w + 1) % t->pwc_size[l]);
-    t->pwc[l][w] = (struct pwc_entry){.key = k, .vpid = t->vpid, .valid = 1};
+    if (table_level <= leaf_level || table_level > start || !size[l]) continue;
+    uint64_t k = pwc_key(addr, l, tag);
+    if (pwc_has(pwc[l], live[l], k)) continue;
+    unsigned w = rr[l] % size[l];
+    rr[l] = (uint8_t)((w + 1) % size[l]);
+    pwc[l][w] = k;
+    live[l] |= 1ull << w;
   }
+}
+
+unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
+  return pwc_lookup(t->pwc, t->pwc_live[t->vpid % TLB_VPID_GENS], t->st.pwc_hits, va, guest_tag(t));
+}
+
+void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level) {
+  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
+             4, leaf_level);
+}
+
+void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
+                              unsigned leaf_level) {
+  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
+             start, leaf_level);
+}
+
+unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
+  return pwc_lookup(t->ept_pwc, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
+}
+
+void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
+                             unsigned leaf_level) {
+  pwc_insert(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_rr, t->ept_pwc_live, gpa, 0, start,
+             leaf_level);
 }
 
 void model_tlb__count_walk(struct model_tlb *t, unsigned start, unsigned end) {

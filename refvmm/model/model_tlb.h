@@ -18,6 +18,15 @@
  * 12-way, 16 x 1 GiB 4-way. Paging-structure caches: 2 PML4E, 4 PDPTE,
  * 32 PDE entries (sizes as commonly reported for Intel cores, e.g.
  * Bhattacharjee, "Large-reach memory management unit caches", MICRO 2013).
+ *
+ * EPT paging-structure caches (SDM 28.4.1: "guest-physical paging-structure
+ * cache entries", keyed by guest-physical address, tagged with the EPTP,
+ * not with a VPID): EPT PML4E, PDPTE and PDE caches, 2 / 4 / 32 entries.
+ * Intel publishes no sizes for them: the guest caches' sizes are an
+ * assumption (Bhargava et al., ASPLOS 2008, model one 2-D page-walk cache
+ * and a nested TLB of this order). VM exits and entries without VPID do
+ * not flush them (SDM 28.4.3.1 flushes linear and combined mappings only);
+ * INVEPT (model_tlb__flush_ept) does.
  */
 #ifndef REFVMM_MODEL_TLB_H
 #define REFVMM_MODEL_TLB_H
@@ -53,7 +62,8 @@ struct tlb_slot {
   uint32_t perm; /* TLBP_* bits (model_cpu.h) */
   uint16_t vpid;
   uint8_t valid, global, shift;
-  uint32_t gen; /* valid only while equal to the VPID's generation */
+  uint32_t gen;  /* valid only while equal to the VPID's generation */
+  uint32_t ngen; /* a non-global entry: and while equal to its non-global generation */
 };
 
 #define TLB_POOL      4096 /* slots over all arrays */
@@ -61,25 +71,42 @@ struct tlb_slot {
 #define PWC_MAX       64   /* entries per paging-structure cache */
 #define PWC_LEVELS    3    /* PML4E (index 0), PDPTE (1), PDE (2) */
 #define WALK_LEVELS   5    /* by_level index 1..4 = guest PT..PML4 */
+#define EPT_FRONT     4096 /* entries of the EPT walk front (speed device) */
+#define TLB_SETS_MAX  1024 /* sets with live-way masks (speed); more: plain scans */
 
 struct tlb_array {
   struct tlb_geom g;
-  uint8_t sizes; /* TLBS_* */
-  uint8_t level; /* enum tlb_level */
-  uint32_t base; /* first slot in the pool */
+  uint8_t sizes;     /* TLBS_* */
+  uint8_t level;     /* enum tlb_level */
+  uint32_t base;     /* first slot in the pool */
+  uint16_t set_base; /* its first set's index in model_tlb.setm */
 };
 
-struct pwc_entry {
-  uint64_t key; /* va >> (12 + 9 * level) */
-  uint16_t vpid;
-  uint8_t valid;
+/* speed: per set, a superset of the ways holding a live entry, for the one
+ * VPID group (grp) that inserted into it (mixed: more than one did, the set
+ * is scanned whole). The masks hold while gen / ngen equal the group's
+ * generations: after a CR3-load flush (ngen moved) only gmask (the global
+ * entries) can live, after a full flush (gen moved) none. */
+struct tlb_setm {
+  uint64_t mask, gmask;
+  uint32_t gen, ngen;
+  uint8_t grp; /* TLB_SET_FREE: no entry inserted since the last clear */
+  bool mixed;
 };
+#define TLB_SET_FREE 0xff
+
+/* a paging-structure cache entry: (va & 2^48-1) >> (39 - 9 level) | VPID << 48
+ * | the VPID's generation << 36 (a flush is a new generation); PWC_EMPTY when
+ * invalid (one compare per entry) */
+#define PWC_EMPTY    UINT64_MAX
+#define PWC_GEN_MASK 0xfffu
 
 struct tlb_stats {
   uint64_t lookups[TLBL_COUNT], hits[TLBL_COUNT], misses[TLBL_COUNT];
   uint64_t walks, walk_refs, walk_refs_by_level[WALK_LEVELS];
   uint64_t ept_refs_by_level[WALK_LEVELS]; /* 2-D walks: EPT references (in walk_refs) */
   uint64_t pwc_hits[PWC_LEVELS];
+  uint64_t ept_pwc_hits[PWC_LEVELS]; /* EPT PML4E (0), PDPTE (1), PDE (2) cache hits */
   uint64_t flushes, flushes_nonglobal, invlpg;
   uint64_t front_hits; /* L1 DTLB hits the CPU's front served (not in hits[]) */
 };
@@ -91,16 +118,72 @@ struct model_tlb {
   uint32_t gen[TLB_VPID_GENS]; /* per VPID (mod TLB_VPID_GENS): a full flush is O(1) */
   struct tlb_array arr[TLBA_COUNT];
   struct tlb_slot slot[TLB_POOL];
-  uint8_t rr[TLB_POOL]; /* round-robin victim per set (first slot of a set) */
+  uint32_t ngen[TLB_VPID_GENS]; /* non-global generation: a CR3-load flush is O(1) */
+  uint8_t rr[TLB_POOL];         /* round-robin victim per set (first slot of a set) */
+  uint64_t vpn_of[TLB_POOL];    /* speed: slot[i].vpn, scanned before the whole slot */
+  bool setm_on;                 /* every array has <= 64 ways, <= TLB_SETS_MAX sets in all */
+  struct tlb_setm setm[TLB_SETS_MAX];
+  /* speed: the last hit per level (consecutive fetches from one page), good
+   * while nothing was invalidated since (mod unchanged) and no insert at
+   * that level replaced its slot or covered its page (then its mod is 0) */
+  uint64_t mod;
+  struct {
+    uint64_t page, mod; /* va >> 12 */
+    struct tlb_slot *slot;
+    uint32_t need;
+    uint16_t vpid;
+  } last[TLBL_COUNT];
+  /* speed: per level the arrays and page sizes to probe, in order, and the
+   * array (and size) an insert of a page of each size goes to */
+  uint8_t nprobe[TLBL_COUNT];
+  struct {
+    uint8_t arr, shift, size_bit;
+  } probe[TLBL_COUNT][TLBA_COUNT * 3];
+  int8_t ins_arr[TLBL_COUNT][3];
+  uint8_t ins_shift[TLBL_COUNT][3];
+  /* speed: per VPID group, a superset of the sizes (TLBS_*) of its live
+   * entries per level, so a lookup probes no array that holds none; a flush
+   * of the group restarts them (sizes_global: its global entries' sizes) */
+  uint8_t sizes_used[TLB_VPID_GENS][TLBL_COUNT];
+  uint8_t sizes_global[TLB_VPID_GENS][TLBL_COUNT];
+  bool frac_used; /* a piece of a larger guest page was inserted */
   uint16_t pwc_size[PWC_LEVELS];
-  struct pwc_entry pwc[PWC_LEVELS][PWC_MAX];
+  uint16_t pwc_gen[TLB_VPID_GENS]; /* per VPID group: dropping its entries is O(1) */
+  uint64_t pwc[PWC_LEVELS][PWC_MAX];
+  /* speed: per VPID group, a superset of the positions holding an entry of
+   * its current generation (bit i: pwc[l][i]); lookups scan only those, a
+   * drop of the group empties them */
+  uint64_t pwc_live[TLB_VPID_GENS][PWC_LEVELS];
   uint8_t pwc_rr[PWC_LEVELS];
+  uint16_t ept_pwc_size[PWC_LEVELS];
+  uint64_t ept_pwc[PWC_LEVELS][PWC_MAX]; /* gpa >> (39 - 9 level); PWC_EMPTY when invalid */
+  uint64_t ept_pwc_live[PWC_LEVELS];     /* the same for the EPT caches (no groups) */
+  uint8_t ept_pwc_rr[PWC_LEVELS];
+  /* speed device, not modeled hardware: the functional result of EPT walks
+   * that reached a 4 KiB leaf, by guest frame (direct-mapped; key gfn + 1,
+   * 0 empty), for the EPT tables at ept_front_mem. The VMM only ever fills
+   * non-present EPT entries; one that changes a present entry must INVEPT
+   * (model_tlb__flush_ept), which empties it. Counts never depend on it. */
+  /* speed device: the upper three shadow-table entries (PML4E, PDPTE, PDE)
+   * of recent shadow walks, by 2 MiB region; model_spt__walk uses one only
+   * after re-reading those entries and finding them unchanged */
+  struct tlb_spt_memo {
+    const uint64_t *mem;
+    uint64_t key; /* va >> 21 */
+    uint64_t e[3];
+    uint64_t idx[3]; /* where in mem e[] were read */
+    uint32_t root, pages;
+  } spt_memo[8];
+  const uint64_t *ept_front_mem;
+  uint64_t ept_front_eptp;
+  uint64_t ept_front_key[EPT_FRONT], ept_front_hpa[EPT_FRONT];
   struct tlb_stats st;
 };
 
 struct model_tlb_config {
   struct tlb_geom geom[TLBA_COUNT];
   uint16_t pwc[PWC_LEVELS];
+  uint16_t ept_pwc[PWC_LEVELS]; /* EPT PML4E, PDPTE, PDE caches (0 = none) */
 };
 
 /* The Skylake defaults above. */
@@ -113,8 +196,20 @@ int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg
 /* Lookup at one level for the current VPID: the slot or NULL. An entry
  * without a bit of `need` (TLBP_*) is a miss: the hardware walks again (to
  * set D, or to fault). Counts unless !count. */
-struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                   uint32_t need, bool count);
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count);
+static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv,
+                                                 uint64_t va, uint32_t need, bool count) {
+  if (t->last[lv].mod == t->mod && t->last[lv].page == va >> 12 && t->last[lv].need == need &&
+      t->last[lv].vpid == t->vpid) { /* speed, inline: the same entry the probes would find */
+    if (count) {
+      t->st.lookups[lv]++;
+      t->st.hits[lv]++;
+    }
+    return t->last[lv].slot;
+  }
+  return model_tlb__lookup_slow(t, lv, va, need, count);
+}
 /* Insert a translation of the page of `shift` (12/21/30) holding va at level
  * lv, fractured to the largest size the level holds. Returns the evicted
  * valid slot's copy in *evicted (valid=0 when none). */
@@ -132,6 +227,19 @@ void model_tlb__flush_va(struct model_tlb *t, uint64_t va);
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va);
 /* Remember the upper entries a walk that ended at leaf_level (1..3) used. */
 void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level);
+/* The same for a walk that started reading at level `start` (a cache hit
+ * above it): only the non-leaf entries it read are cached (SDM 4.10.3.1). */
+void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
+                              unsigned leaf_level);
+
+/* EPT paging-structure caches, by guest-physical address: the EPT level
+ * (1..4) at which an EPT walk of gpa starts reading, counted in
+ * st.ept_pwc_hits; fill after a walk from `start` ending at leaf_level. */
+unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa);
+void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
+                             unsigned leaf_level);
+/* INVEPT (all contexts): drop the EPT paging-structure caches. */
+void model_tlb__flush_ept(struct model_tlb *t);
 
 /* Count a walk that read the levels start..end (4 >= start >= end >= 1). */
 void model_tlb__count_walk(struct model_tlb *t, unsigned start, unsigned end);

@@ -84,15 +84,35 @@ int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual)
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa) {
   struct model_vmcs *v = &c->vmcs;
+  struct model_tlb *t = &c->tlbm;
+  if (t->ept_front_mem != v->ept_mem || t->ept_front_eptp != v->eptp) { /* other EPT tables */
+    model_tlb__flush_ept(t);
+    t->ept_front_mem = v->ept_mem;
+    t->ept_front_eptp = v->eptp;
+  }
+  uint64_t gfn = gpa >> 12;
+  unsigned fi = (unsigned)(gfn & (EPT_FRONT - 1));
   for (int tries = 0; tries < 8; tries++) {
     uint64_t table = v->eptp >> 12;
     int level;
+    /* the EPT paging-structure caches: levels above their deepest hit are
+     * not read (counted); the functional walk still reads them all */
+    unsigned start = count ? model_tlb__ept_pwc_start(t, gpa) : 0;
+    if (t->ept_front_key[fi] == gfn + 1) { /* the walk's known result: count it alike */
+      for (unsigned l = 1; l <= start; l++) {
+        t->st.walk_refs++;
+        t->st.ept_refs_by_level[l]++;
+      }
+      if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
+      *hpa = t->ept_front_hpa[fi] | (gpa & 0xfff);
+      return 0;
+    }
     for (level = 4; level >= 1; level--) {
       if (table >= v->ept_pages) return 1; /* points outside the VMM's EPT memory */
       uint64_t e = v->ept_mem[table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511)];
-      if (count) {
-        c->tlbm.st.walk_refs++;
-        c->tlbm.st.ept_refs_by_level[level]++;
+      if ((unsigned)level <= start) {
+        t->st.walk_refs++;
+        t->st.ept_refs_by_level[level]++;
       }
       if (!(e & (EPT_R | EPT_W | EPT_X))) break; /* not present: violation */
       if ((e & (EPT_R | EPT_W)) == EPT_W) {      /* write without read */
@@ -101,6 +121,9 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
       }
       if (level == 1) {
         *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
+        if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
+        t->ept_front_key[fi] = gfn + 1;
+        t->ept_front_hpa[fi] = e & EPT_ADDR_MASK;
         return 0;
       }
       table = (e & EPT_ADDR_MASK) >> 12;
@@ -127,11 +150,39 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
   if ((acc & ACC_X) && (c->efer & (1ull << 11))) fault |= PFEC_I;
   uint64_t table = v->shadow_root, e = 0;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
-  for (int level = 4; level >= 1; level--) {
+  int level = 4;
+  /* speed: the upper entries of an earlier walk of this 2 MiB region, if
+   * they still read the same (then so does everything they lead to) */
+  struct tlb_spt_memo *m = &c->tlbm.spt_memo[(va >> 21) & 7];
+  if (m->key == va >> 21 && m->mem == v->spt_mem && m->root == v->shadow_root &&
+      m->pages == v->spt_pages && v->spt_mem[m->idx[0]] == m->e[0] &&
+      v->spt_mem[m->idx[1]] == m->e[1] && v->spt_mem[m->idx[2]] == m->e[2]) {
+    for (int i = 0; i < 3; i++) {
+      allow_u &= m->e[i] >> 2;
+      allow_w &= m->e[i] >> 1;
+      nx |= m->e[i] >> 63;
+    }
+    table = (m->e[2] & EPT_ADDR_MASK) >> 12;
+    level = 1;
+  }
+  for (; level >= 1; level--) {
     *end = (unsigned)level;
     if (table >= v->spt_pages) return (int)fault;
-    e = v->spt_mem[table * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
+    uint64_t at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
+    e = v->spt_mem[at];
     if (!(e & 1)) return (int)fault;
+    if (level >= 2) {
+      m->idx[4 - level] = at;
+      m->e[4 - level] = e;
+      if (level == 2) { /* all three present: remember them */
+        m->key = va >> 21;
+        m->mem = v->spt_mem;
+        m->root = v->shadow_root;
+        m->pages = v->spt_pages;
+      } else {
+        m->mem = NULL; /* half-written: invalid until level 2 */
+      }
+    }
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     nx |= e >> 63;

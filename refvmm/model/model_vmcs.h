@@ -13,6 +13,17 @@
 #define CPU_BASED_INVLPG_EXITING     (1u << 9)
 #define CPU_BASED_CR3_LOAD_EXITING   (1u << 15)
 #define CPU_BASED_ACTIVATE_SECONDARY (1u << 31)
+#define CPU_BASED_INTR_WINDOW_EXITING (1u << 2)  /* exit when RFLAGS.IF=1 and no STI/MOV-SS blocking */
+#define CPU_BASED_NMI_WINDOW_EXITING  (1u << 22) /* exit when no virtual-NMI/STI/MOV-SS blocking */
+/* Pin-based VM-execution controls (SDM table 24-5) */
+#define PIN_BASED_EXT_INTR_EXITING     (1u << 0)
+#define PIN_BASED_NMI_EXITING          (1u << 3)
+#define PIN_BASED_VIRTUAL_NMIS         (1u << 5)
+#define PIN_BASED_VMX_PREEMPTION_TIMER (1u << 6)
+/* Guest interruptibility state (SDM table 24-3) */
+#define GUEST_INTR_STATE_STI    (1u << 0)
+#define GUEST_INTR_STATE_MOV_SS (1u << 1)
+#define GUEST_INTR_STATE_NMI    (1u << 3)
 /* Secondary processor-based controls (SDM table 24-7) */
 #define SECONDARY_EXEC_ENABLE_EPT  (1u << 1)
 #define SECONDARY_EXEC_ENABLE_VPID (1u << 5)
@@ -83,6 +94,12 @@ struct model_vmcs {
   /* exit information of the last exit */
   uint32_t exit_reason;
   uint64_t exit_qualification, guest_physical, guest_linear;
+  /* events (model_events.c, driven by refvmm's vmm_events.c): pin-based
+   * controls, the VMX-preemption timer as an absolute deadline in modeled
+   * cycles (guest TSC), and the guest TSC at the last NMI / IRQ delivery */
+  uint32_t pin_based;
+  uint64_t preemption_deadline;
+  uint64_t nmi_delivered_tsc, irq_delivered_tsc;
   /* accounting */
   uint64_t exits[EXIT_REASON_MAX];
   uint64_t entries, flush_on_entry, flush_on_exit;
@@ -120,11 +137,31 @@ void model_vmx__entry(struct model_cpu *c);
  * handler failed (message in c->msg). */
 int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual);
 
+/* Events (model_events.c). The SDM interruptibility state of the guest now
+ * (GUEST_INTR_STATE_*). */
+uint32_t model_vmx__interruptibility(const struct model_cpu *c);
+/* Something waits for the guest to unblock: a pending NMI/IRQ or a window
+ * control; instructions that may unblock end the slice when it is true. */
+bool model_events__waiting(const struct model_cpu *c);
+/* At an instruction boundary where model_events__waiting(): deliver a
+ * pending NMI/IRQ (1), take an NMI-/interrupt-window exit (0, c->stop =
+ * MSTOP_VMEXIT, vmcs.exit_reason), or trim the slice to the end of an
+ * interrupt shadow (0). */
+int model_events__boundary(struct model_cpu *c);
+/* Run the guest as model_cpu__run(c, budget) but stop with MSTOP_VMEXIT
+ * (exit counted, vmcs.exit_reason) at an NMI/interrupt-window exit, when the
+ * VMX-preemption timer (pin-based control, vmcs.preemption_deadline) expires,
+ * or when the host's next interrupt is due (`host_deadline`, guest-TSC
+ * cycles; EXTERNAL_INTERRUPT). The caller re-enters with model_vmx__entry(). */
+int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline);
+
 /* EPT translation of a guest-physical address (the CPU side of EPT):
  * 0 and *hpa; 1 misconfiguration (MMIO: the access becomes an MMIO exit);
- * violations exit to the VMM and the walk is retried. Counts references
- * by EPT level when `count` (not for levels a paging-structure cache skips). `final`: the address
- * is the guest's data, not a table. */
+ * violations exit to the VMM and the walk is retried. When `count` (a
+ * guest level no guest paging-structure cache skipped, or the final
+ * address): consults and fills the EPT paging-structure caches and counts
+ * the EPT references below their deepest hit, by level. `final`: the
+ * address is the guest's data, not a table. */
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa);
 

@@ -16,27 +16,205 @@
 #define G_PS  (1ull << 7)
 #define ADDR  0x000ffffffffff000ull
 
+enum flush_cause {
+  FLUSH_ZAP,
+  FLUSH_PROTECT,      /* only supervisor-mode fills made writable leaves to the frame */
+  FLUSH_PROTECT_USER, /* a user-mode fill did */
+  FLUSH_ROOT_DROP,
+  FLUSH_INVLPG,
+  FLUSH_GUEST,
+};
+
+#define NONE     UINT32_MAX
+#define RMAP_MAX 4096u /* slots per frame; beyond, protect_frame scans every page */
+
+static uint32_t bucket_of(const struct vmm_shadow *s, int64_t src) {
+  return (uint32_t)((uint64_t)src & (s->npages - 1));
+}
+
+/* The index by guest frame (vmm_shadow.h): a page goes in when it gets an
+ * owner and a frame, out before either changes. */
+static void index_add(struct vmm_shadow *s, uint32_t pg) {
+  uint32_t b = bucket_of(s, s->src[pg]);
+  s->hprev[pg] = NONE;
+  s->hnext[pg] = s->hhead[b];
+  if (s->hhead[b] != NONE) s->hprev[s->hhead[b]] = pg;
+  s->hhead[b] = pg;
+  s->hashed[pg] = 1;
+}
+
+static void index_del(struct vmm_shadow *s, uint32_t pg) {
+  if (!s->hashed[pg]) return;
+  uint32_t next = s->hnext[pg], prev = s->hprev[pg];
+  if (prev != NONE)
+    s->hnext[prev] = next;
+  else
+    s->hhead[bucket_of(s, s->src[pg])] = next;
+  if (next != NONE) s->hprev[next] = prev;
+  s->hashed[pg] = 0;
+}
+
+/* The live pages shadowing `frame`, ascending (the order of a scan of every
+ * page: the zaps depend on it when one page is the parent of another). */
+static int pages_of(const struct vmm_shadow *s, int64_t frame, uint32_t *out, int max) {
+  int n = 0;
+  for (uint32_t pg = s->hhead[bucket_of(s, frame)]; pg != NONE && n < max; pg = s->hnext[pg]) {
+    if (s->src[pg] != frame) continue;
+    int i = n++;
+    for (; i > 0 && out[i - 1] > pg; i--)
+      out[i] = out[i - 1];
+    out[i] = pg;
+  }
+  return n;
+}
+
+static bool frame_shadowed(const struct vmm_shadow *s, int64_t frame) {
+  for (uint32_t pg = s->hhead[bucket_of(s, frame)]; pg != NONE; pg = s->hnext[pg])
+    if (s->src[pg] == frame) return true;
+  return false;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static bool is_wleaf_to(const struct vmm_shadow *s, uint32_t slot, uint64_t frame) {
+  uint64_t e = s->mem[slot];
+  return s->owner[slot >> 9] >= 0 && (e & (SP_P | SP_W)) == (SP_P | SP_W) &&
+         (e & ADDR) >> 12 == frame && (e & (1ull << 9)); /* bit 9 (software): a leaf */
+}
+
+/* Record a writable leaf to `frame` written at `slot`. A full list drops the
+ * slots that changed since (and duplicates) before it grows; past RMAP_MAX
+ * (or out of memory) the frame falls back to a scan of every page. */
+static void rmap_add(struct vmm_shadow *s, uint64_t frame, uint32_t slot) {
+  struct vmm_shadow_rmap *r = &s->rmap[frame];
+  if (r->full) return;
+  if (r->n == r->cap) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < r->n; i++)
+      if (is_wleaf_to(s, r->slot[i], frame)) r->slot[n++] = r->slot[i];
+    if (n > 1) {
+      qsort(r->slot, n, sizeof *r->slot, cmp_u32);
+      uint32_t u = 1;
+      for (uint32_t i = 1; i < n; i++)
+        if (r->slot[i] != r->slot[u - 1]) r->slot[u++] = r->slot[i];
+      n = u;
+    }
+    r->n = n;
+    if (n >= r->cap / 2) {
+      uint32_t cap = r->cap ? r->cap * 2 : 4;
+      uint32_t *p = cap <= RMAP_MAX ? realloc(r->slot, cap * sizeof *p) : NULL;
+      if (!p) {
+        r->full = true;
+        return;
+      }
+      r->slot = p;
+      r->cap = cap;
+    }
+  }
+  r->slot[r->n++] = slot;
+}
+
 static void page_free(struct vmm_shadow *s, uint32_t pg) {
+  index_del(s, pg);
   s->owner[pg] = -1;
   s->src[pg] = -1;
   s->free_stack[s->nfree++] = pg;
 }
 
-static int64_t page_alloc(struct vmm_shadow *s, int owner, int64_t src) {
+/* A page that held shadow entries goes back (counted: KVM's mmu_shadow_zapped). */
+static void page_release(struct vmm_shadow *s, uint32_t pg) {
+  page_free(s, pg);
+  s->pages_freed++;
+}
+
+/* Roles: the level of the guest table a page shadows (bits 0-2) and the
+ * access the guest entries above it allow (U, W, NX, EFER.NXE): a page's
+ * leaves combine both, so only a page of the same role can stand in. */
+#define ROLE_U   0x08u
+#define ROLE_W   0x10u
+#define ROLE_NX  0x20u
+#define ROLE_NXE 0x40u
+
+static int64_t page_alloc(struct vmm_shadow *s, int owner, int64_t src, uint8_t role) {
   if (!s->nfree) return -1;
+  s->pages_allocated++;
   uint32_t pg = s->free_stack[--s->nfree];
   if (pg >= s->hiwater) s->hiwater = pg + 1;
   memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
   s->owner[pg] = (int8_t)owner;
   s->src[pg] = src;
+  s->role[pg] = role;
+  s->flood[pg] = 0;
+  s->parent[pg] = NONE;
+  s->more_parents[pg] = 0;
+  if (src >= 0) index_add(s, pg);
   return pg;
+}
+
+/* A page of this root that already shadows guest table `src` in this role,
+ * unlinked when an entry above it was zapped (or linked elsewhere): its
+ * entries were kept in sync by the write protection of src (every guest
+ * write zaps the entry in every page shadowing the frame), so it can be
+ * linked again instead of filling a new page entry by entry. KVM does the
+ * same: kvm_mmu_get_shadow_page() finds the shadow page by gfn and role. */
+static int64_t page_find(const struct vmm_shadow *s, int owner, int64_t src, uint8_t role) {
+  int64_t found = -1; /* the lowest, as a scan of every page finds it */
+  for (uint32_t pg = s->hhead[bucket_of(s, src)]; pg != NONE; pg = s->hnext[pg])
+    if (s->src[pg] == src && s->owner[pg] == owner && s->role[pg] == role &&
+        (found < 0 || pg < found))
+      found = pg;
+  return found;
 }
 
 static void root_drop(struct vmm_shadow *s, int r) {
   for (uint32_t pg = 0; pg < s->hiwater; pg++)
-    if (s->owner[pg] == r) page_free(s, pg);
+    if (s->owner[pg] == r) page_release(s, pg);
   s->roots[r].valid = false;
   s->zaps++;
+}
+
+/* Every TLB flush of this manager. A VMM on VT-x requests the flush and
+ * services it at the next VM entry: one per exit that flushed (flush_exits).
+ * A VMM that emulates the guest's ring 0 (kvm_pvm) enters the guest only
+ * when it returns to ring 3, so all requests of a CPL0 stretch coalesce
+ * (flush_batches; the stretch is named by the CPU's privilege-switch count). */
+static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_cause why) {
+  switch (why) {
+  case FLUSH_ZAP:
+    s->flush_zap++;
+    break;
+  case FLUSH_PROTECT:
+    s->flush_protect++;
+    break;
+  case FLUSH_PROTECT_USER:
+    s->flush_protect++;
+    s->flush_protect_user++;
+    break;
+  case FLUSH_ROOT_DROP:
+    s->flush_root_drop++;
+    break;
+  case FLUSH_INVLPG:
+    s->flush_invlpg++;
+    break;
+  case FLUSH_GUEST:
+    break;
+  }
+  if (why == FLUSH_GUEST)
+    model_mmu__flush_cr3(c);
+  else
+    model_mmu__flush_vmx(c);
+  if (s->flushed_exit != s->exit_id + 1) {
+    s->flushed_exit = s->exit_id + 1;
+    s->flush_exits++;
+  }
+  uint64_t key = c->cpl == 0 ? c->cpl_acct.switches << 1 : (s->exit_id << 1) | 1;
+  if (why != FLUSH_PROTECT && (key != s->batch_key || !s->flush_batches)) {
+    s->batch_key = key;
+    s->flush_batches++;
+  }
 }
 
 static void sync_cpu(struct vmm_shadow *s, struct model_cpu *c) {
@@ -64,11 +242,11 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
     if (s->roots[r].last_use < s->roots[victim].last_use) victim = r;
   }
   if (s->roots[victim].valid) root_drop(s, victim);
-  int64_t pg = page_alloc(s, victim, (int64_t)(key >> 12));
+  int64_t pg = page_alloc(s, victim, (int64_t)(key >> 12), 4);
   if (pg < 0) { /* full: drop every root */
     for (int r = 0; r < SHADOW_ROOTS; r++)
       if (s->roots[r].valid) root_drop(s, r);
-    pg = page_alloc(s, victim, (int64_t)(key >> 12));
+    pg = page_alloc(s, victim, (int64_t)(key >> 12), 4);
   }
   s->roots[victim].cr3 = key;
   s->roots[victim].page = (uint32_t)pg;
@@ -92,59 +270,128 @@ static void protect_frame(struct vmm_shadow *s, struct model_cpu *c, uint64_t fr
   s->is_pt[frame] = 1;
   if (!s->wleaves[frame]) return; /* no writable leaf was ever made to it: nothing to scan */
   s->wleaves[frame] = 0;
+  bool user = s->wuser[frame];
+  s->wuser[frame] = 0;
   bool changed = false;
-  for (uint32_t pg = 0; pg < s->hiwater; pg++) {
-    if (s->owner[pg] < 0) continue;
-    uint64_t *t = &s->mem[(uint64_t)pg * 512];
-    for (int i = 0; i < 512; i++)
-      if ((t[i] & (SP_P | SP_W)) == (SP_P | SP_W) && (t[i] & ADDR) >> 12 == frame &&
-          (t[i] & (1ull << 9))) { /* bit 9 (software): a leaf */
-        t[i] &= ~SP_W;
+  struct vmm_shadow_rmap *r = &s->rmap[frame];
+  if (r->full) { /* the list overflowed: every page */
+    for (uint32_t pg = 0; pg < s->hiwater; pg++)
+      for (uint32_t i = 0; i < 512; i++)
+        if (is_wleaf_to(s, pg * 512 + i, frame)) {
+          s->mem[pg * 512 + i] &= ~SP_W;
+          changed = true;
+        }
+    r->full = false;
+  } else {
+    for (uint32_t i = 0; i < r->n; i++)
+      if (is_wleaf_to(s, r->slot[i], frame)) {
+        s->mem[r->slot[i]] &= ~SP_W;
         changed = true;
       }
   }
-  if (changed) model_mmu__flush_vmx(c);
+  r->n = 0;
+  if (changed) tlb_flush(s, c, user ? FLUSH_PROTECT_USER : FLUSH_PROTECT);
 }
 
-/* Zap the shadow entries derived from the guest entry at gpa. */
+/* Zap a whole shadow page of an upper-level guest table (write flooding):
+ * the entries pointing to it go, the pages below stay unlinked (found
+ * again by page_find), and the frame is no longer write-protected when no
+ * other page shadows it. A root is emptied in place and shadows nothing
+ * until the next fill through it (KVM frees the root page and allocates a
+ * new one when the vCPU next uses it: counted the same way here). */
+static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+  unsigned level = s->role[pg] & 7;
+  int owner = s->owner[pg];
+  int64_t frame = s->src[pg];
+  s->flooded++;
+  s->zaps++;
+  if (level == 4) {
+    memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
+    index_del(s, pg);
+    s->src[pg] = -1;
+    s->pages_freed++;
+  } else if (s->more_parents[pg]) { /* every entry of its level that links it */
+    for (uint32_t p = 0; p < s->hiwater; p++) {
+      if (s->owner[p] != owner || (s->role[p] & 7) != level + 1) continue;
+      uint64_t *t = &s->mem[(uint64_t)p * 512];
+      for (int i = 0; i < 512; i++)
+        if ((t[i] & SP_P) && !(t[i] & (1ull << 9)) && ((t[i] & ADDR) >> 12) == pg) t[i] = 0;
+    }
+    page_release(s, pg);
+  } else { /* the one entry that linked it, if it still does */
+    uint32_t slot = s->parent[pg], p = slot >> 9;
+    if (slot != NONE && s->owner[p] == owner && (s->role[p] & 7) == level + 1 &&
+        (s->mem[slot] & SP_P) && !(s->mem[slot] & (1ull << 9)) &&
+        ((s->mem[slot] & ADDR) >> 12) == pg)
+      s->mem[slot] = 0;
+    page_release(s, pg);
+  }
+  if (frame_shadowed(s, frame)) return;
+  if (frame >= 0 && (uint64_t)frame < s->nframes) s->is_pt[frame] = 0;
+}
+
+/* Zap the shadow entries derived from the guest entry at gpa; an
+ * upper-level page written the third time with no fill through it since
+ * goes whole (KVM's detect_write_flooding()). */
 static void zap_guest_entry(struct vmm_shadow *s, struct model_cpu *c, uint64_t gpa) {
   int64_t frame = (int64_t)(gpa >> 12);
   unsigned idx = (unsigned)((gpa & 0xfff) >> 3);
   bool any = false;
-  for (uint32_t pg = 0; pg < s->hiwater; pg++)
-    if (s->owner[pg] >= 0 && s->src[pg] == frame && s->mem[(uint64_t)pg * 512 + idx]) {
-      s->mem[(uint64_t)pg * 512 + idx] = 0; /* a subtree below stays until its root goes */
+  int n = pages_of(s, frame, s->scratch, (int)s->npages);
+  for (int i = 0; i < n; i++) {
+    uint32_t pg = s->scratch[i];
+    if ((s->role[pg] & 7) >= 2 && ++s->flood[pg] >= 3) {
+      page_zap(s, pg);
+      any = true;
+      continue;
+    }
+    if (s->mem[(uint64_t)pg * 512 + idx]) {
+      /* a subtree below stays, unlinked: its pages still shadow their guest
+       * tables and are zapped entry by entry on writes, until a fill links
+       * them again (page_find), flooding zaps them or their root goes (KVM
+       * too keeps unlinked shadow pages, write-tracked, in its hash) */
+      s->mem[(uint64_t)pg * 512 + idx] = 0;
       s->zaps++;
       any = true;
     }
-  if (any) model_mmu__flush_vmx(c);
+  }
+  if (any) tlb_flush(s, c, FLUSH_ZAP);
 }
 
 static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc) {
   struct vmm_shadow *s = vmm;
+  s->exit_id++;
+  bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
   uint32_t gperm;
   int err = model_mmu__walk(c, va, acc, &gpa, &gperm, true); /* sets the guest's A/D */
   if (err) {
     c->vmcs.inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
+    s->true_faults_cpl0 += sup;
     return SPF_TRUE_FAULT;
   }
   uint64_t frame = gpa >> 12;
   if ((acc & ACC_W) && frame < s->nframes && s->is_pt[frame]) {
-    s->pt_write_exits++; /* KVM: mmu_pte_write */
+    s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
+    s->pt_write_exits_cpl0 += sup;
     zap_guest_entry(s, c, gpa & ~7ull);
     c->vmcs.emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
   }
   s->hidden_faults++;
+  s->hidden_faults_cpl0 += sup;
   /* the guest's tables again, for their frames and the leaf's bits */
   uint64_t gtab[5] = {0}, e = 0;
+  uint8_t role[5] = {0};
   uint64_t table = c->cr3 & ADDR;
   int leaf_level = 1;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
+  uint8_t nxe = (c->efer & (1ull << 11)) ? ROLE_NXE : 0;
   for (int level = 4; level >= 1; level--) {
     gtab[level] = table;
+    role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
+                            ((nx & 1) ? ROLE_NX : 0) | nxe);
     e = gread(c, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
@@ -161,19 +408,31 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
       if (s->roots[r].valid) root_drop(s, r);
     root_switch(s, c, cr3);
     s->roots_built--; /* a rebuild, not a new root */
-    model_mmu__flush_vmx(c);
+    tlb_flush(s, c, FLUSH_ROOT_DROP);
   }
   for (int level = 4; level >= leaf_level; level--)
     protect_frame(s, c, gtab[level] >> 12);
   if (frame < s->nframes && s->is_pt[frame]) allow_w = 0; /* maps a page table */
   uint64_t spg = s->roots[s->cur].page;
+  if (s->src[spg] < 0) { /* the root was zapped (flooding): it shadows its table again */
+    s->src[spg] = (int64_t)(gtab[4] >> 12);
+    index_add(s, (uint32_t)spg);
+    s->pages_allocated++;
+  }
   for (int level = 4; level >= 2; level--) {
+    s->flood[spg] = 0; /* used by a fill: not flooded */
     uint64_t *p = &s->mem[spg * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
     if (!(*p & SP_P)) {
       int64_t src = level - 1 >= leaf_level ? (int64_t)(gtab[level - 1] >> 12) : -1;
-      int64_t pg = page_alloc(s, s->cur, src);
+      int64_t pg = src >= 0 ? page_find(s, s->cur, src, role[level - 1]) : -1;
+      if (pg < 0) pg = page_alloc(s, s->cur, src, src >= 0 ? role[level - 1] : 0);
       if (pg < 0) return SPF_RETRY; /* cannot happen: room was made above */
       *p = ((uint64_t)pg << 12) | SP_P | SP_W | SP_U;
+      uint32_t slot = (uint32_t)(p - s->mem);
+      if (s->parent[pg] == NONE)
+        s->parent[pg] = slot;
+      else if (s->parent[pg] != slot)
+        s->more_parents[pg] = 1;
     }
     spg = (*p & ADDR) >> 12;
   }
@@ -181,7 +440,11 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   if (allow_u & 1) leaf |= SP_U;
   if ((allow_w & 1) && (e & G_D)) { /* clean: the first write must exit (D bit) */
     leaf |= SP_W;
-    if (frame < s->nframes) s->wleaves[frame]++;
+    if (frame < s->nframes) {
+      s->wleaves[frame]++;
+      if (!sup) s->wuser[frame] = 1;
+      rmap_add(s, frame, (uint32_t)(spg * 512 + ((va >> 12) & 511)));
+    }
   }
   if ((nx & 1) && (c->efer & (1ull << 11))) leaf |= SP_NX;
   s->mem[spg * 512 + ((va >> 12) & 511)] = leaf;
@@ -190,14 +453,16 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
 
 static void cr3_handler(void *vmm, struct model_cpu *c, uint64_t cr3) {
   struct vmm_shadow *s = vmm;
+  s->exit_id++;
   s->cr3_exits++;
   c->cr3 = cr3;
   root_switch(s, c, cr3);
-  model_mmu__flush_cr3(c); /* what the guest's CR3 load does to its TLB entries */
+  tlb_flush(s, c, FLUSH_GUEST); /* what the guest's CR3 load does to its TLB entries */
 }
 
 static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
   struct vmm_shadow *s = vmm;
+  s->exit_id++;
   s->invlpg_exits++;
   uint64_t spg = s->roots[s->cur].page;
   for (int level = 4; level >= 2; level--) {
@@ -207,7 +472,7 @@ static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
                                                         * shadow subtree goes */
       *p = 0;
       s->zaps++;
-      model_mmu__flush_vmx(c);
+      tlb_flush(s, c, FLUSH_INVLPG);
       goto done;
     }
     spg = (*p & ADDR) >> 12;
@@ -216,7 +481,7 @@ static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
                           * TLB's 4 KiB entries of it (KVM flushes the TLB here too) */
     memset(&s->mem[spg * 512], 0, 4096);
     s->zaps++;
-    model_mmu__flush_vmx(c);
+    tlb_flush(s, c, FLUSH_INVLPG);
   } else if (s->mem[spg * 512 + ((va >> 12) & 511)]) {
     s->mem[spg * 512 + ((va >> 12) & 511)] = 0;
     s->zaps++;
@@ -232,13 +497,28 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_siz
   s->mem = calloc(s->npages, 4096);
   s->src = calloc(s->npages, sizeof *s->src);
   s->owner = calloc(s->npages, 1);
+  s->role = calloc(s->npages, 1);
+  s->flood = calloc(s->npages, 1);
   s->free_stack = calloc(s->npages, sizeof *s->free_stack);
   s->is_pt = calloc((size_t)s->nframes, 1);
   s->wleaves = calloc((size_t)s->nframes, sizeof *s->wleaves);
-  if (!s->mem || !s->src || !s->owner || !s->free_stack || !s->is_pt || !s->wleaves) {
+  s->wuser = calloc((size_t)s->nframes, 1);
+  s->hhead = malloc(s->npages * sizeof *s->hhead);
+  s->hnext = calloc(s->npages, sizeof *s->hnext);
+  s->hprev = calloc(s->npages, sizeof *s->hprev);
+  s->hashed = calloc(s->npages, 1);
+  s->rmap = calloc((size_t)s->nframes, sizeof *s->rmap);
+  s->scratch = calloc(s->npages, sizeof *s->scratch);
+  s->parent = calloc(s->npages, sizeof *s->parent);
+  s->more_parents = calloc(s->npages, 1);
+  if (!s->mem || !s->src || !s->owner || !s->role || !s->flood || !s->free_stack || !s->is_pt ||
+      !s->wleaves || !s->wuser || !s->hhead || !s->hnext || !s->hprev || !s->hashed || !s->rmap ||
+      !s->scratch || !s->parent || !s->more_parents) {
     vmm_shadow__free(s);
     return -ENOMEM;
   }
+  for (uint32_t b = 0; b < s->npages; b++) /* npages: a power of 2 (bucket_of) */
+    s->hhead[b] = NONE;
   for (uint32_t pg = s->npages; pg-- > 0;)
     page_free(s, pg);
   struct model_vmcs *v = &c->vmcs;
@@ -265,12 +545,80 @@ void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c) {
   s->roots_reused = 0;
 }
 
+void vmm_shadow__stats(const struct vmm_shadow *s, struct vmm_shadow_stats *out) {
+  memset(out, 0, sizeof *out);
+  if (!s) return;
+#define COPY(name) out->name = s->name;
+  VMM_SHADOW_STATS(COPY)
+#undef COPY
+}
+
 void vmm_shadow__free(struct vmm_shadow *s) {
   free(s->mem);
   free(s->src);
   free(s->owner);
+  free(s->role);
+  free(s->flood);
   free(s->free_stack);
   free(s->is_pt);
   free(s->wleaves);
+  free(s->wuser);
+  free(s->hhead);
+  free(s->hnext);
+  free(s->hprev);
+  free(s->hashed);
+  if (s->rmap)
+    for (uint64_t f = 0; f < s->nframes; f++)
+      free(s->rmap[f].slot);
+  free(s->rmap);
+  free(s->scratch);
+  free(s->parent);
+  free(s->more_parents);
   memset(s, 0, sizeof *s);
+}
+
+int vmm_shadow__pages_of(const struct vmm_shadow *s, int64_t frame, uint32_t *out, int max) {
+  return pages_of(s, frame, out, max);
+}
+
+int vmm_shadow__check(const struct vmm_shadow *s) {
+  uint32_t want = 0, seen = 0;
+  for (uint32_t pg = 0; pg < s->npages; pg++) {
+    bool live = s->owner[pg] >= 0 && s->src[pg] >= 0;
+    if (live != (s->hashed[pg] != 0)) return -1; /* in the index iff live with a frame */
+    want += live;
+  }
+  for (uint32_t b = 0; b < s->npages; b++) {
+    uint32_t prev = NONE;
+    for (uint32_t pg = s->hhead[b]; pg != NONE; pg = s->hnext[pg]) {
+      /* a broken or cyclic list */
+      if (pg >= s->npages || seen++ > want) return -2;
+      if (!s->hashed[pg] || bucket_of(s, s->src[pg]) != b) return -3; /* wrong bucket */
+      if (s->hprev[pg] != prev) return -4;
+      prev = pg;
+    }
+  }
+  if (seen != want) return -5; /* a live page is missing from its bucket */
+  /* every writable leaf is in its frame's rmap */
+  for (uint32_t pg = 0; pg < s->hiwater; pg++)
+    for (uint32_t i = 0; i < 512; i++) {
+      uint32_t slot = pg * 512 + i;
+      uint64_t f = (s->mem[slot] & ADDR) >> 12;
+      if (f >= s->nframes || !is_wleaf_to(s, slot, f) || s->rmap[f].full) continue;
+      bool found = false;
+      for (uint32_t k = 0; k < s->rmap[f].n && !found; k++)
+        found = s->rmap[f].slot[k] == slot;
+      if (!found) return -6;
+    }
+  /* every entry linking a page of its root is its recorded parent */
+  for (uint32_t p = 0; p < s->hiwater; p++)
+    for (uint32_t i = 0; p < s->npages && s->owner[p] >= 0 && i < 512; i++) {
+      uint64_t e = s->mem[p * 512 + i];
+      uint64_t q = (e & ADDR) >> 12;
+      if (!(e & SP_P) || (e & (1ull << 9)) || q >= s->hiwater || s->owner[q] != s->owner[p] ||
+          (s->role[p] & 7) != (s->role[q] & 7) + 1)
+        continue;
+      if (!s->more_parents[q] && s->parent[q] != p * 512 + i) return -7;
+    }
+  return 0;
 }

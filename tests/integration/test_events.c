@@ -5,17 +5,14 @@
  * periodic VMM sources account for every event; bad options are refused.
  * Skips with a printed reason where /dev/kvm is missing. */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "refvmm/exit_codes.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
-#include "tests/lib/schema_check.h"
-
-#define IMG(name) "workloads/build/" name ".elf"
 
 /* Small runs: 30 events, each raised 200 us after the previous handler
  * began while that handler blocks for 1000 us, so every event after the
@@ -23,41 +20,18 @@
 #define N_EVENTS     "30"
 #define N_EVENTS_INT 30
 
-static int kvm_missing(void) {
-  int fd = open("/dev/kvm", O_RDWR);
-  if (fd < 0) {
-    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
-
-static uint64_t ref_mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
 /* Host references (docs in workloads/nmistorm.c, irqstorm.c). */
 static uint64_t ref_nmistorm(uint64_t n) {
   uint64_t s = 0;
   for (uint64_t k = 1; k <= n; k++)
-    s += ref_mix64(k);
+    s += itest__mix64(k);
   return s;
 }
 static uint64_t ref_irqstorm(uint64_t n, uint64_t vector) {
   uint64_t s = 0;
   for (uint64_t k = 1; k <= n; k++)
-    s += ref_mix64(k ^ vector);
+    s += itest__mix64(k ^ vector);
   return s;
-}
-
-static uint64_t json_u64(json_t *j) {
-  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
-  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
-  ck_abort_msg("expected an integer or hex string");
-  return 0;
 }
 
 static json_t *at(const struct refvmm_result *r, const char *a, const char *b, const char *c) {
@@ -65,12 +39,6 @@ static json_t *at(const struct refvmm_result *r, const char *a, const char *b, c
   if (b) j = json_object_get(j, b);
   if (c) j = json_object_get(j, c);
   return j;
-}
-
-static uint64_t report(const struct refvmm_result *r, const char *key) {
-  json_t *j = json_object_get(at(r, "guest", "reports", NULL), key);
-  ck_assert_msg(j != NULL, "guest report %s missing", key);
-  return json_u64(j);
 }
 
 static uint64_t ev_u64(const struct refvmm_result *r, const char *kind, const char *field) {
@@ -88,7 +56,7 @@ static double ev_lat(const struct refvmm_result *r, const char *kind, const char
 /* Run `image` with `--KIND policy`; checks that hold for both policies. */
 static void run_storm(struct refvmm_result *r, const char *image, const char *kind,
                       const char *policy, const char *poll_us) {
-  ck_assert_msg(access(image, R_OK) == 0, "image %s is missing: run make", image);
+  itest__require_image(image);
   char opt[16];
   snprintf(opt, sizeof opt, "--%s", kind);
   const char *args[] = {"run",         image,     "--quiet",       opt,       policy,
@@ -98,9 +66,7 @@ static void run_storm(struct refvmm_result *r, const char *image, const char *ki
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
   ck_assert_msg(r->exit_code == EXIT_OK, "%s --%s %s: exit %d; stderr: %s", image, kind, policy,
                 r->exit_code, r->err);
-  ck_assert_ptr_nonnull(r->run);
-  char err[2048];
-  ck_assert_msg(schema_check__file(r->json_path, err, sizeof err) == 0, "%s", err);
+  itest__assert_record(r); /* validated against the schema by run_refvmm() */
   ck_assert_str_eq(json_string_value(at(r, "events", kind, "policy")), policy);
   /* every raised event delivered exactly once */
   ck_assert_uint_eq(ev_u64(r, kind, "raised"), N_EVENTS_INT);
@@ -109,7 +75,7 @@ static void run_storm(struct refvmm_result *r, const char *image, const char *ki
   ck_assert_uint_eq(ev_u64(r, kind, "pending_at_end"), 0);
   char key[32];
   snprintf(key, sizeof key, "%s.count", kind);
-  ck_assert_uint_eq(report(r, key), N_EVENTS_INT);
+  ck_assert_uint_eq(itest__guest_report(r, key), N_EVENTS_INT);
   ck_assert_uint_eq(ev_u64(r, kind, "raise_kicks"), N_EVENTS_INT);
   /* latency from the guest's log: one sample per event, ordered stats */
   ck_assert_uint_eq(
@@ -121,12 +87,12 @@ static void run_storm(struct refvmm_result *r, const char *image, const char *ki
 }
 
 static void check_window_vs_poll(const char *image, const char *kind, uint64_t checksum) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result w, p;
   run_storm(&w, image, kind, "window", "1000");
   run_storm(&p, image, kind, "poll", "3000");
-  ck_assert_uint_eq(json_u64(at(&w, "guest", "checksum", NULL)), checksum);
-  ck_assert_uint_eq(json_u64(at(&p, "guest", "checksum", NULL)), checksum);
+  ck_assert_uint_eq(itest__u64_at(&w, "guest.checksum"), checksum);
+  ck_assert_uint_eq(itest__u64_at(&p, "guest.checksum"), checksum);
   /* window: no poll kicks, nothing checked in vain */
   ck_assert_uint_eq(ev_u64(&w, kind, "poll_kicks"), 0);
   ck_assert_uint_eq(ev_u64(&w, kind, "blocked_checks"), 0);
@@ -159,11 +125,11 @@ END_TEST
  * interrupt window: an IRQ_WINDOW_OPEN exit per event that found IF=0
  * (nearly all; host timer slack may let one arrive after the block). */
 START_TEST(irq_window_uses_window_exits) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_storm(&r, IMG("irqstorm"), "irq", "window", "100");
   ck_assert_uint_ge(ev_u64(&r, "irq", "window_exits"), N_EVENTS_INT / 2);
-  ck_assert_uint_eq(report(&r, "irq.wrong_vector"), 0);
+  ck_assert_uint_eq(itest__guest_report(&r, "irq.wrong_vector"), 0);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -173,7 +139,7 @@ END_TEST
  * for, the guest saw exactly the ones delivered, and poll checks in vain
  * while the guest is blocked. */
 START_TEST(nmistorm_rate_mode_accounts_for_every_nmi) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   const char *policies[] = {"window", "poll"};
   for (int i = 0; i < 2; i++) {
     struct refvmm_result r;
@@ -185,11 +151,11 @@ START_TEST(nmistorm_rate_mode_accounts_for_every_nmi) {
     uint64_t delivered = ev_u64(&r, "nmi", "delivered");
     ck_assert_uint_eq(ev_u64(&r, "nmi", "raised"), 100);
     ck_assert_uint_eq(delivered + ev_u64(&r, "nmi", "merged"), 100);
-    ck_assert_uint_eq(report(&r, "nmi.count"), delivered);
+    ck_assert_uint_eq(itest__guest_report(&r, "nmi.count"), delivered);
     uint64_t sum = 0;
     for (uint64_t k = 1; k <= delivered; k++)
-      sum += ref_mix64(k);
-    ck_assert_uint_eq(json_u64(at(&r, "guest", "checksum", NULL)), sum);
+      sum += itest__mix64(k);
+    ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), sum);
     if (i == 0) ck_assert_uint_eq(ev_u64(&r, "nmi", "poll_kicks"), 0);
     refvmm_result__free(&r);
   }
@@ -198,7 +164,7 @@ END_TEST
 
 /* Periodic VMM sources: raised = delivered + merged (+ one pending). */
 START_TEST(periodic_sources_account_for_every_event) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *args[] = {"run",        IMG("compute"), "--quiet",    "--nmi-rate", "2000",
                         "--irq-rate", "1000",         "--nmi",      "poll",       "--timeout",
@@ -213,8 +179,7 @@ START_TEST(periodic_sources_account_for_every_event) {
   uint64_t iraised = ev_u64(&r, "irq", "raised");
   ck_assert_uint_eq(iraised, ev_u64(&r, "irq", "delivered") + ev_u64(&r, "irq", "dropped") +
                                  ev_u64(&r, "irq", "pending_at_end"));
-  ck_assert_uint_eq(json_u64(json_object_get(at(&r, "guest", "reports", NULL), "checksum")),
-                    json_u64(at(&r, "guest", "checksum", NULL)));
+  ck_assert_uint_eq(itest__guest_report(&r, "checksum"), itest__u64_at(&r, "guest.checksum"));
   refvmm_result__free(&r);
 }
 END_TEST

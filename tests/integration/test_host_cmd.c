@@ -4,54 +4,31 @@
  * reason, runs nothing and changes nothing; fixture trees give the same
  * answers without touching the host. */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "refvmm/kvm/kvm_host.h"
-
-#define VTBENCH "bin/vtbench"
+#include "tests/lib/run_refvmm.h"
 
 struct out {
   int status;
   char text[16384];
 };
 
-/* Run vtbench with args; stdout and stderr together. */
+/* Run vtbench with args; stdout then stderr in text. */
 static void vtbench(struct out *o, const char *const *args) {
-  int p[2];
-  ck_assert_int_eq(pipe(p), 0);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    dup2(p[1], 1);
-    dup2(p[1], 2);
-    close(p[0]);
-    const char *argv[32] = {VTBENCH};
-    for (int i = 0; args[i] && i < 30; i++)
-      argv[i + 1] = args[i];
-    execv(VTBENCH, (char *const *)argv);
-    _exit(127);
-  }
-  close(p[1]);
-  size_t n = 0;
-  ssize_t r;
-  while ((r = read(p[0], o->text + n, sizeof o->text - 1 - n)) > 0)
-    n += (size_t)r;
-  o->text[n] = '\0';
-  close(p[0]);
-  int st;
-  waitpid(pid, &st, 0);
-  o->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  struct refvmm_result r;
+  ck_assert_int_eq(run_vtbench(&r, NULL, args), 0);
+  o->status = r.exit_code;
+  snprintf(o->text, sizeof o->text, "%s%s", r.out, r.err);
+  refvmm_result__free(&r);
 }
 
 static struct out o;
 
 START_TEST(show_prints_flavour_modes_and_params) {
-  ck_assert_msg(access(VTBENCH, X_OK) == 0, "%s missing: run make", VTBENCH);
   const char *a[] = {"host", "show", "--sysfs", "tests/fixtures/sysfs/kvm_intel", NULL};
   vtbench(&o, a);
   ck_assert_msg(o.status == 0, "exit %d: %s", o.status, o.text);

@@ -8,7 +8,6 @@
  * without skips with a printed reason, as does KVM where /dev/kvm is
  * missing. */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +20,16 @@
 #include <unistd.h>
 
 #include "refvmm/exit_codes.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
-#include "tests/lib/schema_check.h"
 #include "workloads/rt/vtb_abi.h"
-
-#define HOSTILE(name) "workloads/build/hostile/" name ".elf"
 
 static const char *const backends[] = {"kvm", "model"};
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
 /* 1 (with a printed reason) when `backend` cannot run on this host/build. */
 static int backend_missing(const char *backend) {
-  if (strcmp(backend, "kvm") == 0) {
-    int fd = open("/dev/kvm", O_RDWR);
-    if (fd < 0) {
-      printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-      return 1;
-    }
-    close(fd);
-    return 0;
-  }
+  if (strcmp(backend, "kvm") == 0) return itest__kvm_missing();
   struct refvmm_result r;
   const char *a[] = {"run", HOSTILE("no_mark_end"), "--backend", backend, "--quiet", NULL};
   ck_assert_int_eq(run_refvmm(&r, false, a), 0);
@@ -56,35 +45,13 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static uint64_t json_u64(json_t *j) {
-  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
-  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
-  ck_abort_msg("not a u64 value");
-  return 0;
-}
-
-static json_t *path(const struct refvmm_result *r, const char *p) {
-  json_t *j = r->run;
-  char buf[128];
-  snprintf(buf, sizeof buf, "%s", p);
-  for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && j;
-       tok = strtok_r(NULL, ".", &save))
-    j = json_object_get(j, tok);
-  return j;
-}
-static uint64_t u64_at(const struct refvmm_result *r, const char *p) {
-  json_t *j = path(r, p);
-  ck_assert_msg(j != NULL, "record lacks %s", p);
-  return json_u64(j);
-}
-
 /* Run one hostile guest on `backend` with a 30 s watchdog; the run must
  * finish within `max_s` seconds, write a valid record and end with `code`,
  * `status` and `needle` in both stderr and status_detail (when given). */
 static void run_hostile(struct refvmm_result *r, const char *backend, const char *image,
                         const char *const *extra, int code, const char *status, const char *needle,
                         double max_s) {
-  ck_assert_msg(access(image, R_OK) == 0, "image %s is missing: run make", image);
+  itest__require_image(image);
   const char *args[24] = {"run", image, "--backend", backend, "--quiet"};
   int n = 5;
   bool has_timeout = false;
@@ -106,10 +73,7 @@ static void run_hostile(struct refvmm_result *r, const char *backend, const char
   ck_assert_msg(r->exit_code == code, "%s on %s: exit %d, expected %d; stderr: %s", image, backend,
                 r->exit_code, code, r->err);
   ck_assert_msg(r->doc != NULL, "%s: no JSON record (exit %d, stderr: %s)", image, r->exit_code,
-                r->err);
-  char err[2048];
-  int rc = schema_check__file(r->json_path, err, sizeof err);
-  ck_assert_msg(rc == 0, "%s: record does not validate against the schema: %s", image, err);
+                r->err); /* run_refvmm() validated it against the schema */
   ck_assert_str_eq(refvmm_result__str(r, "status"), status);
   ck_assert_int_eq(refvmm_result__int(r, "exit_code"), code);
   ck_assert_str_eq(refvmm_result__str(r, "backend"), backend);
@@ -152,7 +116,7 @@ START_TEST(hc_bounds_rejected) {
     struct refvmm_result r;
     run_hostile(&r, backend, HOSTILE("hc_bounds"), extra, EXIT_BAD_HYPERCALL, "bad_hypercall",
                 bounds_cases[c].needle, 60);
-    ck_assert_msg(path(&r, "registers") != NULL, "no register dump");
+    ck_assert_msg(refvmm_result__get(&r, "registers") != NULL, "no register dump");
     refvmm_result__free(&r);
   }
 }
@@ -187,13 +151,13 @@ START_TEST(port_storm_finishes_counted) {
   const char *extra[] = {"--param", "n=5000", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("port_storm"), extra, EXIT_OK, "ok", NULL, 60);
-  ck_assert_uint_eq(u64_at(&r, "guest.checksum"), 5000); /* every IN read all ones */
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_port_writes"), 5000);
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_port_reads"), 5000);
-  ck_assert_uint_eq(u64_at(&r, "exits.by_reason.IO.count"), 10000);
+  ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), 5000); /* every IN read all ones */
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_port_writes"), 5000);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_port_reads"), 5000);
+  ck_assert_uint_eq(itest__u64_at(&r, "exits.by_reason.IO.count"), 10000);
   /* thousands of distinct ports: the per-port table is bounded, the rest counted */
-  ck_assert_uint_le(json_array_size(path(&r, "exits.by_sub")), 64);
-  ck_assert_uint_gt(u64_at(&r, "exits.sub_overflow"), 0);
+  ck_assert_uint_le(json_array_size(refvmm_result__get(&r, "exits.by_sub")), 64);
+  ck_assert_uint_gt(itest__u64_at(&r, "exits.sub_overflow"), 0);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -204,9 +168,9 @@ START_TEST(mmio_storm_finishes_counted) {
   const char *extra[] = {"--param", "n=5000", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("mmio_storm"), extra, EXIT_OK, "ok", NULL, 60);
-  ck_assert_uint_eq(u64_at(&r, "guest.checksum"), 5000); /* every read all ones */
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_mmio_writes"), 5000);
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_mmio_reads"), 5000);
+  ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), 5000); /* every read all ones */
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_mmio_writes"), 5000);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_mmio_reads"), 5000);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -218,9 +182,9 @@ START_TEST(pt_leaf_beyond_ram_is_mmio) {
   const char *extra[] = {"--param", "case=0", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("pt_beyond_ram"), extra, EXIT_OK, "ok", NULL, 60);
-  ck_assert_uint_eq(u64_at(&r, "guest.checksum"), ~0ull);
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_mmio_writes"), 1);
-  ck_assert_uint_eq(u64_at(&r, "io.unclaimed_mmio_reads"), 1);
+  ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), ~0ull);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_mmio_writes"), 1);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_mmio_reads"), 1);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -232,9 +196,9 @@ START_TEST(pt_leaf_above_maxphyaddr_faults_rsvd) {
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("pt_beyond_ram"), extra, EXIT_GUEST_EXCEPTION, "guest_exception",
               "vector 14", 60);
-  uint64_t ec = u64_at(&r, "exception.error_code");
+  uint64_t ec = itest__u64_at(&r, "exception.error_code");
   ck_assert_msg(ec & 0x8, "#PF error code 0x%llx lacks RSVD", (unsigned long long)ec);
-  ck_assert_uint_eq(u64_at(&r, "exception.cr2"), 1ull << 39);
+  ck_assert_uint_eq(itest__u64_at(&r, "exception.cr2"), 1ull << 39);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -248,7 +212,7 @@ START_TEST(pt_table_beyond_ram_faults) {
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("pt_beyond_ram"), extra, EXIT_GUEST_EXCEPTION, "guest_exception",
               "vector 14", 60);
-  ck_assert_uint_eq(u64_at(&r, "exception.cr2"), 1ull << 39);
+  ck_assert_uint_eq(itest__u64_at(&r, "exception.cr2"), 1ull << 39);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -259,9 +223,11 @@ START_TEST(no_mark_end_record_says_incomplete) {
   if (backend_missing(backend)) return;
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("no_mark_end"), NULL, EXIT_OK, "ok", NULL, 60);
-  ck_assert_msg(json_is_false(path(&r, "timed.complete")), "timed.complete is not false");
-  ck_assert_msg(json_is_null(path(&r, "timed.wall_ns")), "wall_ns invented for an open region");
-  ck_assert_uint_eq(u64_at(&r, "guest.checksum"), 1000);
+  ck_assert_msg(json_is_false(refvmm_result__get(&r, "timed.complete")),
+                "timed.complete is not false");
+  ck_assert_msg(json_is_null(refvmm_result__get(&r, "timed.wall_ns")),
+                "wall_ns invented for an open region");
+  ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), 1000);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -272,9 +238,10 @@ START_TEST(cli_spin_stopped_by_watchdog) {
   const char *extra[] = {"--timeout", "2", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("cli_spin"), extra, EXIT_TIMEOUT, "timeout", "rip 0x", 12);
-  ck_assert_uint_eq(u64_at(&r, "registers.rflags") & (1u << 9), 0); /* IF really off */
-  ck_assert_uint_eq(u64_at(&r, "registers.cpl"), 0);
-  ck_assert_msg(json_is_false(path(&r, "timed.complete")), "timed.complete is not false");
+  ck_assert_uint_eq(itest__u64_at(&r, "registers.rflags") & (1u << 9), 0); /* IF really off */
+  ck_assert_uint_eq(itest__u64_at(&r, "registers.cpl"), 0);
+  ck_assert_msg(json_is_false(refvmm_result__get(&r, "timed.complete")),
+                "timed.complete is not false");
   refvmm_result__free(&r);
 }
 END_TEST
@@ -285,7 +252,7 @@ START_TEST(nested_fault_ends_in_triple_fault) {
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("nested_fault"), NULL, EXIT_TRIPLE_FAULT, "triple_fault",
               "triple fault", 60);
-  ck_assert_msg(path(&r, "registers") != NULL, "no register dump");
+  ck_assert_msg(refvmm_result__get(&r, "registers") != NULL, "no register dump");
   refvmm_result__free(&r);
 }
 END_TEST
@@ -296,7 +263,7 @@ START_TEST(nmi_flood_one_huge_request_bounded) {
   if (backend_missing(backend)) return;
   const char *extra[] = {"--param", "case=0", NULL};
   struct refvmm_result r;
-  ck_assert_msg(access(HOSTILE("nmi_flood"), R_OK) == 0, "image missing: run make");
+  itest__require_image(HOSTILE("nmi_flood"));
   const char *args[] = {"run",       HOSTILE("nmi_flood"),
                         "--backend", backend,
                         "--quiet",   "--timeout",
@@ -307,11 +274,10 @@ START_TEST(nmi_flood_one_huge_request_bounded) {
   ck_assert_msg(now_s() - t0 < 25, "an NMI flood took %.1f s", now_s() - t0);
   ck_assert_msg(r.exit_code == EXIT_OK || r.exit_code == EXIT_BAD_HYPERCALL, "exit %d; stderr: %s",
                 r.exit_code, r.err);
-  char err[2048];
-  ck_assert_msg(schema_check__file(r.json_path, err, sizeof err) == 0, "%s", err);
-  ck_assert_uint_eq(u64_at(&r, "io.nmi_requested"), 0xffffffffu);
+  itest__assert_record(&r);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.nmi_requested"), 0xffffffffu);
   if (r.exit_code == EXIT_OK) {
-    uint64_t taken = json_u64(json_object_get(path(&r, "guest.reports"), "nmi.taken"));
+    uint64_t taken = itest__guest_report(&r, "nmi.taken");
     ck_assert_uint_ge(taken, 1);
   } else {
     ck_assert_ptr_nonnull(strstr(refvmm_result__str(&r, "status_detail"), "count"));
@@ -327,11 +293,11 @@ START_TEST(nmi_flood_many_requests_merged_or_delivered) {
   const char *extra[] = {"--param", "case=1", "--param", "n=2000", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("nmi_flood"), extra, EXIT_OK, "ok", NULL, 60);
-  json_t *reports = path(&r, "guest.reports");
-  uint64_t taken = json_u64(json_object_get(reports, "nmi.taken"));
+  json_t *reports = refvmm_result__get(&r, "guest.reports");
+  uint64_t taken = itest__json_u64(json_object_get(reports, "nmi.taken"));
   ck_assert_uint_ge(taken, 1);
   ck_assert_uint_le(taken, 2000);
-  ck_assert_uint_eq(u64_at(&r, "io.nmi_requested"), 2000);
+  ck_assert_uint_eq(itest__u64_at(&r, "io.nmi_requested"), 2000);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -358,18 +324,19 @@ START_TEST(nmi_flood_policy_bounded) {
   }
   ck_assert_msg(r.exit_code == EXIT_OK, "--nmi %s: exit %d; stderr: %s", policy, r.exit_code,
                 r.err);
-  char err[2048];
-  ck_assert_msg(schema_check__file(r.json_path, err, sizeof err) == 0, "%s", err);
-  uint64_t taken = json_u64(json_object_get(path(&r, "guest.reports"), "nmi.taken"));
+  itest__assert_record(&r);
+  uint64_t taken = itest__guest_report(&r, "nmi.taken");
   ck_assert_uint_ge(taken, 1);
   ck_assert_uint_le(taken, 4096);
-  ck_assert_uint_eq(u64_at(&r, "io.nmi_requested"), 4096);
-  if (path(&r, "events.nmi")) { /* the accounting adds up: nothing lost, nothing invented */
-    ck_assert_uint_eq(u64_at(&r, "events.nmi.raised"), 4096);
-    ck_assert_uint_eq(u64_at(&r, "events.nmi.delivered"), taken);
-    ck_assert_uint_eq(u64_at(&r, "events.nmi.delivered") + u64_at(&r, "events.nmi.merged") +
-                          u64_at(&r, "events.nmi.dropped") +
-                          u64_at(&r, "events.nmi.pending_at_end"),
+  ck_assert_uint_eq(itest__u64_at(&r, "io.nmi_requested"), 4096);
+  if (refvmm_result__get(
+          &r, "events.nmi")) { /* the accounting adds up: nothing lost, nothing invented */
+    ck_assert_uint_eq(itest__u64_at(&r, "events.nmi.raised"), 4096);
+    ck_assert_uint_eq(itest__u64_at(&r, "events.nmi.delivered"), taken);
+    ck_assert_uint_eq(itest__u64_at(&r, "events.nmi.delivered") +
+                          itest__u64_at(&r, "events.nmi.merged") +
+                          itest__u64_at(&r, "events.nmi.dropped") +
+                          itest__u64_at(&r, "events.nmi.pending_at_end"),
                       4096);
   }
   refvmm_result__free(&r);
@@ -399,7 +366,7 @@ START_TEST(smc_checksum_matches_host) {
   for (int k = 0; k < 2; k++) {
     struct refvmm_result r;
     run_hostile(&r, backend, HOSTILE("smc"), runs[k], EXIT_OK, "ok", NULL, 60);
-    ck_assert_uint_eq(u64_at(&r, "guest.checksum"), ref_smc(ns[k]));
+    ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), ref_smc(ns[k]));
     refvmm_result__free(&r);
   }
 }
@@ -412,8 +379,9 @@ START_TEST(console_flood_bounded) {
   const char *extra[] = {"--param", "case=0", "--param", "n=1024", NULL};
   struct refvmm_result r;
   run_hostile(&r, backend, HOSTILE("console_flood"), extra, EXIT_OK, "ok", NULL, 60);
-  ck_assert_uint_eq(u64_at(&r, "console_bytes"), 1024ull * VTB_CONSOLE_MAX);
-  ck_assert_msg(json_is_true(path(&r, "console_truncated")), "console_truncated not true");
+  ck_assert_uint_eq(itest__u64_at(&r, "console_bytes"), 1024ull * VTB_CONSOLE_MAX);
+  ck_assert_msg(json_is_true(refvmm_result__get(&r, "console_truncated")),
+                "console_truncated not true");
   const char *console = refvmm_result__str(&r, "console");
   ck_assert_uint_le(strlen(console), 64 * 1024);
   struct stat st;
@@ -434,22 +402,13 @@ START_TEST(report_flood_refused) {
 }
 END_TEST
 
-/* ---- limits refused before anything runs ---------------------------------------- */
-static void check_refused(const char *const *args, int code, const char *needle) {
-  struct refvmm_result r;
-  ck_assert_int_eq(run_refvmm(&r, false, args), 0);
-  ck_assert_msg(r.exit_code == code, "exit %d, expected %d; stderr: %s", r.exit_code, code, r.err);
-  ck_assert_msg(strstr(r.err, needle) != NULL, "stderr lacks '%s': %s", needle, r.err);
-  refvmm_result__free(&r);
-}
-
 START_TEST(mem_bounds_enforced) {
   const char *a1[] = {"run", HOSTILE("no_mark_end"), "--mem", "4M", NULL};
-  check_refused(a1, EXIT_USAGE, "--mem");
+  itest__check_refused(a1, EXIT_USAGE, "--mem");
   const char *a2[] = {"run", HOSTILE("no_mark_end"), "--mem", "4G", NULL};
-  check_refused(a2, EXIT_USAGE, "--mem");
+  itest__check_refused(a2, EXIT_USAGE, "--mem");
   const char *a3[] = {"run", HOSTILE("no_mark_end"), "--mem", "99999999999999999999G", NULL};
-  check_refused(a3, EXIT_USAGE, "--mem");
+  itest__check_refused(a3, EXIT_USAGE, "--mem");
   if (backend_missing("kvm")) return;
   /* The bounds themselves run (VTB_MEM_MIN; VTB_MEM_MAX needs only address space). */
   static const char *const sizes[] = {"8M", "3G"};
@@ -457,7 +416,7 @@ START_TEST(mem_bounds_enforced) {
     const char *extra[] = {"--mem", sizes[i], NULL};
     struct refvmm_result r;
     run_hostile(&r, "kvm", HOSTILE("no_mark_end"), extra, EXIT_OK, "ok", NULL, 60);
-    ck_assert_uint_eq(u64_at(&r, "mem_bytes"), i ? VTB_MEM_MAX : VTB_MEM_MIN);
+    ck_assert_uint_eq(itest__u64_at(&r, "mem_bytes"), i ? VTB_MEM_MAX : VTB_MEM_MIN);
     refvmm_result__free(&r);
   }
 }
@@ -465,13 +424,13 @@ END_TEST
 
 START_TEST(timeout_bounds_enforced) {
   const char *a1[] = {"run", HOSTILE("no_mark_end"), "--timeout", "-5", NULL};
-  check_refused(a1, EXIT_USAGE, "--timeout");
+  itest__check_refused(a1, EXIT_USAGE, "--timeout");
   const char *a2[] = {"run", HOSTILE("no_mark_end"), "--timeout", "1e99", NULL};
-  check_refused(a2, EXIT_USAGE, "--timeout");
+  itest__check_refused(a2, EXIT_USAGE, "--timeout");
   const char *a3[] = {"run", HOSTILE("no_mark_end"), "--timeout", "abc", NULL};
   const char *a4[] = {"run", HOSTILE("no_mark_end"), "--timeout", "100000000", NULL}; /* > 1e7 s */
-  check_refused(a4, EXIT_USAGE, "--timeout");
-  check_refused(a3, EXIT_USAGE, "--timeout");
+  itest__check_refused(a4, EXIT_USAGE, "--timeout");
+  itest__check_refused(a3, EXIT_USAGE, "--timeout");
 }
 END_TEST
 
@@ -534,7 +493,7 @@ START_TEST(refvmm_json_unwritable_refused_before_run) {
   }
   /* A directory given as the file: named, refused. */
   const char *a[] = {"run", HOSTILE("no_mark_end"), "--json", "/tmp", NULL};
-  check_refused(a, EXIT_OUTPUT, "/tmp");
+  itest__check_refused(a, EXIT_OUTPUT, "/tmp");
   private_mounts__cleanup(full, ro);
 }
 END_TEST

@@ -6,81 +6,32 @@
  * printed reason where /dev/kvm is missing; a missing image is a failure
  * (images are built by `make`). */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "refvmm/exit_codes.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
-#include "tests/lib/schema_check.h"
 #include "workloads/rt/vtb_abi.h"
-
-#define IMG(name)     "workloads/build/" name ".elf"
-#define HOSTILE(name) "workloads/build/hostile/" name ".elf"
-
-static int kvm_missing(void) {
-  int fd = open("/dev/kvm", O_RDWR);
-  if (fd < 0) {
-    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
-
-static void require_image(const char *path) {
-  ck_assert_msg(access(path, R_OK) == 0, "image %s is missing: run make", path);
-}
-
-/* Every document refvmm writes must validate against results/schema.json. */
-static void assert_schema_valid(const struct refvmm_result *r) {
-  ck_assert_msg(r->doc != NULL, "refvmm wrote no JSON (exit %d, stderr: %s)", r->exit_code, r->err);
-  char err[2048];
-  int rc = schema_check__file(r->json_path, err, sizeof err);
-  ck_assert_msg(rc == 0, "result does not validate against the schema: %s", err);
-}
-
-/* Host-side reference for the runtime's mixer (workloads/rt/hash.h, written
- * out again here from docs/ABI.md so a change on either side shows). */
-static uint64_t ref_mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 static uint64_t ref_compute(uint64_t seed, uint64_t n) {
   uint64_t h = seed;
   for (uint64_t i = 0; i < n; i++)
-    h = ref_mix64(h + 0x9e3779b97f4a7c15ull);
+    h = itest__mix64(h + 0x9e3779b97f4a7c15ull);
   return h;
 }
 
-static uint64_t json_u64(json_t *j) {
-  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
-  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
-  ck_abort_msg("not a u64 value");
-  return 0;
-}
-
-static void assert_ok_run(const struct refvmm_result *r) {
-  ck_assert_msg(r->exit_code == EXIT_OK, "refvmm exit %d, stderr: %s", r->exit_code, r->err);
-  assert_schema_valid(r);
-  ck_assert_str_eq(refvmm_result__str(r, "status"), "ok");
-}
-
 START_TEST(compute_checksum_matches_host) {
-  if (kvm_missing()) return;
-  require_image(IMG("compute"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("compute"));
   struct refvmm_result r;
   const char *args[] = {"run",    IMG("compute"), "--param",   "n=200000", "--param",
                         "seed=7", "--quiet",      "--timeout", "60",       NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
-  json_t *g = json_object_get(r.run, "guest");
-  ck_assert_uint_eq(json_u64(json_object_get(g, "checksum")), ref_compute(7, 200000));
-  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), 200000);
+  itest__assert_ok_run(&r);
+  itest__assert_checksum(&r, ref_compute(7, 200000), 200000);
   ck_assert_str_eq(refvmm_result__str(&r, "workload"), "compute");
   ck_assert_str_eq(refvmm_result__str(&r, "backend"), "kvm");
   ck_assert_int_gt(refvmm_result__int(&r, "timed.wall_ns"), 0);
@@ -90,26 +41,26 @@ START_TEST(compute_checksum_matches_host) {
 END_TEST
 
 START_TEST(compute_checksum_at_cpl0) {
-  if (kvm_missing()) return;
-  require_image(IMG("compute"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("compute"));
   struct refvmm_result r;
   const char *args[] = {"run",   IMG("compute"), "--param",   "n=5000", "--param",
                         "cpl=0", "--quiet",      "--timeout", "60",     NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
-  ck_assert_uint_eq(json_u64(json_object_get(json_object_get(r.run, "guest"), "checksum")),
+  itest__assert_ok_run(&r);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(json_object_get(r.run, "guest"), "checksum")),
                     ref_compute(1, 5000));
   refvmm_result__free(&r);
 }
 END_TEST
 
 START_TEST(pio_counts_exactly_n_exits_in_timed_region) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=1000", "--quiet", "--timeout", "60", NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
+  itest__assert_ok_run(&r);
   ck_assert_int_eq(refvmm_result__sub_count(&r, "io_port", VTB_PORT_BENCH), 1000);
   /* The marks themselves are outside the region: no hypercall inside it. */
   for (uint64_t nr = 0; nr < VTB_HC_COUNT; nr++)
@@ -123,17 +74,17 @@ END_TEST
 
 /* --no-probes: the bare loop; the record says so and carries no exits. */
 START_TEST(no_probes_run_has_no_accounting) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run",       IMG("pio"), "--param",     "n=50", "--quiet",
                         "--timeout", "60",       "--no-probes", NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
+  itest__assert_ok_run(&r);
   ck_assert_ptr_null(json_object_get(r.run, "exits"));
   ck_assert_ptr_null(json_object_get(r.run, "kvm_stats"));
   ck_assert(json_is_false(json_object_get(r.run, "probes")));
-  ck_assert_uint_eq(json_u64(json_object_get(
+  ck_assert_uint_eq(itest__json_u64(json_object_get(
                         json_object_get(json_object_get(r.run, "io"), "bench_port"), "writes")),
                     50);
   refvmm_result__free(&r);
@@ -143,19 +94,17 @@ END_TEST
 /* The guest's checksum is the sum of the values it wrote; the bench device
  * sums what reached the port, and the formula gives n*(n-1)/2. */
 START_TEST(pio_checksum_matches_host) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=777", "--quiet", "--timeout", "60", NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
+  itest__assert_ok_run(&r);
   uint64_t n = 777, expect = n * (n - 1) / 2;
-  json_t *g = json_object_get(r.run, "guest");
-  ck_assert_uint_eq(json_u64(json_object_get(g, "checksum")), expect);
-  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), n);
+  itest__assert_checksum(&r, expect, n);
   json_t *bench = json_object_get(json_object_get(r.run, "io"), "bench_port");
-  ck_assert_uint_eq(json_u64(json_object_get(bench, "sum")), expect);
-  ck_assert_uint_eq(json_u64(json_object_get(bench, "writes")), n);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(bench, "sum")), expect);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(bench, "writes")), n);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -164,24 +113,22 @@ END_TEST
  * of the n executions returned the first one's values. The vendor string
  * (leaf 0 EBX, EDX, ECX) KVM passes through must be the host's own. */
 START_TEST(cpuid_checksum_matches_host) {
-  if (kvm_missing()) return;
-  require_image(IMG("cpuid"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("cpuid"));
   struct refvmm_result r;
   const char *args[] = {"run",     IMG("cpuid"), "--param", "n=2000",
                         "--quiet", "--timeout",  "60",      NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
+  itest__assert_ok_run(&r);
   uint64_t n = 2000, leaf = 0;
-  uint64_t expect = ref_mix64(0x6370756964ull ^ n ^ (leaf << 32)) ^ 0;
-  json_t *g = json_object_get(r.run, "guest");
-  ck_assert_uint_eq(json_u64(json_object_get(g, "checksum")), expect);
-  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), n);
-  json_t *rep = json_object_get(g, "reports");
+  uint64_t expect = itest__mix64(0x6370756964ull ^ n ^ (leaf << 32)) ^ 0;
+  itest__assert_checksum(&r, expect, n);
+  json_t *rep = itest__guest_reports(&r);
   uint32_t a, b, c, d;
   __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-  ck_assert_uint_eq(json_u64(json_object_get(rep, "cpuid.ebx")), b);
-  ck_assert_uint_eq(json_u64(json_object_get(rep, "cpuid.edx")), d);
-  ck_assert_uint_eq(json_u64(json_object_get(rep, "cpuid.ecx")), c);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(rep, "cpuid.ebx")), b);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(rep, "cpuid.edx")), d);
+  ck_assert_uint_eq(itest__json_u64(json_object_get(rep, "cpuid.ecx")), c);
   (void)a;
   /* CPUID is handled inside KVM: no user-space exit in the timed region */
   ck_assert_int_eq(refvmm_result__int(&r, "exits.total"), 0);
@@ -190,12 +137,12 @@ START_TEST(cpuid_checksum_matches_host) {
 END_TEST
 
 START_TEST(pio_count_follows_n) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=37", "--quiet", "--timeout", "60", NULL};
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-  assert_ok_run(&r);
+  itest__assert_ok_run(&r);
   ck_assert_int_eq(refvmm_result__sub_count(&r, "io_port", VTB_PORT_BENCH), 37);
   refvmm_result__free(&r);
 }
@@ -204,8 +151,8 @@ END_TEST
 /* One hostile guest: exit code, message on stderr, JSON status and detail. */
 static void check_hostile(const char *image, const char *const *extra, int code, const char *status,
                           const char *needle) {
-  if (kvm_missing()) return;
-  require_image(image);
+  if (itest__kvm_missing()) return;
+  itest__require_image(image);
   const char *args[16] = {"run", image, "--quiet"};
   int n = 3;
   for (int i = 0; extra && extra[i]; i++)
@@ -216,7 +163,7 @@ static void check_hostile(const char *image, const char *const *extra, int code,
   ck_assert_msg(r.exit_code == code, "%s: exit %d, expected %d; stderr: %s", image, r.exit_code,
                 code, r.err);
   ck_assert_msg(strstr(r.err, needle) != NULL, "%s: stderr lacks '%s': %s", image, needle, r.err);
-  assert_schema_valid(&r);
+  itest__assert_record(&r);
   ck_assert_str_eq(refvmm_result__str(&r, "status"), status);
   ck_assert_int_eq(refvmm_result__int(&r, "exit_code"), code);
   const char *detail = refvmm_result__str(&r, "status_detail");
@@ -248,28 +195,19 @@ START_TEST(hostile_unhandled_exception) {
 }
 END_TEST
 
-/* ---- refused before running --------------------------------------------------- */
-static void check_refused(const char *const *args, int code, const char *needle) {
-  struct refvmm_result r;
-  ck_assert_int_eq(run_refvmm(&r, false, args), 0);
-  ck_assert_msg(r.exit_code == code, "exit %d, expected %d; stderr: %s", r.exit_code, code, r.err);
-  ck_assert_msg(strstr(r.err, needle) != NULL, "stderr lacks '%s': %s", needle, r.err);
-  refvmm_result__free(&r);
-}
-
 START_TEST(usage_errors_name_option_and_value) {
   const char *a1[] = {"run", IMG("compute"), "--mem", "12Q", NULL};
-  check_refused(a1, EXIT_USAGE, "--mem '12Q'");
+  itest__check_refused(a1, EXIT_USAGE, "--mem '12Q'");
   const char *a2[] = {"run", IMG("compute"), "--paging", "nested", NULL};
-  check_refused(a2, EXIT_USAGE, "--paging 'nested'");
+  itest__check_refused(a2, EXIT_USAGE, "--paging 'nested'");
   const char *a3[] = {"run", IMG("compute"), "--bogus", NULL};
-  check_refused(a3, EXIT_USAGE, "--bogus");
+  itest__check_refused(a3, EXIT_USAGE, "--bogus");
   const char *a4[] = {"run", NULL};
-  check_refused(a4, EXIT_USAGE, "IMAGE");
+  itest__check_refused(a4, EXIT_USAGE, "IMAGE");
   const char *a5[] = {"run", IMG("compute"), "--timeout", "-1", NULL};
-  check_refused(a5, EXIT_USAGE, "--timeout '-1'");
+  itest__check_refused(a5, EXIT_USAGE, "--timeout '-1'");
   const char *a6[] = {"run", IMG("compute"), "--param", "noequals", NULL};
-  check_refused(a6, EXIT_USAGE, "--param 'noequals'");
+  itest__check_refused(a6, EXIT_USAGE, "--param 'noequals'");
 }
 END_TEST
 
@@ -278,7 +216,7 @@ END_TEST
 /* The model needs no /dev/kvm: both VT paging modes run the same guest to
  * the host-computed checksum, and the result carries the model section. */
 START_TEST(model_backend_runs_shadow_and_ept) {
-  require_image(IMG("compute"));
+  itest__require_image(IMG("compute"));
   const char *modes[] = {"shadow", "ept"};
   for (size_t i = 0; i < 2; i++) {
     struct refvmm_result r;
@@ -286,9 +224,9 @@ START_TEST(model_backend_runs_shadow_and_ept) {
                           modes[i],  "--param",      "n=20000",   "--param", "seed=7",
                           "--quiet", "--timeout",    "60",        NULL};
     ck_assert_int_eq(run_refvmm(&r, true, args), 0);
-    assert_ok_run(&r);
+    itest__assert_ok_run(&r);
     ck_assert_str_eq(refvmm_result__str(&r, "backend"), "model");
-    ck_assert_uint_eq(json_u64(json_object_get(json_object_get(r.run, "guest"), "checksum")),
+    ck_assert_uint_eq(itest__json_u64(json_object_get(json_object_get(r.run, "guest"), "checksum")),
                       ref_compute(7, 20000));
     ck_assert_msg(json_is_object(json_object_get(r.run, "model")), "no model section (%s)",
                   modes[i]);
@@ -299,7 +237,7 @@ END_TEST
 
 START_TEST(native_paging_refused_on_kvm) {
   const char *a[] = {"run", IMG("compute"), "--paging", "native", NULL};
-  check_refused(a, EXIT_UNSUPPORTED, "--paging native");
+  itest__check_refused(a, EXIT_UNSUPPORTED, "--paging native");
 }
 END_TEST
 
@@ -309,22 +247,22 @@ START_TEST(ept_refused_on_pvm_host) {
     return;
   }
   const char *a[] = {"run", IMG("compute"), "--paging", "ept", NULL};
-  check_refused(a, EXIT_UNSUPPORTED, "kvm_pvm");
+  itest__check_refused(a, EXIT_UNSUPPORTED, "kvm_pvm");
   const char *b[] = {"run", IMG("compute"), "--tlb", "vpid", NULL};
-  check_refused(b, EXIT_UNSUPPORTED, "--tlb vpid");
-  check_refused(b, EXIT_UNSUPPORTED, "kvm_pvm");
+  itest__check_refused(b, EXIT_UNSUPPORTED, "--tlb vpid");
+  itest__check_refused(b, EXIT_UNSUPPORTED, "kvm_pvm");
 }
 END_TEST
 
 START_TEST(unwritable_json_refused_before_running) {
   const char *a[] = {"run", IMG("compute"), "--json", "/nonexistent-dir/x/out.json", NULL};
-  check_refused(a, EXIT_OUTPUT, "/nonexistent-dir/x/out.json");
+  itest__check_refused(a, EXIT_OUTPUT, "/nonexistent-dir/x/out.json");
 }
 END_TEST
 
 START_TEST(bad_image_rejected) {
   const char *a[] = {"run", "/etc/hostname", NULL};
-  check_refused(a, EXIT_IMAGE, "/etc/hostname");
+  itest__check_refused(a, EXIT_IMAGE, "/etc/hostname");
 }
 END_TEST
 

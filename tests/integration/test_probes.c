@@ -25,31 +25,14 @@
 #include "results/context.h"
 #include "results/result_doc.h"
 #include "tests/lib/elf_builder.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
 #include "tests/lib/schema_check.h"
 #include "workloads/rt/vtb_abi.h"
 
-#define IMG(name) "workloads/build/" name ".elf"
-
-static int kvm_missing(void) {
-  int fd = open("/dev/kvm", O_RDWR);
-  if (fd < 0) {
-    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
-
-static void require_image(const char *path) {
-  ck_assert_msg(access(path, R_OK) == 0, "image %s is missing: run make", path);
-}
-
 static void run_ok(struct refvmm_result *r, const char *const *args) {
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
-  ck_assert_msg(r->exit_code == EXIT_OK, "refvmm exit %d, stderr: %s", r->exit_code, r->err);
-  ck_assert_ptr_nonnull(r->run);
-  ck_assert_str_eq(refvmm_result__str(r, "status"), "ok");
+  itest__assert_ok_run(r);
 }
 
 static json_t *ctx(const struct refvmm_result *r) {
@@ -117,8 +100,8 @@ static void assert_reason_consistent(const struct refvmm_result *r, const char *
 /* pio n=1000: exactly 1000 IO exits in user space, all on the bench port,
  * and KVM's own counter agrees (per flavour). */
 START_TEST(pio_1000_user_and_kvm_counts) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=1000", "--quiet", "--timeout", "60", NULL};
   run_ok(&r, args);
@@ -133,8 +116,8 @@ END_TEST
 /* 500 OUTs to the same port before mark begin: they reach the device but
  * neither the exit accounting nor KVM's deltas. */
 START_TEST(timed_region_excludes_setup) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run",     IMG("pio"), "--param",   "n=1000", "--param",
                         "pre=500", "--quiet",  "--timeout", "60",     NULL};
@@ -199,7 +182,7 @@ static void write_hypercall_guest(const char *path) {
 }
 
 START_TEST(hypercalls_are_sub_reasons_by_number) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   char path[64];
   snprintf(path, sizeof path, "/tmp/vtb_probes_hc_%d.elf", (int)getpid());
   write_hypercall_guest(path);
@@ -224,8 +207,8 @@ END_TEST
 
 /* MMIO exits are accounted per page. */
 START_TEST(mmio_exits_by_page) {
-  if (kvm_missing()) return;
-  require_image(IMG("mmio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("mmio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("mmio"), "--param", "n=300", "--quiet", "--timeout", "60", NULL};
   run_ok(&r, args);
@@ -240,8 +223,8 @@ END_TEST
  * host cannot count are reported unsupported (never 0), an unknown name is
  * reported too, and the run goes on. */
 START_TEST(events_list_supported_and_unsupported) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {
       "run",   IMG("pio"), "--param",
@@ -286,8 +269,8 @@ END_TEST
 /* The default set: hardware events in guest and host variants plus the
  * software events; none reported as a bare zero when unsupported. */
 START_TEST(default_events_never_zero_when_unsupported) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=100", "--quiet", "--timeout", "60", NULL};
   run_ok(&r, args);
@@ -317,8 +300,8 @@ END_TEST
 
 /* --no-pmu keeps exits and KVM stats; pmu is empty. */
 START_TEST(no_pmu_keeps_the_rest) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run",       IMG("pio"), "--param",  "n=100", "--quiet",
                         "--timeout", "60",       "--no-pmu", NULL};
@@ -333,8 +316,8 @@ END_TEST
 /* context: CPU identity, PMU availability, TSC source, KVM flavour and all
  * of its module parameters. */
 START_TEST(context_describes_the_host) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=10", "--quiet", "--timeout", "60", NULL};
   run_ok(&r, args);
@@ -376,8 +359,8 @@ END_TEST
 /* The human summary: exits table, KVM stats that changed and PMU counts,
  * each with units. */
 START_TEST(summary_has_stats_and_pmu_with_units) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run", IMG("pio"), "--param", "n=500", "--timeout", "60", NULL};
   ck_assert_int_eq(run_refvmm(&r, false, args), 0);
@@ -408,8 +391,8 @@ END_TEST
 
 /* --no-probes: the overhead baseline carries no probe sections at all. */
 START_TEST(no_probes_has_no_sections) {
-  if (kvm_missing()) return;
-  require_image(IMG("pio"));
+  if (itest__kvm_missing()) return;
+  itest__require_image(IMG("pio"));
   struct refvmm_result r;
   const char *args[] = {"run",       IMG("pio"), "--param",     "n=100", "--quiet",
                         "--timeout", "60",       "--no-probes", NULL};

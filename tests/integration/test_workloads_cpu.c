@@ -14,7 +14,6 @@
  * exits (kvm_stats vcpu.exits) are the flavour's business and documented in
  * docs/ABI.md, not asserted. */
 #include <check.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +21,8 @@
 #include <unistd.h>
 
 #include "refvmm/exit_codes.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
-#include "tests/lib/schema_check.h"
-
-#define IMG(name) "workloads/build/" name ".elf"
-
-static int kvm_missing(void) {
-  int fd = open("/dev/kvm", O_RDWR);
-  if (fd < 0) {
-    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
 
 static int host_is_pvm(void) {
   return access("/sys/module/kvm_pvm", F_OK) == 0;
@@ -82,24 +69,11 @@ static uint64_t ref_divzero(uint64_t n) {
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static uint64_t json_u64(json_t *j) {
-  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
-  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
-  ck_abort_msg("not a u64 value");
-  return 0;
-}
-
-static uint64_t report(const struct refvmm_result *r, const char *key) {
-  json_t *v = json_object_get(json_object_get(json_object_get(r->run, "guest"), "reports"), key);
-  ck_assert_msg(v != NULL, "guest did not report %s", key);
-  return json_u64(v);
-}
-
 /* Run IMAGE with the NULL-terminated k=v params; assert status ok. */
 static void run_ok(struct refvmm_result *r, const char *name, const char *const *params) {
   char img[128];
   snprintf(img, sizeof img, IMG("%s"), name);
-  ck_assert_msg(access(img, R_OK) == 0, "image %s is missing: run make", img);
+  itest__require_image(img);
   const char *args[32] = {"run", img, "--quiet", "--timeout", "60"};
   int a = 5;
   for (int i = 0; params[i] && a < 30; i++) {
@@ -110,19 +84,9 @@ static void run_ok(struct refvmm_result *r, const char *name, const char *const 
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
   ck_assert_msg(r->exit_code == EXIT_OK, "%s: refvmm exit %d; stdout: %s stderr: %s", name,
                 r->exit_code, r->out, r->err);
-  ck_assert_ptr_nonnull(r->run);
-  char err[2048];
-  ck_assert_msg(schema_check__file(r->json_path, err, sizeof err) == 0,
-                "%s: result does not validate against the schema: %s", name, err);
-  ck_assert_str_eq(refvmm_result__str(r, "status"), "ok");
+  itest__assert_ok_run(r); /* the record was validated by run_refvmm() */
   ck_assert_str_eq(refvmm_result__str(r, "workload"), name);
   ck_assert_msg(refvmm_result__int(r, "timed.wall_ns") > 0, "%s: no timed region", name);
-}
-
-static void assert_checksum(const struct refvmm_result *r, uint64_t expect, uint64_t n) {
-  json_t *g = json_object_get(r->run, "guest");
-  ck_assert_uint_eq(json_u64(json_object_get(g, "checksum")), expect);
-  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), n);
 }
 
 /* No exit reached refvmm inside the timed region. */
@@ -133,7 +97,7 @@ static void assert_no_user_exits(const struct refvmm_result *r) {
 
 /* A bad parameter: the guest exits 2 and says which parameter. */
 static void check_bad_param(const char *name, const char *param, const char *needle) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   char img[128];
   snprintf(img, sizeof img, IMG("%s"), name);
   const char *args[] = {"run", img, "--param", param, "--timeout", "60", NULL};
@@ -154,21 +118,21 @@ static void check_bad_param(const char *name, const char *param, const char *nee
  * whose emulator never completes VMCALL/VMMCALL, the guest moves to CPL3
  * and KVM refuses each call with -KVM_EPERM in the kernel. */
 START_TEST(vmcall_default) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=3000", NULL};
   run_ok(&r, "vmcall", p);
-  int cpl = (int)report(&r, "rt.cpl");
-  ck_assert_uint_eq(report(&r, "vmcall.emulated"), 0);
-  ck_assert_uint_eq(report(&r, "vmcall.nr"), 12);
-  assert_checksum(&r, ref_vmcall(3000, cpl, 1), 3000);
+  int cpl = (int)itest__guest_report(&r, "rt.cpl");
+  ck_assert_uint_eq(itest__guest_report(&r, "vmcall.emulated"), 0);
+  ck_assert_uint_eq(itest__guest_report(&r, "vmcall.nr"), 12);
+  itest__assert_checksum(&r, ref_vmcall(3000, cpl, 1), 3000);
   if (host_is_pvm()) {
     ck_assert_int_eq(cpl, 3);
-    ck_assert_uint_eq(report(&r, "vmcall.moved_to_cpl3"), 1);
+    ck_assert_uint_eq(itest__guest_report(&r, "vmcall.moved_to_cpl3"), 1);
     assert_no_user_exits(&r);
   } else {
     ck_assert_int_eq(cpl, 0);
-    ck_assert_uint_eq(report(&r, "vmcall.moved_to_cpl3"), 0);
+    ck_assert_uint_eq(itest__guest_report(&r, "vmcall.moved_to_cpl3"), 0);
     ck_assert_int_eq(refvmm_result__int(&r, "exits.by_reason.HYPERCALL.count"), 3000);
     ck_assert_int_eq(refvmm_result__int(&r, "exits.total"), 3000);
   }
@@ -177,12 +141,12 @@ START_TEST(vmcall_default) {
 END_TEST
 
 START_TEST(vmcall_ring3_refused_in_kernel) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=2000", "cpl=3", NULL};
   run_ok(&r, "vmcall", p);
-  ck_assert_uint_eq(report(&r, "rt.cpl"), 3);
-  assert_checksum(&r, ref_vmcall(2000, 3, 1), 2000);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 3);
+  itest__assert_checksum(&r, ref_vmcall(2000, 3, 1), 2000);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }
@@ -190,13 +154,13 @@ END_TEST
 
 /* user=0: KVM_HC_VAPIC_POLL_IRQ, answered in the kernel wherever it runs. */
 START_TEST(vmcall_kernel_path) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=1500", "user=0", NULL};
   run_ok(&r, "vmcall", p);
-  int cpl = (int)report(&r, "rt.cpl");
-  ck_assert_uint_eq(report(&r, "vmcall.nr"), 1);
-  assert_checksum(&r, ref_vmcall(1500, cpl, 0), 1500);
+  int cpl = (int)itest__guest_report(&r, "rt.cpl");
+  ck_assert_uint_eq(itest__guest_report(&r, "vmcall.nr"), 1);
+  itest__assert_checksum(&r, ref_vmcall(1500, cpl, 0), 1500);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }
@@ -214,13 +178,13 @@ END_TEST
 /* ---- cr8wr -------------------------------------------------------------------- */
 
 START_TEST(cr8wr_checksum_and_readback) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=3001", NULL};
   run_ok(&r, "cr8wr", p);
-  assert_checksum(&r, ref_cr8wr(3001), 3001);
-  ck_assert_uint_eq(report(&r, "cr8.last"), 3000 & 15);
-  ck_assert_uint_eq(report(&r, "rt.cpl"), 0);
+  itest__assert_checksum(&r, ref_cr8wr(3001), 3001);
+  ck_assert_uint_eq(itest__guest_report(&r, "cr8.last"), 3000 & 15);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 0);
   /* Only KVM_EXIT_SET_TPR may reach user space (VMX/SVM without an
    * in-kernel LAPIC, when the TPR drops: once per 16 writes at most). */
   int64_t total = refvmm_result__int(&r, "exits.total");
@@ -237,13 +201,13 @@ END_TEST
 /* ---- syscall ------------------------------------------------------------------- */
 
 START_TEST(syscall_trap_round_trips) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=500", "syscall=trap", NULL};
   run_ok(&r, "syscall", p);
-  assert_checksum(&r, ref_syscall(500), 500);
-  ck_assert_uint_eq(report(&r, "rt.syscall"), 0);
-  ck_assert_uint_eq(report(&r, "rt.cpl"), 3);
+  itest__assert_checksum(&r, ref_syscall(500), 500);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.syscall"), 0);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 3);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }
@@ -252,12 +216,12 @@ END_TEST
 /* refvmm asks for the trap system call through boot info on every KVM here;
  * the JSON says so without a syscall= parameter. */
 START_TEST(syscall_default_is_recorded) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=300", NULL};
   run_ok(&r, "syscall", p);
-  assert_checksum(&r, ref_syscall(300), 300);
-  ck_assert_uint_eq(report(&r, "rt.syscall"), 0);
+  itest__assert_checksum(&r, ref_syscall(300), 300);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.syscall"), 0);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -265,7 +229,7 @@ END_TEST
 /* SYSCALL/SYSRET where the host runs them; kvm_pvm does not (docs/ABI.md,
  * System calls): the #GP there is the flavour's, not ours. */
 START_TEST(syscall_insn_round_trips) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   if (host_is_pvm()) {
     printf("SKIP syscall_insn_round_trips: kvm_pvm runs SYSCALL/SYSRET wrong\n");
     return;
@@ -273,8 +237,8 @@ START_TEST(syscall_insn_round_trips) {
   struct refvmm_result r;
   const char *p[] = {"n=500", "syscall=syscall", NULL};
   run_ok(&r, "syscall", p);
-  assert_checksum(&r, ref_syscall(500), 500);
-  ck_assert_uint_eq(report(&r, "rt.syscall"), 1);
+  itest__assert_checksum(&r, ref_syscall(500), 500);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.syscall"), 1);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }
@@ -283,23 +247,23 @@ END_TEST
 /* ---- callret ------------------------------------------------------------------- */
 
 START_TEST(callret_checksum_no_exits) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=2000000", "seed=5", NULL};
   run_ok(&r, "callret", p);
-  assert_checksum(&r, ref_callret(2000000, 5), 2000000);
-  ck_assert_uint_eq(report(&r, "rt.cpl"), 3);
+  itest__assert_checksum(&r, ref_callret(2000000, 5), 2000000);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 3);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }
 END_TEST
 
 START_TEST(callret_at_cpl0) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=2000", "cpl=0", NULL};
   run_ok(&r, "callret", p);
-  assert_checksum(&r, ref_callret(2000, 1), 2000);
+  itest__assert_checksum(&r, ref_callret(2000, 1), 2000);
   refvmm_result__free(&r);
 }
 END_TEST
@@ -307,13 +271,13 @@ END_TEST
 /* ---- divzero ------------------------------------------------------------------- */
 
 START_TEST(divzero_every_fault_handled) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   const char *p[] = {"n=700", NULL};
   run_ok(&r, "divzero", p);
-  assert_checksum(&r, ref_divzero(700), 700);
-  ck_assert_uint_eq(report(&r, "divzero.faults"), 700);
-  ck_assert_uint_eq(report(&r, "rt.cpl"), 3);
+  itest__assert_checksum(&r, ref_divzero(700), 700);
+  ck_assert_uint_eq(itest__guest_report(&r, "divzero.faults"), 700);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 3);
   assert_no_user_exits(&r);
   refvmm_result__free(&r);
 }

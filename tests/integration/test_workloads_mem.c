@@ -1,51 +1,33 @@
 /* test_workloads_mem.c - the paging and memory workloads (pgfault, ptemod,
- * cr3switch, forkwait, gups, memstream) on /dev/kvm with small parameters:
+ * cr3switch, forkwait, gups, memstream, ptrchase) on /dev/kvm with small parameters:
  * status ok, the checksum this file computes itself from the formulas in
  * docs/ABI.md ("Memory workloads"), guest-reported facts that follow from
  * the parameters, and bad parameters refused with a message naming the
  * parameter. Skips with a printed reason where /dev/kvm is missing; a
  * missing image is a failure (images are built by `make`). */
 #include <check.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "refvmm/exit_codes.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
 
-#define IMG(name) "workloads/build/" name ".elf"
-
-static int kvm_missing(void) {
-  int fd = open("/dev/kvm", O_RDWR);
-  if (fd < 0) {
-    printf("SKIP %s: /dev/kvm cannot be opened on this host\n", __FILE__);
-    return 1;
-  }
-  close(fd);
-  return 0;
-}
-
 /* ---- host references (docs/ABI.md, written out again here) -------------- */
-
-static uint64_t ref_mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 static uint64_t ref_pgfault(uint64_t n) {
   uint64_t s = 0;
   for (uint64_t i = 0; i < n; i++)
-    s += ref_mix64(0x70676661756c74ull + i);
+    s += itest__mix64(0x70676661756c74ull + i);
   return s;
 }
 
 static uint64_t ref_ptemod(uint64_t n, uint64_t frames) {
   uint64_t s = 0;
   for (uint64_t i = 0; i < n; i++)
-    s += ref_mix64(0x7074656d6f64ull ^ (i % frames));
+    s += itest__mix64(0x7074656d6f64ull ^ (i % frames));
   return s;
 }
 
@@ -71,7 +53,7 @@ static uint64_t ref_gups(uint64_t n, uint64_t ws, uint64_t seed) {
     t[x & (words - 1)] ^= x;
   }
   for (uint64_t i = 0; i < words; i++)
-    s += ref_mix64(t[i] + i);
+    s += itest__mix64(t[i] + i);
   free(t);
   return s;
 }
@@ -81,14 +63,29 @@ static uint64_t ref_memstream(uint64_t ws, uint64_t passes) {
   return (p + 1) * (w * (w - 1) / 2) + w * (p * (p + 1) / 2);
 }
 
-/* ---- running ------------------------------------------------------------- */
-
-static uint64_t json_u64(json_t *j) {
-  if (json_is_integer(j)) return (uint64_t)json_integer_value(j);
-  if (json_is_string(j)) return strtoull(json_string_value(j), NULL, 0);
-  ck_abort_msg("not a u64 value");
-  return 0;
+/* ptrchase: Sattolo's permutation of ws/64 lines from the seed, then n
+ * loads from line 0; the sum of the line indices visited. */
+static uint64_t ref_ptrchase(uint64_t n, uint64_t ws, uint64_t seed) {
+  uint64_t lines = ws / 64, x = seed, s = 0, p = 0;
+  uint64_t *a = malloc(lines * sizeof(*a));
+  ck_assert_ptr_nonnull(a);
+  for (uint64_t i = 0; i < lines; i++)
+    a[i] = i;
+  for (uint64_t i = lines - 1; i > 0; i--) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t j = x % i, t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+  for (uint64_t k = 0; k < n; k++)
+    s += p = a[p];
+  free(a);
+  return s;
 }
+
+/* ---- running ------------------------------------------------------------- */
 
 /* refvmm run NAME with "k=v k=v" params; the result in *r. */
 static void run_wl(struct refvmm_result *r, const char *name, const char *params) {
@@ -96,7 +93,7 @@ static void run_wl(struct refvmm_result *r, const char *name, const char *params
   const char *args[40] = {"run"};
   int n = 1;
   snprintf(img, sizeof img, "workloads/build/%s.elf", name);
-  ck_assert_msg(access(img, R_OK) == 0, "image %s is missing: run make", img);
+  itest__require_image(img);
   args[n++] = img;
   snprintf(buf, sizeof buf, "%s", params);
   for (char *save = NULL, *tok = strtok_r(buf, " ", &save); tok && n < 32;
@@ -111,22 +108,14 @@ static void run_wl(struct refvmm_result *r, const char *name, const char *params
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
 }
 
-static json_t *guest_reports(const struct refvmm_result *r) {
-  return json_object_get(json_object_get(r->run, "guest"), "reports");
-}
-
 /* Status ok, checksum and iterations as given, no user-space exit in the
  * timed region (faults, CR3 loads and INVLPG are all handled by KVM). */
 static void assert_ok(const struct refvmm_result *r, const char *what, uint64_t checksum,
                       uint64_t iterations) {
   ck_assert_msg(r->exit_code == EXIT_OK, "%s: refvmm exit %d, stderr: %s; console: %s", what,
                 r->exit_code, r->err, refvmm_result__str(r, "console"));
-  ck_assert_str_eq(refvmm_result__str(r, "status"), "ok");
-  json_t *g = json_object_get(r->run, "guest");
-  uint64_t got = json_u64(json_object_get(g, "checksum"));
-  ck_assert_msg(got == checksum, "%s: checksum %#llx, host reference %#llx", what,
-                (unsigned long long)got, (unsigned long long)checksum);
-  ck_assert_uint_eq(json_u64(json_object_get(g, "iterations")), iterations);
+  itest__assert_ok_run(r);
+  itest__assert_checksum(r, checksum, iterations);
   ck_assert_int_eq(refvmm_result__int(r, "timed.wall_ns") > 0, 1);
   ck_assert_int_eq(refvmm_result__int(r, "exits.total"), 0);
 }
@@ -140,11 +129,11 @@ static int shadow_stat(const struct refvmm_result *r, const char *name, int64_t 
 }
 
 START_TEST(pgfault_takes_n_true_faults) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "pgfault", "n=300");
   assert_ok(&r, "pgfault n=300", ref_pgfault(300), 300);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "pgfault.faults")), 300);
+  ck_assert_uint_eq(itest__guest_report(&r, "pgfault.faults"), 300);
   int64_t v;
   if (shadow_stat(&r, "pf_guest", &v)) /* shadow: KVM reflects exactly the true faults */
     ck_assert_int_eq(v, 300);
@@ -153,7 +142,7 @@ START_TEST(pgfault_takes_n_true_faults) {
 END_TEST
 
 START_TEST(ptemod_reads_through_each_update) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "ptemod", "n=500 frames=5");
   assert_ok(&r, "ptemod n=500 frames=5", ref_ptemod(500, 5), 500);
@@ -162,17 +151,17 @@ START_TEST(ptemod_reads_through_each_update) {
   refvmm_result__free(&r);
   run_wl(&r, "ptemod", "n=200 frames=2 cpl=0");
   assert_ok(&r, "ptemod cpl=0", ref_ptemod(200, 2), 200);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "rt.cpl")), 0);
+  ck_assert_uint_eq(itest__guest_report(&r, "rt.cpl"), 0);
   refvmm_result__free(&r);
 }
 END_TEST
 
 START_TEST(cr3switch_counts_visits_per_space) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "cr3switch", "n=101 k=3 w=5");
   assert_ok(&r, "cr3switch n=101 k=3 w=5", ref_cr3switch(101, 3, 5), 101);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "cr3switch.loads")), 101);
+  ck_assert_uint_eq(itest__guest_report(&r, "cr3switch.loads"), 101);
   refvmm_result__free(&r);
   run_wl(&r, "cr3switch", "n=40 k=2 w=3 cpl=0");
   assert_ok(&r, "cr3switch cpl=0", ref_cr3switch(40, 2, 3), 40);
@@ -181,11 +170,11 @@ START_TEST(cr3switch_counts_visits_per_space) {
 END_TEST
 
 START_TEST(forkwait_children_share_the_parents_frames) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "forkwait", "n=20 pages=70");
   assert_ok(&r, "forkwait n=20 pages=70", ref_forkwait(20, 70), 20);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "forkwait.pages")), 70);
+  ck_assert_uint_eq(itest__guest_report(&r, "forkwait.pages"), 70);
   refvmm_result__free(&r);
   /* 20 page tables per child: more than an address space tracks, so
    * destroy takes the scanning path. */
@@ -199,28 +188,52 @@ START_TEST(forkwait_children_share_the_parents_frames) {
 END_TEST
 
 START_TEST(gups_matches_host_replay) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "gups", "n=100000 ws=1m seed=5");
   assert_ok(&r, "gups 4k", ref_gups(100000, 1 << 20, 5), 100000);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "gups.page")), 4096);
+  ck_assert_uint_eq(itest__guest_report(&r, "gups.page"), 4096);
   refvmm_result__free(&r);
   run_wl(&r, "gups", "n=50000 ws=4m page=2m");
   assert_ok(&r, "gups 2m", ref_gups(50000, 4 << 20, 1), 50000);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "gups.page")), 2 << 20);
+  ck_assert_uint_eq(itest__guest_report(&r, "gups.page"), 2 << 20);
   refvmm_result__free(&r);
 }
 END_TEST
 
 START_TEST(memstream_matches_closed_form) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, "memstream", "ws=1m passes=3");
   assert_ok(&r, "memstream 4k", ref_memstream(1 << 20, 3), 3);
-  ck_assert_uint_eq(json_u64(json_object_get(guest_reports(&r), "memstream.bytes")), 6 << 20);
+  ck_assert_uint_eq(itest__guest_report(&r, "memstream.bytes"), 6 << 20);
   refvmm_result__free(&r);
   run_wl(&r, "memstream", "ws=4m passes=2 page=2m");
   assert_ok(&r, "memstream 2m", ref_memstream(4 << 20, 2), 2);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+/* The chase visits every line once per cycle: with n a multiple of the
+ * line count the sum is (n / lines) * lines(lines-1)/2, which checks the
+ * single cycle independently of the permutation. */
+START_TEST(ptrchase_matches_host_replay) {
+  if (itest__kvm_missing()) return;
+  struct refvmm_result r;
+  run_wl(&r, "ptrchase", "n=100000 ws=96k seed=3"); /* 4 KiB pages, 1536 lines */
+  assert_ok(&r, "ptrchase 4k", ref_ptrchase(100000, 96 << 10, 3), 100000);
+  ck_assert_uint_eq(itest__guest_report(&r, "ptrchase.lines"), 1536);
+  refvmm_result__free(&r);
+  run_wl(&r, "ptrchase", "n=8192 ws=256k page=2m"); /* mapped as one 2 MiB page */
+  assert_ok(&r, "ptrchase 2m", 2 * (4096ull * 4095 / 2), 8192);
+  ck_assert_uint_eq(ref_ptrchase(8192, 256 << 10, 1), 2 * (4096ull * 4095 / 2));
+  ck_assert_uint_eq(itest__guest_report(&r, "ptrchase.page"), 2 << 20);
+  refvmm_result__free(&r);
+  run_wl(&r, "ptrchase", "ws=200");
+  ck_assert_int_eq(r.exit_code, EXIT_GUEST_FAILED);
+  const char *console = refvmm_result__str(&r, "console");
+  ck_assert_msg(console && strstr(console, "parameter 'ws'=200 is not a multiple of the line size"),
+                "console: %s", console ? console : "(none)");
   refvmm_result__free(&r);
 }
 END_TEST
@@ -248,7 +261,7 @@ static const struct {
 };
 
 START_TEST(bad_parameter_named) {
-  if (kvm_missing()) return;
+  if (itest__kvm_missing()) return;
   struct refvmm_result r;
   run_wl(&r, bad_params[_i].name, bad_params[_i].params);
   const char *console = refvmm_result__str(&r, "console");
@@ -272,6 +285,7 @@ Suite *suite_workloads_mem(void) {
   tcase_add_test(tc, forkwait_children_share_the_parents_frames);
   tcase_add_test(tc, gups_matches_host_replay);
   tcase_add_test(tc, memstream_matches_closed_form);
+  tcase_add_test(tc, ptrchase_matches_host_replay);
   suite_add_tcase(s, tc);
   TCase *tb = tcase_create("bad_params");
   tcase_set_timeout(tb, 30);

@@ -1,4 +1,4 @@
-/* run_refvmm.c - spawn refvmm, capture its output and result. */
+/* run_refvmm.c - spawn refvmm (or vtbench), capture its output and result. */
 #include "run_refvmm.h"
 
 #include <errno.h>
@@ -25,36 +25,33 @@ static char *slurp_fd(int fd) {
   return buf;
 }
 
-int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args) {
-  memset(r, 0, sizeof *r);
-  const char *bin = getenv("REFVMM");
-  if (!bin || !*bin) bin = "bin/refvmm";
-  const char *argv[64];
-  int n = 0;
-  argv[n++] = bin;
-  for (int i = 0; args[i] && n < 60; i++)
-    argv[n++] = args[i];
-  if (want_json) {
-    snprintf(r->json_path, sizeof r->json_path, "/tmp/vtb_itest_%d_%d.json", (int)getpid(), rand());
-    unlink(r->json_path);
-    argv[n++] = "--json";
-    argv[n++] = r->json_path;
-  }
-  argv[n] = NULL;
-
+/* Run argv[0] with argv, the extra "K=V" environment entries env (NULL:
+ * none); exit status, stdout and stderr into r. 0, or -1 when it could not
+ * be started. */
+static int spawn(struct refvmm_result *r, const char *const *env, const char *const *argv) {
   char out_tmpl[] = "/tmp/vtb_itest_out_XXXXXX", err_tmpl[] = "/tmp/vtb_itest_err_XXXXXX";
   int ofd = mkstemp(out_tmpl), efd = mkstemp(err_tmpl);
-  if (ofd < 0 || efd < 0) return -1;
+  if (ofd < 0 || efd < 0) {
+    if (ofd >= 0) close(ofd), unlink(out_tmpl);
+    if (efd >= 0) close(efd), unlink(err_tmpl);
+    return -1;
+  }
   unlink(out_tmpl);
   unlink(err_tmpl);
   fflush(NULL);
   pid_t pid = fork();
-  if (pid < 0) return -1;
+  if (pid < 0) {
+    close(ofd);
+    close(efd);
+    return -1;
+  }
   if (pid == 0) {
     dup2(ofd, 1);
     dup2(efd, 2);
-    execv(bin, (char *const *)argv);
-    fprintf(stderr, "run_refvmm: cannot exec %s: %s\n", bin, strerror(errno));
+    for (int i = 0; env && env[i]; i++)
+      putenv((char *)env[i]);
+    execv(argv[0], (char *const *)argv);
+    fprintf(stderr, "run_refvmm: cannot exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
   }
   int status;
@@ -70,8 +67,46 @@ int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args)
   r->err = slurp_fd(efd);
   close(ofd);
   close(efd);
+  return 0;
+}
+
+/* bin, then args, into argv (at most `max` entries with the NULL); the count. */
+static int build_argv(const char **argv, int max, const char *bin, const char *const *args) {
+  int n = 0;
+  argv[n++] = bin;
+  for (int i = 0; args[i] && n < max - 1; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  return n;
+}
+
+static const char *bin_of(const char *env, const char *def) {
+  const char *bin = getenv(env);
+  return bin && *bin ? bin : def;
+}
+
+int run_refvmm(struct refvmm_result *r, bool want_json, const char *const *args) {
+  memset(r, 0, sizeof *r);
+  const char *argv[64];
+  int n = build_argv(argv, 61, bin_of("REFVMM", "bin/refvmm"), args);
+  if (want_json) {
+    snprintf(r->json_path, sizeof r->json_path, "/tmp/vtb_itest_%d_%d.json", (int)getpid(), rand());
+    unlink(r->json_path);
+    argv[n++] = "--json";
+    argv[n++] = r->json_path;
+    argv[n] = NULL;
+  }
+  if (spawn(r, NULL, argv)) return -1;
   if (want_json && access(r->json_path, F_OK) == 0) run_refvmm__load_json(r);
   return 0;
+}
+
+int run_vtbench(struct refvmm_result *r, const char *const *env, const char *const *args) {
+  memset(r, 0, sizeof *r);
+  const char *argv[64];
+  build_argv(argv, 64, bin_of("VTBENCH", "bin/vtbench"), args);
+  ck_assert_msg(access(argv[0], X_OK) == 0, "%s is missing: run make", argv[0]);
+  return spawn(r, env, argv);
 }
 
 void run_refvmm__load_json(struct refvmm_result *r) {
@@ -95,7 +130,7 @@ void refvmm_result__free(struct refvmm_result *r) {
   memset(r, 0, sizeof *r);
 }
 
-static json_t *lookup(const struct refvmm_result *r, const char *path) {
+json_t *refvmm_result__get(const struct refvmm_result *r, const char *path) {
   json_t *j = r->run;
   char buf[256];
   snprintf(buf, sizeof buf, "%s", path);
@@ -106,17 +141,17 @@ static json_t *lookup(const struct refvmm_result *r, const char *path) {
 }
 
 int64_t refvmm_result__int(const struct refvmm_result *r, const char *path) {
-  json_t *j = lookup(r, path);
+  json_t *j = refvmm_result__get(r, path);
   return json_is_integer(j) ? (int64_t)json_integer_value(j) : -1;
 }
 
 const char *refvmm_result__str(const struct refvmm_result *r, const char *path) {
-  json_t *j = lookup(r, path);
+  json_t *j = refvmm_result__get(r, path);
   return json_is_string(j) ? json_string_value(j) : NULL;
 }
 
 int64_t refvmm_result__sub_count(const struct refvmm_result *r, const char *kind, uint64_t key) {
-  json_t *subs = lookup(r, "exits.by_sub");
+  json_t *subs = refvmm_result__get(r, "exits.by_sub");
   size_t i;
   json_t *e;
   int64_t n = 0;

@@ -1,10 +1,15 @@
 /* test_model_events.c - the model's NMI/IRQ injection points: delivery at
  * the next instruction boundary, NMI blocking until IRET (and coalescing),
- * IRQs held while RFLAGS.IF=0 and through the STI shadow, IST stacks. These
- * are the hooks the window/poll policies of issue 7 drive. */
+ * IRQs held while RFLAGS.IF=0 and through the STI shadow, IST stacks; and
+ * refvmm's window/poll policies (vmm_events.c) on hand-built sequences: an
+ * NMI raised inside an NMI handler is delivered right after its IRETQ under
+ * window, an IRQ raised under CLI right after STI and its one-instruction
+ * shadow, the MOV SS shadow, poll waiting for the preemption timer, NMI
+ * merging, the periodic source in modeled time. */
 #include <check.h>
 #include <string.h>
 
+#include "refvmm/model/vmm_events.h"
 #include "test_model_harness.h"
 
 static const uint8_t nops[] = {0x90, 0x90, 0x90, 0x90};
@@ -110,6 +115,300 @@ START_TEST(test_noncanonical_gate_triple_faults) {
 }
 END_TEST
 
+/* The CPU side alone: NMI-window exiting exits at the first boundary
+ * without NMI blocking (after the handler's IRETQ); interrupt-window exiting
+ * when IF=1 after the STI shadow; the VMX-preemption timer at its deadline. */
+START_TEST(test_window_controls_exit_at_unblock) {
+  static const uint8_t code[] = {0x90, 0xfb, 0x90, 0x90, 0x90}; /* nop; sti; nop... */
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct model_cpu *c = t->c;
+  memcpy(t->ram + TM_STUBS + 16 * 2, "\x90\x48\xcf", 3); /* nop; iretq */
+  c->nmi_pending = true;
+  model_cpu__run(c, 1); /* NMI delivered: blocked until IRET */
+  c->vmcs.proc_based |= CPU_BASED_NMI_WINDOW_EXITING;
+  ck_assert_int_eq(model_cpu__run(c, 100), MSTOP_VMEXIT);
+  ck_assert_uint_eq(c->vmcs.exit_reason, EXIT_REASON_NMI_WINDOW);
+  ck_assert_uint_eq(c->rip, TM_CODE);
+  ck_assert_uint_eq(c->cnt.instructions, 2);
+  c->vmcs.proc_based &= ~CPU_BASED_NMI_WINDOW_EXITING;
+  c->vmcs.proc_based |= CPU_BASED_INTR_WINDOW_EXITING; /* IF=0: waits for STI + shadow */
+  ck_assert_int_eq(model_cpu__run(c, 100), MSTOP_VMEXIT);
+  ck_assert_uint_eq(c->vmcs.exit_reason, EXIT_REASON_INTERRUPT_WINDOW);
+  ck_assert_uint_eq(c->rip, TM_CODE + 3);
+  c->vmcs.proc_based &= ~CPU_BASED_INTR_WINDOW_EXITING;
+  tm_free(t);
+}
+END_TEST
+
+START_TEST(test_preemption_timer_deadline) {
+  static const uint8_t code[] = {0xeb, 0xfe}; /* jmp . */
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct model_cpu *c = t->c;
+  uint64_t t0 = model_cpu__tsc(c);
+  c->vmcs.pin_based |= PIN_BASED_VMX_PREEMPTION_TIMER;
+  c->vmcs.preemption_deadline = t0 + 5000;
+  ck_assert_int_eq(model_vmx__run_guest(c, 1u << 20, UINT64_MAX), MSTOP_VMEXIT);
+  ck_assert_uint_eq(c->vmcs.exit_reason, EXIT_REASON_PREEMPTION_TIMER);
+  uint64_t now = model_cpu__tsc(c);
+  ck_assert_uint_ge(now, t0 + 5000);
+  ck_assert_uint_le(now, t0 + 5000 + 64); /* at the first boundary past it */
+  /* a host interrupt due earlier comes first */
+  c->vmcs.preemption_deadline = now + 5000;
+  ck_assert_int_eq(model_vmx__run_guest(c, 1u << 20, now + 1000), MSTOP_VMEXIT);
+  ck_assert_uint_eq(c->vmcs.exit_reason, EXIT_REASON_EXTERNAL_INTERRUPT);
+  /* without the control: no exit, the budget ends the run */
+  c->vmcs.pin_based = 0;
+  ck_assert_int_eq(model_vmx__run_guest(c, 1000, UINT64_MAX), MSTOP_SLICE);
+  tm_free(t);
+}
+END_TEST
+
+/* ---- hand-built sequences ------------------------------------------------------- */
+#define HZ 1000000000ull /* 1 cycle per ns: poll_us 1 = 1000 cycles */
+
+static void ve_setup(struct vmm_events *ve, struct model_cpu *c, enum event_mode nmi,
+                     enum event_mode irq, double poll_us) {
+  struct vm_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.modes.nmi = nmi;
+  cfg.modes.irq = irq;
+  cfg.poll_us = poll_us;
+  vmm_events__init(ve, c);
+  vmm_events__configure(ve, &cfg, HZ);
+}
+
+/* Run the VMM+guest for at most `work` units (instructions and deliveries). */
+static void step(struct vmm_events *ve, uint64_t work) {
+  vmm_events__run(ve, work);
+}
+
+/* NMI handler (vector 2): nop; nop; iretq. A second NMI raised during it
+ * waits for the IRETQ and, under window, is injected at the NMI_WINDOW exit
+ * that comes right after it: before the interrupted code runs on. */
+START_TEST(test_nmi_window_exits_right_after_iretq) {
+  static const uint8_t code[64] = {[0 ... 63] = 0x90};
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  memcpy(t->ram + TM_STUBS + 16 * 2, "\x90\x90\x48\xcf", 4);
+  struct model_cpu *c = t->c;
+  struct vmm_events ve;
+  ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
+  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0);
+  step(&ve, 1); /* injected at entry, delivered before any instruction */
+  ck_assert_uint_eq(c->cnt.nmis, 1);
+  ck_assert_uint_eq(c->rip, TM_STUBS + 32);
+  step(&ve, 1); /* the handler's first NOP */
+  ck_assert_uint_eq(c->cnt.instructions, 1);
+  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0); /* arrives blocked */
+  ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_NMI);
+  step(&ve, 1000); /* NOP, IRETQ, NMI_WINDOW exit at the boundary after it */
+  ck_assert_uint_eq(ve.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(c->cnt.instructions, 3);
+  ck_assert_uint_eq(c->rip, TM_CODE);
+  ck_assert_uint_eq(c->cnt.nmis, 1);
+  step(&ve, 1); /* injected now: taken before the interrupted code's first NOP */
+  ck_assert_uint_eq(c->cnt.nmis, 2);
+  ck_assert_uint_eq(c->cnt.instructions, 3);
+  ck_assert_uint_eq(ve.st[VEV_NMI].delivered, 2);
+  ck_assert_uint_eq(ve.exits[VEX_PREEMPTION_TIMER], 0);
+  ck_assert(!(c->vmcs.proc_based & CPU_BASED_NMI_WINDOW_EXITING));
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
+/* The NMI of the sequence above raised inside the handler after its first
+ * NOP: latency under `pol` (cycles), exits in *ve. */
+static uint64_t nested_nmi_latency(enum event_mode pol, double poll_us, struct vmm_events *ve,
+                                   uint64_t *insns) {
+  static const uint8_t code[4000] = {[0 ... 3999] = 0x90};
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  memcpy(t->ram + TM_STUBS + 16 * 2, "\x90\x90\x48\xcf", 4);
+  struct model_cpu *c = t->c;
+  ve_setup(ve, c, pol, pol, poll_us);
+  vmm_events__raise(ve, VEV_NMI, 0, 1, 0);
+  step(ve, 1);
+  ck_assert_uint_eq(c->cnt.nmis, 1);
+  step(ve, 1);
+  vmm_events__raise(ve, VEV_NMI, 0, 1, 0);
+  for (int i = 0; i < 50 && c->cnt.nmis < 2; i++) {
+    *insns = c->cnt.instructions; /* the delivering step starts with the delivery */
+    step(ve, 1u << 20);
+  }
+  ck_assert_uint_eq(c->cnt.nmis, 2);
+  vmm_events__finish(ve);
+  ck_assert_uint_eq(ve->st[VEV_NMI].nlat, 2);
+  uint64_t lat = ve->st[VEV_NMI].lat[1];
+  vmm_events__free(ve);
+  tm_free(t);
+  return lat;
+}
+
+/* The same under poll: no window exit; the NMI waits for the preemption
+ * timer (armed one interval after it began to wait), and arrives within the
+ * handler's remaining time plus one interval (the window latency is the
+ * handler's remaining time plus the delivery). */
+START_TEST(test_nmi_poll_waits_for_the_timer) {
+  struct vmm_events w, p;
+  uint64_t wi, pi;
+  uint64_t lw = nested_nmi_latency(EVENT_WINDOW, 1, &w, &wi);
+  uint64_t lp = nested_nmi_latency(EVENT_POLL, 0.5, &p, &pi); /* 500 cycles */
+  ck_assert_uint_eq(p.poll_cycles, 500);
+  ck_assert_uint_eq(w.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(w.exits[VEX_PREEMPTION_TIMER], 0);
+  ck_assert_uint_eq(wi, 3); /* nop, nop, iretq: none of the interrupted code */
+  ck_assert_uint_eq(p.exits[VEX_NMI_WINDOW], 0);
+  ck_assert_uint_eq(p.exits[VEX_PREEMPTION_TIMER], 1);
+  ck_assert_uint_eq(p.st[VEV_NMI].poll_exits, 1);
+  ck_assert_uint_ge(p.st[VEV_NMI].blocked_checks, 1);
+  ck_assert_uint_gt(pi, wi);            /* the interrupted code ran on while poll waited */
+  ck_assert_uint_ge(lp, p.poll_cycles); /* not before one interval */
+  ck_assert_uint_le(lp, lw + p.poll_cycles + 64); /* + the instruction the timer ends */
+  ck_assert_uint_gt(lp, lw);
+}
+END_TEST
+
+/* IRQ raised while IF=0: window exit after STI and the one instruction of
+ * its shadow (SDM: blocking by STI), then delivery with RIP there. */
+START_TEST(test_irq_window_after_sti_shadow) {
+  static const uint8_t code[] = {0x90, 0x90, 0xfb, 0x90, 0x90, 0x90}; /* nop nop sti nop nop nop */
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct model_cpu *c = t->c;
+  struct vmm_events ve;
+  ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
+  vmm_events__raise(&ve, VEV_IRQ, 0x40, 1, 0);
+  step(&ve, 1000);
+  ck_assert_uint_eq(ve.exits[VEX_INTR_WINDOW], 1);
+  ck_assert_uint_eq(c->rip, TM_CODE + 4); /* after the NOP in the STI shadow */
+  ck_assert_uint_eq(c->cnt.instructions, 4);
+  ck_assert_uint_eq(c->cnt.irqs, 0);
+  step(&ve, 1);
+  ck_assert_uint_eq(c->cnt.irqs, 1);
+  ck_assert_uint_eq(c->rip, TM_STUBS + 16 * 0x40);
+  ck_assert_uint_eq(ve.st[VEV_IRQ].delivered, 1);
+  struct tm_result r;
+  tm_run(t, &r); /* the stub's HLT: the frame says where the IRQ came in */
+  ck_assert_int_eq(r.vector, 0x40);
+  ck_assert_uint_eq(r.rip, TM_CODE + 4);
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
+/* The STI shadow shows in the interruptibility state; under poll an IRQ
+ * that waits is taken at the first poll after IF=1 (no window exit). */
+START_TEST(test_irq_poll_checks_if_and_shadow) {
+  static const uint8_t code[3000] = {[0] = 0xfb, [1 ... 2999] = 0x90}; /* sti; nops */
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct model_cpu *c = t->c;
+  struct vmm_events ve;
+  ve_setup(&ve, c, EVENT_POLL, EVENT_POLL, 0.3);
+  vmm_events__raise(&ve, VEV_IRQ, 0x41, 1, 0);
+  step(&ve, 1); /* STI (IF was 0: blocked, poll timer armed) */
+  ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_STI);
+  ck_assert_uint_eq(c->cnt.irqs, 0);
+  for (int i = 0; i < 50 && !c->cnt.irqs; i++)
+    step(&ve, 1u << 20);
+  ck_assert_uint_eq(c->cnt.irqs, 1);
+  ck_assert_uint_eq(ve.exits[VEX_INTR_WINDOW], 0);
+  ck_assert_uint_eq(ve.exits[VEX_PREEMPTION_TIMER], 1);
+  ck_assert_uint_ge(c->rip, TM_STUBS);
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
+/* MOV SS blocks NMIs and IRQs for one instruction: an NMI raised at an exit
+ * inside that shadow gets its window exit after the next instruction. */
+START_TEST(test_mov_ss_shadow_delays_the_window) {
+  static const uint8_t code[] = {0x8e, 0xd0, 0x90, 0x90, 0x90}; /* mov ss, ax; nops */
+  struct tm_state st = {.cpl = 0, .gpr = {[0] = 0x10}};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct model_cpu *c = t->c;
+  struct vmm_events ve;
+  ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
+  step(&ve, 1); /* MOV SS */
+  ck_assert_uint_eq(c->cnt.instructions, 1);
+  ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_MOV_SS);
+  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0);
+  step(&ve, 1000);
+  ck_assert_uint_eq(ve.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(c->cnt.instructions, 2);
+  ck_assert_uint_eq(c->rip, TM_CODE + 3);
+  step(&ve, 1);
+  ck_assert_uint_eq(c->cnt.nmis, 1);
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
+/* NMIs coalesce: raises while one waits are merged; IRQs queue. */
+START_TEST(test_nmi_merge_and_irq_queue) {
+  static const uint8_t code[] = {0x90, 0x90};
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  struct vmm_events ve;
+  ve_setup(&ve, t->c, EVENT_WINDOW, EVENT_WINDOW, 1);
+  vmm_events__raise(&ve, VEV_NMI, 0, 3, 0);
+  ck_assert_uint_eq(ve.st[VEV_NMI].raised, 3);
+  ck_assert_uint_eq(ve.st[VEV_NMI].merged, 2);
+  vmm_events__raise(&ve, VEV_IRQ, 0x40, 300, 0);
+  ck_assert_uint_eq(ve.irq_n, VMM_EVENTS_IRQ_QUEUE);
+  ck_assert_uint_eq(ve.st[VEV_IRQ].dropped, 300 - VMM_EVENTS_IRQ_QUEUE);
+  /* a delayed raise is a host-timer exit at its modeled time */
+  ck_assert_int_eq(vmm_events__raise(&ve, VEV_NMI, 0, 1, 5000), 0);
+  ck_assert_int_eq(ve.nsched, 1);
+  ck_assert_uint_eq(ve.sched[0].due, vmm_events__now(&ve) + 5000);
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
+/* Periodic source (--nmi-rate): raised in modeled time inside the timed
+ * region only, each one a host-timer (EXTERNAL_INTERRUPT) exit at its time. */
+START_TEST(test_periodic_source_in_modeled_time) {
+  static const uint8_t code[] = {0xeb, 0xfe}; /* jmp . */
+  struct tm_state st = {.cpl = 0};
+  struct tm *t = tm_new(code, sizeof code, &st);
+  memcpy(t->ram + TM_STUBS + 16 * 2, "\x48\xcf", 2); /* iretq */
+  struct vm_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.modes.nmi = cfg.modes.irq = EVENT_WINDOW;
+  cfg.nmi_rate_hz = 1e6; /* every 1000 cycles at 1 GHz */
+  struct vmm_events ve;
+  vmm_events__init(&ve, t->c);
+  vmm_events__configure(&ve, &cfg, HZ);
+  ck_assert_uint_eq(ve.period_cycles[VEV_NMI], 1000);
+  for (int i = 0; i < 20; i++) /* outside the timed region: nothing */
+    step(&ve, 100);
+  ck_assert_uint_eq(ve.st[VEV_NMI].raised, 0);
+  vmm_events__on_timed(&ve, true);
+  uint64_t t0 = vmm_events__now(&ve);
+  while (vmm_events__now(&ve) < t0 + 10500)
+    step(&ve, 1u << 20);
+  uint64_t n = (vmm_events__now(&ve) - t0) / 1000; /* periods elapsed */
+  ck_assert_uint_ge(n, 10);
+  ck_assert_uint_eq(ve.st[VEV_NMI].raised, n);
+  ck_assert_uint_eq(ve.exits[VEX_EXTERNAL_INTERRUPT], n);
+  ck_assert_uint_eq(ve.st[VEV_NMI].raise_exits, n);
+  ck_assert_uint_ge(ve.st[VEV_NMI].delivered, n - 1);
+  vmm_events__finish(&ve);
+  ck_assert_uint_le(ve.st[VEV_NMI].lat_max, 200); /* unblocked: at the timer's exit */
+  vmm_events__on_timed(&ve, false);
+  uint64_t t1 = vmm_events__now(&ve);
+  while (vmm_events__now(&ve) < t1 + 5000)
+    step(&ve, 1u << 20);
+  ck_assert_uint_eq(ve.st[VEV_NMI].raised, n);
+  vmm_events__free(&ve);
+  tm_free(t);
+}
+END_TEST
+
 Suite *suite_model_events(void) {
   Suite *s = suite_create("model_events");
   TCase *tc = tcase_create("inject");
@@ -120,5 +419,17 @@ Suite *suite_model_events(void) {
   tcase_add_test(tc, test_fault_loop_respects_budget);
   tcase_add_test(tc, test_noncanonical_gate_triple_faults);
   suite_add_tcase(s, tc);
+  /* refvmm's window/poll policies (vmm_events.c) on hand-built sequences */
+  TCase *tw = tcase_create("window_poll");
+  tcase_add_test(tw, test_window_controls_exit_at_unblock);
+  tcase_add_test(tw, test_preemption_timer_deadline);
+  tcase_add_test(tw, test_nmi_window_exits_right_after_iretq);
+  tcase_add_test(tw, test_nmi_poll_waits_for_the_timer);
+  tcase_add_test(tw, test_irq_window_after_sti_shadow);
+  tcase_add_test(tw, test_irq_poll_checks_if_and_shadow);
+  tcase_add_test(tw, test_mov_ss_shadow_delays_the_window);
+  tcase_add_test(tw, test_nmi_merge_and_irq_queue);
+  tcase_add_test(tw, test_periodic_source_in_modeled_time);
+  suite_add_tcase(s, tw);
   return s;
 }

@@ -136,6 +136,67 @@ START_TEST(test_paging_structure_caches) {
 }
 END_TEST
 
+START_TEST(test_ept_paging_structure_caches) {
+  uint64_t gpa = 0x12345000ull;
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa), 4);
+  model_tlb__ept_pwc_fill(&tlb, gpa, 4, 1); /* a full EPT walk to a 4K leaf */
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa + 0x1000), 1);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa + 0x200000), 2);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa + 0x40000000), 3);
+  ck_assert_uint_eq(tlb.st.ept_pwc_hits[2], 1);
+  ck_assert_uint_eq(tlb.st.ept_pwc_hits[1], 1);
+  ck_assert_uint_eq(tlb.st.ept_pwc_hits[0], 1);
+  /* a walk that started below a PDPTE hit caches only the PDE it read */
+  model_tlb__ept_pwc_fill(&tlb, gpa + 0x200000, 2, 1);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa + 0x200000), 1);
+  /* guest-physical: no VPID tag, kept by VPID flushes, CR3 loads and
+   * INVLPG (SDM 28.4.3.1), dropped by INVEPT */
+  tlb.vpid = 1;
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa), 1);
+  model_tlb__flush_vpid(&tlb, 1, false);
+  model_tlb__flush_vpid(&tlb, 0, false);
+  model_tlb__flush_va(&tlb, gpa);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa), 1);
+  model_tlb__flush_ept(&tlb);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa), 4);
+  /* FIFO: the 33rd PDE evicts the first */
+  for (uint64_t i = 0; i <= 32; i++)
+    model_tlb__ept_pwc_fill(&tlb, i << 21, 4, 1);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, 0), 2);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, 32ull << 21), 1);
+  /* configurable: no EPT caches, every EPT walk reads 4 levels */
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  memset(cfg.ept_pwc, 0, sizeof cfg.ept_pwc);
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, NULL, 0), 0);
+  model_tlb__ept_pwc_fill(&tlb, gpa, 4, 1);
+  ck_assert_uint_eq(model_tlb__ept_pwc_start(&tlb, gpa), 4);
+  cfg.ept_pwc[2] = PWC_MAX + 1;
+  char err[128] = "";
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, err, sizeof err), -1);
+  ck_assert_ptr_nonnull(strstr(err, "EPT"));
+}
+END_TEST
+
+START_TEST(test_cr3_flush_keeps_globals_of_other_levels) {
+  /* the O(1) non-global flush: globals survive at every level, other
+   * VPIDs keep everything, a later insert is live again */
+  tlb.vpid = 1;
+  ins(TLBL_L2, 0x5000, 12, true);
+  ins(TLBL_L2, 0x6000, 12, false);
+  tlb.vpid = 0;
+  ins(TLBL_L2, 0x6000, 12, false);
+  tlb.vpid = 1;
+  model_tlb__flush_vpid(&tlb, 1, true);
+  ck_assert(hit(TLBL_L2, 0x5000));
+  ck_assert(!hit(TLBL_L2, 0x6000));
+  ins(TLBL_L2, 0x6000, 12, false);
+  ck_assert(hit(TLBL_L2, 0x6000));
+  tlb.vpid = 0;
+  ck_assert(hit(TLBL_L2, 0x6000));
+}
+END_TEST
+
 /* ---- whole workloads: the front is exact --------------------------------------------- */
 struct wl_run {
   uint64_t checksum;
@@ -182,6 +243,56 @@ static const struct {
     {"pgfault", "n=200", NULL},
     {"memstream", "passes=1", "ws=1048576"},
 };
+
+/* The per-set live-way masks (a speed device) change no result: the same
+ * random mix of inserts, lookups, flushes, INVLPGs and VPID switches (two
+ * VPIDs sharing a generation group: mixed sets) on a TLB that scans every
+ * way gives the same slots and the same counts. */
+static struct model_tlb tlb_scan;
+
+START_TEST(test_set_masks_change_no_result) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_scan, &cfg, NULL, 0), 0);
+  ck_assert(tlb.setm_on);
+  tlb_scan.setm_on = false;
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  uint64_t rng = 12345;
+  unsigned found = 0;
+  for (int i = 0; i < 200000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    uint64_t va = ((uint64_t)(r % 300) << 12) | ((uint64_t)(r % 3) << 30);
+    enum tlb_level lv = (enum tlb_level)((r >> 12) % TLBL_COUNT);
+    struct model_tlb *ts[2] = {&tlb, &tlb_scan};
+    struct tlb_slot *got[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+      struct model_tlb *t = ts[k];
+      struct tlb_slot ev;
+      if (op < 6)
+        got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
+                                   TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
+      else if (op < 12)
+        got[k] = model_tlb__lookup(t, lv, va, (r >> 19) & 1 ? TLBP_W : TLBP_R, true);
+      else if (op == 12)
+        model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
+      else if (op == 13 && r % 16 == 0)
+        model_tlb__flush_va(t, va);
+      else if (op == 14)
+        t->vpid = vpids[(r >> 9) % 4];
+    }
+    if (got[0] || got[1]) {
+      ck_assert_ptr_nonnull(got[0]);
+      ck_assert_ptr_nonnull(got[1]);
+      ck_assert_int_eq(got[0] - tlb.slot, got[1] - tlb_scan.slot);
+      ck_assert_uint_eq(got[0]->gpa, got[1]->gpa);
+      found += op >= 6;
+    }
+  }
+  ck_assert_uint_gt(found, 1000); /* the lookups did hit */
+  ck_assert_mem_eq(&tlb.st, &tlb_scan.st, sizeof tlb.st);
+}
+END_TEST
 
 START_TEST(test_front_keeps_counts_exact) {
   struct wl_run on, off;
@@ -235,6 +346,9 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_vpid_tags_and_flushes);
   tcase_add_test(tc, test_large_pages_and_fracturing);
   tcase_add_test(tc, test_paging_structure_caches);
+  tcase_add_test(tc, test_ept_paging_structure_caches);
+  tcase_add_test(tc, test_cr3_flush_keeps_globals_of_other_levels);
+  tcase_add_test(tc, test_set_masks_change_no_result);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

@@ -246,6 +246,9 @@ static void run_property(bool ept_on, bool vpid) {
     ck_assert_uint_gt(c->vmcs.ept_violations, 0);
     ck_assert_uint_gt(c->tlbm.st.ept_refs_by_level[1], 0);
     ck_assert_uint_le(c->tlbm.st.walk_refs, 24 * c->tlbm.st.walks);
+    /* the EPT paging-structure caches skip levels: fewer upper references */
+    ck_assert_uint_gt(c->tlbm.st.ept_pwc_hits[2], 0);
+    ck_assert_uint_lt(c->tlbm.st.ept_refs_by_level[4], c->tlbm.st.ept_refs_by_level[1]);
   }
   if (use_shadow) {
     ck_assert_uint_gt(shadow.hidden_faults, 0);
@@ -285,6 +288,43 @@ START_TEST(test_property_native) {
 }
 END_TEST
 
+/* A TLB flush keeps decoded instructions whose page still translates to
+ * the same frame (speed), but a remap after the flush must be seen: the
+ * same RIP then runs the other frame's code. The CPU is not reset between
+ * the runs (a reset drops every decoded instruction anyway). */
+static void rerun(struct tm *m, struct tm_result *r) {
+  m->c->rip = TM_CODE;
+  m->c->gpr[0] = 0;
+  m->c->gpr[4] = TM_STACK;
+  tm_run(m, r);
+}
+
+START_TEST(test_decoded_code_follows_a_remap_after_flush) {
+  static const uint8_t code[] = {0xb8, 0x01, 0x00, 0x00, 0x00}; /* mov eax, 1 */
+  struct tm_state st = {.cpl = 0};
+  struct tm *m = tm_new(code, sizeof code, &st);
+  struct tm_result r;
+  tm_run(m, &r);
+  ck_assert_uint_eq(r.gpr[0], 1);
+  uint64_t fetches = m->c->cnt.fetches;
+  model_mmu__flush(m->c); /* same mapping: fetched (ITLB) again, decode kept */
+  rerun(m, &r);
+  ck_assert_uint_eq(r.gpr[0], 1);
+  ck_assert_uint_gt(m->c->cnt.fetches, fetches);
+  /* map the first 2 MiB to a copy at 4 MiB whose code says mov eax, 2 */
+  memcpy(m->ram + 0x400000, m->ram, 0x200000);
+  m->ram[0x400000 + TM_CODE + 1] = 0x02;
+  uint64_t pde = 0x400000 | 0x87;
+  memcpy(m->ram + TM_PD, &pde, 8);
+  rerun(m, &r); /* no flush yet: the TLB still maps the old frame */
+  ck_assert_uint_eq(r.gpr[0], 1);
+  model_mmu__flush(m->c);
+  rerun(m, &r);
+  ck_assert_uint_eq(r.gpr[0], 2);
+  tm_free(m);
+}
+END_TEST
+
 Suite *suite_model_xlat(void) {
   Suite *s = suite_create("model_xlat");
   TCase *tc = tcase_create("property");
@@ -294,6 +334,7 @@ Suite *suite_model_xlat(void) {
   tcase_add_test(tc, test_property_native);
   tcase_add_test(tc, test_property_shadow_vpid);
   tcase_add_test(tc, test_property_shadow_flush);
+  tcase_add_test(tc, test_decoded_code_follows_a_remap_after_flush);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -10,6 +10,7 @@
 
 #include "results/result_doc.h"
 #include "vtbench/aggregate.h"
+#include "vtbench/commands.h"
 #include "vtbench/event_cdf.h"
 #include "vtbench/export.h"
 #include "vtbench/findings.h"
@@ -323,6 +324,252 @@ START_TEST(test_findings_wording) {
 }
 END_TEST
 
+/* ---- model runs: modeled time, the breakdown, the model's plots ---- */
+
+/* The runs of model_quick.json (real `vtbench run` output on the model)
+ * matching workload and paging/tlb; NULL-terminated into out[max]. */
+static size_t runs_of(const json_t *doc, const char *workload, const char *paging, const char *tlb,
+                      const json_t **out, size_t max) {
+  size_t n = 0, i;
+  json_t *r;
+  json_array_foreach(json_object_get(doc, "runs"), i, r) {
+    const json_t *m = json_object_get(r, "modes");
+    if (n < max && !strcmp(json_string_value(json_object_get(r, "workload")), workload) &&
+        !strcmp(json_string_value(json_object_get(m, "paging")), paging) &&
+        !strcmp(json_string_value(json_object_get(m, "tlb")), tlb))
+      out[n++] = r;
+  }
+  ck_assert_msg(n > 0, "model_quick.json has no %s %s/%s runs", workload, paging, tlb);
+  return n;
+}
+
+static double jnum(const json_t *v, const char *path) {
+  char p[160];
+  snprintf(p, sizeof(p), "%s", path);
+  for (char *save = NULL, *t = strtok_r(p, ".", &save); t; t = strtok_r(NULL, ".", &save))
+    v = json_object_get(v, t);
+  ck_assert_msg(json_is_number(v), "no number at %s", path);
+  return json_number_value(v);
+}
+
+START_TEST(test_model_modeled_time) {
+  /* Model groups are timed in modeled ns per iteration (the runs' own
+   * model.modeled_ns / guest.iterations), never the interpreter's wall
+   * time, and their overhead is the ratio of modeled times to native. */
+  json_t *doc = load(FIX "model_quick.json");
+  struct agg_set s;
+  aggregate__group(doc, &s);
+  const struct agg_group *ept = find(&s, "gups", "ept/vpid/poll/poll");
+  ck_assert_str_eq(agg_group__time_metric(ept), "modeled_ns_per_iter");
+  ck_assert_str_eq(aggregate__time_clock(agg_group__time_metric(ept)), "modeled");
+  const json_t *r[8], *nr[8];
+  size_t n = runs_of(doc, "gups", "ept", "vpid", r, 8);
+  runs_of(doc, "gups", "native", "flush", nr, 8);
+  double *v;
+  ck_assert_uint_eq(agg_group__values(ept, "modeled_ns_per_iter", &v, NULL), n);
+  double want = jnum(r[0], "model.modeled_ns") / jnum(r[0], "guest.iterations");
+  ck_assert_double_eq_tol(v[0], want, 1e-9 * want);
+  free(v);
+  double ratio, lo, hi;
+  const char *bm;
+  ck_assert_int_eq(aggregate__ratio(&s, ept, NULL, &ratio, &lo, &hi, &bm), 0);
+  ck_assert_str_eq(bm, "native/flush/poll/poll");
+  double modeled = jnum(r[0], "model.modeled_ns") / jnum(nr[0], "model.modeled_ns");
+  double wall = jnum(r[0], "timed.wall_ns") / jnum(nr[0], "timed.wall_ns");
+  ck_assert_double_eq_tol(ratio, modeled, 1e-6);
+  /* refvmm's own account of the same overhead agrees */
+  ck_assert_double_eq_tol(ratio, jnum(r[0], "model.overhead_vs_native.ratio"), 1e-3);
+  ck_assert_msg(fabs(wall - modeled) > 1e-3, "fixture cannot tell wall from modeled time");
+  /* aggregates[] carry the same ratio on the modeled metric */
+  json_t *aggs = aggregate__compute(&s, NULL);
+  const json_t *e = agg_entry(aggs, "gups", "ept/vpid/poll/poll", "modeled_ns_per_iter");
+  ck_assert_double_eq_tol(
+      json_real_value(json_object_get(json_object_get(e, "ratio_to_baseline"), "ratio")), modeled,
+      1e-6);
+  json_decref(aggs);
+  /* Without a native group (nmistorm ran only in shadow modes) the runs'
+   * in-run native baseline gives the overhead, and says so. */
+  const struct agg_group *nmi = find(&s, "nmistorm", "shadow/flush/window/window");
+  ck_assert_int_eq(aggregate__ratio(&s, nmi, NULL, &ratio, &lo, &hi, &bm), 0);
+  ck_assert_ptr_nonnull(strstr(bm, "baseline run"));
+  ck_assert_uint_eq(agg_group__values(nmi, "model.overhead_vs_native.ratio", &v, NULL), nmi->nok);
+  ck_assert_double_eq_tol(ratio, v[0], 1e-9); /* the model is deterministic: all equal */
+  free(v);
+  aggregate__free(&s);
+  json_decref(doc);
+
+  /* KVM groups keep wall time. */
+  doc = load(FIX "kvm_host_a.json");
+  aggregate__group(doc, &s);
+  ck_assert_str_eq(aggregate__time_clock(agg_group__time_metric(&s.g[0])), "wall");
+  aggregate__free(&s);
+  json_decref(doc);
+}
+END_TEST
+
+START_TEST(test_model_findings_cause) {
+  /* The finding names the cost of each mode and the model's cause, with
+   * its share of the overhead: the part of model.breakdown that is largest
+   * in the fixture's runs (computed here, not assumed). */
+  json_t *doc = load(FIX "model_quick.json");
+  struct agg_set s;
+  aggregate__group(doc, &s);
+  const json_t *r[8];
+  runs_of(doc, "gups", "ept", "vpid", r, 8);
+  static const char *const parts[][2] = {
+      {"exits.cycles", "VM exits"}, {"walks", "walk references"}, {"refills", "TLB refills"}};
+  size_t best = 0;
+  double bv = -1, total = jnum(r[0], "model.overhead_vs_native.cycles");
+  for (size_t i = 0; i < 3; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "model.breakdown.%s", parts[i][0]);
+    if (jnum(r[0], path) > bv) bv = jnum(r[0], path), best = i;
+  }
+  char cost[64], why[128];
+  snprintf(cost, sizeof(cost), "ept/vpid/poll/poll costs %.2fx",
+           jnum(r[0], "model.overhead_vs_native.ratio"));
+  snprintf(why, sizeof(why), "cause of the largest: %s (%.0f%% of the overhead", parts[best][1],
+           100 * bv / total);
+  json_t *fs = findings__compute(&s, NULL, NULL);
+  int found = 0, exits = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(fs, i, v) {
+    const char *t = json_string_value(v);
+    if (!strncmp(t, "gups", 4) && strstr(t, "(model, modeled time)") && strstr(t, cost) &&
+        strstr(t, why))
+      found = 1;
+    if (!strncmp(t, "cr3switch", 9) && strstr(t, "VM exits (") && strstr(t, "mostly CR_ACCESS"))
+      exits = 1;
+  }
+  ck_assert_msg(found, "no finding '%s ... %s'", cost, why);
+  ck_assert_msg(exits, "cr3switch's shadow cost was not traced to CR_ACCESS exits");
+  json_decref(fs);
+  aggregate__free(&s);
+  json_decref(doc);
+}
+END_TEST
+
+static long png_size(const char *dir, const char *name) {
+  char p[512];
+  unsigned char sig[8];
+  snprintf(p, sizeof(p), "%s/%s.png", dir, name);
+  FILE *f = fopen(p, "rb");
+  if (!f) return -1;
+  size_t got = fread(sig, 1, 8, f);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fclose(f);
+  return got == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8) ? n : -1;
+}
+
+START_TEST(test_model_report_plots) {
+  /* `vtbench report` on the model fixture merged with a KVM one: the
+   * breakdown, walk/TLB, model NMI CDF and model-vs-KVM plots are drawn,
+   * and the page links only files that exist. */
+  if (system("command -v gnuplot >/dev/null 2>&1")) {
+    printf("test_model_report_plots: skipped: gnuplot not installed (make deps)\n");
+    return;
+  }
+  char cwd[4096], plots[4200], dir[] = "/tmp/vtb_model_report_XXXXXX", docp[300], out[300];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+  snprintf(plots, sizeof(plots), "%s/plots", cwd);
+  setenv("VTBENCH_PLOTS", plots, 1);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  json_t *doc = load(FIX "model_quick.json"), *kvm = load(FIX "kvm_host_a.json");
+  json_array_extend(json_object_get(doc, "runs"), json_object_get(kvm, "runs"));
+  snprintf(docp, sizeof(docp), "%s/both.json", dir);
+  ck_assert_int_eq(result_doc__write(doc, docp), 0);
+  snprintf(out, sizeof(out), "%s/report", dir);
+  char *argv[] = {"report", docp, "-o", out, NULL};
+  FILE *saved = stdout;
+  stdout = fopen("/dev/null", "w");
+  int rc = cmd_report(4, argv);
+  fclose(stdout);
+  stdout = saved;
+  ck_assert_int_eq(rc, 0);
+  static const char *const want[] = {"breakdown_model",        "model_walk_refs_model",
+                                     "model_tlb_misses_model", "events_nmi_model",
+                                     "model_vs_kvm",           "time_model"};
+  for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+    ck_assert_msg(png_size(out, want[i]) > 10000, "%s/%s.png missing, not a PNG or blank", out,
+                  want[i]);
+  /* The breakdown CSV holds the fixture's walk share for gups ept. */
+  const json_t *r[8];
+  runs_of(doc, "gups", "ept", "vpid", r, 8);
+  char path[512], line[1024];
+  snprintf(path, sizeof(path), "%s/breakdown_model.csv", out);
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  int seen = 0;
+  while (fgets(line, sizeof(line), f)) {
+    double ex, walks;
+    char *p = strstr(line, "[ept/vpid/poll/poll],");
+    if (strncmp(line, "gups", 4) || !p) continue;
+    ck_assert_int_eq(sscanf(p + 21, "%lf,%lf", &ex, &walks), 2);
+    ck_assert_double_eq_tol(walks,
+                            jnum(r[0], "model.breakdown.walks") /
+                                jnum(r[0], "model.overhead_vs_native.native_cycles"),
+                            1e-4);
+    seen = 1;
+  }
+  fclose(f);
+  ck_assert_msg(seen, "no gups ept row in %s", path);
+  /* Time plots say which clock they show. */
+  json_t *pl;
+  snprintf(path, sizeof(path), "%s/plots.json", out);
+  json_error_t jerr;
+  pl = json_load_file(path, 0, &jerr);
+  ck_assert_msg(pl != NULL, "%s: %s", path, jerr.text);
+  size_t i;
+  json_t *e;
+  int clocks = 0;
+  json_array_foreach(pl, i, e) {
+    const char *o = json_string_value(json_object_get(e, "out"));
+    const char *yt = json_string_value(json_object_get(json_object_get(e, "vars"), "ytitle"));
+    if (!strcmp(o, "time_model")) clocks += yt && !strncmp(yt, "modeled time", 12);
+    if (!strcmp(o, "time_kvm")) clocks += yt && !strncmp(yt, "wall time", 9);
+  }
+  ck_assert_int_eq(clocks, 2);
+  json_decref(pl);
+  /* Every src/href of the page names an existing file or anchor. */
+  snprintf(path, sizeof(path), "%s/index.html", out);
+  f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  static char html[1 << 20];
+  size_t len = fread(html, 1, sizeof(html) - 1, f);
+  html[len] = 0;
+  fclose(f);
+  int refs = 0;
+  for (char *p = html; (p = strstr(p, "=\"")); p += 2) {
+    if (strncmp(p - 3, "src", 3) && strncmp(p - 4, "href", 4)) continue;
+    char ref[300];
+    size_t k = 0;
+    for (const char *q = p + 2; *q && *q != '"' && k + 1 < sizeof(ref); q++)
+      ref[k++] = *q;
+    ref[k] = 0;
+    ck_assert_msg(!strstr(ref, "://"), "index.html references a remote %s", ref);
+    if (ref[0] == '#') {
+      char id[320];
+      snprintf(id, sizeof(id), "id=\"%s\"", ref + 1);
+      ck_assert_msg(strstr(html, id), "index.html: no anchor %s", ref);
+    } else {
+      char fp[700];
+      snprintf(fp, sizeof(fp), "%s/%s", out, ref);
+      ck_assert_msg(access(fp, F_OK) == 0, "index.html references missing %s", ref);
+    }
+    refs++;
+  }
+  ck_assert_int_gt(refs, 10);
+  ck_assert_ptr_nonnull(strstr(html, "breakdown_model.svg"));
+  ck_assert_ptr_nonnull(strstr(html, "modeled"));
+  json_decref(kvm);
+  json_decref(doc);
+  snprintf(line, sizeof(line), "rm -rf %s", dir);
+  ck_assert_int_eq(system(line), 0);
+}
+END_TEST
+
 Suite *suite_report(void) {
   Suite *s = suite_create("report");
   TCase *tc = tcase_create("core");
@@ -335,6 +582,9 @@ Suite *suite_report(void) {
   tcase_add_test(tc, test_run_key);
   tcase_add_test(tc, test_event_cdf);
   tcase_add_test(tc, test_findings_wording);
+  tcase_add_test(tc, test_model_modeled_time);
+  tcase_add_test(tc, test_model_findings_cause);
+  tcase_add_test(tc, test_model_report_plots);
   suite_add_tcase(s, tc);
   return s;
 }

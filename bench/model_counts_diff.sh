@@ -1,0 +1,76 @@
+#!/bin/bash
+# bench/model_counts_diff.sh - check that two refvmm builds model exactly the
+# same thing: runs each workload (small parameters) on the model backend in
+# every paging x tlb mode with both binaries and diffs, with jq, the JSON
+# `model` section (instructions, tlb, walks, pwc hits, exits, timed, modeled
+# cycles ...) plus the run's `exits` and `timed`. Use it around a speed-only
+# change (e.g. the TLB model's internals): any difference is a bug.
+#
+#   bash bench/model_counts_diff.sh OLD_REFVMM [NEW_REFVMM (default bin/refvmm)]
+#   COUNTS_WORKLOADS="forkwait gups" bash bench/model_counts_diff.sh /tmp/refvmm.old
+#
+# Exit status 0 when every run is identical, 1 on any difference (printed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OLD=${1:?usage: $0 OLD_REFVMM [NEW_REFVMM]}
+NEW=${2:-bin/refvmm}
+WORKLOADS=${COUNTS_WORKLOADS:-forkwait cr3switch ptemod pgfault gups}
+MODES=("native" "shadow flush" "shadow vpid" "ept flush" "ept vpid")
+for b in "$OLD" "$NEW"; do
+  [ -x "$b" ] || { echo "counts-diff: $b is not an executable refvmm (build it or copy it first)" >&2; exit 2; }
+done
+
+# small parameters: a few seconds per run in the slowest mode
+params_of() {
+  case $1 in
+  forkwait) echo "n=300" ;;
+  cr3switch) echo "n=3000" ;;
+  ptemod) echo "n=3000" ;;
+  pgfault) echo "n=300" ;;
+  gups) echo "n=20000 ws=4194304" ;;
+  *) echo "" ;;
+  esac
+}
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# the deterministic part of a run: everything but the host's clocks (the
+# run's timed.wall_ns, tsc, tsc_hz; the guest's TSC is modeled: kept)
+filter='.runs[0] | {status, exit_code, model, exits, timed: (.timed | del(.wall_ns, .tsc, .tsc_hz))}'
+fail=0 n=0
+for wl in $WORKLOADS; do
+  img=workloads/build/$wl.elf
+  [ -e "$img" ] || { echo "counts-diff: $img missing (make first)" >&2; exit 2; }
+  args=()
+  for p in $(params_of "$wl"); do args+=(--param "$p"); done
+  for mode in "${MODES[@]}"; do
+    # shellcheck disable=SC2086 # "ept flush" -> paging, tlb
+    set -- $mode
+    mo=(--paging "$1")
+    [ -n "${2:-}" ] && mo+=(--tlb "$2")
+    for side in old new; do
+      bin=$OLD
+      [ $side = new ] && bin=$NEW
+      "$bin" run "$img" --backend model "${mo[@]}" "${args[@]}" --quiet --no-probes \
+        --timeout 300 --json "$tmp/$side.json" >/dev/null 2>"$tmp/$side.err" || true
+      jq -S "$filter" "$tmp/$side.json" >"$tmp/$side.f" 2>/dev/null || echo "no json" >"$tmp/$side.f"
+    done
+    n=$((n + 1))
+    tag="$wl ${mode// //} $(params_of "$wl")"
+    if cmp -s "$tmp/old.f" "$tmp/new.f"; then
+      printf 'same  %-40s instructions=%s modeled_cycles=%s\n' "$tag" \
+        "$(jq -r .model.instructions "$tmp/new.f")" "$(jq -r .model.modeled_cycles "$tmp/new.f")"
+    else
+      echo "DIFF  $tag"
+      diff "$tmp/old.f" "$tmp/new.f" | head -20 || true
+      fail=1
+    fi
+  done
+done
+if [ $fail -eq 0 ]; then
+  echo "counts-diff: all $n runs identical ($OLD vs $NEW)"
+else
+  echo "counts-diff: differences found ($OLD vs $NEW)"
+fi
+exit $fail

@@ -1,0 +1,194 @@
+/* cost_model.h - the model CPU's cycle cost model: modeled cycles as a
+ * linear function of the model's exact counters (instructions by class,
+ * REP iterations, data references, page-walk references by level, L2 TLB
+ * hits, TLB invalidations, VM exits by SDM reason, the VMM's handling work
+ * per exit kind, event delivery), with per-event costs from a JSON profile
+ * (refvmm/model/profiles/NAME.json, format in docs/COST_MODEL.md).
+ *
+ * Costs are kept as fixed point (1/1024 cycle) so a total is exact integer
+ * arithmetic; every instruction class costs at least one cycle (the loader
+ * refuses less), so running N instructions advances the modeled clock by at
+ * least N: an instruction budget of (deadline - now) never overshoots. */
+#ifndef REFVMM_MODEL_COST_MODEL_H
+#define REFVMM_MODEL_COST_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct model_cpu;
+struct json_t;
+
+/* Every figure of a profile: X(enum suffix, JSON key path). The order is the
+ * order of the breakdown and of docs/COST_MODEL.md. */
+#define COST_FIGURES(X)                                                                            \
+  X(INSN_ALU, "insn.alu")                                                                          \
+  X(INSN_MOV, "insn.mov")                                                                          \
+  X(INSN_BRANCH, "insn.branch")                                                                    \
+  X(INSN_STACK, "insn.stack")                                                                      \
+  X(INSN_MULDIV, "insn.muldiv")                                                                    \
+  X(INSN_STRING, "insn.string")                                                                    \
+  X(INSN_SYSTEM, "insn.system")                                                                    \
+  X(INSN_IO, "insn.io")                                                                            \
+  X(INSN_OTHER, "insn.other")                                                                      \
+  X(INSN_REP_ITERATION, "insn.rep_iteration")                                                      \
+  X(MEM_DATA_REF, "mem.data_ref")                                                                  \
+  X(MEM_WALK_PML4, "mem.walk_ref.pml4")                                                            \
+  X(MEM_WALK_PDPT, "mem.walk_ref.pdpt")                                                            \
+  X(MEM_WALK_PD, "mem.walk_ref.pd")                                                                \
+  X(MEM_WALK_PT, "mem.walk_ref.pt")                                                                \
+  X(MEM_EPT_PML4, "mem.ept_walk_ref.pml4")                                                         \
+  X(MEM_EPT_PDPT, "mem.ept_walk_ref.pdpt")                                                         \
+  X(MEM_EPT_PD, "mem.ept_walk_ref.pd")                                                             \
+  X(MEM_EPT_PT, "mem.ept_walk_ref.pt")                                                             \
+  X(MEM_TLB_L2_HIT, "mem.tlb_l2_hit")                                                              \
+  X(TLB_FLUSH, "tlb.flush")                                                                        \
+  X(TLB_INVLPG, "tlb.invlpg")                                                                      \
+  X(EXIT_DEFAULT, "exit.default")                                                                  \
+  X(EXIT_CPUID, "exit.CPUID")                                                                      \
+  X(EXIT_IO_INSTRUCTION, "exit.IO_INSTRUCTION")                                                    \
+  X(EXIT_EPT_VIOLATION, "exit.EPT_VIOLATION")                                                      \
+  X(EXIT_EPT_MISCONFIG, "exit.EPT_MISCONFIG")                                                      \
+  X(EXIT_EXCEPTION_NMI, "exit.EXCEPTION_NMI")                                                      \
+  X(EXIT_CR_ACCESS, "exit.CR_ACCESS")                                                              \
+  X(EXIT_INVLPG, "exit.INVLPG")                                                                    \
+  X(EXIT_VMCALL, "exit.VMCALL")                                                                    \
+  X(EXIT_HLT, "exit.HLT")                                                                          \
+  X(EXIT_NMI_WINDOW, "exit.NMI_WINDOW")                                                            \
+  X(EXIT_INTERRUPT_WINDOW, "exit.INTERRUPT_WINDOW")                                                \
+  X(EXIT_PREEMPTION_TIMER, "exit.PREEMPTION_TIMER")                                                \
+  X(EXIT_EXTERNAL_INTERRUPT, "exit.EXTERNAL_INTERRUPT")                                            \
+  X(VMM_USER_EXIT, "vmm.user_exit")                                                                \
+  X(VMM_CPUID, "vmm.cpuid")                                                                        \
+  X(VMM_SHADOW_FILL, "vmm.shadow_fill")                                                            \
+  X(VMM_SHADOW_TRUE_FAULT, "vmm.shadow_true_fault")                                                \
+  X(VMM_PT_WRITE_EMULATE, "vmm.pt_write_emulate")                                                  \
+  X(VMM_CR3_SWITCH, "vmm.cr3_switch")                                                              \
+  X(VMM_ROOT_BUILD, "vmm.root_build")                                                              \
+  X(VMM_INVLPG, "vmm.invlpg")                                                                      \
+  X(VMM_EPT_VIOLATION, "vmm.ept_violation")                                                        \
+  X(VMM_EVENT_INJECT, "vmm.event_inject")                                                          \
+  X(EVENT_DELIVERY, "event.delivery")                                                              \
+  X(EVENT_IRET, "event.iret")
+
+enum cost_fig {
+#define COST_ENUM(id, path) CF_##id,
+  COST_FIGURES(COST_ENUM)
+#undef COST_ENUM
+      CF_COUNT
+};
+
+#define COST_FP_SHIFT 10 /* fixed point: 1/1024 cycle */
+
+struct cost_profile {
+  char name[96];
+  char description[512];
+  char cpu[160];
+  char path[512]; /* the file it came from, or "built-in <source path>" */
+  double tsc_ghz;
+  bool measured;         /* measured_on is an object */
+  char measured_on[512]; /* "host, kvm, date, command" or "" */
+  double cycles[CF_COUNT];
+  uint64_t fp[CF_COUNT]; /* cycles in 1/1024 cycle units (rounded) */
+  char source[CF_COUNT][400];
+};
+
+/* The counts the cost is linear in, one per figure; `walks` (page walks,
+ * i.e. L2 TLB misses) is not priced itself: the breakdown uses it to split
+ * extra walk references into refills and longer walks. */
+struct cost_counts {
+  uint64_t n[CF_COUNT];
+  uint64_t walks;
+};
+
+/* Snapshots at the timed region's marks (refvmm's run-loop observer). */
+struct cost_region {
+  struct cost_counts begin, end;
+  bool begun, ended;
+};
+
+/* The native baseline run of the same image and parameters (refvmm runs it
+ * in-process before a model run in paging ept|shadow). */
+enum cost_baseline_state {
+  COST_BASELINE_NONE = 0, /* not run: reason says why (--model-baseline none, kvm, ...) */
+  COST_BASELINE_SELF,     /* this run is native: it is its own baseline */
+  COST_BASELINE_RAN,      /* counts hold the native run's */
+  COST_BASELINE_FAILED,   /* the native run did not complete: reason */
+};
+struct cost_baseline {
+  enum cost_baseline_state state;
+  bool timed; /* counts are of the timed region (else the whole run) */
+  struct cost_counts counts;
+  uint64_t checksum; /* the native run's guest checksum (0 when none reported) */
+  char reason[256];
+};
+
+/* Overhead versus native by cause, in 1/1024 cycles (signed: a cause can
+ * save cycles). overhead = exits + walks + refills + events + other exactly:
+ *   exits   = every exit.* and vmm.* figure except vmm.event_inject
+ *             (round trips by SDM reason + the VMM's handling work)
+ *   refills = (walks_mode - walks_native) x mean walk-reference cost per
+ *             walk in this mode, + the difference in L2 TLB hits and in
+ *             TLB invalidation (tlb.*) costs: refills after flushes (and
+ *             shadow walks retried after a #PF exit, guest large pages the
+ *             4 KiB EPT fractures)
+ *   walks   = the rest of the difference in walk-reference cost (guest +
+ *             EPT levels): longer walks (2-D walks, shadow tables) for the
+ *             native number of walks
+ *   events  = event.delivery + event.iret + vmm.event_inject difference
+ *   other   = the remainder (instructions, REP iterations, data references) */
+struct cost_breakdown {
+  int64_t overhead, exits, walks, refills, events, other;
+};
+
+/* Key path of a figure ("mem.walk_ref.pd"). */
+const char *cost_fig__path(enum cost_fig f);
+
+/* Load and strictly validate a profile: 0, or -1 with a message naming the
+ * file and the key path in err (unknown key, missing figure, wrong type,
+ * instruction class below 1 cycle, negative or non-finite value). */
+int cost_profile__load(const char *path, struct cost_profile *p, char *err, size_t errlen);
+/* The same from JSON text (name: the file name used in messages). */
+int cost_profile__parse(const char *text, size_t len, const char *name, struct cost_profile *p,
+                        char *err, size_t errlen);
+/* The built-in default (refvmm/model/profiles/intel-skylake.json embedded
+ * at build time), parsed once. Never NULL: a broken embedded profile is a
+ * build error caught by the tests; at run time it aborts with the message. */
+const struct cost_profile *cost_profile__default(void);
+
+/* The counts of a CPU now (cheap: reads counters). */
+void cost_counts__from_cpu(const struct model_cpu *c, struct cost_counts *k);
+/* Total in 1/1024 cycles, and in cycles (rounded down). */
+uint64_t cost__total_fp(const struct cost_profile *p, const struct cost_counts *k);
+uint64_t cost__cycles(const struct cost_profile *p, const struct cost_counts *k);
+
+/* Sum of the figures first..last (inclusive) in 1/1024 cycles. */
+uint64_t cost__sum_fp(const struct cost_profile *p, const struct cost_counts *k,
+                      enum cost_fig first, enum cost_fig last);
+/* counts b - a, figure by figure (a region from two snapshots). */
+void cost_counts__sub(const struct cost_counts *b, const struct cost_counts *a,
+                      struct cost_counts *out);
+/* Overhead of `mode` versus `native` by cause (see struct cost_breakdown). */
+void cost__breakdown(const struct cost_profile *p, const struct cost_counts *mode,
+                     const struct cost_counts *native, struct cost_breakdown *b);
+/* fp (1/1024 cycle) to cycles, rounded to nearest. */
+static inline int64_t cost__fp_to_cycles(int64_t fp) {
+  return fp >= 0 ? (fp + 512) >> COST_FP_SHIFT : -((-fp + 512) >> COST_FP_SHIFT);
+}
+
+/* Modeled cycles of the CPU since reset with its profile (the CPU's
+ * cost_profile or the default): what RDTSC counts (plus TSC offset).
+ * Monotonic; advances by >= 1 per retired instruction. */
+uint64_t model_cost__now(const struct model_cpu *c);
+
+/* Install the profile a CPU is charged with (NULL: the default). The CPU
+ * keeps the pointer: p must outlive it. */
+void model_cost__set_profile(struct model_cpu *c, const struct cost_profile *p);
+const struct cost_profile *model_cost__profile(const struct model_cpu *c);
+/* Snapshot the counts at the timed region's begin / end mark. */
+void model_cost__region_mark(struct model_cpu *c, bool end);
+/* The counts the report is about: the timed region when the guest marked a
+ * complete one (true), else the whole run (false). */
+bool model_cost__scope_counts(const struct model_cpu *c, struct cost_counts *k);
+
+#endif

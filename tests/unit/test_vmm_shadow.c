@@ -1,0 +1,198 @@
+/* test_vmm_shadow.c - the shadow MMU's index of shadow pages by guest frame
+ * and its reverse map of writable leaves (refvmm/model/vmm_shadow.c): after
+ * random fills, guest page-table writes (zaps, write flooding), CR3 loads
+ * over more roots than the root cache holds (root drops), every live shadow
+ * page of a guest frame is found through the index, in a scan's order, and
+ * every writable shadow leaf is in its frame's reverse map. */
+#include <check.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "refvmm/model/vmm_shadow.h"
+#include "test_model_harness.h"
+
+#define P    0x1ull
+#define RW   0x2ull
+#define US   0x4ull
+#define ADDR 0x000ffffffffff000ull
+
+#define TBASE  0x400u /* guest table frames TBASE.. */
+#define DBASE  0x500u /* data frames DBASE..TM_RAM */
+#define NROOTS 12     /* more than SHADOW_ROOTS: the LRU root goes */
+#define NPDPT  3
+#define NPD    4
+#define NPT    8
+#define WIN    (1ull << 39) /* PML4 slot 1: a window onto the table frames */
+
+static struct tm *t;
+static struct vmm_shadow sh;
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static unsigned ntables;
+static uint64_t root[NROOTS], pdpt[NPDPT], pd[NPD], pt[NPT];
+
+static uint64_t rnd(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+static void gput(uint64_t gpa, uint64_t v) {
+  memcpy(t->ram + gpa, &v, 8);
+}
+static uint64_t table_new(void) {
+  return (uint64_t)(TBASE + ntables++) << 12;
+}
+static uint64_t pick(const uint64_t *a, unsigned n) {
+  return a[rnd() % n];
+}
+
+/* the guest's tables: roots -> PDPTs -> PDs (entries 0..3) -> PTs (0..63),
+ * shared between roots; slot 1 of every root maps every table frame */
+static void build_tables(void) {
+  for (int i = 0; i < NROOTS; i++)
+    root[i] = table_new();
+  for (int i = 0; i < NPDPT; i++)
+    pdpt[i] = table_new();
+  for (int i = 0; i < NPD; i++)
+    pd[i] = table_new();
+  for (int i = 0; i < NPT; i++)
+    pt[i] = table_new();
+  uint64_t wpdpt = table_new(), wpd = table_new(), wpt = table_new();
+  for (int i = 0; i < NROOTS; i++) {
+    gput(root[i], pick(pdpt, NPDPT) | P | RW | US);
+    gput(root[i] + 8, wpdpt | P | RW | US);
+  }
+  for (int i = 0; i < NPDPT; i++)
+    gput(pdpt[i], pick(pd, NPD) | P | RW | US);
+  for (int i = 0; i < NPD; i++)
+    for (int j = 0; j < 4; j++)
+      gput(pd[i] + 8 * j, pick(pt, NPT) | P | RW | US);
+  for (int i = 0; i < NPT; i++)
+    for (int j = 0; j < 64; j++)
+      gput(pt[i] + 8 * j, ((uint64_t)(DBASE + rnd() % 0x100) << 12) | P | RW | US);
+  gput(wpdpt, wpd | P | RW | US);
+  gput(wpd, wpt | P | RW | US);
+  for (unsigned i = 0; i < ntables; i++)
+    gput(wpt + 8 * i, ((uint64_t)(TBASE + i) << 12) | P | RW | US);
+}
+
+/* translate through the model CPU (fills, pt-write exits); 1 on a #PF */
+static int guest_access(uint64_t va, unsigned acc, uint64_t *hpa) {
+  struct model_cpu *c = t->c;
+  if (setjmp(c->jb)) return 1;
+  const struct model_tlb_entry *e = model_mmu__translate(c, va, acc);
+  if (hpa) *hpa = e->gpa | (va & 0xfff);
+  return 0;
+}
+
+/* a guest write to the entry at gpa (a table frame), through the window:
+ * the shadow MMU traps it once the frame is a page table; the store is
+ * done here, as the CPU completes the emulated access */
+static void guest_write(uint64_t gpa, uint64_t v) {
+  uint64_t hpa = 0;
+  ck_assert_int_eq(guest_access(WIN + (gpa - ((uint64_t)TBASE << 12)), ACC_W, &hpa), 0);
+  ck_assert_uint_eq(hpa, gpa); /* identity: guest-physical is host-physical here */
+  gput(gpa, v);
+}
+
+static void guest_cr3(uint64_t cr3) {
+  struct model_cpu *c = t->c;
+  model_vmx__exit(c, EXIT_REASON_CR_ACCESS, 3);
+  c->vmcs.cr3_handler(c->vmcs.vmm, c, cr3);
+  model_vmx__entry(c);
+}
+
+/* the index finds, ascending, exactly the live pages a scan finds */
+static void check_frames(void) {
+  static uint32_t got[4096];
+  for (unsigned f = TBASE; f < TBASE + ntables; f++) {
+    int n = vmm_shadow__pages_of(&sh, f, got, 4096), k = 0;
+    for (uint32_t pg = 0; pg < sh.npages; pg++)
+      if (sh.owner[pg] >= 0 && sh.src[pg] == (int64_t)f) {
+        ck_assert_int_lt(k, n);
+        ck_assert_msg(got[k] == pg, "frame 0x%x: index gives page %u, scan %u", f, got[k], pg);
+        k++;
+      }
+    ck_assert_int_eq(k, n);
+  }
+}
+
+static void setup(void) {
+  static const uint8_t nop[] = {0x90};
+  struct tm_state st = {.cpl = 0};
+  t = tm_new(nop, sizeof nop, &st);
+  ntables = 0;
+  build_tables();
+  t->c->cr3 = root[0];
+  model_mmu__flush_cr3(t->c);
+  ck_assert_int_eq(vmm_shadow__init(&sh, t->c, TM_RAM, false), 0);
+  vmm_shadow__boot(&sh, t->c);
+}
+
+static void teardown(void) {
+  vmm_shadow__free(&sh);
+  tm_free(t);
+}
+
+START_TEST(index_follows_every_change) {
+  for (int round = 0; round < 4000; round++) {
+    unsigned op = (unsigned)(rnd() % 8);
+    if (op < 4) { /* guest accesses to data: hidden faults, fills */
+      uint64_t va = ((rnd() & 3) << 21) | ((rnd() & 63) << 12);
+      guest_access(va, (rnd() & 1) ? ACC_W : 0, NULL);
+    } else if (op < 7) { /* a guest page-table write: zaps, flooding of upper levels */
+      unsigned kind = (unsigned)(rnd() % 8);
+      if (kind < 4)
+        guest_write(pick(pt, NPT) + 8 * (rnd() & 63),
+                    (rnd() & 3) ? ((uint64_t)(DBASE + rnd() % 0x100) << 12) | P | RW | US : 0);
+      else if (kind < 6)
+        guest_write(pick(pd, NPD) + 8 * (rnd() & 3), pick(pt, NPT) | P | RW | US);
+      else if (kind < 7)
+        guest_write(pick(pdpt, NPDPT), pick(pd, NPD) | P | RW | US);
+      else
+        guest_write(pick(root, NROOTS), pick(pdpt, NPDPT) | P | RW | US);
+    } else { /* a CR3 load: root reuse, or a new root dropping the LRU one */
+      guest_cr3(pick(root, NROOTS));
+    }
+    ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+    if (round % 64 == 0) check_frames();
+  }
+  check_frames();
+  /* every path that changes the index ran */
+  ck_assert_uint_gt(sh.hidden_faults, 100);
+  ck_assert_uint_gt(sh.pt_write_exits, 100);
+  ck_assert_uint_gt(sh.flooded, 0);
+  ck_assert_uint_gt(sh.roots_built, SHADOW_ROOTS);
+  ck_assert_uint_gt(sh.pages_freed, 0);
+  ck_assert_uint_gt(sh.flush_protect, 0);
+}
+END_TEST
+
+/* the check finds a broken index (so the test above can fail) */
+START_TEST(check_detects_a_lost_page) {
+  for (int i = 0; i < 200; i++)
+    guest_access(((rnd() & 3) << 21) | ((rnd() & 63) << 12), 0, NULL);
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+  uint32_t got[8];
+  int n = vmm_shadow__pages_of(&sh, (int64_t)(pt[0] >> 12), got, 8);
+  for (int i = 1; n == 0 && i < NPT; i++)
+    n = vmm_shadow__pages_of(&sh, (int64_t)(pt[i] >> 12), got, 8);
+  ck_assert_int_gt(n, 0);
+  sh.hashed[got[0]] = 0; /* a live page the index no longer claims */
+  ck_assert_int_ne(vmm_shadow__check(&sh), 0);
+  sh.hashed[got[0]] = 1;
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+}
+END_TEST
+
+Suite *suite_vmm_shadow(void) {
+  Suite *s = suite_create("vmm_shadow");
+  TCase *tc = tcase_create("index");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, index_follows_every_change);
+  tcase_add_test(tc, check_detects_a_lost_page);
+  suite_add_tcase(s, tc);
+  return s;
+}

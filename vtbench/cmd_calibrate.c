@@ -1,0 +1,222 @@
+/* cmd_calibrate.c - `vtbench calibrate`: measure on this KVM host the costs
+ * it can (exit round trips, the trip through refvmm, memory reference
+ * latency) and write a cost profile for the model backend (refvmm
+ * --profile FILE) in which every figure says whether it was measured here
+ * or comes from the base profile. Measurements: calibrate_measure.c; the
+ * mapping onto profile figures: calibrate_profile.c; the user's view:
+ * docs/COST_MODEL.md, "Calibrating on your host".
+ *
+ * Exit status: 0 every measurement taken; 1 (VTB_EXIT_FAILED) some failed
+ * (the profile is still written with what was measured) or none did (no
+ * profile); 2 usage or a bad --base; 3 (VTB_EXIT_NOTHING) no usable
+ * /dev/kvm; 20 the profile cannot be written; 130 interrupted (SIGINT,
+ * SIGTERM: no profile). VTBENCH_KVM_DEVICE overrides
+ * the device checked first (tests use it to see the no-KVM path). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "calibrate.h"
+#include "commands.h"
+#include "paths.h"
+#include "results/result_doc.h"
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE] [-v]\n"
+          "  Measures this KVM host: VM exit round trips (vmcall and cpuid from ring 3), the\n"
+          "  trip through refvmm for an I/O exit (pio), the cost of ring-0 emulation where the\n"
+          "  host emulates it, and memory reference latency (ptrchase at L1, L2, LLC and DRAM\n"
+          "  working sets); each the median of N runs (default 5; --quick: 3 short runs, a few\n"
+          "  seconds). Writes a cost profile (default results/out/calibrated-profile.json)\n"
+          "  with the measured figures and the rest copied from PROFILE (default: the\n"
+          "  built-in %s), and prints every figure marked measured or default.\n"
+          "  Use it with: refvmm run IMAGE --backend model --profile FILE\n",
+          cost_profile__default()->name);
+}
+
+/* The command as typed, for measured_on.command and the sources. */
+static void command_line(int argc, char **argv, char *buf, size_t len) {
+  size_t off = (size_t)snprintf(buf, len, "vtbench");
+  for (int i = 0; i < argc && off < len; i++)
+    off += (size_t)snprintf(buf + off, len - off, " %s", argv[i]);
+  if (off >= len && len > 4) memcpy(buf + len - 4, "...", 4);
+}
+
+static int kvm_usable(char *err, size_t errlen) {
+  const char *dev = getenv("VTBENCH_KVM_DEVICE");
+  if (!dev || !*dev) dev = "/dev/kvm";
+  int fd = open(dev, O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    snprintf(err, errlen,
+             "%s: cannot open: %s. calibrate measures this host's KVM and needs it (load "
+             "kvm_intel, kvm_amd or kvm_pvm and make %s readable and writable); the model "
+             "backend runs without it on the built-in profile",
+             dev, strerror(errno), dev);
+    return 0;
+  }
+  close(fd);
+  return 1;
+}
+
+static void on_signal(int sig) {
+  calibrate__interrupted = sig;
+}
+
+static void rm_tmpdir(const char *dir) {
+  static const char *const files[] = {"run.json", "run.log"};
+  char p[4200];
+  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+    snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+    unlink(p);
+  }
+  rmdir(dir);
+}
+
+int cmd_calibrate(int argc, char **argv) {
+  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
+                                       {"reps", required_argument, NULL, 'r'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"base", required_argument, NULL, 'b'},
+                                       {"verbose", no_argument, NULL, 'v'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
+  const char *out = "results/out/calibrated-profile.json", *base_path = NULL;
+  struct calib_opts o = {.reps = 0};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "o:r:qb:vh", opts, NULL)) != -1) {
+    switch (c) {
+    case 'o':
+      out = optarg;
+      break;
+    case 'r': {
+      char *end;
+      long v = strtol(optarg, &end, 10);
+      if (*end || v < 1 || v > CALIB_REPS_MAX) {
+        fprintf(stderr, "vtbench calibrate: --reps '%s': expected 1..%d\n", optarg, CALIB_REPS_MAX);
+        return VTB_EXIT_USAGE;
+      }
+      o.reps = (int)v;
+      break;
+    }
+    case 'q':
+      o.quick = true;
+      break;
+    case 'b':
+      base_path = optarg;
+      break;
+    case 'v':
+      o.verbose = true;
+      break;
+    case 'h':
+      usage(stdout);
+      return VTB_EXIT_OK;
+    default:
+      usage(stderr);
+      return VTB_EXIT_USAGE;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vtbench calibrate: unexpected argument '%s'\n", argv[optind]);
+    usage(stderr);
+    return VTB_EXIT_USAGE;
+  }
+  if (!o.reps) o.reps = o.quick ? 3 : 5;
+
+  /* Everything that can fail cheaply fails before the first run. */
+  static struct cost_profile loaded;
+  const struct cost_profile *base = cost_profile__default();
+  char err[1024];
+  if (base_path) {
+    if (cost_profile__load(base_path, &loaded, err, sizeof(err))) {
+      fprintf(stderr, "vtbench calibrate: --base: %s\n", err);
+      return VTB_EXIT_USAGE;
+    }
+    base = &loaded;
+  }
+  if (!kvm_usable(err, sizeof(err))) {
+    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    return VTB_EXIT_NOTHING;
+  }
+  if (result_doc__check_writable(out, err, sizeof(err))) {
+    fprintf(stderr, "vtbench calibrate: --out: %s\n", err);
+    return VTB_EXIT_IO;
+  }
+  char refvmm[4200], images[4200], tmpdir[] = "/tmp/vtbench-calibrate.XXXXXX";
+  if (paths__refvmm(refvmm, sizeof(refvmm))) {
+    fprintf(stderr,
+            "vtbench calibrate: %s: not found or not executable (run make, or set "
+            "VTBENCH_REFVMM)\n",
+            refvmm);
+    return VTB_EXIT_FAILED;
+  }
+  if (paths__workloads_dir(images, sizeof(images))) {
+    fprintf(stderr,
+            "vtbench calibrate: %s: no workload images (run make, or set "
+            "VTBENCH_WORKLOADS)\n",
+            images);
+    return VTB_EXIT_FAILED;
+  }
+  if (!mkdtemp(tmpdir)) {
+    fprintf(stderr, "vtbench calibrate: %s: cannot create: %s\n", tmpdir, strerror(errno));
+    return VTB_EXIT_IO;
+  }
+  o.refvmm = refvmm;
+  o.images = images;
+  o.tmpdir = tmpdir;
+
+  /* Ctrl-C: the running refvmm gets it too; stop after it, clean up. */
+  struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  static struct calib_result r;
+  int rc = calibrate__measure(&o, &r);
+  sigaction(SIGINT, &old_int, NULL);
+  sigaction(SIGTERM, &old_term, NULL);
+  rm_tmpdir(tmpdir);
+  if (calibrate__interrupted) {
+    fprintf(stderr, "vtbench calibrate: interrupted: no profile written\n");
+    return VTB_EXIT_INTERRUPTED;
+  }
+  int failed = 0;
+  for (int i = 0; i < CM_COUNT; i++)
+    if (!r.m[i].ok && !r.m[i].na) {
+      failed++;
+      fprintf(stderr, "vtbench calibrate: %s not measured: %s\n", r.m[i].label, r.m[i].err);
+    }
+  struct calib_figure figs[CF_COUNT];
+  int nf = rc ? 0 : calibrate__derive(&r, figs, CF_COUNT);
+  if (rc || !nf || !(r.host.tsc_hz > 0)) {
+    fprintf(stderr, "vtbench calibrate: nothing measured on this host: no profile written\n");
+    return VTB_EXIT_FAILED;
+  }
+  char cmd[256];
+  command_line(argc, argv, cmd, sizeof(cmd));
+  json_t *doc = calibrate__profile_json(base, &r, figs, nf, cmd);
+
+  /* What we write must load: check it with the model's own loader first. */
+  char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  static struct cost_profile check;
+  int bad = !text || cost_profile__parse(text, strlen(text), out, &check, err, sizeof(err));
+  free(text);
+  if (bad) {
+    fprintf(stderr, "vtbench calibrate: internal error: the profile does not load: %s\n", err);
+    json_decref(doc);
+    return VTB_EXIT_FAILED;
+  }
+  calibrate__print(stdout, base, &r, figs, nf);
+  int wrc = calibrate__write(doc, out, err, sizeof(err));
+  json_decref(doc);
+  if (wrc) {
+    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    return VTB_EXIT_IO;
+  }
+  printf("profile written to %s (refvmm run IMAGE --backend model --profile %s)\n", out, out);
+  return failed ? VTB_EXIT_FAILED : VTB_EXIT_OK;
+}

@@ -1,0 +1,634 @@
+/* cmd_validate.c - `vtbench validate`: run the workloads on this host's KVM
+ * (which must use shadow paging) and on the model in shadow mode, and put
+ * the model's timed-region counts next to KVM's timed-region statistics
+ * (validate.h for the method, docs/VALIDATION.md for the measured table and
+ * why each row differs). */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "atomic_file.h"
+#include "commands.h"
+#include "json_util.h"
+#include "paths.h"
+#include "refvmm/kvm/kvm_host.h"
+#include "results/result_doc.h"
+#include "stats.h"
+#include "validate.h"
+
+#define REPS_MAX  50
+#define STATS_MAX 96 /* KVM statistics tracked (45 vcpu + 15 vm here) */
+
+struct vopts {
+  unsigned reps;
+  bool quick;
+  const char *out;
+  const char *only;
+  int timeout;
+};
+
+/* One side: the values of every KVM statistic per repetition, or the model's
+ * pair values. */
+struct side {
+  unsigned nrep;
+  char names[STATS_MAX][48];
+  unsigned nstats;
+  double kvm[STATS_MAX][REPS_MAX];
+  double pair_kvm[VALIDATE_PAIRS_MAX][REPS_MAX];
+  double pair_model[VALIDATE_PAIRS_MAX];
+  bool pair_model_ok[VALIDATE_PAIRS_MAX];
+  json_t *checksum; /* borrowed from the first run (kept alive in runs) */
+  char cmd[1024];
+};
+
+static void usage(FILE *f) {
+  fprintf(f, "usage: vtbench validate [--reps N] [--quick] [--out DIR] [--only W1,W2,...]\n"
+             "  Runs each workload on KVM (this host must use shadow paging, e.g. kvm_pvm or\n"
+             "  kvm_intel ept=0) and on the model (--backend model --paging shadow --tlb flush)\n"
+             "  and compares, over the guest's timed region, KVM's statistics with the model's\n"
+             "  counters (model.timed: shadow MMU, CPL0 work, exits).\n"
+             "  Prints a Markdown table; writes DIR/validation.md, DIR/validation.json and the\n"
+             "  run records under DIR/runs/.\n"
+             "  --reps N     KVM repetitions, medians taken (default 5, --quick 3)\n"
+             "  --quick      smaller sizes (about 4x less work)\n"
+             "  --out DIR    output directory (default validation)\n"
+             "  --only LIST  these workloads only (default: all of them)\n"
+             "  --timeout S  per run (default 120)\n"
+             "  Workloads:");
+  for (size_t i = 0; i < validate_workloads_len; i++)
+    fprintf(f, " %s", validate_workloads[i].name);
+  fprintf(f, "\n  exit status: 0 done, 2 usage, 3 no KVM or not a shadow-paging host, 1 a run "
+             "failed, 20 output not written\n");
+}
+
+static bool selected(const struct vopts *o, const char *name) {
+  if (!o->only) return true;
+  size_t n = strlen(name);
+  for (const char *p = o->only; p && *p;) {
+    const char *c = strchr(p, ',');
+    size_t len = c ? (size_t)(c - p) : strlen(p);
+    if (len == n && !strncmp(p, name, n)) return true;
+    p = c ? c + 1 : NULL;
+  }
+  return false;
+}
+
+/* Append a word to a command line shown to users (every word here is plain:
+ * no quoting needed). */
+static void cmd_append(char *buf, size_t len, const char *word) {
+  size_t l = strlen(buf);
+  snprintf(buf + l, len - l, "%s%s", l ? " " : "", word);
+}
+
+/* Run refvmm once; return its exit status (or 128+signal, -1 when it could
+ * not start). The command, as a user would type it, goes to cmd. */
+static int run_refvmm(const char *refvmm, const char *img, bool model,
+                      const struct validate_workload *w, unsigned long n, const char *json_path,
+                      const char *log_path, int timeout, char *cmd, size_t cmdlen) {
+  char scale[96], tmo[32];
+  snprintf(scale, sizeof scale, "%s=%lu", w->scale, n);
+  snprintf(tmo, sizeof tmo, "%d", timeout);
+  const char *argv[40];
+  int a = 0;
+  argv[a++] = refvmm;
+  argv[a++] = "run";
+  argv[a++] = img;
+  if (model) {
+    argv[a++] = "--backend";
+    argv[a++] = "model";
+  }
+  argv[a++] = "--paging"; /* on KVM: refvmm refuses a host that does not match */
+  argv[a++] = "shadow";
+  argv[a++] = "--tlb";
+  argv[a++] = "flush";
+  argv[a++] = "--param";
+  argv[a++] = scale;
+  for (int i = 0; i < VALIDATE_FIXED_MAX && w->fixed[i]; i++) {
+    argv[a++] = "--param";
+    argv[a++] = w->fixed[i];
+  }
+  if (!model) argv[a++] = "--no-pmu"; /* KVM statistics and exits only */
+  argv[a++] = "--timeout";
+  argv[a++] = tmo;
+  argv[a++] = "--quiet";
+  int show_end = a; /* --json FILE is shown as F */
+  argv[a++] = "--json";
+  argv[a++] = json_path;
+  argv[a] = NULL;
+
+  cmd[0] = 0;
+  cmd_append(cmd, cmdlen, "bin/refvmm run");
+  {
+    char shown[128];
+    snprintf(shown, sizeof shown, "workloads/build/%s.elf", w->name);
+    cmd_append(cmd, cmdlen, shown);
+  }
+  for (int i = 3; i < show_end; i++)
+    cmd_append(cmd, cmdlen, argv[i]);
+  cmd_append(cmd, cmdlen, "--json F");
+
+  unlink(json_path);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (!pid) {
+    FILE *lf = freopen(log_path, "w", stdout);
+    if (lf) dup2(fileno(stdout), 2);
+    execv(refvmm, (char **)argv);
+    fprintf(stderr, "vtbench: cannot run %s: %s\n", refvmm, strerror(errno));
+    _exit(127);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0)
+    if (errno != EINTR) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int stat_index(struct side *s, const char *name) {
+  for (unsigned i = 0; i < s->nstats; i++)
+    if (!strcmp(s->names[i], name)) return (int)i;
+  if (s->nstats >= STATS_MAX || strlen(name) >= sizeof s->names[0]) return -1;
+  snprintf(s->names[s->nstats], sizeof s->names[0], "%s", name);
+  for (unsigned r = 0; r < REPS_MAX; r++)
+    s->kvm[s->nstats][r] = 0;
+  return (int)s->nstats++;
+}
+
+/* Record every cumulative statistic of a KVM run (repetition r). */
+static void take_kvm(struct side *s, const json_t *run, unsigned r) {
+  const json_t *ks = json_object_get(run, "kvm_stats");
+  static const char *const scopes[] = {"vcpu", "vm"};
+  for (int sc = 0; sc < 2; sc++) {
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(ks, scopes[sc]), k, v) {
+      const char *type = json_string_value(json_object_get(v, "type"));
+      double x;
+      if (!type || strcmp(type, "cumulative") ||
+          !json_util__number(json_object_get(v, "value"), &x))
+        continue;
+      int i = stat_index(s, k);
+      if (i >= 0) s->kvm[i][r] = x;
+    }
+  }
+  for (size_t p = 0; p < validate_pairs_len; p++) {
+    double x = NAN;
+    if (validate__kvm_value(run, validate_pairs[p].kvm, &x)) x = NAN;
+    s->pair_kvm[p][r] = x;
+  }
+}
+
+static json_t *num_j(double x) {
+  return isfinite(x) ? json_real(x) : json_null();
+}
+
+static double median_of(const double *x, unsigned n) {
+  double tmp[REPS_MAX];
+  unsigned m = 0;
+  for (unsigned i = 0; i < n; i++)
+    if (!isnan(x[i])) tmp[m++] = x[i];
+  return m ? stats__median(tmp, m) : NAN;
+}
+
+/* The repetitions' values of one KVM figure, as a JSON array. */
+static json_t *reps_j(const double *x, unsigned n) {
+  json_t *a = json_array();
+  for (unsigned i = 0; i < n; i++)
+    json_array_append_new(a, num_j(x[i]));
+  return a;
+}
+
+static const char *status_of(const json_t *doc) {
+  const char *s =
+      json_string_value(json_object_get(json_array_get(json_object_get(doc, "runs"), 0), "status"));
+  return s ? s : "no record";
+}
+
+/* Run one side at one size. 0, or -1 after printing why. */
+static int run_side(const struct vopts *o, const char *refvmm, const char *images,
+                    const struct validate_workload *w, unsigned long n, bool model, struct side *s,
+                    json_t *keep, int *code_out) {
+  char img[4200], jpath[4300], lpath[4300];
+  snprintf(img, sizeof img, "%s/%s.elf", images, w->name);
+  unsigned reps = model ? 1 : o->reps;
+  s->nrep = reps;
+  for (unsigned r = 0; r < reps; r++) {
+    snprintf(jpath, sizeof jpath, "%s/runs/%s.%s.%s%lu.r%u.json", o->out, w->name,
+             model ? "model" : "kvm", w->scale, n, r);
+    snprintf(lpath, sizeof lpath, "%s/runs/%s.%s.%s%lu.r%u.log", o->out, w->name,
+             model ? "model" : "kvm", w->scale, n, r);
+    int code =
+        run_refvmm(refvmm, img, model, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
+    *code_out = code;
+    char err[512];
+    json_t *doc = access(jpath, R_OK) ? NULL : result_doc__read(jpath, err, sizeof err);
+    const json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
+    if (code != 0 || !run || strcmp(status_of(doc), "ok")) {
+      fprintf(stderr, "vtbench validate: %s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s\n",
+              w->name, model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
+              code == 5 ? ": this host's KVM does not use shadow paging" : "");
+      json_decref(doc);
+      return -1;
+    }
+    if (!r) s->checksum = json_object_get(json_object_get(run, "guest"), "checksum");
+    if (model) {
+      for (size_t p = 0; p < validate_pairs_len; p++)
+        s->pair_model_ok[p] =
+            !validate__model_value(run, validate_pairs[p].model, &s->pair_model[p]);
+    } else {
+      take_kvm(s, run, r);
+    }
+    json_array_append_new(keep, doc); /* keeps the checksum alive */
+  }
+  return 0;
+}
+
+struct wl_result {
+  const struct validate_workload *w;
+  unsigned long n;
+  bool ok, checksums_equal;
+  struct side kvm, model;
+};
+
+/* The median over the repetitions of a KVM statistic (0 when never seen). */
+static double kvm_stat_median(const struct wl_result *res, const char *name) {
+  const struct side *s = &res->kvm;
+  for (unsigned i = 0; i < s->nstats; i++)
+    if (!strcmp(s->names[i], name)) return median_of(s->kvm[i], s->nrep);
+  return 0;
+}
+
+static bool is_paired(const char *stat, bool emu0) {
+  for (size_t p = 0; p < validate_pairs_len; p++)
+    if (validate__pair_applies(&validate_pairs[p], emu0) && !strcmp(validate_pairs[p].kvm, stat))
+      return true;
+  return false;
+}
+
+/* One row's figures: KVM's median and the model's value (NAN when absent). */
+static void pair_values(const struct wl_result *r, size_t p, double *k, double *m) {
+  *k = median_of(r->kvm.pair_kvm[p], r->kvm.nrep);
+  *m = r->model.pair_model_ok[p] ? r->model.pair_model[p] : NAN;
+}
+
+static void fmt_num(char *buf, size_t len, double x) {
+  if (isnan(x))
+    snprintf(buf, len, "n/a");
+  else if (isinf(x))
+    snprintf(buf, len, "inf");
+  else if (x == floor(x) && fabs(x) < 1e15)
+    snprintf(buf, len, "%.0f", x);
+  else
+    snprintf(buf, len, "%.3f", x);
+}
+
+/* The model counter of a row as shown (without the "model.timed." and
+ * "shadow.by_cpl." prefixes). */
+static void shown_counter(char *shown, size_t len, const char *expr) {
+  shown[0] = 0;
+  for (const char *t = expr; *t;) {
+    if (!strncmp(t, "model.timed.", 12)) t += 12;
+    if (!strncmp(t, "shadow.by_cpl.", 14)) t += 14;
+    size_t l = strlen(shown);
+    if (l + 1 < len) shown[l] = *t, shown[l + 1] = 0;
+    t++;
+  }
+}
+
+/* The whole table, Markdown, to f. */
+static void write_markdown(FILE *f, const struct wl_result *res, size_t nres, const char *host,
+                           bool emu0, const struct vopts *o, json_t *moved, json_t *still) {
+  fprintf(f, "## Model (shadow, tlb flush) vs KVM (%s)\n\n", host);
+  fprintf(f,
+          "Both sides count the guest's timed region (between its marks): KVM's statistics "
+          "(median over %u repetitions) and the model's `model.timed` counters (one run: it is "
+          "deterministic). Pairs for a host that %s. Verdict: exact, agree (|model - KVM| <= "
+          "max(%.0f, %.0f%% of KVM)) or differ. Rows where both sides are 0 are left out (they "
+          "are in the JSON).\n\n",
+          o->reps,
+          emu0 ? "emulates the guest's ring 0 (kvm_pvm)" : "runs the guest's ring 0 natively",
+          VALIDATE_TOL_ABS, VALIDATE_TOL_REL * 100);
+  fprintf(f, "| workload | N | KVM stat | model counter | KVM | model | model/KVM | verdict |\n");
+  fprintf(f, "|---|---|---|---|---:|---:|---:|---|\n");
+  for (size_t i = 0; i < nres; i++) {
+    const struct wl_result *r = &res[i];
+    if (!r->ok) {
+      fprintf(f, "| %s | %s=%lu | (run failed) | | | | | |\n", r->w->name, r->w->scale, r->n);
+      continue;
+    }
+    for (size_t p = 0; p < validate_pairs_len; p++) {
+      if (!validate__pair_applies(&validate_pairs[p], emu0)) continue;
+      double k, m;
+      pair_values(r, p, &k, &m);
+      if (k == 0 && m == 0) continue;
+      char ks[32], ms[32], rs[32], shown[200];
+      fmt_num(ks, sizeof ks, k);
+      fmt_num(ms, sizeof ms, m);
+      double ratio = isnan(k) || isnan(m) ? NAN : validate__ratio(k, m);
+      if (isfinite(ratio))
+        snprintf(rs, sizeof rs, "%.3f", ratio);
+      else
+        fmt_num(rs, sizeof rs, ratio);
+      shown_counter(shown, sizeof shown, validate_pairs[p].model);
+      fprintf(f, "| %s | %s=%lu | %s | %s | %s | %s | %s | %s |\n", r->w->name, r->w->scale, r->n,
+              validate_pairs[p].label, shown, ks, ms, rs,
+              isnan(k) || isnan(m) ? "n/a" : validate__verdict_name(validate__verdict(k, m)));
+    }
+    if (!r->checksums_equal)
+      fprintf(f, "| %s | | **checksums differ between KVM and the model** | | | | | |\n",
+              r->w->name);
+  }
+  fprintf(f, "\n### KVM statistics with no model counterpart (timed region, medians)\n\n");
+  fprintf(f, "| workload | statistics that moved |\n|---|---|\n");
+  for (size_t i = 0; i < nres; i++) {
+    const struct wl_result *r = &res[i];
+    if (!r->ok) continue;
+    fprintf(f, "| %s |", r->w->name);
+    int any = 0;
+    for (unsigned s = 0; s < r->kvm.nstats; s++) {
+      const char *name = r->kvm.names[s];
+      if (is_paired(name, emu0)) continue;
+      double d = kvm_stat_median(r, name);
+      if (d == 0 || isnan(d)) continue;
+      char b[32];
+      fmt_num(b, sizeof b, d);
+      fprintf(f, "%s %s %s", any++ ? "," : "", name, b);
+    }
+    fprintf(f, "%s |\n", any ? "" : " none");
+  }
+  fprintf(f, "\nKVM statistics that moved in some timed region here: ");
+  size_t k;
+  json_t *v;
+  json_array_foreach(moved, k, v) fprintf(f, "%s%s", k ? ", " : "", json_string_value(v));
+  fprintf(f, ".\n\nCumulative statistics that stayed 0 in every timed region: ");
+  json_array_foreach(still, k, v) fprintf(f, "%s%s", k ? ", " : "", json_string_value(v));
+  fprintf(f, ".\n\n### Commands\n\n```\n");
+  for (size_t i = 0; i < nres; i++) {
+    const struct wl_result *r = &res[i];
+    if (r->kvm.cmd[0]) fprintf(f, "%s\n", r->kvm.cmd);
+    if (r->model.cmd[0]) fprintf(f, "%s\n", r->model.cmd);
+  }
+  fprintf(f, "```\n");
+}
+
+static json_t *to_json(const struct wl_result *res, size_t nres, const char *host, bool emu0,
+                       const struct vopts *o, json_t *moved, json_t *still, const char *argline) {
+  json_t *wls = json_array();
+  for (size_t i = 0; i < nres; i++) {
+    const struct wl_result *r = &res[i];
+    json_t *params = json_object();
+    json_object_set_new(params, r->w->scale, json_integer((json_int_t)r->n));
+    for (int f = 0; f < VALIDATE_FIXED_MAX && r->w->fixed[f]; f++) {
+      const char *eq = strchr(r->w->fixed[f], '=');
+      if (!eq) continue;
+      char key[64];
+      snprintf(key, sizeof key, "%.*s", (int)(eq - r->w->fixed[f]), r->w->fixed[f]);
+      json_object_set_new(params, key, json_string(eq + 1));
+    }
+    json_t *cmds = json_array();
+    if (r->kvm.cmd[0]) json_array_append_new(cmds, json_string(r->kvm.cmd));
+    if (r->model.cmd[0]) json_array_append_new(cmds, json_string(r->model.cmd));
+    json_t *pairs = json_array(), *others = json_object();
+    for (size_t p = 0; r->ok && p < validate_pairs_len; p++) {
+      if (!validate__pair_applies(&validate_pairs[p], emu0)) continue;
+      double k, m;
+      pair_values(r, p, &k, &m);
+      bool have = !isnan(k) && !isnan(m);
+      json_array_append_new(
+          pairs, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "stat", validate_pairs[p].label,
+                           "kvm_stat", validate_pairs[p].kvm, "model", validate_pairs[p].model,
+                           "kvm", num_j(k), "model_value", num_j(m), "ratio",
+                           have ? num_j(validate__ratio(k, m)) : json_null(), "verdict",
+                           have ? json_string(validate__verdict_name(validate__verdict(k, m)))
+                                : json_null(),
+                           "kvm_reps", reps_j(r->kvm.pair_kvm[p], r->kvm.nrep)));
+    }
+    for (unsigned s = 0; r->ok && s < r->kvm.nstats; s++) {
+      const char *name = r->kvm.names[s];
+      double d = kvm_stat_median(r, name);
+      if (!is_paired(name, emu0) && d != 0 && !isnan(d))
+        json_object_set_new(others, name, num_j(d));
+    }
+    json_array_append_new(wls,
+                          json_pack("{s:s,s:s,s:I,s:o,s:b,s:b,s:o,s:o,s:o}", "name", r->w->name,
+                                    "scale", r->w->scale, "n", (json_int_t)r->n, "params", params,
+                                    "ok", r->ok, "checksums_equal", r->checksums_equal, "pairs",
+                                    pairs, "kvm_only", others, "commands", cmds));
+  }
+  return json_pack("{s:s,s:i,s:s,s:b,s:s,s:i,s:b,s:{s:f,s:f},s:s,s:o,s:O,s:O}", "schema",
+                   "vtbench-validation", "version", 2, "host", host, "ring0_emulated", emu0,
+                   "command", argline, "reps", (int)o->reps, "quick", o->quick, "tolerance", "abs",
+                   VALIDATE_TOL_ABS, "rel", VALIDATE_TOL_REL, "method",
+                   "the guest's timed region on both sides: KVM: median over reps of kvm_stats "
+                   "deltas between the marks; model: model.timed (its counters' deltas between "
+                   "the same marks)",
+                   "workloads", wls, "kvm_stats_moved", moved, "kvm_stats_never_moved", still);
+}
+
+static int mkdir_p(const char *dir) {
+  char tmp[4300];
+  snprintf(tmp, sizeof tmp, "%s", dir);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(tmp, 0755) && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int write_outputs(const char *dir, json_t *doc, const struct wl_result *res, size_t nres,
+                         const char *host, bool emu0, const struct vopts *o, json_t *moved,
+                         json_t *still) {
+  char path[4300];
+  struct atomic_file af;
+  snprintf(path, sizeof path, "%s/validation.md", dir);
+  FILE *f = atomic_file__open(&af, path);
+  if (!f) goto fail;
+  write_markdown(f, res, nres, host, emu0, o, moved, still);
+  if (atomic_file__commit(&af)) goto fail;
+  snprintf(path, sizeof path, "%s/validation.json", dir);
+  f = atomic_file__open(&af, path);
+  if (!f) goto fail;
+  if (json_dumpf(doc, f, JSON_INDENT(2)) || fputc('\n', f) == EOF) {
+    atomic_file__abort(&af);
+    goto fail;
+  }
+  if (atomic_file__commit(&af)) goto fail;
+  return 0;
+fail:
+  fprintf(stderr, "vtbench validate: cannot write %s: %s\n", path, strerror(errno));
+  return -1;
+}
+
+int cmd_validate(int argc, char **argv) {
+  static const struct option opts[] = {{"reps", required_argument, NULL, 'r'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"out", required_argument, NULL, 'o'},
+                                       {"only", required_argument, NULL, 'w'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
+  struct vopts o = {.reps = 0, .out = "validation", .timeout = 120};
+  int c;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "r:qo:w:t:h", opts, NULL)) != -1) {
+    char *end;
+    switch (c) {
+    case 'r': {
+      unsigned long v = strtoul(optarg, &end, 10);
+      if (*end || v < 1 || v > REPS_MAX) {
+        fprintf(stderr, "vtbench validate: --reps '%s': give 1..%d\n", optarg, REPS_MAX);
+        return VTB_EXIT_USAGE;
+      }
+      o.reps = (unsigned)v;
+      break;
+    }
+    case 'q':
+      o.quick = true;
+      break;
+    case 'o':
+      o.out = optarg;
+      break;
+    case 'w':
+      o.only = optarg;
+      break;
+    case 't':
+      o.timeout = (int)strtol(optarg, &end, 10);
+      if (*end || o.timeout < 0) {
+        fprintf(stderr, "vtbench validate: --timeout '%s': give seconds (0 = none)\n", optarg);
+        return VTB_EXIT_USAGE;
+      }
+      break;
+    case 'h':
+      usage(stdout);
+      return VTB_EXIT_OK;
+    default:
+      usage(stderr);
+      return VTB_EXIT_USAGE;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "vtbench validate: unexpected argument '%s'\n", argv[optind]);
+    return VTB_EXIT_USAGE;
+  }
+  if (!o.reps) o.reps = o.quick ? 3 : 5;
+  for (const char *p = o.only; p && *p;) { /* every name given must exist */
+    const char *cm = strchr(p, ',');
+    size_t len = cm ? (size_t)(cm - p) : strlen(p);
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
+    if (!validate__workload(name)) {
+      fprintf(stderr,
+              "vtbench validate: --only: unknown workload '%s' (vtbench validate --help "
+              "lists them)\n",
+              name);
+      return VTB_EXIT_USAGE;
+    }
+    p = cm ? cm + 1 : NULL;
+  }
+
+  static struct kvm_host_info h;
+  kvm_host__detect(NULL, &h);
+  if (!h.dev_openable) {
+    fprintf(stderr,
+            "vtbench validate: /dev/kvm cannot be opened (%s): there is no KVM to validate "
+            "against on this host\n",
+            h.dev_present ? strerror(h.dev_errno) : "no such device");
+    return VTB_EXIT_NOTHING;
+  }
+  if (h.tdp != 0) {
+    fprintf(stderr,
+            "vtbench validate: this host's KVM (%s) uses %s, not shadow paging: the comparison "
+            "is with KVM's shadow MMU. On kvm_intel: vtbench host set ept=0 --yes\n",
+            kvm_flavour__name(h.flavour), h.tdp > 0 ? "two-dimensional paging" : "unknown paging");
+    return VTB_EXIT_NOTHING;
+  }
+  char refvmm[4096], images[4096];
+  if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
+    fprintf(stderr, "vtbench validate: bin/refvmm or workloads/build not found next to vtbench: "
+                    "run make\n");
+    return VTB_EXIT_NOTHING;
+  }
+  char runs_dir[4200];
+  snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);
+  if (mkdir_p(runs_dir)) {
+    fprintf(stderr, "vtbench validate: cannot create %s: %s\n", runs_dir, strerror(errno));
+    return VTB_EXIT_IO;
+  }
+  struct utsname u;
+  char host[256];
+  uname(&u);
+  snprintf(host, sizeof host, "%s, Linux %s", kvm_flavour__name(h.flavour), u.release);
+  bool emu0 = h.flavour == KVM_FLAVOUR_PVM; /* runs the guest's ring 0 in KVM's emulator */
+  char argline[1024] = "vtbench";
+  for (int i = 0; i < argc; i++)
+    cmd_append(argline, sizeof argline, argv[i]);
+
+  size_t nres = 0;
+  struct wl_result *res = calloc(validate_workloads_len, sizeof *res);
+  json_t *keep = json_array();
+  if (!res || !keep) return VTB_EXIT_FAILED;
+  bool failed = false;
+  int code = 0;
+  for (size_t i = 0; i < validate_workloads_len; i++) {
+    const struct validate_workload *w = &validate_workloads[i];
+    if (!selected(&o, w->name)) continue;
+    struct wl_result *r = &res[nres++];
+    r->w = w;
+    r->n = o.quick ? w->quick : w->base;
+    fprintf(stderr, "vtbench validate: %s %s=%lu: KVM x%u, model\n", w->name, w->scale, r->n,
+            o.reps);
+    r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
+            !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
+    if (code == 5) { /* refused the mode: not a shadow-paging host after all */
+      fprintf(stderr, "vtbench validate: refvmm refused --paging shadow on KVM here\n");
+      json_decref(keep);
+      free(res);
+      return VTB_EXIT_NOTHING;
+    }
+    r->checksums_equal = r->ok && json_equal(r->kvm.checksum, r->model.checksum);
+    if (!r->ok || !r->checksums_equal) failed = true;
+    if (r->ok && !r->checksums_equal)
+      fprintf(stderr, "vtbench validate: %s: the guest checksums of KVM and the model differ\n",
+              w->name);
+  }
+
+  /* Which statistics move here at all (any size, any repetition). */
+  json_t *moved = json_array(), *still = json_array();
+  const struct side *names = NULL;
+  for (size_t i = 0; i < nres && !names; i++)
+    if (res[i].ok) names = &res[i].kvm;
+  for (unsigned s = 0; names && s < names->nstats; s++) {
+    bool any = false;
+    for (size_t i = 0; i < nres && !any; i++)
+      for (unsigned k = 0; res[i].ok && k < res[i].kvm.nstats && !any; k++)
+        if (!strcmp(res[i].kvm.names[k], names->names[s]))
+          for (unsigned rr = 0; rr < res[i].kvm.nrep; rr++)
+            if (res[i].kvm.kvm[k][rr] != 0) any = true;
+    json_array_append_new(any ? moved : still, json_string(names->names[s]));
+  }
+
+  write_markdown(stdout, res, nres, host, emu0, &o, moved, still);
+  json_t *doc = to_json(res, nres, host, emu0, &o, moved, still, argline);
+  int rc = write_outputs(o.out, doc, res, nres, host, emu0, &o, moved, still) ? VTB_EXIT_IO
+           : failed                                                           ? VTB_EXIT_FAILED
+                                                                              : VTB_EXIT_OK;
+  if (rc != VTB_EXIT_IO)
+    fprintf(stderr, "vtbench validate: wrote %s/validation.md and .json\n", o.out);
+  json_decref(doc);
+  json_decref(moved);
+  json_decref(still);
+  json_decref(keep);
+  free(res);
+  return rc;
+}

@@ -1,0 +1,182 @@
+/* validate.c - what `vtbench validate` compares and how (validate.h). */
+#include "validate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json_util.h"
+
+/* Sizes: large enough that every per-iteration effect shows hundreds of
+ * times, small enough that the model (an interpreter) finishes each run in
+ * well under a second. gups and memstream keep their working set fixed and
+ * scale the work inside the region only. */
+const struct validate_workload validate_workloads[] = {
+    {"pgfault", "n", 2000, 500, {NULL}},
+    {"ptemod", "n", 2000, 500, {NULL}},
+    {"cr3switch", "n", 2000, 500, {NULL}},
+    {"forkwait", "n", 100, 25, {NULL}},
+    {"gups", "n", 200000, 50000, {"ws=4194304", NULL}},
+    {"memstream", "passes", 2, 1, {"ws=4194304", NULL}},
+    {"compute", "n", 200000, 50000, {NULL}},
+    {"pio", "n", 2000, 500, {NULL}},
+    {"cpuid", "n", 2000, 500, {NULL}},
+    {"mmio", "n", 2000, 500, {NULL}},
+};
+const size_t validate_workloads_len = sizeof(validate_workloads) / sizeof(validate_workloads[0]);
+
+const struct validate_workload *validate__workload(const char *name) {
+  for (size_t i = 0; i < validate_workloads_len; i++)
+    if (!strcmp(validate_workloads[i].name, name)) return &validate_workloads[i];
+  return NULL;
+}
+
+#define T  "model.timed."
+#define SH "model.timed.shadow."
+#define U3 "model.timed.shadow.by_cpl.cpl3."
+const struct validate_pair validate_pairs[] = {
+    /* the same work on every shadow-paging host */
+    {"pf_guest", "pf_guest", SH "true_faults", VALIDATE_HOST_ANY},
+    {"invlpg", "invlpg", SH "invlpg_exits", VALIDATE_HOST_ANY},
+    {"remote_tlb_flush_requests", "remote_tlb_flush_requests",
+     SH "vmm_flushes.zap+" SH "vmm_flushes.protect_user+" SH "vmm_flushes.root_drop+" SH
+        "vmm_flushes.invlpg",
+     VALIDATE_HOST_EMU0},
+    {"remote_tlb_flush_requests", "remote_tlb_flush_requests", SH "vmm_flushes.total",
+     VALIDATE_HOST_NATIVE},
+    {"mmu_cache_miss", "mmu_cache_miss", SH "pages_allocated", VALIDATE_HOST_ANY},
+    {"mmu_shadow_zapped", "mmu_shadow_zapped", SH "pages_freed", VALIDATE_HOST_ANY},
+    {"mmu_flooded", "mmu_flooded", SH "flooded", VALIDATE_HOST_ANY},
+    {"user exits", "run:exits.total", "exits.total", VALIDATE_HOST_ANY},
+    {"io_exits", "io_exits", "exits.by_reason.IO.count", VALIDATE_HOST_ANY},
+    {"mmio_exits", "mmio_exits", "exits.by_reason.MMIO.count", VALIDATE_HOST_ANY},
+    /* ring 0 emulated (kvm_pvm): only user-mode accesses fault and fill,
+     * ring-0 stores and instructions go through the emulator, a privilege
+     * switch is an exit, flush requests coalesce until the return to ring 3 */
+    {"pf_fixed", "pf_fixed", U3 "hidden_faults", VALIDATE_HOST_EMU0},
+    {"pf_taken", "pf_taken", U3 "hidden_faults+" U3 "true_faults+" U3 "pt_write_exits",
+     VALIDATE_HOST_EMU0},
+    {"pf_emulate", "pf_emulate", U3 "pt_write_exits", VALIDATE_HOST_EMU0},
+    {"mmu_pte_write", "mmu_pte_write", T "cpl0.mem_writes", VALIDATE_HOST_EMU0},
+    {"insn_emulation", "insn_emulation", T "cpl0.instructions", VALIDATE_HOST_EMU0},
+    {"insn_emulation_fail", "insn_emulation_fail", T "cpl0.left", VALIDATE_HOST_EMU0},
+    {"tlb_flush", "tlb_flush", SH "flush_batches", VALIDATE_HOST_EMU0},
+    {"exits", "exits",
+     U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+exits.total",
+     VALIDATE_HOST_EMU0},
+    /* ring 0 native (VT-x/SVM without EPT/NPT): every #PF and CR3/INVLPG exits */
+    {"pf_fixed", "pf_fixed", SH "hidden_faults", VALIDATE_HOST_NATIVE},
+    {"pf_taken", "pf_taken", SH "hidden_faults+" SH "true_faults+" SH "pt_write_exits",
+     VALIDATE_HOST_NATIVE},
+    {"pf_emulate", "pf_emulate", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
+    {"mmu_pte_write", "mmu_pte_write", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
+    {"tlb_flush", "tlb_flush", SH "flush_exits", VALIDATE_HOST_NATIVE},
+    {"exits", "exits", T "exits.*", VALIDATE_HOST_NATIVE},
+};
+#undef T
+#undef SH
+#undef U3
+_Static_assert(sizeof(validate_pairs) / sizeof(validate_pairs[0]) <= VALIDATE_PAIRS_MAX,
+               "raise VALIDATE_PAIRS_MAX");
+const size_t validate_pairs_len = sizeof(validate_pairs) / sizeof(validate_pairs[0]);
+
+bool validate__pair_applies(const struct validate_pair *p, bool ring0_emulated) {
+  return p->host == VALIDATE_HOST_ANY ||
+         p->host == (ring0_emulated ? VALIDATE_HOST_EMU0 : VALIDATE_HOST_NATIVE);
+}
+
+int validate__path_number(const json_t *obj, const char *path, double *out) {
+  char key[128];
+  const json_t *j = obj;
+  const char *p = path;
+  while (j && *p) {
+    const char *dot = strchr(p, '.');
+    size_t n = dot ? (size_t)(dot - p) : strlen(p);
+    if (n >= sizeof key) return -1;
+    memcpy(key, p, n);
+    key[n] = 0;
+    j = json_object_get(j, key);
+    p += n + (dot ? 1 : 0);
+  }
+  return j && json_util__number(j, out) ? 0 : -1;
+}
+
+/* A reason absent from exits.by_reason was never taken: 0, not missing. */
+static int region_exit_count(const json_t *run, const char *path, double *out) {
+  if (!validate__path_number(run, path, out)) return 0;
+  if (strncmp(path, "exits.by_reason.", 16) || !json_object_get(run, "exits")) return -1;
+  *out = 0;
+  return 0;
+}
+
+int validate__kvm_value(const json_t *run, const char *what, double *out) {
+  if (!strncmp(what, "run:", 4)) return region_exit_count(run, what + 4, out);
+  const json_t *ks = json_object_get(run, "kvm_stats");
+  static const char *const scopes[] = {"vcpu", "vm"};
+  for (int i = 0; i < 2; i++) {
+    const json_t *s = json_object_get(json_object_get(ks, scopes[i]), what);
+    const char *type = json_string_value(json_object_get(s, "type"));
+    if (s && type && !strcmp(type, "cumulative"))
+      return json_util__number(json_object_get(s, "value"), out) ? 0 : -1;
+  }
+  return -1;
+}
+
+int validate__model_value(const json_t *run, const char *expr, double *out) {
+  double sum = 0;
+  const char *p = expr;
+  while (*p) {
+    const char *plus = strchr(p, '+');
+    size_t n = plus ? (size_t)(plus - p) : strlen(p);
+    char term[160];
+    if (n >= sizeof term) return -1;
+    memcpy(term, p, n);
+    term[n] = 0;
+    double v;
+    if (n > 2 && !strcmp(term + n - 2, ".*")) { /* the sum of an object's numbers */
+      term[n - 2] = 0;
+      const json_t *ex = run;
+      for (char *k = term, *dot; ex && k; k = dot) {
+        dot = strchr(k, '.');
+        if (dot) *dot++ = 0;
+        ex = json_object_get(ex, k);
+      }
+      if (!json_is_object(ex)) return -1;
+      const char *k;
+      const json_t *c;
+      v = 0;
+      json_object_foreach((json_t *)ex, k, c) {
+        double x;
+        if (json_util__number(c, &x)) v += x;
+      }
+    } else if (region_exit_count(run, term, &v)) {
+      return -1;
+    }
+    sum += v;
+    p += n + (plus ? 1 : 0);
+  }
+  *out = sum;
+  return 0;
+}
+
+enum validate_verdict validate__verdict(double kvm, double model) {
+  if (kvm == model) return VALIDATE_EXACT;
+  double band = fmax(VALIDATE_TOL_ABS, VALIDATE_TOL_REL * fabs(kvm));
+  return fabs(model - kvm) <= band ? VALIDATE_AGREE : VALIDATE_DIFFER;
+}
+
+const char *validate__verdict_name(enum validate_verdict v) {
+  switch (v) {
+  case VALIDATE_EXACT:
+    return "exact";
+  case VALIDATE_AGREE:
+    return "agree";
+  default:
+    return "differ";
+  }
+}
+
+double validate__ratio(double kvm, double model) {
+  if (kvm == 0) return model == 0 ? 1.0 : INFINITY;
+  return model / kvm + 0.0; /* no -0 when model is 0 and kvm negative (noise) */
+}
