@@ -27,8 +27,8 @@ backends+=(model) # vtbench probes it and skips it if refvmm lacks the model bac
 
 mkdir -p "$(dirname "$OUT")"
 echo "demo: step 1/2: vtbench run --quick --backends $(IFS=,; echo "${backends[*]}") -o $OUT"
-echo "demo:   4 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
-echo "demo:   interleaved; about a minute. Ctrl-C keeps what finished (resume: --resume)."
+echo "demo:   7 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
+echo "demo:   interleaved; 1-2 minutes. Ctrl-C keeps what finished (resume: --resume)."
 "$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" -o "$OUT"
 rc=$?
 case $rc in

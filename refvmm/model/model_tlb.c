@@ -163,12 +163,15 @@ static inline struct tlb_setm *setm_of(struct model_tlb *t, const struct tlb_arr
   return &t->setm[t->setm_on ? a->set_base + set : 0]; /* off: never read */
 }
 
+static inline uint64_t ways_all(const struct tlb_array *a) {
+  return a->g.ways >= 64 ? ~0ull : (1ull << a->g.ways) - 1;
+}
+
 /* the set's ways that may hold a live entry of VPID group g (all when the
  * set has no masks) */
 static inline uint64_t set_ways(const struct model_tlb *t, const struct tlb_array *a,
                                 const struct tlb_setm *m, unsigned g) {
-  uint64_t all = a->g.ways >= 64 ? ~0ull : (1ull << a->g.ways) - 1;
-  if (!t->setm_on || m->mixed) return all;
+  if (!t->setm_on || m->mixed) return ways_all(a);
   if (m->grp != g || m->gen != t->gen[g]) return 0;
   return m->ngen == t->ngen[g] ? m->mask : m->gmask;
 }
@@ -180,6 +183,14 @@ static inline struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array
   uint32_t first = a->base + set * a->g.ways;
   const uint64_t *tags = &t->vpn_of[first];
   uint64_t ways = set_ways(t, a, setm_of(t, a, set), t->vpid % TLB_VPID_GENS);
+  if (ways == ways_all(a)) { /* a full set: scan every tag */
+    for (unsigned w = 0; w < a->g.ways; w++)
+      if (tags[w] == vpn) {
+        struct tlb_slot *s = &t->slot[first + w];
+        if (s->shift == shift && s->vpid == t->vpid && live(t, s)) return s;
+      }
+    return NULL;
+  }
   for (; ways; ways &= ways - 1) { /* ascending: the first match, as a scan of every way */
     unsigned w = (unsigned)__builtin_ctzll(ways);
     if (tags[w] == vpn) {
@@ -235,7 +246,7 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
     /* an invalid way first; a way outside the live-way superset is one */
     uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
     if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
-      maybe = best->g.ways >= 64 ? ~0ull : (1ull << best->g.ways) - 1; /* the owner's: scan */
+      maybe = ways_all(best); /* the owner's: scan */
     for (unsigned i = 0; i < best->g.ways; i++)
       if (!((maybe >> i) & 1) || !live(t, &set[i])) {
         set[i].valid = 0;
@@ -370,18 +381,24 @@ static inline uint64_t guest_tag(const struct model_tlb *t) {
   return (uint64_t)t->vpid << 48 | (uint64_t)t->pwc_gen[t->vpid % TLB_VPID_GENS] << 36;
 }
 
-/* the positions in `live` (a superset of those that can hold k) */
-static inline bool pwc_has(const uint64_t *keys, uint64_t live, uint64_t k) {
+/* k among the n entries: only the positions in `live` (a superset of
+ * those that can hold k) can; all n when they are all live */
+static inline bool pwc_has(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
+  if (live == (n >= 64 ? ~0ull : (1ull << n) - 1)) {
+    for (unsigned i = 0; i < n; i++)
+      if (keys[i] == k) return true;
+    return false;
+  }
   for (; live; live &= live - 1)
     if (keys[__builtin_ctzll(live)] == k) return true;
   return false;
 }
 
 /* the deepest hit wins: returns the first level (1..4) to read */
-static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint64_t *live, uint64_t *hits,
-                           uint64_t addr, uint64_t tag) {
+static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const uint64_t *live,
+                           uint64_t *hits, uint64_t addr, uint64_t tag) {
   for (int l = PWC_LEVELS - 1; l >= 0; l--)
-    if (live[l] && pwc_has(pwc[l], live[l], pwc_key(addr, l, tag))) {
+    if (pwc_has(pwc[l], size[l], live[l], pwc_key(addr, l, tag))) {
       hits[l]++;
       return (unsigned)(3 - l); /* PDE hit: read the PT (level 1) only */
     }
@@ -398,7 +415,7 @@ static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *
     unsigned table_level = (unsigned)(4 - l); /* PML4E lives at level 4 */
     if (table_level <= leaf_level || table_level > start || !size[l]) continue;
     uint64_t k = pwc_key(addr, l, tag);
-    if (pwc_has(pwc[l], live[l], k)) continue;
+    if (pwc_has(pwc[l], size[l], live[l], k)) continue;
     unsigned w = rr[l] % size[l];
     rr[l] = (uint8_t)((w + 1) % size[l]);
     pwc[l][w] = k;
@@ -407,7 +424,8 @@ static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *
 }
 
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
-  return pwc_lookup(t->pwc, t->pwc_live[t->vpid % TLB_VPID_GENS], t->st.pwc_hits, va, guest_tag(t));
+  return pwc_lookup(t->pwc, t->pwc_size, t->pwc_live[t->vpid % TLB_VPID_GENS], t->st.pwc_hits, va,
+                    guest_tag(t));
 }
 
 void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level) {
@@ -422,7 +440,7 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
 }
 
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
-  return pwc_lookup(t->ept_pwc, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
+  return pwc_lookup(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
 }
 
 void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,

@@ -151,8 +151,8 @@ struct model_tlb {
   uint16_t pwc_gen[TLB_VPID_GENS]; /* per VPID group: dropping its entries is O(1) */
   uint64_t pwc[PWC_LEVELS][PWC_MAX];
   /* speed: per VPID group, a superset of the positions holding an entry of
-   * its current generation (bit i: pwc[l][i]); lookups scan only those, a
-   * drop of the group empties them */
+   * its current generation (bit i: pwc[l][i]); a drop of the group empties
+   * them, and a lookup skips a level whose set is empty */
   uint64_t pwc_live[TLB_VPID_GENS][PWC_LEVELS];
   uint8_t pwc_rr[PWC_LEVELS];
   uint16_t ept_pwc_size[PWC_LEVELS];

@@ -234,7 +234,8 @@ START_TEST(test_shard_parse_and_modes) {
   struct matrix q;
   matrix__quick(&q);
   ck_assert_uint_le(q.reps, 3);
-  ck_assert_uint_le(q.nworkloads, 4);
+  ck_assert_uint_le(q.nworkloads, 8);
+  ck_assert_uint_le(q.nmodes, 5);
   matrix__free(&q);
 }
 END_TEST
