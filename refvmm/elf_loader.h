@@ -15,7 +15,7 @@
 
 struct elf_image {
   gpa_t entry;
-  gpa_t lo, hi; /* [lo, hi): union of PT_LOAD ranges (hi page-aligned up) */
+  gpa_t lo, hi;    /* [lo, hi): union of PT_LOAD ranges (hi page-aligned up) */
   gpa_t pvh_entry; /* XEN_ELFNOTE_PHYS32_ENTRY value, 0 if none */
   int nsegments;
 };

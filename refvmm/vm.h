@@ -140,10 +140,10 @@ struct vm_config {
   const char *image;   /* path of the workload ELF */
   const char *backend; /* "kvm" | "model" */
   struct vm_modes modes;
-  uint64_t mem_size;        /* bytes */
-  double timeout_s;         /* watchdog; 0 = none */
-  const char *json_path;    /* NULL = no JSON */
-  bool quiet;               /* no console echo, no summary */
+  uint64_t mem_size;                 /* bytes */
+  double timeout_s;                  /* watchdog; 0 = none */
+  const char *json_path;             /* NULL = no JSON */
+  bool quiet;                        /* no console echo, no summary */
   const char *params[VM_PARAMS_MAX]; /* "k=v" strings, in order */
   int nparams;
   int argc; /* the command line, for the result's context */
@@ -179,9 +179,9 @@ const char *run_status__name(enum run_status s); /* "ok", "triple_fault", ... */
 int run_status__exit_code(enum run_status s);
 
 /* ---- The VM instance ------------------------------------------------------- */
-struct exit_stats;  /* probes/exit_stats.h */
-struct device_bus;  /* refvmm/devbus.h */
-struct events;      /* refvmm/events.h */
+struct exit_stats; /* probes/exit_stats.h */
+struct device_bus; /* refvmm/devbus.h */
+struct events;     /* refvmm/events.h */
 
 struct vm {
   struct vm_config cfg;
@@ -198,7 +198,7 @@ struct vm {
   /* run outcome */
   enum run_status status;
   uint64_t guest_exit_status;
-  char status_detail[512]; /* human message: what and where */
+  char status_detail[512];           /* human message: what and where */
   struct vtb_hc_exception exception; /* valid for RUN_GUEST_EXCEPTION */
   bool have_regs;
   struct vcpu_regs final_regs; /* for dumps on abnormal ends */

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#define VTB_SCHEMA_NAME "vtbench-result"
+#define VTB_SCHEMA_NAME    "vtbench-result"
 #define VTB_SCHEMA_VERSION 1
 
 /* New document with schema and the given context object (stolen). */

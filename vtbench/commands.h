@@ -11,7 +11,7 @@ int cmd_workloads(int argc, char **argv);
 int cmd_host(int argc, char **argv); /* cmd_host.c: KVM host show|set|restore */
 int cmd_events(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv); /* cmd_calibrate.c: host costs into a profile */
-int cmd_validate(int argc, char **argv); /* cmd_validate.c: model vs KVM shadow paging */
+int cmd_validate(int argc, char **argv);  /* cmd_validate.c: model vs KVM shadow paging */
 
 /* Exit statuses shared by the subcommands. */
 #define VTB_EXIT_OK          0

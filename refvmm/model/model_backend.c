@@ -58,7 +58,7 @@ static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
-  if (!m->nmi_set) m->nmi = EVENT_WINDOW; /* as on KVM (vmm_events.h) */
+  if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
   if (!m->irq_set) m->irq = EVENT_WINDOW;
   return 0;
 }

@@ -13,8 +13,9 @@
 #define CPU_BASED_INVLPG_EXITING     (1u << 9)
 #define CPU_BASED_CR3_LOAD_EXITING   (1u << 15)
 #define CPU_BASED_ACTIVATE_SECONDARY (1u << 31)
-#define CPU_BASED_INTR_WINDOW_EXITING (1u << 2)  /* exit when RFLAGS.IF=1 and no STI/MOV-SS blocking */
-#define CPU_BASED_NMI_WINDOW_EXITING  (1u << 22) /* exit when no virtual-NMI/STI/MOV-SS blocking */
+#define CPU_BASED_INTR_WINDOW_EXITING                                                              \
+  (1u << 2) /* exit when RFLAGS.IF=1 and no STI/MOV-SS blocking */
+#define CPU_BASED_NMI_WINDOW_EXITING (1u << 22) /* exit when no virtual-NMI/STI/MOV-SS blocking */
 /* Pin-based VM-execution controls (SDM table 24-5) */
 #define PIN_BASED_EXT_INTR_EXITING     (1u << 0)
 #define PIN_BASED_NMI_EXITING          (1u << 3)

@@ -15,22 +15,22 @@
 
 /* [0, VTB_RESERVED_END) belongs to the VMM: its page tables, GDT, boot info
  * and boot stack. ELF PT_LOAD segments must lie in [VTB_RESERVED_END, RAM). */
-#define VTB_GDT_GPA 0x1000ull        /* boot GDT (see VTB_SEL_*) */
-#define VTB_BOOTINFO_GPA 0x2000ull   /* struct vtb_boot_info, one page */
-#define VTB_PGTABLE_GPA 0x10000ull   /* VMM identity map: PML4, PDPT, PDs */
-#define VTB_PGTABLE_END 0x20000ull   /* 16 pages: PML4, PDPT, 4 PDs used */
+#define VTB_GDT_GPA        0x1000ull  /* boot GDT (see VTB_SEL_*) */
+#define VTB_BOOTINFO_GPA   0x2000ull  /* struct vtb_boot_info, one page */
+#define VTB_PGTABLE_GPA    0x10000ull /* VMM identity map: PML4, PDPT, PDs */
+#define VTB_PGTABLE_END    0x20000ull /* 16 pages: PML4, PDPT, 4 PDs used */
 #define VTB_BOOT_STACK_TOP 0x1ff000ull
-#define VTB_RESERVED_END 0x200000ull /* 2 MiB: images link at or above this */
+#define VTB_RESERVED_END   0x200000ull /* 2 MiB: images link at or above this */
 
-#define VTB_MEM_MIN (8ull << 20)     /* smallest --mem refvmm accepts */
-#define VTB_MEM_MAX (3ull << 30)     /* largest: below the MMIO window */
+#define VTB_MEM_MIN (8ull << 20) /* smallest --mem refvmm accepts */
+#define VTB_MEM_MAX (3ull << 30) /* largest: below the MMIO window */
 
 /* Boot GDT selectors (same values in the runtime's own GDT). */
 #define VTB_SEL_KCODE 0x08
 #define VTB_SEL_KDATA 0x10
 #define VTB_SEL_UDATA 0x1b /* 0x18 | RPL3 */
 #define VTB_SEL_UCODE 0x23 /* 0x20 | RPL3 */
-#define VTB_SEL_TSS 0x28   /* 16-byte system descriptor, runtime only */
+#define VTB_SEL_TSS   0x28 /* 16-byte system descriptor, runtime only */
 
 /* ---- Boot info ---------------------------------------------------------
  * At entry: 64-bit long mode, CPL0, paging on with an identity map of all
@@ -40,19 +40,19 @@
 #define VTB_PARAMS_MAX 1024                  /* bytes of key=value text incl. NUL */
 
 /* flags */
-#define VTB_BOOT_F_SYSCALL_TRAP (1u << 0) /* use UD2 traps, not SYSCALL */
-#define VTB_BOOT_F_QEMU_PVH (1u << 1)     /* set by the runtime on the PVH path */
+#define VTB_BOOT_F_SYSCALL_TRAP   (1u << 0) /* use UD2 traps, not SYSCALL */
+#define VTB_BOOT_F_QEMU_PVH       (1u << 1) /* set by the runtime on the PVH path */
 #define VTB_BOOT_F_RING0_EMULATED (1u << 2) /* host emulates ring 0 (kvm_pvm): no VMCALL there */
 
 struct vtb_boot_info {
-  uint64_t magic;       /* VTB_BOOT_MAGIC */
-  uint32_t version;     /* VTB_ABI_VERSION */
-  uint32_t flags;       /* VTB_BOOT_F_* */
-  uint64_t ram_size;    /* bytes of guest RAM, from GPA 0 */
-  uint64_t free_start;  /* first free page after the image (page aligned) */
-  uint64_t free_end;    /* end of free memory (== ram_size) */
-  uint64_t tsc_hz;      /* host TSC frequency, 0 when unknown */
-  uint32_t params_len;  /* strlen(params) */
+  uint64_t magic;      /* VTB_BOOT_MAGIC */
+  uint32_t version;    /* VTB_ABI_VERSION */
+  uint32_t flags;      /* VTB_BOOT_F_* */
+  uint64_t ram_size;   /* bytes of guest RAM, from GPA 0 */
+  uint64_t free_start; /* first free page after the image (page aligned) */
+  uint64_t free_end;   /* end of free memory (== ram_size) */
+  uint64_t tsc_hz;     /* host TSC frequency, 0 when unknown */
+  uint32_t params_len; /* strlen(params) */
   uint32_t reserved;
   /* whitespace-separated key=value pairs, NUL-terminated */
   char params[VTB_PARAMS_MAX];
@@ -63,7 +63,7 @@ struct vtb_boot_info {
  * struct lies below 4 GiB). The VMM bounds-checks every GPA and length. A
  * hypercall writes its result into the `ret` field where it has one. */
 #define VTB_HC_PORT_BASE 0x500
-#define VTB_HC_COUNT 16
+#define VTB_HC_COUNT     16
 
 enum vtb_hypercall {
   VTB_HC_CONSOLE = 0,   /* struct vtb_hc_console */
@@ -85,10 +85,10 @@ struct vtb_hc_exit {
   uint64_t status; /* 0 = success */
 };
 
-#define VTB_MARK_BEGIN 1u
-#define VTB_MARK_END 2u
+#define VTB_MARK_BEGIN   1u
+#define VTB_MARK_END     2u
 #define VTB_REGION_TIMED 0u /* the region every figure is measured over */
-#define VTB_REGIONS_MAX 8u
+#define VTB_REGIONS_MAX  8u
 struct vtb_hc_mark {
   uint32_t region; /* < VTB_REGIONS_MAX */
   uint32_t phase;  /* VTB_MARK_BEGIN or VTB_MARK_END */
@@ -117,13 +117,13 @@ struct vtb_hc_exception {
 };
 
 /* Well-known report keys */
-#define VTB_KEY_CHECKSUM "checksum"
+#define VTB_KEY_CHECKSUM   "checksum"
 #define VTB_KEY_ITERATIONS "iterations"
 
 /* ---- Other ports ---------------------------------------------------------- */
-#define VTB_PORT_SERIAL 0x3f8   /* COM1 data register: console bytes */
-#define VTB_PORT_BENCH 0x520    /* null device: the `pio` workload's target */
-#define VTB_PORT_QEMU_EXIT 0xf4 /* isa-debug-exit under QEMU (PVH path only) */
+#define VTB_PORT_SERIAL    0x3f8 /* COM1 data register: console bytes */
+#define VTB_PORT_BENCH     0x520 /* null device: the `pio` workload's target */
+#define VTB_PORT_QEMU_EXIT 0xf4  /* isa-debug-exit under QEMU (PVH path only) */
 
 /* ---- KVM hypercalls (VMCALL/VMMCALL) -------------------------------------
  * The `vmcall` workload's hypercall, KVM's own ABI: RAX = number, RBX, RCX,
@@ -132,11 +132,11 @@ struct vtb_hc_exception {
  * KVM_EXIT_HYPERCALL once the VMM enables KVM_CAP_EXIT_HYPERCALL (refvmm
  * does when the host offers it). refvmm's answer: RAX = a2 ^ VTB_VMCALL_COOKIE
  * (a0 page aligned, a1 >= 1 pages; nothing is mapped or converted). */
-#define VTB_KVM_HC_VAPIC_POLL_IRQ 1   /* answered 0 by KVM in the host kernel */
-#define VTB_KVM_HC_MAP_GPA_RANGE 12   /* forwarded to refvmm */
-#define VTB_KVM_ENOSYS 1000           /* KVM answers -KVM_ENOSYS to unknown numbers */
-#define VTB_KVM_EPERM 1               /* and -KVM_EPERM to any number from CPL > 0 */
-#define VTB_VMCALL_COOKIE 0x766d6d63616c6cull /* "lacmmv": refvmm's answer marker */
+#define VTB_KVM_HC_VAPIC_POLL_IRQ 1    /* answered 0 by KVM in the host kernel */
+#define VTB_KVM_HC_MAP_GPA_RANGE  12   /* forwarded to refvmm */
+#define VTB_KVM_ENOSYS            1000 /* KVM answers -KVM_ENOSYS to unknown numbers */
+#define VTB_KVM_EPERM             1    /* and -KVM_EPERM to any number from CPL > 0 */
+#define VTB_VMCALL_COOKIE         0x766d6d63616c6cull /* "lacmmv": refvmm's answer marker */
 
 /* ---- Event log (delivery latency; refvmm/events.h, docs/KVM_MODES.md) ----
  * A guest that wants delivery latencies measured puts a struct
@@ -146,8 +146,8 @@ struct vtb_hc_exception {
  * moment the event was raised) before injecting and then delivered = k+1;
  * the guest's handler writes handler_tsc[k] (RDTSC at handler entry) and
  * handled = k+1. Latency of event k = handler_tsc[k] - raise_tsc[k]. */
-#define VTB_KEY_NMI_LOG "events.nmi_log"
-#define VTB_KEY_IRQ_LOG "events.irq_log"
+#define VTB_KEY_NMI_LOG   "events.nmi_log"
+#define VTB_KEY_IRQ_LOG   "events.irq_log"
 #define VTB_EVENT_LOG_MAX 4096u
 struct vtb_event_log {
   uint64_t delivered; /* written by the VMM */
@@ -158,7 +158,7 @@ struct vtb_event_log {
 
 /* MMIO: a guest-physical window with no RAM behind it. The VMM's identity
  * map covers [0, 4 GiB) so this window is mapped from the first instruction. */
-#define VTB_MMIO_GPA 0xc0000000ull
+#define VTB_MMIO_GPA  0xc0000000ull
 #define VTB_MMIO_SIZE 0x1000ull
 
 #endif
