@@ -349,14 +349,29 @@ static const char *const cause_cols[][2] = {{"VM exits", "model.breakdown.exits.
                                             {"other", "model.breakdown.other"}};
 #define CAUSE_COLS (sizeof(cause_cols) / sizeof(cause_cols[0]))
 
+static const struct agg_set *sort_ctx; /* qsort has no context argument in C11 */
+static int by_label_mode(const void *a, const void *b) {
+  const struct agg_group *x = &sort_ctx->g[*(const size_t *)a],
+                         *y = &sort_ctx->g[*(const size_t *)b];
+  int c = strcmp(x->label, y->label);
+  return c ? c : strcmp(x->mode, y->mode);
+}
+
 static int write_breakdown(const struct agg_set *s, const char *backend, const char *dir,
                            const char *name, size_t *bars, int *negative, char *err, size_t len) {
   struct atomic_file af;
   FILE *fp = NULL;
   *bars = 0;
   *negative = 0;
-  for (size_t i = 0; i < s->n; i++) {
-    const struct agg_group *g = &s->g[i];
+  /* rows grouped by workload, then mode: a workload's modes side by side */
+  size_t *order = malloc((s->n ? s->n : 1) * sizeof(*order));
+  if (!order) return err_out(err, len, name);
+  for (size_t i = 0; i < s->n; i++)
+    order[i] = i;
+  sort_ctx = s;
+  qsort(order, s->n, sizeof(*order), by_label_mode);
+  for (size_t oi = 0; oi < s->n; oi++) {
+    const struct agg_group *g = &s->g[order[oi]];
     static const char *const native = "model.overhead_vs_native.native_cycles";
     double tot, cell[CAUSE_COLS][1];
     if (strcmp(g->backend, backend) || !strncmp(g->mode, "native/", 7) ||
@@ -369,7 +384,10 @@ static int write_breakdown(const struct agg_set *s, const char *backend, const c
     }
     if (!any) continue;
     if (!fp) {
-      if (!(fp = atomic_file__open_in(&af, dir, name))) return err_out(err, len, af.path);
+      if (!(fp = atomic_file__open_in(&af, dir, name))) {
+        free(order);
+        return err_out(err, len, af.path);
+      }
       fprintf(fp, "config");
       for (size_t c = 0; c < CAUSE_COLS; c++)
         fprintf(fp, ",%s", cause_cols[c][0]);
@@ -386,6 +404,7 @@ static int write_breakdown(const struct agg_set *s, const char *backend, const c
     fprintf(fp, "\n");
     (*bars)++;
   }
+  free(order);
   if (!fp) return 0;
   if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return (int)CAUSE_COLS + 1;
