@@ -14,10 +14,10 @@ if (!exists("yscale")) yscale = 1
 if (!exists("yformat")) yformat = "% h"
 if (!exists("keytitle")) keytitle = ""
 if (!exists("width")) width = 1100
-# Tick labels on up to three lines: "NAME PARAMS [DETAIL]" -> NAME / PARAMS / DETAIL.
+# Tick labels on several lines: "NAME P1 P2 [DETAIL]" -> NAME / P1 / P2 / DETAIL.
 head(s) = (b = strstrt(s, " ["), b ? s[1:b-1] : s)
 tail(s) = (b = strstrt(s, " ["), b ? "\n".s[b+2:strlen(s)-1] : "")
-split1(h) = (p = strstrt(h, " "), p ? h[1:p-1]."\n".h[p+1:*] : h)
+split1(h) = (p = strstrt(h, " "), p ? h[1:p-1]."\n".split1(h[p+1:*]) : h)
 wrap(s) = split1(head(s)).tail(s)
 set datafile separator ","
 set datafile missing "NaN"
