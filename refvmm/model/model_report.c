@@ -59,7 +59,13 @@ struct cost_view {
   char reason[300];
   struct cost_breakdown b; /* when have_native, in fp */
   uint64_t native_cycles;
+  uint64_t native_fp; /* the native total in fp (exact), for rounding the causes */
 };
+
+/* fp to whole cycles, rounded down (as cost__cycles does), for negatives too. */
+static int64_t floor_cycles(int64_t fp) {
+  return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
+}
 
 static void cost_view(const struct model_cpu *c, struct cost_view *v) {
   memset(v, 0, sizeof *v);
@@ -75,6 +81,7 @@ static void cost_view(const struct model_cpu *c, struct cost_view *v) {
     v->have_native = true;
     cost__breakdown(v->p, &v->k, &v->k, &v->b);
     v->native_cycles = v->cycles;
+    v->native_fp = cost__total_fp(v->p, &v->k);
     break;
   case COST_BASELINE_RAN:
     v->baseline_run = "native";
@@ -87,6 +94,7 @@ static void cost_view(const struct model_cpu *c, struct cost_view *v) {
     v->have_native = true;
     cost__breakdown(v->p, &v->k, &bl->counts, &v->b);
     v->native_cycles = cost__cycles(v->p, &bl->counts);
+    v->native_fp = cost__total_fp(v->p, &bl->counts);
     break;
   case COST_BASELINE_FAILED:
     v->baseline_run = "failed";
@@ -154,15 +162,19 @@ static void cost_to_json(const struct model_cpu *c, json_t *model) {
         json_pack("{s:I,s:I,s:f}", "native_cycles", (json_int_t)v.native_cycles, "cycles",
                   (json_int_t)d, "ratio",
                   v.native_cycles ? (double)v.cycles / (double)v.native_cycles : 0.0));
-    /* cumulative rounding so the causes add up to overhead_vs_native.cycles */
+    /* Cumulative rounding on the same grid as the totals (modeled cycles
+     * are the fp total rounded down): the causes then add up to
+     * overhead_vs_native.cycles exactly, and a cause that is 0 in fp stays
+     * 0 instead of absorbing the totals' rounding as +-1. */
     int64_t parts[5] = {v.b.exits, v.b.walks, v.b.refills, v.b.events, v.b.other};
-    int64_t out[5], cum = 0, prev = 0;
+    int64_t out[5], at = (int64_t)v.native_fp, prev = floor_cycles(at);
     for (int i = 0; i < 5; i++) {
-      cum += parts[i];
-      out[i] = cost__fp_to_cycles(cum) - prev;
-      prev = cost__fp_to_cycles(cum);
+      at += parts[i];
+      out[i] = floor_cycles(at) - prev;
+      prev = floor_cycles(at);
     }
-    out[4] += d - prev; /* the totals' own rounding */
+    out[4] +=
+        d - (prev - floor_cycles((int64_t)v.native_fp)); /* 0 unless the parts miss the total */
     json_t *ex = exits_breakdown_json(&v, v.b.exits);
     json_object_set_new(ex, "cycles", json_integer((json_int_t)out[0]));
     json_object_set_new(model, "breakdown",
