@@ -23,6 +23,7 @@
  * session.h) also defines: rename it in this file. */
 #define tm tm_model_harness
 #include "test_model_harness.h"
+#include "test_model_image.h"
 
 #define DEFAULT_PROFILE "refvmm/model/profiles/intel-skylake.json"
 
@@ -309,8 +310,6 @@ END_TEST
 
 /* ---- real workloads --------------------------------------------------------------------- */
 
-enum pmode { PM_NATIVE, PM_EPT_FLUSH, PM_EPT_VPID, PM_SHADOW_FLUSH, PM_SHADOW_VPID };
-
 struct crun {
   uint64_t cycles, whole, instructions;
   bool timed;
@@ -321,23 +320,9 @@ struct crun {
 static bool crun(const char *name, const char *const *params, enum pmode pm, bool baseline,
                  const char *profile, bool with_json, struct crun *out) {
   char image[256];
-  snprintf(image, sizeof image, "workloads/build/%s.elf", name);
-  memset(out, 0, sizeof *out);
-  if (access(image, R_OK) != 0 || !backend__find("model")) return false;
   struct vm_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.image = image;
-  cfg.backend = "model";
-  cfg.mem_size = 256ull << 20;
-  cfg.timeout_s = 60;
-  cfg.quiet = true;
-  if (pm != PM_NATIVE) {
-    cfg.modes.paging_set = cfg.modes.tlb_set = true;
-    cfg.modes.paging = pm >= PM_SHADOW_FLUSH ? PAGING_SHADOW : PAGING_EPT;
-    cfg.modes.tlb = pm == PM_EPT_VPID || pm == PM_SHADOW_VPID ? TLB_VPID : TLB_FLUSH;
-  }
-  for (int i = 0; params && params[i]; i++)
-    cfg.params[cfg.nparams++] = params[i];
+  memset(out, 0, sizeof *out);
+  if (!tm_image_config(&cfg, image, sizeof image, name, params, pm)) return false;
   struct session_opts opts = {
       .no_probes = true, .model_baseline = baseline, .profile_path = profile};
   struct session *s = session__new(&cfg, &opts);

@@ -15,6 +15,7 @@
 #include "refvmm/model/model_cpu.h"
 #include "refvmm/model/vmm_shadow.h"
 #include "refvmm/session.h"
+#include "test_model_image.h"
 
 struct prun {
   enum run_status status;
@@ -36,33 +37,15 @@ static uint64_t report(const struct prun *r, const char *key) {
   return 0;
 }
 
-enum pmode { PM_NATIVE, PM_EPT_FLUSH, PM_EPT_VPID, PM_SHADOW_FLUSH, PM_SHADOW_VPID, PM_COUNT };
-static const char *const pm_name[PM_COUNT] = {"native", "ept/flush", "ept/vpid", "shadow/flush",
-                                              "shadow/vpid"};
-
 static json_t *last_json; /* the model section of the last prun() when asked */
 static bool want_json;
 
 /* -1: skipped (image or backend missing); 0 ran (status in out); 1 prepare failed (detail) */
 static int prun(const char *name, const char *const *params, enum pmode pm, struct prun *out) {
   char image[256];
-  snprintf(image, sizeof image, "workloads/build/%s.elf", name);
-  memset(out, 0, sizeof *out);
-  if (access(image, R_OK) != 0 || !backend__find("model")) return -1;
   struct vm_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.image = image;
-  cfg.backend = "model";
-  cfg.mem_size = 256ull << 20;
-  cfg.timeout_s = 60;
-  cfg.quiet = true;
-  if (pm != PM_NATIVE) {
-    cfg.modes.paging_set = cfg.modes.tlb_set = true;
-    cfg.modes.paging = pm >= PM_SHADOW_FLUSH ? PAGING_SHADOW : PAGING_EPT;
-    cfg.modes.tlb = pm == PM_EPT_VPID || pm == PM_SHADOW_VPID ? TLB_VPID : TLB_FLUSH;
-  }
-  for (int i = 0; params && params[i]; i++)
-    cfg.params[cfg.nparams++] = params[i];
+  memset(out, 0, sizeof *out);
+  if (!tm_image_config(&cfg, image, sizeof image, name, params, pm)) return -1;
   struct session_opts opts = {.no_probes = true};
   struct session *s = session__new(&cfg, &opts);
   if (session__prepare(s)) {

@@ -14,6 +14,7 @@
 #include "refvmm/model/model_cpu.h"
 #include "refvmm/model/vmm_events.h"
 #include "refvmm/session.h"
+#include "test_model_image.h"
 
 /* ---- workloads ------------------------------------------------------------------ */
 struct wrun {
@@ -26,33 +27,16 @@ struct wrun {
   uint64_t lat_max_any;
 };
 
-enum pmode { PM_NATIVE, PM_EPT_FLUSH, PM_EPT_VPID, PM_SHADOW_FLUSH, PM_SHADOW_VPID, PM_COUNT };
-static const char *const pm_name[PM_COUNT] = {"native", "ept/flush", "ept/vpid", "shadow/flush",
-                                              "shadow/vpid"};
-
 static int wrun(const char *name, const char *const *params, enum pmode pm, enum event_mode pol,
                 double poll_us, struct wrun *out) {
   char image[256];
-  snprintf(image, sizeof image, "workloads/build/%s.elf", name);
-  memset(out, 0, sizeof *out);
-  if (access(image, R_OK) != 0 || !backend__find("model")) return -1;
   struct vm_config cfg;
-  memset(&cfg, 0, sizeof cfg);
-  cfg.image = image;
-  cfg.backend = "model";
+  memset(out, 0, sizeof *out);
+  if (!tm_image_config(&cfg, image, sizeof image, name, params, pm)) return -1;
   cfg.mem_size = 64ull << 20;
-  cfg.timeout_s = 60;
-  cfg.quiet = true;
   cfg.poll_us = poll_us;
   cfg.modes.nmi = cfg.modes.irq = pol;
   cfg.modes.nmi_set = cfg.modes.irq_set = true;
-  if (pm != PM_NATIVE) {
-    cfg.modes.paging_set = cfg.modes.tlb_set = true;
-    cfg.modes.paging = pm >= PM_SHADOW_FLUSH ? PAGING_SHADOW : PAGING_EPT;
-    cfg.modes.tlb = pm == PM_EPT_VPID || pm == PM_SHADOW_VPID ? TLB_VPID : TLB_FLUSH;
-  }
-  for (int i = 0; params && params[i]; i++)
-    cfg.params[cfg.nparams++] = params[i];
   struct session_opts opts = {.no_probes = true};
   struct session *s = session__new(&cfg, &opts);
   if (session__prepare(s)) {
