@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "cli_num.h"
 #include "commands.h"
 #include "paths.h"
 #include "results/result_doc.h"
@@ -95,12 +96,8 @@ int cmd_calibrate(int argc, char **argv) {
       out = optarg;
       break;
     case 'r': {
-      char *end;
-      long v = strtol(optarg, &end, 10);
-      if (*end || v < 1 || v > CALIB_REPS_MAX) {
-        fprintf(stderr, "vtbench calibrate: --reps '%s': expected 1..%d\n", optarg, CALIB_REPS_MAX);
-        return VTB_EXIT_USAGE;
-      }
+      long v;
+      if (cli__count("calibrate", "reps", optarg, 1, CALIB_REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (int)v;
       break;
     }

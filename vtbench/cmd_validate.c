@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "atomic_file.h"
+#include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
 #include "paths.h"
@@ -485,11 +486,8 @@ int cmd_validate(int argc, char **argv) {
     char *end;
     switch (c) {
     case 'r': {
-      unsigned long v = strtoul(optarg, &end, 10);
-      if (*end || v < 1 || v > REPS_MAX) {
-        fprintf(stderr, "vtbench validate: --reps '%s': give 1..%d\n", optarg, REPS_MAX);
-        return VTB_EXIT_USAGE;
-      }
+      long v;
+      if (cli__count("validate", "reps", optarg, 1, REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (unsigned)v;
       break;
     }
