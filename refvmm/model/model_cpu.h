@@ -141,14 +141,16 @@ struct model_seg {
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_COUNT };
 
 /* ---- Software translation cache (replaced by the TLB model in part 2) -------------- */
-#define MODEL_TLB_SIZE 16384  /* direct-mapped: 64 MiB of 4 KiB pages */
-#define TLB_GEN_SHIFT  52     /* tag = VPN | generation << 52; flush = new generation */
-#define TLBP_2M        0x100u /* in perm: the translation came from a 2 MiB page */
-#define TLBP_1G        0x200u /* ... from a 1 GiB page */
-#define TLBP_G         0x400u /* global page (PTE.G with CR4.PGE) */
-#define TLBP_R         1u     /* supervisor read */
-#define TLBP_W         2u     /* supervisor write */
-#define TLBP_X         4u     /* supervisor fetch */
+#define MODEL_TLB_SIZE  16384 /* direct-mapped: 64 MiB of 4 KiB pages */
+#define TLB_GEN_SHIFT   52    /* tag = VPN | generation << 52; flush = new generation */
+#define MODEL_FRONT_LOG 32    /* front slots a flush clears one by one (front_log) */
+_Static_assert(MODEL_TLB_SIZE <= 65536, "front_log holds slot numbers in 16 bits");
+#define TLBP_2M 0x100u /* in perm: the translation came from a 2 MiB page */
+#define TLBP_1G 0x200u /* ... from a 1 GiB page */
+#define TLBP_G  0x400u /* global page (PTE.G with CR4.PGE) */
+#define TLBP_R  1u     /* supervisor read */
+#define TLBP_W  2u     /* supervisor write */
+#define TLBP_X  4u     /* supervisor fetch */
 /* user bits are the same shifted left by 3 */
 struct model_tlb_entry {
   uint64_t tag;  /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
@@ -262,6 +264,12 @@ struct model_cpu {
   /* translation and decode caches */
   struct model_tlb_entry tlb[MODEL_TLB_SIZE];
   uint64_t tlb_gen_tag; /* current generation << TLB_GEN_SHIFT, never 0 */
+  /* speed: the front's slots filled since its last flush; a flush clears
+   * just these unless there were more (front_nlog > MODEL_FRONT_LOG): then it
+   * takes a new generation. Exit-heavy guests flush every few accesses, and
+   * the 12-bit generation would wrap (a 512 KiB clear) every 4096 flushes. */
+  uint16_t front_log[MODEL_FRONT_LOG];
+  unsigned front_nlog;
   bool tlb_has_2m, tlb_has_1g;
   struct model_tlb tlbm;       /* the TLB model behind the front (model_tlb.h) */
   struct model_tlb_entry xlat; /* translate() result not kept in the front */
@@ -335,6 +343,10 @@ static inline uint8_t *model_mem__ptr(const struct model_cpu *c, uint64_t gpa, u
 /* Translate va for an access; on failure raise #PF (longjmp). Returns the
  * TLB entry holding the translation. */
 const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc);
+/* An instruction fetch's translation (ACC_X): the ITLB lookup (and walk)
+ * translate() makes, without the data front or the host pointer; returns
+ * the 4 KiB page's gpa (faults by longjmp as translate() does). */
+uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc);
 /* Walk only (no TLB, no fault): 0 and *gpa, or MMU_FAULT | the #PF error code. */
 #define MMU_FAULT 0x10000
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,

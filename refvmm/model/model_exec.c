@@ -1252,21 +1252,21 @@ static const struct model_insn *fetch(struct model_cpu *c) {
   c->cnt.fetches++;
   unsigned acc = ACC_X | model__uacc(c);
   uint8_t buf[16];
-  const struct model_tlb_entry *t = model_mmu__translate(c, rip, acc);
-  if (!t->host)
-    model__internal(c, "instruction fetch from non-RAM gpa 0x%llx (rip 0x%llx)",
-                    (unsigned long long)(t->gpa | (rip & 0xfff)), (unsigned long long)rip);
-  unsigned off = rip & 0xfff, avail = 4096 - off;
-  uint64_t gpa1 = t->gpa;
+  uint64_t gpa1 = model_mmu__fetch_page(c, rip, acc);
   if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen && e->gpa == gpa1) {
     /* fetched again after a TLB flush from the same unchanged page: the
-     * translation above is the ITLB lookup a re-decode makes; keep the decode */
-    model_mmu__mark_code(c, gpa1);
+     * translation above is the ITLB lookup a re-decode makes; keep the
+     * decode (the page is still marked as code: unmarking it bumps code_gen) */
     e->gen = c->icache_gen;
     return &e->insn;
   }
+  const uint8_t *host = model_mem__ptr(c, gpa1, 4096);
+  if (!host)
+    model__internal(c, "instruction fetch from non-RAM gpa 0x%llx (rip 0x%llx)",
+                    (unsigned long long)(gpa1 | (rip & 0xfff)), (unsigned long long)rip);
+  unsigned off = rip & 0xfff, avail = 4096 - off;
   if (avail > 15) avail = 15;
-  memcpy(buf, t->host + off, avail);
+  memcpy(buf, host + off, avail);
   e->rip = ~0ull; /* invalid until fully decoded */
   int rc = model_decode(buf, avail, &e->insn);
   uint64_t gpa2 = ~0ull;

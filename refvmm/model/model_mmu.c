@@ -120,12 +120,19 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
 }
 
 static void front_flush(struct model_cpu *c) {
+  c->tlb_has_2m = c->tlb_has_1g = false;
+  if (c->front_nlog <= MODEL_FRONT_LOG) { /* only these can hold the current generation */
+    for (unsigned i = 0; i < c->front_nlog; i++)
+      c->tlb[c->front_log[i]].tag = 0;
+    c->front_nlog = 0;
+    return;
+  }
+  c->front_nlog = 0;
   c->tlb_gen_tag += 1ull << TLB_GEN_SHIFT; /* every entry's tag is stale now */
   if (!c->tlb_gen_tag) {                   /* generations wrapped: clear for real */
     memset(c->tlb, 0, sizeof c->tlb);
     c->tlb_gen_tag = 1ull << TLB_GEN_SHIFT;
   }
-  c->tlb_has_2m = c->tlb_has_1g = false;
 }
 
 static void ensure_tlb(struct model_cpu *c) {
@@ -337,6 +344,10 @@ static const struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va,
     if (perm & TLBP_1G) c->tlb_has_1g = true;
   }
   e->tag = front ? tag : 0;
+  if (front) {
+    if (c->front_nlog < MODEL_FRONT_LOG) c->front_log[c->front_nlog] = (uint16_t)(e - c->tlb);
+    if (c->front_nlog <= MODEL_FRONT_LOG) c->front_nlog++;
+  }
   e->host = host;
   e->gpa = page;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
@@ -345,6 +356,13 @@ static const struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va,
 
 const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc) {
   return translate(c, va, acc, true);
+}
+
+uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc) {
+  if (!canonical(va)) model__gp0(c);
+  uint32_t perm; /* a fetch never writes: translate()'s code-page and front work is moot */
+  c->xlat_nocache = false;
+  return tlb_translate(c, va, acc, &perm, true);
 }
 
 void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc) {

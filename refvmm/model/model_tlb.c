@@ -242,7 +242,7 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
   struct tlb_setm *m = setm_of(t, best, setno);
   if (!s) {
     struct tlb_slot *set = &t->slot[first];
-    unsigned w = t->rr[first] % best->g.ways;
+    unsigned w = t->rr[first] < best->g.ways ? t->rr[first] : 0; /* rr < ways: no division */
     /* an invalid way first; a way outside the live-way superset is one */
     uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
     if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
@@ -253,7 +253,7 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
         w = i;
         goto found;
       }
-    t->rr[first] = (uint8_t)((w + 1) % best->g.ways);
+    t->rr[first] = (uint8_t)(w + 1 < best->g.ways ? w + 1 : 0);
   found:
     s = &set[w];
     if (s->valid) *evicted = *s;
@@ -416,8 +416,8 @@ static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *
     if (table_level <= leaf_level || table_level > start || !size[l]) continue;
     uint64_t k = pwc_key(addr, l, tag);
     if (pwc_has(pwc[l], size[l], live[l], k)) continue;
-    unsigned w = rr[l] % size[l];
-    rr[l] = (uint8_t)((w + 1) % size[l]);
+    unsigned w = rr[l] < size[l] ? rr[l] : 0; /* rr < size always: no division (speed) */
+    rr[l] = (uint8_t)(w + 1 < size[l] ? w + 1 : 0);
     pwc[l][w] = k;
     live[l] |= 1ull << w;
   }
