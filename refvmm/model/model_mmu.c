@@ -215,7 +215,7 @@ static inline unsigned slot_shift(uint32_t perm) {
  * the front, which must only hold pages the L1 DTLB holds. */
 static void fill_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_t gpa,
                     unsigned shift, uint32_t perm) {
-  struct tlb_slot ev;
+  struct tlb_evicted ev;
   model_tlb__insert(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
   if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
 }
@@ -236,7 +236,7 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     if (!err) {
       if (hpa < c->ram_size) __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
       model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
-      struct tlb_slot ev;
+      struct tlb_evicted ev;
       model_tlb__insert(&c->tlbm, TLBL_L2, va, hpa & ~0xfffull, 12, pm, false, &ev);
       fill_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
       *perm = pm;
@@ -304,7 +304,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     if (gpa < c->ram_size) __builtin_prefetch(c->ram + gpa);
     uint64_t page_gpa = gpa & ~((1ull << shift) - 1);
     model_tlb__pwc_fill_from(&c->tlbm, va, start, c->walk_level);
-    struct tlb_slot ev;
+    struct tlb_evicted ev;
     model_tlb__insert(&c->tlbm, TLBL_L2, va, page_gpa, shift, pm, (pm & TLBP_G) != 0, &ev);
     fill_l1(c, l1, va, page_gpa, shift, pm);
     *perm = pm;

@@ -65,6 +65,12 @@ static void plan(struct model_tlb *t) {
           t->probe[lv][n].size_bit = (uint8_t)(1u << k);
         }
     }
+    for (unsigned used = 0; used < 8; used++) {
+      t->nprobe_used[lv][used] = 0;
+      for (unsigned i = 0; i < t->nprobe[lv]; i++)
+        if (used & t->probe[lv][i].size_bit)
+          t->probe_used[lv][used][t->nprobe_used[lv][used]++] = (uint8_t)i;
+    }
     for (int ps = 0; ps < 3; ps++) { /* the largest size held that is <= the page's */
       t->ins_arr[lv][ps] = -1;
       unsigned bshift = 0;
@@ -78,6 +84,7 @@ static void plan(struct model_tlb *t) {
           }
       }
       t->ins_shift[lv][ps] = (uint8_t)bshift;
+      t->ins_size_bit[lv][ps] = bshift == 30 ? TLBS_1G : bshift == 21 ? TLBS_2M : TLBS_4K;
     }
   }
 }
@@ -205,9 +212,9 @@ static inline struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array
 struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                         uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
-  unsigned used = t->sizes_used[t->vpid % TLB_VPID_GENS][lv];
-  for (unsigned i = 0; i < t->nprobe[lv]; i++) {
-    if (!(used & t->probe[lv][i].size_bit)) continue; /* no entry of this size exists */
+  unsigned used = t->sizes_used[t->vpid % TLB_VPID_GENS][lv] & 7; /* no other size exists */
+  for (unsigned k = 0; k < t->nprobe_used[lv][used]; k++) {
+    unsigned i = t->probe_used[lv][used][k];
     struct tlb_slot *s = probe(t, &t->arr[t->probe[lv][i].arr], va, t->probe[lv][i].shift);
     if (s && (s->perm & need)) {
       if (count) t->st.hits[lv]++;
@@ -225,38 +232,49 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
 
 struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
-                                   struct tlb_slot *evicted) {
+                                   struct tlb_evicted *evicted) {
   evicted->valid = 0;
-  int ps = shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
-  if (t->ins_arr[lv][ps] < 0) return NULL;
-  const struct tlb_array *best = &t->arr[t->ins_arr[lv][ps]];
-  unsigned bshift = t->ins_shift[lv][ps];
+  unsigned ps = shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
+  int ai = t->ins_arr[lv][ps];
+  if (ai < 0) return NULL;
+  const struct tlb_array *best = &t->arr[ai];
+  unsigned bshift = t->ins_shift[lv][ps], nways = best->g.ways;
+  uint8_t size_bit = t->ins_size_bit[lv][ps];
   unsigned g = t->vpid % TLB_VPID_GENS;
-  uint8_t size_bit = (uint8_t)(1u << (bshift == 30 ? 2 : bshift == 21 ? 1 : 0));
+  uint64_t vpn = va >> bshift;
   uint64_t gpa = page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << bshift) - 1));
+  uint32_t setno = (uint32_t)(vpn & (best->g.sets - 1));
+  uint32_t first = best->base + setno * nways;
+  struct tlb_slot *set = &t->slot[first];
+  struct tlb_setm *m = setm_of(t, best, setno);
   struct tlb_slot *s = NULL;
   if (t->sizes_used[g][lv] & size_bit) /* else no live entry of this size to refresh */
     s = probe(t, best, va, bshift);    /* refresh in place */
-  uint32_t setno = (uint32_t)((va >> bshift) & (best->g.sets - 1));
-  uint32_t first = best->base + setno * best->g.ways;
-  struct tlb_setm *m = setm_of(t, best, setno);
-  if (!s) {
-    struct tlb_slot *set = &t->slot[first];
-    unsigned w = t->rr[first] < best->g.ways ? t->rr[first] : 0; /* rr < ways: no division */
+  t->fills++;
+  unsigned w;
+  if (s) {
+    w = (unsigned)(s - set);
+  } else {
+    w = t->rr[first] < nways ? t->rr[first] : 0; /* rr < ways: no division */
     /* an invalid way first; a way outside the live-way superset is one */
     uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
     if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
       maybe = ways_all(best); /* the owner's: scan */
-    for (unsigned i = 0; i < best->g.ways; i++)
-      if (!((maybe >> i) & 1) || !live(t, &set[i])) {
-        set[i].valid = 0;
-        w = i;
-        goto found;
-      }
-    t->rr[first] = (uint8_t)(w + 1 < best->g.ways ? w + 1 : 0);
-  found:
+    unsigned i = 0;
+    for (; i < nways; i++)
+      if (!((maybe >> i) & 1) || !live(t, &set[i])) break;
+    if (i < nways) {
+      set[i].valid = 0;
+      w = i;
+    } else {
+      t->rr[first] = (uint8_t)(w + 1 < nways ? w + 1 : 0);
+    }
     s = &set[w];
-    if (s->valid) *evicted = *s;
+    if (s->valid) {
+      evicted->valid = 1;
+      evicted->vpn = t->vpn_of[first + w];
+      evicted->shift = s->shift;
+    }
   }
   if (t->setm_on && !m->mixed) { /* the new entry's way joins the group's masks */
     if (m->grp == TLB_SET_FREE) {
@@ -271,7 +289,7 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
       m->mask = m->gmask;
       m->ngen = t->ngen[g];
     }
-    uint64_t bit = 1ull << (s - &t->slot[first]);
+    uint64_t bit = 1ull << w;
     m->mask |= bit;
     if (global)
       m->gmask |= bit;
@@ -281,11 +299,9 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
   /* the level's last-hit memo is stale if this slot was it, or if the new
    * entry covers its page (a lookup could find this one first); the other
    * levels' slots and memos are untouched */
-  if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == va >> bshift)
-    t->last[lv].mod = 0;
-  t->vpn_of[s - t->slot] = va >> bshift;
-  *s = (struct tlb_slot){.vpn = va >> bshift,
-                         .gpa = gpa,
+  if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == vpn) t->last[lv].mod = 0;
+  t->vpn_of[first + w] = vpn;
+  *s = (struct tlb_slot){.gpa = gpa,
                          .perm = perm,
                          .vpid = t->vpid,
                          .valid = 1,
@@ -305,8 +321,10 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
  * are really cleared, so no entry of an older lap can match again. */
 static void pwc_drop_vpid(struct model_tlb *t, uint16_t vpid) {
   unsigned g = vpid % TLB_VPID_GENS;
+  t->pwc_epoch++;
   t->pwc_gen[g] = (uint16_t)((t->pwc_gen[g] + 1) & PWC_GEN_MASK);
-  memset(t->pwc_live[g], 0, sizeof t->pwc_live[g]); /* none of the group's entries can match */
+  for (int l = 0; l < PWC_LEVELS; l++) /* none of the group's entries can match */
+    t->pwc_live[g][l] = 0;
   if (t->pwc_gen[g]) return;
   for (int l = 0; l < PWC_LEVELS; l++)
     for (unsigned i = 0; i < PWC_MAX; i++)
@@ -317,6 +335,10 @@ static void pwc_drop_vpid(struct model_tlb *t, uint16_t vpid) {
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global) {
   /* O(1): every (non-global) entry of the VPID's group is stale now */
   unsigned g = vpid % TLB_VPID_GENS;
+  t->st.flushes++;
+  if (keep_global) t->st.flushes_nonglobal++;
+  if (t->empty_at[g] == t->fills + 1) return; /* nothing filled since it was emptied */
+  if (!keep_global) t->empty_at[g] = t->fills + 1;
   t->mod++;
   if (keep_global)
     t->ngen[g]++;
@@ -326,8 +348,6 @@ void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global)
     t->sizes_used[g][lv] = keep_global ? t->sizes_global[g][lv] : 0;
   if (!keep_global) memset(t->sizes_global[g], 0, sizeof t->sizes_global[g]);
   pwc_drop_vpid(t, vpid); /* the EPT caches are guest-physical: kept */
-  t->st.flushes++;
-  if (keep_global) t->st.flushes_nonglobal++;
 }
 
 void model_tlb__flush_all(struct model_tlb *t) {
@@ -339,6 +359,7 @@ void model_tlb__flush_all(struct model_tlb *t) {
   setm_clear(t);
   t->frac_used = false;
   pwc_clear(t->pwc, &t->pwc_live[0][0], TLB_VPID_GENS * PWC_LEVELS);
+  t->pwc_epoch++;
   model_tlb__flush_ept(t);
   t->st.flushes++;
 }
@@ -363,7 +384,7 @@ void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {
       struct tlb_slot *s = &t->slot[i];
       if (!s->valid || s->vpid != t->vpid || !(s->perm & (TLBP_FRAC_2M | TLBP_FRAC_1G))) continue;
       unsigned big = (s->perm & TLBP_FRAC_1G) ? 30 : 21;
-      if (s->shift < big && (((s->vpn << s->shift) & VA48) >> big) == (va & VA48) >> big)
+      if (s->shift < big && (((t->vpn_of[i] << s->shift) & VA48) >> big) == (va & VA48) >> big)
         s->valid = 0;
     }
   /* INVLPG also invalidates the paging-structure caches (SDM 4.10.4.1) */
@@ -410,12 +431,13 @@ static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const
  * position's old entry, of any group, goes: its group's live bit stays, a
  * superset) */
 static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *rr, uint64_t *live,
-                       uint64_t addr, uint64_t tag, unsigned start, unsigned leaf_level) {
+                       uint64_t addr, uint64_t tag, unsigned start, unsigned leaf_level,
+                       bool absent) {
   for (int l = 0; l < PWC_LEVELS; l++) {
     unsigned table_level = (unsigned)(4 - l); /* PML4E lives at level 4 */
     if (table_level <= leaf_level || table_level > start || !size[l]) continue;
     uint64_t k = pwc_key(addr, l, tag);
-    if (pwc_has(pwc[l], size[l], live[l], k)) continue;
+    if (!absent && pwc_has(pwc[l], size[l], live[l], k)) continue;
     unsigned w = rr[l] < size[l] ? rr[l] : 0; /* rr < size always: no division (speed) */
     rr[l] = (uint8_t)(w + 1 < size[l] ? w + 1 : 0);
     pwc[l][w] = k;
@@ -424,19 +446,29 @@ static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *
 }
 
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
-  return pwc_lookup(t->pwc, t->pwc_size, t->pwc_live[t->vpid % TLB_VPID_GENS], t->st.pwc_hits, va,
-                    guest_tag(t));
+  unsigned start = pwc_lookup(t->pwc, t->pwc_size, t->pwc_live[t->vpid % TLB_VPID_GENS],
+                              t->st.pwc_hits, va, guest_tag(t));
+  t->pwc_looked.va = va;
+  t->pwc_looked.epoch = t->pwc_epoch + 1;
+  t->pwc_looked.vpid = t->vpid;
+  t->pwc_looked.start = (uint8_t)start;
+  return start;
 }
 
 void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level) {
-  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
-             4, leaf_level);
+  model_tlb__pwc_fill_from(t, va, 4, leaf_level);
 }
 
 void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
                               unsigned leaf_level) {
+  /* right after the lookup that returned start, the levels it fills are the
+   * ones that lookup missed (deepest hit first) */
+  bool absent = t->pwc_looked.epoch == t->pwc_epoch + 1 && t->pwc_looked.va == va &&
+                t->pwc_looked.vpid == t->vpid && t->pwc_looked.start == start;
+  t->fills++;
+  t->pwc_epoch++;
   pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
-             start, leaf_level);
+             start, leaf_level, absent);
 }
 
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
@@ -445,15 +477,6 @@ unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
 
 void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
                              unsigned leaf_level) {
-  pwc_insert(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_rr, t->ept_pwc_live, gpa, 0, start,
-             leaf_level);
-}
-
-void model_tlb__count_walk(struct model_tlb *t, unsigned start, unsigned end) {
-  t->st.walks++;
-  if (end > start) end = start; /* a stale cache hit below the fault: one read */
-  for (unsigned l = start; l >= end && l >= 1; l--) {
-    t->st.walk_refs++;
-    t->st.walk_refs_by_level[l]++;
-  }
+  pwc_insert(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_rr, t->ept_pwc_live, gpa, 0, start, leaf_level,
+             false);
 }

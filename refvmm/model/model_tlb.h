@@ -56,14 +56,22 @@ struct tlb_geom {
   uint16_t sets, ways; /* sets a power of two; sets * ways == 0: not present */
 };
 
+/* 32 bytes (a slot's number is a shift away from its address); its tag,
+ * va >> shift, is in model_tlb.vpn_of */
 struct tlb_slot {
-  uint64_t vpn;  /* va >> shift */
   uint64_t gpa;  /* guest-physical base of the (possibly fractured) page */
   uint32_t perm; /* TLBP_* bits (model_cpu.h) */
-  uint16_t vpid;
-  uint8_t valid, global, shift;
   uint32_t gen;  /* valid only while equal to the VPID's generation */
   uint32_t ngen; /* a non-global entry: and while equal to its non-global generation */
+  uint16_t vpid;
+  uint8_t valid, global, shift;
+};
+_Static_assert(sizeof(struct tlb_slot) == 32, "a TLB slot is 32 bytes");
+
+/* what an insert evicted */
+struct tlb_evicted {
+  uint64_t vpn; /* va >> shift */
+  uint8_t valid, shift;
 };
 
 #define TLB_POOL      4096 /* slots over all arrays */
@@ -139,8 +147,12 @@ struct model_tlb {
   struct {
     uint8_t arr, shift, size_bit;
   } probe[TLBL_COUNT][TLBA_COUNT * 3];
+  /* the same per set of sizes in use (TLBS_* bits): how many, and which */
+  uint8_t nprobe_used[TLBL_COUNT][8];
+  uint8_t probe_used[TLBL_COUNT][8][TLBA_COUNT * 3];
   int8_t ins_arr[TLBL_COUNT][3];
   uint8_t ins_shift[TLBL_COUNT][3];
+  uint8_t ins_size_bit[TLBL_COUNT][3]; /* TLBS_* of ins_shift */
   /* speed: per VPID group, a superset of the sizes (TLBS_*) of its live
    * entries per level, so a lookup probes no array that holds none; a flush
    * of the group restarts them (sizes_global: its global entries' sizes) */
@@ -177,6 +189,22 @@ struct model_tlb {
   const uint64_t *ept_front_mem;
   uint64_t ept_front_eptp;
   uint64_t ept_front_key[EPT_FRONT], ept_front_hpa[EPT_FRONT];
+  /* speed: inserts into the TLB arrays and the guest paging-structure
+   * caches. A VPID group whose last full flush saw no fill since holds
+   * nothing, and another flush of it only counts (empty_at: fills + 1 at
+   * that flush, 0 unknown): the entry flush after an exit's, without VPID. */
+  uint64_t fills;
+  uint64_t empty_at[TLB_VPID_GENS];
+  /* speed: the guest paging-structure caches change only with pwc_epoch;
+   * the last lookup (its va, VPID, result, and pwc_epoch + 1 then) proved
+   * the keys below its hit absent, so the fill after that walk skips
+   * searching for them */
+  uint64_t pwc_epoch;
+  struct {
+    uint64_t va, epoch;
+    uint16_t vpid;
+    uint8_t start;
+  } pwc_looked;
   struct tlb_stats st;
 };
 
@@ -215,7 +243,7 @@ static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_l
  * valid slot's copy in *evicted (valid=0 when none). */
 struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
-                                   struct tlb_slot *evicted);
+                                   struct tlb_evicted *evicted);
 /* Invalidate, for the current VPID: every entry (global too); the
  * non-global ones (CR3 load); the entries holding va (INVLPG, global too). */
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global);
@@ -242,6 +270,15 @@ void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
 void model_tlb__flush_ept(struct model_tlb *t);
 
 /* Count a walk that read the levels start..end (4 >= start >= end >= 1). */
-void model_tlb__count_walk(struct model_tlb *t, unsigned start, unsigned end);
+static inline void model_tlb__count_walk(struct model_tlb *t, unsigned start, unsigned end) {
+  t->st.walks++;
+  if (end > start) end = start; /* a stale cache hit below the fault: one read */
+  if (end < 1) end = 1;
+  if (start >= WALK_LEVELS) start = WALK_LEVELS - 1;
+  if (start < end) return;
+  t->st.walk_refs += start - end + 1;
+  for (unsigned l = end; l <= start; l++)
+    t->st.walk_refs_by_level[l]++;
+}
 
 #endif

@@ -22,7 +22,7 @@ static void setup(void) {
 }
 
 static struct tlb_slot *ins(enum tlb_level lv, uint64_t va, unsigned shift, bool global) {
-  struct tlb_slot ev;
+  struct tlb_evicted ev;
   return model_tlb__insert(&tlb, lv, va,
                            0x100000000ull + (va & ~((1ull << shift) - 1)) % (1ull << 34), shift,
                            TLBP_R | TLBP_W, global, &ev);
@@ -67,7 +67,7 @@ START_TEST(test_set_eviction_round_robin) {
     ins(TLBL_L1D, 0x10000000 + i * stride, 12, false);
   for (int i = 0; i < 4; i++)
     ck_assert(hit(TLBL_L1D, 0x10000000 + i * stride));
-  struct tlb_slot ev;
+  struct tlb_evicted ev;
   model_tlb__insert(&tlb, TLBL_L1D, 0x10000000 + 4 * stride, 0x5000, 12, TLBP_R, false, &ev);
   ck_assert(ev.valid);
   ck_assert_uint_eq(ev.vpn << 12, 0x10000000);
@@ -268,7 +268,7 @@ START_TEST(test_set_masks_change_no_result) {
     struct tlb_slot *got[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
       struct model_tlb *t = ts[k];
-      struct tlb_slot ev;
+      struct tlb_evicted ev;
       if (op < 6)
         got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
                                    TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
