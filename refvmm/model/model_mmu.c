@@ -362,6 +362,10 @@ uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc) {
   if (!canonical(va)) model__gp0(c);
   uint32_t perm; /* a fetch never writes: translate()'s code-page and front work is moot */
   c->xlat_nocache = false;
+  if (c->tlbm.configured) { /* the L1 ITLB's last hit: most re-fetches after a flush */
+    const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need_bit(acc), true);
+    if (s) return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+  }
   return tlb_translate(c, va, acc, &perm, true);
 }
 

@@ -32,6 +32,7 @@
 #define REFVMM_MODEL_TLB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum tlb_arr {
@@ -184,7 +185,9 @@ struct model_tlb {
     uint64_t key; /* va >> 21 */
     uint64_t e[3];
     uint64_t idx[3]; /* where in mem e[] were read */
+    uint64_t table;  /* the page table they lead to (shadow page number) */
     uint32_t root, pages;
+    uint8_t u, w, nx; /* bits 2 and 1 ANDed, bit 63 ORed over e[] */
   } spt_memo[8];
   const uint64_t *ept_front_mem;
   uint64_t ept_front_eptp;
@@ -226,17 +229,24 @@ int model_tlb__configure(struct model_tlb *t, const struct model_tlb_config *cfg
  * set D, or to fault). Counts unless !count. */
 struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                         uint32_t need, bool count);
-static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv,
-                                                 uint64_t va, uint32_t need, bool count) {
+/* The lookup's inline part: the level's last hit, if va is in its page and
+ * nothing changed since (a counted hit), else NULL (nothing counted). */
+static inline struct tlb_slot *model_tlb__lookup_last(struct model_tlb *t, enum tlb_level lv,
+                                                      uint64_t va, uint32_t need, bool count) {
   if (t->last[lv].mod == t->mod && t->last[lv].page == va >> 12 && t->last[lv].need == need &&
-      t->last[lv].vpid == t->vpid) { /* speed, inline: the same entry the probes would find */
+      t->last[lv].vpid == t->vpid) { /* speed: the same entry the probes would find */
     if (count) {
       t->st.lookups[lv]++;
       t->st.hits[lv]++;
     }
     return t->last[lv].slot;
   }
-  return model_tlb__lookup_slow(t, lv, va, need, count);
+  return NULL;
+}
+static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv,
+                                                 uint64_t va, uint32_t need, bool count) {
+  struct tlb_slot *s = model_tlb__lookup_last(t, lv, va, need, count);
+  return s ? s : model_tlb__lookup_slow(t, lv, va, need, count);
 }
 /* Insert a translation of the page of `shift` (12/21/30) holding va at level
  * lv, fractured to the largest size the level holds. Returns the evicted

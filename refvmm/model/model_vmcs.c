@@ -141,13 +141,18 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
                   (unsigned long long)gpa);
 }
 
-int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
-                    unsigned *end) {
-  const struct model_vmcs *v = &c->vmcs;
+/* the #PF error code of a shadow walk that failed for access acc */
+static int spt_fault(const struct model_cpu *c, unsigned acc) {
   uint32_t fault = 0x10000; /* MMU_FAULT */
   if (acc & ACC_W) fault |= PFEC_W;
   if (acc & ACC_U) fault |= PFEC_U;
   if ((acc & ACC_X) && (c->efer & (1ull << 11))) fault |= PFEC_I;
+  return (int)fault;
+}
+
+int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
+                    unsigned *end) {
+  const struct model_vmcs *v = &c->vmcs;
   uint64_t table = v->shadow_root, e = 0;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
   int level = 4;
@@ -157,20 +162,22 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
   if (m->key == va >> 21 && m->mem == v->spt_mem && m->root == v->shadow_root &&
       m->pages == v->spt_pages && v->spt_mem[m->idx[0]] == m->e[0] &&
       v->spt_mem[m->idx[1]] == m->e[1] && v->spt_mem[m->idx[2]] == m->e[2]) {
-    for (int i = 0; i < 3; i++) {
-      allow_u &= m->e[i] >> 2;
-      allow_w &= m->e[i] >> 1;
-      nx |= m->e[i] >> 63;
-    }
-    table = (m->e[2] & EPT_ADDR_MASK) >> 12;
+    allow_u = m->u;
+    allow_w = m->w;
+    nx = m->nx;
+    table = m->table;
     level = 1;
   }
   for (; level >= 1; level--) {
     *end = (unsigned)level;
-    if (table >= v->spt_pages) return (int)fault;
+    if (table >= v->spt_pages) return spt_fault(c, acc);
     uint64_t at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
     e = v->spt_mem[at];
-    if (!(e & 1)) return (int)fault;
+    if (!(e & 1)) return spt_fault(c, acc);
+    allow_u &= e >> 2;
+    allow_w &= e >> 1;
+    nx |= e >> 63;
+    table = (e & EPT_ADDR_MASK) >> 12;
     if (level >= 2) {
       m->idx[4 - level] = at;
       m->e[4 - level] = e;
@@ -179,14 +186,14 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
         m->mem = v->spt_mem;
         m->root = v->shadow_root;
         m->pages = v->spt_pages;
+        m->table = table;
+        m->u = (uint8_t)(allow_u & 1);
+        m->w = (uint8_t)(allow_w & 1);
+        m->nx = (uint8_t)(nx & 1);
       } else {
         m->mem = NULL; /* half-written: invalid until level 2 */
       }
     }
-    allow_u &= e >> 2;
-    allow_w &= e >> 1;
-    nx |= e >> 63;
-    table = (e & EPT_ADDR_MASK) >> 12;
   }
   allow_u &= 1;
   allow_w &= 1;
@@ -201,7 +208,7 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
     ok = allow_w && (!(acc & ACC_U) || allow_u);
   else
     ok = !(acc & ACC_U) || allow_u;
-  if (!ok) return (int)(fault | PFEC_P);
+  if (!ok) return spt_fault(c, acc) | PFEC_P;
   uint32_t pm = TLBP_R;
   if (allow_w) pm |= TLBP_W;
   if (!nx) pm |= TLBP_X;
