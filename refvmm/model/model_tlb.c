@@ -248,10 +248,21 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
   struct tlb_slot *set = &t->slot[first];
   struct tlb_setm *m = setm_of(t, best, setno);
   struct tlb_slot *s = NULL;
-  if (t->sizes_used[g][lv] & size_bit) /* else no live entry of this size to refresh */
-    s = probe(t, best, va, bshift);    /* refresh in place */
   t->fills++;
   unsigned w;
+  if (t->setm_on && !m->mixed && m->grp == g && m->gen != t->gen[g]) {
+    /* speed: the set holds nothing of the group since its last full flush
+     * (the probe and the scan below would find nothing live): way 0 */
+    w = 0;
+    s = set;
+    s->valid = 0;
+    m->mask = m->gmask = 0;
+    m->gen = t->gen[g];
+    m->ngen = t->ngen[g];
+    goto fill;
+  }
+  if (t->sizes_used[g][lv] & size_bit) /* else no live entry of this size to refresh */
+    s = probe(t, best, va, bshift);    /* refresh in place */
   if (s) {
     w = (unsigned)(s - set);
   } else {
@@ -289,6 +300,7 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
       m->mask = m->gmask;
       m->ngen = t->ngen[g];
     }
+  fill:;
     uint64_t bit = 1ull << w;
     m->mask |= bit;
     if (global)
@@ -430,9 +442,9 @@ static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const
  * of the levels start..leaf_level+1: cache those not cached yet (the
  * position's old entry, of any group, goes: its group's live bit stays, a
  * superset) */
-static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *rr, uint64_t *live,
-                       uint64_t addr, uint64_t tag, unsigned start, unsigned leaf_level,
-                       bool absent) {
+static inline void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *rr,
+                              uint64_t *live, uint64_t addr, uint64_t tag, unsigned start,
+                              unsigned leaf_level, bool absent) {
   for (int l = 0; l < PWC_LEVELS; l++) {
     unsigned table_level = (unsigned)(4 - l); /* PML4E lives at level 4 */
     if (table_level <= leaf_level || table_level > start || !size[l]) continue;
@@ -445,9 +457,12 @@ static void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *
   }
 }
 
+_Static_assert(PWC_LEVELS == 3, "model_tlb__pwc_start tests three live sets");
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
-  unsigned start = pwc_lookup(t->pwc, t->pwc_size, t->pwc_live[t->vpid % TLB_VPID_GENS],
-                              t->st.pwc_hits, va, guest_tag(t));
+  const uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS];
+  unsigned start = 4; /* none of the group's entries since its last drop: no hit */
+  if (live[0] | live[1] | live[2])
+    start = pwc_lookup(t->pwc, t->pwc_size, live, t->st.pwc_hits, va, guest_tag(t));
   t->pwc_looked.va = va;
   t->pwc_looked.epoch = t->pwc_epoch + 1;
   t->pwc_looked.vpid = t->vpid;
