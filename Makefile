@@ -9,6 +9,9 @@
 #
 # Sources are discovered by directory; each subsystem owns its folder.
 
+# `make` alone builds `all` (the stamp rule below would otherwise come first).
+.DEFAULT_GOAL := all
+
 PREFIX ?= /usr/local
 CC ?= gcc
 GUEST_CC ?= gcc
@@ -81,7 +84,72 @@ $(BUILD)/%.o: %.c
 $(GIT_REV_USERS:%.c=$(BUILD)/%.o): $(GIT_REV_STAMP)
 
 # The default cost profile is embedded into this object (.incbin, not seen by -MMD).
-$(BUILD)/refvmm/model/cost_profile_data.o: refvmm/model/profiles/intel-skylake.json
+$(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_profile_data.o: \
+  refvmm/model/profiles/intel-skylake.json
+
+# ---- profile-guided build of the model ---------------------------------------------
+# Why: the model backend (an x86 interpreter + TLB model) runs ~10% more guest
+# instructions/s when gcc optimises it with a profile (issue 6's speed target).
+# Only the compiler's choices change, never the results (bench/model_counts_diff.sh).
+# What: refvmm/model/*.c are compiled instrumented (-fprofile-generate) into
+# $(BUILD)/pgo-gen/ and linked with the rest of the library into
+# $(BUILD)/pgo-gen/refvmm-gen; scripts/pgo_train.sh runs it for a few seconds on the
+# model backend; its profiles (.gcda) are copied next to the model objects, which
+# are then compiled with -fprofile-use. Editing a model source, a header one
+# includes or the script retrains; edits elsewhere do not (the rest of the
+# library is linked in as it is, order-only).
+# Off: make PGO=0 (the default with SAN=1 and with compilers other than gcc).
+ifndef PGO
+PGO := $(if $(filter 1,$(SAN)),0,$(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1 || echo 0))
+endif
+MODEL_SRC := $(wildcard refvmm/model/*.c)
+MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/%.o)
+# switching PGO rebuilds the model objects (a stamp rewritten only when it differs)
+$(MODEL_OBJ): $(BUILD)/pgo.mode
+$(BUILD)/pgo.mode: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PGO)' | cmp -s - $@ || echo '$(PGO)' > $@
+
+ifeq ($(PGO),1)
+PGO_DIR := $(BUILD)/pgo-gen
+PGO_GEN_OBJ := $(MODEL_SRC:%.c=$(PGO_DIR)/%.o)
+PGO_REST_OBJ := $(filter-out $(MODEL_OBJ),$(LIB_OBJ))
+# -Wno-error: a warning only the profile brings out (e.g. after more inlining) is
+# not fatal; the instrumented compile of the same file, which runs first, keeps -Werror.
+PGO_USE_FLAGS := -fprofile-use -fprofile-partial-training -Wno-missing-profile -Wno-error
+
+# -dumpdir/-dumpbase: gcc names a static function's profile after the object's
+# path; these give the instrumented object the final object's name (else no
+# static function would find its counts).
+$(PGO_DIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fprofile-generate -fprofile-update=single \
+	  -dumpdir $(BUILD)/$(dir $*) -dumpbase $(notdir $<) -dumpbase-ext .c -c -o $@ $<
+
+$(PGO_DIR)/refvmm-gen: $(PGO_GEN_OBJ) | $(BUILD)/refvmm/main.o $(PGO_REST_OBJ)
+	rm -f $(PGO_DIR)/libvtb.a && ar rcs $(PGO_DIR)/libvtb.a $(PGO_GEN_OBJ) $(PGO_REST_OBJ)
+	$(CC) $(LDFLAGS) -fprofile-generate -o $@ $(BUILD)/refvmm/main.o $(PGO_DIR)/libvtb.a $(PKG_LIBS)
+
+# Training needs guest images: all of them (a partial set would confuse tests
+# that look for images); order-only, a guest change does not retrain. The
+# profiles go to a private directory (GCOV_PREFIX_STRIP drops the compile-time
+# path: NAME.gcda, wherever the tree has moved since), then each replaces
+# $(BUILD)/refvmm/model/NAME.gcda atomically (a concurrent make may be reading it).
+$(BUILD)/pgo.stamp: $(PGO_DIR)/refvmm-gen scripts/pgo_train.sh | $(IMAGES)
+	@mkdir -p $(BUILD)/refvmm/model
+	@set -e; d=$$(mktemp -d $(abspath $(PGO_DIR))/data.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
+	  echo "GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen"; \
+	  GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen; \
+	  ls $$d/*.gcda >/dev/null 2>&1 || { echo "pgo: training wrote no profile (make PGO=0 builds without)" >&2; exit 1; }; \
+	  for f in $(MODEL_SRC:refvmm/model/%.c=%.gcda); do g=$(BUILD)/refvmm/model/$$f; \
+	    if [ -f $$d/$$f ]; then cp $$d/$$f $$g.tmp && mv $$g.tmp $$g; else rm -f $$g; fi; done
+	touch $@
+
+$(MODEL_OBJ): $(BUILD)/pgo.stamp
+$(BUILD)/refvmm/model/%.o: refvmm/model/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PGO_USE_FLAGS) -c -o $@ $<
+endif
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

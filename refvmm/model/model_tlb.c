@@ -183,8 +183,8 @@ static inline uint64_t set_ways(const struct model_tlb *t, const struct tlb_arra
   return m->ngen == t->ngen[g] ? m->mask : m->gmask;
 }
 
-static inline struct tlb_slot *probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va,
-                                     unsigned shift) {
+static inline __attribute__((always_inline)) struct tlb_slot *
+probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shift) {
   uint64_t vpn = va >> shift;
   uint32_t set = (uint32_t)(vpn & (a->g.sets - 1));
   uint32_t first = a->base + set * a->g.ways;
