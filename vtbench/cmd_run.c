@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
 #include "matrix.h"
@@ -647,6 +648,7 @@ int cmd_run(int argc, char **argv) {
                                        {0}};
   struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
   int c;
+  long v;
   optind = 1;
   while ((c = getopt_long(argc, argv, "m:qB:W:M:r:w:c:s:o:Rt:b:nh", opts, NULL)) != -1) {
     switch (c) {
@@ -666,13 +668,16 @@ int cmd_run(int argc, char **argv) {
       o.modes = optarg;
       break;
     case 'r':
-      o.reps = atoi(optarg);
+      if (cli__count("run", "reps", optarg, 1, MATRIX_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      o.reps = (int)v;
       break;
     case 'w':
-      o.warmup = atoi(optarg);
+      if (cli__count("run", "warmup", optarg, 0, MATRIX_WARMUP_MAX, &v)) return VTB_EXIT_USAGE;
+      o.warmup = (int)v;
       break;
     case 'c':
-      o.cpu = atoi(optarg);
+      if (cli__count("run", "cpu", optarg, 0, CPU_SETSIZE - 1, &v)) return VTB_EXIT_USAGE;
+      o.cpu = (int)v;
       break;
     case 's':
       o.shard = optarg;
@@ -683,8 +688,9 @@ int cmd_run(int argc, char **argv) {
     case 'R':
       o.resume = true;
       break;
-    case 't':
-      o.timeout = atoi(optarg);
+    case 't': /* refvmm's own bound (refvmm --help) */
+      if (cli__count("run", "timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
+      o.timeout = (int)v;
       break;
     case 'b':
       o.baseline = optarg;

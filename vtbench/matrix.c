@@ -213,8 +213,8 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
                   "%s: %s: unknown key (expected backends, workloads, modes, reps, warmup)", where,
                   key);
   }
-  if (parse_count(j, where, "reps", 1, 1000, &m->reps, err, len) ||
-      parse_count(j, where, "warmup", 0, 100, &m->warmup, err, len))
+  if (parse_count(j, where, "reps", 1, MATRIX_REPS_MAX, &m->reps, err, len) ||
+      parse_count(j, where, "warmup", 0, MATRIX_WARMUP_MAX, &m->warmup, err, len))
     return -1;
 
   const json_t *b = json_object_get(j, "backends");

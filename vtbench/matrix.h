@@ -24,6 +24,9 @@
 
 #include "refvmm/kvm/kvm_host.h"
 
+/* bounds of a matrix's repetitions and warm-up runs (files and --reps/--warmup) */
+#define MATRIX_REPS_MAX     1000
+#define MATRIX_WARMUP_MAX   100
 #define MATRIX_BACKENDS_MAX 4
 #define MATRIX_SEED         0x6d61747269780aull
 

@@ -110,6 +110,15 @@ echo '{"workloads": [{"name": "pio", "params": {"n": "x"}}], "modes": ["shadow"]
 "$VTB" run --matrix "$TMP/bad.json" -o "$TMP/x.json" 2>"$TMP/err" && err "bad matrix accepted"
 grep -q 'bad.json: workloads\[0\].params.n: expected a non-negative integer, got "x"' "$TMP/err" ||
   err "matrix error message: $(cat "$TMP/err")"
+# numeric options are bounded, named, and refused with the usage status (2)
+for bad in "--reps 0" "--reps 12x" "--warmup 101" "--cpu 5000" "--timeout -1"; do
+  # shellcheck disable=SC2086 # "--reps 0" -> option, value
+  "$VTB" run --matrix "$TMP/matrix.json" $bad -o "$TMP/x.json" 2>"$TMP/err"
+  rc=$?
+  [ $rc = 2 ] || err "run $bad: exit status $rc, expected 2 (usage)"
+  grep -q "vtbench run: ${bad%% *} '${bad#* }': expected [0-9]*\.\.[0-9]*" "$TMP/err" ||
+    err "run $bad: message: $(cat "$TMP/err")"
+done
 
 # 5. Progress: on a terminal one line per job on stderr (done/total,
 # elapsed, estimate left, the configuration), each overwriting the last
