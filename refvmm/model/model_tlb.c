@@ -482,8 +482,21 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
                 t->pwc_looked.vpid == t->vpid && t->pwc_looked.start == start;
   t->fills++;
   t->pwc_epoch++;
-  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
-             start, leaf_level, absent);
+  uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS], tag = guest_tag(t);
+  /* the non-leaf entries read: cache levels l with table level 4 - l in
+   * (leaf_level, start] (pwc_insert's rule, as a range) */
+  int lo = start >= 4 ? 0 : 4 - (int)start, hi = 3 - (int)leaf_level;
+  if (hi > PWC_LEVELS - 1) hi = PWC_LEVELS - 1;
+  for (int l = lo; l <= hi; l++) {
+    unsigned n = t->pwc_size[l];
+    if (!n) continue;
+    uint64_t k = pwc_key(va, l, tag);
+    if (!absent && pwc_has(t->pwc[l], n, live[l], k)) continue;
+    unsigned w = t->pwc_rr[l] < n ? t->pwc_rr[l] : 0;
+    t->pwc_rr[l] = (uint8_t)(w + 1 < n ? w + 1 : 0);
+    t->pwc[l][w] = k;
+    live[l] |= 1ull << w;
+  }
 }
 
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {

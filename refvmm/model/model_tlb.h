@@ -246,7 +246,15 @@ static inline struct tlb_slot *model_tlb__lookup_last(struct model_tlb *t, enum 
 static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv,
                                                  uint64_t va, uint32_t need, bool count) {
   struct tlb_slot *s = model_tlb__lookup_last(t, lv, va, need, count);
-  return s ? s : model_tlb__lookup_slow(t, lv, va, need, count);
+  if (s) return s;
+  if (!(t->sizes_used[t->vpid % TLB_VPID_GENS][lv] & 7)) { /* the level holds none: a miss */
+    if (count) {
+      t->st.lookups[lv]++;
+      t->st.misses[lv]++;
+    }
+    return NULL;
+  }
+  return model_tlb__lookup_slow(t, lv, va, need, count);
 }
 /* Insert a translation of the page of `shift` (12/21/30) holding va at level
  * lv, fractured to the largest size the level holds. Returns the evicted
