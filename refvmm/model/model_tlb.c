@@ -439,19 +439,22 @@ static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const
 }
 
 /* a walk that read the levels start..leaf_level used the non-leaf entries
- * of the levels start..leaf_level+1: cache those not cached yet (the
- * position's old entry, of any group, goes: its group's live bit stays, a
- * superset) */
+ * of the levels start..leaf_level+1: cache those not cached yet (absent:
+ * the caller knows none is). Cache level l holds table level 4 - l, so the
+ * levels are l in [4 - start, 3 - leaf_level]. The position's old entry, of
+ * any group, goes: its group's live bit stays, a superset. */
 static inline void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, uint8_t *rr,
                               uint64_t *live, uint64_t addr, uint64_t tag, unsigned start,
                               unsigned leaf_level, bool absent) {
-  for (int l = 0; l < PWC_LEVELS; l++) {
-    unsigned table_level = (unsigned)(4 - l); /* PML4E lives at level 4 */
-    if (table_level <= leaf_level || table_level > start || !size[l]) continue;
+  int lo = start >= 4 ? 0 : 4 - (int)start, hi = 3 - (int)leaf_level;
+  if (hi > PWC_LEVELS - 1) hi = PWC_LEVELS - 1;
+  for (int l = lo; l <= hi; l++) {
+    unsigned n = size[l];
+    if (!n) continue;
     uint64_t k = pwc_key(addr, l, tag);
-    if (!absent && pwc_has(pwc[l], size[l], live[l], k)) continue;
-    unsigned w = rr[l] < size[l] ? rr[l] : 0; /* rr < size always: no division (speed) */
-    rr[l] = (uint8_t)(w + 1 < size[l] ? w + 1 : 0);
+    if (!absent && pwc_has(pwc[l], n, live[l], k)) continue;
+    unsigned w = rr[l] < n ? rr[l] : 0; /* rr < size always: no division (speed) */
+    rr[l] = (uint8_t)(w + 1 < n ? w + 1 : 0);
     pwc[l][w] = k;
     live[l] |= 1ull << w;
   }
@@ -482,21 +485,8 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
                 t->pwc_looked.vpid == t->vpid && t->pwc_looked.start == start;
   t->fills++;
   t->pwc_epoch++;
-  uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS], tag = guest_tag(t);
-  /* the non-leaf entries read: cache levels l with table level 4 - l in
-   * (leaf_level, start] (pwc_insert's rule, as a range) */
-  int lo = start >= 4 ? 0 : 4 - (int)start, hi = 3 - (int)leaf_level;
-  if (hi > PWC_LEVELS - 1) hi = PWC_LEVELS - 1;
-  for (int l = lo; l <= hi; l++) {
-    unsigned n = t->pwc_size[l];
-    if (!n) continue;
-    uint64_t k = pwc_key(va, l, tag);
-    if (!absent && pwc_has(t->pwc[l], n, live[l], k)) continue;
-    unsigned w = t->pwc_rr[l] < n ? t->pwc_rr[l] : 0;
-    t->pwc_rr[l] = (uint8_t)(w + 1 < n ? w + 1 : 0);
-    t->pwc[l][w] = k;
-    live[l] |= 1ull << w;
-  }
+  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
+             start, leaf_level, absent);
 }
 
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
