@@ -127,60 +127,45 @@ static void chase_sizes(uint64_t ws[4]) {
   if (ws[0] < 4096) ws[0] = 4096;
 }
 
+/* one exit-path item: workload `workload` with n=N and the other parameters
+ * `more` ("" for none), its checksum known in advance */
+static void exit_item(struct plan_item *p, const char *label, const char *what,
+                      const char *workload, uint64_t n, const char *more, uint64_t checksum) {
+  p->label = label;
+  p->what = what;
+  p->workload = workload;
+  p->n = n;
+  snprintf(p->params, sizeof(p->params), "n=%lu%s%s", (unsigned long)n, *more ? " " : "", more);
+  p->checksum = checksum;
+  p->have_checksum = true;
+}
+
 static void plan(struct plan_item it[CM_COUNT], bool quick) {
   uint64_t ws[4];
   chase_sizes(ws);
   memset(it, 0, sizeof(struct plan_item) * CM_COUNT);
-  uint64_t q = quick ? 4 : 1;
+  uint64_t q = quick ? 4 : 1, n;
   struct plan_item *p;
 
-  p = &it[CM_VMCALL3];
-  p->label = "vmcall cpl=3";
-  p->what = "VMCALL/VMMCALL from native ring 3, refused (-KVM_EPERM) in the host kernel";
-  p->workload = "vmcall";
-  p->n = 20000 / q;
-  snprintf(p->params, sizeof(p->params), "n=%lu cpl=3", (unsigned long)p->n);
-  p->checksum = ref_sum_i(p->n) - p->n; /* r_i = 2^64 - 1 */
-  p->have_checksum = true;
-
-  p = &it[CM_CPUID3];
-  p->label = "cpuid cpl=3";
-  p->what = "CPUID leaf 0 from native ring 3, answered in the host kernel";
-  p->workload = "cpuid";
-  p->n = 20000 / q;
-  snprintf(p->params, sizeof(p->params), "n=%lu cpl=3 leaf=0", (unsigned long)p->n);
-  p->checksum = mix64(0x6370756964ull ^ p->n); /* all answers equal the first */
-  p->have_checksum = true;
-
-  p = &it[CM_MMIO3];
-  p->label = "mmio cpl=3";
-  p->what = "MMIO write from native ring 3: exit to refvmm and back";
-  p->workload = "mmio";
-  p->n = 3000 / q;
-  snprintf(p->params, sizeof(p->params), "n=%lu cpl=3", (unsigned long)p->n);
-  p->checksum = ref_sum_i(p->n);
-  p->have_checksum = true;
-
-  p = &it[CM_PIO0];
-  p->label = "pio cpl=0";
-  p->what = "OUT from ring 0 (emulated on kvm_pvm): exit to refvmm and back, plus the loop";
-  p->workload = "pio";
-  p->n = 3000 / q;
-  snprintf(p->params, sizeof(p->params), "n=%lu", (unsigned long)p->n);
-  p->checksum = ref_sum_i(p->n);
-  p->have_checksum = true;
-
-  p = &it[CM_EMUL0];
-  p->label = "callret cpl=0";
-  p->what = "one ring-0 instruction emulated by the host (time / KVM insn_emulation)";
-  p->workload = "callret";
-  p->n = 3000 / q;
-  snprintf(p->params, sizeof(p->params), "n=%lu cpl=0 seed=1", (unsigned long)p->n);
+  n = 20000 / q;
+  exit_item(&it[CM_VMCALL3], "vmcall cpl=3",
+            "VMCALL/VMMCALL from native ring 3, refused (-KVM_EPERM) in the host kernel", "vmcall",
+            n, "cpl=3", ref_sum_i(n) - n /* r_i = 2^64 - 1 */);
+  exit_item(&it[CM_CPUID3], "cpuid cpl=3",
+            "CPUID leaf 0 from native ring 3, answered in the host kernel", "cpuid", n,
+            "cpl=3 leaf=0", mix64(0x6370756964ull ^ n) /* all answers equal the first */);
+  n = 3000 / q;
+  exit_item(&it[CM_MMIO3], "mmio cpl=3", "MMIO write from native ring 3: exit to refvmm and back",
+            "mmio", n, "cpl=3", ref_sum_i(n));
+  exit_item(&it[CM_PIO0], "pio cpl=0",
+            "OUT from ring 0 (emulated on kvm_pvm): exit to refvmm and back, plus the loop", "pio",
+            n, "", ref_sum_i(n));
   uint64_t h = 1;
-  for (uint64_t i = 0; i < p->n; i++)
+  for (uint64_t i = 0; i < n; i++)
     h = ((h << 7) | (h >> 57)) + i;
-  p->checksum = h;
-  p->have_checksum = true;
+  exit_item(&it[CM_EMUL0], "callret cpl=0",
+            "one ring-0 instruction emulated by the host (time / KVM insn_emulation)", "callret", n,
+            "cpl=0 seed=1", h);
 
   static const char *const chase_label[4] = {"ptrchase L1", "ptrchase L2", "ptrchase LLC",
                                              "ptrchase DRAM"};
