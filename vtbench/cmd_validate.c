@@ -483,7 +483,6 @@ int cmd_validate(int argc, char **argv) {
   int c;
   optind = 1;
   while ((c = getopt_long(argc, argv, "r:qo:w:t:h", opts, NULL)) != -1) {
-    char *end;
     switch (c) {
     case 'r': {
       long v;
@@ -500,13 +499,12 @@ int cmd_validate(int argc, char **argv) {
     case 'w':
       o.only = optarg;
       break;
-    case 't':
-      o.timeout = (int)strtol(optarg, &end, 10);
-      if (*end || o.timeout < 0) {
-        fprintf(stderr, "vtbench validate: --timeout '%s': give seconds (0 = none)\n", optarg);
-        return VTB_EXIT_USAGE;
-      }
+    case 't': { /* seconds, 0 = none; refvmm's own bound (refvmm --help) */
+      long v;
+      if (cli__count("validate", "timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
+      o.timeout = (int)v;
       break;
+    }
     case 'h':
       usage(stdout);
       return VTB_EXIT_OK;
