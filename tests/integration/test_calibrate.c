@@ -9,71 +9,16 @@
  * where /dev/kvm is missing. Binary: $VTBENCH, else
  * bin/vtbench (tests run from the repository root). */
 #include <check.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "refvmm/model/cost_model.h"
 #include "tests/lib/itest.h"
+#include "tests/lib/run_refvmm.h"
 #include "vtbench/calibrate.h"
-
-struct vt_result {
-  int code;
-  char *out, *err;
-};
-
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return strdup("");
-  static char buf[1 << 16];
-  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = 0;
-  return strdup(buf);
-}
-
-/* Run `vtbench ARGS...` with extra environment `env` ("K=V" or NULL). */
-static void vtbench(struct vt_result *r, const char *env, const char *const *args) {
-  const char *bin = getenv("VTBENCH");
-  if (!bin || !*bin) bin = "bin/vtbench";
-  ck_assert_msg(access(bin, X_OK) == 0, "%s missing: run make", bin);
-  char out_path[] = "/tmp/test_calibrate_out.XXXXXX", err_path[] = "/tmp/test_calibrate_err.XXXXXX";
-  int fo = mkstemp(out_path), fe = mkstemp(err_path);
-  ck_assert_int_ge(fo, 0);
-  ck_assert_int_ge(fe, 0);
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (!pid) {
-    dup2(fo, 1);
-    dup2(fe, 2);
-    if (env) putenv((char *)env);
-    const char *argv[32] = {bin};
-    int n = 1;
-    for (int i = 0; args[i] && n < 31; i++)
-      argv[n++] = args[i];
-    argv[n] = NULL;
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  close(fo);
-  close(fe);
-  r->code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  r->out = slurp(out_path);
-  r->err = slurp(err_path);
-  unlink(out_path);
-  unlink(err_path);
-}
-
-static void vt_free(struct vt_result *r) {
-  free(r->out);
-  free(r->err);
-}
 
 static const char *tmp_profile(char *buf, size_t len) {
   snprintf(buf, len, "/tmp/test_calibrate_%ld.json", (long)getpid());
@@ -156,10 +101,12 @@ START_TEST(quick_profile_loads_and_marks_every_figure) {
   if (itest__kvm_missing()) return;
   char out_path[128];
   tmp_profile(out_path, sizeof out_path);
-  struct vt_result r;
-  vtbench(&r, NULL, (const char *const[]){"calibrate", "--quick", "--out", out_path, NULL});
-  ck_assert_msg(r.code == 0, "vtbench calibrate exit %d\nstdout: %s\nstderr: %s", r.code, r.out,
-                r.err);
+  struct refvmm_result r;
+  ck_assert_int_eq(
+      run_vtbench(&r, NULL, (const char *const[]){"calibrate", "--quick", "--out", out_path, NULL}),
+      0);
+  ck_assert_msg(r.exit_code == 0, "vtbench calibrate exit %d\nstdout: %s\nstderr: %s", r.exit_code,
+                r.out, r.err);
   int measured = check_profile(out_path, cost_profile__default(), r.out);
   /* The figures every KVM host gives (docs/COST_MODEL.md). */
   static const char *const always[] = {"exit.VMCALL",   "exit.CPUID",        "exit.IO_INSTRUCTION",
@@ -177,7 +124,7 @@ START_TEST(quick_profile_loads_and_marks_every_figure) {
   snprintf(want, sizeof want, "%d of %d figures measured", measured, (int)CF_COUNT);
   ck_assert_msg(strstr(r.out, want), "table lacks '%s':\n%s", want, r.out);
   printf("test_calibrate: %d of %d figures measured on this host\n", measured, (int)CF_COUNT);
-  vt_free(&r);
+  refvmm_result__free(&r);
   unlink(out_path);
 }
 END_TEST
@@ -201,18 +148,19 @@ START_TEST(base_profile_supplies_the_defaults) {
   char err[512];
   ck_assert_msg(cost_profile__load(base_path, &base, err, sizeof err) == 0, "%s", err);
   tmp_profile(out_path, sizeof out_path);
-  struct vt_result r;
-  vtbench(&r, NULL,
-          (const char *const[]){"calibrate", "--quick", "--reps", "1", "--base", base_path, "--out",
-                                out_path, NULL});
-  ck_assert_msg(r.code == 0, "exit %d\nstderr: %s", r.code, r.err);
+  struct refvmm_result r;
+  ck_assert_int_eq(run_vtbench(&r, NULL,
+                               (const char *const[]){"calibrate", "--quick", "--reps", "1",
+                                                     "--base", base_path, "--out", out_path, NULL}),
+                   0);
+  ck_assert_msg(r.exit_code == 0, "exit %d\nstderr: %s", r.exit_code, r.err);
   check_profile(out_path, &base, r.out);
   struct cost_profile p;
   ck_assert_int_eq(cost_profile__load(out_path, &p, err, sizeof err), 0);
   ck_assert(p.cycles[CF_EVENT_IRET] == 77.5);
   ck_assert_str_eq(p.source[CF_EVENT_IRET], "default profile: test base: event.iret");
   ck_assert_ptr_nonnull(strstr(p.description, "test-base"));
-  vt_free(&r);
+  refvmm_result__free(&r);
   unlink(out_path);
   unlink(base_path);
 }
@@ -223,30 +171,36 @@ END_TEST
 START_TEST(refuses_without_kvm_and_bad_options) {
   char out_path[128];
   tmp_profile(out_path, sizeof out_path);
-  struct vt_result r;
-  vtbench(&r, "VTBENCH_KVM_DEVICE=/nonexistent/kvm",
-          (const char *const[]){"calibrate", "--quick", "--out", out_path, NULL});
-  ck_assert_msg(r.code == 3, "exit %d, want 3; stderr: %s", r.code, r.err);
+  struct refvmm_result r;
+  ck_assert_int_eq(
+      run_vtbench(&r, (const char *const[]){"VTBENCH_KVM_DEVICE=/nonexistent/kvm", NULL},
+                  (const char *const[]){"calibrate", "--quick", "--out", out_path, NULL}),
+      0);
+  ck_assert_msg(r.exit_code == 3, "exit %d, want 3; stderr: %s", r.exit_code, r.err);
   ck_assert_msg(strstr(r.err, "/nonexistent/kvm: cannot open"), "stderr: %s", r.err);
   ck_assert_int_ne(access(out_path, F_OK), 0);
-  vt_free(&r);
+  refvmm_result__free(&r);
 
   const char *bad = "/tmp/test_calibrate_bad_base.json";
   FILE *f = fopen(bad, "w");
   ck_assert_ptr_nonnull(f);
   fputs("{\"name\": \"x\", \"bogus\": 1}\n", f);
   fclose(f);
-  vtbench(&r, NULL, (const char *const[]){"calibrate", "--base", bad, "--out", out_path, NULL});
-  ck_assert_msg(r.code == 2, "exit %d, want 2; stderr: %s", r.code, r.err);
+  ck_assert_int_eq(
+      run_vtbench(&r, NULL,
+                  (const char *const[]){"calibrate", "--base", bad, "--out", out_path, NULL}),
+      0);
+  ck_assert_msg(r.exit_code == 2, "exit %d, want 2; stderr: %s", r.exit_code, r.err);
   ck_assert_msg(strstr(r.err, bad), "stderr does not name %s: %s", bad, r.err);
   ck_assert_int_ne(access(out_path, F_OK), 0);
-  vt_free(&r);
+  refvmm_result__free(&r);
   unlink(bad);
 
-  vtbench(&r, NULL, (const char *const[]){"calibrate", "--reps", "0", NULL});
-  ck_assert_msg(r.code == 2, "exit %d, want 2; stderr: %s", r.code, r.err);
+  ck_assert_int_eq(run_vtbench(&r, NULL, (const char *const[]){"calibrate", "--reps", "0", NULL}),
+                   0);
+  ck_assert_msg(r.exit_code == 2, "exit %d, want 2; stderr: %s", r.exit_code, r.err);
   ck_assert_ptr_nonnull(strstr(r.err, "--reps"));
-  vt_free(&r);
+  refvmm_result__free(&r);
 }
 END_TEST
 
