@@ -30,7 +30,7 @@ VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-          -I. $(PKG_CFLAGS) -DVTB_VERSION='"$(VERSION)"' -DVTB_GIT_REV='"$(GIT_REV)"' -MMD -MP
+          -I. -I$(BUILD)/gen $(PKG_CFLAGS) -DVTB_VERSION='"$(VERSION)"' -DVTB_GIT_REV='"$(GIT_REV)"' -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -82,6 +82,16 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(GIT_REV_USERS:%.c=$(BUILD)/%.o): $(GIT_REV_STAMP)
+
+# The backend table (refvmm/backend.c): one BACKEND(NAME) line per
+# `const struct backend_ops NAME = {` in a backend's folder, so a new
+# backend is found without editing the core.
+BACKEND_SRC := $(wildcard refvmm/*/*.c)
+$(BUILD)/gen/backends.h: $(BACKEND_SRC)
+	@mkdir -p $(dir $@)
+	@grep -ho '^const struct backend_ops [a-z0-9_]* = {' $^ /dev/null | \
+	  sed 's/^const struct backend_ops \([a-z0-9_]*\) = {/BACKEND(\1)/' > $@.tmp && mv $@.tmp $@
+$(BUILD)/refvmm/backend.o: $(BUILD)/gen/backends.h
 
 # The default cost profile is embedded into this object (.incbin, not seen by -MMD).
 $(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_profile_data.o: \
@@ -223,7 +233,7 @@ integration: all $(BIN)/test_integration
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_LONG_SECONDS ?= 600
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson) -lpfm -lpthread -lm
@@ -241,7 +251,7 @@ FUZZ_SRC_result_reader := tests/fuzz/fuzz_result_reader.c $(FUZZ_VTB_SRC)
 FUZZ_BINS := $(FUZZ_NAMES:%=bin/fuzz_%)
 define FUZZ_RULE
 FUZZ_SRC_$(1) ?= tests/fuzz/fuzz_$(1).c $$(LIB_SRC)
-bin/fuzz_$(1): $$(FUZZ_SRC_$(1)) $$(wildcard refvmm/*.h vtbench/*.h results/*.h)
+bin/fuzz_$(1): $$(FUZZ_SRC_$(1)) $$(wildcard refvmm/*.h vtbench/*.h results/*.h) $(BUILD)/gen/backends.h
 	@mkdir -p bin
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS)
 endef

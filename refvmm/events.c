@@ -9,7 +9,7 @@
 #include <time.h>
 #include <x86intrin.h>
 
-#include "kvm/kvm_backend.h"
+#include "backend.h"
 #include "model/model_backend.h"
 #include "model/vmm_events.h"
 
@@ -27,17 +27,8 @@ static uint64_t hz_to_ns(double hz) {
   return hz > 0 ? (uint64_t)(1e9 / hz) : 0;
 }
 
-const struct event_backend kvm_event_backend = {
-    .irq_ready = kvm_backend__irq_ready,
-    .request_irq_window = kvm_backend__request_irq_window,
-    .interrupt = kvm_backend__interrupt,
-    .nmi_state = kvm_backend__nmi_state,
-    .nmi = kvm_backend__nmi,
-    .tsc_offset = kvm_backend__tsc_offset,
-};
-
 void events__init(struct events *ev, struct vm *vm) {
-  if (vm->ops != &kvm_backend_ops) { /* other backends: their own injection */
+  if (!vm->ops->event_wall) { /* other backends: their own injection */
     memset(ev, 0, sizeof *ev);
     ev->vm = vm;
     ev->model = vm->ops == &model_backend_ops ? model_backend__events(vm) : NULL;
@@ -49,7 +40,7 @@ void events__init(struct events *ev, struct vm *vm) {
     }
     return;
   }
-  events__init_with(ev, vm, &kvm_event_backend);
+  events__init_with(ev, vm, vm->ops->event_wall);
 }
 
 void events__init_with(struct events *ev, struct vm *vm, const struct event_backend *be) {

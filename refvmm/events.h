@@ -82,7 +82,6 @@ struct event_backend {
   int (*nmi)(struct vm *vm);                                    /* KVM_NMI */
   int (*tsc_offset)(struct vm *vm, int64_t *offset);            /* guest - host TSC */
 };
-extern const struct event_backend kvm_event_backend;
 
 struct events_sched {
   uint64_t due_ns;

@@ -9,6 +9,7 @@
 #include <x86intrin.h>
 
 #include "../probes/exit_stats.h"
+#include "backend.h"
 #include "console.h"
 #include "events.h"
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "../backend.h"
+#include "../events.h"
 #include "../x86_setup.h"
 #include "kvm_host.h"
 
@@ -529,6 +531,37 @@ static int kvm_check_modes(struct vm *vm) {
   return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
 }
 
+/* KVM's rate for the vCPU's TSC: no calibration needed. */
+static uint64_t kvm_vcpu_tsc_hz(const struct vm *vm, const char **how) {
+  *how = "KVM_GET_TSC_KHZ on the vCPU";
+  return kvm_backend__tsc_hz(vm);
+}
+
+/* The vmcall workload must know when KVM emulates the guest's ring 0 (PVM):
+ * its emulator never completes VMCALL. */
+static uint32_t kvm_boot_flags(const struct vm *vm) {
+  (void)vm;
+  struct kvm_host_info hi;
+  kvm_host__detect("/sys", &hi);
+  return hi.flavour == KVM_FLAVOUR_PVM ? VTB_BOOT_F_RING0_EMULATED : 0;
+}
+
+static int kvm_probe_fds(const struct vm *vm, int *vm_fd, int *vcpu_fd) {
+  *vm_fd = kvm_backend__vm_fd(vm);
+  *vcpu_fd = kvm_backend__vcpu_fd(vm);
+  return *vm_fd >= 0 && *vcpu_fd >= 0 ? 0 : -EBADF;
+}
+
+/* The primitives refvmm's NMI/IRQ policies inject through on KVM. */
+static const struct event_backend kvm_event_backend = {
+    .irq_ready = kvm_backend__irq_ready,
+    .request_irq_window = kvm_backend__request_irq_window,
+    .interrupt = kvm_backend__interrupt,
+    .nmi_state = kvm_backend__nmi_state,
+    .nmi = kvm_backend__nmi,
+    .tsc_offset = kvm_backend__tsc_offset,
+};
+
 const struct backend_ops kvm_backend_ops = {
     .name = "kvm",
     .check_modes = kvm_check_modes,
@@ -541,4 +574,9 @@ const struct backend_ops kvm_backend_ops = {
     .inject_irq = kvm_inject_irq,
     .destroy = kvm_destroy,
     .exit_name = kvm_exit__name,
+    .unset_mode_origin = " (host module)",
+    .vcpu_tsc_hz = kvm_vcpu_tsc_hz,
+    .boot_flags = kvm_boot_flags,
+    .probe_fds = kvm_probe_fds,
+    .event_wall = &kvm_event_backend,
 };

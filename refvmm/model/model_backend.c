@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../backend.h"
 #include "../kvm/kvm_backend.h"
 #include "../x86_setup.h"
+#include "cost_model.h"
 #include "model_cpu.h"
 #include "vmm_ept.h"
 #include "vmm_events.h"
@@ -29,6 +31,7 @@ struct model_vm {
   struct vmm_ept ept;       /* refvmm's EPT manager (paging ept) */
   struct vmm_shadow shadow; /* refvmm's shadow MMU (paging shadow) */
   struct vmm_events events; /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
+  struct cost_profile *profile; /* loaded by --profile, else NULL (the built-in one) */
 };
 
 static struct model_vm *mst(const struct vm *vm) {
@@ -71,6 +74,7 @@ static void model_destroy(struct vm *vm) {
   vmm_events__free(&m->events);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
+  free(m->profile);
   free(m);
   vm->backend = NULL;
 }
@@ -298,6 +302,76 @@ static int model_inject_irq(struct vm *vm, uint32_t vector) {
   return 0;
 }
 
+/* The guest reads modeled cycles: its TSC runs at the profile's rate. */
+static uint64_t model_guest_tsc_hz(const struct vm *vm) {
+  return (uint64_t)(model_cost__profile(&mst(vm)->cpu)->tsc_ghz * 1e9 + 0.5);
+}
+
+/* --profile FILE: the profile the CPU is charged with; none: the built-in
+ * one, parsed now rather than at the first RDTSC. */
+static int model_load_profile(struct vm *vm, const char *path, char *err, size_t errlen) {
+  struct model_vm *m = mst(vm);
+  if (!path) {
+    model_cost__profile(&m->cpu);
+    return 0;
+  }
+  m->profile = calloc(1, sizeof *m->profile);
+  if (!m->profile) {
+    snprintf(err, errlen, "out of memory for the cost profile");
+    return -ENOMEM;
+  }
+  if (cost_profile__load(path, m->profile, err, errlen)) return -EINVAL;
+  model_cost__set_profile(&m->cpu, m->profile);
+  return 0;
+}
+
+/* The cost model's counts at the timed region's marks. */
+static void model_timed_mark(struct vm *vm, bool end) {
+  if (mst(vm)) model_cost__region_mark(&mst(vm)->cpu, end);
+}
+
+/* The native baseline of a run in paging ept|shadow: the same image,
+ * parameters and profile with paging native (the model is deterministic).
+ * Its counts go to the CPU's cost_baseline. */
+static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
+  struct cost_baseline *b = &mst(vm)->cpu.cost_baseline;
+  memset(b, 0, sizeof *b);
+  if (vm->cfg.modes.paging == PAGING_NATIVE) {
+    b->state = COST_BASELINE_SELF;
+    return false;
+  }
+  if (!wanted) {
+    b->state = COST_BASELINE_NONE;
+    snprintf(b->reason, sizeof b->reason,
+             "no native baseline run (--model-baseline none); run it with --paging native");
+    return false;
+  }
+  *ref = vm->cfg;
+  ref->modes.paging = PAGING_NATIVE;
+  ref->modes.paging_set = true;
+  ref->modes.tlb = TLB_FLUSH;
+  b->state = COST_BASELINE_FAILED;
+  return true;
+}
+
+static void model_reference_done(struct vm *vm, enum backend_ref_outcome o, const struct vm *ref,
+                                 const char *why) {
+  struct cost_baseline *b = &mst(vm)->cpu.cost_baseline;
+  if (o == BACKEND_REF_NOMEM) {
+    snprintf(b->reason, sizeof b->reason, "native baseline: out of memory");
+  } else if (o == BACKEND_REF_NO_START) {
+    snprintf(b->reason, sizeof b->reason, "native baseline could not start: %.200s", why);
+  } else if (ref->status != RUN_OK) {
+    snprintf(b->reason, sizeof b->reason, "native baseline run ended %s: %.180s",
+             run_status__name(ref->status), ref->status_detail);
+  } else {
+    b->timed = model_cost__scope_counts(&mst(ref)->cpu, &b->counts);
+    for (int i = 0; i < ref->nreports; i++)
+      if (strcmp(ref->reports[i].key, "checksum") == 0) b->checksum = ref->reports[i].value;
+    b->state = COST_BASELINE_RAN;
+  }
+}
+
 const struct backend_ops model_backend_ops = {
     .name = "model",
     .check_modes = model_check_modes,
@@ -310,4 +384,12 @@ const struct backend_ops model_backend_ops = {
     .inject_irq = model_inject_irq,
     .destroy = model_destroy,
     .exit_name = kvm_exit__name,
+    .guest_tsc_hz = model_guest_tsc_hz,
+    .load_profile = model_load_profile,
+    .timed_mark = model_timed_mark,
+    .reference_config = model_reference_config,
+    .reference_done = model_reference_done,
+    .section = "model",
+    .section_json = model_backend__to_json,
+    .print_summary = model_backend__print,
 };
