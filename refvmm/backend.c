@@ -24,14 +24,18 @@ const struct backend_ops *backend__find(const char *name) {
   return NULL;
 }
 
-const char *backend__names(char *buf, size_t len, const char *sep_, const char *last_sep) {
-  size_t at = 0;
+const char *backend__names(char *buf, size_t len, const char *sep_, const char *last_sep,
+                           bool (*which)(const struct backend_ops *ops)) {
+  const struct backend_ops *list[NBACKENDS];
+  size_t n = 0, at = 0;
+  for (size_t i = 0; i < NBACKENDS; i++)
+    if (!which || which(backends[i])) list[n++] = backends[i];
   buf[0] = '\0';
-  for (size_t i = 0; i < NBACKENDS && at < len; i++) {
-    const char *sep = i == 0 ? "" : i + 1 == NBACKENDS ? last_sep : sep_;
-    int n = snprintf(buf + at, len - at, "%s%s", sep, backends[i]->name);
-    if (n < 0) break;
-    at += (size_t)n;
+  for (size_t i = 0; i < n && at < len; i++) {
+    const char *sep = i == 0 ? "" : i + 1 == n ? last_sep : sep_;
+    int w = snprintf(buf + at, len - at, "%s%s", sep, list[i]->name);
+    if (w < 0) break;
+    at += (size_t)w;
   }
   return buf;
 }

@@ -98,8 +98,10 @@ struct backend_ops {
 
 /* The backend called `name`, NULL if none. */
 const struct backend_ops *backend__find(const char *name);
-/* The backends' names into buf, separated by sep and the last two by
- * last_sep ("kvm, model or x" with ", " and " or "). */
-const char *backend__names(char *buf, size_t len, const char *sep, const char *last_sep);
+/* The names of the backends `which` accepts (NULL: all) into buf,
+ * separated by sep and the last two by last_sep ("kvm, model or x" with
+ * ", " and " or "). */
+const char *backend__names(char *buf, size_t len, const char *sep, const char *last_sep,
+                           bool (*which)(const struct backend_ops *ops));
 
 #endif

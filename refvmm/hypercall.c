@@ -159,8 +159,7 @@ static int hc_report(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   return 0;
 }
 
-/* Backends without refvmm's delivery policies (vm->events NULL: neither KVM
- * nor the model, whose policies are refvmm/model/vmm_events.c)
+/* Backends without refvmm's delivery policies (vm->events NULL, backend.h)
  * inject at once through their ops; a run that asked for a policy
  * explicitly fails there rather than measuring something else. */
 static int policy_missing(struct vm *vm, uint32_t nr, const char *opt, enum event_mode m) {

@@ -18,7 +18,7 @@
 
 static void usage(FILE *out) {
   char names[128];
-  backend__names(names, sizeof names, "|", "|");
+  backend__names(names, sizeof names, "|", "|", NULL);
   fprintf(
       out,
       "usage: refvmm run IMAGE.elf [options]\n"
@@ -168,7 +168,7 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
       char names[128];
       if (!backend__find(optarg))
         return usage_error("--backend '%s': expected %s", optarg,
-                           backend__names(names, sizeof names, ", ", " or "));
+                           backend__names(names, sizeof names, ", ", " or ", NULL));
       cfg->backend = optarg;
       break;
     }
@@ -307,6 +307,10 @@ static int write_json(const struct session *s, const struct vm_config *cfg) {
   return 0;
 }
 
+static bool has_cost_model(const struct backend_ops *ops) {
+  return ops->load_profile != NULL;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   struct vm_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -326,9 +330,14 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
     fprintf(stderr, "refvmm: backend '%s' is not built into this refvmm\n", cfg.backend);
     return EXIT_UNSUPPORTED;
   }
-  if (opts.profile_path && !be->load_profile)
-    return usage_error("--profile %s: the %s backend has no cost model (it measures real cycles)",
-                       opts.profile_path, cfg.backend);
+  if (opts.profile_path && !be->load_profile) {
+    char names[128];
+    return usage_error("--profile %s: cost profiles apply to --backend %s only (the %s backend "
+                       "measures real cycles)",
+                       opts.profile_path,
+                       backend__names(names, sizeof names, ", ", " or ", has_cost_model),
+                       cfg.backend);
+  }
   if (cfg.json_path) {
     char err[512];
     if (result_doc__check_writable(cfg.json_path, err, sizeof err)) {

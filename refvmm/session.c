@@ -62,7 +62,7 @@ static int load_cost_profile(struct session *s) {
     if (s->opts.profile_path)
       return fail(s, EXIT_USAGE,
                   "refvmm: --profile %s: the %s backend has no cost model (it runs on real "
-                  "hardware); drop --profile or use a backend that models cycles",
+                  "hardware); drop --profile",
                   s->opts.profile_path, vm->ops->name);
     return 0;
   }
@@ -215,6 +215,7 @@ void session__free(struct session *s) {
   if (!s) return;
   if (s->probes_open) probe_set__close(&s->probes);
   if (s->created && s->vm.ops->destroy) s->vm.ops->destroy(&s->vm);
+  events__free(&s->rl.events);
   guest_mem__destroy(&s->vm.mem);
   free(s);
 }

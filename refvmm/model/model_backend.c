@@ -71,12 +71,17 @@ static void model_destroy(struct vm *vm) {
   if (!m) return;
   vmm_ept__free(&m->ept);
   vmm_shadow__free(&m->shadow);
-  vmm_events__free(&m->events);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
   free(m->profile);
   free(m);
   vm->backend = NULL;
+}
+
+/* The guest's TSC rate: its cost profile's (0: none, the policies' default). */
+static uint64_t profile_tsc_hz(void *arg) {
+  const struct cost_profile *p = model_cost__profile(arg);
+  return p && p->tsc_ghz > 0 ? (uint64_t)(p->tsc_ghz * 1e9 + 0.5) : 0;
 }
 
 static int model_create(struct vm *vm) {
@@ -101,7 +106,7 @@ static int model_create(struct vm *vm) {
   c->ram = vm->mem.host;
   c->ram_size = vm->mem.size;
   model_cpu__reset(c);
-  vmm_events__init(&m->events, c);
+  vmm_events__init(&m->events, c, 0, profile_tsc_hz, c);
   if (vm->cfg.modes.paging == PAGING_EPT &&
       vmm_ept__init(&m->ept, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
@@ -372,6 +377,12 @@ static void model_reference_done(struct vm *vm, enum backend_ref_outcome o, cons
   }
 }
 
+/* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
+static int model_event_attach(struct vm *vm, struct event_policy *p) {
+  vmm_events__attach(&mst(vm)->events, p);
+  return 0;
+}
+
 const struct backend_ops model_backend_ops = {
     .name = "model",
     .check_modes = model_check_modes,
@@ -392,4 +403,5 @@ const struct backend_ops model_backend_ops = {
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
+    .event_attach = model_event_attach,
 };

@@ -188,6 +188,27 @@ uint32_t model_vmx__interruptibility(const struct model_cpu *c) {
   return s;
 }
 
+void model_vmx__inject(struct model_cpu *c, enum vmx_event type, uint8_t vector) {
+  if (type == VMX_EVENT_NMI) {
+    c->nmi_pending = true;
+  } else {
+    c->irq_pending = true;
+    c->irq_vector = vector;
+  }
+}
+
+bool model_vmx__injection_pending(const struct model_cpu *c, enum vmx_event type) {
+  return type == VMX_EVENT_NMI ? c->nmi_pending : c->irq_pending;
+}
+
+uint64_t model_vmx__guest_rflags(const struct model_cpu *c) {
+  return c->rflags;
+}
+
+uint64_t model_vmx__guest_tsc(const struct model_cpu *c) {
+  return model_cpu__tsc(c);
+}
+
 bool model_events__waiting(const struct model_cpu *c) {
   return c->nmi_pending || c->irq_pending ||
          (c->vmcs.proc_based & (CPU_BASED_NMI_WINDOW_EXITING | CPU_BASED_INTR_WINDOW_EXITING));

@@ -141,6 +141,17 @@ int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual)
 /* Events (model_events.c). The SDM interruptibility state of the guest now
  * (GUEST_INTR_STATE_*). */
 uint32_t model_vmx__interruptibility(const struct model_cpu *c);
+/* VM-entry event injection (SDM 26.6): an NMI, or an external interrupt
+ * with `vector`, delivered at the next boundary the guest can take it at
+ * (the VMM injects only then); whether one injected earlier is still
+ * undelivered (the IDT-vectoring information of the last exit). */
+enum vmx_event { VMX_EVENT_NMI, VMX_EVENT_EXTINT };
+void model_vmx__inject(struct model_cpu *c, enum vmx_event type, uint8_t vector);
+bool model_vmx__injection_pending(const struct model_cpu *c, enum vmx_event type);
+/* Guest-state fields the VMM reads: RFLAGS, and the guest's TSC now
+ * (TSC offset + modeled cycles). */
+uint64_t model_vmx__guest_rflags(const struct model_cpu *c);
+uint64_t model_vmx__guest_tsc(const struct model_cpu *c);
 /* Something waits for the guest to unblock: a pending NMI/IRQ or a window
  * control; instructions that may unblock end the slice when it is true. */
 bool model_events__waiting(const struct model_cpu *c);

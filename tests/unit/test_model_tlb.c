@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/model/model_backend.h"
 #include "refvmm/model/model_cpu.h"
 #include "refvmm/session.h"

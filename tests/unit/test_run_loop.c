@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "probes/exit_stats.h"
+#include "refvmm/backend.h"
 #include "refvmm/console.h"
 #include "refvmm/devbus.h"
 #include "refvmm/hypercall.h"
