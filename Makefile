@@ -46,7 +46,7 @@ FORCE:
 GIT_REV_USERS = $(shell grep -l VTB_GIT_REV $(LIB_SRC) $(VTB_SRC) vtbench/main.c refvmm/main.c $(UNIT_SRC) $(INTEG_SRC) 2>/dev/null)
 
 # ---- host library: everything but the mains --------------------------------
-LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c \
+LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c refvmm/model/*/*.c \
              probes/*.c results/*.c))
 VTB_SRC := $(filter-out vtbench/main.c,$(wildcard vtbench/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -94,7 +94,7 @@ $(BUILD)/gen/backends.h: $(BACKEND_SRC)
 $(BUILD)/refvmm/backend.o: $(BUILD)/gen/backends.h
 
 # The default cost profile is embedded into this object (.incbin, not seen by -MMD).
-$(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_profile_data.o: \
+$(BUILD)/refvmm/model/cost/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost/cost_profile_data.o: \
   refvmm/model/profiles/intel-skylake.json
 
 # ---- profile-guided build of the model ---------------------------------------------
@@ -112,7 +112,7 @@ $(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_pro
 ifndef PGO
 PGO := $(if $(filter 1,$(SAN)),0,$(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1 || echo 0))
 endif
-MODEL_SRC := $(wildcard refvmm/model/*.c)
+MODEL_SRC := $(wildcard refvmm/model/*.c refvmm/model/*/*.c)
 MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/%.o)
 # switching PGO rebuilds the model objects (a stamp rewritten only when it differs)
 $(MODEL_OBJ): $(BUILD)/pgo.mode
@@ -144,15 +144,15 @@ $(PGO_DIR)/refvmm-gen: $(PGO_GEN_OBJ) | $(BUILD)/refvmm/main.o $(PGO_REST_OBJ)
 # that look for images); order-only, a guest change does not retrain. The
 # profiles go to a private directory (GCOV_PREFIX_STRIP drops the compile-time
 # path: NAME.gcda, wherever the tree has moved since), then each replaces
-# $(BUILD)/refvmm/model/NAME.gcda atomically (a concurrent make may be reading it).
+# $(BUILD)/refvmm/model/[DIR/]NAME.gcda atomically (a concurrent make may be reading it).
 $(BUILD)/pgo.stamp: $(PGO_DIR)/refvmm-gen scripts/pgo_train.sh | $(IMAGES)
 	@mkdir -p $(BUILD)/refvmm/model
 	@set -e; d=$$(mktemp -d $(abspath $(PGO_DIR))/data.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
 	  echo "GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen"; \
 	  GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen; \
 	  ls $$d/*.gcda >/dev/null 2>&1 || { echo "pgo: training wrote no profile (make PGO=0 builds without)" >&2; exit 1; }; \
-	  for f in $(MODEL_SRC:refvmm/model/%.c=%.gcda); do g=$(BUILD)/refvmm/model/$$f; \
-	    if [ -f $$d/$$f ]; then cp $$d/$$f $$g.tmp && mv $$g.tmp $$g; else rm -f $$g; fi; done
+	  for f in $(MODEL_SRC:%.c=%); do b=$$(basename $$f).gcda; g=$(BUILD)/$$f.gcda; mkdir -p $$(dirname $$g); \
+	    if [ -f $$d/$$b ]; then cp $$d/$$b $$g.tmp && mv $$g.tmp $$g; else rm -f $$g; fi; done
 	touch $@
 
 $(MODEL_OBJ): $(BUILD)/pgo.stamp

@@ -88,6 +88,10 @@ struct vcpu_exit {
   };
 };
 
+/* Name of exit reason `r` ("IO", "MMIO", ...); "UNNAMED" for numbers no
+ * kernel header defines. Never NULL. */
+const char *vcpu_exit__name(uint32_t r);
+
 /* Register snapshot for dumps and the watchdog report. */
 struct vcpu_regs {
   uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;

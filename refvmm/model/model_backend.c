@@ -12,13 +12,12 @@
 #include <string.h>
 
 #include "../backend.h"
-#include "../kvm/kvm_backend.h"
 #include "../x86_setup.h"
-#include "cost_model.h"
-#include "model_cpu.h"
-#include "vmm_ept.h"
-#include "vmm_events.h"
-#include "vmm_shadow.h"
+#include "cost/cost_model.h"
+#include "cpu/model_cpu.h"
+#include "vmm/vmm_ept.h"
+#include "vmm/vmm_events.h"
+#include "vmm/vmm_shadow.h"
 
 #define MODEL_SLICE   (1u << 20) /* instructions between kick/stop checks */
 #define IRQ_QUEUE_MAX 256
@@ -394,7 +393,7 @@ const struct backend_ops model_backend_ops = {
     .inject_nmi = model_inject_nmi,
     .inject_irq = model_inject_irq,
     .destroy = model_destroy,
-    .exit_name = kvm_exit__name,
+    .exit_name = vcpu_exit__name,
     .guest_tsc_hz = model_guest_tsc_hz,
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
 
 #define RAM  (8u << 20)
 #define CODE 0x100000ull

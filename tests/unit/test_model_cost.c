@@ -14,9 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "refvmm/model/cost_model.h"
+#include "refvmm/model/cost/cost_model.h"
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
 #include "refvmm/session.h"
 #include "tests/lib/run_refvmm.h"
 /* The snippet harness names its machine `struct tm`, which <time.h> (through

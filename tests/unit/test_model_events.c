@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "refvmm/event_policy.h"
-#include "refvmm/model/vmm_events.h"
+#include "refvmm/model/vmm/vmm_events.h"
 #include "test_model_harness.h"
 
 static const uint8_t nops[] = {0x90, 0x90, 0x90, 0x90};

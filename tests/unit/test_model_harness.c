@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
 
 static void put64(uint8_t *ram, uint64_t gpa, uint64_t v) {
   memcpy(ram + gpa, &v, 8);

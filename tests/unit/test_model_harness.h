@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
 
 #define TM_RAM      (8u << 20)
 #define TM_GDT      0x1000ull

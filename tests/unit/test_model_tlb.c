@@ -10,7 +10,7 @@
 
 #include "refvmm/backend.h"
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
 #include "refvmm/session.h"
 
 static struct model_tlb tlb;

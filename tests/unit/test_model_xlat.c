@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/vmm_shadow.h"
+#include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
 #define NFRAMES   1024u  /* guest-physical frames 0..1023 (4 MiB) */

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/vmm_shadow.h"
+#include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
 #define P    0x1ull

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
-#include "vmm_shadow.h"
+#include "../cpu/model_cpu.h"
+#include "../vmm/vmm_shadow.h"
 
 static const char *const fig_path[CF_COUNT] = {
 #define COST_PATH(id, path) path,

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "model_cpu.h"
+#include "../cpu/model_cpu.h"
 
 static const unsigned vex_reason[VEX_COUNT] = {EXIT_REASON_NMI_WINDOW, EXIT_REASON_INTERRUPT_WINDOW,
                                                EXIT_REASON_PREEMPTION_TIMER,

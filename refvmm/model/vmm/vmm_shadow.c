@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
+#include "../cpu/model_cpu.h"
 
 #define SP_P  1ull
 #define SP_W  2ull

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
+#include "../cpu/model_cpu.h"
 #include "vmm_ept.h"
 
 int vmm_ept__init(struct vmm_ept *e, struct model_cpu *c, uint64_t ram_size, bool vpid) {

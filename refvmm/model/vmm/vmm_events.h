@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../event_policy.h"
+#include "../../event_policy.h"
 
 struct model_cpu;
 struct json_t;

@@ -15,10 +15,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cost_model.h"
+#include "../cost/cost_model.h"
 #include "model_tlb.h"
 #include "model_vmcs.h"
-#include "vmm_shadow.h"
+#include "../vmm/vmm_shadow.h"
 
 /* ---- RFLAGS ---------------------------------------------------------------- */
 #define RF_CF    0x1ull

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "model_cpu.h"
-#include "cost_model.h"
+#include "../cost/cost_model.h"
 #include "model_sys.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)

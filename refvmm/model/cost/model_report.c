@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "cost_model.h"
-#include "model_backend.h"
-#include "model_cpu.h"
-#include "vmm_events.h"
-#include "vmm_shadow.h"
+#include "../model_backend.h"
+#include "../cpu/model_cpu.h"
+#include "../vmm/vmm_events.h"
+#include "../vmm/vmm_shadow.h"
 
 /* ---- cost model: modeled cycles, overhead versus native, breakdown ------------------ */
 

@@ -1,7 +1,7 @@
 /* model_sys.c - system instructions of the model CPU. See model_sys.h. */
 #include <string.h>
 
-#include "cost_model.h"
+#include "../cost/cost_model.h"
 #include "model_sys.h"
 
 #define CR4_ALLOWED                                                                                \
