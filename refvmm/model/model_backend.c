@@ -6,6 +6,7 @@
 #include "model_backend.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include "../backend.h"
 #include "../x86_setup.h"
 #include "cost/cost_model.h"
+#include "cost/model_report.h"
 #include "cpu/model_cpu.h"
+#include "cpu/model_mmu.h"
 #include "vmm/vmm_ept.h"
 #include "vmm/vmm_events.h"
 #include "vmm/vmm_shadow.h"
@@ -27,9 +30,11 @@ struct model_vm {
   bool mmio_read_wait; /* the VMM fills cpu.mmio.data for a read exit */
   uint32_t irq_queue[IRQ_QUEUE_MAX];
   unsigned irq_head, irq_count;
-  struct vmm_ept ept;       /* refvmm's EPT manager (paging ept) */
-  struct vmm_shadow shadow; /* refvmm's shadow MMU (paging shadow) */
-  struct vmm_events events; /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
+  struct vmm_ept ept;           /* refvmm's EPT manager (paging ept) */
+  struct vmm_shadow shadow;     /* refvmm's shadow MMU (paging shadow) */
+  struct vmm_events events;     /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
+  struct model_cost cost;       /* cycles: the CPU's clock, the cost model's figures */
+  struct model_report report;   /* the `model` section */
   struct cost_profile *profile; /* loaded by --profile, else NULL (the built-in one) */
 };
 
@@ -48,6 +53,9 @@ const struct vmm_shadow *model_backend__shadow(const struct vm *vm) {
 }
 const char *model_backend__message(const struct vm *vm) {
   return mst(vm) ? mst(vm)->cpu.msg : "";
+}
+struct model_cost *model_backend__cost(const struct vm *vm) {
+  return mst(vm) ? &mst(vm)->cost : NULL;
 }
 struct vmm_events *model_backend__events(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->events : NULL;
@@ -105,7 +113,11 @@ static int model_create(struct vm *vm) {
   c->ram = vm->mem.host;
   c->ram_size = vm->mem.size;
   model_cpu__reset(c);
-  vmm_events__init(&m->events, c, 0, profile_tsc_hz, c);
+  bool shadow = vm->cfg.modes.paging == PAGING_SHADOW;
+  model_cost__init(&m->cost, c, shadow ? &m->shadow : NULL);
+  c->clock = (struct model_clock){.now = model_cost__now, .arg = &m->cost};
+  vmm_events__init(&m->events, c, 0, profile_tsc_hz, &m->cost);
+  model_report__init(&m->report, c, shadow ? &m->shadow : NULL, &m->events, &m->cost);
   if (vm->cfg.modes.paging == PAGING_EPT &&
       vmm_ept__init(&m->ept, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
@@ -113,13 +125,12 @@ static int model_create(struct vm *vm) {
     return -ENOMEM;
   }
   if (vm->cfg.modes.paging == PAGING_SHADOW &&
-      vmm_shadow__init(&m->shadow, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
+      vmm_shadow__init(&m->shadow, c, vm->mem.host, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
     snprintf(vm->status_detail, sizeof vm->status_detail,
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
-  if (vm->cfg.modes.paging == PAGING_SHADOW) c->cost_shadow = &m->shadow; /* cost model */
   return 0;
 }
 
@@ -184,7 +195,7 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
                          e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
-    c->user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
+    m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
   return rc;
 }
 
@@ -308,7 +319,7 @@ static int model_inject_irq(struct vm *vm, uint32_t vector) {
 
 /* The guest reads modeled cycles: its TSC runs at the profile's rate. */
 static uint64_t model_guest_tsc_hz(const struct vm *vm) {
-  return (uint64_t)(model_cost__profile(&mst(vm)->cpu)->tsc_ghz * 1e9 + 0.5);
+  return (uint64_t)(model_cost__profile(&mst(vm)->cost)->tsc_ghz * 1e9 + 0.5);
 }
 
 /* --profile FILE: the profile the CPU is charged with; none: the built-in
@@ -316,7 +327,7 @@ static uint64_t model_guest_tsc_hz(const struct vm *vm) {
 static int model_load_profile(struct vm *vm, const char *path, char *err, size_t errlen) {
   struct model_vm *m = mst(vm);
   if (!path) {
-    model_cost__profile(&m->cpu);
+    model_cost__profile(&m->cost);
     return 0;
   }
   m->profile = calloc(1, sizeof *m->profile);
@@ -325,20 +336,22 @@ static int model_load_profile(struct vm *vm, const char *path, char *err, size_t
     return -ENOMEM;
   }
   if (cost_profile__load(path, m->profile, err, errlen)) return -EINVAL;
-  model_cost__set_profile(&m->cpu, m->profile);
+  model_cost__set_profile(&m->cost, m->profile);
   return 0;
 }
 
-/* The cost model's counts at the timed region's marks. */
+/* The `model` section's and the cost model's counts at the timed region's marks. */
 static void model_timed_mark(struct vm *vm, bool end) {
-  if (mst(vm)) model_cost__region_mark(&mst(vm)->cpu, end);
+  if (!mst(vm)) return;
+  model_report__region_mark(&mst(vm)->report, end);
+  model_cost__region_mark(&mst(vm)->cost, end);
 }
 
 /* The native baseline of a run in paging ept|shadow: the same image,
  * parameters and profile with paging native (the model is deterministic).
  * Its counts go to the CPU's cost_baseline. */
 static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
-  struct cost_baseline *b = &mst(vm)->cpu.cost_baseline;
+  struct cost_baseline *b = &mst(vm)->cost.baseline;
   memset(b, 0, sizeof *b);
   if (vm->cfg.modes.paging == PAGING_NATIVE) {
     b->state = COST_BASELINE_SELF;
@@ -360,7 +373,7 @@ static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config 
 
 static void model_reference_done(struct vm *vm, enum backend_ref_outcome o, const struct vm *ref,
                                  const char *why) {
-  struct cost_baseline *b = &mst(vm)->cpu.cost_baseline;
+  struct cost_baseline *b = &mst(vm)->cost.baseline;
   if (o == BACKEND_REF_NOMEM) {
     snprintf(b->reason, sizeof b->reason, "native baseline: out of memory");
   } else if (o == BACKEND_REF_NO_START) {
@@ -369,11 +382,19 @@ static void model_reference_done(struct vm *vm, enum backend_ref_outcome o, cons
     snprintf(b->reason, sizeof b->reason, "native baseline run ended %s: %.180s",
              run_status__name(ref->status), ref->status_detail);
   } else {
-    b->timed = model_cost__scope_counts(&mst(ref)->cpu, &b->counts);
+    b->timed = model_cost__scope_counts(&mst(ref)->cost, &b->counts);
     for (int i = 0; i < ref->nreports; i++)
       if (strcmp(ref->reports[i].key, "checksum") == 0) b->checksum = ref->reports[i].value;
     b->state = COST_BASELINE_RAN;
   }
+}
+
+json_t *model_backend__to_json(const struct vm *vm) {
+  return mst(vm) ? model_report__to_json(&mst(vm)->report) : json_null();
+}
+
+void model_backend__print(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print(&mst(vm)->report, out);
 }
 
 /* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */

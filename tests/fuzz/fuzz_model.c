@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 
 #define RAM  (8u << 20)
 #define CODE 0x100000ull

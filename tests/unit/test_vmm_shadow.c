@@ -126,7 +126,7 @@ static void setup(void) {
   build_tables();
   t->c->cr3 = root[0];
   model_mmu__flush_cr3(t->c);
-  ck_assert_int_eq(vmm_shadow__init(&sh, t->c, TM_RAM, false), 0);
+  ck_assert_int_eq(vmm_shadow__init(&sh, t->c, t->ram, TM_RAM, false), 0);
   vmm_shadow__boot(&sh, t->c);
 }
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_events.h"
+#include "model_mmu.h"
 
 _Noreturn void model__fault(struct model_cpu *c, int vec, uint32_t err, bool has_err) {
   c->fault_vector = vec;
@@ -237,6 +239,10 @@ int model_events__boundary(struct model_cpu *c) {
   /* blocked by the interrupt shadow: stop right after it */
   if (shadow && c->shadow_icount < c->slice_end) c->slice_end = c->shadow_icount;
   return 0;
+}
+
+int model_vmx__run(struct model_cpu *c, uint64_t budget) {
+  return model_cpu__run(c, budget);
 }
 
 int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline) {

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_events.h"
+#include "model_mmu.h"
 
 #define PTE_P      (1ull << 0)
 #define PTE_W      (1ull << 1)

@@ -1,11 +1,13 @@
 /* model_vmcs.c - VM exits and entries of the model CPU (exit accounting,
- * the TLB flushes VPID-less transitions imply) and the CPU's side of EPT:
- * the walk of the VMM's EPT tables, counted by level. */
+ * the TLB flushes VPID-less transitions imply) and the VMM's access to the
+ * guest's state and the TLBs (model_vmcs.h). */
 #include "model_vmcs.h"
 
 #include <stddef.h>
 
 #include "model_cpu.h"
+#include "model_events.h"
+#include "model_mmu.h"
 
 const char *vmx_exit_reason__name(unsigned reason) {
   switch (reason) {
@@ -81,143 +83,49 @@ int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual)
   return rc;
 }
 
-int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
-                         bool count, uint64_t *hpa) {
-  struct model_vmcs *v = &c->vmcs;
-  struct model_tlb *t = &c->tlbm;
-  if (t->ept_front_mem != v->ept_mem || t->ept_front_eptp != v->eptp) { /* other EPT tables */
-    model_tlb__flush_ept(t);
-    t->ept_front_mem = v->ept_mem;
-    t->ept_front_eptp = v->eptp;
-  }
-  uint64_t gfn = gpa >> 12;
-  unsigned fi = (unsigned)(gfn & (EPT_FRONT - 1));
-  for (int tries = 0; tries < 8; tries++) {
-    uint64_t table = v->eptp >> 12;
-    int level;
-    /* the EPT paging-structure caches: levels above their deepest hit are
-     * not read (counted); the functional walk still reads them all */
-    unsigned start = count ? model_tlb__ept_pwc_start(t, gpa) : 0;
-    if (t->ept_front_key[fi] == gfn + 1) { /* the walk's known result: count it alike */
-      for (unsigned l = 1; l <= start; l++) {
-        t->st.walk_refs++;
-        t->st.ept_refs_by_level[l]++;
-      }
-      if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
-      *hpa = t->ept_front_hpa[fi] | (gpa & 0xfff);
-      return 0;
-    }
-    for (level = 4; level >= 1; level--) {
-      if (table >= v->ept_pages) return 1; /* points outside the VMM's EPT memory */
-      uint64_t e = v->ept_mem[table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511)];
-      if ((unsigned)level <= start) {
-        t->st.walk_refs++;
-        t->st.ept_refs_by_level[level]++;
-      }
-      if (!(e & (EPT_R | EPT_W | EPT_X))) break; /* not present: violation */
-      if ((e & (EPT_R | EPT_W)) == EPT_W) {      /* write without read */
-        v->ept_misconfigs++;
-        return 1;
-      }
-      if (level == 1) {
-        *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
-        if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
-        t->ept_front_key[fi] = gfn + 1;
-        t->ept_front_hpa[fi] = e & EPT_ADDR_MASK;
-        return 0;
-      }
-      table = (e & EPT_ADDR_MASK) >> 12;
-    }
-    uint64_t q = (acc & ACC_X) ? EPT_QUAL_FETCH : (acc & ACC_W) ? EPT_QUAL_WRITE : EPT_QUAL_READ;
-    q |= EPT_QUAL_LINEAR_VALID;
-    if (final) q |= EPT_QUAL_FINAL;
-    v->guest_physical = gpa;
-    v->guest_linear = gva;
-    if (model_vmx__exit_handled(c, EXIT_REASON_EPT_VIOLATION, q))
-      model__internal(c, "EPT violation at gpa 0x%llx: the VMM could not map it (EPT memory full?)",
-                      (unsigned long long)gpa);
-  }
-  model__internal(c, "EPT violation at gpa 0x%llx persists after the VMM handled it",
-                  (unsigned long long)gpa);
+/* ---- the VMM's access to the guest and the CPU ---------------------------------- */
+struct model_vmcs *model_vmx__vmcs(struct model_cpu *c) {
+  return &c->vmcs;
 }
 
-/* the #PF error code of a shadow walk that failed for access acc */
-static int spt_fault(const struct model_cpu *c, unsigned acc) {
-  uint32_t fault = 0x10000; /* MMU_FAULT */
-  if (acc & ACC_W) fault |= PFEC_W;
-  if (acc & ACC_U) fault |= PFEC_U;
-  if ((acc & ACC_X) && (c->efer & (1ull << 11))) fault |= PFEC_I;
-  return (int)fault;
+void model_vmx__set_vpid(struct model_cpu *c, uint16_t vpid) {
+  c->vmcs.vpid = vpid;
+  c->tlbm.vpid = vpid;
 }
 
-int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
-                    unsigned *end) {
-  const struct model_vmcs *v = &c->vmcs;
-  uint64_t table = v->shadow_root, e = 0;
-  uint64_t allow_u = 1, allow_w = 1, nx = 0;
-  int level = 4;
-  /* speed: the upper entries of an earlier walk of this 2 MiB region, if
-   * they still read the same (then so does everything they lead to) */
-  struct tlb_spt_memo *m = &c->tlbm.spt_memo[(va >> 21) & 7];
-  if (m->key == va >> 21 && m->mem == v->spt_mem && m->root == v->shadow_root &&
-      m->pages == v->spt_pages && v->spt_mem[m->idx[0]] == m->e[0] &&
-      v->spt_mem[m->idx[1]] == m->e[1] && v->spt_mem[m->idx[2]] == m->e[2]) {
-    allow_u = m->u;
-    allow_w = m->w;
-    nx = m->nx;
-    table = m->table;
-    level = 1;
-  }
-  for (; level >= 1; level--) {
-    *end = (unsigned)level;
-    if (table >= v->spt_pages) return spt_fault(c, acc);
-    uint64_t at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
-    e = v->spt_mem[at];
-    if (!(e & 1)) return spt_fault(c, acc);
-    allow_u &= e >> 2;
-    allow_w &= e >> 1;
-    nx |= e >> 63;
-    table = (e & EPT_ADDR_MASK) >> 12;
-    if (level >= 2) {
-      m->idx[4 - level] = at;
-      m->e[4 - level] = e;
-      if (level == 2) { /* all three present: remember them */
-        m->key = va >> 21;
-        m->mem = v->spt_mem;
-        m->root = v->shadow_root;
-        m->pages = v->spt_pages;
-        m->table = table;
-        m->u = (uint8_t)(allow_u & 1);
-        m->w = (uint8_t)(allow_w & 1);
-        m->nx = (uint8_t)(nx & 1);
-      } else {
-        m->mem = NULL; /* half-written: invalid until level 2 */
-      }
-    }
-  }
-  allow_u &= 1;
-  allow_w &= 1;
-  nx &= 1;
-  /* shadow entries are read-only where the VMM must see writes (clean
-   * guest PTEs, guest page tables): writes need W at every privilege, as
-   * with CR0.WP=1 (guest CR0.WP=0 is not modeled in shadow mode) */
-  bool ok;
-  if (acc & ACC_X)
-    ok = !nx && (!(acc & ACC_U) || allow_u);
-  else if (acc & ACC_W)
-    ok = allow_w && (!(acc & ACC_U) || allow_u);
-  else
-    ok = !(acc & ACC_U) || allow_u;
-  if (!ok) return spt_fault(c, acc) | PFEC_P;
-  uint32_t pm = TLBP_R;
-  if (allow_w) pm |= TLBP_W;
-  if (!nx) pm |= TLBP_X;
-  if (allow_u) {
-    pm |= TLBP_R << 3;
-    if (allow_w) pm |= TLBP_W << 3;
-    if (!nx) pm |= TLBP_X << 3;
-  }
-  *perm = pm;
-  *hpa = (e & EPT_ADDR_MASK) | (va & 0xfff);
-  return 0;
+uint64_t model_vmx__guest_cr3(const struct model_cpu *c) {
+  return c->cr3;
+}
+
+void model_vmx__set_guest_cr3(struct model_cpu *c, uint64_t cr3) {
+  c->cr3 = cr3;
+}
+
+uint64_t model_vmx__guest_efer(const struct model_cpu *c) {
+  return c->efer;
+}
+
+unsigned model_vmx__guest_cpl(const struct model_cpu *c) {
+  return c->cpl;
+}
+
+uint64_t model_vmx__cpl_switches(const struct model_cpu *c) {
+  return c->cpl_acct.switches;
+}
+
+void model_vmx__flush_nonglobal(struct model_cpu *c) {
+  model_mmu__flush_cr3(c);
+}
+
+void model_vmx__flush_all(struct model_cpu *c) {
+  model_mmu__flush_vmx(c);
+}
+
+void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
+  model_mmu__flush_va(c, va);
+}
+
+int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                          uint32_t *perm) {
+  return model_mmu__walk(c, va, acc, gpa, perm, true);
 }

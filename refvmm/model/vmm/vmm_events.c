@@ -6,7 +6,8 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "../cpu/model_cpu.h"
+#include "../cpu/model_vmcs.h"
+#include "../cpu/x86.h"
 
 static const unsigned vex_reason[VEX_COUNT] = {EXIT_REASON_NMI_WINDOW, EXIT_REASON_INTERRUPT_WINDOW,
                                                EXIT_REASON_PREEMPTION_TIMER,
@@ -54,10 +55,11 @@ static int m_inject_irq(void *arg, uint32_t vector, uint64_t stamp) {
   return 0;
 }
 static void set_proc(struct vmm_events *ve, uint32_t bit, bool on) {
+  struct model_vmcs *v = model_vmx__vmcs(ve->c);
   if (on)
-    ve->c->vmcs.proc_based |= bit;
+    v->proc_based |= bit;
   else
-    ve->c->vmcs.proc_based &= ~bit;
+    v->proc_based &= ~bit;
 }
 static void m_nmi_window(void *arg, bool on) {
   set_proc(arg, CPU_BASED_NMI_WINDOW_EXITING, on);
@@ -66,7 +68,7 @@ static void m_irq_window(void *arg, bool on) {
   set_proc(arg, CPU_BASED_INTR_WINDOW_EXITING, on);
 }
 static void m_poll_timer(void *arg, bool on, uint64_t deadline) {
-  struct model_vmcs *v = &((struct vmm_events *)arg)->c->vmcs;
+  struct model_vmcs *v = model_vmx__vmcs(((struct vmm_events *)arg)->c);
   if (on) {
     v->pin_based |= PIN_BASED_VMX_PREEMPTION_TIMER;
     v->preemption_deadline = deadline;
@@ -113,13 +115,13 @@ void vmm_events__init(struct vmm_events *ve, struct model_cpu *c, uint64_t tsc_h
 void vmm_events__attach(struct vmm_events *ve, struct event_policy *p) {
   ve->p = p;
   p->hw = &ve->hw;
-  ve->c->vmcs.pin_based |=
+  model_vmx__vmcs(ve->c)->pin_based |=
       PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS;
 }
 
 /* After a run: the events the CPU delivered (handler entry times). */
 static void collect(struct vmm_events *ve) {
-  const struct model_vmcs *v = &ve->c->vmcs;
+  const struct model_vmcs *v = model_vmx__vmcs(ve->c);
   if (!model_vmx__injection_pending(ve->c, VMX_EVENT_NMI))
     event_policy__delivered(ve->p, EV_NMI, v->nmi_delivered_tsc);
   if (!model_vmx__injection_pending(ve->c, VMX_EVENT_EXTINT))
@@ -154,13 +156,13 @@ static void handle_exit(struct vmm_events *ve, unsigned reason) {
 int vmm_events__run(struct vmm_events *ve, uint64_t budget) {
   struct model_cpu *c = ve->c;
   struct event_policy *p = ve->p;
-  if (!p) return model_cpu__run(c, budget);
+  if (!p) return model_vmx__run(c, budget);
   event_policy__fire_due(p, event_policy__now(p), NULL);
   event_policy__decide(p);
   int s = model_vmx__run_guest(c, budget, event_policy__next_due(p));
   collect(ve);
   if (s != MSTOP_VMEXIT) return s;
-  handle_exit(ve, c->vmcs.exit_reason);
+  handle_exit(ve, model_vmx__vmcs(c)->exit_reason);
   model_vmx__entry(c); /* handled in the VMM: straight back in */
   return MSTOP_SLICE;
 }

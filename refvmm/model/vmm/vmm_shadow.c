@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cpu/model_cpu.h"
+#include "../cpu/model_vmcs.h"
+#include "../cpu/x86.h"
 
 #define SP_P  1ull
 #define SP_W  2ull
@@ -203,14 +204,15 @@ static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_caus
     break;
   }
   if (why == FLUSH_GUEST)
-    model_mmu__flush_cr3(c);
+    model_vmx__flush_nonglobal(c);
   else
-    model_mmu__flush_vmx(c);
+    model_vmx__flush_all(c);
   if (s->flushed_exit != s->exit_id + 1) {
     s->flushed_exit = s->exit_id + 1;
     s->flush_exits++;
   }
-  uint64_t key = c->cpl == 0 ? c->cpl_acct.switches << 1 : (s->exit_id << 1) | 1;
+  uint64_t key =
+      model_vmx__guest_cpl(c) == 0 ? model_vmx__cpl_switches(c) << 1 : (s->exit_id << 1) | 1;
   if (why != FLUSH_PROTECT && (key != s->batch_key || !s->flush_batches)) {
     s->batch_key = key;
     s->flush_batches++;
@@ -218,7 +220,7 @@ static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_caus
 }
 
 static void sync_cpu(struct vmm_shadow *s, struct model_cpu *c) {
-  c->vmcs.shadow_root = s->roots[s->cur].page;
+  model_vmx__vmcs(c)->shadow_root = s->roots[s->cur].page;
 }
 
 /* Pick (or build) the shadow root for guest CR3 `cr3`. */
@@ -257,10 +259,10 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
   sync_cpu(s, c);
 }
 
-static uint64_t gread(struct model_cpu *c, uint64_t gpa) {
-  uint8_t *p = model_mem__ptr(c, gpa, 8);
+/* A guest page-table entry from guest RAM; 0 outside it. */
+static uint64_t gread(const struct vmm_shadow *s, uint64_t gpa) {
   uint64_t v = 0;
-  if (p) memcpy(&v, p, 8);
+  if (gpa <= s->ram_size && 8 <= s->ram_size - gpa) memcpy(&v, s->ram + gpa, 8);
   return v;
 }
 
@@ -364,9 +366,9 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
   uint32_t gperm;
-  int err = model_mmu__walk(c, va, acc, &gpa, &gperm, true); /* sets the guest's A/D */
+  int err = model_vmx__walk_guest(c, va, acc, &gpa, &gperm); /* sets the guest's A/D */
   if (err) {
-    c->vmcs.inject_error = (uint32_t)err & 0xffff;
+    model_vmx__vmcs(c)->inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
     s->true_faults_cpl0 += sup;
     return SPF_TRUE_FAULT;
@@ -376,7 +378,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
     zap_guest_entry(s, c, gpa & ~7ull);
-    c->vmcs.emulate_hpa = gpa & ~0xfffull;
+    model_vmx__vmcs(c)->emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
   }
   s->hidden_faults++;
@@ -384,15 +386,15 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   /* the guest's tables again, for their frames and the leaf's bits */
   uint64_t gtab[5] = {0}, e = 0;
   uint8_t role[5] = {0};
-  uint64_t table = c->cr3 & ADDR;
+  uint64_t table = model_vmx__guest_cr3(c) & ADDR;
   int leaf_level = 1;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
-  uint8_t nxe = (c->efer & (1ull << 11)) ? ROLE_NXE : 0;
+  uint8_t nxe = (model_vmx__guest_efer(c) & EFER_NXE) ? ROLE_NXE : 0;
   for (int level = 4; level >= 1; level--) {
     gtab[level] = table;
     role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
                             ((nx & 1) ? ROLE_NX : 0) | nxe);
-    e = gread(c, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+    e = gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     nx |= e >> 63;
@@ -446,7 +448,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
       rmap_add(s, frame, (uint32_t)(spg * 512 + ((va >> 12) & 511)));
     }
   }
-  if ((nx & 1) && (c->efer & (1ull << 11))) leaf |= SP_NX;
+  if ((nx & 1) && (model_vmx__guest_efer(c) & EFER_NXE)) leaf |= SP_NX;
   s->mem[spg * 512 + ((va >> 12) & 511)] = leaf;
   return SPF_RETRY;
 }
@@ -455,7 +457,7 @@ static void cr3_handler(void *vmm, struct model_cpu *c, uint64_t cr3) {
   struct vmm_shadow *s = vmm;
   s->exit_id++;
   s->cr3_exits++;
-  c->cr3 = cr3;
+  model_vmx__set_guest_cr3(c, cr3);
   root_switch(s, c, cr3);
   tlb_flush(s, c, FLUSH_GUEST); /* what the guest's CR3 load does to its TLB entries */
 }
@@ -487,11 +489,14 @@ static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
     s->zaps++;
   }
 done:
-  model_mmu__flush_va(c, va);
+  model_vmx__flush_va(c, va);
 }
 
-int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_size, bool vpid) {
+int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *ram,
+                     uint64_t ram_size, bool vpid) {
   memset(s, 0, sizeof *s);
+  s->ram = ram;
+  s->ram_size = ram_size;
   s->npages = 4096;
   s->nframes = ram_size >> 12;
   s->mem = calloc(s->npages, 4096);
@@ -521,26 +526,25 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_siz
     s->hhead[b] = NONE;
   for (uint32_t pg = s->npages; pg-- > 0;)
     page_free(s, pg);
-  struct model_vmcs *v = &c->vmcs;
+  struct model_vmcs *v = model_vmx__vmcs(c);
   v->active = true;
   v->proc_based = CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_INVLPG_EXITING |
                   (vpid ? CPU_BASED_ACTIVATE_SECONDARY : 0);
   v->secondary = vpid ? SECONDARY_EXEC_ENABLE_VPID : 0;
   v->exception_bitmap = 1u << X86_PF;
-  v->vpid = vpid ? 1 : 0;
+  model_vmx__set_vpid(c, vpid ? 1 : 0);
   v->spt_mem = s->mem;
   v->spt_pages = s->npages;
   v->pf_handler = pf_handler;
   v->cr3_handler = cr3_handler;
   v->invlpg_handler = invlpg_handler;
   v->vmm = s;
-  c->tlbm.vpid = v->vpid;
   return 0;
 }
 
 /* The root for the boot CR3 (after the boot state is set). */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c) {
-  root_switch(s, c, c->cr3);
+  root_switch(s, c, model_vmx__guest_cr3(c));
   s->roots_built = 1;
   s->roots_reused = 0;
 }
