@@ -95,8 +95,8 @@ static void raise_at(struct event_policy *p, enum event_kind k, uint32_t vector,
   }
 }
 
-int event_policy__raise(struct event_policy *p, enum event_kind k, uint32_t vector,
-                        uint32_t count, uint64_t delay_ns) {
+int event_policy__raise(struct event_policy *p, enum event_kind k, uint32_t vector, uint32_t count,
+                        uint64_t delay_ns) {
   ensure(p);
   uint64_t now = event_policy__now(p);
   if (delay_ns == 0) {
@@ -225,8 +225,7 @@ static int inject(struct event_policy *p, enum event_kind k, uint32_t vector, ui
 }
 
 /* A window control for kind k on or off; a request counts when it turns on. */
-static void window(struct event_policy *p, enum event_kind k,
-                   void (*set)(void *arg, bool on)) {
+static void window(struct event_policy *p, enum event_kind k, void (*set)(void *arg, bool on)) {
   bool want = p->policy[k] == EVENT_WINDOW && waiting(p, k);
   if (want && !p->window_on[k]) p->st[k].window_requests++;
   p->window_on[k] = want;
@@ -354,9 +353,9 @@ static json_t *kind_json(const struct event_policy *p, enum event_kind k, uint64
       (json_int_t)st->dropped, "pending_at_end", (json_int_t)event_policy__pending(p, k),
       "raise_kicks", (json_int_t)st->timer_raises, "poll_kicks", (json_int_t)st->poll_expiries,
       "window_exits", (json_int_t)st->window_exits, "window_requests",
-      (json_int_t)st->window_requests, "blocked_checks", (json_int_t)st->blocked_checks,
-      "rate_hz", p->period[k] ? json_real((double)p->hz / (double)p->period[k]) : json_null(),
-      "latency_ns", lat, "samples_ns", smp);
+      (json_int_t)st->window_requests, "blocked_checks", (json_int_t)st->blocked_checks, "rate_hz",
+      p->period[k] ? json_real((double)p->hz / (double)p->period[k]) : json_null(), "latency_ns",
+      lat, "samples_ns", smp);
 }
 
 json_t *event_policy__to_json(const struct event_policy *p, uint64_t stamp_hz) {

@@ -109,8 +109,8 @@ struct event_policy {
   double poll_us; /* as given */
   double rate_hz[EV_KINDS];
   uint32_t irq_vector;
-  bool resolved;   /* hz and the tick figures below are set */
-  uint64_t hz;     /* clock ticks per second */
+  bool resolved; /* hz and the tick figures below are set */
+  uint64_t hz;   /* clock ticks per second */
   uint64_t poll_ticks;
   uint64_t period[EV_KINDS], next_period[EV_KINDS]; /* periodic sources, 0 none */
   bool periodic_on;                                 /* inside the timed region */
@@ -154,8 +154,8 @@ uint64_t event_policy__ns_to_ticks(struct event_policy *p, uint64_t ns);
 
 /* A raise of count events of kind k (vector for IRQs) now or delay_ns
  * ahead. 0 or -ENOSPC (too many delayed raises). */
-int event_policy__raise(struct event_policy *p, enum event_kind k, uint32_t vector,
-                        uint32_t count, uint64_t delay_ns);
+int event_policy__raise(struct event_policy *p, enum event_kind k, uint32_t vector, uint32_t count,
+                        uint64_t delay_ns);
 /* The next time a delayed raise or periodic source is due (UINT64_MAX none). */
 uint64_t event_policy__next_due(const struct event_policy *p);
 /* Raise what is due by `now`, each with its own due time; which kinds were

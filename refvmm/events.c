@@ -136,8 +136,7 @@ void events__init_with(struct events *ev, struct vm *vm, const struct event_back
 
 /* lock held */
 static void mirror_pending(struct events *ev) {
-  __atomic_store_n(&ev->npending, (int)ev->pol.nmi_pending + (int)ev->pol.irq_n,
-                   __ATOMIC_RELEASE);
+  __atomic_store_n(&ev->npending, (int)ev->pol.nmi_pending + (int)ev->pol.irq_n, __ATOMIC_RELEASE);
 }
 
 /* ---- the timer thread -------------------------------------------------------- */
@@ -353,8 +352,8 @@ void events__print(const struct events *ev, FILE *out) {
             "events %s (%s): raised %" PRIu64 ", delivered %" PRIu64 ", merged %" PRIu64
             ", dropped %" PRIu64 "; kicks sent: raise %" PRIu64 ", poll %" PRIu64
             "; IRQ_WINDOW_OPEN %" PRIu64 "\n",
-            event_kind__name(k), event_mode__name(p->policy[k]), c->raised, c->delivered,
-            c->merged, c->dropped, c->timer_raises, c->poll_expiries, c->window_exits);
+            event_kind__name(k), event_mode__name(p->policy[k]), c->raised, c->delivered, c->merged,
+            c->dropped, c->timer_raises, c->poll_expiries, c->window_exits);
     if (c->nlat && hz > 0)
       fprintf(out,
               "  latency raise->handler (%" PRIu64 " samples): min %.1f us, p50 %.1f us, "

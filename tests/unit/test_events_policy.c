@@ -180,7 +180,8 @@ START_TEST(timer_thread_raises_and_polls) {
   events__stop(&ev);
   ck_assert_uint_eq(ev.pol.st[EV_NMI].timer_raises, 1);
   ck_assert_uint_ge(ev.pol.st[EV_NMI].poll_expiries, 5); /* ~28 at 1 ms; a slow host gets fewer */
-  ck_assert_int_eq(g.kicks, (int)(ev.pol.st[EV_NMI].timer_raises + ev.pol.st[EV_NMI].poll_expiries));
+  ck_assert_int_eq(g.kicks,
+                   (int)(ev.pol.st[EV_NMI].timer_raises + ev.pol.st[EV_NMI].poll_expiries));
   events__on_intr(&ev);
   ck_assert_uint_eq(ev.intr_exits_poll, 1);
   teardown();

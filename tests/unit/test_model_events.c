@@ -277,7 +277,7 @@ START_TEST(test_nmi_poll_waits_for_the_timer) {
   ck_assert_uint_eq(p.ve.exits[VEX_PREEMPTION_TIMER], 1);
   ck_assert_uint_eq(p.pol.st[EV_NMI].poll_expiries, 1);
   ck_assert_uint_ge(p.pol.st[EV_NMI].blocked_checks, 1);
-  ck_assert_uint_gt(pi, wi);            /* the interrupted code ran on while poll waited */
+  ck_assert_uint_gt(pi, wi);               /* the interrupted code ran on while poll waited */
   ck_assert_uint_ge(lp, p.pol.poll_ticks); /* not before one interval */
   ck_assert_uint_le(lp, lw + p.pol.poll_ticks + 64); /* + the instruction the timer ends */
   ck_assert_uint_gt(lp, lw);

@@ -1,5 +1,5 @@
 /* test_model_window.c - NMI/IRQ delivery under refvmm's window and poll
- * policies on the model backend (issue 7; refvmm/model/vmm_events.c) with
+ * policies on the model backend (refvmm/model/vmm/vmm_events.c) with
  * nmistorm/irqstorm in every paging x tlb combination (the hand-built
  * sequences are in test_model_events.c): same checksum with poll and window, none
  * lost, window adds no preemption-timer exits and poll no window exits,

@@ -1,5 +1,5 @@
 /* test_vmm_shadow.c - the shadow MMU's index of shadow pages by guest frame
- * and its reverse map of writable leaves (refvmm/model/vmm_shadow.c): after
+ * and its reverse map of writable leaves (refvmm/model/vmm/vmm_shadow.c): after
  * random fills, guest page-table writes (zaps, write flooding), CR3 loads
  * over more roots than the root cache holds (root drops), every live shadow
  * page of a guest frame is found through the index, in a scan's order, and

@@ -3,8 +3,9 @@
  * codes, #DF on a fault during delivery and triple fault (shutdown), NMI and
  * external-interrupt injection points with NMI blocking until IRET and the
  * STI/MOV-SS interrupt shadow; the VMX event controls: NMI- and
- * interrupt-window exiting and the VMX-preemption timer in modeled time
- * (issue 7; refvmm's policies that drive them are in vmm_events.c). */
+ * interrupt-window exiting and the VMX-preemption timer in modeled time,
+ * VM-entry event injection (refvmm's policies drive them from
+ * vmm/vmm_events.c). */
 #include <stdio.h>
 #include <string.h>
 
