@@ -8,6 +8,7 @@
 #
 #   bash bench/model_counts_diff.sh OLD_REFVMM [NEW_REFVMM (default bin/refvmm)]
 #   COUNTS_WORKLOADS="forkwait gups" bash bench/model_counts_diff.sh /tmp/refvmm.old
+#   COUNTS_WORKLOADS=all ...      every workloads/*.c, with the small parameters below
 #   COUNTS_WORKLOADS="nmistorm irqstorm" COUNTS_POLICIES="window poll" \
 #     bash bench/model_counts_diff.sh /tmp/refvmm.old
 #
@@ -21,6 +22,7 @@ cd "$(dirname "$0")/.."
 OLD=${1:?usage: $0 OLD_REFVMM [NEW_REFVMM]}
 NEW=${2:-bin/refvmm}
 WORKLOADS=${COUNTS_WORKLOADS:-forkwait cr3switch ptemod pgfault gups}
+[ "$WORKLOADS" = all ] && WORKLOADS=$(cd workloads && ls *.c | sed 's/\.c$//' | tr '\n' ' ')
 MODES=("native" "shadow flush" "shadow vpid" "ept flush" "ept vpid")
 POLICIES=${COUNTS_POLICIES:-default}
 for b in "$OLD" "$NEW"; do
@@ -35,6 +37,14 @@ params_of() {
   ptemod) echo "n=3000" ;;
   pgfault) echo "n=300" ;;
   gups) echo "n=20000 ws=4194304" ;;
+  cpuid | vmcall | pio | mmio | cr8wr) echo "n=20000" ;;
+  syscall) echo "n=5000" ;;
+  divzero) echo "n=4000" ;;
+  callret | compute) echo "n=2000000" ;;
+  memstream) echo "passes=3 ws=4194304" ;;
+  ptrchase) echo "n=200000 ws=4194304" ;;
+  nmistorm) echo "n=20 period_us=200 block_us=50" ;;
+  irqstorm) echo "n=20 period_us=200 block_us=50 sti_us=30 cli_us=30" ;;
   *) echo "" ;;
   esac
 }
