@@ -2,7 +2,7 @@
 # or the model's overhead by cause), in panels: one panel per workload.
 # Reads CSV written by `vtbench export --csv`: data blocks separated by two
 # blank lines, one per panel, each starting with its header line
-#   config,PART1,PART2,...       then MODE,value,value,... rows
+#   WORKLOAD (BACKEND),PART1,PART2,...   then MODE,value,value,... rows
 # Variables (gnuplot -e): infile, outbase, ncols (columns incl. the label),
 # ytitle, ptitle, keytitle (legend title; default "exit reason"), npanels
 # (number of blocks; default 1), panels (their titles, '|'-separated), width

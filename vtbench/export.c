@@ -13,6 +13,7 @@
 #include "atomic_file.h"
 #include "event_cdf.h"
 #include "report_order.h"
+#include "savings.h"
 #include "results/result_doc.h"
 #include "stats.h"
 
@@ -398,10 +399,14 @@ struct panels {
 
 static void panel_row(FILE *fp, struct panels *pn, const struct agg_group *g, const char *header) {
   if (!pn->cur || strcmp(pn->cur, g->label)) {
+    char title[200], f[220];
+    snprintf(title, sizeof(title), "%s (%s)", g->label, g->backend);
     size_t tl = strlen(pn->titles);
-    snprintf(pn->titles + tl, sizeof(pn->titles) - tl, "%s%s (%s)", pn->n ? "|" : "", g->label,
-             g->backend);
-    fprintf(fp, "%s%s\n", pn->n ? "\n\n" : "", header);
+    snprintf(pn->titles + tl, sizeof(pn->titles) - tl, "%s%s", pn->n ? "|" : "", title);
+    /* the block's header names its panel in place of "config" */
+    export__csv_field(title, f, sizeof(f));
+    const char *rest = strchr(header, ',');
+    fprintf(fp, "%s%s%s\n", pn->n ? "\n\n" : "", f, rest ? rest : "");
     pn->n++;
     pn->cur = g->label;
   }
@@ -652,6 +657,131 @@ static int write_replay(const char *dir, const json_t *plots, char *err, size_t 
   return 0;
 }
 
+/* savings.csv: every savings cell (RFC 4180 quoting: causes hold commas);
+ * savings_ASSIST.csv (bars.gp): one row per workload, the ratio with/without
+ * and its interval per backend. Appends the plot specs. -1 on error. */
+static int write_savings(const struct agg_set *s, const char *dir, json_t *plots, char *err,
+                         size_t len) {
+  struct saving_row *sv;
+  size_t n = savings__compute(s, NULL, &sv);
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, "savings.csv");
+  if (!fp) {
+    free(sv);
+    return err_out(err, len, af.path);
+  }
+  fprintf(fp, "backend,workload,assist,status,without,with,ratio,ratio_lo,ratio_hi,exact,verdict,"
+              "cause\n");
+  for (size_t r = 0; r < n; r++)
+    for (int a = 0; a < ASSIST_COUNT; a++) {
+      const struct saving_cell *c = &sv[r].cell[a];
+      char f1[200], f2[600];
+      export__csv_field(sv[r].first->label, f1, sizeof(f1));
+      fprintf(fp, "%s,%s,%s,", sv[r].first->backend, f1, savings_assists[a].name);
+      if (c->status == SAVING_MEASURED) {
+        export__csv_field(c->cause, f2, sizeof(f2));
+        fprintf(fp, "measured,%s,%s,%.6g,%.6g,%.6g,%d,%s,%s\n", c->off->mode, c->on->mode, c->ratio,
+                c->lo, c->hi, c->exact, c->verdict_text, f2);
+      } else {
+        export__csv_field(c->note, f2, sizeof(f2));
+        fprintf(fp, "%s,,,NaN,NaN,NaN,,,%s\n",
+                c->status == SAVING_HOST_FIXED ? "host_cannot_switch" : "not_measured", f2);
+      }
+    }
+  if (atomic_file__commit(&af)) {
+    free(sv);
+    return err_out(err, len, af.path);
+  }
+  static const char *const backends[] = {"model", "kvm"};
+  static const char *const colour[] = {"#7570b3", "#d95f02"};
+  for (int a = 0; a < ASSIST_COUNT; a++) {
+    bool used[2] = {false, false};
+    double lo_min = INFINITY, hi_max = 0;
+    size_t rows = 0;
+    for (size_t r = 0; r < n; r++) {
+      const struct saving_cell *c = &sv[r].cell[a];
+      if (c->status != SAVING_MEASURED) continue;
+      for (int b = 0; b < 2; b++)
+        used[b] |= !strcmp(sv[r].first->backend, backends[b]);
+      lo_min = c->lo < lo_min ? c->lo : lo_min;
+      hi_max = c->hi > hi_max ? c->hi : hi_max;
+    }
+    if (!used[0] && !used[1]) continue;
+    char name[96], out[64];
+    snprintf(out, sizeof(out), "savings_%.40s", savings_assists[a].name);
+    snprintf(name, sizeof(name), "%s.csv", out);
+    if (!(fp = atomic_file__open_in(&af, dir, name))) {
+      free(sv);
+      return err_out(err, len, af.path);
+    }
+    fprintf(fp, "workload");
+    char colours[32] = "";
+    int nseries = 0;
+    for (int b = 0; b < 2; b++)
+      if (used[b]) {
+        fprintf(fp, ",%s,%s_lo,%s_hi", backends[b], backends[b], backends[b]);
+        snprintf(colours + strlen(colours), sizeof(colours) - strlen(colours), "%s%s",
+                 nseries++ ? " " : "", colour[b]);
+      }
+    fprintf(fp, "\n");
+    /* one row per workload (label); a backend without the pair is NaN */
+    for (size_t r = 0; r < n; r++) {
+      bool first = true, any = false;
+      for (size_t q = 0; q < r && first; q++)
+        first = strcmp(sv[q].first->label, sv[r].first->label) != 0;
+      if (!first) continue;
+      for (size_t q = r; q < n; q++)
+        any |= !strcmp(sv[q].first->label, sv[r].first->label) &&
+               sv[q].cell[a].status == SAVING_MEASURED;
+      if (!any) continue;
+      char f[200];
+      export__csv_field(sv[r].first->label, f, sizeof(f));
+      fprintf(fp, "%s", f);
+      for (int b = 0; b < 2; b++) {
+        if (!used[b]) continue;
+        const struct saving_cell *c = NULL;
+        for (size_t q = r; q < n && !c; q++)
+          if (!strcmp(sv[q].first->label, sv[r].first->label) &&
+              !strcmp(sv[q].first->backend, backends[b]) && sv[q].cell[a].status == SAVING_MEASURED)
+            c = &sv[q].cell[a];
+        if (c)
+          fprintf(fp, ",%.6g,%.6g,%.6g", c->ratio, c->lo, c->hi);
+        else
+          fprintf(fp, ",NaN,NaN,NaN");
+      }
+      fprintf(fp, "\n");
+      rows++;
+    }
+    if (atomic_file__commit(&af)) {
+      free(sv);
+      return err_out(err, len, af.path);
+    }
+    const struct assist_info *ai = &savings_assists[a];
+    char title[256], ytitle[160];
+    /* "EPT vs shadow": the assist and the baseline it is measured against */
+    char with[64];
+    snprintf(with, sizeof(with), "%s", ai->title);
+    char *vs = strstr(with, " vs ");
+    const char *without = vs ? vs + 4 : "without";
+    if (vs) *vs = 0;
+    snprintf(title, sizeof(title),
+             "%s: time per iteration with %s / with %s (below 1: %s saves; exact on the model, "
+             "95%% CI on kvm)",
+             ai->title, with, without, with);
+    bool logy = hi_max > 0 && lo_min > 0 && hi_max / lo_min >= 10;
+    snprintf(ytitle, sizeof(ytitle), "time with %s / with %s%s", with, without,
+             logy ? " (log scale)" : "");
+    json_array_append_new(
+        plots,
+        plot_spec("bars.gp", name, out,
+                  json_pack("{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "nseries", nseries, "ytitle",
+                            ytitle, "ptitle", title, "refline", 1, "logy", logy, "keytitle",
+                            "backend", "colours", colours, "width", plot_width(rows, 160))));
+  }
+  free(sv);
+  return 0;
+}
+
 json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const char *dir,
                     const char *baseline, char *err, size_t len) {
   if (mkdir(dir, 0755) && errno != EEXIST) {
@@ -663,6 +793,7 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
   for (size_t i = 0; i < s->n; i++)
     strlist__add(&backends, s->g[i].backend);
   if (write_summary(s, dir, baseline, err, len)) goto fail;
+  if (write_savings(s, dir, plots, err, len)) goto fail;
   for (size_t b = 0; b < backends.n; b++) {
     const char *be = backends.v[b];
     char csv[128], out[128], title[160];

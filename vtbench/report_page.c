@@ -379,7 +379,7 @@ static void saving_text(const struct saving_cell *c, int a, char *buf, size_t le
   }
   char at[64];
   shared_axes(c, savings_assists[a].axis, at, sizeof(at));
-  snprintf(buf, len, "%s\n%s at %s\n%s", c->verdict_text, c->ratio_text, at, c->cause);
+  snprintf(buf, len, "%s, %s\nat %s\n%s", c->verdict_text, c->ratio_text, at, c->cause);
 }
 
 static const char savings_reading[] =

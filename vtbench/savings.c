@@ -71,13 +71,15 @@ static void find_pair(const struct agg_set *s, size_t first, enum assist a,
   const struct assist_info *ai = &savings_assists[a];
   *off = *on = NULL;
   int best = 1 << 20;
-  for (size_t i = first; i < s->n && same_row(&s->g[i], &s->g[first]); i++) {
+  for (size_t i = 0; i < s->n; i++) {
+    if (!same_row(&s->g[i], &s->g[first])) continue;
     struct mode_axes mo;
     if (!s->g[i].nok || report_order__parse(s->g[i].mode, &mo)) continue;
     if (mo.paging == 0) continue; /* native: no VMM, no assist */
     if (report_order__axis(&mo, ai->axis) != (ai->axis == MODE_AXIS_PAGING ? 1 : 0)) continue;
     if (ai->paging >= 0 && mo.paging != ai->paging) continue;
-    for (size_t k = first; k < s->n && same_row(&s->g[k], &s->g[first]); k++) {
+    for (size_t k = 0; k < s->n; k++) {
+      if (!same_row(&s->g[k], &s->g[first])) continue;
       struct mode_axes mk;
       if (k == i || !s->g[k].nok || report_order__parse(s->g[k].mode, &mk)) continue;
       int differ = 0, at = -1;
@@ -135,10 +137,12 @@ static void explain_missing(const struct agg_set *s, size_t first, enum assist a
   /* NMI and IRQ switched together (poll/poll vs window/window) is no
    * one-factor pair: say so, and what to add. */
   if (ai->axis == MODE_AXIS_NMI || ai->axis == MODE_AXIS_IRQ)
-    for (size_t i = first; i < s->n && same_row(&s->g[i], &s->g[first]); i++) {
+    for (size_t i = 0; i < s->n; i++) {
+      if (!same_row(&s->g[i], &s->g[first])) continue;
       struct mode_axes m;
       if (report_order__parse(s->g[i].mode, &m) || m.nmi || m.irq || !m.paging) continue;
-      for (size_t k = first; k < s->n && same_row(&s->g[k], &s->g[first]); k++) {
+      for (size_t k = 0; k < s->n; k++) {
+        if (!same_row(&s->g[k], &s->g[first])) continue;
         struct mode_axes w;
         if (report_order__parse(s->g[k].mode, &w) || w.paging != m.paging || w.tlb != m.tlb ||
             !w.nmi || !w.irq)
@@ -305,15 +309,18 @@ static void measure(enum assist a, struct saving_cell *c) {
     c->verdict = c->hi < 1 ? SAVING_SAVES : c->lo > 1 ? SAVING_COSTS : SAVING_SAME;
   c->effect = c->ratio > 0 ? fabs(log(c->ratio)) : 0;
   if (c->exact)
-    snprintf(c->ratio_text, sizeof(c->ratio_text), "%.3gx (exact)", c->ratio);
+    snprintf(c->ratio_text, sizeof(c->ratio_text), "exact");
   else
-    snprintf(c->ratio_text, sizeof(c->ratio_text), "%.3gx [%.3g, %.3g]", c->ratio, c->lo, c->hi);
+    snprintf(c->ratio_text, sizeof(c->ratio_text), "95%% CI [%.3g, %.3g]", c->lo, c->hi);
   if (c->verdict == SAVING_SAME)
-    snprintf(c->verdict_text, sizeof(c->verdict_text), "no measurable difference");
+    snprintf(c->verdict_text, sizeof(c->verdict_text), "no measurable difference (%.3gx)",
+             c->ratio);
   else if (c->verdict == SAVING_SAVES)
-    snprintf(c->verdict_text, sizeof(c->verdict_text), "saves %.0f%%", 100 * (1 - c->ratio));
+    snprintf(c->verdict_text, sizeof(c->verdict_text), "saves %.0f%% (%.3gx)", 100 * (1 - c->ratio),
+             c->ratio);
   else if (c->ratio < 2)
-    snprintf(c->verdict_text, sizeof(c->verdict_text), "costs +%.0f%%", 100 * (c->ratio - 1));
+    snprintf(c->verdict_text, sizeof(c->verdict_text), "costs +%.0f%% (%.3gx)",
+             100 * (c->ratio - 1), c->ratio);
   else
     snprintf(c->verdict_text, sizeof(c->verdict_text), "costs %.3gx", c->ratio);
   cause_of(a, c);

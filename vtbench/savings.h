@@ -44,8 +44,8 @@ struct saving_cell {
   bool exact;                       /* deterministic (the model): no interval */
   enum saving_verdict verdict;      /* exact: beyond 0.5%; measured: CI excludes 1 */
   double effect;                    /* |ln ratio|, for sorting */
-  char ratio_text[80];              /* "0.44x (exact)", "0.91x [0.88, 0.95]" */
-  char verdict_text[48];            /* "saves 56%", "costs 2.1x", "no measurable difference" */
+  char ratio_text[80];              /* "exact", "95% CI [0.88, 0.95]" */
+  char verdict_text[64];            /* "saves 56% (0.44x)", "costs 2.1x", "no measurable ..." */
   char cause[400];                  /* per iteration, on vs off */
   char note[160];                   /* why there is no figure */
 };
