@@ -84,7 +84,7 @@ static const char css[] =
     "box-sizing:border-box}\n"
     "table{border-collapse:collapse;margin:1em 0;max-width:100%}\n"
     "td,th{border:1px solid #bbb;padding:3px 6px;font-size:85%;vertical-align:top;"
-    "overflow-wrap:anywhere}\nth{background:#eee}td.num{text-align:right;white-space:nowrap}\n"
+    "overflow-wrap:anywhere}\nth{background:#eee}td.num{text-align:right}\n"
     "code{white-space:pre-wrap;overflow-wrap:anywhere}.note{background:#fff3cd;padding:.5em}\n"
     "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #ddd}\n"
     "table.facts th{text-align:left;background:none;border:none;padding-right:1em;"
