@@ -116,7 +116,8 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
   }
   /* Noise, outliers and failures: one sentence each, listing the
    * configurations, so a noisy session does not drown the costs above. */
-  char noisy[2048] = "", outl[2048] = "";
+  char noisy[2048] = "", outl[2048] = "", failed[2048] = "";
+  size_t nfail = 0, fo = 0;
   size_t nn = 0, no = 0, on = 0, oo = 0;
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];
@@ -146,11 +147,13 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
     }
     free(v);
     free(reps);
-    if (g->nok < g->nruns)
-      add(out,
-          "%s (%s, %s): %zu of %zu runs did not finish with status ok (see runs[].status_detail).",
-          g->label, g->backend, g->mode, g->nruns - g->nok, g->nruns);
+    if (g->nok < g->nruns && fo < sizeof(failed))
+      nfail++, fo += (size_t)snprintf(failed + fo, sizeof(failed) - fo, "%s%s (%s, %s) %zu of %zu",
+                                      fo ? "; " : "", g->label, g->backend, g->mode,
+                                      g->nruns - g->nok, g->nruns);
   }
+  if (nfail)
+    add(out, "runs that did not finish with status ok (see runs[].status_detail): %s.", failed);
   if (nn)
     add(out,
         "noisy (coefficient of variation above %.0f%%; more repetitions, --cpu pinning or a "

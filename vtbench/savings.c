@@ -298,20 +298,26 @@ static void measure(enum assist a, struct saving_cell *c) {
     free(x), free(base);
     return;
   }
-  free(x), free(base);
   c->status = SAVING_MEASURED;
   c->exact = c->hi - c->lo <= 1e-9 * fabs(c->ratio);
+  struct mwu_result m;
+  c->p = !c->exact && !stats__mann_whitney(x, nx, base, nb, &m) ? m.p : NAN;
+  free(x), free(base);
   if (c->exact)
     c->verdict = c->ratio < 1 - EXACT_EPS   ? SAVING_SAVES
                  : c->ratio > 1 + EXACT_EPS ? SAVING_COSTS
                                             : SAVING_SAME;
-  else
-    c->verdict = c->hi < 1 ? SAVING_SAVES : c->lo > 1 ? SAVING_COSTS : SAVING_SAME;
+  else /* measured: the interval excludes 1 and the two samples differ (Mann-Whitney) */
+    c->verdict = !(c->p < 0.05) ? SAVING_SAME
+                 : c->hi < 1    ? SAVING_SAVES
+                 : c->lo > 1    ? SAVING_COSTS
+                                : SAVING_SAME;
   c->effect = c->ratio > 0 ? fabs(log(c->ratio)) : 0;
   if (c->exact)
     snprintf(c->ratio_text, sizeof(c->ratio_text), "exact");
   else
-    snprintf(c->ratio_text, sizeof(c->ratio_text), "95%% CI [%.3g, %.3g]", c->lo, c->hi);
+    snprintf(c->ratio_text, sizeof(c->ratio_text), "95%% CI [%.3g, %.3g], Mann-Whitney p = %.2g",
+             c->lo, c->hi, c->p);
   if (c->verdict == SAVING_SAME)
     snprintf(c->verdict_text, sizeof(c->verdict_text), "no measurable difference (%.3gx)",
              c->ratio);

@@ -42,7 +42,8 @@ struct saving_cell {
   const struct agg_group *off, *on; /* without and with the assist */
   double ratio, lo, hi;             /* time(on) / time(off), 95% bootstrap CI */
   bool exact;                       /* deterministic (the model): no interval */
-  enum saving_verdict verdict;      /* exact: beyond 0.5%; measured: CI excludes 1 */
+  double p;                         /* measured: two-sided Mann-Whitney U of the two samples */
+  enum saving_verdict verdict;      /* exact: beyond 0.5%; measured: CI excludes 1, p < 0.05 */
   double effect;                    /* |ln ratio|, for sorting */
   char ratio_text[80];              /* "exact", "95% CI [0.88, 0.95]" */
   char verdict_text[64];            /* "saves 56% (0.44x)", "costs 2.1x", "no measurable ..." */
