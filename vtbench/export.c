@@ -658,7 +658,7 @@ static int write_replay(const char *dir, const json_t *plots, char *err, size_t 
 }
 
 /* savings.csv: every savings cell (RFC 4180 quoting: causes hold commas);
- * savings_ASSIST.csv (bars.gp): one row per workload, the ratio with/without
+ * savings_ASSIST.csv (ratio.gp): one row per workload, the ratio with/without
  * and its interval per backend. Appends the plot specs. -1 on error. */
 static int write_savings(const struct agg_set *s, const char *dir, json_t *plots, char *err,
                          size_t len) {
@@ -773,7 +773,7 @@ static int write_savings(const struct agg_set *s, const char *dir, json_t *plots
              logy ? " (log scale)" : "");
     json_array_append_new(
         plots,
-        plot_spec("bars.gp", name, out,
+        plot_spec("ratio.gp", name, out,
                   json_pack("{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "nseries", nseries, "ytitle",
                             ytitle, "ptitle", title, "refline", 1, "logy", logy, "keytitle",
                             "backend", "colours", colours, "width", plot_width(rows, 160))));

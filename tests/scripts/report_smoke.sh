@@ -106,9 +106,8 @@ else
     --user-data-dir="$profile" --screenshot="$TMP/shot.png" --window-size=1280,2400 \
     "file://$TMP/model/index.html" >"$TMP/chrome.log" 2>&1 || err "screenshot failed (see chromium output)"
   # Decode the PNG (zlib + the five row filters) and count: distinct
-    # colours, non-white pixels, pixels of the model's bar colour in the
-  # savings plots near the top (#7570b3 at 85% fill over white), which
-  # only a rendered plot has.
+    # colours, non-white pixels, pixels of the model's colour in the savings
+  # plots near the top (#7570b3 points), which only a rendered plot has.
   python3 - "$TMP/shot.png" <<'PY' || err "screenshot is blank or the plots did not render"
 import sys, zlib, struct
 d = open(sys.argv[1], 'rb').read()
@@ -141,10 +140,10 @@ for y in range(h):
     for x in range(0, stride, bpp):
         r, g, b = line[x], line[x + 1], line[x + 2]
         colours.add((r, g, b)); ink += (r, g, b) != (255, 255, 255)
-        bar += abs(r - 138) <= 14 and abs(g - 134) <= 14 and abs(b - 190) <= 14
+        bar += abs(r - 117) <= 14 and abs(g - 112) <= 14 and abs(b - 179) <= 14
 frac = ink / (w * h)
 print("report_smoke: screenshot %dx%d: %d colours, %.1f%% non-white, %d bar pixels" % (w, h, len(colours), 100 * frac, bar))
-sys.exit(0 if len(colours) >= 32 and frac >= 0.03 and bar >= 2000 else 1)
+sys.exit(0 if len(colours) >= 32 and frac >= 0.03 and bar >= 300 else 1)
 PY
   [ $fail = 0 ] && echo "report_smoke: screenshot ok"
 fi
