@@ -103,9 +103,23 @@ static void html_cell(FILE *f, const char *text, bool num, bool mode) {
                        strstr(text, "not switchable"))
                         ? "na"
                         : NULL;
-  if (cls) fprintf(f, "<span class=\"%s\">", cls);
-  esc(f, text, true);
-  if (cls) fputs("</span>", f);
+  /* the verdict (the first line) in colour, the rest plain */
+  const char *nl = strchr(text, '\n');
+  if (cls) {
+    fprintf(f, "<span class=\"%s\">", cls);
+    if (nl) {
+      char first[256];
+      snprintf(first, sizeof(first), "%.*s", (int)(nl - text), text);
+      esc(f, first, true);
+      fputs("</span>", f);
+      esc(f, nl, true);
+    } else {
+      esc(f, text, true);
+      fputs("</span>", f);
+    }
+  } else {
+    esc(f, text, true);
+  }
   fputs("</td>", f);
 }
 
