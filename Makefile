@@ -6,6 +6,7 @@
 #   make demo       quick matrix on every backend this host supports + report
 #   make deps       install missing Debian packages (idempotent, quiet)
 #   make install    PREFIX=/usr/local
+#   make gen-tests  regenerate the model's instruction-test tables (tests/gen/)
 #
 # Sources are discovered by directory; each subsystem owns its folder.
 
@@ -70,7 +71,7 @@ WORKLOADS := $(patsubst workloads/%.c,%,$(wildcard workloads/*.c))
 HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
 IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
 
-.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images
+.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images gen-tests
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
@@ -218,6 +219,11 @@ check: all $(BIN)/test_unit $(BIN)/test_integration
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration
 	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; $(TEST_ENV) bash "$$t" || exit 1; done
 	@echo "make check: all tests passed"
+
+# The model's instruction-test tables, from tests/gen/*.cases (expected values
+# from running each snippet on this CPU; tests/gen/README.md).
+gen-tests:
+	python3 tests/gen/gen_model_tests.py
 
 unit: $(BIN)/test_unit
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit

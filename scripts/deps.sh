@@ -3,7 +3,8 @@
 # are present. Run as root (or with sudo available).
 set -euo pipefail
 PKGS=(build-essential pkg-config libjansson-dev libpfm4-dev check gnuplot-nox
-      qemu-system-x86 clang libclang-rt-14-dev clang-format jq python3-jsonschema chromium)
+      qemu-system-x86 clang libclang-rt-14-dev clang-format jq python3-jsonschema chromium
+      libbenchmark-tools python3-scipy)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
