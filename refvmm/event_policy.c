@@ -236,6 +236,7 @@ int event_policy__decide(struct event_policy *p) {
   const struct event_hw *hw = p->hw;
   ensure(p);
   uint64_t now = event_policy__now(p);
+  if (hw->sources_at_entry) event_policy__fire_due(p, now, NULL);
   unsigned kinds = (p->nmi_pending ? 1u << EV_NMI : 0) | (p->irq_n ? 1u << EV_IRQ : 0);
   struct event_guest_state g = {0};
   int rc = kinds ? hw->guest_state(hw->arg, kinds, &g) : 0;

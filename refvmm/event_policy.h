@@ -81,6 +81,7 @@ struct event_hw {
   /* the driver's own keys of the `events` object (may be NULL) */
   void (*json_extra)(void *arg, struct json_t *events);
   bool one_event_per_entry;    /* one event-injection field (VMCS) */
+  bool sources_at_entry;       /* decide raises what came due first (no timer of its own) */
   bool delivered_at_injection; /* the VMM cannot see the delivery (KVM) */
 };
 
@@ -170,8 +171,9 @@ bool event_policy__poll_waiting(const struct event_policy *p);
 bool event_policy__poll_update(struct event_policy *p, uint64_t now);
 /* The poll timer expired at `now`: counts per waiting kind, re-armed. */
 void event_policy__poll_expired(struct event_policy *p, uint64_t now);
-/* Before an entry: inject what the guest can take, set the window
- * controls and the poll timer. 0 or an injection's -errno. */
+/* Before an entry: raise what came due (sources_at_entry), inject what the
+ * guest can take, set the window controls and the poll timer. 0 or an
+ * injection's -errno. */
 int event_policy__decide(struct event_policy *p);
 /* An NMI-window / interrupt-window exit for kind k. */
 void event_policy__window_exit(struct event_policy *p, enum event_kind k);

@@ -19,6 +19,7 @@ int vmm_ept__init(struct vmm_ept *e, struct model_cpu *c, uint64_t ram_size, boo
   e->used = 1; /* page 0: the EPT PML4 */
   e->ram_size = ram_size;
   struct model_vmcs *v = model_vmx__vmcs(c);
+  e->vmcs = v;
   v->active = true;
   v->proc_based = CPU_BASED_ACTIVATE_SECONDARY; /* no CR3-load/INVLPG exiting */
   v->secondary = SECONDARY_EXEC_ENABLE_EPT | (vpid ? SECONDARY_EXEC_ENABLE_VPID : 0);
@@ -39,7 +40,8 @@ void vmm_ept__free(struct vmm_ept *e) {
 
 int vmm_ept__handle_violation(void *vmm, struct model_cpu *c) {
   struct vmm_ept *e = vmm;
-  uint64_t gpa = model_vmx__vmcs(c)->guest_physical;
+  (void)c;
+  uint64_t gpa = e->vmcs->guest_physical;
   e->violations++;
   uint64_t table = 0;
   for (int level = 4; level >= 2; level--) {

@@ -55,7 +55,7 @@ static int m_inject_irq(void *arg, uint32_t vector, uint64_t stamp) {
   return 0;
 }
 static void set_proc(struct vmm_events *ve, uint32_t bit, bool on) {
-  struct model_vmcs *v = model_vmx__vmcs(ve->c);
+  struct model_vmcs *v = ve->v;
   if (on)
     v->proc_based |= bit;
   else
@@ -68,7 +68,7 @@ static void m_irq_window(void *arg, bool on) {
   set_proc(arg, CPU_BASED_INTR_WINDOW_EXITING, on);
 }
 static void m_poll_timer(void *arg, bool on, uint64_t deadline) {
-  struct model_vmcs *v = model_vmx__vmcs(((struct vmm_events *)arg)->c);
+  struct model_vmcs *v = ((struct vmm_events *)arg)->v;
   if (on) {
     v->pin_based |= PIN_BASED_VMX_PREEMPTION_TIMER;
     v->preemption_deadline = deadline;
@@ -91,6 +91,7 @@ void vmm_events__init(struct vmm_events *ve, struct model_cpu *c, uint64_t tsc_h
                       uint64_t (*rate)(void *arg), void *rate_arg) {
   memset(ve, 0, sizeof *ve);
   ve->c = c;
+  ve->v = model_vmx__vmcs(c);
   ve->tsc_hz = tsc_hz;
   ve->rate = rate;
   ve->rate_arg = rate_arg;
@@ -108,6 +109,7 @@ void vmm_events__init(struct vmm_events *ve, struct model_cpu *c, uint64_t tsc_h
       .poll_timer = m_poll_timer,
       .json_extra = m_json_extra,
       .one_event_per_entry = true, /* one VM-entry interruption-information field */
+      .sources_at_entry = true,    /* the host's timer fired while the VMM ran */
       .delivered_at_injection = false,
   };
 }
@@ -115,13 +117,12 @@ void vmm_events__init(struct vmm_events *ve, struct model_cpu *c, uint64_t tsc_h
 void vmm_events__attach(struct vmm_events *ve, struct event_policy *p) {
   ve->p = p;
   p->hw = &ve->hw;
-  model_vmx__vmcs(ve->c)->pin_based |=
-      PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS;
+  ve->v->pin_based |= PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING | PIN_BASED_VIRTUAL_NMIS;
 }
 
 /* After a run: the events the CPU delivered (handler entry times). */
 static void collect(struct vmm_events *ve) {
-  const struct model_vmcs *v = model_vmx__vmcs(ve->c);
+  const struct model_vmcs *v = ve->v;
   if (!model_vmx__injection_pending(ve->c, VMX_EVENT_NMI))
     event_policy__delivered(ve->p, EV_NMI, v->nmi_delivered_tsc);
   if (!model_vmx__injection_pending(ve->c, VMX_EVENT_EXTINT))
@@ -157,12 +158,11 @@ int vmm_events__run(struct vmm_events *ve, uint64_t budget) {
   struct model_cpu *c = ve->c;
   struct event_policy *p = ve->p;
   if (!p) return model_vmx__run(c, budget);
-  event_policy__fire_due(p, event_policy__now(p), NULL);
   event_policy__decide(p);
   int s = model_vmx__run_guest(c, budget, event_policy__next_due(p));
   collect(ve);
   if (s != MSTOP_VMEXIT) return s;
-  handle_exit(ve, model_vmx__vmcs(c)->exit_reason);
+  handle_exit(ve, ve->v->exit_reason);
   model_vmx__entry(c); /* handled in the VMM: straight back in */
   return MSTOP_SLICE;
 }

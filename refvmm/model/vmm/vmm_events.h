@@ -22,6 +22,7 @@
 #include "../../event_policy.h"
 
 struct model_cpu;
+struct model_vmcs;
 struct json_t;
 
 /* The exits the policies add, by SDM basic exit reason */
@@ -29,6 +30,7 @@ enum { VEX_NMI_WINDOW, VEX_INTR_WINDOW, VEX_PREEMPTION_TIMER, VEX_EXTERNAL_INTER
 
 struct vmm_events {
   struct model_cpu *c;
+  struct model_vmcs *v;   /* its controls and exit information */
   struct event_policy *p; /* attached policies, NULL: the CPU runs without them */
   struct event_hw hw;     /* the policies' view of the CPU */
   /* the guest's TSC rate: tsc_hz when set, else rate(rate_arg) */

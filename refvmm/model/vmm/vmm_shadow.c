@@ -219,12 +219,13 @@ static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_caus
   }
 }
 
-static void sync_cpu(struct vmm_shadow *s, struct model_cpu *c) {
-  model_vmx__vmcs(c)->shadow_root = s->roots[s->cur].page;
+/* The CPU walks the current root's tables (VMCS field). */
+static void sync_root(struct vmm_shadow *s) {
+  s->vmcs->shadow_root = s->roots[s->cur].page;
 }
 
 /* Pick (or build) the shadow root for guest CR3 `cr3`. */
-static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3) {
+static void root_switch(struct vmm_shadow *s, uint64_t cr3) {
   uint64_t key = cr3 & ADDR;
   s->clock++;
   for (int r = 0; r < SHADOW_ROOTS; r++)
@@ -232,7 +233,7 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
       s->cur = r;
       s->roots[r].last_use = s->clock;
       s->roots_reused++;
-      sync_cpu(s, c);
+      sync_root(s);
       return;
     }
   int victim = 0;
@@ -256,7 +257,7 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
   s->roots[victim].valid = true;
   s->cur = victim;
   s->roots_built++;
-  sync_cpu(s, c);
+  sync_root(s);
 }
 
 /* A guest page-table entry from guest RAM; 0 outside it. */
@@ -368,7 +369,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   uint32_t gperm;
   int err = model_vmx__walk_guest(c, va, acc, &gpa, &gperm); /* sets the guest's A/D */
   if (err) {
-    model_vmx__vmcs(c)->inject_error = (uint32_t)err & 0xffff;
+    s->vmcs->inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
     s->true_faults_cpl0 += sup;
     return SPF_TRUE_FAULT;
@@ -378,7 +379,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
     zap_guest_entry(s, c, gpa & ~7ull);
-    model_vmx__vmcs(c)->emulate_hpa = gpa & ~0xfffull;
+    s->vmcs->emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
   }
   s->hidden_faults++;
@@ -408,7 +409,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     uint64_t cr3 = s->roots[s->cur].cr3;
     for (int r = 0; r < SHADOW_ROOTS; r++)
       if (s->roots[r].valid) root_drop(s, r);
-    root_switch(s, c, cr3);
+    root_switch(s, cr3);
     s->roots_built--; /* a rebuild, not a new root */
     tlb_flush(s, c, FLUSH_ROOT_DROP);
   }
@@ -458,7 +459,7 @@ static void cr3_handler(void *vmm, struct model_cpu *c, uint64_t cr3) {
   s->exit_id++;
   s->cr3_exits++;
   model_vmx__set_guest_cr3(c, cr3);
-  root_switch(s, c, cr3);
+  root_switch(s, cr3);
   tlb_flush(s, c, FLUSH_GUEST); /* what the guest's CR3 load does to its TLB entries */
 }
 
@@ -495,6 +496,7 @@ done:
 int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *ram,
                      uint64_t ram_size, bool vpid) {
   memset(s, 0, sizeof *s);
+  s->vmcs = model_vmx__vmcs(c);
   s->ram = ram;
   s->ram_size = ram_size;
   s->npages = 4096;
@@ -544,7 +546,7 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *r
 
 /* The root for the boot CR3 (after the boot state is set). */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c) {
-  root_switch(s, c, model_vmx__guest_cr3(c));
+  root_switch(s, model_vmx__guest_cr3(c));
   s->roots_built = 1;
   s->roots_reused = 0;
 }

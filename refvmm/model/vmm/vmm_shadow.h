@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct model_cpu;
+struct model_vmcs;
 
 #define SHADOW_ROOTS 8
 
@@ -76,7 +77,8 @@ struct vmm_shadow_stats {
 };
 
 struct vmm_shadow {
-  const uint8_t *ram; /* guest RAM, for the guest's page tables */
+  struct model_vmcs *vmcs; /* the CPU's controls and exit information */
+  const uint8_t *ram;      /* guest RAM, for the guest's page tables */
   uint64_t ram_size;
   uint64_t *mem;  /* npages x 512 shadow entries */
   int64_t *src;   /* per page: the guest table frame it shadows, -1 none */
