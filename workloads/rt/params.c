@@ -79,7 +79,7 @@ void params__parse(void) {
       s++;
     }
     if (!eq) {
-      printf("vtb: parameter '%.*s' has no '=value'\n", (int)(s - k), k);
+      printf(WL_MSG_NO_VALUE, (int)(s - k), k);
       bad();
     }
     size_t kn = eq - k, vn = s - eq - 1;
@@ -92,17 +92,17 @@ void params__parse(void) {
     for (i = 0; i < nparams; i++)
       if (key_is(k, kn, p[i].key)) break;
     if (i == nparams) {
-      printf("vtb: unknown parameter '%.*s' for workload %s", (int)kn, k, WORKLOAD.name);
+      printf(WL_MSG_UNKNOWN, (int)kn, k, WORKLOAD.name);
       list_keys();
       bad();
     }
     uint64_t x;
     if (wl_param__parse_u64(v, vn, &x)) {
-      printf("vtb: parameter '%s': '%.*s' is not a number\n", p[i].key, (int)vn, v);
+      printf(WL_MSG_NOT_NUMBER, p[i].key, (int)vn, v);
       bad();
     }
     if (x < p[i].min || x > p[i].max) {
-      printf("vtb: parameter '%s'=%lu out of range [%lu, %lu]\n", p[i].key, x, p[i].min, p[i].max);
+      printf(WL_MSG_RANGE, p[i].key, x, p[i].min, p[i].max);
       bad();
     }
     vals[i] = x;
@@ -113,6 +113,6 @@ uint64_t param(const char *key) {
   for (int i = 0; i < nparams; i++)
     if (!strcmp(WORKLOAD.params[i].key, key)) return vals[i];
   if (!strcmp(key, "cpl")) return (uint64_t)rt_cpl;
-  printf("vtb: workload %s asked for undeclared parameter '%s'\n", WORKLOAD.name, key);
+  printf(WL_MSG_UNDECLARED, WORKLOAD.name, key);
   bad();
 }

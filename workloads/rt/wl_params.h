@@ -25,6 +25,16 @@ struct wl_result {
 #define VTB_EXIT_BAD_PARAM 2 /* unknown key, bad value, out of range */
 #define VTB_EXIT_NO_MEMORY 3 /* page allocator ran out */
 
+/* The messages a bad parameter gets, the same in every guest (printf
+ * formats). Arguments: NO_VALUE the word; UNKNOWN key, workload, then the
+ * caller prints " (keys: ...)\n"; NOT_NUMBER key, value; RANGE key, value,
+ * min, max; UNDECLARED workload, key. */
+#define WL_MSG_NO_VALUE   "vtb: parameter '%.*s' has no '=value'\n"
+#define WL_MSG_UNKNOWN    "vtb: unknown parameter '%.*s' for workload %s"
+#define WL_MSG_NOT_NUMBER "vtb: parameter '%s': '%.*s' is not a number\n"
+#define WL_MSG_RANGE      "vtb: parameter '%s'=%lu out of range [%lu, %lu]\n"
+#define WL_MSG_UNDECLARED "vtb: workload %s asked for undeclared parameter '%s'\n"
+
 /* A parameter value: decimal or 0x hex; a decimal one may end in k, m or g
  * (x1024^n). 0, or -1 when malformed or beyond 2^64-1. */
 static inline int wl_param__parse_u64(const char *s, size_t n, uint64_t *out) {
