@@ -128,7 +128,7 @@ struct vtb_hc_exception {
  * all ones where nothing claims the port, e.g. QEMU): how a guest that can
  * boot elsewhere too (the Linux guest's init) learns whether the
  * hypercall ports are live. Reads only; writes are ignored. */
-#define VTB_PORT_IDENT  0x521
+#define VTB_PORT_IDENT  0x524
 #define VTB_IDENT_MAGIC 0x31425456u /* "VTB1" little-endian */
 
 /* ---- KVM hypercalls (VMCALL/VMMCALL) -------------------------------------
