@@ -98,17 +98,17 @@ int main(int argc, char **argv, char **envp) {
   long n = rc ? 0 : lx_read_file("/proc/cmdline", cmdline, sizeof cmdline);
   if (n < 0) rc = lx_syserr("read /proc/cmdline", n);
   if (!rc) rc = lx_cmdline__parse(cmdline);
-  const struct lx_workload *wl = rc ? 0 : lx_cmdline__workload();
+  const struct lx_workload *wl = lx_cmdline__workload(); /* also named when a parameter is bad */
 
   struct shared_result *res = 0;
-  if (wl) {
+  if (!rc) {
     printf("vtb-linux: init: workload %s, VMM %s, hypercall page at GPA 0x%lx\n", wl->name,
            lx_vmm ? "refvmm (hypercalls on)" : "none answered port 0x524 (hypercalls print only)",
            lx_hc__gpa());
     res = sys_mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (sys_mmap_failed(res)) rc = lx_syserr("mmap of the result page", (long)res), res = 0;
+    if (sys_mmap_failed(res)) rc = lx_syserr("mmap of the result page", (long)res);
   }
-  if (res) rc = run_workload(wl, res);
+  if (!rc) rc = run_workload(wl, res);
   if (!rc) {
     hc_report(VTB_KEY_CHECKSUM, res->r.checksum);
     hc_report(VTB_KEY_ITERATIONS, res->r.iterations);
@@ -116,10 +116,11 @@ int main(int argc, char **argv, char **envp) {
   }
   printf("vtb-linux: result workload=%s status=%d vmm=%s", wl ? wl->name : "-", rc,
          lx_vmm ? "refvmm" : "none");
-  if (!rc)
+  if (!rc) {
     printf(" checksum=%lu iterations=%lu timed_ns=%lu", res->r.checksum, res->r.iterations,
            res->timed_ns);
-  if (wl) lx_cmdline__print();
+    lx_cmdline__print();
+  }
   printf("\n");
   hc_exit((uint64_t)rc);
 }
