@@ -10,6 +10,7 @@
  * Reports gups.ws, gups.page and gups.huge_kb. */
 #include "lx.h"
 #include "lx_mem.h"
+#include "wl_memory.h"
 
 static const struct wl_param params[] = {
     {"n", 4000000, 1, 1ull << 40, "updates"},
@@ -32,8 +33,7 @@ static int setup(void) {
 
 static int run(struct wl_result *res) {
   uint64_t n = param("n"), words = param("ws") / 8, mask = words - 1, x = param("seed"), sum = 0;
-  for (uint64_t i = 0; i < words; i++)
-    table[i] = i;
+  wl_gups_init(table, words);
   mark_begin();
   for (uint64_t i = 0; i < n; i++) {
     x ^= x << 13;
@@ -42,8 +42,7 @@ static int run(struct wl_result *res) {
     table[x & mask] ^= x;
   }
   mark_end();
-  for (uint64_t i = 0; i < words; i++)
-    sum += vtb_mix64(table[i] + i);
+  sum = wl_gups_sum(table, words);
   hc_report("gups.ws", param("ws"));
   hc_report("gups.page", param("page"));
   long long huge = lx_anon_huge_kb();

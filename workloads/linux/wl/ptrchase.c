@@ -14,8 +14,9 @@
  * (memory the kernel backed with huge pages). */
 #include "lx.h"
 #include "lx_mem.h"
+#include "wl_memory.h"
 
-#define LINE 64ull
+#define LINE WL_LINE
 
 static const struct wl_param params[] = {
     {"n", 2000000, 1, 1ull << 40, "dependent loads"},
@@ -39,20 +40,7 @@ static int setup(void) {
 
 static int run(struct wl_result *res) {
   uint64_t n = param("n"), lines = param("ws") / LINE, x = param("seed"), sum = 0;
-#define SLOT(i) (*(uint64_t *)(base + (i)*LINE))
-  for (uint64_t i = 0; i < lines; i++)
-    SLOT(i) = i;
-  for (uint64_t i = lines - 1; i > 0; i--) { /* Sattolo: one cycle through every line */
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    uint64_t j = x % i, t = SLOT(i);
-    SLOT(i) = SLOT(j);
-    SLOT(j) = t;
-  }
-  for (uint64_t i = 0; i < lines; i++) /* indices into addresses: the chase does no arithmetic */
-    SLOT(i) = (uint64_t)(base + SLOT(i) * LINE);
-#undef SLOT
+  wl_ptrchase_build(base, lines, x);
   const uint64_t *p = (const uint64_t *)base;
   mark_begin();
   for (uint64_t k = 0; k < n; k++) {
