@@ -54,3 +54,11 @@ $(LX_INITRAMFS): $(LX_PROGS) $(LX_MKINITRAMFS) $(LX_SRC)/linux.mk
 	$(LX_MKINITRAMFS) $@ dir:dev:755 nod:dev/console:600:c:5:1 dir:proc:555 dir:sys:555 \
 	  dir:tmp:1777 dir:bin:755 file:init:755:$(LX_OUT)/stripped/init \
 	  file:bin/vtb-true:755:$(LX_OUT)/stripped/vtb-true file:bin/vtb-cc:755:$(LX_OUT)/stripped/vtb-cc
+
+# make install: the initramfs next to the workload images, where vtbench looks
+# (share/vtbench/workloads/linux/initramfs.cpio).
+.PHONY: install-linux-guest
+install: install-linux-guest
+install-linux-guest: $(LX_INITRAMFS)
+	install -d $(DESTDIR)$(PREFIX)/share/vtbench/workloads/linux
+	install -m 644 $(LX_INITRAMFS) $(DESTDIR)$(PREFIX)/share/vtbench/workloads/linux/
