@@ -50,6 +50,8 @@ static int xfer(long r, const char *what) {
 }
 
 static __attribute__((noreturn)) void child(uint64_t n) {
+  sys_close(to_child[1]); /* so that a dead parent is an end of file, not a hang */
+  sys_close(to_parent[0]);
   volatile uint64_t *b;
   int rc = buffer(&b);
   for (uint64_t k = 0; k < n && !rc; k++) {
@@ -83,6 +85,8 @@ static int run(struct wl_result *res) {
   long pid = lx_fork();
   if (pid < 0) return lx_syserr("ctx: fork", pid);
   if (!pid) child(n);
+  sys_close(to_child[0]); /* so that a dead child is an end of file, not a hang */
+  sys_close(to_parent[1]);
   mark_begin();
   for (uint64_t k = 0; k < n && !rc; k++) {
     rc = xfer(sys_write(to_child[1], &x, 8), "parent's write");
