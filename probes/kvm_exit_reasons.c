@@ -159,8 +159,14 @@ static const struct entry svm[] = {
     {0x08a, "monitor", "MONITOR_INSTRUCTION"},
     {0x08b, "mwait", "MWAIT_INSTRUCTION"},
     {0x08d, "xsetbv", "XSETBV"},
+    {0x08f, "write_efer_trap", NULL},
+    {0x090, "write_cr0_trap", CR},
+    {0x094, "write_cr4_trap", CR},
+    {0x098, "write_cr8_trap", CR},
+    {0x0a2, "invpcid", "INVPCID"},
     {0x401, "avic_incomplete_ipi", NULL},
     {0x402, "avic_unaccelerated_access", "APIC_ACCESS"},
+    {0x403, "vmgexit", NULL},
 };
 #undef CR
 #undef DR

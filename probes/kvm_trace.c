@@ -95,6 +95,8 @@ static void open_ring(struct kvm_trace *t, pid_t tid) {
              dir);
     return;
   }
+  if (tracefs__field(dir, "kvm", "kvm_inj_exception", "reinjected", &t->off_reinj, &t->sz_reinj))
+    t->sz_reinj = 0;
   t->exit_fd = open_sampled(ex, tid, &t->exit_id);
   if (t->exit_fd < 0) {
     snprintf(t->ring_error, sizeof t->ring_error, "perf_event_open(kvm:kvm_exit): %s",
@@ -243,12 +245,18 @@ static void on_sample(struct kvm_trace *t, const unsigned char *rec, size_t len)
     t->pending = ph == KVM_TRACE_REGION;
     t->pending_reason = i;
     t->pending_ns = time;
+    t->open_exit = true;
   } else if (id == t->entry_id) {
+    t->open_exit = false;
     if (t->pending && t->pending_reason >= 0 && time >= t->pending_ns)
       add_latency(&t->reasons[t->pending_reason], time - t->pending_ns);
     t->pending = false;
   } else if (id == t->exc_id) {
     unsigned v = (unsigned)field(raw, rawlen, t->off_vec, t->sz_vec);
+    if (t->sz_reinj && field(raw, rawlen, t->off_reinj, t->sz_reinj)) {
+      t->exc_reinjected[ph]++; /* the same exception again: not a new one */
+      return;
+    }
     t->exc_total[ph]++;
     if (v < KVM_TRACE_VECTORS) t->exc_by_vector[ph][v]++;
   }
@@ -438,6 +446,10 @@ json_t *kvm_trace__exits_json(const struct kvm_trace *t) {
       o, "run_total",
       json_integer((json_int_t)(sum_phases(t->exits, true) + sum_phases(t->lost, true))));
   json_object_set_new(o, "run_by_reason", run);
+  /* The run's last exit (the guest's final OUT) is never followed by an
+   * entry; perf kvm stat counts exits at their entry and leaves it out. */
+  if (t->closed && t->open_exit && t->pending_reason >= 0)
+    json_object_set_new(o, "run_unpaired", json_string(t->reasons[t->pending_reason].hw));
   return o;
 }
 
@@ -466,6 +478,10 @@ json_t *kvm_trace__events_json(const struct kvm_trace *t) {
     uint64_t r = t->exc_total[KVM_TRACE_REGION], w = sum_phases(t->exc_total, true);
     if (r) json_object_set_new(region, "kvm:kvm_inj_exception", json_integer((json_int_t)r));
     if (w) json_object_set_new(run, "kvm:kvm_inj_exception", json_integer((json_int_t)w));
+    uint64_t rr = t->exc_reinjected[KVM_TRACE_REGION];
+    if (rr)
+      json_object_set_new(region, "kvm:kvm_inj_exception (reinjected)",
+                          json_integer((json_int_t)rr));
     for (unsigned v = 0; v < KVM_TRACE_VECTORS; v++) {
       char b[8];
       if (t->exc_by_vector[KVM_TRACE_REGION][v])

@@ -61,17 +61,20 @@ struct kvm_trace {
   void *ring;
   size_t ring_bytes; /* data area */
   unsigned off_reason, sz_reason, off_isa, sz_isa, off_info1, sz_info1, off_vec, sz_vec;
-  unsigned isa; /* from the records (KVM_EXIT_ISA_*), 0 before the first */
+  unsigned off_reinj, sz_reinj; /* sz 0: the kernel's record has no "reinjected" */
+  unsigned isa;                 /* from the records (KVM_EXIT_ISA_*), 0 before the first */
   uint64_t lost[KVM_TRACE_PHASES];
   uint64_t exits[KVM_TRACE_PHASES];
   uint64_t exc_by_vector[KVM_TRACE_PHASES][KVM_TRACE_VECTORS];
-  uint64_t exc_total[KVM_TRACE_PHASES];
+  uint64_t exc_total[KVM_TRACE_PHASES];      /* first injections */
+  uint64_t exc_reinjected[KVM_TRACE_PHASES]; /* again, after an exit interrupted delivery */
   int nreasons;
   struct kvm_trace_reason reasons[KVM_TRACE_REASONS_MAX];
   uint64_t other_reasons[KVM_TRACE_PHASES]; /* beyond KVM_TRACE_REASONS_MAX */
   bool pending;                             /* a kvm_exit in the region waits for its kvm_entry */
   int pending_reason;                       /* index into reasons, -1 none */
   uint64_t pending_ns;
+  bool open_exit; /* the last kvm_exit seen has no kvm_entry after it (yet) */
 
   enum kvm_trace_phase phase;
   bool begun, ended, closed;
@@ -90,7 +93,8 @@ void kvm_trace__close(struct kvm_trace *t);
 
 /* The run's "kvm_exits" section: {available, [reason], source, isa,
  * total, lost, by_reason {HW: {count, sdm, [latency_ns {min,p50,p99,max}]}},
- * by_sdm_reason {SDM: count}, run_total, run_by_reason {HW: count}}. */
+ * by_sdm_reason {SDM: count}, run_total, run_by_reason {HW: count},
+ * [run_unpaired: HW of the run's last exit, which no entry followed]}. */
 json_t *kvm_trace__exits_json(const struct kvm_trace *t);
 /* The run's "kvm_events" section: {available, [error], tracefs, region
  * {NAME: count} (events that fired), run {NAME: count}, absent [NAME],

@@ -21,6 +21,7 @@
 #include "paths.h"
 #include "report_opts.h"
 #include "results/result_doc.h"
+#include "report_kvm_exits.h"
 #include "stats.h"
 
 static void usage(FILE *out) {
@@ -464,7 +465,9 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
       fprintf(f, "- **%s**: `%s`\n", json_string_value(json_array_get(v, 0)),
               json_string_value(json_array_get(v, 1)));
   json_decref(facts);
-  fprintf(f, "\n## Findings\n\n");
+  fprintf(f, "\n");
+  report_kvm_exits__emulated_note(f, in[0].doc, false);
+  fprintf(f, "## Findings\n\n");
   json_array_foreach(findings, i, v) fprintf(f, "- %s\n", json_string_value(v));
   fprintf(f, "\n## Results (time per iteration; CI of the median, bootstrap)\n\n"
              "clock: `modeled` = the model's modeled time (cost model cycles at the profile's "
@@ -484,6 +487,7 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
       fprintf(f, " %s |", cells[c]);
     fprintf(f, "\n");
   }
+  report_kvm_exits__table_md(f, in[0].doc);
   for (size_t r = 0, hdr = 0; r < in[0].s->n; r++) {
     char cells[BD_COLS][96];
     if (!bd_cells(&in[0].s->g[r], cells)) continue;
@@ -617,6 +621,7 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
   }
   fprintf(f, "</table>\n");
   json_decref(facts);
+  report_kvm_exits__emulated_note(f, in[0].doc, true);
   static struct ev_row toc_er[EV_ROWS_MAX];
   bool has_events = event_rows(in[0].s, toc_er, EV_ROWS_MAX) > 0, has_bd = false;
   for (size_t r = 0; r < in[0].s->n && !has_bd; r++) {
