@@ -13,36 +13,59 @@
 #include "probes/kvm_exit_reasons.h"
 #include "probes/tracefs.h"
 
-/* Counted events: what KVM did in the kernel for this vCPU; a third column
- * is a filter (the name then carries it: the tracepoint fires for emulations
- * that failed too, which the insn_emulation_fail statistic counts apart). */
-static const char *const counted_events[][3] = {
-    {"kvm", "kvm_emulate_insn"},
-    {"kvm", "kvm_emulate_insn", "failed != 0"},
-    {"kvm", "kvm_pio"},
-    {"kvm", "kvm_mmio"},
-    {"kvm", "kvm_userspace_exit"},
-    {"kvm", "kvm_hypercall"},
-    {"kvm", "kvm_cpuid"},
-    {"kvm", "kvm_msr"},
-    {"kvm", "kvm_cr"},
-    {"kvm", "kvm_page_fault"},
-    {"kvm", "kvm_inj_virq"},
-    {"kvm", "kvm_fpu"},
-    {"kvmmmu", "kvm_mmu_pagetable_walk"},
-    {"kvmmmu", "kvm_mmu_get_page"},
-    {"kvmmmu", "kvm_mmu_prepare_zap_page"},
-    {"kvmmmu", "kvm_mmu_set_spte"},
-    {"kvmmmu", "kvm_mmu_spte_requested"},
-    {"kvmmmu", "kvm_mmu_sync_page"},
-    {"kvmmmu", "kvm_mmu_unsync_page"},
-    {"kvmmmu", "mark_mmio_spte"},
-    {"kvmmmu", "handle_mmio_page_fault"},
-    {"kvmmmu", "fast_page_fault"},
-    {"kvmmmu", "kvm_tdp_mmu_spte_changed"},
+/* Counted events: what KVM did in the kernel for this vCPU. Each hit of a
+ * tracepoint with a perf event attached costs ~0.25 us on the development
+ * hosts (bench/trace_cost.sh), so only events that fire about once per
+ * shadow page or less are counted by default; the ones that fire per exit or
+ * per emulated instruction are counted when asked for (--events kvm:all or by
+ * name). A third column is a filter (the name then carries it: the
+ * tracepoint fires for failed emulations too, which the insn_emulation_fail
+ * statistic counts apart). */
+struct counted_event {
+  const char *system, *event, *filter;
+  bool by_default;
+};
+static const struct counted_event counted_events[] = {
+    {"kvm", "kvm_emulate_insn", NULL, false},
+    {"kvm", "kvm_emulate_insn", "failed != 0", false},
+    {"kvm", "kvm_pio", NULL, false},
+    {"kvm", "kvm_mmio", NULL, false},
+    {"kvm", "kvm_userspace_exit", NULL, false},
+    {"kvm", "kvm_hypercall", NULL, false},
+    {"kvm", "kvm_cpuid", NULL, false},
+    {"kvm", "kvm_msr", NULL, false},
+    {"kvm", "kvm_cr", NULL, false},
+    {"kvm", "kvm_page_fault", NULL, false},
+    {"kvm", "kvm_inj_virq", NULL, false},
+    {"kvm", "kvm_fpu", NULL, false},
+    {"kvmmmu", "kvm_mmu_pagetable_walk", NULL, false},
+    {"kvmmmu", "kvm_mmu_set_spte", NULL, false},
+    {"kvmmmu", "kvm_mmu_spte_requested", NULL, false},
+    {"kvmmmu", "kvm_tdp_mmu_spte_changed", NULL, false},
+    {"kvmmmu", "kvm_mmu_get_page", NULL, true},
+    {"kvmmmu", "kvm_mmu_prepare_zap_page", NULL, true},
+    {"kvmmmu", "kvm_mmu_sync_page", NULL, true},
+    {"kvmmmu", "kvm_mmu_unsync_page", NULL, true},
+    {"kvmmmu", "mark_mmio_spte", NULL, true},
+    {"kvmmmu", "handle_mmio_page_fault", NULL, true},
+    {"kvmmmu", "fast_page_fault", NULL, true},
 };
 _Static_assert(sizeof counted_events / sizeof counted_events[0] <= KVM_TRACE_COUNTED_MAX,
                "raise KVM_TRACE_COUNTED_MAX");
+
+/* Whether the comma-separated request names system:event (a word of it). */
+static bool requested(const char *req, const char *system, const char *event) {
+  char want[96];
+  snprintf(want, sizeof want, "%s:%s", system, event);
+  size_t n = strlen(want);
+  for (const char *p = req; p && *p;) {
+    const char *c = strchr(p, ',');
+    size_t len = c ? (size_t)(c - p) : strlen(p);
+    if ((len == n && !strncmp(p, want, n)) || (len == 7 && !strncmp(p, "kvm:all", 7))) return true;
+    p = c ? c + 1 : NULL;
+  }
+  return false;
+}
 
 /* 2^n data pages: at ~80 bytes per record, 256 K exits between two marks. */
 #define RING_PAGES 4096
@@ -141,7 +164,8 @@ static const char *loaded_flavour(void) {
   return "unknown flavour";
 }
 
-void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, const char *flavour) {
+void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, const char *flavour,
+                     const char *events) {
   memset(t, 0, sizeof *t);
   t->exit_fd = t->entry_fd = t->exc_fd = -1;
   t->pending_reason = -1;
@@ -149,17 +173,23 @@ void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, co
   for (int i = 0; i < KVM_TRACE_COUNTED_MAX; i++)
     t->counted[i].fd = -1;
   char why[256];
+  if ((tracefs_dir && !strcmp(tracefs_dir, "off")) || requested(events, "kvm", "off")) {
+    snprintf(t->error, sizeof t->error, "off (--events kvm:off)");
+    return;
+  }
   if (tracefs__find(tracefs_dir, t->tracefs, sizeof t->tracefs, why, sizeof why)) {
     snprintf(t->error, sizeof t->error, "%s", why);
     return;
   }
   int opened = 0, first_errno = 0;
   for (size_t i = 0; i < sizeof counted_events / sizeof counted_events[0]; i++) {
+    const struct counted_event *ce = &counted_events[i];
+    if (!ce->by_default && !requested(events, ce->system, ce->event)) continue;
     struct kvm_trace_counted *c = &t->counted[t->ncounted++];
-    const char *filter = counted_events[i][2];
-    snprintf(c->name, sizeof c->name, "%s:%s%s%s%s", counted_events[i][0], counted_events[i][1],
-             filter ? " (" : "", filter ? filter : "", filter ? ")" : "");
-    long id = tracefs__event_id(t->tracefs, counted_events[i][0], counted_events[i][1]);
+    const char *filter = ce->filter;
+    snprintf(c->name, sizeof c->name, "%s:%s%s%s%s", ce->system, ce->event, filter ? " (" : "",
+             filter ? filter : "", filter ? ")" : "");
+    long id = tracefs__event_id(t->tracefs, ce->system, ce->event);
     if (id < 0) continue; /* absent on this kernel */
     c->fd = open_counter(id, tid);
     if (c->fd >= 0 && filter && ioctl(c->fd, PERF_EVENT_IOC_SET_FILTER, filter) != 0) {
@@ -170,6 +200,27 @@ void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, co
       opened++;
     else if (!first_errno)
       first_errno = errno;
+  }
+  /* other system:event words: any kvm/kvmmmu tracepoint this kernel has */
+  for (const char *p = events; p && *p && t->ncounted < KVM_TRACE_COUNTED_MAX;) {
+    const char *c = strchr(p, ',');
+    size_t n = c ? (size_t)(c - p) : strlen(p);
+    char word[64], sys[16];
+    snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
+    p = c ? c + 1 : NULL;
+    char *colon = strchr(word, ':');
+    if (!colon || !strcmp(word, "kvm:all") || !strcmp(word, "kvm:default")) continue;
+    bool known = false;
+    for (int i = 0; i < t->ncounted; i++)
+      known |= !strcmp(t->counted[i].name, word);
+    for (size_t i = 0; i < sizeof counted_events / sizeof counted_events[0]; i++)
+      known |= !strcmp(colon + 1, counted_events[i].event);
+    if (known) continue;
+    snprintf(sys, sizeof sys, "%.*s", (int)(colon - word), word);
+    struct kvm_trace_counted *ct = &t->counted[t->ncounted++];
+    snprintf(ct->name, sizeof ct->name, "%s", word);
+    long id = tracefs__event_id(t->tracefs, sys, colon + 1);
+    if (id >= 0 && (ct->fd = open_counter(id, tid)) >= 0) opened++;
   }
   if (!opened) {
     snprintf(t->error, sizeof t->error,

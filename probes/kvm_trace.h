@@ -8,8 +8,10 @@
  * tracepoints' ids from tracefs (mounted if absent and root), attached to
  * the vCPU thread. kvm_exit, kvm_entry and kvm_inj_exception are sampled
  * (every hit, raw record, one ring buffer in time order); the other events
- * are counted. Everything is enabled from open to the end of the run; the
- * ring is drained and the counters read at the timed region's marks, so the
+ * are counted: by default those that fire per shadow page or less, the
+ * per-exit and per-instruction ones when refvmm's --events asks
+ * (kvm:all, or system:event names; kvm:off turns the probe off). Everything is enabled from open to
+ * the end of the run; the ring is drained and the counters read at the timed region's marks, so the
  * region's figures and the whole run's come from the same events.
  *
  * Never fails a run: no tracefs, no permission or no kvm events leave the
@@ -82,10 +84,14 @@ struct kvm_trace {
 };
 
 /* Open on thread tid (0 = the caller). tracefs_dir NULL = find (and mount)
- * the live one. flavour: the host's KVM flavour name, for messages. Never
+ * the live one, "off" = do not trace (refvmm: VTB_TRACEFS=off, to measure
+ * the probe's own cost). flavour: the host's KVM flavour name, for messages. Never
  * fails: t->available false and t->error say why. */
 /* flavour NULL: the vendor module loaded. */
-void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, const char *flavour);
+/* events: the tracepoint words of refvmm's --events ("kvm:all",
+ * "kvm:kvm_emulate_insn", "kvm:off"; NULL: the default set). */
+void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, const char *flavour,
+                     const char *events);
 void kvm_trace__begin(struct kvm_trace *t);  /* the guest's mark begin */
 void kvm_trace__end(struct kvm_trace *t);    /* mark end */
 void kvm_trace__finish(struct kvm_trace *t); /* after the last KVM_RUN: reads the rest */

@@ -2,6 +2,7 @@
 #include "probes/probe_set.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,24 @@ static int open_kvm(struct probe_set *ps, int vm_fd, int vcpu_fd) {
   return 0;
 }
 
+static void append_word(char *buf, size_t len, const char *w, size_t n) {
+  size_t l = strlen(buf);
+  if (l + n + 2 > len) return;
+  if (l) buf[l++] = ',';
+  memcpy(buf + l, w, n);
+  buf[l + n] = 0;
+}
+
+static void split_events(const char *list, char *trace, size_t tlen, char *pmu, size_t plen) {
+  for (const char *p = list; p && *p;) {
+    const char *c = strchr(p, ',');
+    size_t n = c ? (size_t)(c - p) : strlen(p);
+    bool tp = (n > 4 && !strncmp(p, "kvm:", 4)) || (n > 7 && !strncmp(p, "kvmmmu:", 7));
+    if (n) append_word(tp ? trace : pmu, tp ? tlen : plen, p, n);
+    p = c ? c + 1 : NULL;
+  }
+}
+
 int probe_set__open(struct probe_set *ps, int vm_fd, int vcpu_fd, pid_t vcpu_tid,
                     const char *pmu_events, bool pmu_enable, char *err, size_t len) {
   memset(ps, 0, sizeof(*ps));
@@ -42,7 +61,12 @@ int probe_set__open(struct probe_set *ps, int vm_fd, int vcpu_fd, pid_t vcpu_tid
     probe_set__close(ps);
     return -ENOMEM;
   }
-  kvm_trace__open(ps->trace, vcpu_tid, getenv("VTB_TRACEFS"), NULL);
+  /* --events: tracepoint words (kvm:..., kvmmmu:...) for the trace probe,
+   * the rest for the PMU (none left: the PMU's default set) */
+  char trace_words[512] = "", pmu_words[1024] = "";
+  split_events(pmu_events, trace_words, sizeof trace_words, pmu_words, sizeof pmu_words);
+  kvm_trace__open(ps->trace, vcpu_tid, getenv("VTB_TRACEFS"), NULL, trace_words);
+  pmu_events = pmu_words[0] ? pmu_words : NULL;
   if (!pmu_enable) {
     snprintf(ps->pmu_error, sizeof(ps->pmu_error), "PMU counting off");
     return 0;

@@ -116,6 +116,28 @@ if [ "$PLAN" = full ]; then
       bad "validate $v: no validation.json"
     fi
   done
+  verdict() { # DIR WORKLOAD STAT
+    jq -r --arg w "$2" --arg s "$3" '.workloads[] | select(.name == $w) | .pairs[] | select(.stat == $s)
+      | "\(.verdict) (KVM \(.kvm), model \(.model_value))"' "$OUT/$1/validation.json" 2>/dev/null | head -1
+  }
+  for row in "validate-npt1 pgfault pf_fixed" "validate-npt1 pio io_exits" "validate-npt1 mmio mmio_exits" \
+    "validate-npt0 pgfault pf_guest" "validate-npt0 pgfault pf_fixed" "validate-npt0 ptemod invlpg" \
+    "validate-npt0 pio io_exits" "validate-npt0 cpuid exits"; do
+    set -- $row
+    got=$(verdict "$1" "$2" "$3")
+    case $got in
+      exact* | agree*) ok "$1 $2 $3: $got" ;;
+      *) bad "$1 $2 $3: '$got', want exact or agree" ;;
+    esac
+  done
+  # the probe's cost on kvm_amd (TCG: a ratio of emulated times, not a hardware figure)
+  for w in pio cpuid; do
+    r=$(for i in 1 2 3 4 5; do
+      jq -n --slurpfile a "$OUT/cost_${w}_default_$i.json" --slurpfile b "$OUT/cost_${w}_off_$i.json" \
+        '$a[0].runs[0].timed.wall_ns / $b[0].runs[0].timed.wall_ns'
+    done | sort -g | sed -n 3p)
+    echo "kvm_amd: note: $w n=5000: default tracepoints / off, median of 5 (TCG): $r" | tee -a "$OUT/trace_cost.txt"
+  done
   expect "quick matrix: every run ok" \
     "$(jq '[.runs[] | select(.status != "ok")] | length' "$OUT/quick.json")" 0
   expect "quick matrix: shadow and ept cells" \

@@ -60,7 +60,7 @@ perfkvm() { # NAME IMAGE PARAMS...
 run() { # NAME IMAGE PARAMS...: one refvmm run into out/NAME.json
   name=$1 img=$2
   shift 2
-  step "$name" bin/refvmm run "workloads/build/$img.elf" "$@" --json "out/$name.json"
+  step "$name" bin/refvmm run "workloads/build/$img.elf" "$@" --events kvm:all --json "out/$name.json"
 }
 
 modprobe kvm_amd npt=1 || echo "modprobe kvm_amd npt=1 failed"
@@ -98,5 +98,14 @@ if [ "$PLAN" = full ]; then
   step quick bin/vtbench run --quick --backends kvm --reps 3 --allow-host-reconfig \
     --modes shadow/vpid/window/window,shadow/vpid/poll/poll,ept/vpid/window/window -o out/quick.json
   step host_show_end bin/vtbench host show
+  # the probe's own cost here: default tracepoints vs off, interleaved
+  for i in 1 2 3 4 5; do
+    for ev in kvm:off kvm:default; do
+      for w in pio cpuid; do
+        bin/refvmm run workloads/build/$w.elf --param n=5000 --no-pmu --events $ev --quiet \
+          --json out/cost_${w}_${ev#kvm:}_$i.json >/dev/null 2>&1
+      done
+    done
+  done
 fi
 echo "plan $PLAN done"

@@ -30,7 +30,14 @@ static bool run_traced(struct refvmm_result *r, const char *wl, const char *n) {
   char img[96];
   snprintf(img, sizeof img, "workloads/build/%s.elf", wl);
   itest__require_image(img);
-  const char *args[] = {"run", img, "--param", n, "--no-pmu", NULL};
+  const char *args[] = {"run",
+                        img,
+                        "--param",
+                        n,
+                        "--no-pmu",
+                        "--events",
+                        "kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_userspace_exit",
+                        NULL};
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
   itest__assert_ok_run(r);
   json_t *ev = refvmm_result__get(r, "kvm_events");
@@ -83,7 +90,7 @@ START_TEST(tracepoints_match_kvm_stats) {
 END_TEST
 
 /* pio: every OUT is a user-space exit; kvm_userspace_exit counts them (and
- * the end mark), on every flavour. */
+ * the end mark), on every flavour, when asked for by name. */
 START_TEST(userspace_exits_traced) {
   if (itest__kvm_missing()) return;
   struct refvmm_result r = {0};
@@ -103,11 +110,35 @@ START_TEST(userspace_exits_traced) {
 }
 END_TEST
 
+/* By default the per-exit and per-instruction events are not counted (their
+ * cost); kvm:off turns the probe off and says so. */
+START_TEST(default_set_and_off) {
+  if (itest__kvm_missing()) return;
+  itest__require_image("workloads/build/pio.elf");
+  struct refvmm_result r = {0};
+  const char *def[] = {"run", "workloads/build/pio.elf", "--param", "n=50", "--no-pmu", NULL};
+  ck_assert_int_eq(run_refvmm(&r, true, def), 0);
+  itest__assert_ok_run(&r);
+  if (json_is_true(json_object_get(refvmm_result__get(&r, "kvm_events"), "available")))
+    ck_assert_ptr_null(
+        json_object_get(refvmm_result__get(&r, "kvm_events.region"), "kvm:kvm_userspace_exit"));
+  refvmm_result__free(&r);
+  const char *off[] = {
+      "run", "workloads/build/pio.elf", "--param", "n=50", "--no-pmu", "--events", "kvm:off", NULL};
+  ck_assert_int_eq(run_refvmm(&r, true, off), 0);
+  itest__assert_ok_run(&r);
+  ck_assert(json_is_false(json_object_get(refvmm_result__get(&r, "kvm_events"), "available")));
+  ck_assert_str_eq(refvmm_result__str(&r, "kvm_exits.reason"), "off (--events kvm:off)");
+  refvmm_result__free(&r);
+}
+END_TEST
+
 Suite *suite_kvm_trace_live(void) {
   Suite *s = suite_create("kvm_trace_live");
   TCase *tc = tcase_create("kvm");
   tcase_add_test(tc, tracepoints_match_kvm_stats);
   tcase_add_test(tc, userspace_exits_traced);
+  tcase_add_test(tc, default_set_and_off);
   tcase_set_timeout(tc, 60);
   suite_add_tcase(s, tc);
   return s;

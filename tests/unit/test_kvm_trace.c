@@ -81,7 +81,7 @@ END_TEST
 /* No tracefs: unavailable with the reason, in both sections; never counts. */
 START_TEST(unavailable_says_why) {
   static struct kvm_trace t;
-  kvm_trace__open(&t, 0, "tests/fixtures", "kvm_amd");
+  kvm_trace__open(&t, 0, "tests/fixtures", "kvm_amd", NULL);
   ck_assert(!t.available);
   kvm_trace__begin(&t);
   kvm_trace__end(&t);
