@@ -53,18 +53,23 @@ static const struct counted_event counted_events[] = {
 _Static_assert(sizeof counted_events / sizeof counted_events[0] <= KVM_TRACE_COUNTED_MAX,
                "raise KVM_TRACE_COUNTED_MAX");
 
-/* Whether the comma-separated request names system:event (a word of it). */
-static bool requested(const char *req, const char *system, const char *event) {
-  char want[96];
-  snprintf(want, sizeof want, "%s:%s", system, event);
-  size_t n = strlen(want);
-  for (const char *p = req; p && *p;) {
+/* Whether the comma-separated list holds this exact word. */
+static bool has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; p && *p;) {
     const char *c = strchr(p, ',');
     size_t len = c ? (size_t)(c - p) : strlen(p);
-    if ((len == n && !strncmp(p, want, n)) || (len == 7 && !strncmp(p, "kvm:all", 7))) return true;
+    if (len == n && !strncmp(p, word, n)) return true;
     p = c ? c + 1 : NULL;
   }
   return false;
+}
+
+/* Whether the request asks for system:event (by name or kvm:all). */
+static bool requested(const char *req, const char *system, const char *event) {
+  char want[96];
+  snprintf(want, sizeof want, "%s:%s", system, event);
+  return has_word(req, want) || has_word(req, "kvm:all");
 }
 
 /* 2^n data pages: at ~80 bytes per record, 256 K exits between two marks. */
@@ -173,7 +178,7 @@ void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, co
   for (int i = 0; i < KVM_TRACE_COUNTED_MAX; i++)
     t->counted[i].fd = -1;
   char why[256];
-  if ((tracefs_dir && !strcmp(tracefs_dir, "off")) || requested(events, "kvm", "off")) {
+  if ((tracefs_dir && !strcmp(tracefs_dir, "off")) || has_word(events, "kvm:off")) {
     snprintf(t->error, sizeof t->error, "off (--events kvm:off)");
     return;
   }

@@ -123,6 +123,16 @@ START_TEST(default_set_and_off) {
     ck_assert_ptr_null(
         json_object_get(refvmm_result__get(&r, "kvm_events.region"), "kvm:kvm_userspace_exit"));
   refvmm_result__free(&r);
+  /* kvm:all counts the per-exit events (and is not kvm:off) */
+  const char *all[] = {
+      "run", "workloads/build/pio.elf", "--param", "n=50", "--no-pmu", "--events", "kvm:all", NULL};
+  ck_assert_int_eq(run_refvmm(&r, true, all), 0);
+  itest__assert_ok_run(&r);
+  if (json_is_true(json_object_get(refvmm_result__get(&r, "kvm_events"), "available")))
+    ck_assert_int_eq(region(&r, "kvm:kvm_userspace_exit"), 51);
+  else
+    ck_assert_ptr_null(strstr(refvmm_result__str(&r, "kvm_events.reason"), "off"));
+  refvmm_result__free(&r);
   const char *off[] = {
       "run", "workloads/build/pio.elf", "--param", "n=50", "--no-pmu", "--events", "kvm:off", NULL};
   ck_assert_int_eq(run_refvmm(&r, true, off), 0);
