@@ -151,8 +151,9 @@ static void open_ring(struct kvm_trace *t, pid_t tid) {
              strerror(errno));
     return;
   }
-  int fds[3] = {t->exit_fd, t->entry_fd, t->exc_fd};
-  for (int i = 0; i < 3; i++)
+  /* kvm_exit/kvm_entry fire on every exit: only when asked for (their cost) */
+  int fds[3] = {t->exc_fd, t->exit_fd, t->entry_fd};
+  for (int i = 0; i < (t->want_exits ? 3 : 1); i++)
     ioctl(fds[i], PERF_EVENT_IOC_ENABLE, 0);
   t->ring_ok = true;
 }
@@ -214,7 +215,10 @@ void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, co
     snprintf(word, sizeof word, "%.*s", (int)(n < 63 ? n : 63), p);
     p = c ? c + 1 : NULL;
     char *colon = strchr(word, ':');
-    if (!colon || !strcmp(word, "kvm:all") || !strcmp(word, "kvm:default")) continue;
+    if (!colon || !strcmp(word, "kvm:all") || !strcmp(word, "kvm:default") ||
+        !strcmp(word, "kvm:exits") || !strcmp(word, "kvm:kvm_exit") ||
+        !strcmp(word, "kvm:kvm_entry"))
+      continue;
     bool known = false;
     for (int i = 0; i < t->ncounted; i++)
       known |= !strcmp(t->counted[i].name, word);
@@ -237,6 +241,8 @@ void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, co
       t->counted[i].fd = -1;
     return;
   }
+  t->want_exits = has_word(events, "kvm:exits") || has_word(events, "kvm:all") ||
+                  has_word(events, "kvm:kvm_exit");
   open_ring(t, tid);
   t->available = true;
   t->phase = KVM_TRACE_BEFORE;
@@ -433,6 +439,9 @@ json_t *kvm_trace__exits_json(const struct kvm_trace *t) {
   json_t *o = json_object();
   const char *why = !t->available ? t->error : !t->ring_ok ? t->ring_error : NULL;
   char buf[400];
+  if (!why && !t->want_exits)
+    why = "not traced: refvmm --events kvm:exits (vtbench run --kvm-exits) counts every exit by "
+          "hardware reason, at a cost per exit (docs/PROBES.md)";
   if (!why && !exits_fire(t)) {
     snprintf(buf, sizeof buf,
              "kvm:kvm_exit never fired on this host's KVM (%s): its exit path bypasses the "

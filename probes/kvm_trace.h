@@ -7,7 +7,9 @@
  * How (docs/PROBES.md, "KVM tracepoints"): perf_event_open on the
  * tracepoints' ids from tracefs (mounted if absent and root), attached to
  * the vCPU thread. kvm_exit, kvm_entry and kvm_inj_exception are sampled
- * (every hit, raw record, one ring buffer in time order); the other events
+ * (every hit, raw record, one ring buffer in time order; kvm_exit and
+ * kvm_entry only when --events names kvm:exits or kvm:all: they fire on
+ * every exit and cost ~20 % of a short exit); the other events
  * are counted: by default those that fire per shadow page or less, the
  * per-exit and per-instruction ones when refvmm's --events asks
  * (kvm:all, or system:event names; kvm:off turns the probe off). Everything is enabled from open to
@@ -57,6 +59,7 @@ struct kvm_trace {
 
   /* sampled ring (kvm_exit, kvm_entry, kvm_inj_exception) */
   bool ring_ok;
+  bool want_exits; /* kvm_exit/kvm_entry enabled (kvm:exits, kvm:all) */
   char ring_error[400];
   int exit_fd, entry_fd, exc_fd;
   uint64_t exit_id, entry_id, exc_id;
@@ -88,8 +91,8 @@ struct kvm_trace {
  * the probe's own cost). flavour: the host's KVM flavour name, for messages. Never
  * fails: t->available false and t->error say why. */
 /* flavour NULL: the vendor module loaded. */
-/* events: the tracepoint words of refvmm's --events ("kvm:all",
- * "kvm:kvm_emulate_insn", "kvm:off"; NULL: the default set). */
+/* events: the tracepoint words of refvmm's --events ("kvm:exits",
+ * "kvm:all", "kvm:kvm_emulate_insn", "kvm:off"; NULL: the default set). */
 void kvm_trace__open(struct kvm_trace *t, pid_t tid, const char *tracefs_dir, const char *flavour,
                      const char *events);
 void kvm_trace__begin(struct kvm_trace *t);  /* the guest's mark begin */

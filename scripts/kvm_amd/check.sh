@@ -132,11 +132,13 @@ if [ "$PLAN" = full ]; then
   done
   # the probe's cost on kvm_amd (TCG: a ratio of emulated times, not a hardware figure)
   for w in pio cpuid; do
-    r=$(for i in 1 2 3 4 5; do
-      jq -n --slurpfile a "$OUT/cost_${w}_default_$i.json" --slurpfile b "$OUT/cost_${w}_off_$i.json" \
-        '$a[0].runs[0].timed.wall_ns / $b[0].runs[0].timed.wall_ns'
-    done | sort -g | sed -n 3p)
-    echo "kvm_amd: note: $w n=5000: default tracepoints / off, median of 5 (TCG): $r" | tee -a "$OUT/trace_cost.txt"
+    for ev in default exits; do
+      r=$(for i in 1 2 3 4 5; do
+        jq -n --slurpfile a "$OUT/cost_${w}_${ev}_$i.json" --slurpfile b "$OUT/cost_${w}_off_$i.json" \
+          '$a[0].runs[0].timed.wall_ns / $b[0].runs[0].timed.wall_ns'
+      done | sort -g | sed -n 3p)
+      echo "kvm_amd: note: $w n=5000: tracepoints $ev / off, median of 5 (TCG): $r" | tee -a "$OUT/trace_cost.txt"
+    done
   done
   expect "quick matrix: every run ok" \
     "$(jq '[.runs[] | select(.status != "ok")] | length' "$OUT/quick.json")" 0

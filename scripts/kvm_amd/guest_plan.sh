@@ -52,7 +52,7 @@ perfkvm() { # NAME IMAGE PARAMS...
     return
   fi
   step "$name" perf kvm stat record -o "/tmp/$name.data" bin/refvmm run "workloads/build/$img.elf" "$@" \
-    --json "out/$name.json"
+    --events kvm:exits --json "out/$name.json"
   perf kvm -i "/tmp/$name.data" stat report --event=vmexit --key=sample >"out/$name.perf.txt" 2>&1
   rm -f "/tmp/$name.data"
 }
@@ -95,12 +95,12 @@ if [ "$PLAN" = full ]; then
   step set_npt0_v bin/vtbench host set npt=0 --yes
   step validate_npt0 bin/vtbench validate --quick --reps 3 --out out/validate-npt0
   step restore_v bin/vtbench host restore
-  step quick bin/vtbench run --quick --backends kvm --reps 3 --allow-host-reconfig \
+  step quick bin/vtbench run --quick --backends kvm --reps 3 --allow-host-reconfig --kvm-exits \
     --modes shadow/vpid/window/window,shadow/vpid/poll/poll,ept/vpid/window/window -o out/quick.json
   step host_show_end bin/vtbench host show
-  # the probe's own cost here: default tracepoints vs off, interleaved
+  # the probe's own cost here: default tracepoints and kvm:exits vs off, interleaved
   for i in 1 2 3 4 5; do
-    for ev in kvm:off kvm:default; do
+    for ev in kvm:off kvm:default kvm:exits; do
       for w in pio cpuid; do
         bin/refvmm run workloads/build/$w.elf --param n=5000 --no-pmu --events $ev --quiet \
           --json out/cost_${w}_${ev#kvm:}_$i.json >/dev/null 2>&1

@@ -36,7 +36,7 @@ static bool run_traced(struct refvmm_result *r, const char *wl, const char *n) {
                         n,
                         "--no-pmu",
                         "--events",
-                        "kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_userspace_exit",
+                        "kvm:exits,kvm:kvm_emulate_insn,kvm:kvm_pio,kvm:kvm_userspace_exit",
                         NULL};
   ck_assert_int_eq(run_refvmm(r, true, args), 0);
   itest__assert_ok_run(r);
@@ -110,8 +110,9 @@ START_TEST(userspace_exits_traced) {
 }
 END_TEST
 
-/* By default the per-exit and per-instruction events are not counted (their
- * cost); kvm:off turns the probe off and says so. */
+/* By default kvm_exit and the per-exit and per-instruction events are not
+ * traced (their cost); kvm:all counts them; kvm:off turns the probe off and
+ * says so. */
 START_TEST(default_set_and_off) {
   if (itest__kvm_missing()) return;
   itest__require_image("workloads/build/pio.elf");
