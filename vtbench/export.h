@@ -37,7 +37,13 @@ struct compare_row {
 /* Rows into a malloc'd array; returns the count. */
 size_t export__compare(const struct agg_set *a, const struct agg_set *b, struct compare_row **out);
 
-/* CSV-safe copy of s (commas and quotes replaced). */
+/* s as one CSV field (RFC 4180): as is, or in double quotes with each
+ * quote doubled when it holds a comma, quote or line break. Truncated to
+ * len (still quoted). */
 void export__csv_field(const char *s, char *buf, size_t len);
+
+/* s for a gnuplot single-quoted string (each ' doubled), in a static buffer
+ * valid until the next call. */
+const char *export__gp_quote(const char *s);
 
 #endif

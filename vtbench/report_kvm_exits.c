@@ -2,9 +2,11 @@
 #include "report_kvm_exits.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_doc.h"
 #include "stats.h"
 
 static bool ctx_emulated(const json_t *ctx, const char **note) {
@@ -14,7 +16,7 @@ static bool ctx_emulated(const json_t *ctx, const char **note) {
   return true;
 }
 
-bool report_kvm_exits__emulated_note(FILE *f, const json_t *doc, bool html) {
+bool report_kvm_exits__emulated_note(json_t *d, const json_t *doc) {
   const char *note = NULL;
   bool emu = ctx_emulated(json_object_get(doc, "context"), &note);
   size_t i;
@@ -22,13 +24,13 @@ bool report_kvm_exits__emulated_note(FILE *f, const json_t *doc, bool html) {
   json_array_foreach(json_object_get(json_object_get(doc, "session"), "merged_from"), i, e) emu |=
       ctx_emulated(json_object_get(e, "context"), &note);
   if (!emu) return false;
-  const char *text = "The host CPU of (some of) these runs is emulated by QEMU TCG: counts are "
-                     "exact, but every time, rate and latency below is the emulator's and is not a "
-                     "hardware figure.";
-  if (html)
-    fprintf(f, "<p class=\"warn\">%s</p>\n", text);
-  else
-    fprintf(f, "> **%s**%s%s\n\n", text, note ? " Context: " : "", note ? note : "");
+  char text[768];
+  snprintf(text, sizeof text,
+           "The host CPU of (some of) these runs is emulated by QEMU TCG: counts are exact, but "
+           "every time, rate, latency and saving below is the emulator's and is not a hardware "
+           "figure.%s%s",
+           note ? " Context: " : "", note ? note : "");
+  report_doc__note(d, text);
   return true;
 }
 
@@ -64,12 +66,13 @@ static double median_of(const json_t *a, size_t nruns) {
   return m;
 }
 
-int report_kvm_exits__table_md(FILE *f, const json_t *doc) {
+int report_kvm_exits__section(json_t *d, const json_t *doc) {
   const json_t *runs = json_object_get(doc, "runs");
   size_t n = json_array_size(runs), ncells = 0;
   struct cell *cells = calloc(n ? n : 1, sizeof *cells);
   size_t *nm = calloc(n ? n : 1, sizeof *nm), *nk = calloc(n ? n : 1, sizeof *nk);
   int rows = 0;
+  json_t *table = NULL;
   if (!cells || !nm || !nk) goto out;
   size_t i;
   json_t *r;
@@ -119,16 +122,25 @@ int report_kvm_exits__table_md(FILE *f, const json_t *doc) {
     json_object_foreach(cells[c].model, k, a) json_object_set_new(names, k, json_true());
     json_object_foreach(cells[c].kvm, k, a) json_object_set_new(names, k, json_true());
     json_object_foreach(names, k, a) {
-      if (!rows++)
-        fprintf(f, "\n## VM exits by reason: model vs KVM (timed region, medians)\n\n"
-                   "KVM's side counts every exit KVM handled (kvm:kvm_exit, `kvm_exits` in the "
-                   "records; SVM reasons under their SDM names), not only those that reached "
-                   "refvmm. A reason one side never took counts 0 there.\n\n"
-                   "| workload | params | paging | SDM reason | model | KVM |\n"
-                   "|---|---|---|---|---:|---:|\n");
+      if (!rows++) {
+        report_doc__heading(d, 2, "kvm-exits", "VM exits by reason: model vs KVM");
+        report_doc__para(d, "Timed region, medians over repetitions. KVM's side counts every exit "
+                            "KVM handled (kvm:kvm_exit: kvm_exits in the records, SVM reasons "
+                            "under their SDM names), not only those that reached refvmm. A reason "
+                            "one side never took counts 0 there.");
+        static const char *const head[] = {"workload",   "params", "paging",
+                                           "SDM reason", "model",  "KVM"};
+        json_t *h = json_array();
+        for (size_t x = 0; x < 6; x++)
+          json_array_append_new(h, json_string(head[x]));
+        table = report_doc__table(d, h, 4, -1);
+      }
       const json_t *am = json_object_get(cells[c].model, k), *ak = json_object_get(cells[c].kvm, k);
-      fprintf(f, "| %s | `%s` | %s | %s | %.0f | %.0f |\n", cells[c].workload, cells[c].params,
-              cells[c].paging, k, am ? median_of(am, nm[c]) : 0.0, ak ? median_of(ak, nk[c]) : 0.0);
+      char mv[32], kv[32];
+      snprintf(mv, sizeof mv, "%.0f", am ? median_of(am, nm[c]) : 0.0);
+      snprintf(kv, sizeof kv, "%.0f", ak ? median_of(ak, nk[c]) : 0.0);
+      json_array_append_new(table, json_pack("[s,s,s,s,s,s]", cells[c].workload, cells[c].params,
+                                             cells[c].paging, k, mv, kv));
     }
     json_decref(names);
   }

@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (aggregate__group(doc, &s) == 0) {
     json_t *aggs = aggregate__compute(&s, NULL);
     json_decref(aggs);
-    json_t *f = findings__compute(&s, &s, NULL);
+    json_t *f = findings__compute(&s, &s, NULL, NULL, 0);
     json_decref(f);
     struct compare_row *rows = NULL;
     export__compare(&s, &s, &rows);
