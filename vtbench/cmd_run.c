@@ -55,7 +55,7 @@ static bool stop_requested(void) {
 
 struct run_opts {
   const char *matrix_file, *out, *backends, *workloads, *modes, *shard, *baseline;
-  bool quick, resume, dry_run, allow_host_reconfig;
+  bool quick, resume, dry_run, allow_host_reconfig, kvm_exits;
   int reps, warmup, cpu, timeout;
 };
 
@@ -64,7 +64,7 @@ static void usage(FILE *out) {
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
           "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
           "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume] [--dry-run]\n"
-          "                   [--allow-host-reconfig]\n"
+          "                   [--allow-host-reconfig] [--kvm-exits]\n"
           "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
           "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
           "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
@@ -73,7 +73,10 @@ static void usage(FILE *out) {
           "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
           "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
           "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
-          "  (docs/KVM_MODES.md).\n");
+          "  (docs/KVM_MODES.md).\n"
+          "  --kvm-exits: kvm runs also count every VM exit KVM handles by hardware reason\n"
+          "  (refvmm --events kvm:exits; KVM's tracepoints, a cost per exit: their times are\n"
+          "  not comparable with runs without it; docs/PROBES.md).\n");
 }
 
 /* ---- which modes can each backend run on this host ------------------------ */
@@ -348,6 +351,10 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
     snprintf(argbuf[31], 96, "%d", jc->o->timeout);
     argv[a++] = "--timeout";
     argv[a++] = argbuf[31];
+  }
+  if (jc->o->kvm_exits && !strcmp(m->backends[cfg->backend], "kvm")) {
+    argv[a++] = "--events";
+    argv[a++] = "kvm:exits";
   }
   argv[a++] = "--json";
   argv[a++] = json_path;
@@ -652,6 +659,7 @@ int cmd_run(int argc, char **argv) {
                                        {"baseline", required_argument, NULL, 'b'},
                                        {"dry-run", no_argument, NULL, 'n'},
                                        {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"kvm-exits", no_argument, NULL, 'K'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
@@ -708,6 +716,9 @@ int cmd_run(int argc, char **argv) {
       break;
     case 'H':
       o.allow_host_reconfig = true;
+      break;
+    case 'K':
+      o.kvm_exits = true;
       break;
     case 'h':
       usage(stdout);
