@@ -2,6 +2,7 @@
 #include "linux_guest.h"
 
 #include <fcntl.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +56,16 @@ void linux_guest__find(struct linux_guest *lg, const char *refvmm, const char *i
   memset(lg, 0, sizeof *lg);
   const char *k = getenv("VTBENCH_LINUX_KERNEL"), *i = getenv("VTBENCH_LINUX_INITRD");
   char dir[3800];
-  if (k && *k)
+  if (k && *k) {
     snprintf(lg->kernel, sizeof lg->kernel, "%s", k);
-  else if (!paths__exe_dir(dir, sizeof dir))
-    snprintf(lg->kernel, sizeof lg->kernel, "%s/../build/linux-guest/kernel/vmlinuz", dir);
+  } else if (!paths__exe_dir(dir, sizeof dir)) { /* as scripts/kvm_amd/fetch.sh caches it */
+    char pattern[4096];
+    glob_t g;
+    snprintf(pattern, sizeof pattern, "%s/../" LINUX_GUEST_KERNEL_GLOB, dir);
+    if (!glob(pattern, 0, NULL, &g) && g.gl_pathc)
+      snprintf(lg->kernel, sizeof lg->kernel, "%s", g.gl_pathv[0]);
+    globfree(&g);
+  }
   if (i && *i)
     snprintf(lg->initrd, sizeof lg->initrd, "%s", i);
   else
@@ -73,7 +80,7 @@ void linux_guest__find(struct linux_guest *lg, const char *refvmm, const char *i
   }
   if (!lg->kernel[0] || access(lg->kernel, R_OK)) {
     snprintf(what, sizeof what, "the kernel %s (make deps, or set VTBENCH_LINUX_KERNEL)",
-             lg->kernel[0] ? lg->kernel : "build/linux-guest/kernel/vmlinuz");
+             lg->kernel[0] ? lg->kernel : LINUX_GUEST_KERNEL_GLOB);
     add_missing(lg, what);
   }
   if (access(lg->initrd, R_OK)) {

@@ -5,8 +5,8 @@
  * A run boots Debian's kernel with our initramfs; the workload and its
  * parameters go on the kernel command line:
  *   refvmm run --kernel KERNEL --initrd INITRD --cmdline "BASE vtb.workload=NAME vtb.K=V ..."
- * KERNEL: $VTBENCH_LINUX_KERNEL, else build/linux-guest/kernel/vmlinuz of
- * the tree vtbench runs from (make deps). INITRD: $VTBENCH_LINUX_INITRD,
+ * KERNEL: $VTBENCH_LINUX_KERNEL, else LINUX_GUEST_KERNEL_GLOB in the tree
+ * vtbench runs from (make deps). INITRD: $VTBENCH_LINUX_INITRD,
  * else linux/initramfs.cpio in the workload image directory (make). refvmm
  * boots Linux when its --help lists --kernel. */
 #ifndef VTBENCH_LINUX_GUEST_H
@@ -15,6 +15,10 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+/* Debian's kernel as scripts/kvm_amd/fetch.sh unpacks it (make deps), from
+ * the top of the tree. */
+#define LINUX_GUEST_KERNEL_GLOB "build/kvm-amd/cache/root/boot/vmlinuz-*"
 
 /* Kernel options every run gets before the vtb.* words: console on the
  * UART, no PCI or ACPI (refvmm's platform), the same physical layout in

@@ -11,7 +11,7 @@
 #     --console FILE   keep the (last) guest console here
 #     --quiet          only the result lines
 #   KERNEL / INITRD in the environment override the kernel
-#   (build/linux-guest/kernel/vmlinuz, make deps) and the initramfs
+#   (build/kvm-amd/cache/root/boot/vmlinuz-*, make deps) and the initramfs
 #   (workloads/build/linux/initramfs.cpio, make).
 #
 # Prints the guest's `vtb-linux: result ...` line per workload and whether
@@ -20,7 +20,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 QEMU=${QEMU:-qemu-system-x86_64}
-KERNEL=${KERNEL:-build/linux-guest/kernel/vmlinuz}
+# Debian's kernel as scripts/kvm_amd/fetch.sh caches it (make deps)
+KERNEL=${KERNEL:-$(ls build/kvm-amd/cache/root/boot/vmlinuz-* 2>/dev/null | head -1)}
 INITRD=${INITRD:-workloads/build/linux/initramfs.cpio}
 MEM=512 TIMEOUT=300 KEEP="" QUIET=0 ALL=0
 usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -39,7 +40,7 @@ while [ $# -gt 0 ]; do
 done
 [ $ALL = 1 ] || [ $# -ge 1 ] || usage
 command -v "$QEMU" >/dev/null || { echo "qemu_run: $QEMU not found (make deps installs qemu-system-x86)" >&2; exit 2; }
-[ -f "$KERNEL" ] || { echo "qemu_run: no kernel at $KERNEL (make deps fetches Debian's)" >&2; exit 2; }
+[ -n "$KERNEL" ] && [ -f "$KERNEL" ] || { echo "qemu_run: no kernel${KERNEL:+ at $KERNEL} (make deps fetches Debian's into build/kvm-amd/cache)" >&2; exit 2; }
 [ -f "$INITRD" ] || { echo "qemu_run: no initramfs at $INITRD (make)" >&2; exit 2; }
 
 log=$(mktemp "${TMPDIR:-/tmp}/vtb-linux-console.XXXXXX")

@@ -16,7 +16,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 QEMU=${QEMU:-qemu-system-x86_64}
 VTBENCH=${VTBENCH:-bin/vtbench}
-KERNEL=${KERNEL:-build/linux-guest/kernel/vmlinuz}
+KERNEL=${KERNEL:-$(ls build/kvm-amd/cache/root/boot/vmlinuz-* 2>/dev/null | head -1)}
 OUT=workloads/build/linux
 INITRD=$OUT/initramfs.cpio
 TMP=$(mktemp -d)
@@ -90,8 +90,8 @@ fi
 # ---- 3. under QEMU TCG -------------------------------------------------------------
 if ! command -v "$QEMU" >/dev/null 2>&1; then
   echo "linux_guest: SKIP (QEMU part): $QEMU not found (make deps installs qemu-system-x86)"
-elif [ ! -f "$KERNEL" ]; then
-  echo "linux_guest: SKIP (QEMU part): no kernel at $KERNEL (make deps fetches it)"
+elif [ -z "$KERNEL" ] || [ ! -f "$KERNEL" ]; then
+  echo "linux_guest: SKIP (QEMU part): no kernel in build/kvm-amd/cache (make deps fetches it)"
 else
   run() { KERNEL=$KERNEL INITRD=$INITRD bash scripts/linux_guest/qemu_run.sh --quiet --timeout 120 --console "$TMP/console" "$@"; }
   for w in "forkexec n=40" "mprotect n=200 pages=40"; do

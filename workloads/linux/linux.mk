@@ -6,7 +6,7 @@
 # Static programs without a C library, built with the guest flags (general
 # registers only), linked at the default addresses; the initramfs is written
 # by workloads/linux/host/mkinitramfs (a host tool). The kernel they boot
-# under is Debian's, fetched by make deps (scripts/linux_guest/fetch.sh).
+# under is Debian's, fetched by make deps (scripts/kvm_amd/fetch.sh).
 
 LX_SRC := workloads/linux
 LX_OUT := workloads/build/linux
