@@ -223,7 +223,7 @@ static int build_matrix(const struct run_opts *o, struct matrix *m) {
       json_t *w;
       json_array_foreach(old, k, w) /* keep the matrix's params for a listed name */
           if (!strcmp(json_string_value(json_object_get(w, "name")), list[i])) keep = w;
-      json_array_append(a, keep ? keep : json_string(list[i]));
+      json_array_append_new(a, keep ? json_incref(keep) : json_string(list[i]));
     }
     json_object_set_new(j, "workloads", a);
   }
