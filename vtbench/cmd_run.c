@@ -35,6 +35,7 @@
 #include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
+#include "linux_guest.h"
 #include "matrix.h"
 #include "paths.h"
 #include "refvmm/exit_codes.h"
@@ -54,7 +55,7 @@ static bool stop_requested(void) {
 
 struct run_opts {
   const char *matrix_file, *out, *backends, *workloads, *modes, *shard, *baseline;
-  bool quick, resume, dry_run, allow_host_reconfig;
+  bool quick, resume, dry_run, allow_host_reconfig, kvm_exits;
   int reps, warmup, cpu, timeout;
 };
 
@@ -63,7 +64,7 @@ static void usage(FILE *out) {
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
           "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
           "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume] [--dry-run]\n"
-          "                   [--allow-host-reconfig]\n"
+          "                   [--allow-host-reconfig] [--kvm-exits]\n"
           "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
           "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
           "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
@@ -72,7 +73,10 @@ static void usage(FILE *out) {
           "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
           "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
           "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
-          "  (docs/KVM_MODES.md).\n");
+          "  (docs/KVM_MODES.md).\n"
+          "  --kvm-exits: kvm runs also count every VM exit KVM handles by hardware reason\n"
+          "  (refvmm --events kvm:exits; KVM's tracepoints, a cost per exit: their times are\n"
+          "  not comparable with runs without it; docs/PROBES.md).\n");
 }
 
 /* ---- which modes can each backend run on this host ------------------------ */
@@ -219,7 +223,7 @@ static int build_matrix(const struct run_opts *o, struct matrix *m) {
       json_t *w;
       json_array_foreach(old, k, w) /* keep the matrix's params for a listed name */
           if (!strcmp(json_string_value(json_object_get(w, "name")), list[i])) keep = w;
-      json_array_append(a, keep ? keep : json_string(list[i]));
+      json_array_append_new(a, keep ? json_incref(keep) : json_string(list[i]));
     }
     json_object_set_new(j, "workloads", a);
   }
@@ -296,6 +300,7 @@ struct job_ctx {
   const struct run_opts *o;
   const struct matrix *m;
   const char *refvmm, *images, *tmpdir;
+  const struct linux_guest *lg; /* for the linux:NAME workloads */
 };
 
 /* Run one configuration; returns the run object (new) or NULL when
@@ -305,7 +310,7 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
   const struct matrix *m = jc->m;
   const struct matrix_workload *w = &m->workloads[cfg->workload];
   const struct matrix_mode *md = &m->modes[cfg->mode];
-  char img[4200], json_path[4200], argbuf[32][96];
+  char img[4200], json_path[4200], argbuf[32][96], cmdline[2048];
   snprintf(img, sizeof(img), "%s/%s.elf", jc->images, w->name);
   snprintf(json_path, sizeof(json_path), "%s/run.json", jc->tmpdir);
   snprintf(log_path, log_len, "%s/run.log", jc->tmpdir);
@@ -314,7 +319,13 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
   int a = 0, nb = 0;
   argv[a++] = jc->refvmm;
   argv[a++] = "run";
-  argv[a++] = img;
+  bool lx = linux_guest__named(w->name);
+  if (!lx)
+    argv[a++] = img;
+  else if (linux_guest__argv(jc->lg, w->name, w->params, argv, &a, cmdline, sizeof(cmdline))) {
+    *code = VTB_EXIT_USAGE;
+    return json_pack("{s:s,s:s}", "status", "error", "status_detail", cmdline);
+  }
   argv[a++] = "--backend";
   argv[a++] = m->backends[cfg->backend];
   argv[a++] = "--paging";
@@ -328,7 +339,7 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
   const char *k;
   json_t *v;
   json_object_foreach(w->params, k, v) {
-    if (nb >= 30) break;
+    if (nb >= 30 || lx) break; /* a Linux guest's are on its kernel command line */
     if (json_is_string(v))
       snprintf(argbuf[nb], 96, "%s=%s", k, json_string_value(v));
     else
@@ -340,6 +351,10 @@ static json_t *run_one(const struct job_ctx *jc, const struct matrix_config *cfg
     snprintf(argbuf[31], 96, "%d", jc->o->timeout);
     argv[a++] = "--timeout";
     argv[a++] = argbuf[31];
+  }
+  if (jc->o->kvm_exits && !strcmp(m->backends[cfg->backend], "kvm")) {
+    argv[a++] = "--events";
+    argv[a++] = "kvm:exits";
   }
   argv[a++] = "--json";
   argv[a++] = json_path;
@@ -644,6 +659,7 @@ int cmd_run(int argc, char **argv) {
                                        {"baseline", required_argument, NULL, 'b'},
                                        {"dry-run", no_argument, NULL, 'n'},
                                        {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"kvm-exits", no_argument, NULL, 'K'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
@@ -700,6 +716,9 @@ int cmd_run(int argc, char **argv) {
       break;
     case 'H':
       o.allow_host_reconfig = true;
+      break;
+    case 'K':
+      o.kvm_exits = true;
       break;
     case 'h':
       usage(stdout);
@@ -788,6 +807,34 @@ int cmd_run(int argc, char **argv) {
     return VTB_EXIT_NOTHING;
   }
 
+  /* The Linux guest's workloads: refused, naming what is missing, until
+   * refvmm boots Linux and the kernel and initramfs are here. */
+  struct linux_guest lg = {0};
+  if (linux_guest__in_matrix(&m)) {
+    linux_guest__find(&lg, refvmm, images);
+    if (!lg.ready) {
+      fprintf(stderr, "vtbench run: the Linux guest's workloads (");
+      for (size_t i = 0, n = 0; i < m.nworkloads; i++)
+        if (linux_guest__named(m.workloads[i].name))
+          fprintf(stderr, "%s%s", n++ ? ", " : "", m.workloads[i].name);
+      fprintf(stderr, ") cannot run here yet: missing %s\n", lg.missing);
+      if (!o.dry_run) {
+        matrix__free(&m);
+        json_decref(doc);
+        return VTB_EXIT_NOTHING;
+      }
+    }
+    for (size_t i = 0; o.dry_run && i < m.nworkloads; i++) {
+      char line[2048];
+      if (!linux_guest__named(m.workloads[i].name)) continue;
+      if (linux_guest__cmdline(m.workloads[i].name, m.workloads[i].params, line, sizeof(line)))
+        printf("# %s: %s\n", m.workloads[i].name, line);
+      else
+        printf("# %s: refvmm run --kernel %s --initrd %s --cmdline \"%s\"\n", m.workloads[i].name,
+               lg.kernel, lg.initrd, line);
+    }
+  }
+
   struct matrix_config *cfgs;
   size_t ncfg = matrix__configs(&m, supported, &host, &cfgs);
   /* Workloads whose image is not built are skipped with a note. */
@@ -795,7 +842,8 @@ int cmd_run(int argc, char **argv) {
   for (size_t i = 0; i < ncfg; i++) {
     char img[4200];
     snprintf(img, sizeof(img), "%s/%s.elf", images, m.workloads[cfgs[i].workload].name);
-    if (!o.dry_run && access(img, R_OK)) {
+    bool lx = linux_guest__named(m.workloads[cfgs[i].workload].name); /* checked above */
+    if (!o.dry_run && !lx && access(img, R_OK)) {
       bool first = true;
       for (size_t k = 0; k < i; k++)
         if (cfgs[k].workload == cfgs[i].workload) first = false;
@@ -900,7 +948,7 @@ int cmd_run(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  struct job_ctx jc = {&o, &m, refvmm, images, tmpdir};
+  struct job_ctx jc = {&o, &m, refvmm, images, tmpdir, &lg};
   bool tty = isatty(2);
   bool *backend_off = calloc(m.nbackends, sizeof(bool)), *cfg_off = calloc(ncfg + 1, sizeof(bool));
   size_t todo = 0;

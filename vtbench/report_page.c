@@ -12,6 +12,7 @@
 #include "findings.h"
 #include "json_util.h"
 #include "report_doc.h"
+#include "report_kvm_exits.h"
 #include "report_order.h"
 #include "stats.h"
 
@@ -584,6 +585,7 @@ json_t *report_page__build(const struct report_page_in *p) {
              st, in[0].path);
     report_doc__note(d, buf);
   }
+  report_kvm_exits__emulated_note(d, in[0].doc);
   report_doc__facts(d, session_facts(in, p->nin, p->baseline));
 
   static struct ev_row er[EV_ROWS_MAX];
@@ -671,6 +673,7 @@ json_t *report_page__build(const struct report_page_in *p) {
       json_array_append_new(rows, cells_row(cells, 8));
     }
   }
+  report_kvm_exits__section(d, in[0].doc);
   if (cmp) {
     struct compare_row *cr;
     size_t n = export__compare(s, in[1].s, &cr);
