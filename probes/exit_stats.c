@@ -132,6 +132,8 @@ const char *exit_sub_kind__name(enum exit_sub_kind kind) {
     return "hypercall";
   case EXIT_SUB_KVM_HYPERCALL:
     return "kvm_hypercall";
+  case EXIT_SUB_MSR:
+    return "msr";
   case EXIT_SUB_NONE:
     break;
   }

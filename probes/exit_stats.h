@@ -45,6 +45,7 @@ enum exit_sub_kind {
   EXIT_SUB_MMIO_PAGE,
   EXIT_SUB_HYPERCALL,
   EXIT_SUB_KVM_HYPERCALL,
+  EXIT_SUB_MSR,
 };
 
 struct exit_sub {

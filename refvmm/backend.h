@@ -94,6 +94,17 @@ struct backend_ops {
    * are injected at once through inject_nmi/inject_irq. */
   const struct event_backend *event_wall;
   int (*event_attach)(struct vm *vm, struct event_policy *p);
+
+  /* ---- the platform of a Linux boot (platform.h) ---- */
+  /* An input line of the backend's in-kernel interrupt controller (the
+   * I/O APIC's pin `gsi`) goes to `level`; NULL: the backend has none and
+   * refvmm's local APIC and I/O APIC are used. */
+  int (*irq_line)(struct vm *vm, unsigned gsi, bool level);
+  /* The devices are on vm->bus: a backend that hands MSRs to refvmm's
+   * devices or models the CPU's side of the local APIC looks at them.
+   * Called for every run, after the cost profile is loaded. 0 or -errno
+   * (message in vm->status_detail). */
+  int (*platform_ready)(struct vm *vm);
 };
 
 /* The backend called `name`, NULL if none. */

@@ -57,7 +57,76 @@ int devbus__pio(struct vm *vm, struct device_bus *bus, uint16_t port, uint8_t si
   return 0;
 }
 
-int devbus__mmio(struct device_bus *bus, gpa_t gpa, uint32_t len, bool write, uint8_t *data) {
+int devbus__register_mmio(struct device_bus *bus, const char *name, gpa_t base, uint64_t size,
+                          mmio_handler_fn handler, void *opaque, char *err, size_t errlen) {
+  if (!size || base + size < base || !handler) {
+    snprintf(err, errlen, "devbus: device %s: bad MMIO range 0x%llx size 0x%llx", name,
+             (unsigned long long)base, (unsigned long long)size);
+    return -1;
+  }
+  if (bus->nmmio >= DEVBUS_MMIO_MAX) {
+    snprintf(err, errlen, "devbus: device %s: MMIO bus full (%d devices)", name, DEVBUS_MMIO_MAX);
+    return -1;
+  }
+  for (int i = 0; i < bus->nmmio; i++) {
+    const struct mmio_device *o = &bus->mmio[i];
+    if (base < o->base + o->size && o->base < base + size) {
+      snprintf(err, errlen, "devbus: device %s: MMIO 0x%llx overlaps %s", name,
+               (unsigned long long)base, o->name);
+      return -1;
+    }
+  }
+  bus->mmio[bus->nmmio++] = (struct mmio_device){
+      .name = name, .base = base, .size = size, .handler = handler, .opaque = opaque};
+  return 0;
+}
+
+int devbus__register_msr(struct device_bus *bus, const char *name, uint32_t index,
+                         msr_handler_fn handler, void *opaque, char *err, size_t errlen) {
+  if (!handler || bus->nmsr >= DEVBUS_MSR_MAX) {
+    snprintf(err, errlen, "devbus: device %s: MSR bus full (%d MSRs)", name, DEVBUS_MSR_MAX);
+    return -1;
+  }
+  for (int i = 0; i < bus->nmsr; i++)
+    if (bus->msr[i].index == index) {
+      snprintf(err, errlen, "devbus: device %s: MSR 0x%x already belongs to %s", name, index,
+               bus->msr[i].name);
+      return -1;
+    }
+  bus->msr[bus->nmsr++] =
+      (struct msr_device){.name = name, .index = index, .handler = handler, .opaque = opaque};
+  return 0;
+}
+
+int devbus__msr(struct vm *vm, struct device_bus *bus, uint32_t index, bool write, uint64_t *value,
+                bool *refused) {
+  *refused = false;
+  for (int i = 0; i < bus->nmsr; i++) {
+    struct msr_device *d = &bus->msr[i];
+    if (d->index != index) continue;
+    d->accesses++;
+    int rc = d->handler(vm, d->opaque, index, write, value);
+    if (rc < 0) {
+      bus->msr_refused++;
+      *refused = true;
+      return 0;
+    }
+    return rc;
+  }
+  bus->msr_refused++;
+  *refused = true;
+  return 0;
+}
+
+int devbus__mmio(struct vm *vm, struct device_bus *bus, gpa_t gpa, uint32_t len, bool write,
+                 uint8_t *data) {
+  for (int i = 0; i < bus->nmmio; i++) {
+    struct mmio_device *d = &bus->mmio[i];
+    if (gpa - d->base < d->size && len <= d->size - (gpa - d->base)) {
+      d->accesses++;
+      return d->handler(vm, d->opaque, gpa - d->base, len, write, data);
+    }
+  }
   if (write)
     bus->mmio_writes++;
   else {

@@ -125,8 +125,41 @@ void event_policy__on_report(struct event_policy *p, const char *key, uint64_t v
   if (strcmp(key, VTB_KEY_IRQ_LOG) == 0) p->log_gpa[EV_IRQ] = value;
 }
 
+void event_policy__raise_stamped(struct event_policy *p, enum event_kind k, uint32_t vector,
+                                 uint64_t stamp) {
+  ensure(p);
+  raise_at(p, k, vector, 1, stamp);
+}
+
+int event_policy__add_timer(struct event_policy *p, struct event_timer *t) {
+  if (p->ntimers >= EVENT_TIMERS_MAX) return -ENOSPC;
+  p->timers[p->ntimers++] = t;
+  return 0;
+}
+
+void event_policy__arm_timer(struct event_timer *t, uint64_t due) {
+  t->due = due;
+  t->armed = true;
+}
+
+void event_policy__disarm_timer(struct event_timer *t) {
+  t->armed = false;
+}
+
+void event_policy__set_irq_ack(struct event_policy *p, void (*ack)(void *arg, uint32_t vector),
+                               void *arg) {
+  p->irq_ack = ack;
+  p->irq_ack_arg = arg;
+}
+
+bool event_policy__busy(const struct event_policy *p) {
+  return p->nmi_pending || p->irq_n || p->inflight[EV_NMI] || p->inflight[EV_IRQ];
+}
+
 uint64_t event_policy__next_due(const struct event_policy *p) {
   uint64_t d = UINT64_MAX;
+  for (int i = 0; i < p->ntimers; i++)
+    if (p->timers[i]->armed && p->timers[i]->due < d) d = p->timers[i]->due;
   for (int i = 0; i < p->nsched; i++)
     if (p->sched[i].due < d) d = p->sched[i].due;
   for (int k = 0; k < EV_KINDS; k++)
@@ -136,6 +169,15 @@ uint64_t event_policy__next_due(const struct event_policy *p) {
 
 void event_policy__fire_due(struct event_policy *p, uint64_t now, bool fired[EV_KINDS]) {
   void *a = p->hw->arg;
+  for (int i = 0; i < p->ntimers; i++) {
+    struct event_timer *t = p->timers[i];
+    if (!t->armed || t->due > now) continue;
+    uint64_t before = p->st[EV_IRQ].raised, nmi_before = p->st[EV_NMI].raised;
+    t->armed = false; /* the device may arm it again from fire() */
+    t->fire(t->arg, t->due);
+    if (fired && p->st[EV_IRQ].raised != before) fired[EV_IRQ] = true;
+    if (fired && p->st[EV_NMI].raised != nmi_before) fired[EV_NMI] = true;
+  }
   for (int i = 0; i < p->nsched;) {
     if (p->sched[i].due <= now) {
       enum event_kind k = (enum event_kind)p->sched[i].kind;
@@ -216,6 +258,7 @@ static void log_injection(struct event_policy *p, enum event_kind k, uint64_t st
 
 static int inject(struct event_policy *p, enum event_kind k, uint32_t vector, uint64_t stamp) {
   log_injection(p, k, stamp);
+  if (k == EV_IRQ && p->irq_ack) p->irq_ack(p->irq_ack_arg, vector);
   if (!p->hw->delivered_at_injection) {
     p->inflight[k] = true;
     p->inflight_stamp[k] = stamp;

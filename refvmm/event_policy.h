@@ -85,6 +85,17 @@ struct event_hw {
   bool delivered_at_injection; /* the VMM cannot see the delivery (KVM) */
 };
 
+/* A device's timer in the policy's clock (the local APIC's): fire(arg, due)
+ * runs when the clock reaches `due`, at an exit or an entry, as a delayed
+ * raise would; it typically raises an event. */
+struct event_timer {
+  uint64_t due;
+  bool armed;
+  void (*fire)(void *arg, uint64_t due);
+  void *arg;
+};
+#define EVENT_TIMERS_MAX 4
+
 struct event_stats {
   uint64_t raised;          /* events the sources produced */
   uint64_t delivered;       /* delivered to the guest (on KVM: handed to KVM) */
@@ -136,6 +147,13 @@ struct event_policy {
   } sched[EVENT_SCHED_MAX];
   int nsched;
 
+  struct event_timer *timers[EVENT_TIMERS_MAX]; /* device timers (event_policy__add_timer) */
+  int ntimers;
+  /* the interrupt controller IRQs come from (the local APIC): told of each
+   * vector injected, as a CPU acknowledges an interrupt (INTA) */
+  void (*irq_ack)(void *arg, uint32_t vector);
+  void *irq_ack_arg;
+
   uint64_t log_gpa[EV_KINDS]; /* the guest's vtb_event_log, 0 none */
   struct event_stats st[EV_KINDS];
   bool finished;
@@ -157,7 +175,22 @@ uint64_t event_policy__ns_to_ticks(struct event_policy *p, uint64_t ns);
  * ahead. 0 or -ENOSPC (too many delayed raises). */
 int event_policy__raise(struct event_policy *p, enum event_kind k, uint32_t vector, uint32_t count,
                         uint64_t delay_ns);
-/* The next time a delayed raise or periodic source is due (UINT64_MAX none). */
+/* The same, now, with an explicit raise stamp (the time the source fired:
+ * latencies are measured from it). */
+void event_policy__raise_stamped(struct event_policy *p, enum event_kind k, uint32_t vector,
+                                 uint64_t stamp);
+/* Device timers: register once (0, or -ENOSPC), then arm at an absolute
+ * clock time or disarm as often as the device needs. */
+int event_policy__add_timer(struct event_policy *p, struct event_timer *t);
+void event_policy__arm_timer(struct event_timer *t, uint64_t due);
+void event_policy__disarm_timer(struct event_timer *t);
+/* The interrupt controller every injected IRQ vector is acknowledged to. */
+void event_policy__set_irq_ack(struct event_policy *p, void (*ack)(void *arg, uint32_t vector),
+                               void *arg);
+/* IRQs and NMIs waiting in the VMM or injected and not yet delivered. */
+bool event_policy__busy(const struct event_policy *p);
+/* The next time a delayed raise, periodic source or device timer is due
+ * (UINT64_MAX none). */
 uint64_t event_policy__next_due(const struct event_policy *p);
 /* Raise what is due by `now`, each with its own due time; which kinds were
  * raised in fired[] (may be NULL). A host timer interrupt that found them

@@ -22,12 +22,18 @@ static void usage(FILE *out) {
   fprintf(
       out,
       "usage: refvmm run IMAGE.elf [options]\n"
+      "       refvmm run --kernel BZIMAGE [--initrd FILE] [--cmdline TEXT] [options]\n"
       "       refvmm --help | --version\n"
       "\n"
-      "Run one freestanding guest workload once, print its console output and a\n"
-      "summary of VM exits by reason, optionally write a JSON result.\n"
+      "Run one freestanding guest workload, or boot a Linux kernel, once; print its\n"
+      "console output and a summary of VM exits by reason, optionally write a JSON\n"
+      "result.\n"
       "\n"
       "options:\n"
+      "  --kernel BZIMAGE          boot this x86-64 Linux bzImage (64-bit boot protocol)\n"
+      "                            instead of IMAGE.elf (docs/LINUX.md)\n"
+      "  --initrd FILE             with --kernel: the initramfs (a newc cpio archive)\n"
+      "  --cmdline TEXT            with --kernel: the kernel command line\n"
       "  --backend %-15s backend (default kvm)\n"
       "  --paging shadow|ept|native  paging mode (kvm: must match the host module)\n"
       "  --tlb flush|vpid          TLB mode (kvm: must match the host module)\n"
@@ -128,7 +134,10 @@ enum {
   OPT_IRQ_RATE,
   OPT_IRQ_VECTOR,
   OPT_PROFILE,
-  OPT_MODEL_BASELINE
+  OPT_MODEL_BASELINE,
+  OPT_KERNEL,
+  OPT_INITRD,
+  OPT_CMDLINE
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +160,9 @@ static const struct option long_opts[] = {
     {"irq-vector", required_argument, NULL, OPT_IRQ_VECTOR},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"model-baseline", required_argument, NULL, OPT_MODEL_BASELINE},
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"initrd", required_argument, NULL, OPT_INITRD},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -267,6 +279,17 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
         return usage_error("--model-baseline '%s': expected run or none", optarg);
       opts->model_baseline = strcmp(optarg, "run") == 0;
       break;
+    case OPT_KERNEL:
+      if (!optarg[0]) return usage_error("--kernel '': expected a bzImage file");
+      cfg->kernel = optarg;
+      break;
+    case OPT_INITRD:
+      if (!optarg[0]) return usage_error("--initrd '': expected a cpio archive");
+      cfg->initrd = optarg;
+      break;
+    case OPT_CMDLINE:
+      cfg->cmdline = optarg;
+      break;
     case OPT_HELP:
       usage(stdout);
       return -1;
@@ -279,7 +302,20 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
       return usage_error("unknown option '%s'", argv[optind - 1]);
     }
   }
-  if (optind >= argc) return usage_error("run: missing IMAGE.elf");
+  if (cfg->kernel) {
+    if (optind < argc)
+      return usage_error("run: '%s' with --kernel: a kernel boot takes no IMAGE.elf",
+                         argv[optind]);
+    if (cfg->nparams)
+      return usage_error("--param %s with --kernel: give the guest's parameters on --cmdline "
+                         "(e.g. vtb.n=1000)",
+                         cfg->params[0]);
+    return 0;
+  }
+  if (cfg->initrd || cfg->cmdline)
+    return usage_error("%s without --kernel: it belongs to a Linux boot",
+                       cfg->initrd ? "--initrd" : "--cmdline");
+  if (optind >= argc) return usage_error("run: missing IMAGE.elf (or --kernel BZIMAGE)");
   if (optind + 1 < argc) return usage_error("run: unexpected argument '%s'", argv[optind + 1]);
   cfg->image = argv[optind];
   return 0;

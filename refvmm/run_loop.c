@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "devbus.h"
 #include "hypercall.h"
+#include "linux_boot.h"
 #include "vmcall.h"
 
 static int stop_with(struct vm *vm, enum run_status s, const char *fmt, ...)
@@ -42,7 +43,20 @@ static int handle_mmio(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_k
                        uint64_t *key) {
   *kind = EXIT_SUB_MMIO_PAGE;
   *key = e->mmio.gpa & ~0xfffull;
-  return devbus__mmio(rl->vm->bus, e->mmio.gpa, e->mmio.len, e->mmio.write, e->mmio.data);
+  return devbus__mmio(rl->vm, rl->vm->bus, e->mmio.gpa, e->mmio.len, e->mmio.write,
+                      e->mmio.data);
+}
+
+/* RDMSR/WRMSR of an MSR a device owns (the local APIC's TSC deadline). */
+static int handle_msr(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
+                      uint64_t *key) {
+  *kind = EXIT_SUB_MSR;
+  *key = e->msr.index;
+  bool refused;
+  int rc = devbus__msr(rl->vm, rl->vm->bus, e->msr.index, e->reason == KVM_EXIT_X86_WRMSR,
+                       e->msr.data, &refused);
+  *e->msr.error = refused;
+  return rc;
 }
 
 /* Without an in-kernel irqchip KVM leaves HLT to user space. With IF=1 an
@@ -53,7 +67,9 @@ static int handle_hlt(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_ki
   (void)e, (void)kind, (void)key;
   struct vm *vm = rl->vm;
   struct vcpu_regs r;
-  if (vm->ops->get_regs(vm, &r) == 0 && (r.rflags & 0x200)) return 0;
+  bool intr = vm->ops->get_regs(vm, &r) == 0 && (r.rflags & 0x200);
+  if (vm->cfg.kernel) return linux_halt__end(vm, intr);
+  if (intr) return 0;
   return stop_with(vm, RUN_GUEST_FAILED,
                    "guest executed HLT with interrupts disabled: nothing can wake it");
 }
@@ -138,6 +154,8 @@ static int handle_internal(struct run_loop *rl, struct vcpu_exit *e, enum exit_s
 static const exit_handler_fn exit_handlers[RUN_EXIT_REASONS_MAX] = {
     [KVM_EXIT_IO] = handle_io,
     [KVM_EXIT_MMIO] = handle_mmio,
+    [KVM_EXIT_X86_RDMSR] = handle_msr,
+    [KVM_EXIT_X86_WRMSR] = handle_msr,
     [KVM_EXIT_HLT] = handle_hlt,
     [KVM_EXIT_IRQ_WINDOW_OPEN] = handle_window,
     [KVM_EXIT_INTR] = handle_intr,

@@ -18,6 +18,20 @@ const char *run_record__workload_name(const char *image, char *buf, size_t len) 
   return buf;
 }
 
+const char *run_record__linux_workload(const char *cmdline, char *buf, size_t len) {
+  static const char key[] = "vtb.workload=";
+  const char *w = NULL;
+  for (const char *p = cmdline ? cmdline : ""; (p = strstr(p, key)); p += sizeof key - 1)
+    if (p == cmdline || p[-1] == ' ') w = p + sizeof key - 1; /* the last one counts */
+  size_t n = w ? strcspn(w, " ") : 0;
+  if (n == 0) {
+    snprintf(buf, len, "linux");
+    return buf;
+  }
+  snprintf(buf, len, "linux:%.*s", (int)n, w);
+  return buf;
+}
+
 /* jansson integers are signed: values past INT64_MAX become hex strings
  * (results/schema.json "u64"). */
 static json_t *u64_json(uint64_t v) {
@@ -143,9 +157,15 @@ json_t *run_record__to_json(const struct session *s) {
   const struct vm *vm = &s->vm;
   char name[256];
   json_t *run = json_object();
-  json_object_set_new(run, "workload",
-                      json_string(run_record__workload_name(vm->cfg.image, name, sizeof name)));
-  json_object_set_new(run, "image", json_string(vm->cfg.image));
+  if (vm->cfg.kernel) {
+    json_object_set_new(run, "workload",
+                        json_string(run_record__linux_workload(vm->cfg.cmdline, name, sizeof name)));
+    json_object_set_new(run, "image", json_string(vm->cfg.kernel));
+  } else {
+    json_object_set_new(run, "workload",
+                        json_string(run_record__workload_name(vm->cfg.image, name, sizeof name)));
+    json_object_set_new(run, "image", json_string(vm->cfg.image));
+  }
   json_object_set_new(run, "params", params_json(&vm->cfg));
   json_object_set_new(run, "backend", json_string(vm->cfg.backend));
   json_object_set_new(run, "modes", modes_json(&vm->cfg.modes));

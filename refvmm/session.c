@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "boot_info.h"
 #include "exit_codes.h"
+#include "linux_boot.h"
 #include "x86_setup.h"
 
 struct session *session__new(const struct vm_config *cfg, const struct session_opts *opts) {
@@ -110,15 +111,23 @@ int session__prepare(struct session *s) {
                 vm->cfg.mem_size, strerror(-rc));
 
   char err[512];
-  if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
-    return fail(s, EXIT_IMAGE, "refvmm: %s", err);
-  vm->image_lo = s->image.lo;
-  vm->image_hi = s->image.hi;
-  vm->entry = s->image.entry;
-
   struct boot_state bs;
-  if ((rc = x86__setup_long_mode(&vm->mem, vm->entry, &bs)))
-    return fail(s, EXIT_HOST, "refvmm: building the long-mode tables failed: %s", strerror(-rc));
+  if (vm->cfg.kernel) {
+    if (linux_boot__load(&vm->mem, &vm->cfg, &s->linux_img, &bs, err, sizeof err))
+      return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+    vm->image_lo = s->linux_img.kernel_lo;
+    vm->image_hi = s->linux_img.kernel_lo + s->linux_img.init_size;
+    vm->entry = bs.entry;
+  } else {
+    if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
+      return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+    vm->image_lo = s->image.lo;
+    vm->image_hi = s->image.hi;
+    vm->entry = s->image.entry;
+    if ((rc = x86__setup_long_mode(&vm->mem, vm->entry, &bs)))
+      return fail(s, EXIT_HOST, "refvmm: building the long-mode tables failed: %s",
+                  strerror(-rc));
+  }
 
   if ((rc = vm->ops->create(vm))) {
     return fail(s, EXIT_HOST, "refvmm: %s",
@@ -135,12 +144,14 @@ int session__prepare(struct session *s) {
   else
     vm->tsc_hz = timing__tsc_hz();
 
-  uint32_t flags = VTB_BOOT_F_SYSCALL_TRAP; /* SYSCALL/SYSRET are unreliable on PVM hosts */
-  if (vm->ops->boot_flags) flags |= vm->ops->boot_flags(vm);
-  uint64_t guest_tsc_hz = vm->ops->guest_tsc_hz ? vm->ops->guest_tsc_hz(vm) : vm->tsc_hz;
-  if (boot_info__write(&vm->mem, page_up(vm->image_hi), guest_tsc_hz, flags,
-                       (const char *const *)vm->cfg.params, vm->cfg.nparams, err, sizeof err))
-    return fail(s, EXIT_USAGE, "refvmm: --param: %s", err);
+  if (!vm->cfg.kernel) { /* a Linux kernel gets its zero page instead */
+    uint32_t flags = VTB_BOOT_F_SYSCALL_TRAP; /* SYSCALL/SYSRET are unreliable on PVM hosts */
+    if (vm->ops->boot_flags) flags |= vm->ops->boot_flags(vm);
+    uint64_t guest_tsc_hz = vm->ops->guest_tsc_hz ? vm->ops->guest_tsc_hz(vm) : vm->tsc_hz;
+    if (boot_info__write(&vm->mem, page_up(vm->image_hi), guest_tsc_hz, flags,
+                         (const char *const *)vm->cfg.params, vm->cfg.nparams, err, sizeof err))
+      return fail(s, EXIT_USAGE, "refvmm: --param: %s", err);
+  }
 
   if ((rc = vm->ops->set_boot_state(vm, &bs)))
     return fail(s, EXIT_HOST, "refvmm: %s",
@@ -149,8 +160,9 @@ int session__prepare(struct session *s) {
   devbus__init(&s->bus);
   vm->bus = &s->bus;
   console__init(&s->console, !vm->cfg.quiet);
+  vm->console = &s->console;
   hypercall__init(&s->hc, &s->console);
-  if (dev_serial__register(&s->bus, &s->console, err, sizeof err) ||
+  if (dev_serial__register(&s->bus, &s->serial, &s->console, err, sizeof err) ||
       dev_bench__register(&s->bus, &s->bench, err, sizeof err) ||
       dev_ident__register(&s->bus, err, sizeof err) ||
       hypercall__register(&s->bus, &s->hc, err, sizeof err))
@@ -158,6 +170,12 @@ int session__prepare(struct session *s) {
 
   exit_stats__init(&s->stats, vm->tsc_hz, vm->ops->exit_name);
   run_loop__init(&s->rl, vm);
+  if (vm->cfg.kernel &&
+      platform__init(&s->platform, vm, &s->bus, &s->serial, &s->console, err, sizeof err))
+    return fail(s, EXIT_UNSUPPORTED, "refvmm: --kernel: %s", err);
+  if (vm->ops->platform_ready && (rc = vm->ops->platform_ready(vm)))
+    return fail(s, EXIT_HOST, "refvmm: %s",
+                vm->status_detail[0] ? vm->status_detail : strerror(-rc));
   if ((rc = observe_timed_marks(s))) return rc;
   if (!s->opts.no_probes) {
     vm->exits = &s->stats;

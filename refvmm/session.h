@@ -21,6 +21,8 @@
 #include "devbus.h"
 #include "elf_loader.h"
 #include "hypercall.h"
+#include "linux_boot.h"
+#include "platform.h"
 #include "run_loop.h"
 #include "vm.h"
 #include "watchdog.h"
@@ -39,7 +41,10 @@ struct session {
   struct vm vm;
   struct session_opts opts;
   struct elf_image image;
+  struct linux_image linux_img; /* --kernel: what was loaded where */
   struct device_bus bus;
+  struct serial_dev serial;
+  struct platform platform; /* --kernel: interrupt controllers, reset line */
   struct bench_dev bench;
   struct console console;
   struct hypercall_dev hc;
@@ -74,5 +79,8 @@ void summary__print_status(const struct session *s, FILE *out);
 json_t *run_record__to_json(const struct session *s);
 /* "compute" for ".../compute.elf" into buf. */
 const char *run_record__workload_name(const char *image, char *buf, size_t len);
+/* "linux:forkexec" for a command line with vtb.workload=forkexec (the
+ * last such word), "linux" without one. */
+const char *run_record__linux_workload(const char *cmdline, char *buf, size_t len);
 
 #endif

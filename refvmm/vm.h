@@ -73,6 +73,11 @@ struct vcpu_exit {
       uint8_t *data; /* len bytes; for reads the handler fills it */
     } mmio;
     struct {
+      uint32_t index; /* KVM_EXIT_X86_RDMSR / KVM_EXIT_X86_WRMSR */
+      uint8_t *error; /* the handler sets 1: the guest gets #GP(0) */
+      uint64_t *data; /* WRMSR's value; the handler fills RDMSR's */
+    } msr;
+    struct {
       uint64_t nr;      /* KVM_EXIT_HYPERCALL: the guest's RAX */
       uint64_t args[3]; /* RBX, RCX, RDX */
       uint64_t *ret;    /* the handler's answer: the guest's RAX afterwards */
@@ -106,10 +111,14 @@ struct vcpu_regs {
 struct boot_state {
   gpa_t entry;
   gpa_t stack_top;
-  gpa_t boot_info;
+  gpa_t boot_info;   /* RDI: the freestanding runtime's boot info (0: none) */
+  gpa_t boot_params; /* RSI: Linux's zero page, 64-bit boot protocol (0: none) */
   gpa_t cr3;
   gpa_t gdt_base;
   uint16_t gdt_limit;
+  /* CS, and DS/ES/SS/FS/GS: selectors and their GDT descriptors */
+  uint16_t code_sel, data_sel;
+  uint64_t code_desc, data_desc;
 };
 
 struct backend_ops; /* refvmm/backend.h */
@@ -117,7 +126,11 @@ struct backend_ops; /* refvmm/backend.h */
 /* ---- Run configuration (from the command line) --------------------------- */
 #define VM_PARAMS_MAX 64
 struct vm_config {
-  const char *image;   /* path of the workload ELF */
+  const char *image;   /* path of the workload ELF (NULL: a Linux kernel boots) */
+  /* Linux (refvmm/linux_boot.h): --kernel bzImage, --initrd, --cmdline */
+  const char *kernel;  /* NULL: a freestanding workload image */
+  const char *initrd;  /* NULL: none */
+  const char *cmdline; /* NULL: empty */
   const char *backend; /* a backend's name (backend.h) */
   struct vm_modes modes;
   uint64_t mem_size;                 /* bytes */
@@ -161,6 +174,7 @@ int run_status__exit_code(enum run_status s);
 /* ---- The VM instance ------------------------------------------------------- */
 struct exit_stats; /* probes/exit_stats.h */
 struct device_bus; /* refvmm/devbus.h */
+struct console;    /* refvmm/console.h */
 struct events;     /* refvmm/events.h */
 
 struct vm {
@@ -169,6 +183,7 @@ struct vm {
   void *backend; /* backend-private state */
   struct guest_mem mem;
   struct device_bus *bus;
+  struct console *console;  /* what the guest printed (for end-of-run messages) */
   struct exit_stats *exits; /* exits inside the timed region */
 
   /* image facts from the loader */

@@ -7,12 +7,11 @@
 #include "x86_setup.h"
 
 #define PT_PAGE   4096ull
-#define PML4_GPA  (VTB_PGTABLE_GPA)
-#define PDPT_GPA  (VTB_PGTABLE_GPA + PT_PAGE)
-#define PD_GPA(i) (VTB_PGTABLE_GPA + (2 + (i)) * PT_PAGE)
-#define NR_PD     (X86_IDMAP_BYTES >> 30)
+#define PML4_GPA (VTB_PGTABLE_GPA)
+#define NR_PD    (X86_IDMAP_BYTES >> 30)
 
-_Static_assert(PD_GPA(NR_PD) <= VTB_PGTABLE_END, "identity map tables exceed their area");
+_Static_assert(VTB_PGTABLE_GPA + X86_IDMAP_TABLE_BYTES <= VTB_PGTABLE_END,
+               "identity map tables exceed their area");
 
 /* Accessed (and dirty) pre-set so the walker never writes to the tables:
  * some hosts emulate those writes slowly, and the tables stay constant. */
@@ -32,6 +31,21 @@ static void put64(uint8_t *p, uint64_t v) {
   memcpy(p, &v, sizeof(v));
 }
 
+int x86__identity_map(struct guest_mem *gm, gpa_t base) {
+  uint64_t pml4 = base, pdpt = base + PT_PAGE;
+  uint8_t *pt = guest_mem__ptr(gm, base, X86_IDMAP_TABLE_BYTES);
+  if (!pt) return -EINVAL;
+  memset(pt, 0, X86_IDMAP_TABLE_BYTES);
+  put64(pt, pdpt | TABLE_FLAGS);
+  for (uint64_t i = 0; i < NR_PD; i++) {
+    uint64_t pd = base + (2 + i) * PT_PAGE;
+    put64(pt + (pdpt - pml4) + 8 * i, pd | TABLE_FLAGS);
+    for (uint64_t j = 0; j < 512; j++)
+      put64(pt + (pd - pml4) + 8 * j, ((i << 30) | (j << 21)) | LEAF_FLAGS);
+  }
+  return 0;
+}
+
 int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *bs) {
   if (!gm || !bs || gm->size < VTB_MEM_MIN || entry >= gm->size) return -EINVAL;
   uint8_t *pt = guest_mem__ptr(gm, VTB_PGTABLE_GPA, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
@@ -39,14 +53,8 @@ int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *b
   if (!pt || !gdt) return -EINVAL;
 
   memset(pt, 0, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
-  uint8_t *pml4 = pt, *pdpt = pt + (PDPT_GPA - PML4_GPA);
-  put64(pml4, PDPT_GPA | TABLE_FLAGS);
-  for (uint64_t i = 0; i < NR_PD; i++) {
-    put64(pdpt + 8 * i, PD_GPA(i) | TABLE_FLAGS);
-    uint8_t *pd = pt + (PD_GPA(i) - PML4_GPA);
-    for (uint64_t j = 0; j < 512; j++)
-      put64(pd + 8 * j, ((i << 30) | (j << 21)) | LEAF_FLAGS);
-  }
+  int rc = x86__identity_map(gm, PML4_GPA);
+  if (rc) return rc;
 
   memset(gdt, 0, PT_PAGE);
   memcpy(gdt, boot_gdt, sizeof(boot_gdt));
@@ -58,6 +66,10 @@ int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *b
       .cr3 = PML4_GPA,
       .gdt_base = VTB_GDT_GPA,
       .gdt_limit = X86_BOOT_GDT_LIMIT,
+      .code_sel = VTB_SEL_KCODE,
+      .data_sel = VTB_SEL_KDATA,
+      .code_desc = boot_gdt[VTB_SEL_KCODE >> 3],
+      .data_desc = boot_gdt[VTB_SEL_KDATA >> 3],
   };
   return 0;
 }

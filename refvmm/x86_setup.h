@@ -9,6 +9,10 @@
 
 /* Build tables in gm (RAM must be >= VTB_MEM_MIN) and fill *bs for `entry`. */
 int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *bs);
+/* The identity map of [0, 4 GiB) in 2 MiB pages alone: PML4 at `base`, then
+ * the PDPT and 4 PDs (X86_IDMAP_TABLE_BYTES). 0 or -EINVAL when they do not
+ * fit in RAM. */
+int x86__identity_map(struct guest_mem *gm, gpa_t base);
 
 /* Descriptor values shared with backends that load segment state. */
 #define X86_CR0_PE         (1ull << 0)
@@ -43,7 +47,8 @@ int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *b
 /* Boot GDT layout: null, kernel code64, kernel data, user data, user code64. */
 #define X86_BOOT_GDT_ENTRIES 5
 #define X86_BOOT_GDT_LIMIT   (X86_BOOT_GDT_ENTRIES * 8 - 1)
-#define X86_IDMAP_BYTES      (4ull << 30) /* [0, 4 GiB), MMIO window included */
+#define X86_IDMAP_BYTES       (4ull << 30) /* [0, 4 GiB), MMIO window included */
+#define X86_IDMAP_TABLE_BYTES ((2 + (X86_IDMAP_BYTES >> 30)) * 4096ull) /* PML4, PDPT, PDs */
 
 /* A segment register's hidden state, decoded from a descriptor and free of
  * any backend's types (the KVM backend copies it into struct kvm_segment,

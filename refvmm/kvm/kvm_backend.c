@@ -209,6 +209,20 @@ fail:
   return -e;
 }
 
+static struct kvm_segment kvm_seg(const struct x86_segment *x) {
+  return (struct kvm_segment){.base = x->base,
+                              .limit = x->limit,
+                              .selector = x->selector,
+                              .type = x->type,
+                              .present = x->present,
+                              .dpl = x->dpl,
+                              .db = x->db,
+                              .s = x->s,
+                              .l = x->l,
+                              .g = x->g,
+                              .avl = x->avl};
+}
+
 static int kvm_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   struct kvm_state *k = kst(vm);
   struct kvm_sregs s;
@@ -216,26 +230,10 @@ static int kvm_set_boot_state(struct vm *vm, const struct boot_state *bs) {
     vm_err(vm, "KVM_GET_SREGS", errno);
     return -errno;
   }
-  struct kvm_segment code = {.base = 0,
-                             .limit = 0xffffffff,
-                             .selector = VTB_SEL_KCODE,
-                             .type = 11,
-                             .present = 1,
-                             .dpl = 0,
-                             .db = 0,
-                             .s = 1,
-                             .l = 1,
-                             .g = 1};
-  struct kvm_segment data = {.base = 0,
-                             .limit = 0xffffffff,
-                             .selector = VTB_SEL_KDATA,
-                             .type = 3,
-                             .present = 1,
-                             .dpl = 0,
-                             .db = 1,
-                             .s = 1,
-                             .l = 0,
-                             .g = 1};
+  struct x86_segment cd, dd;
+  x86__decode_segment(bs->code_desc, bs->code_sel, &cd);
+  x86__decode_segment(bs->data_desc, bs->data_sel, &dd);
+  struct kvm_segment code = kvm_seg(&cd), data = kvm_seg(&dd);
   s.cs = code;
   s.ds = s.es = s.fs = s.gs = s.ss = data;
   s.gdt.base = bs->gdt_base;
@@ -255,6 +253,7 @@ static int kvm_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   r.rip = bs->entry;
   r.rsp = bs->stack_top;
   r.rdi = bs->boot_info;
+  r.rsi = bs->boot_params;
   r.rflags = 0x2; /* IF=0 */
   if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0) {
     vm_err(vm, "KVM_SET_REGS (entry)", errno);

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "../backend.h"
+#include "../devbus.h"
+#include "../platform_defs.h"
 #include "../x86_setup.h"
 #include "cost/cost_model.h"
 #include "cost/model_report.h"
@@ -28,6 +30,8 @@
 struct model_vm {
   struct model_cpu cpu;
   bool mmio_read_wait; /* the VMM fills cpu.mmio.data for a read exit */
+  bool msr_wait;       /* the VMM answers an MSR exit (msr_error, cpu.msr.data) */
+  uint8_t msr_error;
   uint32_t irq_queue[IRQ_QUEUE_MAX];
   unsigned irq_head, irq_count;
   struct vmm_ept ept;           /* refvmm's EPT manager (paging ept) */
@@ -140,6 +144,7 @@ static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   c->rip = bs->entry;
   c->gpr[4] = bs->stack_top;
   c->gpr[7] = bs->boot_info;
+  c->gpr[6] = bs->boot_params;
   c->rflags = RF_FIXED;
   c->cr0 = BOOT_CR0;
   c->cr3 = bs->cr3;
@@ -150,8 +155,8 @@ static int model_set_boot_state(struct vm *vm, const struct boot_state *bs) {
   c->idtr.base = 0;
   c->idtr.limit = 0;
   for (int s = 0; s < SEG_COUNT; s++)
-    c->seg[s] = (struct model_seg){.sel = VTB_SEL_KDATA};
-  c->seg[SEG_CS].sel = VTB_SEL_KCODE;
+    c->seg[s] = (struct model_seg){.sel = bs->data_sel, .dpl = (bs->data_desc >> 45) & 3};
+  c->seg[SEG_CS] = (struct model_seg){.sel = bs->code_sel, .dpl = (bs->code_desc >> 45) & 3};
   c->cpl = 0;
   model_mmu__flush(c);
   if (vm->cfg.modes.paging == PAGING_SHADOW) vmm_shadow__boot(&mst(vm)->shadow, c);
@@ -167,6 +172,10 @@ static unsigned vmx_reason_of(const struct model_cpu *c, uint32_t kvm_reason) {
     return model_vmcs__ept(&c->vmcs) ? EXIT_REASON_EPT_MISCONFIG : EXIT_REASON_EXCEPTION_NMI;
   case KVM_EXIT_HYPERCALL:
     return EXIT_REASON_VMCALL;
+  case KVM_EXIT_X86_RDMSR:
+    return EXIT_REASON_MSR_READ;
+  case KVM_EXIT_X86_WRMSR:
+    return EXIT_REASON_MSR_WRITE;
   case KVM_EXIT_HLT:
     return EXIT_REASON_HLT;
   case KVM_EXIT_SHUTDOWN:
@@ -184,7 +193,11 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
 static int model_run(struct vm *vm, struct vcpu_exit *e) {
   struct model_vm *m = mst(vm);
   struct model_cpu *c = &m->cpu;
-  if (c->io.in_pending || c->hc.pending) model_cpu__complete_io(c);
+  if (m->msr_wait) {
+    m->msr_wait = false;
+    c->msr.error = m->msr_error;
+  }
+  if (c->io.in_pending || c->hc.pending || c->msr.pending) model_cpu__complete_io(c);
   if (m->mmio_read_wait) {
     m->mmio_read_wait = false;
     c->mmio.read_ready = true; /* the re-executed instruction consumes it */
@@ -194,7 +207,8 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   int rc = model_run_loop(vm, m, c, e);
   model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
-                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
+                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT ||
+                         e->reason == KVM_EXIT_X86_RDMSR || e->reason == KVM_EXIT_X86_WRMSR))
     m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
   return rc;
 }
@@ -211,6 +225,10 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       c->irq_pending = true;
       m->irq_head = (m->irq_head + 1) % IRQ_QUEUE_MAX;
       m->irq_count--;
+    }
+    if (model_vmx__halted(c) && vmm_events__wait(&m->events)) {
+      e->reason = KVM_EXIT_HLT; /* halted, and nothing will ever wake it */
+      return 0;
     }
     enum model_stop s = vmm_events__run(&m->events, MODEL_SLICE); /* model_cpu__run + events */
     switch (s) {
@@ -238,7 +256,22 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       e->hypercall.ret = &c->hc.ret;
       return 0;
     case MSTOP_HLT:
+      if (model_vmx__halted(c)) {
+        /* a halt an interrupt ends: refvmm waits for the next event itself
+         * (the loop's top), as a VMM with an in-kernel local APIC does */
+        model_vmx__exit_handled(c, EXIT_REASON_HLT, 0);
+        c->cnt.halts++;
+        continue;
+      }
       e->reason = KVM_EXIT_HLT;
+      return 0;
+    case MSTOP_MSR:
+      e->reason = c->msr.write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
+      e->msr.index = c->msr.index;
+      e->msr.data = &c->msr.data;
+      m->msr_error = 0;
+      e->msr.error = &m->msr_error;
+      m->msr_wait = true;
       return 0;
     case MSTOP_SHUTDOWN:
       e->reason = KVM_EXIT_SHUTDOWN;
@@ -397,6 +430,28 @@ void model_backend__print(const struct vm *vm, FILE *out) {
   if (mst(vm)) model_report__print(&mst(vm)->report, out);
 }
 
+/* The platform: the TSC rate CPUID 0x15 reports, the MSRs refvmm's devices
+ * own (RDMSR/WRMSR exits), and the local APIC (CPUID APIC, TSC-deadline,
+ * ARAT; HLT waits for an interrupt) when refvmm emulates one. */
+static int model_platform_ready(struct vm *vm) {
+  struct model_cpu *c = &mst(vm)->cpu;
+  c->plat.tsc_hz = model_guest_tsc_hz(vm);
+  c->plat.nvmm_msrs = 0;
+  c->plat.apic = false;
+  if (!vm->bus) return 0;
+  for (int i = 0; i < vm->bus->nmsr; i++) {
+    if (c->plat.nvmm_msrs >= sizeof c->plat.vmm_msrs / sizeof c->plat.vmm_msrs[0]) {
+      snprintf(vm->status_detail, sizeof vm->status_detail,
+               "model: more device MSRs (%d) than the CPU can hand to refvmm", vm->bus->nmsr);
+      return -ENOSPC;
+    }
+    c->plat.vmm_msrs[c->plat.nvmm_msrs++] = vm->bus->msr[i].index;
+  }
+  for (int i = 0; i < vm->bus->nmmio; i++)
+    if (vm->bus->mmio[i].base == PLATFORM_LAPIC_GPA) c->plat.apic = true;
+  return 0;
+}
+
 /* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
 static int model_event_attach(struct vm *vm, struct event_policy *p) {
   vmm_events__attach(&mst(vm)->events, p);
@@ -424,4 +479,5 @@ const struct backend_ops model_backend_ops = {
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
     .event_attach = model_event_attach,
+    .platform_ready = model_platform_ready,
 };

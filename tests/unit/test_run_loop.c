@@ -74,6 +74,7 @@ static struct hypercall_dev hc;
 static struct bench_dev bench;
 static struct exit_stats stats;
 static struct run_loop rl;
+static struct serial_dev serial;
 
 static void setup(void) {
   memset(&vm, 0, sizeof vm);
@@ -85,7 +86,7 @@ static void setup(void) {
   console__init(&con, false);
   hypercall__init(&hc, &con);
   char err[256];
-  ck_assert_int_eq(dev_serial__register(&bus, &con, err, sizeof err), 0);
+  ck_assert_int_eq(dev_serial__register(&bus, &serial, &con, err, sizeof err), 0);
   ck_assert_int_eq(dev_bench__register(&bus, &bench, err, sizeof err), 0);
   ck_assert_int_eq(hypercall__register(&bus, &hc, err, sizeof err), 0);
   exit_stats__init(&stats, 1000000000ull, fake_name);

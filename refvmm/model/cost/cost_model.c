@@ -366,7 +366,7 @@ uint64_t model_cost__now(const void *arg) {
   const struct model_cost *m = arg;
   struct cost_counts k;
   model_cost__counts(m, &k);
-  return cost__cycles(model_cost__profile(m), &k);
+  return cost__cycles(model_cost__profile(m), &k) + m->c->cnt.halted_cycles;
 }
 
 void model_cost__region_mark(struct model_cost *m, bool end) {

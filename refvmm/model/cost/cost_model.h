@@ -191,9 +191,11 @@ void model_cost__init(struct model_cost *m, const struct model_cpu *c,
                       const struct vmm_shadow *shadow);
 /* The counts now (cheap: reads counters). */
 void model_cost__counts(const struct model_cost *m, struct cost_counts *k);
-/* Modeled cycles since reset with the profile: the CPU's clock (RDTSC
- * reads it plus the TSC offset; struct model_clock takes it as now(arg)
- * with arg = m). Monotonic; advances by >= 1 per retired instruction. */
+/* Modeled cycles since reset with the profile, plus the time the CPU
+ * waited halted (counters.halted_cycles, not a cost): the CPU's clock
+ * (RDTSC reads it plus the TSC offset; struct model_clock takes it as
+ * now(arg) with arg = m). Monotonic; advances by >= 1 per retired
+ * instruction. */
 uint64_t model_cost__now(const void *m);
 /* Install the profile charged (NULL: the default); p must outlive m. */
 void model_cost__set_profile(struct model_cost *m, const struct cost_profile *p);

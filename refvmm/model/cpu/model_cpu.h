@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "model_fpu.h"
 #include "model_insn.h"
 #include "model_tlb.h"
 #include "model_vmcs.h"
@@ -83,6 +84,8 @@ struct model_counters {
   uint64_t exceptions; /* delivered exceptions/interrupts */
   uint64_t nmis, irqs; /* delivered NMIs / external interrupts */
   uint64_t cr3_loads;  /* MOV to CR3 executed by the guest (exiting or not) */
+  uint64_t halted_cycles; /* modeled time spent waiting in HLT (a clock advance, not work) */
+  uint64_t halts;         /* HLTs that waited for an interrupt */
 };
 
 /* Ring-0 work, kept without a per-instruction cost: model_exec.c closes an
@@ -119,6 +122,8 @@ struct model_cpu {
   uint64_t cr0, cr2, cr3, cr4, cr8;
   uint64_t dr[8];
   uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat, apic_base;
+  uint64_t misc_enable, mtrr_def_type; /* model_msr.c */
+  struct model_fpu fpu;                /* x87 and SSE state (model_fpu.h) */
   uint64_t tsc_offset; /* RDTSC = tsc_offset + modeled cycles */
   struct model_seg seg[SEG_COUNT];
   struct model_seg tr, ldtr;
@@ -172,7 +177,26 @@ struct model_cpu {
   uint64_t ud_rip; /* last undecodable instruction, for messages */
   uint8_t ud_bytes[15];
 
+  /* The platform around the CPU, set by the backend before the first run:
+   * a local APIC (CPUID.1 APIC and TSC-deadline, CPUID.6 ARAT), the TSC
+   * rate CPUID leaf 0x15 reports (0: the leaf reads 0), and the MSRs the
+   * VMM handles (RDMSR/WRMSR of one stop the CPU with MSTOP_MSR). */
+  struct {
+    bool apic;
+    uint64_t tsc_hz;
+    uint32_t vmm_msrs[4];
+    unsigned nvmm_msrs;
+  } plat;
+
   /* exits */
+  struct {
+    uint32_t index;
+    uint64_t data; /* WRMSR's value; RDMSR's, filled by the VMM */
+    uint8_t write, len;
+    bool pending; /* the instruction completes on the next run */
+    bool error;   /* the VMM refused it: #GP(0) on the next run */
+  } msr;
+  bool gp_pending; /* deliver #GP(0) at the next run (a refused MSR access) */
   struct {
     uint16_t port;
     uint8_t size, write, len; /* len: IN instruction length */

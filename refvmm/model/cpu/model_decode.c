@@ -112,7 +112,7 @@ static const uint16_t map1[256] = {
     [0xd3] = A_M,
     [0xd4 ... 0xd6] = A_INV,
     [0xd7] = A_B,
-    [0xd8 ... 0xdf] = A_INV,
+    [0xd8 ... 0xdf] = A_M, /* x87: model_fpu.c (the control instructions) */
     [0xe0 ... 0xe3] = A_D64 | IMM(I_B),
     [0xe4] = A_B | IMM(I_B),
     [0xe5] = IMM(I_B),
@@ -140,10 +140,16 @@ static const uint16_t map2[256] = {
     [0x09] = A_V,
     [0x0b] = A_V,
     [0x0d] = A_V | A_M,
+    [0x10 ... 0x11] = A_V | A_M, /* SSE/SSE2: model_fpu.c */
     [0x18 ... 0x1f] = A_V | A_M,
     [0x20 ... 0x23] = A_V | A_M,
+    [0x28 ... 0x29] = A_V | A_M,
+    [0x2b] = A_V | A_M,
     [0x30 ... 0x33] = A_V,
     [0x40 ... 0x4f] = A_V | A_M,
+    [0x54 ... 0x57] = A_V | A_M,
+    [0x6e ... 0x6f] = A_V | A_M,
+    [0x7e ... 0x7f] = A_V | A_M,
     [0x80 ... 0x8f] = A_V | A_D64 | IMM(I_REL32),
     [0x90 ... 0x9f] = A_V | A_M | A_B,
     [0xa0] = A_V | A_D64,
@@ -174,8 +180,15 @@ static const uint16_t map2[256] = {
     [0xbf] = A_V | A_M,
     [0xc0] = A_V | A_M | A_B,
     [0xc1] = A_V | A_M,
+    [0xc3] = A_V | A_M,
     [0xc7] = A_V | A_M,
     [0xc8 ... 0xcf] = A_V,
+    [0xd6] = A_V | A_M,
+    [0xdb] = A_V | A_M,
+    [0xdf] = A_V | A_M,
+    [0xe7] = A_V | A_M,
+    [0xeb] = A_V | A_M,
+    [0xef] = A_V | A_M,
     [0xff] = A_V | A_M,
 };
 
@@ -209,6 +222,11 @@ static uint8_t iclass_of(unsigned op, unsigned reg) {
   }
   unsigned b = op & 0xff;
   if (b >= 0x80 && b <= 0x8f) return IC_BRANCH;
+  if ((b >= 0x54 && b <= 0x57) || b == 0xdb || b == 0xdf || b == 0xeb || b == 0xef)
+    return IC_ALU; /* SSE logic */
+  if (b == 0x10 || b == 0x11 || b == 0x28 || b == 0x29 || b == 0x2b || b == 0x6e || b == 0x6f ||
+      b == 0x7e || b == 0x7f || b == 0xc3 || b == 0xd6 || b == 0xe7)
+    return IC_MOV; /* SSE moves */
   if ((b >= 0x40 && b <= 0x4f) || b == 0xb6 || b == 0xb7 || b == 0xbe || b == 0xbf ||
       (b >= 0x90 && b <= 0x9f))
     return IC_MOV;

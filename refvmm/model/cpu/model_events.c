@@ -168,6 +168,7 @@ bool model_events__try_inject(struct model_cpu *c) {
   bool shadow = in_shadow(c);
   if (c->nmi_pending && !c->nmi_blocked && !shadow) {
     c->nmi_pending = false;
+    c->halted = false;
     c->cnt.nmis++;
     model_events__deliver(c, X86_NMI, 0, false, false, c->rip);
     c->vmcs.nmi_delivered_tsc = model_cpu__tsc(c); /* handler entry (latency) */
@@ -175,6 +176,7 @@ bool model_events__try_inject(struct model_cpu *c) {
   }
   if (c->irq_pending && model_events__can_take_irq(c)) {
     c->irq_pending = false;
+    c->halted = false;
     c->cnt.irqs++;
     model_events__deliver(c, c->irq_vector, 0, false, false, c->rip);
     c->vmcs.irq_delivered_tsc = model_cpu__tsc(c);
@@ -259,7 +261,7 @@ int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_dea
    * first boundary at or after the deadline (an instruction's own cost aside). */
   while (now < until && budget) {
     uint64_t insns = c->cnt.instructions ? c->cnt.instructions : 1;
-    uint64_t cycles = now - c->tsc_offset;
+    uint64_t cycles = now - c->tsc_offset - c->cnt.halted_cycles; /* executing, not waiting */
     uint64_t cpi = cycles / insns + 1;
     uint64_t b = (until - now) / (2 * cpi);
     if (b < 1) b = 1;

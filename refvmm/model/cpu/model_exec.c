@@ -16,8 +16,10 @@
 
 #include "model_cpu.h"
 #include "model_events.h"
+#include "model_fpu.h"
 #include "model_insn.h"
 #include "model_mmu.h"
+#include "model_msr.h"
 #include "model_sys.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
@@ -294,7 +296,7 @@ uint64_t model_cpu__tsc(const struct model_cpu *c) {
 }
 
 uint64_t model_cpu__cycles(const struct model_cpu *c) {
-  return c->clock.now ? c->clock.now(c->clock.arg) : c->cnt.instructions;
+  return c->clock.now ? c->clock.now(c->clock.arg) : c->cnt.instructions + c->cnt.halted_cycles;
 }
 
 _Noreturn void model__internal(struct model_cpu *c, const char *fmt, ...) {
@@ -792,6 +794,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     wr_reg(c, 0, 1, 1, model_mem__read(c, e, 1));
     break;
   }
+  case 0xd8 ... 0xdf: /* x87 */
+    model_fpu__x87(c, d);
+    break;
   case 0xe0:
   case 0xe1:
   case 0xe2:
@@ -854,6 +859,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     check_cpl0(c);
     c->stop = MSTOP_HLT;
     c->slice_end = 0;
+    /* with the platform's local APIC an interrupt ends the halt; the VMM
+     * waits for it (model_backend.c) */
+    if (c->plat.apic && (c->rflags & RF_IF)) c->halted = true;
     break;
   case 0xf5:
     c->rflags ^= RF_CF;
@@ -1030,6 +1038,25 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     }
     break;
   }
+  case 0x110:
+  case 0x111:
+  case 0x128:
+  case 0x129:
+  case 0x12b:
+  case 0x154 ... 0x157:
+  case 0x16e:
+  case 0x16f:
+  case 0x17e:
+  case 0x17f:
+  case 0x1c3:
+  case 0x1d6:
+  case 0x1db:
+  case 0x1df:
+  case 0x1e7:
+  case 0x1eb:
+  case 0x1ef: /* SSE/SSE2 */
+    if (model_fpu__sse(c, d)) model__ud(c);
+    break;
   case 0x10b:
   case 0x1b9:
   case 0x1ff:
@@ -1259,6 +1286,20 @@ static void inner_loop(struct model_cpu *c) {
 }
 
 void model_cpu__complete_io(struct model_cpu *c) {
+  if (c->msr.pending) {
+    c->msr.pending = false;
+    if (c->msr.error) {
+      c->gp_pending = true; /* not retired: #GP(0) at the next run */
+      return;
+    }
+    if (!c->msr.write) {
+      c->gpr[0] = (uint32_t)c->msr.data;
+      c->gpr[2] = c->msr.data >> 32;
+    }
+    c->rip += c->msr.len;
+    c->cnt.instructions++;
+    c->cnt.by_class[IC_SYSTEM]++;
+  }
   if (c->hc.pending) {
     c->hc.pending = false;
     c->gpr[0] = c->hc.ret;
@@ -1284,6 +1325,9 @@ void model_cpu__reset(struct model_cpu *c) {
   c->stop = MSTOP_NONE;
   c->pat = 0x0007040600070406ull;
   c->apic_base = 0xfee00900ull;
+  c->misc_enable = MISC_ENABLE_RESET;
+  c->mtrr_def_type = MTRR_DEF_TYPE_RESET;
+  model_fpu__reset(&c->fpu);
   c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
   if (++c->icache_gen == 0) {
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
@@ -1326,6 +1370,10 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
   c->run_budget = budget;
   switch (setjmp(c->jb)) {
   case 0:
+    if (c->gp_pending) { /* the VMM refused an MSR access */
+      c->gp_pending = false;
+      model__gp0(c);
+    }
     break;
   case MJ_FAULT:
     model_events__handle_fault(c);
@@ -1353,6 +1401,10 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
      * interrupt shadow (model_events.c) */
     if (model_events__waiting(c) && (model_events__boundary(c) || c->stop)) {
       model_cpu__cpl_sync(c, 0); /* an NMI/IRQ delivered */
+      continue;
+    }
+    if (c->halted) { /* nothing executes until an NMI or interrupt is delivered */
+      c->stop = MSTOP_HLT;
       continue;
     }
     bool tf = c->rflags & RF_TF;

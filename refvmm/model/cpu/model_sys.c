@@ -2,7 +2,9 @@
 #include <string.h>
 
 #include "model_events.h"
+#include "model_fpu.h"
 #include "model_mmu.h"
+#include "model_msr.h"
 #include "model_sys.h"
 
 #define CR4_ALLOWED                                                                                \
@@ -71,7 +73,7 @@ int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
     *v = c->tsc_aux;
     return 0;
   default:
-    return -1;
+    return model_msr__read(c, msr, v);
   }
 }
 
@@ -81,8 +83,16 @@ int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v) {
     c->tsc_offset = v - model_cpu__cycles(c);
     return 0;
   case MSR_APIC_BASE:
-    return v == c->apic_base ? 0 : -1; /* no APIC modeled */
+    /* the base stays at 0xfee00000 (the platform's local APIC does not
+     * move); with a local APIC, software may set or clear the global enable
+     * (bit 11); BSP (bit 8) is read-only; no x2APIC */
+    if (c->plat.apic && (v ^ c->apic_base) == APIC_BASE_ENABLE) {
+      c->apic_base = v;
+      return 0;
+    }
+    return v == c->apic_base ? 0 : -1;
   case MSR_PAT:
+    if (!model_msr__pat_ok(v)) return -1;
     c->pat = v;
     return 0;
   case MSR_EFER:
@@ -120,7 +130,7 @@ int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v) {
     c->tsc_aux = v & 0xffffffffull;
     return 0;
   default:
-    return -1;
+    return model_msr__write(c, msr, v);
   }
 }
 
@@ -328,6 +338,20 @@ static int vmcall(struct model_cpu *c, const struct model_insn *d) {
   return -1; /* retires in model_cpu__complete_io() */
 }
 
+/* An MSR the VMM handles: stop; the instruction completes on the next run
+ * (model_cpu__complete_io) with the VMM's data, or faults #GP there. */
+static int msr_exit(struct model_cpu *c, const struct model_insn *d, bool write, uint64_t v) {
+  c->msr.index = (uint32_t)c->gpr[1];
+  c->msr.write = write;
+  c->msr.data = v;
+  c->msr.error = false;
+  c->msr.pending = true;
+  c->msr.len = d->len;
+  c->stop = MSTOP_MSR;
+  c->slice_end = 0;
+  return -1; /* retires in model_cpu__complete_io() */
+}
+
 int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *nrip) {
   unsigned g = d->reg & 7;
   switch (d->op) {
@@ -495,6 +519,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   case 0x130: { /* WRMSR */
     if (c->cpl) model__gp0(c);
     uint64_t v = (c->gpr[0] & 0xffffffffull) | (c->gpr[2] << 32);
+    if (model_msr__vmm_owned(c, (uint32_t)c->gpr[1])) return msr_exit(c, d, true, v);
     if (model_sys__wrmsr(c, (uint32_t)c->gpr[1], v)) model__gp0(c);
     return 0;
   }
@@ -507,6 +532,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   }
   case 0x132: { /* RDMSR */
     if (c->cpl) model__gp0(c);
+    if (model_msr__vmm_owned(c, (uint32_t)c->gpr[1])) return msr_exit(c, d, false, 0);
     uint64_t v;
     if (model_sys__rdmsr(c, (uint32_t)c->gpr[1], &v)) model__gp0(c);
     c->gpr[0] = (uint32_t)v;
@@ -518,7 +544,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   case 0x1a2: {    /* CPUID */
     uint32_t o[4];
     if (c->vmcs.active) model_vmx__exit_handled(c, EXIT_REASON_CPUID, 0); /* always exits */
-    model_sys__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
+    model_sys__cpuid(c, (uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;
   }
@@ -547,6 +573,10 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       model_mmu__translate(c, sys_ea(c, d), model__uacc(c));
       return 0;
     }
+    if (g <= 3 && !d->rep) { /* FXSAVE FXRSTOR LDMXCSR STMXCSR */
+      model_fpu__group15(c, d);
+      return 0;
+    }
     model__ud(c);
   case 0x1c7:
     if (g == 1) {
@@ -564,23 +594,52 @@ static void put4(uint32_t *o, const char *s) {
   memcpy(o, s, 4);
 }
 
-void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
-  (void)sub;
+#define CPUID_MAX_LEAF 0x16u
+/* CPUID.1:EDX: FPU PSE TSC MSR PAE CX8 MTRR PGE CMOV PAT CLFSH FXSR SSE SSE2
+ * (x86-64 Linux requires FPU PSE MSR PAE CX8 PGE CMOV FXSR SSE SSE2); APIC
+ * with a local APIC */
+#define CPUID1_EDX                                                                                 \
+  ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 12) |           \
+   (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26))
+#define CPUID1_EDX_APIC (1u << 9)
+/* CPUID.1:ECX: CX16 POPCNT hypervisor; TSC-deadline with a local APIC */
+#define CPUID1_ECX              ((1u << 13) | (1u << 23) | (1u << 31))
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+
+void model_sys__cpuid(const struct model_cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4]) {
   o[0] = o[1] = o[2] = o[3] = 0;
   switch (leaf) {
   case 0:
-    o[0] = 7;
+    o[0] = CPUID_MAX_LEAF;
     put4(&o[1], "Genu"), put4(&o[3], "ineI"), put4(&o[2], "ntel");
     break;
   case 1:
-    o[0] = 0x000806f8;                           /* family 6, model 0x8f, stepping 8 */
-    o[1] = 8u << 8;                              /* CLFLUSH line 64 bytes, APIC id 0 */
-    o[2] = (1u << 13) | (1u << 23) | (1u << 31); /* CX16, POPCNT, hypervisor */
-    o[3] = (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |
-           (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
+    o[0] = 0x000806f8; /* family 6, model 0x8f, stepping 8 */
+    o[1] = 8u << 8;    /* CLFLUSH line 64 bytes, APIC id 0 */
+    o[2] = CPUID1_ECX | (c->plat.apic ? CPUID1_ECX_TSC_DEADLINE : 0);
+    o[3] = CPUID1_EDX | (c->plat.apic ? CPUID1_EDX_APIC : 0);
+    break;
+  case 6:
+    if (c->plat.apic) o[0] = 1u << 2; /* ARAT: the APIC timer runs in every state */
     break;
   case 7:
-    if (sub == 0) o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
+    if (sub == 0) {
+      o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
+      o[3] = 1u << 29;              /* IA32_ARCH_CAPABILITIES (model_msr.c) */
+    }
+    break;
+  case 0x15: /* TSC = crystal x EBX / EAX: a 1 MHz crystal, the rate in MHz */
+    if (c->plat.tsc_hz >= 1000000) {
+      o[0] = 1;
+      o[1] = (uint32_t)((c->plat.tsc_hz + 500000) / 1000000);
+      o[2] = 1000000;
+    }
+    break;
+  case 0x16: /* base and maximum frequency in MHz, bus 100 MHz */
+    if (c->plat.tsc_hz >= 1000000) {
+      o[0] = o[1] = (uint32_t)((c->plat.tsc_hz + 500000) / 1000000);
+      o[2] = 100;
+    }
     break;
   case 0x40000000:
     o[0] = 0x40000000;
@@ -599,6 +658,9 @@ void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
     break;
   case 0x80000003:
     put4(&o[0], "6-64"), put4(&o[1], " CPU");
+    break;
+  case 0x80000007:
+    o[3] = 1u << 8; /* invariant TSC: the modeled clock's rate never changes */
     break;
   case 0x80000008:
     o[0] = MODEL_MAXPHYADDR | (48u << 8);

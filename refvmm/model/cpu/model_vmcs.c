@@ -83,6 +83,15 @@ int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual)
   return rc;
 }
 
+bool model_vmx__halted(const struct model_cpu *c) {
+  return c->halted;
+}
+
+void model_vmx__wait(struct model_cpu *c, uint64_t until) {
+  uint64_t now = model_cpu__tsc(c);
+  if (until > now) c->cnt.halted_cycles += until - now;
+}
+
 /* ---- the VMM's access to the guest and the CPU ---------------------------------- */
 struct model_vmcs *model_vmx__vmcs(struct model_cpu *c) {
   return &c->vmcs;

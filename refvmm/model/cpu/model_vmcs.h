@@ -86,6 +86,7 @@ enum model_stop {
   MSTOP_EVENT,     /* re-check pending events at the next boundary */
   MSTOP_HYPERCALL, /* VMCALL/VMMCALL forwarded to the VMM (KVM_EXIT_HYPERCALL) */
   MSTOP_VMEXIT,    /* an event VM exit (window, preemption timer): vmcs.exit_reason */
+  MSTOP_MSR,       /* RDMSR/WRMSR of an MSR the VMM handles (cpu->msr) */
 };
 
 struct model_cpu;
@@ -180,6 +181,12 @@ int model_vmx__run(struct model_cpu *c, uint64_t budget);
  * or when the host's next interrupt is due (`host_deadline`, guest-TSC
  * cycles; EXTERNAL_INTERRUPT). The caller re-enters with model_vmx__entry(). */
 int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline);
+
+/* The guest is halted (HLT with interrupts enabled) and the VMM waits for
+ * its next event, due at guest TSC `until`: the clock moves there (counted
+ * as halted time). Whether it is halted. */
+bool model_vmx__halted(const struct model_cpu *c);
+void model_vmx__wait(struct model_cpu *c, uint64_t until);
 
 /* ---- the VMM's access to the guest and the CPU ---------------------------------- */
 /* The VMCS of a CPU (the VMM's controls and the last exit's information). */

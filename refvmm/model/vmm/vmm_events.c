@@ -167,6 +167,18 @@ int vmm_events__run(struct vmm_events *ve, uint64_t budget) {
   return MSTOP_SLICE;
 }
 
+int vmm_events__wait(struct vmm_events *ve) {
+  struct event_policy *p = ve->p;
+  if (!p) return -1;
+  if (event_policy__busy(p) || model_vmx__injection_pending(ve->c, VMX_EVENT_NMI) ||
+      model_vmx__injection_pending(ve->c, VMX_EVENT_EXTINT))
+    return 0; /* delivered at the next entry */
+  uint64_t due = event_policy__next_due(p);
+  if (due == UINT64_MAX) return -1;
+  model_vmx__wait(ve->c, due);
+  return 0;
+}
+
 /* ---- report --------------------------------------------------------------------- */
 static json_t *kind_json(const struct event_policy *p, enum event_kind k) {
   const struct event_stats *st = &p->st[k];

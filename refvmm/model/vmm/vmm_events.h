@@ -51,6 +51,12 @@ void vmm_events__attach(struct vmm_events *ve, struct event_policy *p);
  * caller goes round again). */
 int vmm_events__run(struct vmm_events *ve, uint64_t budget);
 
+/* The guest halted with interrupts enabled (model_vmx__halted): wait for
+ * its next event, moving the clock to the first timer or delayed raise due
+ * (nothing to wait for when an event waits already). 0, or -1 when nothing
+ * will ever wake it. */
+int vmm_events__wait(struct vmm_events *ve);
+
 /* The model section's view in cycles: {"poll_us", "poll_cycles", "tsc_hz",
  * "exits_added": {...}, "nmi": {policy, raised, delivered, ..., injected,
  * poll_exits, raise_exits, "latency_cycles": {...}, "samples_cycles"},

@@ -1,0 +1,49 @@
+/* platform.c - the devices of refvmm's PC platform for a Linux guest
+ * (platform.h); the MP table describing them is written by the loader
+ * (mptable.c). */
+#include "platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "backend.h"
+#include "events.h"
+
+/* COM1's interrupt line, to the backend's in-kernel irqchip */
+static void uart_irq_kernel(void *arg, bool level) {
+  struct platform *pl = arg;
+  pl->vm->ops->irq_line(pl->vm, PLATFORM_UART_IRQ, level);
+}
+
+/* ... or to refvmm's I/O APIC */
+static void uart_irq_user(void *arg, bool level) {
+  struct platform *pl = arg;
+  ioapic__set_irq(&pl->ioapic, PLATFORM_UART_IRQ, level);
+}
+
+int platform__init(struct platform *pl, struct vm *vm, struct device_bus *bus,
+                   struct serial_dev *uart, struct console *con, char *err, size_t errlen) {
+  memset(pl, 0, sizeof *pl);
+  pl->vm = vm;
+  if (dev_reset__register(bus, &pl->reset, con, err, errlen)) return -1;
+  if (vm->ops->irq_line) {
+    dev_serial__set_irq(uart, uart_irq_kernel, pl);
+    return 0;
+  }
+  if (!vm->events || vm->events->wall) {
+    snprintf(err, errlen,
+             "the %s backend has no in-kernel interrupt controller and runs the guest in real "
+             "time: refvmm's local APIC needs the guest's own clock (the model backend)",
+             vm->ops->name);
+    return -1;
+  }
+  uint64_t tsc_hz = vm->ops->guest_tsc_hz ? vm->ops->guest_tsc_hz(vm) : vm->tsc_hz;
+  if (lapic__init(&pl->lapic, &vm->events->pol, tsc_hz, err, errlen)) return -1;
+  ioapic__init(&pl->ioapic, &pl->lapic);
+  if (lapic__register(&pl->lapic, bus, err, errlen) ||
+      ioapic__register(&pl->ioapic, bus, err, errlen))
+    return -1;
+  pl->user_irqchip = true;
+  dev_serial__set_irq(uart, uart_irq_user, pl);
+  return 0;
+}

@@ -1,0 +1,39 @@
+/* platform.h - the minimal PC platform refvmm gives a Linux guest, the same
+ * on every backend where it can be (docs/LINUX.md, "The platform"): one CPU
+ * with a local APIC, one I/O APIC, the 16550A UART COM1 on ISA IRQ 4, the
+ * keyboard controller's reset line; no PCI, no ACPI, no PIT or PIC.
+ * Its description for the kernel is an Intel MP table (mptable.h). */
+#ifndef REFVMM_PLATFORM_H
+#define REFVMM_PLATFORM_H
+
+#include "platform_defs.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dev_ioapic.h"
+#include "dev_lapic.h"
+#include "devbus.h"
+
+struct console;
+
+/* The devices of a Linux boot besides COM1 and refvmm's own ports. The
+ * interrupt controllers are the backend's in-kernel ones where it has them
+ * (struct backend_ops irq_line: COM1's interrupt goes there); otherwise
+ * refvmm's local APIC and I/O APIC, which need a backend that runs
+ * refvmm's event policies in the guest's own time (event_attach). */
+struct platform {
+  struct vm *vm;
+  bool user_irqchip;
+  struct lapic lapic;
+  struct ioapic ioapic;
+  struct reset_dev reset;
+};
+
+/* Set up and register on `bus`; connect COM1's interrupt. 0, or -1 with
+ * err (the backend has neither kind of interrupt controller, the bus is
+ * full). */
+int platform__init(struct platform *pl, struct vm *vm, struct device_bus *bus,
+                   struct serial_dev *uart, struct console *con, char *err, size_t errlen);
+
+#endif
