@@ -136,6 +136,17 @@ struct reset_dev {
 };
 int dev_reset__register(struct device_bus *bus, struct reset_dev *r, struct console *con,
                         char *err, size_t errlen);
+/* The CMOS clock at 0x70/0x71; its time advances with now_ns(arg), the
+ * guest's time in ns since it started. */
+struct rtc_dev {
+  uint8_t index;
+  uint8_t regs[128];
+  int64_t offset_s; /* the guest set the time: seconds from the running clock */
+  uint64_t (*now_ns)(void *arg);
+  void *clock_arg;
+};
+int dev_rtc__register(struct device_bus *bus, struct rtc_dev *r, uint64_t (*now_ns)(void *arg),
+                      void *arg, char *err, size_t errlen);
 /* VTB_PORT_IDENT: reads answer VTB_IDENT_MAGIC (refvmm is here). */
 int dev_ident__register(struct device_bus *bus, char *err, size_t errlen);
 

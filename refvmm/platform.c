@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "backend.h"
 #include "events.h"
@@ -21,11 +22,31 @@ static void uart_irq_user(void *arg, bool level) {
   ioapic__set_irq(&pl->ioapic, PLATFORM_UART_IRQ, level);
 }
 
+/* the guest's time in ns: modeled time where the policies run in it, else
+ * the wall clock since set-up */
+static uint64_t guest_ns(void *arg) {
+  struct platform *pl = arg;
+  struct vm *vm = pl->vm;
+  if (pl->user_irqchip) {
+    struct event_policy *p = &vm->events->pol;
+    uint64_t hz = p->hz ? p->hz : pl->lapic.tsc_hz;
+    return hz ? (uint64_t)((unsigned __int128)event_policy__now(p) * 1000000000u / hz) : 0;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - pl->start_ns;
+}
+
 int platform__init(struct platform *pl, struct vm *vm, struct device_bus *bus,
                    struct serial_dev *uart, struct console *con, char *err, size_t errlen) {
   memset(pl, 0, sizeof *pl);
   pl->vm = vm;
-  if (dev_reset__register(bus, &pl->reset, con, err, errlen)) return -1;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  pl->start_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+  if (dev_reset__register(bus, &pl->reset, con, err, errlen) ||
+      dev_rtc__register(bus, &pl->rtc, guest_ns, pl, err, errlen))
+    return -1;
   if (vm->ops->irq_line) {
     dev_serial__set_irq(uart, uart_irq_kernel, pl);
     return 0;

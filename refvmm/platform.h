@@ -1,7 +1,8 @@
 /* platform.h - the minimal PC platform refvmm gives a Linux guest, the same
  * on every backend where it can be (docs/LINUX.md, "The platform"): one CPU
  * with a local APIC, one I/O APIC, the 16550A UART COM1 on ISA IRQ 4, the
- * keyboard controller's reset line; no PCI, no ACPI, no PIT or PIC.
+ * CMOS clock, the keyboard controller's reset line; no PCI, no ACPI, no PIT
+ * or PIC.
  * Its description for the kernel is an Intel MP table (mptable.h). */
 #ifndef REFVMM_PLATFORM_H
 #define REFVMM_PLATFORM_H
@@ -28,6 +29,8 @@ struct platform {
   struct lapic lapic;
   struct ioapic ioapic;
   struct reset_dev reset;
+  struct rtc_dev rtc;
+  uint64_t start_ns; /* CLOCK_MONOTONIC at set-up: the clock of backends in real time */
 };
 
 /* Set up and register on `bus`; connect COM1's interrupt. 0, or -1 with

@@ -12,6 +12,7 @@
 #define PLATFORM_IOAPIC_PINS  24u
 #define PLATFORM_UART_IRQ     4u     /* COM1: ISA IRQ 4 = I/O APIC pin 4 */
 #define PLATFORM_UART_PORT    0x3f8u /* COM1 */
+#define PLATFORM_RTC_PORT     0x70u  /* CMOS index; data at 0x71 */
 #define PLATFORM_KBC_PORT     0x64u  /* keyboard controller command port: 0xfe pulses reset */
 
 #endif
