@@ -140,17 +140,39 @@ static json_t *io_json(const struct session *s) {
 }
 
 /* Guests may write any byte; the document must be valid UTF-8, so bytes
- * outside printable ASCII (but newline and tab) become '?'. */
+ * outside printable ASCII (but newline and tab) become '?'; a carriage
+ * return before a newline (a tty's line ends) is dropped. */
 static json_t *console_json(const struct console *c) {
   char *copy = malloc(c->len + 1);
   if (!copy) return json_string("");
+  size_t n = 0;
   for (size_t i = 0; i < c->len; i++) {
     unsigned char ch = (unsigned char)c->buf[i];
-    copy[i] = (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch < 0x7f)) ? (char)ch : '?';
+    if (ch == '\r' && i + 1 < c->len && c->buf[i + 1] == '\n') continue;
+    copy[n++] = (ch == '\n' || ch == '\t' || (ch >= 0x20 && ch < 0x7f)) ? (char)ch : '?';
   }
-  json_t *t = json_stringn(copy, c->len);
+  json_t *t = json_stringn(copy, n);
   free(copy);
   return t ? t : json_string("");
+}
+
+/* A Linux boot: what was loaded where (linux_boot.h). */
+static json_t *linux_json(const struct session *s) {
+  const struct vm_config *cfg = &s->vm.cfg;
+  const struct linux_image *li = &s->linux_img;
+  json_t *e820 = json_array();
+  for (unsigned i = 0; i < li->e820_entries; i++)
+    json_array_append_new(e820, json_pack("{s:o,s:o,s:s}", "addr", u64_json(li->e820_addr[i]),
+                                          "size", u64_json(li->e820_size[i]), "type",
+                                          li->e820_type[i] == 1 ? "ram" : "reserved"));
+  return json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "kernel", cfg->kernel, "initrd",
+                   cfg->initrd ? json_string(cfg->initrd) : json_null(), "cmdline",
+                   cfg->cmdline ? cfg->cmdline : "", "boot_protocol",
+                   (char[8]){'2', '.', (char)('0' + ((li->protocol & 0xff) / 10) % 10),
+                             (char)('0' + (li->protocol & 0xff) % 10), 0},
+                   "kernel_gpa", u64_json(li->kernel_lo), "init_size", u64_json(li->init_size),
+                   "initrd_gpa", u64_json(li->initrd_lo), "initrd_bytes",
+                   u64_json(li->initrd_len), "e820", e820);
 }
 
 json_t *run_record__to_json(const struct session *s) {
@@ -167,6 +189,7 @@ json_t *run_record__to_json(const struct session *s) {
     json_object_set_new(run, "image", json_string(vm->cfg.image));
   }
   json_object_set_new(run, "params", params_json(&vm->cfg));
+  if (vm->cfg.kernel) json_object_set_new(run, "linux", linux_json(s));
   json_object_set_new(run, "backend", json_string(vm->cfg.backend));
   json_object_set_new(run, "modes", modes_json(&vm->cfg.modes));
   json_object_set_new(run, "modes_set", modes_set_json(&vm->cfg.modes));

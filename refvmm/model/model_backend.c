@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../backend.h"
 #include "../devbus.h"
@@ -40,7 +41,14 @@ struct model_vm {
   struct model_cost cost;       /* cycles: the CPU's clock, the cost model's figures */
   struct model_report report;   /* the `model` section */
   struct cost_profile *profile; /* loaded by --profile, else NULL (the built-in one) */
+  uint64_t first_entry_ns;      /* CLOCK_MONOTONIC at the first run() (boot figures) */
 };
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static struct model_vm *mst(const struct vm *vm) {
   return vm->backend;
@@ -203,6 +211,7 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
     c->mmio.read_ready = true; /* the re-executed instruction consumes it */
   }
   memset(e, 0, sizeof *e);
+  if (!m->first_entry_ns) m->first_entry_ns = mono_ns();
   model_vmx__entry(c);
   int rc = model_run_loop(vm, m, c, e);
   model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
@@ -231,6 +240,8 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       return 0;
     }
     enum model_stop s = vmm_events__run(&m->events, MODEL_SLICE); /* model_cpu__run + events */
+    if (__builtin_expect(c->user_seen && !m->report.booted, 0))
+      model_report__boot_mark(&m->report, mono_ns() - m->first_entry_ns);
     switch (s) {
     case MSTOP_IO:
       e->reason = KVM_EXIT_IO;

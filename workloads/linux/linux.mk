@@ -3,6 +3,7 @@
 #   workloads/build/linux/vtb-true   forkexec's exec target
 #   workloads/build/linux/vtb-cc     make's compiler and linker
 #   workloads/build/linux/initramfs.cpio  all three, newc format
+#   workloads/build/linux/hello.cpio      /init = hello: prints a line, powers off (make check)
 # Static programs without a C library, built with the guest flags (general
 # registers only), linked at the default addresses; the initramfs is written
 # by workloads/linux/host/mkinitramfs (a host tool). The kernel they boot
@@ -21,10 +22,11 @@ LX_INIT_SRC := $(LX_SRC)/init.c $(LX_SRC)/cmdline.c $(LX_SRC)/table.c $(wildcard
 LX_INIT_OBJ := $(patsubst %,$(LX_OUT)/obj/%.o,$(LX_INIT_SRC))
 LX_PROGS := $(LX_OUT)/init $(LX_OUT)/vtb-true $(LX_OUT)/vtb-cc
 LX_INITRAMFS := $(LX_OUT)/initramfs.cpio
+LX_HELLO := $(LX_OUT)/hello.cpio
 LX_MKINITRAMFS := $(LX_OUT)/mkinitramfs
 
 .PHONY: linux-guest
-linux-guest: $(LX_INITRAMFS)
+linux-guest: $(LX_INITRAMFS) $(LX_HELLO)
 all: linux-guest
 
 $(LX_OUT)/obj/%.c.o: %.c $(LX_HDRS)
@@ -55,10 +57,17 @@ $(LX_INITRAMFS): $(LX_PROGS) $(LX_MKINITRAMFS) $(LX_SRC)/linux.mk
 	  dir:tmp:1777 dir:bin:755 file:init:755:$(LX_OUT)/stripped/init \
 	  file:bin/vtb-true:755:$(LX_OUT)/stripped/vtb-true file:bin/vtb-cc:755:$(LX_OUT)/stripped/vtb-cc
 
+$(LX_OUT)/hello: $(LX_OUT)/obj/$(LX_SRC)/progs/hello.c.o $(LX_OUT)/obj/$(LX_SRC)/start.S.o
+	$(GUEST_CC) $(LX_CFLAGS) $(LX_LDFLAGS) -o $@ $^
+$(LX_HELLO): $(LX_OUT)/hello $(LX_MKINITRAMFS) $(LX_SRC)/linux.mk
+	@mkdir -p $(LX_OUT)/stripped
+	strip -o $(LX_OUT)/stripped/hello $(LX_OUT)/hello
+	$(LX_MKINITRAMFS) $@ dir:dev:755 nod:dev/console:600:c:5:1 file:init:755:$(LX_OUT)/stripped/hello
+
 # make install: the initramfs next to the workload images, where vtbench looks
 # (share/vtbench/workloads/linux/initramfs.cpio).
 .PHONY: install-linux-guest
 install: install-linux-guest
-install-linux-guest: $(LX_INITRAMFS)
+install-linux-guest: $(LX_INITRAMFS) $(LX_HELLO)
 	install -d $(DESTDIR)$(PREFIX)/share/vtbench/workloads/linux
 	install -m 644 $(LX_INITRAMFS) $(DESTDIR)$(PREFIX)/share/vtbench/workloads/linux/

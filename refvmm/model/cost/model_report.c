@@ -286,6 +286,14 @@ void model_report__region_mark(struct model_report *rep, bool end) {
   }
 }
 
+void model_report__boot_mark(struct model_report *rep, uint64_t wall_ns) {
+  if (rep->booted) return;
+  model_report__snapshot(rep, &rep->boot);
+  rep->boot_cycles = model_cpu__cycles(rep->c);
+  rep->boot_wall_ns = wall_ns;
+  rep->booted = true;
+}
+
 #define SNAP_WORDS (sizeof(struct model_snapshot) / sizeof(uint64_t))
 _Static_assert(sizeof(struct model_snapshot) % sizeof(uint64_t) == 0,
                "struct model_snapshot holds uint64_t members only");
@@ -417,6 +425,18 @@ json_t *model_report__to_json(const struct model_report *rep) {
   }
   cost_to_json(rep->cost, model);
   json_object_set_new(model, "events", vmm_events__to_json(rep->events));
+  /* a Linux boot: entry to the first user-space instruction */
+  if (rep->booted) {
+    json_t *b = json_object();
+    counters_to_json(b, &rep->boot, ept, shadow);
+    double ghz = model_cost__profile(rep->cost)->tsc_ghz;
+    json_object_set_new(b, "modeled_cycles", json_integer((json_int_t)rep->boot_cycles));
+    json_object_set_new(b, "modeled_ns", json_real((double)rep->boot_cycles / ghz));
+    json_object_set_new(b, "wall_ns", json_integer((json_int_t)rep->boot_wall_ns));
+    json_object_set_new(model, "boot_to_user", b);
+  } else {
+    json_object_set_new(model, "boot_to_user", json_null());
+  }
   return model;
 }
 
@@ -424,6 +444,23 @@ void model_report__print(const struct model_report *rep, FILE *out) {
   const struct model_cpu *c = rep->c;
   const struct tlb_stats *st = &c->tlbm.st;
   fprintf(out, "model: %llu instructions\n", (unsigned long long)c->cnt.instructions);
+  if (rep->booted) {
+    const struct model_snapshot *b = &rep->boot;
+    fprintf(out,
+            "model boot: first user-space instruction after %llu instructions, %llu modeled "
+            "cycles (%.1f ms), %.2f s wall;",
+            (unsigned long long)b->cnt.instructions, (unsigned long long)rep->boot_cycles,
+            (double)rep->boot_cycles / model_cost__profile(rep->cost)->tsc_ghz / 1e6,
+            (double)rep->boot_wall_ns / 1e9);
+    bool any = false;
+    for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+      if (b->exits[r] && vmx_exit_reason__name(r)) {
+        fprintf(out, "%s %s %llu", any ? "," : " vm exits", vmx_exit_reason__name(r),
+                (unsigned long long)b->exits[r]);
+        any = true;
+      }
+    fprintf(out, "\n");
+  }
   cost_print(rep->cost, out);
   vmm_events__print(rep->events, out);
   fprintf(out, "tlb level      lookups         hits       misses  miss%%\n");

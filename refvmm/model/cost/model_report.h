@@ -41,6 +41,11 @@ struct model_report {
   const struct vmm_events *events;
   const struct model_cost *cost;
   struct model_region region; /* the counters at the timed region's marks */
+  /* a Linux boot: the counters at the first user-space instruction, the
+   * modeled cycles then and the wall time since the first entry */
+  bool booted;
+  struct model_snapshot boot;
+  uint64_t boot_cycles, boot_wall_ns;
 };
 
 void model_report__init(struct model_report *r, const struct model_cpu *c,
@@ -49,6 +54,9 @@ void model_report__init(struct model_report *r, const struct model_cpu *c,
 /* The counters now, and at the timed region's begin / end mark. */
 void model_report__snapshot(const struct model_report *r, struct model_snapshot *k);
 void model_report__region_mark(struct model_report *r, bool end);
+/* The guest reached user space for the first time (model_cpu user_seen):
+ * the boot's figures; wall_ns since the guest's first entry. */
+void model_report__boot_mark(struct model_report *r, uint64_t wall_ns);
 /* The run's `model` section: instructions, tlb {l1d,l1i,l2 {lookups,hits,
  * misses}}, walks {count, refs, refs_per_walk, by_level, pwc_hits}, flushes,
  * shadow, ept, exits; the cost model's modeled_cycles, cycles_by_group,

@@ -221,6 +221,10 @@ struct model_cpu {
   const struct model_insn *cur; /* instruction being executed */
 
   struct model_cpl_acct cpl_acct; /* ring-0 work (model_cpu__cpl_sync) */
+  /* the first switch to CPL3 (with the platform's local APIC: a Linux
+   * guest's first user-space instruction): the run stops right there
+   * (MSTOP_EVENT) so the backend can take its figures */
+  bool user_seen;
   struct model_clock clock;       /* what RDTSC reads (model_cpu__tsc) */
 };
 

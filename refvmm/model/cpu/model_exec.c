@@ -1353,6 +1353,11 @@ void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending) {
   a->left += a->cpl == 0;
   a->cpl = c->cpl;
   a->switches++;
+  if (c->cpl == 3 && !c->user_seen && c->plat.apic) {
+    c->user_seen = true;
+    c->stop = MSTOP_EVENT; /* at this boundary: the boot's figures (model_backend.c) */
+    c->slice_end = 0;
+  }
   a->insn_at = at;
   a->writes_at = c->cnt.mem_writes;
 }
