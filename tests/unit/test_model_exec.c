@@ -112,13 +112,13 @@ START_TEST(test_ring0_rdmsr_unknown) {
 }
 END_TEST
 
-/* xor eax, eax; cpuid: the model is a GenuineIntel CPU with max leaf 7 */
+/* xor eax, eax; cpuid: the model is a GenuineIntel CPU with max leaf 0x16 */
 START_TEST(test_ring0_cpuid_vendor) {
   static const char code[] = "\x31\xc0\x0f\xa2";
   struct tm_state st = {.cpl = 0};
   struct tm_result r;
   run0(code, sizeof code - 1, &st, &r, 6, 4);
-  ck_assert_uint_eq(r.gpr[RAX], 7);
+  ck_assert_uint_eq(r.gpr[RAX], 0x16);
   ck_assert_uint_eq(r.gpr[RBX], 0x756e6547); /* "Genu" */
   ck_assert_uint_eq(r.gpr[RDX], 0x49656e69); /* "ineI" */
   ck_assert_uint_eq(r.gpr[RCX], 0x6c65746e); /* "ntel" */

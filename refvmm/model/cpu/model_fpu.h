@@ -10,7 +10,7 @@
 
 #define FPU_FCW_INIT    0x037fu /* after FNINIT: all exceptions masked, 64-bit precision */
 #define FPU_MXCSR_INIT  0x1f80u /* all SIMD exceptions masked, round to nearest */
-#define FPU_MXCSR_MASK  0xffbfu /* writable MXCSR bits: all but DAZ (bit 6) */
+#define FPU_MXCSR_MASK  0xffffu /* writable MXCSR bits: all 16 (DAZ included), as current CPUs */
 #define FPU_FXSAVE_SIZE 512u
 
 struct model_fpu {
