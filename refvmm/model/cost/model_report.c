@@ -425,7 +425,7 @@ json_t *model_report__to_json(const struct model_report *rep) {
   }
   cost_to_json(rep->cost, model);
   json_object_set_new(model, "events", vmm_events__to_json(rep->events));
-  /* a Linux boot: entry to the first user-space instruction */
+  /* a Linux boot: entry to the first user-space instruction (no key otherwise) */
   if (rep->booted) {
     json_t *b = json_object();
     counters_to_json(b, &rep->boot, ept, shadow);
@@ -434,8 +434,6 @@ json_t *model_report__to_json(const struct model_report *rep) {
     json_object_set_new(b, "modeled_ns", json_real((double)rep->boot_cycles / ghz));
     json_object_set_new(b, "wall_ns", json_integer((json_int_t)rep->boot_wall_ns));
     json_object_set_new(model, "boot_to_user", b);
-  } else {
-    json_object_set_new(model, "boot_to_user", json_null());
   }
   return model;
 }
