@@ -96,10 +96,15 @@ struct backend_ops {
   int (*event_attach)(struct vm *vm, struct event_policy *p);
 
   /* ---- the platform of a Linux boot (platform.h) ---- */
-  /* An input line of the backend's in-kernel interrupt controller (the
-   * I/O APIC's pin `gsi`) goes to `level`; NULL: the backend has none and
-   * refvmm's local APIC and I/O APIC are used. */
-  int (*irq_line)(struct vm *vm, unsigned gsi, bool level);
+  /* An interrupt message to the backend's own local APIC (an MSI: the
+   * address and data an I/O APIC's redirection entry makes); refvmm's I/O
+   * APIC delivers through it. NULL: the backend has no local APIC of its
+   * own and refvmm emulates one. */
+  int (*signal_msi)(struct vm *vm, uint64_t address, uint32_t data);
+  /* The vCPU waits in HLT inside the backend (it never reports KVM_EXIT_HLT
+   * with its own local APIC): 1 when halted now (*interrupts: RFLAGS.IF),
+   * 0 when running, -errno. Called on the vCPU thread, between runs. */
+  int (*halted)(struct vm *vm, bool *interrupts);
   /* The devices are on vm->bus: a backend that hands MSRs to refvmm's
    * devices or models the CPU's side of the local APIC looks at them.
    * Called for every run, after the cost profile is loaded. 0 or -errno

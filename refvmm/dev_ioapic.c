@@ -19,12 +19,27 @@
 #define DM_LOWEST       1u
 #define DM_NMI          4u
 
+/* The interrupt message a redirection entry makes (SDM vol. 3, 11.11):
+ * address 0xfee00000 | destination << 12 | logical << 2; data vector,
+ * delivery mode, level-triggered with the level asserted. */
+static void deliver_msi(struct ioapic *io, uint64_t e) {
+  uint64_t addr = 0xfee00000ull | ((e >> 56) << 12) | ((e & RTE_LOGICAL) ? 1u << 2 : 0);
+  uint32_t data = (uint32_t)(e & 0x7ff) | ((e & RTE_LEVEL) ? (1u << 15) | (1u << 14) : 0);
+  io->msi(io->msi_arg, addr, data);
+}
+
 static void deliver(struct ioapic *io, unsigned pin) {
   uint64_t e = io->redir[pin];
   if (e & RTE_MASKED) return;
-  if (!lapic__matches(io->lapic, (uint8_t)(e >> 56), e & RTE_LOGICAL)) return;
   unsigned mode = RTE_MODE(e);
   bool level = e & RTE_LEVEL;
+  if (!io->lapic) {
+    if (level) io->redir[pin] |= RTE_REMOTE_IRR;
+    deliver_msi(io, e);
+    io->delivered++;
+    return;
+  }
+  if (!lapic__matches(io->lapic, (uint8_t)(e >> 56), e & RTE_LOGICAL)) return;
   if (mode == DM_FIXED || mode == DM_LOWEST) {
     if (level) io->redir[pin] |= RTE_REMOTE_IRR;
     lapic__accept(io->lapic, (uint8_t)e, level, false);
@@ -113,14 +128,23 @@ static int ioapic_mmio(struct vm *vm, void *opaque, uint64_t off, uint32_t len, 
   return 0;
 }
 
-void ioapic__init(struct ioapic *io, struct lapic *lapic) {
+void ioapic__init(struct ioapic *io, struct lapic *lapic,
+                  int (*msi)(void *arg, uint64_t address, uint32_t data), void *msi_arg) {
   memset(io, 0, sizeof *io);
   io->lapic = lapic;
+  io->msi = msi;
+  io->msi_arg = msi_arg;
   io->id = PLATFORM_IOAPIC_ID << 24;
   for (unsigned i = 0; i < PLATFORM_IOAPIC_PINS; i++)
     io->redir[i] = RTE_MASKED;
-  lapic->eoi_broadcast = eoi;
-  lapic->eoi_arg = io;
+  if (lapic) {
+    lapic->eoi_broadcast = eoi;
+    lapic->eoi_arg = io;
+  }
+}
+
+void ioapic__eoi(struct ioapic *io, uint8_t vector) {
+  eoi(io, vector);
 }
 
 int ioapic__register(struct ioapic *io, struct device_bus *bus, char *err, size_t errlen) {

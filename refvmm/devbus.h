@@ -74,6 +74,10 @@ struct device_bus {
   struct msr_device msr[DEVBUS_MSR_MAX];
   int nmsr;
   uint64_t msr_refused;
+  /* where a backend's local APIC sends the EOI of a level-triggered vector
+   * (refvmm's I/O APIC), NULL: nowhere */
+  void (*eoi)(void *arg, uint8_t vector);
+  void *eoi_arg;
 };
 
 void devbus__init(struct device_bus *bus);

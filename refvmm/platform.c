@@ -10,14 +10,18 @@
 #include "backend.h"
 #include "events.h"
 
-/* COM1's interrupt line, to the backend's in-kernel irqchip */
-static void uart_irq_kernel(void *arg, bool level) {
+/* refvmm's I/O APIC to the backend's local APIC */
+static int to_backend_lapic(void *arg, uint64_t address, uint32_t data) {
   struct platform *pl = arg;
-  pl->vm->ops->irq_line(pl->vm, PLATFORM_UART_IRQ, level);
+  return pl->vm->ops->signal_msi(pl->vm, address, data);
 }
 
-/* ... or to refvmm's I/O APIC */
-static void uart_irq_user(void *arg, bool level) {
+static void ioapic_eoi(void *arg, uint8_t vector) {
+  ioapic__eoi(arg, vector);
+}
+
+/* COM1's interrupt line: pin 4 of refvmm's I/O APIC */
+static void uart_irq(void *arg, bool level) {
   struct platform *pl = arg;
   ioapic__set_irq(&pl->ioapic, PLATFORM_UART_IRQ, level);
 }
@@ -47,8 +51,12 @@ int platform__init(struct platform *pl, struct vm *vm, struct device_bus *bus,
   if (dev_reset__register(bus, &pl->reset, con, err, errlen) ||
       dev_rtc__register(bus, &pl->rtc, guest_ns, pl, err, errlen))
     return -1;
-  if (vm->ops->irq_line) {
-    dev_serial__set_irq(uart, uart_irq_kernel, pl);
+  if (vm->ops->signal_msi) { /* the backend's local APIC, refvmm's I/O APIC */
+    ioapic__init(&pl->ioapic, NULL, to_backend_lapic, pl);
+    if (ioapic__register(&pl->ioapic, bus, err, errlen)) return -1;
+    bus->eoi = ioapic_eoi;
+    bus->eoi_arg = &pl->ioapic;
+    dev_serial__set_irq(uart, uart_irq, pl);
     return 0;
   }
   if (!vm->events || vm->events->wall) {
@@ -60,11 +68,11 @@ int platform__init(struct platform *pl, struct vm *vm, struct device_bus *bus,
   }
   uint64_t tsc_hz = vm->ops->guest_tsc_hz ? vm->ops->guest_tsc_hz(vm) : vm->tsc_hz;
   if (lapic__init(&pl->lapic, &vm->events->pol, tsc_hz, err, errlen)) return -1;
-  ioapic__init(&pl->ioapic, &pl->lapic);
+  ioapic__init(&pl->ioapic, &pl->lapic, NULL, NULL);
   if (lapic__register(&pl->lapic, bus, err, errlen) ||
       ioapic__register(&pl->ioapic, bus, err, errlen))
     return -1;
   pl->user_irqchip = true;
-  dev_serial__set_irq(uart, uart_irq_user, pl);
+  dev_serial__set_irq(uart, uart_irq, pl);
   return 0;
 }

@@ -19,10 +19,10 @@
 struct console;
 
 /* The devices of a Linux boot besides COM1 and refvmm's own ports. The
- * interrupt controllers are the backend's in-kernel ones where it has them
- * (struct backend_ops irq_line: COM1's interrupt goes there); otherwise
- * refvmm's local APIC and I/O APIC, which need a backend that runs
- * refvmm's event policies in the guest's own time (event_attach). */
+ * I/O APIC is always refvmm's; the local APIC is the backend's where it has
+ * one (struct backend_ops signal_msi: KVM's, in the kernel), otherwise
+ * refvmm's, which needs a backend that runs refvmm's event policies in the
+ * guest's own time (event_attach: the model). */
 struct platform {
   struct vm *vm;
   bool user_irqchip;

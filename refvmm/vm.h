@@ -86,6 +86,9 @@ struct vcpu_exit {
       uint64_t hw_reason;
     } fail_entry;
     struct {
+      uint8_t vector; /* KVM_EXIT_IOAPIC_EOI: a level-triggered vector's EOI */
+    } eoi;
+    struct {
       uint32_t suberror;
       uint32_t ndata;
       uint64_t data[4];
@@ -209,6 +212,11 @@ struct vm {
   uint64_t tsc_hz;
 
   volatile int stop_requested; /* set by the watchdog */
+  /* a Linux boot on a backend that halts the vCPU itself (KVM's local
+   * APIC): the run loop counts exits, the watchdog asks after a second
+   * without one whether the guest sits halted (watchdog.h) */
+  volatile uint64_t exits_seen;
+  volatile int halt_check;
   struct events *events;       /* refvmm/events.h: pending events, policies; NULL = none */
 };
 

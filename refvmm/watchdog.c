@@ -18,10 +18,35 @@ static void *watchdog_main(void *arg) {
     deadline.tv_sec++;
     deadline.tv_nsec -= 1000000000L;
   }
+  bool halt_checks = w->vm->cfg.kernel && w->vm->ops->halted;
+  uint64_t seen = w->vm->exits_seen;
   pthread_mutex_lock(&w->lock);
   int rc = 0;
-  while (!w->cancelled && rc != ETIMEDOUT)
-    rc = pthread_cond_timedwait(&w->cond, &w->lock, &deadline);
+  while (!w->cancelled) {
+    struct timespec wake = deadline;
+    if (halt_checks) {
+      struct timespec now;
+      clock_gettime(CLOCK_MONOTONIC, &now);
+      now.tv_sec += (time_t)HALT_CHECK_S;
+      if (now.tv_sec < wake.tv_sec || (now.tv_sec == wake.tv_sec && now.tv_nsec < wake.tv_nsec))
+        wake = now;
+    }
+    rc = pthread_cond_timedwait(&w->cond, &w->lock, &wake);
+    if (w->cancelled || rc != ETIMEDOUT) continue;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > deadline.tv_sec ||
+        (now.tv_sec == deadline.tv_sec && now.tv_nsec >= deadline.tv_nsec))
+      break; /* --timeout */
+    uint64_t n = w->vm->exits_seen;
+    if (n == seen && !w->vm->halt_check && w->vm->ops->kick) { /* a silent second */
+      w->vm->halt_check = 1;
+      __atomic_thread_fence(__ATOMIC_SEQ_CST);
+      w->vm->ops->kick(w->vm);
+    }
+    seen = n;
+  }
+  (void)rc;
   bool fire = !w->cancelled;
   w->fired = fire;
   pthread_mutex_unlock(&w->lock);

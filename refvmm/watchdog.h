@@ -1,6 +1,13 @@
 /* watchdog.h - stop a runaway guest: after `timeout_s` seconds set
  * vm->stop_requested and kick the vCPU (ops->kick); the run loop then ends
- * the run as RUN_TIMEOUT with the vCPU's registers. */
+ * the run as RUN_TIMEOUT with the vCPU's registers.
+ *
+ * For a Linux boot on a backend whose vCPU halts inside it (ops->halted:
+ * KVM with its local APIC, where a powered-off kernel's HLT with interrupts
+ * off never comes back), the thread also wakes every HALT_CHECK_S: after a
+ * second in which the guest made no exit at all it sets vm->halt_check and
+ * kicks; the run loop asks the backend whether the vCPU is halted
+ * (run_loop.c), and that kick's exit is not counted. */
 #ifndef REFVMM_WATCHDOG_H
 #define REFVMM_WATCHDOG_H
 
@@ -8,6 +15,8 @@
 #include <stdbool.h>
 
 #include "vm.h"
+
+#define HALT_CHECK_S 1.0
 
 struct watchdog {
   struct vm *vm;

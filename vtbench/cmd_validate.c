@@ -21,6 +21,7 @@
 #include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
+#include "linux_guest.h"
 #include "paths.h"
 #include "refvmm/kvm/kvm_host.h"
 #include "results/result_doc.h"
@@ -39,6 +40,7 @@ struct vopts {
   const char *paging; /* "shadow" or "ept": the host's */
   const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
   enum validate_kind kind;
+  const struct linux_guest *lg; /* kernel and initramfs, when a linux: workload is named */
 };
 
 /* One side: the values of every KVM statistic per repetition, or the model's
@@ -67,7 +69,8 @@ static void usage(FILE *f) {
              "  --reps N     KVM repetitions, medians taken (default 5, --quick 3)\n"
              "  --quick      smaller sizes (about 4x less work)\n"
              "  --out DIR    output directory (default validation)\n"
-             "  --only LIST  these workloads only (default: all of them)\n"
+             "  --only LIST  these workloads only (default: all of them but the Linux guest's,\n"
+             "               whose runs each boot a kernel: name them, e.g. --only linux:fork)\n"
              "  --timeout S  per run (default 120)\n"
              "  Workloads:");
   for (size_t i = 0; i < validate_workloads_len; i++)
@@ -77,7 +80,7 @@ static void usage(FILE *f) {
 }
 
 static bool selected(const struct vopts *o, const char *name) {
-  if (!o->only) return true;
+  if (!o->only) return !linux_guest__named(name); /* a boot each: only when named */
   size_t n = strlen(name);
   for (const char *p = o->only; p && *p;) {
     const char *c = strchr(p, ',');
@@ -107,7 +110,26 @@ static int run_refvmm(const char *refvmm, const char *img, bool model, const str
   int a = 0;
   argv[a++] = refvmm;
   argv[a++] = "run";
-  argv[a++] = img;
+  bool lx = linux_guest__named(w->name);
+  char cmdline[2048];
+  if (lx) { /* the parameters go on the kernel command line */
+    json_t *params = json_object();
+    json_object_set_new(params, w->scale, json_integer((json_int_t)n));
+    for (int i = 0; i < VALIDATE_FIXED_MAX && w->fixed[i]; i++) {
+      const char *eq = strchr(w->fixed[i], '=');
+      char k[64];
+      snprintf(k, sizeof k, "%.*s", (int)(eq - w->fixed[i]), w->fixed[i]);
+      json_object_set_new(params, k, json_string(eq + 1));
+    }
+    int rc = linux_guest__argv(o->lg, w->name, params, argv, &a, cmdline, sizeof cmdline);
+    json_decref(params);
+    if (rc) {
+      fprintf(stderr, "vtbench validate: %s: %s\n", w->name, cmdline);
+      return -1;
+    }
+  } else {
+    argv[a++] = img;
+  }
   if (model) {
     argv[a++] = "--backend";
     argv[a++] = "model";
@@ -118,11 +140,17 @@ static int run_refvmm(const char *refvmm, const char *img, bool model, const str
     argv[a++] = "--tlb";
     argv[a++] = o->tlb;
   }
-  argv[a++] = "--param";
-  argv[a++] = scale;
-  for (int i = 0; i < VALIDATE_FIXED_MAX && w->fixed[i]; i++) {
+  if (!lx) {
     argv[a++] = "--param";
-    argv[a++] = w->fixed[i];
+    argv[a++] = scale;
+    for (int i = 0; i < VALIDATE_FIXED_MAX && w->fixed[i]; i++) {
+      argv[a++] = "--param";
+      argv[a++] = w->fixed[i];
+    }
+  }
+  if (model && lx) { /* the comparison needs no native run: one boot less */
+    argv[a++] = "--model-baseline";
+    argv[a++] = "none";
   }
   if (!model) argv[a++] = "--no-pmu"; /* KVM statistics and exits only */
   argv[a++] = "--timeout";
@@ -135,13 +163,20 @@ static int run_refvmm(const char *refvmm, const char *img, bool model, const str
 
   cmd[0] = 0;
   cmd_append(cmd, cmdlen, "bin/refvmm run");
-  {
+  if (!lx) {
     char shown[128];
     snprintf(shown, sizeof shown, "workloads/build/%s.elf", w->name);
     cmd_append(cmd, cmdlen, shown);
   }
-  for (int i = 3; i < show_end; i++)
-    cmd_append(cmd, cmdlen, argv[i]);
+  for (int i = lx ? 2 : 3; i < show_end; i++) {
+    if (lx && i > 2 && !strcmp(argv[i - 1], "--cmdline")) {
+      char q[2100]; /* the command line as one quoted word */
+      snprintf(q, sizeof q, "\"%s\"", argv[i]);
+      cmd_append(cmd, cmdlen, q);
+    } else {
+      cmd_append(cmd, cmdlen, argv[i]);
+    }
+  }
   cmd_append(cmd, cmdlen, "--json F");
 
   unlink(json_path);
@@ -574,6 +609,20 @@ int cmd_validate(int argc, char **argv) {
     fprintf(stderr, "vtbench validate: bin/refvmm or workloads/build not found next to vtbench: "
                     "run make\n");
     return VTB_EXIT_NOTHING;
+  }
+  static struct linux_guest lg;
+  bool any_linux = false;
+  for (size_t i = 0; i < validate_workloads_len; i++)
+    any_linux |= selected(&o, validate_workloads[i].name) &&
+                 linux_guest__named(validate_workloads[i].name);
+  if (any_linux) { /* the kernel, the initramfs and a refvmm that boots them */
+    linux_guest__find(&lg, refvmm, images);
+    if (!lg.ready) {
+      fprintf(stderr, "vtbench validate: the Linux guest's workloads cannot run here: missing %s\n",
+              lg.missing);
+      return VTB_EXIT_NOTHING;
+    }
+    o.lg = &lg;
   }
   char runs_dir[4200];
   snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);

@@ -22,6 +22,15 @@ const struct validate_workload validate_workloads[] = {
     {"pio", "n", 2000, 500, {NULL}},
     {"cpuid", "n", 2000, 500, {NULL}},
     {"mmio", "n", 2000, 500, {NULL}},
+    /* the Linux guest (docs/LINUX.md): each run boots the kernel, so they
+     * run only when named (--only); the timed region excludes the boot */
+    {"linux:null", "n", 20000, 5000, {NULL}},
+    {"linux:fork", "n", 100, 25, {NULL}},
+    {"linux:forkexec", "n", 50, 15, {NULL}},
+    {"linux:pgfault", "n", 2000, 500, {NULL}},
+    {"linux:mprotect", "n", 300, 100, {"pages=16", NULL}},
+    {"linux:ctx", "n", 500, 100, {NULL}},
+    {"linux:gups", "n", 200000, 50000, {"ws=4194304", NULL}},
 };
 const size_t validate_workloads_len = sizeof(validate_workloads) / sizeof(validate_workloads[0]);
 

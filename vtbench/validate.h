@@ -33,6 +33,8 @@ struct validate_workload {
   const char *fixed[VALIDATE_FIXED_MAX]; /* other parameters, "k=v" (NULL ends) */
 };
 
+/* The table holds the freestanding workloads, then the Linux guest's
+ * (linux:NAME, run only when --only names them). */
 extern const struct validate_workload validate_workloads[];
 extern const size_t validate_workloads_len;
 const struct validate_workload *validate__workload(const char *name);

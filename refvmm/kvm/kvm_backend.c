@@ -34,6 +34,7 @@ struct kvm_state {
   /* IRQs waiting for an interrupt window (KVM_INTERRUPT needs one) */
   uint32_t irq_queue[IRQ_QUEUE_MAX];
   unsigned irq_head, irq_count;
+  bool split_irqchip; /* a Linux boot: KVM's local APIC, refvmm's I/O APIC */
 };
 
 static struct kvm_state *kst(const struct vm *vm) {
@@ -120,6 +121,50 @@ static void enable_exit_hypercall(struct kvm_state *k) {
 #endif
 }
 
+/* A Linux boot: the local APIC in the kernel (its timer, EOIs and IPIs never
+ * leave KVM), the I/O APIC in refvmm (refvmm/dev_ioapic.h, delivering as
+ * MSIs), no PIC and no PIT: the platform the model has. Before the vCPU. */
+#define SPLIT_IRQCHIP_ROUTES 24
+static int enable_split_irqchip(struct vm *vm, struct kvm_state *k) {
+  if (ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) <= 0) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "kvm: this KVM has no split irqchip (KVM_CAP_SPLIT_IRQCHIP): refvmm's Linux "
+             "platform needs KVM's local APIC with refvmm's I/O APIC");
+    return EOPNOTSUPP;
+  }
+  struct kvm_enable_cap cap = {.cap = KVM_CAP_SPLIT_IRQCHIP, .args = {SPLIT_IRQCHIP_ROUTES}};
+  if (ioctl(k->vm_fd, KVM_ENABLE_CAP, &cap) < 0) {
+    int e = errno;
+    vm_err(vm, "KVM_ENABLE_CAP (KVM_CAP_SPLIT_IRQCHIP)", e);
+    return e;
+  }
+  k->split_irqchip = true;
+  return 0;
+}
+
+/* KVM halts the vCPU in the kernel: its multiprocessing state says. */
+static int kvm_halted(struct vm *vm, bool *interrupts) {
+  struct kvm_state *k = kst(vm);
+  struct kvm_mp_state mp;
+  struct kvm_regs r;
+  if (ioctl(k->vcpu_fd, KVM_GET_MP_STATE, &mp) < 0 || ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+    return -errno;
+  *interrupts = r.rflags & 0x200;
+  return mp.mp_state == KVM_MP_STATE_HALTED;
+}
+
+/* refvmm's I/O APIC delivers into KVM's local APIC. */
+static int kvm_signal_msi(struct vm *vm, uint64_t address, uint32_t data) {
+  struct kvm_state *k = kst(vm);
+  struct kvm_msi msi = {
+      .address_lo = (uint32_t)address, .address_hi = (uint32_t)(address >> 32), .data = data};
+  if (ioctl(k->vm_fd, KVM_SIGNAL_MSI, &msi) < 0) {
+    vm_err(vm, "KVM_SIGNAL_MSI", errno);
+    return -errno;
+  }
+  return 0;
+}
+
 static void kvm_destroy(struct vm *vm) {
   struct kvm_state *k = kst(vm);
   if (!k) return;
@@ -174,6 +219,7 @@ static int kvm_create(struct vm *vm) {
     vm_err(vm, "KVM_SET_USER_MEMORY_REGION (guest RAM)", e);
     goto fail;
   }
+  if (vm->cfg.kernel && (e = enable_split_irqchip(vm, k))) goto fail;
   k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
   if (k->vcpu_fd < 0) {
     e = errno;
@@ -319,6 +365,9 @@ static int kvm_run_vcpu(struct vm *vm, struct vcpu_exit *e) {
     break;
   case KVM_EXIT_FAIL_ENTRY:
     e->fail_entry.hw_reason = run->fail_entry.hardware_entry_failure_reason;
+    break;
+  case KVM_EXIT_IOAPIC_EOI:
+    e->eoi.vector = run->eoi.vector;
     break;
   case KVM_EXIT_INTERNAL_ERROR: {
     e->internal.suberror = run->internal.suberror;
@@ -471,6 +520,14 @@ int kvm_backend__tsc_offset(struct vm *vm, int64_t *offset) {
 static int kvm_check_modes(struct vm *vm) {
   struct kvm_host_info h;
   kvm_host__detect("/sys", &h);
+  if (vm->cfg.kernel && h.flavour == KVM_FLAVOUR_PVM) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "this host's KVM is kvm_pvm, which runs only PVM-enabled guest kernels: a standard "
+             "kernel's own switch into long mode and its ring 0 cannot run there; boot it with "
+             "--backend model, or on a kvm_intel/kvm_amd host (docs/KVM_MODES.md, \"Testing on a "
+             "standard KVM\")");
+    return -1;
+  }
   /* Events: refvmm's policies; window (what a VMM does) unless asked. */
   if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_WINDOW;
   if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_WINDOW;
@@ -525,4 +582,6 @@ const struct backend_ops kvm_backend_ops = {
     .boot_flags = kvm_boot_flags,
     .probe_fds = kvm_probe_fds,
     .event_wall = &kvm_event_backend,
+    .signal_msi = kvm_signal_msi,
+    .halted = kvm_halted,
 };

@@ -279,10 +279,15 @@ START_TEST(table_arithmetic) {
                         "pair %s twice for %s", validate_pairs[i].label, validate__kind_name(kind));
     }
   ck_assert_str_eq(validate__kind_name(VALIDATE_KIND_TDP), "tdp");
-  /* Every workload of the table exists in the catalog of images. */
+  /* Every workload of the table exists: an image, or a workload of the Linux
+   * guest's catalog (workloads/linux/wl/NAME.c) */
   for (size_t i = 0; i < validate_workloads_len; i++) {
     char img[128];
-    snprintf(img, sizeof img, "workloads/build/%s.elf", validate_workloads[i].name);
+    const char *name = validate_workloads[i].name;
+    if (!strncmp(name, "linux:", 6))
+      snprintf(img, sizeof img, "workloads/linux/wl/%s.c", name + 6);
+    else
+      snprintf(img, sizeof img, "workloads/build/%s.elf", name);
     itest__require_image(img);
     ck_assert_ptr_eq(validate__workload(validate_workloads[i].name), &validate_workloads[i]);
   }

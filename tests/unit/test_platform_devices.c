@@ -97,7 +97,7 @@ static void setup(void) {
   event_policy__configure(&pol, &cfg);
   char err[256];
   ck_assert_int_eq(lapic__init(&lapic, &pol, HZ, err, sizeof err), 0);
-  ioapic__init(&ioapic, &lapic);
+  ioapic__init(&ioapic, &lapic, NULL, NULL);
   ck_assert_int_eq(lapic__register(&lapic, &bus, err, sizeof err), 0);
   ck_assert_int_eq(ioapic__register(&ioapic, &bus, err, sizeof err), 0);
   ck_assert_int_eq(dev_serial__register(&bus, &uart, &con, err, sizeof err), 0);
