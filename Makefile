@@ -72,7 +72,7 @@ WORKLOADS := $(patsubst workloads/%.c,%,$(wildcard workloads/*.c))
 HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
 IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
 
-.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images gen-tests \
+.PHONY: FORCE all check unit integration bench bench-linux demo deps install clean format fuzz images gen-tests \
         check-kvm-amd
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
@@ -280,6 +280,10 @@ fuzz-long: fuzz
 
 bench: all $(BIN)/pio_floor
 	bash bench/run.sh
+
+# The Linux guest's workloads on the model in every mode, reported (docs/LINUX.md).
+bench-linux: all
+	VTBENCH=$(BIN)/vtbench bash bench/linux.sh
 
 # the floor refvmm's exit path is measured against (bench/pio_floor.c)
 $(BIN)/pio_floor: $(BUILD)/bench/pio_floor.o $(LIB)

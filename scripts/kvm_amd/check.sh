@@ -26,6 +26,43 @@ while IFS=$'\t' read -r name rc secs; do
   expect "step $name exit" "$rc" 0
 done <"$OUT/steps.tsv"
 
+# The Linux steps (plans full and linux; docs/LINUX.md, "On KVM").
+linux_checks() {
+  local r
+  for r in linux_hello_npt1 linux_hello_npt0; do
+    expect "$r status" "$(j $r .status)" ok
+    expect "$r: powered off" "$(j $r '.status_detail | test("powered off")')" true
+    expect "$r: init's line" "$(j $r '.console | test("vtb-linux: hello from user space")')" true
+    expect "$r: the kernel's last words" "$(j $r '.console | test("reboot: System halted")')" true
+    expect "$r backend" "$(j $r .backend)" kvm
+  done
+  expect "linux_hello_npt1 paging" "$(j linux_hello_npt1 .modes.paging)" ept
+  expect "linux_hello_npt0 paging" "$(j linux_hello_npt0 .modes.paging)" shadow
+  expect "linux_null_npt1 status" "$(j linux_null_npt1 .status)" ok
+  expect "linux_null_npt1 checksum (getppid n=1000)" "$(j linux_null_npt1 .guest.checksum)" 1000
+  expect "linux_null_npt1: the marks' exits" "$(j linux_null_npt1 '.exits.by_reason.IO.count')" \
+    "$(j linux_null_npt1 '.kvm_stats.vcpu.io_exits.value')"
+  expect "linux vtbench runs ok" \
+    "$(jq '[.runs[] | select(.status == "ok")] | length' "$OUT/linux_npt1.json" 2>/dev/null)" 2
+  local w ck want
+  for w in forkexec ctx; do
+    ck=$(jq -r --arg w "linux:$w" '.runs[] | select(.workload == $w) | .guest.checksum' "$OUT/linux_npt1.json")
+    case $w in forkexec) want=$(python3 scripts/linux_guest/expect.py forkexec n=300) ;;
+      ctx) want=$(python3 scripts/linux_guest/expect.py ctx n=5000) ;; esac
+    expect "linux:$w checksum on kvm_amd = expect.py" "$ck" "$want"
+  done
+}
+
+if [ "$PLAN" = linux ]; then
+  while IFS=$'\t' read -r name rc secs; do
+    expect "step $name exit" "$rc" 0
+  done <"$OUT/steps.tsv"
+  linux_checks
+  echo "kvm_amd: $pass passed, $failn failed"
+  [ "$failn" -eq 0 ]
+  exit
+fi
+
 grep_log host_show 'flavour   kvm_amd (AMD SVM)' "host show names kvm_amd"
 grep_log host_show 'paging  ept      set by kvm_amd.npt' "npt=1 gives ept"
 grep_log host_show_npt0 'paging  shadow   set by kvm_amd.npt' "after host set npt=0: shadow"
@@ -92,6 +129,7 @@ perf_compare npt1_perf_cpuid
 perf_compare npt0_perf_pgfault
 
 if [ "$PLAN" = full ]; then
+  linux_checks
   for n in npt1_perf_pio npt1_perf_pgfault npt0_perf_cpuid npt0_perf_ptemod; do perf_compare $n; done
   # ring-0 work-arounds for kvm_pvm are off: VMMCALL from ring 0 reaches refvmm
   expect "vmcall cpl=0: hypercall exits to refvmm" "$(j npt1_vmcall0 '.exits.by_reason.HYPERCALL.count')" 1000

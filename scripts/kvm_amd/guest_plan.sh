@@ -1,6 +1,7 @@
 #!/bin/sh
-# guest_plan.sh PLAN - what the kvm_amd rig runs inside the guest (PLAN smoke
-# or full; docs/KVM_MODES.md, "Testing on a standard KVM"). Every step's
+# guest_plan.sh PLAN - what the kvm_amd rig runs inside the guest (PLAN smoke,
+# full, or linux: the Linux steps of full alone; docs/KVM_MODES.md, "Testing on
+# a standard KVM"). Every step's
 # output goes to out/STEP.log, its exit status and seconds to out/steps.tsv;
 # the host side (scripts/kvm_amd/check.sh) judges them.
 PLAN=${1:-smoke}
@@ -65,6 +66,35 @@ run() { # NAME IMAGE PARAMS...: one refvmm run into out/NAME.json
 
 modprobe kvm_amd npt=1 || echo "modprobe kvm_amd npt=1 failed"
 mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+
+# Linux on kvm_amd (docs/LINUX.md): refvmm boots Debian's kernel with KVM's
+# local APIC and refvmm's I/O APIC, npt=1 and npt=0; the Linux guest's
+# workloads through vtbench; KVM's side of vtbench validate on npt=0 (the
+# model's side runs on the host: scripts/kvm_amd/check.sh).
+linux_steps() {
+  K=$(ls build/kvm-amd/cache/root/boot/vmlinuz-* 2>/dev/null | head -1)
+  LXCL="console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4"
+  step linux_hello_npt1 bin/refvmm run --kernel "$K" --initrd workloads/build/linux/hello.cpio \
+    --cmdline "$LXCL" --timeout 900 --quiet --json out/linux_hello_npt1.json
+  step linux_null_npt1 bin/refvmm run --kernel "$K" --initrd workloads/build/linux/initramfs.cpio \
+    --cmdline "$LXCL vtb.workload=null vtb.n=1000" --events kvm:all --timeout 900 --quiet \
+    --json out/linux_null_npt1.json
+  step linux_vtbench_npt1 bin/vtbench run --workloads linux:forkexec,linux:ctx --backends kvm \
+    --reps 1 --warmup 0 -o out/linux_npt1.json
+  step set_npt0_l bin/vtbench host set npt=0 --yes
+  step linux_hello_npt0 bin/refvmm run --kernel "$K" --initrd workloads/build/linux/hello.cpio \
+    --cmdline "$LXCL" --timeout 900 --quiet --json out/linux_hello_npt0.json
+  for w in fork pgfault mprotect; do
+    step "linux_kvm_npt0_$w" bin/vtbench validate --quick --reps 1 --only "linux:$w" \
+      --out "out/validate-linux-$w-npt0" --timeout 900
+  done
+  step restore_l bin/vtbench host restore
+}
+if [ "$PLAN" = linux ]; then
+  linux_steps
+  echo "plan $PLAN done"
+  exit 0
+fi
 step host_show bin/vtbench host show
 # npt=1: exits the workloads promise, with the kernel's view of every exit
 run npt1_pio pio --param n=1000
@@ -82,6 +112,7 @@ step restore bin/vtbench host restore
 step host_show_restored bin/vtbench host show
 
 if [ "$PLAN" = full ]; then
+  linux_steps
   perfkvm npt1_perf_pio pio --param n=1000
   perfkvm npt1_perf_pgfault pgfault --param n=500
   step set_npt0_p bin/vtbench host set npt=0 --yes

@@ -1,7 +1,8 @@
 #!/bin/bash
 # initramfs.sh - pack the kvm_amd rig's initramfs: busybox, the KVM modules,
 # bin/refvmm and bin/vtbench with the shared libraries they load, perf, the
-# workload images and the guest scripts (guest_init.sh as /init, guest_plan.sh).
+# workload images, Debian's kernel with the Linux guest's initramfs images,
+# and the guest scripts (guest_init.sh as /init, guest_plan.sh).
 #
 #   bash scripts/kvm_amd/initramfs.sh CACHE_DIR OUT.cpio [BIN_DIR]
 #
@@ -40,6 +41,15 @@ else
   echo "kvm_amd initramfs: note: no perf on this host (linux-perf): the perf kvm stat cross-check is skipped inside"
 fi
 cp workloads/build/*.elf "$root/vtb/workloads/build/"
+# the Linux guest (docs/LINUX.md): Debian's kernel where vtbench looks for it,
+# and the initramfs images
+if ls "$CACHE"/root/boot/vmlinuz-* >/dev/null 2>&1 && [ -f workloads/build/linux/initramfs.cpio ]; then
+  mkdir -p "$root/vtb/build/kvm-amd/cache/root/boot" "$root/vtb/workloads/build/linux"
+  cp "$CACHE"/root/boot/vmlinuz-* "$root/vtb/build/kvm-amd/cache/root/boot/"
+  cp workloads/build/linux/*.cpio "$root/vtb/workloads/build/linux/"
+else
+  echo "kvm_amd initramfs: note: no kernel or Linux guest images (make deps; make): the Linux steps cannot run inside"
+fi
 install -m 755 scripts/kvm_amd/guest_init.sh "$root/init"
 install -m 755 scripts/kvm_amd/guest_plan.sh "$root/vtb/guest_plan.sh"
 
