@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "msg.h"
 #include "results/result_doc.h"
 
 /* ---- host references of the checksums (docs/ABI.md, workload headers) ---- */
@@ -276,7 +277,7 @@ static json_t *run_refvmm(const struct calib_opts *o, const struct plan_item *it
     int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
     execv(o->refvmm, (char **)argv);
-    fprintf(stderr, "vtbench calibrate: cannot run %s: %s\n", o->refvmm, strerror(errno));
+    msg__error("cannot run %s: %s", o->refvmm, strerror(errno));
     _exit(127);
   }
   int st = 0;

@@ -23,6 +23,7 @@
 #include "calibrate.h"
 #include "cli_num.h"
 #include "commands.h"
+#include "msg.h"
 #include "paths.h"
 #include "results/result_doc.h"
 
@@ -97,7 +98,7 @@ int cmd_calibrate(int argc, char **argv) {
       break;
     case 'r': {
       long v;
-      if (cli__count("calibrate", "reps", optarg, 1, CALIB_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("reps", optarg, 1, CALIB_REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (int)v;
       break;
     }
@@ -119,7 +120,7 @@ int cmd_calibrate(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vtbench calibrate: unexpected argument '%s'\n", argv[optind]);
+    msg__error("unexpected argument '%s'", argv[optind]);
     usage(stderr);
     return VTB_EXIT_USAGE;
   }
@@ -131,36 +132,34 @@ int cmd_calibrate(int argc, char **argv) {
   char err[1024];
   if (base_path) {
     if (cost_profile__load(base_path, &loaded, err, sizeof(err))) {
-      fprintf(stderr, "vtbench calibrate: --base: %s\n", err);
+      msg__error("--base: %s", err);
       return VTB_EXIT_USAGE;
     }
     base = &loaded;
   }
   if (!kvm_usable(err, sizeof(err))) {
-    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    msg__error("%s", err);
     return VTB_EXIT_NOTHING;
   }
   if (result_doc__check_writable(out, err, sizeof(err))) {
-    fprintf(stderr, "vtbench calibrate: --out: %s\n", err);
+    msg__error("--out: %s", err);
     return VTB_EXIT_IO;
   }
   char refvmm[4200], images[4200], tmpdir[] = "/tmp/vtbench-calibrate.XXXXXX";
   if (paths__refvmm(refvmm, sizeof(refvmm))) {
-    fprintf(stderr,
-            "vtbench calibrate: %s: not found or not executable (run make, or set "
-            "VTBENCH_REFVMM)\n",
-            refvmm);
+    msg__error("%s: not found or not executable (run make, or set "
+               "VTBENCH_REFVMM)",
+               refvmm);
     return VTB_EXIT_FAILED;
   }
   if (paths__workloads_dir(images, sizeof(images))) {
-    fprintf(stderr,
-            "vtbench calibrate: %s: no workload images (run make, or set "
-            "VTBENCH_WORKLOADS)\n",
-            images);
+    msg__error("%s: no workload images (run make, or set "
+               "VTBENCH_WORKLOADS)",
+               images);
     return VTB_EXIT_FAILED;
   }
   if (!mkdtemp(tmpdir)) {
-    fprintf(stderr, "vtbench calibrate: %s: cannot create: %s\n", tmpdir, strerror(errno));
+    msg__error("%s: cannot create: %s", tmpdir, strerror(errno));
     return VTB_EXIT_IO;
   }
   o.refvmm = refvmm;
@@ -178,19 +177,19 @@ int cmd_calibrate(int argc, char **argv) {
   sigaction(SIGTERM, &old_term, NULL);
   rm_tmpdir(tmpdir);
   if (calibrate__interrupted) {
-    fprintf(stderr, "vtbench calibrate: interrupted: no profile written\n");
+    msg__error("interrupted: no profile written");
     return VTB_EXIT_INTERRUPTED;
   }
   int failed = 0;
   for (int i = 0; i < CM_COUNT; i++)
     if (!r.m[i].ok && !r.m[i].na) {
       failed++;
-      fprintf(stderr, "vtbench calibrate: %s not measured: %s\n", r.m[i].label, r.m[i].err);
+      msg__error("%s not measured: %s", r.m[i].label, r.m[i].err);
     }
   struct calib_figure figs[CF_COUNT];
   int nf = rc ? 0 : calibrate__derive(&r, figs, CF_COUNT);
   if (rc || !nf || !(r.host.tsc_hz > 0)) {
-    fprintf(stderr, "vtbench calibrate: nothing measured on this host: no profile written\n");
+    msg__error("nothing measured on this host: no profile written");
     return VTB_EXIT_FAILED;
   }
   char cmd[256];
@@ -203,7 +202,7 @@ int cmd_calibrate(int argc, char **argv) {
   int bad = !text || cost_profile__parse(text, strlen(text), out, &check, err, sizeof(err));
   free(text);
   if (bad) {
-    fprintf(stderr, "vtbench calibrate: internal error: the profile does not load: %s\n", err);
+    msg__error("internal error: the profile does not load: %s", err);
     json_decref(doc);
     return VTB_EXIT_FAILED;
   }
@@ -211,7 +210,7 @@ int cmd_calibrate(int argc, char **argv) {
   int wrc = calibrate__write(doc, out, err, sizeof(err));
   json_decref(doc);
   if (wrc) {
-    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    msg__error("%s", err);
     return VTB_EXIT_IO;
   }
   printf("profile written to %s (refvmm run IMAGE --backend model --profile %s)\n", out, out);

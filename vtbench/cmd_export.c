@@ -7,6 +7,7 @@
 #include "commands.h"
 #include "export.h"
 #include "json_util.h"
+#include "msg.h"
 #include "report_opts.h"
 
 static void usage(FILE *out) {
@@ -35,7 +36,7 @@ int cmd_export(int argc, char **argv) {
   json_t *plots = export__csv(&s, NULL, dir, baseline, err, sizeof(err));
   rc = VTB_EXIT_OK;
   if (!plots) {
-    fprintf(stderr, "vtbench export: %s\n", err);
+    msg__error("%s", err);
     rc = VTB_EXIT_IO;
   } else {
     printf("vtbench export: %zu configurations, %zu plot inputs in %s/\n", s.n,

@@ -9,6 +9,7 @@
 #include "aggregate.h"
 #include "commands.h"
 #include "json_util.h"
+#include "msg.h"
 #include "report_opts.h"
 #include "results/result_doc.h"
 
@@ -37,8 +38,7 @@ int cmd_merge(int argc, char **argv) {
     json_t *session = json_object_get(doc, "session");
     const char *st = json_string_value(json_object_get(session, "status"));
     if (st && strcmp(st, "complete")) {
-      fprintf(stderr, "vtbench merge: note: %s is %s (resume it with vtbench run --resume)\n",
-              argv[i], st);
+      msg__note("%s is %s (resume it with vtbench run --resume)", argv[i], st);
       complete = false;
     }
     json_array_append_new(from, json_pack("{s:s,s:O,s:O}", "file", argv[i], "context",
@@ -53,9 +53,8 @@ int cmd_merge(int argc, char **argv) {
       snprintf(id, sizeof(id), "%s #%lld", key,
                (long long)json_integer_value(json_object_get(run, "repetition")));
       if (json_object_get(seen, id)) {
-        fprintf(stderr,
-                "vtbench merge: %s: runs[%zu]: %s already came from %s (same shard twice?)\n",
-                argv[i], k, id, json_string_value(json_object_get(seen, id)));
+        msg__error("%s: runs[%zu]: %s already came from %s (same shard twice?)", argv[i], k, id,
+                   json_string_value(json_object_get(seen, id)));
         rc = VTB_EXIT_USAGE;
         break;
       }
@@ -75,7 +74,7 @@ int cmd_merge(int argc, char **argv) {
     from = NULL;
     int w = result_doc__write(merged, out);
     if (w) {
-      fprintf(stderr, "vtbench merge: %s: cannot write: %s\n", out, strerror(-w));
+      msg__error("%s: cannot write: %s", out, strerror(-w));
       rc = VTB_EXIT_IO;
     } else {
       printf("vtbench merge: %zu runs from %d files -> %s\n",

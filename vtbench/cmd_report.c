@@ -18,6 +18,7 @@
 #include "export.h"
 #include "findings.h"
 #include "json_util.h"
+#include "msg.h"
 #include "paths.h"
 #include "report_opts.h"
 #include "results/result_doc.h"
@@ -833,16 +834,13 @@ int cmd_report(int argc, char **argv) {
   char err[512], plots_dir[4096];
   json_t *plots = export__csv(&s, odoc ? &o : NULL, dir, baseline, err, sizeof(err));
   if (!plots) {
-    fprintf(stderr, "vtbench report: %s\n", err);
+    msg__error("%s", err);
     rc = VTB_EXIT_IO;
     goto out;
   }
-  if (!s.n) fprintf(stderr, "vtbench report: note: %s has no runs\n", path);
+  if (!s.n) msg__note("%s has no runs", path);
   if (paths__plots_dir(plots_dir, sizeof(plots_dir))) {
-    fprintf(
-        stderr,
-        "vtbench report: plot scripts not found (%s; set VTBENCH_PLOTS): report without plots\n",
-        plots_dir);
+    msg__error("plot scripts not found (%s; set VTBENCH_PLOTS): report without plots", plots_dir);
     rc = VTB_EXIT_FAILED;
   } else if (plots_dir[0] != '/') {
     char *abs = realpath(plots_dir, NULL); /* gnuplot runs inside the output directory */
@@ -860,15 +858,15 @@ int cmd_report(int argc, char **argv) {
       const char *out = json_string_value(json_object_get(spec, "out"));
       int g = run_gnuplot(dir, plots_dir, spec);
       if (g == 127) {
-        fprintf(stderr, "vtbench report: gnuplot not found: install gnuplot-nox (make deps); "
-                        "report without plots\n");
+        msg__error("gnuplot not found: install gnuplot-nox (make deps); "
+                   "report without plots");
         rc = VTB_EXIT_FAILED;
         break;
       }
       if (g || file_size(dir, out, ".png") <= 0 || file_size(dir, out, ".svg") <= 0) {
-        fprintf(stderr, "vtbench report: gnuplot failed on %s/%s (script %s; see %s/gnuplot.log)\n",
-                dir, json_string_value(json_object_get(spec, "csv")),
-                json_string_value(json_object_get(spec, "script")), dir);
+        msg__error("gnuplot failed on %s/%s (script %s; see %s/gnuplot.log)", dir,
+                   json_string_value(json_object_get(spec, "csv")),
+                   json_string_value(json_object_get(spec, "script")), dir);
         rc = VTB_EXIT_FAILED;
         continue;
       }
@@ -880,7 +878,7 @@ int cmd_report(int argc, char **argv) {
   if (write_json(dir, &s, odoc ? &o : NULL, other_path, baseline, findings) ||
       write_md(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL, baseline) ||
       write_html(dir, in, odoc ? 2 : 1, rows, findings, plots, odoc ? &o : NULL, baseline)) {
-    fprintf(stderr, "vtbench report: %s: cannot write the report: %s\n", dir, strerror(errno));
+    msg__error("%s: cannot write the report: %s", dir, strerror(errno));
     rc = VTB_EXIT_IO;
   } else {
     printf("vtbench report: %zu configurations, %zu plots -> %s/index.html (and summary.md)\n", s.n,

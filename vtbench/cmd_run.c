@@ -668,15 +668,15 @@ int cmd_run(int argc, char **argv) {
       o.modes = optarg;
       break;
     case 'r':
-      if (cli__count("run", "reps", optarg, 1, MATRIX_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("reps", optarg, 1, MATRIX_REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (int)v;
       break;
     case 'w':
-      if (cli__count("run", "warmup", optarg, 0, MATRIX_WARMUP_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("warmup", optarg, 0, MATRIX_WARMUP_MAX, &v)) return VTB_EXIT_USAGE;
       o.warmup = (int)v;
       break;
     case 'c':
-      if (cli__count("run", "cpu", optarg, 0, CPU_SETSIZE - 1, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("cpu", optarg, 0, CPU_SETSIZE - 1, &v)) return VTB_EXIT_USAGE;
       o.cpu = (int)v;
       break;
     case 's':
@@ -689,7 +689,7 @@ int cmd_run(int argc, char **argv) {
       o.resume = true;
       break;
     case 't': /* refvmm's own bound (refvmm --help) */
-      if (cli__count("run", "timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
       o.timeout = (int)v;
       break;
     case 'b':

@@ -20,6 +20,7 @@
 #include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
+#include "msg.h"
 #include "paths.h"
 #include "refvmm/kvm/kvm_host.h"
 #include "results/result_doc.h"
@@ -234,9 +235,9 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
     json_t *doc = access(jpath, R_OK) ? NULL : result_doc__read(jpath, err, sizeof err);
     const json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
     if (code != 0 || !run || strcmp(status_of(doc), "ok")) {
-      fprintf(stderr, "vtbench validate: %s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s\n",
-              w->name, model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
-              code == 5 ? ": this host's KVM does not use shadow paging" : "");
+      msg__error("%s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s", w->name,
+                 model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
+                 code == 5 ? ": this host's KVM does not use shadow paging" : "");
       json_decref(doc);
       return -1;
     }
@@ -467,7 +468,7 @@ static int write_outputs(const char *dir, json_t *doc, const struct wl_result *r
   if (atomic_file__commit(&af)) goto fail;
   return 0;
 fail:
-  fprintf(stderr, "vtbench validate: cannot write %s: %s\n", path, strerror(errno));
+  msg__error("cannot write %s: %s", path, strerror(errno));
   return -1;
 }
 
@@ -486,7 +487,7 @@ int cmd_validate(int argc, char **argv) {
     switch (c) {
     case 'r': {
       long v;
-      if (cli__count("validate", "reps", optarg, 1, REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("reps", optarg, 1, REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (unsigned)v;
       break;
     }
@@ -501,7 +502,7 @@ int cmd_validate(int argc, char **argv) {
       break;
     case 't': { /* seconds, 0 = none; refvmm's own bound (refvmm --help) */
       long v;
-      if (cli__count("validate", "timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
       o.timeout = (int)v;
       break;
     }
@@ -514,7 +515,7 @@ int cmd_validate(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vtbench validate: unexpected argument '%s'\n", argv[optind]);
+    msg__error("unexpected argument '%s'", argv[optind]);
     return VTB_EXIT_USAGE;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
@@ -524,10 +525,9 @@ int cmd_validate(int argc, char **argv) {
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
     if (!validate__workload(name)) {
-      fprintf(stderr,
-              "vtbench validate: --only: unknown workload '%s' (vtbench validate --help "
-              "lists them)\n",
-              name);
+      msg__error("--only: unknown workload '%s' (vtbench validate --help "
+                 "lists them)",
+                 name);
       return VTB_EXIT_USAGE;
     }
     p = cm ? cm + 1 : NULL;
@@ -536,29 +536,28 @@ int cmd_validate(int argc, char **argv) {
   static struct kvm_host_info h;
   kvm_host__detect(NULL, &h);
   if (!h.dev_openable) {
-    fprintf(stderr,
-            "vtbench validate: /dev/kvm cannot be opened (%s): there is no KVM to validate "
-            "against on this host\n",
-            h.dev_present ? strerror(h.dev_errno) : "no such device");
+    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate "
+               "against on this host",
+               h.dev_present ? strerror(h.dev_errno) : "no such device");
     return VTB_EXIT_NOTHING;
   }
   if (h.tdp != 0) {
-    fprintf(stderr,
-            "vtbench validate: this host's KVM (%s) uses %s, not shadow paging: the comparison "
-            "is with KVM's shadow MMU. On kvm_intel: vtbench host set ept=0 --yes\n",
-            kvm_flavour__name(h.flavour), h.tdp > 0 ? "two-dimensional paging" : "unknown paging");
+    msg__error("this host's KVM (%s) uses %s, not shadow paging: the comparison "
+               "is with KVM's shadow MMU. On kvm_intel: vtbench host set ept=0 --yes",
+               kvm_flavour__name(h.flavour),
+               h.tdp > 0 ? "two-dimensional paging" : "unknown paging");
     return VTB_EXIT_NOTHING;
   }
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
-    fprintf(stderr, "vtbench validate: bin/refvmm or workloads/build not found next to vtbench: "
-                    "run make\n");
+    msg__error("bin/refvmm or workloads/build not found next to vtbench: "
+               "run make");
     return VTB_EXIT_NOTHING;
   }
   char runs_dir[4200];
   snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);
   if (mkdir_p(runs_dir)) {
-    fprintf(stderr, "vtbench validate: cannot create %s: %s\n", runs_dir, strerror(errno));
+    msg__error("cannot create %s: %s", runs_dir, strerror(errno));
     return VTB_EXIT_IO;
   }
   struct utsname u;
@@ -582,12 +581,11 @@ int cmd_validate(int argc, char **argv) {
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    fprintf(stderr, "vtbench validate: %s %s=%lu: KVM x%u, model\n", w->name, w->scale, r->n,
-            o.reps);
+    msg__error("%s %s=%lu: KVM x%u, model", w->name, w->scale, r->n, o.reps);
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
             !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
     if (code == 5) { /* refused the mode: not a shadow-paging host after all */
-      fprintf(stderr, "vtbench validate: refvmm refused --paging shadow on KVM here\n");
+      msg__error("refvmm refused --paging shadow on KVM here");
       json_decref(keep);
       free(res);
       return VTB_EXIT_NOTHING;
@@ -595,8 +593,7 @@ int cmd_validate(int argc, char **argv) {
     r->checksums_equal = r->ok && json_equal(r->kvm.checksum, r->model.checksum);
     if (!r->ok || !r->checksums_equal) failed = true;
     if (r->ok && !r->checksums_equal)
-      fprintf(stderr, "vtbench validate: %s: the guest checksums of KVM and the model differ\n",
-              w->name);
+      msg__error("%s: the guest checksums of KVM and the model differ", w->name);
   }
 
   /* Which statistics move here at all (any size, any repetition). */
@@ -619,8 +616,7 @@ int cmd_validate(int argc, char **argv) {
   int rc = write_outputs(o.out, doc, res, nres, host, emu0, &o, moved, still) ? VTB_EXIT_IO
            : failed                                                           ? VTB_EXIT_FAILED
                                                                               : VTB_EXIT_OK;
-  if (rc != VTB_EXIT_IO)
-    fprintf(stderr, "vtbench validate: wrote %s/validation.md and .json\n", o.out);
+  if (rc != VTB_EXIT_IO) msg__error("wrote %s/validation.md and .json", o.out);
   json_decref(doc);
   json_decref(moved);
   json_decref(still);

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "atomic_file.h"
 #include "event_cdf.h"
+#include "msg.h"
 #include "results/result_doc.h"
 #include "stats.h"
 
@@ -122,8 +122,8 @@ static bool cell_per_iter(const struct agg_set *s, const struct agg_group *g, co
 }
 
 static int err_out(char *err, size_t len, const char *path) {
-  snprintf(err, len, "%s: cannot write: %s (check the -o directory)", path, strerror(errno));
-  return -1;
+  return msg__fail(err, len, "%s: cannot write: %s (check the -o directory)", path,
+                   strerror(errno));
 }
 
 static json_t *plot_spec(const char *script, const char *csv, const char *out, json_t *vars) {
