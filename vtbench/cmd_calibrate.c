@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "msg.h"
 #include "paths.h"
 #include "results/result_doc.h"
+#include "spawn.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -63,10 +63,6 @@ static int kvm_usable(char *err, size_t errlen) {
   }
   close(fd);
   return 1;
-}
-
-static void on_signal(int sig) {
-  calibrate__interrupted = sig;
 }
 
 static void rm_tmpdir(const char *dir) {
@@ -147,15 +143,11 @@ int cmd_calibrate(int argc, char **argv) {
   }
   char refvmm[4200], images[4200], tmpdir[] = "/tmp/vtbench-calibrate.XXXXXX";
   if (paths__refvmm(refvmm, sizeof(refvmm))) {
-    msg__error("%s: not found or not executable (run make, or set "
-               "VTBENCH_REFVMM)",
-               refvmm);
+    msg__error("%s: not found or not executable (run make, or set VTBENCH_REFVMM)", refvmm);
     return VTB_EXIT_FAILED;
   }
   if (paths__workloads_dir(images, sizeof(images))) {
-    msg__error("%s: no workload images (run make, or set "
-               "VTBENCH_WORKLOADS)",
-               images);
+    msg__error("%s: no workload images (run make, or set VTBENCH_WORKLOADS)", images);
     return VTB_EXIT_FAILED;
   }
   if (!mkdtemp(tmpdir)) {
@@ -167,16 +159,12 @@ int cmd_calibrate(int argc, char **argv) {
   o.tmpdir = tmpdir;
 
   /* Ctrl-C: the running refvmm gets it too; stop after it, clean up. */
-  struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
+  spawn__catch_signals();
   static struct calib_result r;
   int rc = calibrate__measure(&o, &r);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
+  spawn__restore_signals();
   rm_tmpdir(tmpdir);
-  if (calibrate__interrupted) {
+  if (spawn__caught()) {
     msg__error("interrupted: no profile written");
     return VTB_EXIT_INTERRUPTED;
   }

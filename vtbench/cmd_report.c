@@ -2,14 +2,12 @@
  * CSVs (export.c), gnuplot PNG + SVG from the plots/ scripts, summary.md and
  * index.html with the tables, each host's context and the findings. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aggregate.h"
@@ -22,6 +20,7 @@
 #include "paths.h"
 #include "report_opts.h"
 #include "results/result_doc.h"
+#include "spawn.h"
 #include "stats.h"
 
 static void usage(FILE *out) {
@@ -58,9 +57,12 @@ static int publish_plot(const char *dir, const char *tmpbase, const char *out, b
   return rc;
 }
 
+#define GNUPLOT_TIMEOUT_S 120
+
 /* gnuplot -e "vars" SCRIPT, run inside dir. gnuplot writes OUT.tmp.PID.png
  * and .svg, published as OUT.png and OUT.svg once it succeeded, so an
- * interrupted report never leaves a truncated plot. 0 on success. */
+ * interrupted report never leaves a truncated plot. 0 on success, 127 when
+ * gnuplot is not installed. */
 static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spec) {
   char vars[2048], script[4200], tmpbase[300];
   const char *out = json_string_value(json_object_get(spec, "out"));
@@ -79,21 +81,18 @@ static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spe
   }
   snprintf(script, sizeof(script), "%s/%s", plots_dir,
            json_string_value(json_object_get(spec, "script")));
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (!pid) {
-    if (chdir(dir)) _exit(126);
-    /* gnuplot's warnings (an empty y range, ...) go to a log, not the user's terminal */
-    int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) dup2(fd, 2), close(fd);
-    execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
-    _exit(127);
-  }
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return 127;
-  return publish_plot(dir, tmpbase, out, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  /* gnuplot's warnings (an empty y range, ...) go to a log, not the user's
+   * terminal; a plot that takes minutes is a hung gnuplot */
+  const char *argv[] = {"gnuplot", "-e", vars, script, NULL};
+  struct spawn_opts o = {.argv = argv,
+                         .search_path = true,
+                         .cwd = dir,
+                         .err_file = "gnuplot.log",
+                         .err_append = true,
+                         .timeout_s = GNUPLOT_TIMEOUT_S};
+  struct spawn_result r;
+  if (spawn__run(&o, &r)) return r.error == ENOENT ? 127 : -1;
+  return publish_plot(dir, tmpbase, out, r.how == SPAWN_EXITED && r.code == 0);
 }
 
 static void html_esc(FILE *f, const char *s) {
@@ -854,12 +853,13 @@ int cmd_report(int argc, char **argv) {
   unlink(log_path); /* this report's warnings only */
   size_t i, made = 0;
   json_t *spec;
+  spawn__catch_signals(); /* Ctrl-C: gnuplot ends, its temporaries go, pages stay as they were */
   if (rc == VTB_EXIT_OK) json_array_foreach(plots, i, spec) {
       const char *out = json_string_value(json_object_get(spec, "out"));
       int g = run_gnuplot(dir, plots_dir, spec);
+      if (spawn__caught()) break;
       if (g == 127) {
-        msg__error("gnuplot not found: install gnuplot-nox (make deps); "
-                   "report without plots");
+        msg__error("gnuplot not found: install gnuplot-nox (make deps); report without plots");
         rc = VTB_EXIT_FAILED;
         break;
       }
@@ -872,6 +872,13 @@ int cmd_report(int argc, char **argv) {
       }
       made++;
     }
+  spawn__restore_signals();
+  if (spawn__caught()) {
+    msg__error("interrupted: %s/index.html and summary.md not updated", dir);
+    rc = VTB_EXIT_INTERRUPTED;
+    json_decref(plots);
+    goto out;
+  }
   json_t *findings = findings__compute(&s, odoc ? &o : NULL, baseline);
   struct row *rows = rows_of(&s, baseline);
   struct report_in in[2] = {{path, doc, &s}, {other_path, odoc, odoc ? &o : NULL}};

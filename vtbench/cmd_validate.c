@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,6 +23,7 @@
 #include "paths.h"
 #include "refvmm/kvm/kvm_host.h"
 #include "results/result_doc.h"
+#include "spawn.h"
 #include "stats.h"
 #include "validate.h"
 
@@ -139,20 +139,18 @@ static int run_refvmm(const char *refvmm, const char *img, bool model,
   cmd_append(cmd, cmdlen, "--json F");
 
   unlink(json_path);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (!pid) {
-    FILE *lf = freopen(log_path, "w", stdout);
-    if (lf) dup2(fileno(stdout), 2);
-    execv(refvmm, (char **)argv);
-    fprintf(stderr, "vtbench: cannot run %s: %s\n", refvmm, strerror(errno));
-    _exit(127);
+  /* refvmm's own watchdog ends a run at `timeout`; the limit here is for a
+   * refvmm that hangs anyway */
+  struct spawn_opts so = {.argv = argv,
+                          .out_file = log_path,
+                          .err_to_out = true,
+                          .timeout_s = timeout > 0 ? timeout + 60.0 : 0};
+  struct spawn_result r;
+  if (spawn__run(&so, &r)) {
+    msg__error("cannot run %s: %s", refvmm, strerror(r.error));
+    return -1;
   }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r.status;
 }
 
 static int stat_index(struct side *s, const char *name) {
@@ -231,6 +229,7 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
     int code =
         run_refvmm(refvmm, img, model, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
     *code_out = code;
+    if (spawn__caught()) return -1; /* Ctrl-C: the caller stops */
     char err[512];
     json_t *doc = access(jpath, R_OK) ? NULL : result_doc__read(jpath, err, sizeof err);
     const json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
@@ -525,9 +524,7 @@ int cmd_validate(int argc, char **argv) {
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
     if (!validate__workload(name)) {
-      msg__error("--only: unknown workload '%s' (vtbench validate --help "
-                 "lists them)",
-                 name);
+      msg__error("--only: unknown workload '%s' (vtbench validate --help lists them)", name);
       return VTB_EXIT_USAGE;
     }
     p = cm ? cm + 1 : NULL;
@@ -536,22 +533,20 @@ int cmd_validate(int argc, char **argv) {
   static struct kvm_host_info h;
   kvm_host__detect(NULL, &h);
   if (!h.dev_openable) {
-    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate "
-               "against on this host",
+    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate against on this host",
                h.dev_present ? strerror(h.dev_errno) : "no such device");
     return VTB_EXIT_NOTHING;
   }
   if (h.tdp != 0) {
-    msg__error("this host's KVM (%s) uses %s, not shadow paging: the comparison "
-               "is with KVM's shadow MMU. On kvm_intel: vtbench host set ept=0 --yes",
+    msg__error("this host's KVM (%s) uses %s, not shadow paging: the comparison is with KVM's "
+               "shadow MMU. On kvm_intel: vtbench host set ept=0 --yes",
                kvm_flavour__name(h.flavour),
                h.tdp > 0 ? "two-dimensional paging" : "unknown paging");
     return VTB_EXIT_NOTHING;
   }
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
-    msg__error("bin/refvmm or workloads/build not found next to vtbench: "
-               "run make");
+    msg__error("bin/refvmm or workloads/build not found next to vtbench: run make");
     return VTB_EXIT_NOTHING;
   }
   char runs_dir[4200];
@@ -575,13 +570,14 @@ int cmd_validate(int argc, char **argv) {
   if (!res || !keep) return VTB_EXIT_FAILED;
   bool failed = false;
   int code = 0;
-  for (size_t i = 0; i < validate_workloads_len; i++) {
+  spawn__catch_signals(); /* Ctrl-C ends the refvmm run and then the command */
+  for (size_t i = 0; i < validate_workloads_len && !spawn__caught(); i++) {
     const struct validate_workload *w = &validate_workloads[i];
     if (!selected(&o, w->name)) continue;
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    msg__error("%s %s=%lu: KVM x%u, model", w->name, w->scale, r->n, o.reps);
+    msg__info("%s %s=%lu: KVM x%u, model", w->name, w->scale, r->n, o.reps);
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
             !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
     if (code == 5) { /* refused the mode: not a shadow-paging host after all */
@@ -594,6 +590,14 @@ int cmd_validate(int argc, char **argv) {
     if (!r->ok || !r->checksums_equal) failed = true;
     if (r->ok && !r->checksums_equal)
       msg__error("%s: the guest checksums of KVM and the model differ", w->name);
+  }
+
+  spawn__restore_signals();
+  if (spawn__caught()) {
+    msg__error("interrupted: %s/validation.md and .json not written", o.out);
+    json_decref(keep);
+    free(res);
+    return VTB_EXIT_INTERRUPTED;
   }
 
   /* Which statistics move here at all (any size, any repetition). */
@@ -616,7 +620,7 @@ int cmd_validate(int argc, char **argv) {
   int rc = write_outputs(o.out, doc, res, nres, host, emu0, &o, moved, still) ? VTB_EXIT_IO
            : failed                                                           ? VTB_EXIT_FAILED
                                                                               : VTB_EXIT_OK;
-  if (rc != VTB_EXIT_IO) msg__error("wrote %s/validation.md and .json", o.out);
+  if (rc != VTB_EXIT_IO) msg__info("wrote %s/validation.md and .json", o.out);
   json_decref(doc);
   json_decref(moved);
   json_decref(still);

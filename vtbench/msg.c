@@ -38,6 +38,13 @@ void msg__error(const char *fmt, ...) {
   va_end(ap);
 }
 
+void msg__info(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  msg__verror(fmt, ap);
+  va_end(ap);
+}
+
 void msg__note(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);

@@ -1,6 +1,6 @@
 /* msg.h - vtbench's messages on stderr, in one format:
  *
- *   vtbench COMMAND: TEXT          (msg__error)
+ *   vtbench COMMAND: TEXT          (msg__error; msg__info for progress)
  *   vtbench COMMAND: note: TEXT    (msg__note)
  *
  * COMMAND is the subcommand main.c dispatched to ("report", "host set"),
@@ -27,6 +27,8 @@ const char *msg__command(void);
 /* "vtbench COMMAND: TEXT\n" on stderr. */
 void msg__error(const char *fmt, ...) MSG_PRINTF(1, 2);
 void msg__verror(const char *fmt, va_list ap);
+/* The same format for what a long command is doing ("wrote X"). */
+void msg__info(const char *fmt, ...) MSG_PRINTF(1, 2);
 /* "vtbench COMMAND: note: TEXT\n" on stderr. */
 void msg__note(const char *fmt, ...) MSG_PRINTF(1, 2);
 

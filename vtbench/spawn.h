@@ -8,8 +8,8 @@
  * child gets its own), which then has a grace period (SPAWN_GRACE_S by
  * default) to end before SIGKILL; the time limit ends it the same way
  * with SIGTERM. The child dies with its parent (PR_SET_PDEATHSIG), so a
- * vtbench killed with SIGKILL leaves no refvmm running. Every child starts with default signal dispositions and
- * an empty signal mask. */
+ * vtbench killed with SIGKILL leaves no refvmm running. Every child starts with default signal
+ * dispositions and an empty signal mask. */
 #ifndef VTBENCH_SPAWN_H
 #define VTBENCH_SPAWN_H
 

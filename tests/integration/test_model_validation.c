@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "refvmm/kvm/kvm_host.h"
 #include "tests/lib/itest.h"
+#include "vtbench/spawn.h"
 #include "vtbench/validate.h"
 
 static const char *vtbench_bin(void) {
@@ -35,20 +35,13 @@ static const char *vtbench_bin(void) {
 
 /* Run vtbench with args, output to a log file; the exit status. */
 static int vtbench(const char *const *args, const char *log) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (!pid) {
-    if (!freopen(log, "w", stdout)) _exit(126);
-    dup2(fileno(stdout), 2);
-    const char *argv[24] = {vtbench_bin()};
-    for (int i = 0; args[i] && i < 22; i++)
-      argv[i + 1] = args[i];
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  int st;
-  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  const char *argv[24] = {vtbench_bin()};
+  for (int i = 0; args[i] && i < 22; i++)
+    argv[i + 1] = args[i];
+  struct spawn_opts o = {.argv = argv, .out_file = log, .err_to_out = true};
+  struct spawn_result r;
+  ck_assert_msg(!spawn__run(&o, &r), "%s: cannot start: %s", argv[0], strerror(r.error));
+  return r.how == SPAWN_EXITED ? r.code : -1;
 }
 
 /* The last part of a log: Check refuses (exit 2) failure messages longer
