@@ -13,6 +13,7 @@
 #include "aggregate.h"
 #include "atomic_file.h"
 #include "commands.h"
+#include "compare.h"
 #include "export.h"
 #include "findings.h"
 #include "json_util.h"
@@ -527,7 +528,7 @@ static int write_md(const char *dir, const struct report_in *in, int nin, const 
   }
   if (other) {
     struct compare_row *cr;
-    size_t n = export__compare(in[0].s, other, &cr);
+    size_t n = compare__rows(in[0].s, other, &cr);
     fprintf(f,
             "\n## Comparison with %s\n\nMedian time in each document, their ratio with its "
             "bootstrap interval, and the two-sided Mann-Whitney U test (exact p up to 20 runs a "
@@ -724,7 +725,7 @@ static int write_html(const char *dir, const struct report_in *in, int nin, cons
   }
   if (other) {
     struct compare_row *cr;
-    size_t n = export__compare(in[0].s, other, &cr);
+    size_t n = compare__rows(in[0].s, other, &cr);
     fprintf(f, "<h2 "
                "id=\"comparison\">Comparison</h2>\n<p>Median time in each document, their ratio "
                "with its bootstrap interval, and the two-sided Mann-Whitney U test (exact p up to "
@@ -786,7 +787,7 @@ static int write_json(const char *dir, const struct agg_set *s, const struct agg
   json_t *cmp = json_array();
   if (other) {
     struct compare_row *cr;
-    size_t n = export__compare(s, other, &cr);
+    size_t n = compare__rows(s, other, &cr);
     for (size_t k = 0; k < n; k++)
       json_array_append_new(
           cmp,

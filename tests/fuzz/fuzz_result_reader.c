@@ -17,6 +17,7 @@
 
 #include "results/result_doc.h"
 #include "vtbench/aggregate.h"
+#include "vtbench/compare.h"
 #include "vtbench/export.h"
 #include "vtbench/findings.h"
 
@@ -44,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     json_t *f = findings__compute(&s, &s, NULL);
     json_decref(f);
     struct compare_row *rows = NULL;
-    export__compare(&s, &s, &rows);
+    compare__rows(&s, &s, &rows);
     free(rows);
     aggregate__free(&s);
   }
