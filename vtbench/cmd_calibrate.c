@@ -25,6 +25,7 @@
 #include "msg.h"
 #include "paths.h"
 #include "results/result_doc.h"
+#include "scratch.h"
 #include "spawn.h"
 
 static void usage(FILE *out) {
@@ -63,16 +64,6 @@ static int kvm_usable(char *err, size_t errlen) {
   }
   close(fd);
   return 1;
-}
-
-static void rm_tmpdir(const char *dir) {
-  static const char *const files[] = {"run.json", "run.log"};
-  char p[4200];
-  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-    snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-    unlink(p);
-  }
-  rmdir(dir);
 }
 
 int cmd_calibrate(int argc, char **argv) {
@@ -141,7 +132,7 @@ int cmd_calibrate(int argc, char **argv) {
     msg__error("--out: %s", err);
     return VTB_EXIT_IO;
   }
-  char refvmm[4200], images[4200], tmpdir[] = "/tmp/vtbench-calibrate.XXXXXX";
+  char refvmm[4200], images[4200];
   if (paths__refvmm(refvmm, sizeof(refvmm))) {
     msg__error("%s: not found or not executable (run make, or set VTBENCH_REFVMM)", refvmm);
     return VTB_EXIT_FAILED;
@@ -150,20 +141,21 @@ int cmd_calibrate(int argc, char **argv) {
     msg__error("%s: no workload images (run make, or set VTBENCH_WORKLOADS)", images);
     return VTB_EXIT_FAILED;
   }
-  if (!mkdtemp(tmpdir)) {
-    msg__error("%s: cannot create: %s", tmpdir, strerror(errno));
+  struct scratch tmp;
+  if (scratch__create(&tmp, "calibrate", err, sizeof(err))) {
+    msg__error("%s", err);
     return VTB_EXIT_IO;
   }
   o.refvmm = refvmm;
   o.images = images;
-  o.tmpdir = tmpdir;
+  o.tmpdir = tmp.path;
 
   /* Ctrl-C: the running refvmm gets it too; stop after it, clean up. */
   spawn__catch_signals();
   static struct calib_result r;
   int rc = calibrate__measure(&o, &r);
   spawn__restore_signals();
-  rm_tmpdir(tmpdir);
+  scratch__remove(&tmp);
   if (spawn__caught()) {
     msg__error("interrupted: no profile written");
     return VTB_EXIT_INTERRUPTED;

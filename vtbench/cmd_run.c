@@ -28,6 +28,7 @@
 #include "results/result_doc.h"
 #include "run_exec.h"
 #include "run_plan.h"
+#include "scratch.h"
 #include "spawn.h"
 
 static void usage(FILE *out) {
@@ -118,17 +119,6 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   free(S.backend_off);
   free(S.cfg_off);
   return rc;
-}
-
-/* Remove refvmm's files and the directory. */
-static void remove_tmpdir(const char *dir) {
-  static const char *const files[] = {"run.json", "run.log"};
-  char p[4200];
-  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-    snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-    unlink(p);
-  }
-  rmdir(dir);
 }
 
 #define OPTS_OK (-1)
@@ -229,8 +219,8 @@ int cmd_run(int argc, char **argv) {
   if (rc != OPTS_OK) return rc;
   json_t *doc = NULL;
   struct run_plan plan;
-  char tmpdir[] = "/tmp/vtbench.XXXXXX";
-  bool have_plan = false, have_tmpdir = false;
+  struct scratch tmp = {.fd = -1};
+  bool have_plan = false;
   if (o.resume && !(doc = json_util__load_doc(o.out))) return VTB_EXIT_IO;
   if ((rc = run_plan__build(&plan, &o, doc)) != VTB_EXIT_OK) goto out;
   have_plan = true;
@@ -250,17 +240,16 @@ int cmd_run(int argc, char **argv) {
     rc = VTB_EXIT_FAILED;
     goto out;
   }
-  if (!mkdtemp(tmpdir)) {
-    msg__error("cannot create a temporary directory (%s): %s", tmpdir, strerror(errno));
+  if (scratch__create(&tmp, "run", err, sizeof(err))) {
+    msg__error("%s", err);
     rc = VTB_EXIT_IO;
     goto out;
   }
-  have_tmpdir = true;
   spawn__catch_signals();
-  rc = run_session(&o, &plan, doc, tmpdir);
+  rc = run_session(&o, &plan, doc, tmp.path);
   spawn__restore_signals();
 out:
-  if (have_tmpdir) remove_tmpdir(tmpdir);
+  scratch__remove(&tmp);
   if (have_plan) run_plan__free(&plan);
   json_decref(doc);
   return rc;

@@ -49,6 +49,8 @@ DOC
 FAKE
 chmod +x "$TMP/refvmm"
 export VTBENCH_REFVMM=$TMP/refvmm VTBENCH_WORKLOADS=$TMP/images FAKE_LOG=$TMP/calls.log
+mkdir -p "$TMP/tmp"
+export TMPDIR=$TMP/tmp # vtbench's scratch directories (refvmm's run.json, run.log)
 cat >"$TMP/matrix.json" <<'EOF2'
 {"backends": ["kvm", "model"],
  "workloads": [{"name": "pio", "params": {"n": 10}}, "cpuid", "compute"],
@@ -94,6 +96,27 @@ keys "$TMP/int.json" >"$TMP/before.txt"
 keys "$TMP/int.json" | head -n "$before" | cmp -s - "$TMP/before.txt" || err "resume changed the finished runs"
 calls=$(grep -c '^kvm' "$TMP/calls.log")
 [ "$calls" = $((18 - before + 6)) ] || err "resume made $calls kvm calls, expected $((18 - before)) + 6 warm-ups"
+
+# 2b. A SIGKILLed run cannot remove its scratch directory: the next start
+# does, but not one another vtbench holds (flock).
+FAKE_SLEEP=0.5 "$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/killed.json" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$TMP/killed.json" ] && break; sleep 0.05; done
+kill -KILL $pid
+wait $pid 2>/dev/null
+stale=$(ls -d "$TMPDIR"/vtbench-tmp-run.* 2>/dev/null | wc -l)
+[ "$stale" = 1 ] || err "expected the killed run's scratch directory in \$TMPDIR, found $stale"
+mkdir "$TMPDIR/vtbench-tmp-run.held"
+flock "$TMPDIR/vtbench-tmp-run.held" sleep 30 &
+holder=$!
+sleep 0.2
+"$VTB" run --matrix "$TMP/matrix.json" --reps 1 --warmup 0 -o "$TMP/after_kill.json" >/dev/null 2>&1 ||
+  err "run after a SIGKILLed one failed"
+left=$(ls -d "$TMPDIR"/vtbench-tmp-* 2>/dev/null)
+[ "$left" = "$TMPDIR/vtbench-tmp-run.held" ] ||
+  err "scratch directories after the next run: '$left' (expected only the held one)"
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
 
 # 3. Shards: the union of 1/3, 2/3, 3/3 is the whole matrix.
 for i in 1 2 3; do
