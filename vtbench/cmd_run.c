@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli_num.h"
@@ -25,6 +26,7 @@
 #include "json_util.h"
 #include "msg.h"
 #include "results/context.h"
+#include "output_lock.h"
 #include "results/result_doc.h"
 #include "run_exec.h"
 #include "run_plan.h"
@@ -35,13 +37,15 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
           "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
-          "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume] [--dry-run]\n"
-          "                   [--allow-host-reconfig]\n"
+          "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume | --force]\n"
+          "                   [--dry-run] [--allow-host-reconfig]\n"
           "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
           "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
           "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
           "  e.g. shadow/flush/poll/poll or native. --shard I/N runs slice I of N (1-based);\n"
           "  join shards with vtbench merge. --resume continues the document given with -o.\n"
+          "  An existing -o document is never replaced unless --force is given (exit 5), and\n"
+          "  one vtbench at a time writes it (FILE.lock; a second writer gets exit 4).\n"
           "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
           "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
           "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
@@ -121,28 +125,46 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   return rc;
 }
 
+/* Before anything runs: the output can be written (a full disk is reported
+ * now, not after the first run; also on --resume), no other vtbench writes
+ * it (the lock is held until the end), and an existing document is
+ * replaced only with --force. VTB_EXIT_OK or the exit status. */
+static int claim_output(const struct run_opts *o, struct output_lock *lock) {
+  char err[1024];
+  if (result_doc__check_writable(o->out, err, sizeof(err))) {
+    msg__error("%s", err);
+    return VTB_EXIT_IO;
+  }
+  int busy = output_lock__take(lock, o->out, err, sizeof(err));
+  if (busy) {
+    msg__error("%s", err);
+    return busy > 0 ? VTB_EXIT_BUSY : VTB_EXIT_IO;
+  }
+  struct stat st;
+  if (!o->resume && !o->force && !stat(o->out, &st) && st.st_size > 0) {
+    msg__error("%s exists (%lld bytes): continue it with --resume, replace it with --force, or "
+               "write to another -o",
+               o->out, (long long)st.st_size);
+    return VTB_EXIT_EXISTS;
+  }
+  return VTB_EXIT_OK;
+}
+
 #define OPTS_OK (-1)
 
 /* The command line into o: OPTS_OK, or the exit status (after --help or a
  * bad option). */
 static int parse_opts(int argc, char **argv, struct run_opts *o) {
-  static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
-                                       {"quick", no_argument, NULL, 'q'},
-                                       {"backends", required_argument, NULL, 'B'},
-                                       {"workloads", required_argument, NULL, 'W'},
-                                       {"modes", required_argument, NULL, 'M'},
-                                       {"reps", required_argument, NULL, 'r'},
-                                       {"warmup", required_argument, NULL, 'w'},
-                                       {"cpu", required_argument, NULL, 'c'},
-                                       {"shard", required_argument, NULL, 's'},
-                                       {"output", required_argument, NULL, 'o'},
-                                       {"resume", no_argument, NULL, 'R'},
-                                       {"timeout", required_argument, NULL, 't'},
-                                       {"baseline", required_argument, NULL, 'b'},
-                                       {"dry-run", no_argument, NULL, 'n'},
-                                       {"allow-host-reconfig", no_argument, NULL, 'H'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0}};
+  static const struct option opts[] = {
+      {"matrix", required_argument, NULL, 'm'},   {"quick", no_argument, NULL, 'q'},
+      {"backends", required_argument, NULL, 'B'}, {"workloads", required_argument, NULL, 'W'},
+      {"modes", required_argument, NULL, 'M'},    {"reps", required_argument, NULL, 'r'},
+      {"warmup", required_argument, NULL, 'w'},   {"cpu", required_argument, NULL, 'c'},
+      {"shard", required_argument, NULL, 's'},    {"output", required_argument, NULL, 'o'},
+      {"resume", no_argument, NULL, 'R'},         {"force", no_argument, NULL, 'F'},
+      {"timeout", required_argument, NULL, 't'},  {"baseline", required_argument, NULL, 'b'},
+      {"dry-run", no_argument, NULL, 'n'},        {"allow-host-reconfig", no_argument, NULL, 'H'},
+      {"help", no_argument, NULL, 'h'},           {0}};
   int c;
   long v;
   optind = 1;
@@ -184,6 +206,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
     case 'R':
       o->resume = true;
       break;
+    case 'F':
+      o->force = true;
+      break;
     case 't': /* refvmm's own bound (refvmm --help) */
       if (cli__count("timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
       o->timeout = (int)v;
@@ -220,19 +245,18 @@ int cmd_run(int argc, char **argv) {
   json_t *doc = NULL;
   struct run_plan plan;
   struct scratch tmp = {.fd = -1};
+  struct output_lock lock = {.fd = -1};
   bool have_plan = false;
-  if (o.resume && !(doc = json_util__load_doc(o.out))) return VTB_EXIT_IO;
+  char err[512];
+  if (!o.dry_run && (rc = claim_output(&o, &lock)) != VTB_EXIT_OK) goto out;
+  if (o.resume && !(doc = json_util__load_doc(o.out))) {
+    rc = VTB_EXIT_IO;
+    goto out;
+  }
   if ((rc = run_plan__build(&plan, &o, doc)) != VTB_EXIT_OK) goto out;
   have_plan = true;
   if (o.dry_run) {
     run_plan__print(&plan);
-    goto out;
-  }
-  /* Also on --resume: a full disk must be reported before any run, not after. */
-  char err[512];
-  if (result_doc__check_writable(o.out, err, sizeof(err))) {
-    msg__error("%s", err);
-    rc = VTB_EXIT_IO;
     goto out;
   }
   if (!doc && !(doc = new_session(argc, argv, &plan, &o))) {
@@ -250,6 +274,7 @@ int cmd_run(int argc, char **argv) {
   spawn__restore_signals();
 out:
   scratch__remove(&tmp);
+  output_lock__release(&lock);
   if (have_plan) run_plan__free(&plan);
   json_decref(doc);
   return rc;

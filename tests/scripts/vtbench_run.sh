@@ -118,6 +118,37 @@ left=$(ls -d "$TMPDIR"/vtbench-tmp-* 2>/dev/null)
 kill $holder 2>/dev/null
 wait $holder 2>/dev/null
 
+# 2c. One writer per document: a second run onto the same -o while the
+# first is running is refused (exit 4, naming the holder) and the first
+# keeps all its runs; an existing document is not replaced without --force
+# (exit 5, byte for byte unchanged), --force replaces it.
+FAKE_SLEEP=0.2 "$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/c.json" >"$TMP/out1" 2>&1 &
+pid=$!
+for _ in $(seq 100); do [ -s "$TMP/c.json" ] && break; sleep 0.05; done
+"$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/c.json" >"$TMP/out2" 2>&1
+rc=$?
+[ $rc = 4 ] || err "second writer: exit $rc, expected 4: $(cat "$TMP/out2")"
+grep -q "c.json is being written by another vtbench (pid $pid" "$TMP/out2" ||
+  err "second writer's message: $(cat "$TMP/out2")"
+"$VTB" run --resume -o "$TMP/c.json" >"$TMP/out3" 2>&1
+[ $? = 4 ] || err "a --resume while the first runs was not refused: $(cat "$TMP/out3")"
+wait $pid || err "first writer failed: $(cat "$TMP/out1")"
+[ "$(jq '.runs | length' "$TMP/c.json")" = 18 ] || err "first writer's document lost runs"
+[ ! -e "$TMP/c.json.lock" ] || err "lock file left behind"
+cp "$TMP/c.json" "$TMP/c.before"
+"$VTB" run --matrix "$TMP/matrix.json" --reps 1 -o "$TMP/c.json" >"$TMP/out" 2>&1
+rc=$?
+[ $rc = 5 ] || err "run onto an existing document: exit $rc, expected 5"
+grep -q "c.json exists (.*): continue it with --resume, replace it with --force" "$TMP/out" ||
+  err "existing document message: $(cat "$TMP/out")"
+cmp -s "$TMP/c.json" "$TMP/c.before" || err "the existing document changed"
+"$VTB" run --matrix "$TMP/matrix.json" --reps 1 --warmup 0 --force -o "$TMP/c.json" >"$TMP/out" 2>&1 ||
+  err "--force failed: $(cat "$TMP/out")"
+[ "$(jq '.runs | length' "$TMP/c.json")" = 6 ] || err "--force did not replace the document"
+: >"$TMP/empty.json" # an empty file (mktemp) is not a document: written without --force
+"$VTB" run --matrix "$TMP/matrix.json" --reps 1 --warmup 0 -o "$TMP/empty.json" >/dev/null 2>&1 ||
+  err "run onto an empty file refused"
+
 # 3. Shards: the union of 1/3, 2/3, 3/3 is the whole matrix.
 for i in 1 2 3; do
   "$VTB" run --matrix "$TMP/matrix.json" --shard $i/3 -o "$TMP/shard$i.json" >/dev/null 2>&1 || err "shard $i/3 failed"
