@@ -2,12 +2,18 @@
 #include "aggregate.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bootstrap.h"
+#include "doc_stream.h"
 #include "json_util.h"
+#include "msg.h"
 #include "stats.h"
 
 static void mode_of(const json_t *run, char *buf, size_t len) {
@@ -173,80 +179,200 @@ static void make_label(struct agg_group *g) {
   snprintf(g->label, sizeof(g->label), "%s", buf);
 }
 
-int aggregate__group(const json_t *doc, struct agg_set *out) {
-  memset(out, 0, sizeof(*out));
-  const json_t *runs = json_object_get(doc, "runs");
-  size_t nr = json_array_size(runs);
-  out->g = calloc(nr + 1, sizeof(*out->g));
-  if (!out->g) return -1;
-  for (size_t i = 0; i < nr; i++) {
-    const json_t *run = json_array_get(runs, i);
-    char key[256];
-    aggregate__run_key(run, key, sizeof(key));
-    struct agg_group *g = NULL;
-    for (size_t k = 0; k < out->n && !g; k++)
-      if (!strcmp(out->g[k].key, key)) g = &out->g[k];
-    if (!g) {
-      g = &out->g[out->n++];
-      snprintf(g->key, sizeof(g->key), "%s", key);
-      const char *b = json_string_value(json_object_get(run, "backend"));
-      const char *w = json_string_value(json_object_get(run, "workload"));
-      snprintf(g->backend, sizeof(g->backend), "%s", b ? b : "?");
-      snprintf(g->workload, sizeof(g->workload), "%s", w ? w : "?");
-      mode_of(run, g->mode, sizeof(g->mode));
-      g->params = json_object_get(run, "params");
-      if (!json_is_object(g->params)) g->params = NULL;
-      g->modes = json_object_get(run, "modes");
-      g->metrics = json_object();
-      g->runs = json_array();
-      make_label(g);
-    }
-    g->nruns++;
-    const char *status = json_string_value(json_object_get(run, "status"));
-    if (!status || strcmp(status, "ok")) continue;
-    g->nok++;
-    json_array_append(g->runs, (json_t *)run);
-    double rep = (double)(g->nok - 1);
-    json_util__number(json_object_get(run, "repetition"), &rep);
-    json_t *m = aggregate__run_metrics(run);
-    const char *k;
-    json_t *v;
-    json_object_foreach(m, k, v) {
-      json_t *arr = json_object_get(g->metrics, k);
-      if (!arr) {
-        arr = json_array();
-        json_object_set_new(g->metrics, k, arr);
-      }
-      json_array_append_new(arr, json_pack("[f,f]", rep, json_real_value(v)));
-    }
-    json_decref(m);
+int aggregate__init(struct agg_set *s) {
+  memset(s, 0, sizeof(*s));
+  s->index = json_object();
+  s->ids = run_ids__new();
+  if (!s->index || !s->ids) {
+    aggregate__free(s);
+    return -1;
   }
   return 0;
 }
 
+/* The group of `key`, new when the set has none. NULL out of memory. */
+static struct agg_group *group_of(struct agg_set *s, const char *key, const json_t *run) {
+  json_t *at = json_object_get(s->index, key);
+  if (at) return &s->g[json_integer_value(at)];
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    struct agg_group *g = realloc(s->g, cap * sizeof(*g));
+    if (!g) return NULL;
+    s->g = g;
+    s->cap = cap;
+  }
+  struct agg_group *g = &s->g[s->n];
+  memset(g, 0, sizeof(*g));
+  snprintf(g->key, sizeof(g->key), "%s", key);
+  const char *b = json_string_value(json_object_get(run, "backend"));
+  const char *w = json_string_value(json_object_get(run, "workload"));
+  snprintf(g->backend, sizeof(g->backend), "%s", b ? b : "?");
+  snprintf(g->workload, sizeof(g->workload), "%s", w ? w : "?");
+  mode_of(run, g->mode, sizeof(g->mode));
+  g->params = json_object_get(run, "params");
+  g->params = json_is_object(g->params) ? json_incref(g->params) : NULL;
+  g->modes = json_incref(json_object_get(run, "modes"));
+  g->metrics = json_object();
+  g->runs = json_array();
+  if (!g->metrics || !g->runs ||
+      json_object_set_new(s->index, key, json_integer((json_int_t)s->n))) {
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
+    return NULL;
+  }
+  make_label(g);
+  s->n++;
+  return g;
+}
+
+static int add_sample(struct agg_group *g, const char *metric, double v, unsigned rep) {
+  json_t *at = json_object_get(g->metrics, metric);
+  size_t i;
+  if (at) {
+    i = (size_t)json_integer_value(at);
+  } else {
+    if (g->nsamples == g->cap_samples) {
+      size_t cap = g->cap_samples ? g->cap_samples * 2 : 16;
+      struct agg_samples *m = realloc(g->samples, cap * sizeof(*m));
+      if (!m) return -1;
+      g->samples = m;
+      g->cap_samples = cap;
+    }
+    i = g->nsamples;
+    if (json_object_set_new(g->metrics, metric, json_integer((json_int_t)i))) return -1;
+    memset(&g->samples[i], 0, sizeof(g->samples[i]));
+    g->nsamples++;
+  }
+  struct agg_samples *m = &g->samples[i];
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 8;
+    double *v2 = realloc(m->v, cap * sizeof(*v2));
+    if (!v2) return -1;
+    m->v = v2;
+    unsigned *r2 = realloc(m->rep, cap * sizeof(*r2));
+    if (!r2) return -1;
+    m->rep = r2;
+    m->cap = cap;
+  }
+  m->v[m->n] = v;
+  m->rep[m->n++] = rep;
+  return 0;
+}
+
+/* What the per-run views keep of an ok run (see struct agg_group). */
+static void keep_view(struct agg_group *g, const json_t *run) {
+  const json_t *events = json_object_get(run, "events");
+  size_t kept = json_array_size(g->runs);
+  if (kept && (!events || kept >= AGG_EVENT_RUNS_MAX)) return;
+  json_t *view = json_object();
+  if (events) json_object_set(view, "events", (json_t *)events);
+  const json_t *bd = json_object_get(json_object_get(run, "model"), "breakdown");
+  if (!kept && bd) json_object_set_new(view, "model", json_pack("{s:O}", "breakdown", bd));
+  json_array_append_new(g->runs, view);
+}
+
+int aggregate__add_run(struct agg_set *s, const json_t *run, size_t index) {
+  char key[256];
+  long long rep_id;
+  if (run_ids__of(run, key, sizeof(key), &rep_id)) {
+    uint32_t first;
+    int d = run_ids__add(s->ids, key, rep_id, (uint32_t)index, &first);
+    if (d < 0) return msg__fail(s->error, sizeof(s->error), "out of memory");
+    if (d)
+      return msg__fail(s->error, sizeof(s->error),
+                       "runs[%zu] is runs[%u] again (configuration %s, repetition %lld): a "
+                       "document holds each run once (merged the same shard twice?)",
+                       index, first, key, rep_id);
+  } else {
+    aggregate__run_key(run, key, sizeof(key));
+  }
+  struct agg_group *g = group_of(s, key, run);
+  if (!g) return msg__fail(s->error, sizeof(s->error), "out of memory");
+  s->nruns++;
+  g->nruns++;
+  const char *status = json_string_value(json_object_get(run, "status"));
+  if (!status || strcmp(status, "ok")) return 0;
+  s->nok++;
+  g->nok++;
+  keep_view(g, run);
+  double rep = (double)(g->nok - 1);
+  json_util__number(json_object_get(run, "repetition"), &rep);
+  json_t *m = aggregate__run_metrics(run);
+  const char *k;
+  json_t *v;
+  int rc = 0;
+  json_object_foreach(m, k, v) if (add_sample(g, k, json_real_value(v), (unsigned)rep)) rc = -1;
+  json_decref(m);
+  return rc ? msg__fail(s->error, sizeof(s->error), "out of memory") : 0;
+}
+
+int aggregate__group(const json_t *doc, struct agg_set *out) {
+  if (aggregate__init(out)) return -1;
+  size_t i;
+  json_t *run;
+  json_array_foreach(json_object_get(doc, "runs"), i,
+                     run) if (aggregate__add_run(out, run, i)) return -1;
+  return 0;
+}
+
+static int add_streamed(json_t *run, size_t index, void *ctx, char *err, size_t len) {
+  struct agg_set *s = ctx;
+  return aggregate__add_run(s, run, index) ? msg__fail(err, len, "%s", s->error) : 0;
+}
+
+int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char *err, size_t len) {
+  *envelope = NULL;
+  if (aggregate__init(s)) return msg__fail(err, len, "%s: out of memory", path);
+  *envelope = doc_stream__read(path, add_streamed, s, NULL, err, len);
+  if (*envelope) return 0;
+  int rc = s->error[0] ? AGG_LOAD_DUPLICATE : AGG_LOAD_BAD;
+  aggregate__free(s);
+  return rc;
+}
+
 void aggregate__free(struct agg_set *s) {
   for (size_t i = 0; i < s->n; i++) {
-    json_decref(s->g[i].metrics);
-    json_decref(s->g[i].runs);
+    struct agg_group *g = &s->g[i];
+    for (size_t k = 0; k < g->nsamples; k++) {
+      free(g->samples[k].v);
+      free(g->samples[k].rep);
+    }
+    free(g->samples);
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
   }
   free(s->g);
+  json_decref(s->index);
+  run_ids__free(s->ids);
   memset(s, 0, sizeof(*s));
+}
+
+static const struct agg_samples *samples_of(const struct agg_group *g, const char *metric) {
+  json_t *at = json_object_get(g->metrics, metric);
+  return at ? &g->samples[json_integer_value(at)] : NULL;
 }
 
 size_t agg_group__values(const struct agg_group *g, const char *metric, double **vals,
                          unsigned **reps) {
-  const json_t *arr = json_object_get(g->metrics, metric);
-  size_t n = json_array_size(arr);
+  const struct agg_samples *m = samples_of(g, metric);
+  size_t n = m ? m->n : 0;
   *vals = NULL;
   if (reps) *reps = NULL;
   if (!n) return 0;
   *vals = malloc(n * sizeof(**vals));
   if (reps) *reps = malloc(n * sizeof(**reps));
-  for (size_t i = 0; i < n; i++) {
-    const json_t *p = json_array_get(arr, i);
-    (*vals)[i] = json_real_value(json_array_get(p, 1));
-    if (reps) (*reps)[i] = (unsigned)json_real_value(json_array_get(p, 0));
+  if (!*vals || (reps && !*reps)) {
+    free(*vals);
+    if (reps) free(*reps), *reps = NULL;
+    *vals = NULL;
+    return 0;
   }
+  memcpy(*vals, m->v, n * sizeof(**vals));
+  if (reps) memcpy(*reps, m->rep, n * sizeof(**reps));
   return n;
 }
 
@@ -342,6 +468,135 @@ int aggregate__ratio(const struct agg_set *s, const struct agg_group *g, const c
   return rc;
 }
 
+/* Counters the plots show per guest iteration (export.c: the model's page
+ * walks and TLB misses, and the exits of the model-vs-KVM plot). */
+static const char *const per_iter_metrics[] = {"model.walk_refs", "model.tlb_misses", "kvm.exits",
+                                               "exits.total", "model.vmx_exits"};
+#define PER_ITER_N (sizeof(per_iter_metrics) / sizeof(per_iter_metrics[0]))
+
+/* The time metrics a ratio to the baseline is computed for. */
+static const char *const time_metrics[] = {"modeled_ns_per_iter", "modeled_ns", "ns_per_iter",
+                                           "wall_ns"};
+
+/* Per-thread room for one group's batch. */
+struct prep_buf {
+  const double **xs, **bs;
+  double *lo, *hi;
+  bool *ok;
+};
+
+static void prepare_group(const struct agg_set *s, const struct agg_group *g, const char *baseline,
+                          struct prep_buf *pb) {
+  const double **xs = pb->xs, **bs = pb->bs;
+  double *lo = pb->lo, *hi = pb->hi;
+  bool *ok = pb->ok;
+  /* every metric's median, and the per-iteration counters', in one batch
+   * per sample size */
+  const struct agg_samples *it = samples_of(g, "iterations");
+  double *derived[PER_ITER_N] = {0};
+  size_t nd = 0;
+  for (size_t d = 0; it && d < PER_ITER_N; d++) {
+    const struct agg_samples *c = samples_of(g, per_iter_metrics[d]);
+    if (!c || c->n != it->n || !(derived[nd] = malloc(c->n * sizeof(double)))) continue;
+    for (size_t k = 0; k < c->n; k++) /* as export.c's per_iter() divides */
+      derived[nd][k] = it->v[k] > 0 ? c->v[k] / it->v[k] : NAN;
+    nd++;
+  }
+  bool *done = calloc(g->nsamples + nd + 1, sizeof(*done));
+  const double **all = malloc((g->nsamples + nd + 1) * sizeof(*all));
+  size_t *sizes = malloc((g->nsamples + nd + 1) * sizeof(*sizes));
+  size_t na = 0;
+  for (size_t a = 0; done && all && sizes && a < g->nsamples; a++)
+    all[na] = g->samples[a].v, sizes[na++] = g->samples[a].n;
+  for (size_t d = 0; done && all && sizes && d < nd; d++)
+    all[na] = derived[d], sizes[na++] = it->n;
+  for (size_t a = 0; a < na; a++) {
+    if (done[a] || !sizes[a]) continue;
+    size_t m = 0, n = sizes[a];
+    for (size_t b = a; b < na; b++)
+      if (!done[b] && sizes[b] == n) {
+        done[b] = true;
+        xs[m++] = all[b];
+      }
+    boot__median_cis(xs, m, n, STATS_BOOT_B, 0.95, STATS_SEED, lo, hi);
+  }
+  free(done);
+  free(all);
+  free(sizes);
+  for (size_t d = 0; d < nd; d++)
+    free(derived[d]);
+  /* the time metrics' ratios to the baseline group's */
+  const struct agg_group *base = aggregate__baseline(s, g, baseline);
+  if (!base) return;
+  const struct agg_samples *px[4], *pbs[4];
+  size_t np = 0;
+  for (size_t t = 0; t < 4; t++) {
+    const struct agg_samples *x = samples_of(g, time_metrics[t]);
+    const struct agg_samples *b = samples_of(base, time_metrics[t]);
+    if (x && b && x->n && b->n) px[np] = x, pbs[np++] = b;
+  }
+  for (size_t a = 0; a < np; a++) {
+    if (!px[a]) continue;
+    size_t m = 0, nx = px[a]->n, nb = pbs[a]->n;
+    for (size_t b = a; b < np; b++)
+      if (px[b] && px[b]->n == nx && pbs[b]->n == nb) {
+        xs[m] = px[b]->v;
+        bs[m++] = pbs[b]->v;
+        px[b] = NULL;
+      }
+    boot__ratio_cis(xs, bs, m, nx, nb, STATS_BOOT_B, STATS_SEED, ok, lo, hi);
+  }
+}
+
+struct prep_job {
+  const struct agg_set *s;
+  const char *baseline;
+  size_t width; /* entries of each prep_buf array */
+  atomic_size_t next;
+};
+
+static void *prep_worker(void *arg) {
+  struct prep_job *j = arg;
+  struct prep_buf pb = {malloc(j->width * sizeof(*pb.xs)), malloc(j->width * sizeof(*pb.bs)),
+                        malloc(j->width * sizeof(*pb.lo)), malloc(j->width * sizeof(*pb.hi)),
+                        malloc(j->width * sizeof(*pb.ok))};
+  if (pb.xs && pb.bs && pb.lo && pb.hi && pb.ok)
+    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->s->n;)
+      prepare_group(j->s, &j->s->g[i], j->baseline, &pb);
+  free(pb.xs);
+  free(pb.bs);
+  free(pb.lo);
+  free(pb.hi);
+  free(pb.ok);
+  return NULL;
+}
+
+/* Threads for the batches: the CPUs online (at most 8), or VTBENCH_THREADS. */
+static size_t prep_threads(size_t groups) {
+  const char *e = getenv("VTBENCH_THREADS");
+  long n = e && *e ? atol(e) : sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  if (n > 8) n = 8;
+  return (size_t)n < groups ? (size_t)n : (groups ? groups : 1);
+}
+
+void aggregate__prepare(const struct agg_set *s, const char *baseline) {
+  struct prep_job j = {.s = s, .baseline = baseline};
+  for (size_t i = 0; i < s->n; i++)
+    if (s->g[i].nsamples > j.width) j.width = s->g[i].nsamples;
+  j.width += PER_ITER_N + 4;
+  atomic_init(&j.next, 0);
+  /* Each interval is computed on its own generator: any split over threads
+   * gives the same results. */
+  pthread_t t[8];
+  size_t nt = prep_threads(s->n), started = 0;
+  while (started + 1 < nt && !pthread_create(&t[started], NULL, prep_worker, &j))
+    started++;
+  prep_worker(&j);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(t[i], NULL);
+}
+
 static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
   struct stats_summary s;
   if (stats__summarize(v, n, &s)) return NULL;
@@ -357,6 +612,7 @@ static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
 }
 
 json_t *aggregate__compute(const struct agg_set *s, const char *baseline) {
+  aggregate__prepare(s, baseline);
   json_t *arr = json_array();
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];

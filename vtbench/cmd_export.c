@@ -6,7 +6,6 @@
 #include "aggregate.h"
 #include "commands.h"
 #include "export.h"
-#include "json_util.h"
 #include "msg.h"
 #include "report_opts.h"
 
@@ -28,11 +27,15 @@ int cmd_export(int argc, char **argv) {
     usage(stderr);
     return VTB_EXIT_USAGE;
   }
-  json_t *doc = json_util__load_doc(in);
-  if (!doc) return VTB_EXIT_IO;
+  json_t *doc;
   struct agg_set s;
-  aggregate__group(doc, &s);
-  char err[512];
+  char err[1024];
+  rc = aggregate__load(in, &s, &doc, err, sizeof(err));
+  if (rc) {
+    msg__error("%s", err);
+    return rc == AGG_LOAD_DUPLICATE ? VTB_EXIT_DATA : VTB_EXIT_IO;
+  }
+  aggregate__prepare(&s, baseline);
   json_t *plots = export__csv(&s, NULL, dir, baseline, err, sizeof(err));
   rc = VTB_EXIT_OK;
   if (!plots) {

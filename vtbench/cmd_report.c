@@ -296,11 +296,7 @@ static json_t *session_facts(const struct report_in *in, int nin, const char *ba
     ctx_value(ctx, "date", a, sizeof(a));
     ctx_value(ctx, "host", b, sizeof(b));
     const char *st = json_string_value(json_object_get(ses, "status"));
-    size_t nr = json_array_size(json_object_get(in[k].doc, "runs")), ok = 0, i;
-    json_t *r;
-    json_array_foreach(json_object_get(in[k].doc, "runs"), i, r) ok +=
-        json_string_value(json_object_get(r, "status")) &&
-        !strcmp(json_string_value(json_object_get(r, "status")), "ok");
+    size_t nr = in[k].s->nruns, ok = in[k].s->nok, i;
     snprintf(val, sizeof(val), "%s on %s, %zu runs (%zu ok) in %zu configurations, session %s", a,
              b, nr, ok, in[k].s->n, st ? st : "of unknown status (not written by vtbench run)");
     snprintf(lab, sizeof(lab), "%sdata", pre);
@@ -821,17 +817,18 @@ int cmd_report(int argc, char **argv) {
     return VTB_EXIT_USAGE;
   }
   const char *path = argv[optind];
-  json_t *doc = json_util__load_doc(path), *odoc = NULL;
-  if (!doc) return VTB_EXIT_IO;
-  if (other_path && !(odoc = json_util__load_doc(other_path))) {
-    json_decref(doc);
-    return VTB_EXIT_IO;
-  }
+  json_t *doc = NULL, *odoc = NULL;
   struct agg_set s, o;
-  aggregate__group(doc, &s);
-  if (odoc) aggregate__group(odoc, &o);
+  char err[1024], plots_dir[4096];
+  rc = aggregate__load(path, &s, &doc, err, sizeof(err));
+  if (!rc && other_path && (rc = aggregate__load(other_path, &o, &odoc, err, sizeof(err))))
+    aggregate__free(&s), json_decref(doc);
+  if (rc) {
+    msg__error("%s", err);
+    return rc == AGG_LOAD_DUPLICATE ? VTB_EXIT_DATA : VTB_EXIT_IO;
+  }
+  aggregate__prepare(&s, baseline); /* every interval in batches, before the CSVs ask */
   rc = VTB_EXIT_OK;
-  char err[512], plots_dir[4096];
   json_t *plots = export__csv(&s, odoc ? &o : NULL, dir, baseline, err, sizeof(err));
   if (!plots) {
     msg__error("%s", err);
