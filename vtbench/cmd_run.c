@@ -29,6 +29,7 @@
 #include "output_lock.h"
 #include "results/result_doc.h"
 #include "run_exec.h"
+#include "run_ids.h"
 #include "run_plan.h"
 #include "scratch.h"
 #include "spawn.h"
@@ -251,6 +252,12 @@ int cmd_run(int argc, char **argv) {
   if (!o.dry_run && (rc = claim_output(&o, &lock)) != VTB_EXIT_OK) goto out;
   if (o.resume && !(doc = json_util__load_doc(o.out))) {
     rc = VTB_EXIT_IO;
+    goto out;
+  }
+  if (doc &&
+      run_ids__check_doc(doc, err, sizeof(err))) { /* resuming would keep counting it twice */
+    msg__error("%s: %s", o.out, err);
+    rc = VTB_EXIT_DATA;
     goto out;
   }
   if ((rc = run_plan__build(&plan, &o, doc)) != VTB_EXIT_OK) goto out;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "msg.h"
 
 #define EMPTY UINT64_MAX
 
@@ -143,4 +144,29 @@ bool run_ids__of(const json_t *run, char *key, size_t len, long long *rep) {
   *rep = json_integer_value(r);
   aggregate__run_key(run, key, len);
   return true;
+}
+
+int run_ids__check_doc(const json_t *doc, char *err, size_t len) {
+  struct run_ids *s = run_ids__new();
+  if (!s) return msg__fail(err, len, "out of memory");
+  size_t i;
+  json_t *run;
+  int rc = 0;
+  json_array_foreach(json_object_get(doc, "runs"), i, run) {
+    char key[256];
+    long long rep;
+    uint32_t first;
+    if (!run_ids__of(run, key, sizeof(key), &rep)) continue;
+    int d = run_ids__add(s, key, rep, (uint32_t)i, &first);
+    if (d) {
+      rc = d < 0 ? msg__fail(err, len, "out of memory")
+                 : msg__fail(err, len,
+                             "runs[%zu] is runs[%u] again (configuration %s, repetition %lld): a "
+                             "document holds each run once",
+                             i, first, key, rep);
+      break;
+    }
+  }
+  run_ids__free(s);
+  return rc;
 }

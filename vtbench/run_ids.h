@@ -29,6 +29,10 @@ bool run_ids__has(const struct run_ids *s, const char *key, long long rep);
 /* Identities held. */
 size_t run_ids__count(const struct run_ids *s);
 
+/* 0 when no two runs of doc have one identity; else -1 with "runs[J] is
+ * runs[I] again (configuration K, repetition R)" in err. */
+int run_ids__check_doc(const json_t *doc, char *err, size_t len);
+
 /* A run's identity: its key into key[len] and its repetition; false when it
  * has no repetition number (then it has no identity). */
 bool run_ids__of(const json_t *run, char *key, size_t len, long long *rep);

@@ -156,8 +156,38 @@ done
 "$VTB" merge -o "$TMP/merged.json" "$TMP"/shard{1,2,3}.json >/dev/null || err "merge failed"
 diff <(keys "$TMP/merged.json" | sort) <(keys "$TMP/full.json" | sort) >/dev/null ||
   err "merged shards differ from the unsharded matrix"
-"$VTB" merge -o "$TMP/dup.json" "$TMP/shard1.json" "$TMP/shard1.json" >/dev/null 2>&1 &&
-  err "merging the same shard twice was accepted"
+"$VTB" merge -o "$TMP/dup.json" "$TMP/shard1.json" "$TMP/shard1.json" >"$TMP/out" 2>&1
+rc=$?
+[ $rc = 6 ] || err "merging the same shard twice: exit $rc, expected 6"
+grep -q "shard1.json and .*shard1.json are both shard 1/3" "$TMP/out" || err "same shard twice: $(cat "$TMP/out")"
+# an incomplete set of shards is said so, not marked complete
+"$VTB" merge -o "$TMP/part.json" "$TMP/shard1.json" "$TMP/shard3.json" >"$TMP/out" 2>&1
+rc=$?
+[ $rc = 6 ] || err "merging 2 of 3 shards: exit $rc, expected 6"
+grep -q "shard 2/3 of the matrix of .*shard1.json is missing (given: 1/3, 3/3)" "$TMP/out" ||
+  err "missing shard message: $(cat "$TMP/out")"
+[ ! -e "$TMP/part.json" ] || err "an incomplete merge wrote its output"
+"$VTB" merge --allow-incomplete -o "$TMP/part.json" "$TMP/shard1.json" "$TMP/shard3.json" >"$TMP/out" 2>&1 ||
+  err "--allow-incomplete failed: $(cat "$TMP/out")"
+[ "$(jq -r .session.status "$TMP/part.json")" = incomplete ] || err "partial merge not marked incomplete"
+[ "$(jq -c .session.missing_shards "$TMP/part.json")" = '["2/3"]' ] ||
+  err "missing_shards: $(jq -c .session.missing_shards "$TMP/part.json")"
+# shards of another matrix do not complete this one
+"$VTB" run --matrix "$TMP/matrix.json" --reps 2 --shard 2/3 -o "$TMP/other2.json" >/dev/null 2>&1
+"$VTB" merge -o "$TMP/mixed.json" "$TMP/shard1.json" "$TMP/other2.json" "$TMP/shard3.json" >"$TMP/out" 2>&1
+rc=$?
+[ $rc = 6 ] || err "shards of two matrices: exit $rc, expected 6"
+grep -q "different matrices" "$TMP/out" || err "two matrices message: $(cat "$TMP/out")"
+# a run present twice: refused by report and export as by merge, and by --resume
+jq '.runs += .runs' "$TMP/full.json" >"$TMP/twice.json"
+for cmd in "report $TMP/twice.json -o $TMP/rep_twice" "export --csv $TMP/twice.json -o $TMP/csv_twice" \
+           "run --resume -o $TMP/twice.json"; do
+  # shellcheck disable=SC2086 # the words of each command
+  "$VTB" $cmd >"$TMP/out" 2>&1
+  rc=$?
+  [ $rc = 6 ] || err "$cmd on a document with every run twice: exit $rc, expected 6"
+  grep -q "runs\[18\] is runs\[0\] again" "$TMP/out" || err "$cmd: $(cat "$TMP/out")"
+done
 
 # 4. Errors name their place.
 echo '{"workloads": [{"name": "pio", "params": {"n": "x"}}], "modes": ["shadow"]}' >"$TMP/bad.json"
