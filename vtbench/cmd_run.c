@@ -11,8 +11,10 @@
  * reloads of the host's KVM module, docs/KVM_MODES.md); what a resumed
  * document holds: run_resume.c; the progress line: run_progress.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -126,6 +128,28 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   return rc;
 }
 
+/* OUT.tmp.PID files next to OUT: what result_doc__write left when its
+ * vtbench was killed while writing. Called with the lock held, so no
+ * writer of OUT is alive. */
+static void remove_stale_temporaries(const char *out) {
+  char dir[PATH_MAX], prefix[NAME_MAX + 8];
+  const char *slash = strrchr(out, '/');
+  snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - out) + (slash == out) : 1,
+           slash ? out : ".");
+  snprintf(prefix, sizeof(prefix), "%s.tmp.", slash ? slash + 1 : out);
+  DIR *d = opendir(dir);
+  if (!d) return;
+  size_t pl = strlen(prefix);
+  for (struct dirent *e; (e = readdir(d));) {
+    const char *rest = e->d_name + pl;
+    if (strncmp(e->d_name, prefix, pl) || !*rest || strspn(rest, "0123456789") != strlen(rest))
+      continue;
+    if (!unlinkat(dirfd(d), e->d_name, 0))
+      msg__note("removed %s/%s (left by a killed run)", dir, e->d_name);
+  }
+  closedir(d);
+}
+
 /* Before anything runs: the output can be written (a full disk is reported
  * now, not after the first run; also on --resume), no other vtbench writes
  * it (the lock is held until the end), and an existing document is
@@ -141,6 +165,7 @@ static int claim_output(const struct run_opts *o, struct output_lock *lock) {
     msg__error("%s", err);
     return busy > 0 ? VTB_EXIT_BUSY : VTB_EXIT_IO;
   }
+  remove_stale_temporaries(o->out);
   struct stat st;
   if (!o->resume && !o->force && !stat(o->out, &st) && st.st_size > 0) {
     msg__error("%s exists (%lld bytes): continue it with --resume, replace it with --force, or "
