@@ -206,7 +206,7 @@ int spawn__run(const struct spawn_opts *o, struct spawn_result *r) {
   while ((n = read(st_pipe[0], &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
   }
   close(st_pipe[0]);
-  struct sink sinks[2] = {{out_pipe[0]}, {err_pipe[0]}};
+  struct sink sinks[2] = {{.fd = out_pipe[0]}, {.fd = err_pipe[0]}};
   int st = 0;
   if (n == (ssize_t)sizeof(exec_errno)) { /* exec (or the set-up before it) failed */
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
