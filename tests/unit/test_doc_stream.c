@@ -176,7 +176,9 @@ START_TEST(duplicate_runs_are_refused) {
   ck_assert_ptr_nonnull(doc);
   json_t *runs = json_object_get(doc, "runs");
   size_t n = json_array_size(runs);
-  json_array_extend(runs, json_deep_copy(runs));
+  json_t *again = json_deep_copy(runs);
+  json_array_extend(runs, again);
+  json_decref(again);
   struct agg_set s;
   ck_assert_int_eq(aggregate__group(doc, &s), -1);
   char want[64];
