@@ -16,7 +16,8 @@ trap 'rm -rf "$TMP"' EXIT
 fail=0
 err() { echo "scale_smoke: FAIL: $*"; fail=1; }
 RUNS=20000
-LIMIT_MB=${LIMIT_MB:-120}
+# ASan's shadow memory and quarantine add ~500 MB to a sanitized build (SAN=1)
+case $VTB in *-san/*) LIMIT_MB=${LIMIT_MB:-1024} ;; *) LIMIT_MB=${LIMIT_MB:-120} ;; esac
 export VTBENCH_PLOTS=$PWD/plots
 
 bash bench/big_doc.sh -n $RUNS "$TMP/big.json"
