@@ -4,8 +4,10 @@
 #   make check      unit + integration tests (SAN=1: ASan + UBSan build)
 #   make bench      longer measurements (docs/PERFORMANCE.md)
 #   make demo       quick matrix on every backend this host supports + report
+#   make check-kvm-amd  the KVM backend on a stock kvm_amd under QEMU TCG (docs/KVM_MODES.md)
 #   make deps       install missing Debian packages (idempotent, quiet)
 #   make install    PREFIX=/usr/local
+#   make gen-tests  regenerate the model's instruction-test tables (tests/gen/)
 #
 # Sources are discovered by directory; each subsystem owns its folder.
 
@@ -70,7 +72,8 @@ WORKLOADS := $(patsubst workloads/%.c,%,$(wildcard workloads/*.c))
 HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
 IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
 
-.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images
+.PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images gen-tests \
+        check-kvm-amd
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
@@ -208,6 +211,17 @@ check: all $(BIN)/test_unit $(BIN)/test_integration
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration
 	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; $(TEST_ENV) bash "$$t" || exit 1; done
 	@echo "make check: all tests passed"
+
+# The full kvm_amd rig (make check runs its smoke plan): a Debian 6.1 kernel
+# with kvm_amd booted under QEMU TCG, npt=1 and npt=0, validate, the quick
+# matrix, perf kvm stat; results in build/kvm-amd/full/ (docs/KVM_MODES.md).
+check-kvm-amd: all
+	bash scripts/kvm_amd/rig.sh full build/kvm-amd/full $(BIN)
+
+# The model's instruction-test tables, from tests/gen/*.cases (expected values
+# from running each snippet on this CPU; tests/gen/README.md).
+gen-tests:
+	python3 tests/gen/gen_model_tests.py
 
 unit: $(BIN)/test_unit
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit

@@ -7,7 +7,9 @@
 # nseries (number of series), ytitle, ptitle, logy (1: log scale), refline
 # (1: draw y = 1, for ratios), yscale (divide values by it) and yformat
 # (tick format), e.g. yscale=1e9, yformat='%.0s %cs' to print ns as us/ms,
-# keytitle (legend title), width (pixels; default 1100).
+# keytitle (legend title), width (pixels; default 1100), colours (one
+# "#rrggbb" per series, space-separated: vtbench gives each mode its fixed
+# colour; default: the Dark2 palette in order).
 if (!exists("logy")) logy = 0
 if (!exists("refline")) refline = 0
 if (!exists("yscale")) yscale = 1
@@ -35,7 +37,9 @@ set linetype 6 lc rgb "#e6ab02"
 set linetype 7 lc rgb "#a6761d"
 set linetype 8 lc rgb "#666666"
 set linetype cycle 8
-set key outside right top vertical noenhanced spacing 1.2 samplen 2 title keytitle
+if (exists("colours")) { do for [i=1:words(colours)] { set linetype i lc rgb word(colours, i) } }
+# The legend above the plot, inside the image, in rows.
+set key outside top center horizontal noenhanced samplen 2 width 1 maxcols 4 title keytitle
 set xtics norotate noenhanced font ",10" nomirror
 set ylabel ytitle noenhanced
 set format y yformat
@@ -46,10 +50,10 @@ set yrange [0:*]
 set offsets graph 0, graph 0, graph 0.08, 0
 if (logy) { set logscale y; set yrange [*:*] }
 if (refline) { set arrow 1 from graph 0, first 1 to graph 1, first 1 nohead dt 2 lw 2 lc rgb "#444444" front }
-set terminal pngcairo size width,650 noenhanced font ",12"
+set terminal pngcairo size width,720 noenhanced font ",12"
 set output outbase.".png"
 plot for [i=1:nseries] infile using (column(3*i-1)/yscale):(column(3*i)/yscale):(column(3*i+1)/yscale):xtic(wrap(strcol(1))) title columnheader(3*i-1)
-set terminal svg size width,650 noenhanced font ",12"
+set terminal svg size width,720 noenhanced font ",12"
 set output outbase.".svg"
 replot
 set output

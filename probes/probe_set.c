@@ -2,6 +2,7 @@
 #include "probes/probe_set.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,24 @@ static int open_kvm(struct probe_set *ps, int vm_fd, int vcpu_fd) {
   return 0;
 }
 
+static void append_word(char *buf, size_t len, const char *w, size_t n) {
+  size_t l = strlen(buf);
+  if (l + n + 2 > len) return;
+  if (l) buf[l++] = ',';
+  memcpy(buf + l, w, n);
+  buf[l + n] = 0;
+}
+
+static void split_events(const char *list, char *trace, size_t tlen, char *pmu, size_t plen) {
+  for (const char *p = list; p && *p;) {
+    const char *c = strchr(p, ',');
+    size_t n = c ? (size_t)(c - p) : strlen(p);
+    bool tp = (n > 4 && !strncmp(p, "kvm:", 4)) || (n > 7 && !strncmp(p, "kvmmmu:", 7));
+    if (n) append_word(tp ? trace : pmu, tp ? tlen : plen, p, n);
+    p = c ? c + 1 : NULL;
+  }
+}
+
 int probe_set__open(struct probe_set *ps, int vm_fd, int vcpu_fd, pid_t vcpu_tid,
                     const char *pmu_events, bool pmu_enable, char *err, size_t len) {
   memset(ps, 0, sizeof(*ps));
@@ -36,6 +55,18 @@ int probe_set__open(struct probe_set *ps, int vm_fd, int vcpu_fd, pid_t vcpu_tid
     probe_set__close(ps);
     return -ENOMEM;
   }
+  ps->trace = malloc(sizeof(*ps->trace));
+  if (!ps->trace) {
+    snprintf(err, len, "probes: out of memory for the KVM tracepoints");
+    probe_set__close(ps);
+    return -ENOMEM;
+  }
+  /* --events: tracepoint words (kvm:..., kvmmmu:...) for the trace probe,
+   * the rest for the PMU (none left: the PMU's default set) */
+  char trace_words[512] = "", pmu_words[1024] = "";
+  split_events(pmu_events, trace_words, sizeof trace_words, pmu_words, sizeof pmu_words);
+  kvm_trace__open(ps->trace, vcpu_tid, getenv("VTB_TRACEFS"), NULL, trace_words);
+  pmu_events = pmu_words[0] ? pmu_words : NULL;
   if (!pmu_enable) {
     snprintf(ps->pmu_error, sizeof(ps->pmu_error), "PMU counting off");
     return 0;
@@ -62,12 +93,14 @@ void probe_set__begin(struct probe_set *ps) {
     kvm_stats__snapshot(&ps->vm_st, &ps->vm_before);
     kvm_stats__snapshot(&ps->vcpu_st, &ps->vcpu_before);
   }
+  if (ps->trace) kvm_trace__begin(ps->trace);
   if (ps->pmu) pmu__start(ps->pmu);
 }
 
 static void end(struct probe_set *ps, bool complete) {
   if (!ps->begun || ps->ended) return;
   if (ps->pmu) pmu__stop(ps->pmu);
+  if (ps->trace) kvm_trace__end(ps->trace);
   if (ps->kvm_ok) {
     kvm_stats__snapshot(&ps->vcpu_st, &ps->vcpu_after);
     kvm_stats__snapshot(&ps->vm_st, &ps->vm_after);
@@ -81,6 +114,7 @@ void probe_set__end(struct probe_set *ps) {
 }
 void probe_set__finish(struct probe_set *ps) {
   end(ps, false);
+  if (ps->trace) kvm_trace__finish(ps->trace); /* the rest of the run */
 }
 
 void probe_set__on_begin(struct vm *vm, void *arg) {
@@ -101,6 +135,11 @@ void probe_set__close(struct probe_set *ps) {
   if (ps->kvm_ok || ps->vm_st.fd >= 0) kvm_stats__close(&ps->vm_st);
   if (ps->kvm_ok || ps->vcpu_st.fd >= 0) kvm_stats__close(&ps->vcpu_st);
   ps->kvm_ok = false;
+  if (ps->trace) {
+    kvm_trace__close(ps->trace);
+    free(ps->trace);
+    ps->trace = NULL;
+  }
   if (ps->pmu) {
     pmu__close(ps->pmu);
     free(ps->pmu);
@@ -125,6 +164,13 @@ json_t *probe_set__kvm_json(const struct probe_set *ps) {
   return o;
 }
 
+json_t *probe_set__exits_json(const struct probe_set *ps) {
+  return ps->trace ? kvm_trace__exits_json(ps->trace) : json_object();
+}
+json_t *probe_set__events_json(const struct probe_set *ps) {
+  return ps->trace ? kvm_trace__events_json(ps->trace) : json_object();
+}
+
 json_t *probe_set__pmu_json(const struct probe_set *ps) {
   return ps->pmu ? pmu__to_json(ps->pmu) : json_object();
 }
@@ -138,6 +184,7 @@ void probe_set__print(const struct probe_set *ps, FILE *out) {
     n += kvm_stats__print_changed(&ps->vcpu_st, &ps->vcpu_before, &ps->vcpu_after, "  vcpu ", out);
     if (!n) fprintf(out, "  (none)\n");
   }
+  if (ps->trace) kvm_trace__print(ps->trace, out);
   fprintf(out, "\n");
   if (ps->pmu)
     pmu__print(ps->pmu, out);

@@ -1,5 +1,6 @@
 /* probe_set.h - the per-vCPU probes of one run, bundled for the run loop:
- * KVM binary stats of the VM and the vCPU, and the PMU on the vCPU thread.
+ * KVM binary stats of the VM and the vCPU, KVM's tracepoints (every exit by
+ * hardware reason, kvm/kvmmmu event counts) and the PMU on the vCPU thread.
  *
  * Missing pieces never fail a run: a kernel without stats fds, a host
  * without a hardware PMU or a libpfm4 problem is recorded as a reason and
@@ -27,6 +28,7 @@
 #include <sys/types.h>
 
 #include "probes/kvm_stats.h"
+#include "probes/kvm_trace.h"
 #include "probes/pmu.h"
 
 struct vm; /* refvmm/vm.h: only passed through by the observer adapters */
@@ -36,7 +38,8 @@ struct probe_set {
   char kvm_error[320];
   struct kvm_stats vm_st, vcpu_st;
   struct kvm_stats_snap vm_before, vm_after, vcpu_before, vcpu_after;
-  struct pmu *pmu; /* NULL when the PMU is off or failed to initialise */
+  struct kvm_trace *trace; /* NULL only when out of memory; else see trace->available */
+  struct pmu *pmu;         /* NULL when the PMU is off or failed to initialise */
   char pmu_error[256];
   bool begun, ended, complete; /* complete: ended by the guest's mark end */
 };
@@ -61,7 +64,11 @@ void probe_set__on_end(struct vm *vm, void *arg);
  * object ({} when the PMU is off). */
 json_t *probe_set__kvm_json(const struct probe_set *ps);
 json_t *probe_set__pmu_json(const struct probe_set *ps);
-/* Human summary: KVM stats that changed, then the PMU counts. */
+/* The run's "kvm_exits" and "kvm_events" sections (kvm_trace.h). */
+json_t *probe_set__exits_json(const struct probe_set *ps);
+json_t *probe_set__events_json(const struct probe_set *ps);
+/* Human summary: KVM stats that changed, KVM exits by reason and events,
+ * then the PMU counts. */
 void probe_set__print(const struct probe_set *ps, FILE *out);
 
 #endif

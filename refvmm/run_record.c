@@ -162,6 +162,8 @@ json_t *run_record__to_json(const struct session *s) {
   if (s->probes_open) {
     json_object_set_new(run, "kvm_stats", probe_set__kvm_json(&s->probes));
     json_object_set_new(run, "pmu", probe_set__pmu_json(&s->probes));
+    json_object_set_new(run, "kvm_exits", probe_set__exits_json(&s->probes));
+    json_object_set_new(run, "kvm_events", probe_set__events_json(&s->probes));
   }
   json_object_set_new(run, "io", io_json(s));
   if (vm->events) json_object_set_new(run, "events", events__to_json(vm->events));

@@ -182,8 +182,18 @@ json_t *context__cpu(void) {
     memcpy(hv + 4, &c, 4);
     memcpy(hv + 8, &d, 4);
     json_object_set_new(cpu, "hypervisor_vendor", json_string(hv));
+    /* QEMU's TCG translates every instruction: counts are exact, but times
+     * are the emulator's, not the named CPU's. */
+    bool tcg = !strcmp(hv, "TCGTCGTCGTCG");
+    json_object_set_new(cpu, "emulated", json_boolean(tcg));
+    if (tcg)
+      json_object_set_new(cpu, "emulated_note",
+                          json_string("this CPU is emulated by QEMU TCG (hypervisor vendor "
+                                      "TCGTCGTCGTCG): counts are exact, timings are the "
+                                      "emulator's and are not hardware figures"));
   } else {
     json_object_set_new(cpu, "hypervisor_vendor", json_null());
+    json_object_set_new(cpu, "emulated", json_false());
   }
 
   /* Flags of interest: vmx/svm/hypervisor straight from CPUID, the

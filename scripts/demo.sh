@@ -28,7 +28,7 @@ backends+=(model) # vtbench probes it and skips it if refvmm lacks the model bac
 mkdir -p "$(dirname "$OUT")"
 echo "demo: step 1/2: vtbench run --quick --backends $(IFS=,; echo "${backends[*]}") -o $OUT"
 echo "demo:   7 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
-echo "demo:   interleaved; 1-2 minutes. Ctrl-C keeps what finished (resume: --resume)."
+echo "demo:   interleaved; about 5 minutes. Ctrl-C keeps what finished (resume: --resume)."
 # --force: each demo replaces the previous demo's document (vtbench run
 # refuses to replace an existing document without it).
 "$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" --force -o "$OUT"
@@ -50,7 +50,7 @@ echo "demo: step 2/2: vtbench report $OUT -o $REPORT"
 "$VTB" report "$OUT" -o "$REPORT" || { echo "demo: vtbench report failed"; exit 1; }
 echo
 echo "Findings (from $REPORT/summary.md):"
-sed -n '/^## Findings/,/^## Results/p' "$REPORT/summary.md" | sed '1d;$d' | sed '/^$/d' | head -20
+sed -n '/^## Findings/,/^## Overhead/p' "$REPORT/summary.md" | sed '1d;$d' | sed '/^$/d' | head -20
 echo
 echo "demo: done in $((SECONDS - start)) s"
 echo "  results:  $OUT   (JSON: runs[], aggregates[]; schema in docs/RESULTS.md)"

@@ -317,19 +317,40 @@ int aggregate__group(const json_t *doc, struct agg_set *out) {
   return 0;
 }
 
-static int add_streamed(json_t *run, size_t index, void *ctx, char *err, size_t len) {
-  struct agg_set *s = ctx;
-  return aggregate__add_run(s, run, index) ? msg__fail(err, len, "%s", s->error) : 0;
+struct streamed {
+  struct agg_set *s;
+  void (*observe)(const json_t *run, void *ctx);
+  void *ctx;
+};
+
+static int add_streamed(json_t *run, size_t index, void *arg, char *err, size_t len) {
+  struct streamed *st = arg;
+  if (aggregate__add_run(st->s, run, index)) return msg__fail(err, len, "%s", st->s->error);
+  if (st->observe) st->observe(run, st->ctx);
+  return 0;
 }
 
-int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char *err, size_t len) {
+int aggregate__load_observed(const char *path, struct agg_set *s, json_t **envelope,
+                             void (*observe)(const json_t *run, void *ctx), void *ctx, char *err,
+                             size_t len) {
   *envelope = NULL;
   if (aggregate__init(s)) return msg__fail(err, len, "%s: out of memory", path);
-  *envelope = doc_stream__read(path, add_streamed, s, NULL, err, len);
+  struct streamed st = {s, observe, ctx};
+  *envelope = doc_stream__read(path, add_streamed, &st, NULL, err, len);
   if (*envelope) return 0;
   int rc = s->error[0] ? AGG_LOAD_DUPLICATE : AGG_LOAD_BAD;
   aggregate__free(s);
   return rc;
+}
+
+int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char *err, size_t len) {
+  return aggregate__load_observed(path, s, envelope, NULL, NULL, err, len);
+}
+
+void aggregate__reindex(struct agg_set *s) {
+  json_object_clear(s->index);
+  for (size_t i = 0; i < s->n; i++)
+    json_object_set_new(s->index, s->g[i].key, json_integer((json_int_t)i));
 }
 
 void aggregate__free(struct agg_set *s) {

@@ -83,6 +83,13 @@ void aggregate__free(struct agg_set *s);
 #define AGG_LOAD_BAD       (-1)
 #define AGG_LOAD_DUPLICATE (-2)
 int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char *err, size_t len);
+/* The same, with observe(run, ctx) called for every run as it is read (for
+ * what needs runs beyond their metrics, e.g. the report's exits by reason). */
+int aggregate__load_observed(const char *path, struct agg_set *s, json_t **envelope,
+                             void (*observe)(const json_t *run, void *ctx), void *ctx, char *err,
+                             size_t len);
+/* Rebuild the key -> group index after s->g was reordered (report_order.h). */
+void aggregate__reindex(struct agg_set *s);
 /* Compute, in batches (bootstrap.h), every interval the aggregates, the
  * report and the CSVs of s ask for with this baseline: each metric's
  * median and each time metric's ratio to the baseline. Optional: they are

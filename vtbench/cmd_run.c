@@ -41,7 +41,7 @@ static void usage(FILE *out) {
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
           "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
           "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume | --force]\n"
-          "                   [--dry-run] [--allow-host-reconfig]\n"
+          "                   [--dry-run] [--allow-host-reconfig] [--kvm-exits]\n"
           "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
           "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
           "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
@@ -52,7 +52,10 @@ static void usage(FILE *out) {
           "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
           "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
           "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
-          "  (docs/KVM_MODES.md).\n");
+          "  (docs/KVM_MODES.md).\n"
+          "  --kvm-exits: kvm runs also count every VM exit KVM handles by hardware reason\n"
+          "  (refvmm --events kvm:exits; KVM's tracepoints, a cost per exit: their times are\n"
+          "  not comparable with runs without it; docs/PROBES.md).\n");
 }
 
 /* The new session document: context, and the session facts that let
@@ -247,6 +250,9 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
       break;
     case 'H':
       o->allow_host_reconfig = true;
+      break;
+    case 'K':
+      o->kvm_exits = true;
       break;
     case 'h':
       usage(stdout);

@@ -1,6 +1,7 @@
 /* cmd_validate.c - `vtbench validate`: run the workloads on this host's KVM
- * (which must use shadow paging) and on the model in shadow mode, and put
- * the model's timed-region counts next to KVM's timed-region statistics
+ * and on the model in the same paging mode (shadow, or ept on an EPT/NPT
+ * host), and put the model's timed-region counts next to KVM's timed-region
+ * statistics
  * (validate.h for the method, docs/VALIDATION.md for the measured table and
  * why each row differs). */
 #include <errno.h>
@@ -36,6 +37,9 @@ struct vopts {
   const char *out;
   const char *only;
   int timeout;
+  const char *paging; /* "shadow" or "ept": the host's */
+  const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
+  enum validate_kind kind;
 };
 
 /* One side: the values of every KVM statistic per repetition, or the model's
@@ -54,10 +58,11 @@ struct side {
 
 static void usage(FILE *f) {
   fprintf(f, "usage: vtbench validate [--reps N] [--quick] [--out DIR] [--only W1,W2,...]\n"
-             "  Runs each workload on KVM (this host must use shadow paging, e.g. kvm_pvm or\n"
-             "  kvm_intel ept=0) and on the model (--backend model --paging shadow --tlb flush)\n"
-             "  and compares, over the guest's timed region, KVM's statistics with the model's\n"
-             "  counters (model.timed: shadow MMU, CPL0 work, exits).\n"
+             "  Runs each workload on KVM and on the model in the paging mode the host's KVM\n"
+             "  uses (shadow: kvm_pvm, kvm_intel ept=0, kvm_amd npt=0; ept: ept=1/npt=1; the\n"
+             "  model's tlb as the host's) and compares, over the guest's timed region, KVM's\n"
+             "  statistics with the model's counters (model.timed: shadow MMU or EPT\n"
+             "  violations, CPL0 work, exits by reason).\n"
              "  Prints a Markdown table; writes DIR/validation.md, DIR/validation.json and the\n"
              "  run records under DIR/runs/.\n"
              "  --reps N     KVM repetitions, medians taken (default 5, --quick 3)\n"
@@ -68,7 +73,7 @@ static void usage(FILE *f) {
              "  Workloads:");
   for (size_t i = 0; i < validate_workloads_len; i++)
     fprintf(f, " %s", validate_workloads[i].name);
-  fprintf(f, "\n  exit status: 0 done, 2 usage, 3 no KVM or not a shadow-paging host, 1 a run "
+  fprintf(f, "\n  exit status: 0 done, 2 usage, 3 no KVM or its paging mode unknown, 1 a run "
              "failed, 20 output not written\n");
 }
 
@@ -93,7 +98,7 @@ static void cmd_append(char *buf, size_t len, const char *word) {
 
 /* Run refvmm once; return its exit status (or 128+signal, -1 when it could
  * not start). The command, as a user would type it, goes to cmd. */
-static int run_refvmm(const char *refvmm, const char *img, bool model,
+static int run_refvmm(const char *refvmm, const char *img, bool model, const struct vopts *o,
                       const struct validate_workload *w, unsigned long n, const char *json_path,
                       const char *log_path, int timeout, char *cmd, size_t cmdlen) {
   char scale[96], tmo[32];
@@ -109,9 +114,11 @@ static int run_refvmm(const char *refvmm, const char *img, bool model,
     argv[a++] = "model";
   }
   argv[a++] = "--paging"; /* on KVM: refvmm refuses a host that does not match */
-  argv[a++] = "shadow";
-  argv[a++] = "--tlb";
-  argv[a++] = "flush";
+  argv[a++] = o->paging;
+  if (model) { /* on KVM the tlb mode is the host module's (refvmm records it) */
+    argv[a++] = "--tlb";
+    argv[a++] = o->tlb;
+  }
   argv[a++] = "--param";
   argv[a++] = scale;
   for (int i = 0; i < VALIDATE_FIXED_MAX && w->fixed[i]; i++) {
@@ -227,7 +234,7 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
     snprintf(lpath, sizeof lpath, "%s/runs/%s.%s.%s%lu.r%u.log", o->out, w->name,
              model ? "model" : "kvm", w->scale, n, r);
     int code =
-        run_refvmm(refvmm, img, model, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
+        run_refvmm(refvmm, img, model, o, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
     *code_out = code;
     if (spawn__caught()) return -1; /* Ctrl-C: the caller stops */
     char err[512];
@@ -236,7 +243,7 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
     if (code != 0 || !run || strcmp(status_of(doc), "ok")) {
       msg__error("%s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s", w->name,
                  model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
-                 code == 5 ? ": this host's KVM does not use shadow paging" : "");
+                 code == 5 ? ": refvmm refused this host's paging mode" : "");
       json_decref(doc);
       return -1;
     }
@@ -268,7 +275,7 @@ static double kvm_stat_median(const struct wl_result *res, const char *name) {
   return 0;
 }
 
-static bool is_paired(const char *stat, bool emu0) {
+static bool is_paired(const char *stat, enum validate_kind emu0) {
   for (size_t p = 0; p < validate_pairs_len; p++)
     if (validate__pair_applies(&validate_pairs[p], emu0) && !strcmp(validate_pairs[p].kvm, stat))
       return true;
@@ -307,8 +314,9 @@ static void shown_counter(char *shown, size_t len, const char *expr) {
 
 /* The whole table, Markdown, to f. */
 static void write_markdown(FILE *f, const struct wl_result *res, size_t nres, const char *host,
-                           bool emu0, const struct vopts *o, json_t *moved, json_t *still) {
-  fprintf(f, "## Model (shadow, tlb flush) vs KVM (%s)\n\n", host);
+                           enum validate_kind emu0, const struct vopts *o, json_t *moved,
+                           json_t *still) {
+  fprintf(f, "## Model (%s, tlb %s) vs KVM (%s)\n\n", o->paging, o->tlb, host);
   fprintf(f,
           "Both sides count the guest's timed region (between its marks): KVM's statistics "
           "(median over %u repetitions) and the model's `model.timed` counters (one run: it is "
@@ -316,7 +324,9 @@ static void write_markdown(FILE *f, const struct wl_result *res, size_t nres, co
           "max(%.0f, %.0f%% of KVM)) or differ. Rows where both sides are 0 are left out (they "
           "are in the JSON).\n\n",
           o->reps,
-          emu0 ? "emulates the guest's ring 0 (kvm_pvm)" : "runs the guest's ring 0 natively",
+          emu0 == VALIDATE_KIND_EMU0     ? "emulates the guest's ring 0 (kvm_pvm)"
+          : emu0 == VALIDATE_KIND_NATIVE ? "runs the guest's ring 0 natively with shadow paging"
+                                         : "uses two-dimensional paging (EPT/NPT)",
           VALIDATE_TOL_ABS, VALIDATE_TOL_REL * 100);
   fprintf(f, "| workload | N | KVM stat | model counter | KVM | model | model/KVM | verdict |\n");
   fprintf(f, "|---|---|---|---|---:|---:|---:|---|\n");
@@ -381,8 +391,9 @@ static void write_markdown(FILE *f, const struct wl_result *res, size_t nres, co
   fprintf(f, "```\n");
 }
 
-static json_t *to_json(const struct wl_result *res, size_t nres, const char *host, bool emu0,
-                       const struct vopts *o, json_t *moved, json_t *still, const char *argline) {
+static json_t *to_json(const struct wl_result *res, size_t nres, const char *host,
+                       enum validate_kind emu0, const struct vopts *o, json_t *moved, json_t *still,
+                       const char *argline) {
   json_t *wls = json_array();
   for (size_t i = 0; i < nres; i++) {
     const struct wl_result *r = &res[i];
@@ -425,10 +436,12 @@ static json_t *to_json(const struct wl_result *res, size_t nres, const char *hos
                                     "ok", r->ok, "checksums_equal", r->checksums_equal, "pairs",
                                     pairs, "kvm_only", others, "commands", cmds));
   }
-  return json_pack("{s:s,s:i,s:s,s:b,s:s,s:i,s:b,s:{s:f,s:f},s:s,s:o,s:O,s:O}", "schema",
-                   "vtbench-validation", "version", 2, "host", host, "ring0_emulated", emu0,
-                   "command", argline, "reps", (int)o->reps, "quick", o->quick, "tolerance", "abs",
-                   VALIDATE_TOL_ABS, "rel", VALIDATE_TOL_REL, "method",
+  return json_pack("{s:s,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:i,s:b,s:{s:f,s:f},s:s,s:o,s:O,s:O}",
+                   "schema", "vtbench-validation", "version", 3, "host", host, "ring0_emulated",
+                   emu0 == VALIDATE_KIND_EMU0, "host_kind", validate__kind_name(emu0), "paging",
+                   o->paging, "model_tlb", o->tlb, "command", argline, "reps", (int)o->reps,
+                   "quick", o->quick, "tolerance", "abs", VALIDATE_TOL_ABS, "rel", VALIDATE_TOL_REL,
+                   "method",
                    "the guest's timed region on both sides: KVM: median over reps of kvm_stats "
                    "deltas between the marks; model: model.timed (its counters' deltas between "
                    "the same marks)",
@@ -448,8 +461,8 @@ static int mkdir_p(const char *dir) {
 }
 
 static int write_outputs(const char *dir, json_t *doc, const struct wl_result *res, size_t nres,
-                         const char *host, bool emu0, const struct vopts *o, json_t *moved,
-                         json_t *still) {
+                         const char *host, enum validate_kind emu0, const struct vopts *o,
+                         json_t *moved, json_t *still) {
   char path[4300];
   struct atomic_file af;
   snprintf(path, sizeof path, "%s/validation.md", dir);
@@ -537,13 +550,19 @@ int cmd_validate(int argc, char **argv) {
                h.dev_present ? strerror(h.dev_errno) : "no such device");
     return VTB_EXIT_NOTHING;
   }
-  if (h.tdp != 0) {
-    msg__error("this host's KVM (%s) uses %s, not shadow paging: the comparison is with KVM's "
-               "shadow MMU. On kvm_intel: vtbench host set ept=0 --yes",
-               kvm_flavour__name(h.flavour),
-               h.tdp > 0 ? "two-dimensional paging" : "unknown paging");
+  enum paging_mode pm;
+  enum tlb_mode tm;
+  if (kvm_host__paging_mode(&h, &pm) || kvm_host__tlb_mode(&h, &tm) || h.tdp < 0) {
+    msg__error("the paging mode of this host's KVM (%s) is unknown (vtbench host show): nothing "
+               "to pair the model with",
+               kvm_flavour__name(h.flavour));
     return VTB_EXIT_NOTHING;
   }
+  o.paging = pm == PAGING_EPT ? "ept" : "shadow";
+  o.tlb = tm == TLB_VPID ? "vpid" : "flush";
+  o.kind = pm == PAGING_EPT               ? VALIDATE_KIND_TDP
+           : h.flavour == KVM_FLAVOUR_PVM ? VALIDATE_KIND_EMU0 /* ring 0 in KVM's emulator */
+                                          : VALIDATE_KIND_NATIVE;
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
     msg__error("bin/refvmm or workloads/build not found next to vtbench: run make");
@@ -559,7 +578,7 @@ int cmd_validate(int argc, char **argv) {
   char host[256];
   uname(&u);
   snprintf(host, sizeof host, "%s, Linux %s", kvm_flavour__name(h.flavour), u.release);
-  bool emu0 = h.flavour == KVM_FLAVOUR_PVM; /* runs the guest's ring 0 in KVM's emulator */
+  enum validate_kind emu0 = o.kind;
   char argline[1024] = "vtbench";
   for (int i = 0; i < argc; i++)
     cmd_append(argline, sizeof argline, argv[i]);
@@ -577,11 +596,12 @@ int cmd_validate(int argc, char **argv) {
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    msg__info("%s %s=%lu: KVM x%u, model", w->name, w->scale, r->n, o.reps);
+    msg__info("%s %s=%lu: KVM x%u, model (--paging %s --tlb %s)", w->name, w->scale, r->n, o.reps,
+              o.paging, o.tlb);
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
             !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
-    if (code == 5) { /* refused the mode: not a shadow-paging host after all */
-      msg__error("refvmm refused --paging shadow on KVM here");
+    if (code == 5) { /* refused the mode: the host changed under us */
+      msg__error("refvmm refused --paging %s on KVM here", o.paging);
       json_decref(keep);
       free(res);
       return VTB_EXIT_NOTHING;

@@ -13,15 +13,43 @@
 #include "compare.h"
 #include "event_cdf.h"
 #include "msg.h"
+#include "report_order.h"
+#include "savings.h"
 #include "results/result_doc.h"
 #include "stats.h"
 
 #define MAX_COLS 64
 
+/* The fixed colours of the columns the last write_grid() wrote (modes;
+ * "#999999" for a column that is not a mode), for bars.gp's `colours`. */
+static char grid_colours[MAX_COLS * 8 + 1];
+
 void export__csv_field(const char *s, char *buf, size_t len) {
-  snprintf(buf, len, "%s", s);
-  for (char *p = buf; *p; p++)
-    if (*p == ',' || *p == '"' || *p == '\n') *p = *p == ',' ? ';' : '\'';
+  if (!len) return;
+  if (!strpbrk(s, ",\"\r\n")) {
+    snprintf(buf, len, "%s", s);
+    return;
+  }
+  /* RFC 4180: the field in double quotes, a quote inside doubled */
+  size_t o = 0;
+  buf[o++] = '"';
+  for (; *s && o + 3 < len; s++) {
+    if (*s == '"') buf[o++] = '"';
+    buf[o++] = *s;
+  }
+  buf[o++] = '"';
+  buf[o] = 0;
+}
+
+const char *export__gp_quote(const char *s) {
+  static char buf[4096];
+  size_t o = 0;
+  for (; s && *s && o + 3 < sizeof(buf); s++) {
+    if (*s == '\'') buf[o++] = '\'';
+    buf[o++] = *s;
+  }
+  buf[o] = 0;
+  return buf;
 }
 
 /* Distinct strings in order of first appearance. */
@@ -131,18 +159,20 @@ static json_t *plot_spec(const char *script, const char *csv, const char *out, j
   return json_pack("{s:s,s:s,s:s,s:o}", "script", script, "csv", csv, "out", out, "vars", vars);
 }
 
-/* Plot width that keeps `per` px per bar or cluster so its multi-line tick
- * label stays readable (at least 1100, at most 4000). */
-static int plot_width(size_t bars, size_t per) {
-  size_t w = per * bars + 450;
-  return w < 1100 ? 1100 : w > 4000 ? 4000 : (int)w;
+/* The last plot's series are the modes write_grid() just wrote: give it
+ * their fixed colours. */
+static void mode_colours(json_t *plots) {
+  json_t *last = json_array_get(plots, json_array_size(plots) - 1);
+  if (last && grid_colours[0])
+    json_object_set_new(json_object_get(last, "vars"), "colours", json_string(grid_colours));
 }
 
-static size_t backend_groups(const struct agg_set *s, const char *backend) {
-  size_t n = 0;
-  for (size_t i = 0; i < s->n; i++)
-    n += !strcmp(s->g[i].backend, backend) && s->g[i].nok;
-  return n;
+/* Plot width that keeps `per` px per bar or cluster so its multi-line tick
+ * label stays readable (at least 1100, at most 1600: wider plots become
+ * strips nobody reads; stacked plots split into panels instead). */
+static int plot_width(size_t bars, size_t per) {
+  size_t w = per * bars + 450;
+  return w < 1100 ? 1100 : w > 1600 ? 1600 : (int)w;
 }
 
 static size_t backend_labels(const struct agg_set *s, const char *backend) {
@@ -178,10 +208,19 @@ static int write_grid(const struct agg_set *s, const struct strlist *rows,
   FILE *fp = atomic_file__open_in(&af, dir, name);
   if (!fp) return err_out(err, len, af.path);
   fprintf(fp, "workload");
+  grid_colours[0] = 0;
   for (size_t c = 0; c < cols->n && c < MAX_COLS; c++)
     if (col_used[c]) {
-      export__csv_field(cols->v[c], f, sizeof(f));
-      fprintf(fp, ",%s,%s_lo,%s_hi", f, f, f);
+      static const char *const suffix[] = {"", "_lo", "_hi"};
+      for (int k = 0; k < 3; k++) {
+        char col[160];
+        snprintf(col, sizeof(col), "%s%s", cols->v[c], suffix[k]);
+        export__csv_field(col, f, sizeof(f));
+        fprintf(fp, ",%s", f);
+      }
+      size_t cl = strlen(grid_colours);
+      snprintf(grid_colours + cl, sizeof(grid_colours) - cl, "%s%s", cl ? " " : "",
+               report_order__colour(cols->v[c]));
     }
   fprintf(fp, "\n");
   for (size_t r = 0; r < rows->n; r++) {
@@ -350,29 +389,43 @@ static const char *const cause_cols[][2] = {{"VM exits", "model.breakdown.exits.
                                             {"other", "model.breakdown.other"}};
 #define CAUSE_COLS (sizeof(cause_cols) / sizeof(cause_cols[0]))
 
-static const struct agg_set *sort_ctx; /* qsort has no context argument in C11 */
-static int by_label_mode(const void *a, const void *b) {
-  const struct agg_group *x = &sort_ctx->g[*(const size_t *)a],
-                         *y = &sort_ctx->g[*(const size_t *)b];
-  int c = strcmp(x->label, y->label);
-  return c ? c : strcmp(x->mode, y->mode);
+/* stacked.gp panels: one data block per workload (rows of one label are
+ * contiguous in report order), each with its own header line, the mode as
+ * the bar's label; the panel titles '|'-separated. */
+struct panels {
+  char titles[2048];
+  int n;
+  const char *cur;
+};
+
+static void panel_row(FILE *fp, struct panels *pn, const struct agg_group *g, const char *header) {
+  if (!pn->cur || strcmp(pn->cur, g->label)) {
+    char title[200], f[220];
+    snprintf(title, sizeof(title), "%s (%s)", g->label, g->backend);
+    size_t tl = strlen(pn->titles);
+    snprintf(pn->titles + tl, sizeof(pn->titles) - tl, "%s%s", pn->n ? "|" : "", title);
+    /* the block's header names its panel in place of "config" */
+    export__csv_field(title, f, sizeof(f));
+    const char *rest = strchr(header, ',');
+    fprintf(fp, "%s%s%s\n", pn->n ? "\n\n" : "", f, rest ? rest : "");
+    pn->n++;
+    pn->cur = g->label;
+  }
+  fprintf(fp, "%s", g->mode);
 }
 
 static int write_breakdown(const struct agg_set *s, const char *backend, const char *dir,
-                           const char *name, size_t *bars, int *negative, char *err, size_t len) {
+                           const char *name, struct panels *pn, int *negative, char *err,
+                           size_t len) {
   struct atomic_file af;
   FILE *fp = NULL;
-  *bars = 0;
+  char header[256] = "config";
+  for (size_t c = 0; c < CAUSE_COLS; c++)
+    snprintf(header + strlen(header), sizeof(header) - strlen(header), ",%s", cause_cols[c][0]);
+  memset(pn, 0, sizeof(*pn));
   *negative = 0;
-  /* rows grouped by workload, then mode: a workload's modes side by side */
-  size_t *order = malloc((s->n ? s->n : 1) * sizeof(*order));
-  if (!order) return err_out(err, len, name);
-  for (size_t i = 0; i < s->n; i++)
-    order[i] = i;
-  sort_ctx = s;
-  qsort(order, s->n, sizeof(*order), by_label_mode);
   for (size_t oi = 0; oi < s->n; oi++) {
-    const struct agg_group *g = &s->g[order[oi]];
+    const struct agg_group *g = &s->g[oi];
     static const char *const native = "model.overhead_vs_native.native_cycles";
     double tot, cell[CAUSE_COLS][1];
     if (strcmp(g->backend, backend) || !strncmp(g->mode, "native/", 7) ||
@@ -384,28 +437,14 @@ static int write_breakdown(const struct agg_set *s, const char *backend, const c
       any |= cell[c][0] != 0;
     }
     if (!any) continue;
-    if (!fp) {
-      if (!(fp = atomic_file__open_in(&af, dir, name))) {
-        free(order);
-        return err_out(err, len, af.path);
-      }
-      fprintf(fp, "config");
-      for (size_t c = 0; c < CAUSE_COLS; c++)
-        fprintf(fp, ",%s", cause_cols[c][0]);
-      fprintf(fp, "\n");
-    }
-    char lab[200], f[200];
-    snprintf(lab, sizeof(lab), "%s [%s]", g->label, g->mode);
-    export__csv_field(lab, f, sizeof(f));
-    fprintf(fp, "%s", f);
+    if (!fp && !(fp = atomic_file__open_in(&af, dir, name))) return err_out(err, len, af.path);
+    panel_row(fp, pn, g, header);
     for (size_t c = 0; c < CAUSE_COLS; c++) {
       if (cell[c][0] < 0) *negative = 1;
       fprintf(fp, ",%.6g", cell[c][0] > 0 ? cell[c][0] : 0.0);
     }
     fprintf(fp, "\n");
-    (*bars)++;
   }
-  free(order);
   if (!fp) return 0;
   if (atomic_file__commit(&af)) return err_out(err, len, af.path);
   return (int)CAUSE_COLS + 1;
@@ -428,7 +467,7 @@ static bool vmx_exit_metrics(const struct agg_set *s, const char *backend) {
 }
 
 static int write_exits(const struct agg_set *s, const char *backend, const char *dir,
-                       const char *name, char *err, size_t len) {
+                       const char *name, struct panels *pn, char *err, size_t len) {
   struct strlist reasons = {0};
   char *names[MAX_COLS];
   size_t nn = 0;
@@ -461,17 +500,16 @@ static int write_exits(const struct agg_set *s, const char *backend, const char 
     rc = err_out(err, len, af.path);
     goto out;
   }
-  fprintf(fp, "config");
-  for (size_t c = 0; c < reasons.n; c++)
-    fprintf(fp, ",%s", reasons.v[c]);
-  fprintf(fp, "\n");
+  char header[MAX_COLS * 40] = "config";
+  for (size_t c = 0; c < reasons.n; c++) {
+    export__csv_field(reasons.v[c], f, sizeof(f));
+    snprintf(header + strlen(header), sizeof(header) - strlen(header), ",%s", f);
+  }
+  memset(pn, 0, sizeof(*pn));
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];
     if (strcmp(g->backend, backend) || !g->nok) continue;
-    char lab[200];
-    snprintf(lab, sizeof(lab), "%s [%s]", g->label, g->mode);
-    export__csv_field(lab, f, sizeof(f));
-    fprintf(fp, "%s", f);
+    panel_row(fp, pn, g, header);
     for (size_t c = 0; c < reasons.n; c++) {
       char metric[160];
       snprintf(metric, sizeof(metric), "%s%s%s", pre, reasons.v[c], suf);
@@ -568,13 +606,138 @@ static int write_replay(const char *dir, const json_t *plots, char *err, size_t 
     json_t *v;
     json_object_foreach(json_object_get(p, "vars"), k, v) {
       if (json_is_string(v))
-        fprintf(fp, "; %s='%s'", k, json_string_value(v));
+        fprintf(fp, "; %s='%s'", k, export__gp_quote(json_string_value(v)));
       else
         fprintf(fp, "; %s=%lld", k, (long long)json_integer_value(v));
     }
     fprintf(fp, "\" \"$P/%s\"\n", json_string_value(json_object_get(p, "script")));
   }
   if (atomic_file__commit(&af)) return err_out(err, len, af.path);
+  return 0;
+}
+
+/* savings.csv: every savings cell (RFC 4180 quoting: causes hold commas);
+ * savings_ASSIST.csv (ratio.gp): one row per workload, the ratio with/without
+ * and its interval per backend. Appends the plot specs. -1 on error. */
+static int write_savings(const struct agg_set *s, const char *dir, json_t *plots, char *err,
+                         size_t len) {
+  struct saving_row *sv;
+  size_t n = savings__compute(s, NULL, &sv);
+  struct atomic_file af;
+  FILE *fp = atomic_file__open_in(&af, dir, "savings.csv");
+  if (!fp) {
+    free(sv);
+    return err_out(err, len, af.path);
+  }
+  fprintf(fp, "backend,workload,assist,status,without,with,ratio,ratio_lo,ratio_hi,exact,verdict,"
+              "cause\n");
+  for (size_t r = 0; r < n; r++)
+    for (int a = 0; a < ASSIST_COUNT; a++) {
+      const struct saving_cell *c = &sv[r].cell[a];
+      char f1[200], f2[600];
+      export__csv_field(sv[r].first->label, f1, sizeof(f1));
+      fprintf(fp, "%s,%s,%s,", sv[r].first->backend, f1, savings_assists[a].name);
+      if (c->status == SAVING_MEASURED) {
+        export__csv_field(c->cause, f2, sizeof(f2));
+        fprintf(fp, "measured,%s,%s,%.6g,%.6g,%.6g,%d,%s,%s\n", c->off->mode, c->on->mode, c->ratio,
+                c->lo, c->hi, c->exact, c->verdict_text, f2);
+      } else {
+        export__csv_field(c->note, f2, sizeof(f2));
+        fprintf(fp, "%s,,,NaN,NaN,NaN,,,%s\n",
+                c->status == SAVING_HOST_FIXED ? "host_cannot_switch" : "not_measured", f2);
+      }
+    }
+  if (atomic_file__commit(&af)) {
+    free(sv);
+    return err_out(err, len, af.path);
+  }
+  static const char *const backends[] = {"model", "kvm"};
+  static const char *const colour[] = {"#7570b3", "#d95f02"};
+  for (int a = 0; a < ASSIST_COUNT; a++) {
+    bool used[2] = {false, false};
+    double lo_min = INFINITY, hi_max = 0;
+    size_t rows = 0;
+    for (size_t r = 0; r < n; r++) {
+      const struct saving_cell *c = &sv[r].cell[a];
+      if (c->status != SAVING_MEASURED) continue;
+      for (int b = 0; b < 2; b++)
+        used[b] |= !strcmp(sv[r].first->backend, backends[b]);
+      lo_min = c->lo < lo_min ? c->lo : lo_min;
+      hi_max = c->hi > hi_max ? c->hi : hi_max;
+    }
+    if (!used[0] && !used[1]) continue;
+    char name[96], out[64];
+    snprintf(out, sizeof(out), "savings_%.40s", savings_assists[a].name);
+    snprintf(name, sizeof(name), "%s.csv", out);
+    if (!(fp = atomic_file__open_in(&af, dir, name))) {
+      free(sv);
+      return err_out(err, len, af.path);
+    }
+    fprintf(fp, "workload");
+    char colours[32] = "";
+    int nseries = 0;
+    for (int b = 0; b < 2; b++)
+      if (used[b]) {
+        fprintf(fp, ",%s,%s_lo,%s_hi", backends[b], backends[b], backends[b]);
+        snprintf(colours + strlen(colours), sizeof(colours) - strlen(colours), "%s%s",
+                 nseries++ ? " " : "", colour[b]);
+      }
+    fprintf(fp, "\n");
+    /* one row per workload (label); a backend without the pair is NaN */
+    for (size_t r = 0; r < n; r++) {
+      bool first = true, any = false;
+      for (size_t q = 0; q < r && first; q++)
+        first = strcmp(sv[q].first->label, sv[r].first->label) != 0;
+      if (!first) continue;
+      for (size_t q = r; q < n; q++)
+        any |= !strcmp(sv[q].first->label, sv[r].first->label) &&
+               sv[q].cell[a].status == SAVING_MEASURED;
+      if (!any) continue;
+      char f[200];
+      export__csv_field(sv[r].first->label, f, sizeof(f));
+      fprintf(fp, "%s", f);
+      for (int b = 0; b < 2; b++) {
+        if (!used[b]) continue;
+        const struct saving_cell *c = NULL;
+        for (size_t q = r; q < n && !c; q++)
+          if (!strcmp(sv[q].first->label, sv[r].first->label) &&
+              !strcmp(sv[q].first->backend, backends[b]) && sv[q].cell[a].status == SAVING_MEASURED)
+            c = &sv[q].cell[a];
+        if (c)
+          fprintf(fp, ",%.6g,%.6g,%.6g", c->ratio, c->lo, c->hi);
+        else
+          fprintf(fp, ",NaN,NaN,NaN");
+      }
+      fprintf(fp, "\n");
+      rows++;
+    }
+    if (atomic_file__commit(&af)) {
+      free(sv);
+      return err_out(err, len, af.path);
+    }
+    const struct assist_info *ai = &savings_assists[a];
+    char title[256], ytitle[160];
+    /* "EPT vs shadow": the assist and the baseline it is measured against */
+    char with[64];
+    snprintf(with, sizeof(with), "%s", ai->title);
+    char *vs = strstr(with, " vs ");
+    const char *without = vs ? vs + 4 : "without";
+    if (vs) *vs = 0;
+    snprintf(title, sizeof(title),
+             "%s: time per iteration with %s / with %s (below 1: %s saves; exact on the model, "
+             "95%% CI on kvm)",
+             ai->title, with, without, with);
+    bool logy = hi_max > 0 && lo_min > 0 && hi_max / lo_min >= 10;
+    snprintf(ytitle, sizeof(ytitle), "time with %s / with %s%s", with, without,
+             logy ? " (log scale)" : "");
+    json_array_append_new(
+        plots,
+        plot_spec("ratio.gp", name, out,
+                  json_pack("{s:i,s:s,s:s,s:i,s:i,s:s,s:s,s:i}", "nseries", nseries, "ytitle",
+                            ytitle, "ptitle", title, "refline", 1, "logy", logy, "keytitle",
+                            "backend", "colours", colours, "width", plot_width(rows, 160))));
+  }
+  free(sv);
   return 0;
 }
 
@@ -589,6 +752,7 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
   for (size_t i = 0; i < s->n; i++)
     strlist__add(&backends, s->g[i].backend);
   if (write_summary(s, dir, baseline, err, len)) goto fail;
+  if (write_savings(s, dir, plots, err, len)) goto fail;
   for (size_t b = 0; b < backends.n; b++) {
     const char *be = backends.v[b];
     char csv[128], out[128], title[160];
@@ -616,12 +780,22 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
       json_object_set_new(json_object_get(last, "vars"), "keytitle", json_string(MODE_KEY));
       json_object_set_new(json_object_get(last, "vars"), "width",
                           json_integer(plot_width(backend_labels(s, be), 150)));
+      mode_colours(plots);
     }
     snprintf(csv, sizeof(csv), "overhead_%s.csv", be);
     snprintf(out, sizeof(out), "overhead_%s", be);
-    snprintf(title, sizeof(title),
-             "%s: overhead vs baseline mode (ratio of median %s times, 95%% CI)", be, clock);
-    snprintf(ytitle, sizeof(ytitle), "%s time / baseline (1 = same as baseline)", clock);
+    /* the baseline this backend's ratios are against, named in the title */
+    const char *base_name = NULL;
+    for (size_t i = 0; i < s->n && !base_name; i++) {
+      double r, lo, hi;
+      if (!strcmp(s->g[i].backend, be) &&
+          !aggregate__ratio(s, &s->g[i], baseline, &r, &lo, &hi, &base_name))
+        break;
+    }
+    snprintf(title, sizeof(title), "%s: time / time in %s (ratio of median %s times, 95%% CI)", be,
+             base_name ? base_name : "the baseline mode", clock);
+    snprintf(ytitle, sizeof(ytitle), "%s time / %s (1 = same)", clock,
+             base_name ? base_name : "baseline");
     n = write_bars(s, be, cell_ratio, baseline, dir, csv, err, len);
     if (n < 0) goto fail;
     /* ratios over 10x (a pio in shadow on the model) flatten the rest: log scale then */
@@ -642,21 +816,21 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
           plot_spec("bars.gp", csv, out,
                     json_pack("{s:i,s:s,s:s,s:i,s:s,s:i}", "nseries", n, "ytitle", ytitle, "ptitle",
                               title, "refline", 1, "keytitle", MODE_KEY, "logy", max_ratio > 10)));
+    if (n) mode_colours(plots);
     snprintf(csv, sizeof(csv), "breakdown_%s.csv", be);
     snprintf(out, sizeof(out), "breakdown_%s", be);
-    size_t bd_bars = 0;
+    static struct panels pn;
     int bd_neg = 0;
-    n = write_breakdown(s, be, dir, csv, &bd_bars, &bd_neg, err, len);
+    n = write_breakdown(s, be, dir, csv, &pn, &bd_neg, err, len);
     if (n < 0) goto fail;
     snprintf(title, sizeof(title), "%s: overhead vs native by cause (model.breakdown, median)%s",
              be, bd_neg ? "; parts below 0 drawn as 0" : "");
     if (n)
       json_array_append_new(
-          plots,
-          plot_spec("stacked.gp", csv, out,
-                    json_pack("{s:i,s:s,s:s,s:s,s:i}", "ncols", n, "ytitle",
-                              "overhead / native modeled time (height = ratio - 1)", "ptitle",
-                              title, "keytitle", "cause", "width", plot_width(bd_bars, 230))));
+          plots, plot_spec("stacked.gp", csv, out,
+                           json_pack("{s:i,s:s,s:s,s:s,s:i,s:s}", "ncols", n, "ytitle",
+                                     "overhead / native time (= ratio - 1)", "ptitle", title,
+                                     "keytitle", "cause", "npanels", pn.n, "panels", pn.titles)));
     snprintf(csv, sizeof(csv), "exits_%s.csv", be);
     snprintf(out, sizeof(out), "exits_%s", be);
     if (vmx_exit_metrics(s, be))
@@ -664,13 +838,13 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
                be);
     else
       snprintf(title, sizeof(title), "%s: exits to user space by reason (median per run)", be);
-    n = write_exits(s, be, dir, csv, err, len);
+    n = write_exits(s, be, dir, csv, &pn, err, len);
     if (n < 0) goto fail;
     if (n)
-      json_array_append_new(plots, plot_spec("stacked.gp", csv, out,
-                                             json_pack("{s:i,s:s,s:s,s:i}", "ncols", n, "ytitle",
-                                                       "exits per run", "ptitle", title, "width",
-                                                       plot_width(backend_groups(s, be), 230))));
+      json_array_append_new(
+          plots, plot_spec("stacked.gp", csv, out,
+                           json_pack("{s:i,s:s,s:s,s:i,s:s}", "ncols", n, "ytitle", "exits per run",
+                                     "ptitle", title, "npanels", pn.n, "panels", pn.titles)));
     snprintf(csv, sizeof(csv), "latency_%s.csv", be);
     snprintf(out, sizeof(out), "latency_%s", be);
     snprintf(title, sizeof(title), "%s: exit handling latency, p50 per run (median, 95%% CI)", be);
@@ -684,6 +858,7 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
                                      "handling time per exit (log scale)", "ptitle", title, "logy",
                                      1, "yscale", 1000000000, "yformat", "%.0s %cs", "keytitle",
                                      MODE_KEY, "width", plot_width(lat_rows, 200))));
+    if (n) mode_colours(plots);
     char kinds[4][16];
     for (size_t k = 0, nk = event_cdf__kinds(s, be, kinds, 4); k < nk; k++) {
       char path[4096];
@@ -729,6 +904,7 @@ json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const 
                                                json_pack("{s:i,s:s,s:s,s:s}", "nseries", n,
                                                          "ytitle", model_metrics[m][1], "ptitle",
                                                          title, "keytitle", MODE_KEY)));
+      if (n) mode_colours(plots);
     }
   }
   size_t side_rows = 0;

@@ -24,7 +24,13 @@
 json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const char *dir,
                     const char *baseline, char *err, size_t len);
 
-/* CSV-safe copy of s (commas and quotes replaced). */
+/* s as one CSV field (RFC 4180): as is, or in double quotes with each
+ * quote doubled when it holds a comma, quote or line break. Truncated to
+ * len (still quoted). */
 void export__csv_field(const char *s, char *buf, size_t len);
+
+/* s for a gnuplot single-quoted string (each ' doubled), in a static buffer
+ * valid until the next call. */
+const char *export__gp_quote(const char *s);
 
 #endif

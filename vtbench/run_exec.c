@@ -136,6 +136,10 @@ static void job_argv(const struct run_session *s, const struct matrix_config *cf
     argv[a++] = "--param";
     argv[a++] = argbuf[nb++];
   }
+  if (s->o->kvm_exits && !strcmp(m->backends[cfg->backend], "kvm")) {
+    argv[a++] = "--events";
+    argv[a++] = "kvm:exits";
+  }
   if (s->o->timeout > 0) {
     snprintf(argbuf[31], 96, "%d", s->o->timeout);
     argv[a++] = "--timeout";

@@ -18,7 +18,7 @@
 /* The command line of `vtbench run`. */
 struct run_opts {
   const char *matrix_file, *out, *backends, *workloads, *modes, *shard, *baseline;
-  bool quick, resume, dry_run, allow_host_reconfig, force;
+  bool quick, resume, dry_run, allow_host_reconfig, force, kvm_exits;
   int reps, warmup, cpu, timeout; /* -1: not given (timeout 0: refvmm's default) */
 };
 

@@ -1,5 +1,6 @@
-/* validate.h - the model's shadow-paging counts against KVM's statistics on a
- * shadow-paging host (`vtbench validate`, docs/VALIDATION.md).
+/* validate.h - the model's counts against KVM's statistics: shadow paging on
+ * a shadow-paging host, ept mode on an EPT/NPT host (`vtbench validate`,
+ * docs/VALIDATION.md).
  *
  * Both sides are compared over the same span, the guest's timed region:
  * KVM's statistics in a run record are deltas between the marks
@@ -36,11 +37,22 @@ extern const struct validate_workload validate_workloads[];
 extern const size_t validate_workloads_len;
 const struct validate_workload *validate__workload(const char *name);
 
-/* Hosts a pair applies to. */
+/* How the host's KVM runs the guest, which decides each KVM statistic's
+ * counterpart in the model. */
+enum validate_kind {
+  VALIDATE_KIND_EMU0,   /* shadow paging, ring 0 in KVM's emulator (kvm_pvm) */
+  VALIDATE_KIND_NATIVE, /* shadow paging, ring 0 native (kvm_intel ept=0, kvm_amd npt=0) */
+  VALIDATE_KIND_TDP,    /* EPT/NPT (kvm_intel ept=1, kvm_amd npt=1): the model in ept mode */
+};
+const char *validate__kind_name(enum validate_kind k); /* "emu0", "native", "tdp" */
+
+/* Hosts a pair applies to: a set of (1 << enum validate_kind). */
 enum validate_host {
-  VALIDATE_HOST_ANY,
-  VALIDATE_HOST_EMU0,   /* KVM emulates the guest's ring 0 (kvm_pvm) */
-  VALIDATE_HOST_NATIVE, /* ring 0 runs natively (kvm_intel ept=0, kvm_amd npt=0) */
+  VALIDATE_HOST_EMU0 = 1 << VALIDATE_KIND_EMU0,
+  VALIDATE_HOST_NATIVE = 1 << VALIDATE_KIND_NATIVE,
+  VALIDATE_HOST_TDP = 1 << VALIDATE_KIND_TDP,
+  VALIDATE_HOST_SHADOW = VALIDATE_HOST_EMU0 | VALIDATE_HOST_NATIVE,
+  VALIDATE_HOST_ANY = VALIDATE_HOST_SHADOW | VALIDATE_HOST_TDP,
 };
 
 /* One row of the comparison: a KVM statistic and the model's counterpart.
@@ -70,8 +82,8 @@ int validate__kvm_value(const json_t *run, const char *what, double *out);
 int validate__model_value(const json_t *run, const char *expr, double *out);
 /* A number at a dotted path below obj; -1 when absent or not a number. */
 int validate__path_number(const json_t *obj, const char *path, double *out);
-/* Whether pair p is compared on a host that emulates ring 0 or not. */
-bool validate__pair_applies(const struct validate_pair *p, bool ring0_emulated);
+/* Whether pair p is compared on a host of this kind. */
+bool validate__pair_applies(const struct validate_pair *p, enum validate_kind kind);
 
 /* Agreement band: |model - kvm| <= max(VALIDATE_TOL_ABS, VALIDATE_TOL_REL * |kvm|).
  * KVM's side carries a few events of the host's own (timer interrupts,

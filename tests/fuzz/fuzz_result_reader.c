@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     abort(); /* both see the same duplicates */
   }
   if (!grouped) {
-    json_t *f = findings__compute(&s, &s, NULL);
+    json_t *f = findings__compute(&s, &s, NULL, NULL, 0);
     json_decref(f);
     struct compare_row *rows = NULL;
     compare__rows(&s, &s, &rows);

@@ -88,7 +88,7 @@ void tm_set_state(struct tm *t, const struct tm_state *st) {
   model_cpu__reset(c);
   memcpy(c->gpr, st->gpr, sizeof c->gpr);
   c->gpr[4] = st->gpr[4] ? st->gpr[4] : TM_STACK;
-  c->rflags = (st->rflags | RF_FIXED) & ~(RF_TF | RF_IF);
+  c->rflags = (st->rflags | RF_FIXED) & ~(RF_TF | (st->keep_if ? 0 : RF_IF));
   c->rip = TM_CODE;
   c->cr0 = 0x80050033;
   c->cr3 = TM_PML4;

@@ -34,6 +34,7 @@ struct tm_state {
   uint64_t gpr[16];
   uint64_t rflags;
   int cpl;
+  bool keep_if; /* start with IF as in rflags (ring 3 of an OS runs with IF=1); else IF=0 */
 };
 
 struct tm_result {

@@ -1,0 +1,111 @@
+#!/bin/sh
+# guest_plan.sh PLAN - what the kvm_amd rig runs inside the guest (PLAN smoke
+# or full; docs/KVM_MODES.md, "Testing on a standard KVM"). Every step's
+# output goes to out/STEP.log, its exit status and seconds to out/steps.tsv;
+# the host side (scripts/kvm_amd/check.sh) judges them.
+PLAN=${1:-smoke}
+cd /vtb || exit 1
+mkdir -p out
+: >out/steps.tsv
+export VTB_HOST_STATE=/tmp/host-state.json
+
+# step NAME CMD...: run CMD, log, record status and duration.
+step() {
+  name=$1
+  shift
+  t0=$(date +%s)
+  echo "== $name: $*"
+  "$@" >"out/$name.log" 2>&1
+  rc=$?
+  printf '%s\t%s\t%s\n' "$name" "$rc" "$(($(date +%s) - t0))" >>out/steps.tsv
+  tail -3 "out/$name.log"
+  return 0
+}
+
+# A VM that runs while `host set` is tried: it must refuse and change nothing.
+refusal() {
+  echo "npt before: $(cat /sys/module/kvm_amd/parameters/npt)"
+  bin/refvmm run workloads/build/compute.elf --param n=2000000000 --timeout 120 --quiet &
+  vm=$!
+  i=0
+  while [ $i -lt 100 ] && [ "$(cat /sys/module/kvm_amd/refcnt)" = 0 ]; do
+    sleep 0.1
+    i=$((i + 1))
+  done
+  echo "kvm_amd refcnt with the VM running: $(cat /sys/module/kvm_amd/refcnt)"
+  bin/vtbench host set npt=0 --yes
+  echo "host set exit: $?"
+  echo "npt after: $(cat /sys/module/kvm_amd/parameters/npt)"
+  kill $vm
+  wait $vm
+  echo "vm exit: $?"
+}
+
+# perf kvm stat over one refvmm run, for the per-reason comparison with
+# refvmm's kvm_exits.run_by_reason (the same run: perf records system-wide,
+# this VM is the only one).
+perfkvm() { # NAME IMAGE PARAMS...
+  name=$1 img=$2
+  shift 2
+  if ! command -v perf >/dev/null; then
+    echo "perf not in the initramfs" >"out/$name.perf.txt"
+    return
+  fi
+  step "$name" perf kvm stat record -o "/tmp/$name.data" bin/refvmm run "workloads/build/$img.elf" "$@" \
+    --events kvm:exits --json "out/$name.json"
+  perf kvm -i "/tmp/$name.data" stat report --event=vmexit --key=sample >"out/$name.perf.txt" 2>&1
+  rm -f "/tmp/$name.data"
+}
+
+run() { # NAME IMAGE PARAMS...: one refvmm run into out/NAME.json
+  name=$1 img=$2
+  shift 2
+  step "$name" bin/refvmm run "workloads/build/$img.elf" "$@" --events kvm:all --json "out/$name.json"
+}
+
+modprobe kvm_amd npt=1 || echo "modprobe kvm_amd npt=1 failed"
+mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null
+step host_show bin/vtbench host show
+# npt=1: exits the workloads promise, with the kernel's view of every exit
+run npt1_pio pio --param n=1000
+run npt1_cpuid cpuid --param n=1000
+run npt1_pgfault pgfault --param n=500
+perfkvm npt1_perf_cpuid cpuid --param n=1000
+step set_npt0 bin/vtbench host set npt=0 --yes
+step host_show_npt0 bin/vtbench host show
+run npt0_pio pio --param n=1000
+run npt0_cpuid cpuid --param n=1000
+run npt0_pgfault pgfault --param n=500
+perfkvm npt0_perf_pgfault pgfault --param n=500
+step refusal refusal
+step restore bin/vtbench host restore
+step host_show_restored bin/vtbench host show
+
+if [ "$PLAN" = full ]; then
+  perfkvm npt1_perf_pio pio --param n=1000
+  perfkvm npt1_perf_pgfault pgfault --param n=500
+  step set_npt0_p bin/vtbench host set npt=0 --yes
+  perfkvm npt0_perf_cpuid cpuid --param n=1000
+  perfkvm npt0_perf_ptemod ptemod --param n=500
+  step restore_p bin/vtbench host restore
+  run npt1_vmcall0 vmcall --param n=1000 --param cpl=0
+  run npt1_nmistorm nmistorm --param n=200 --param period_us=200 --param block_us=50
+  run npt1_irqstorm irqstorm --param n=200 --param period_us=200 --param block_us=50
+  step validate_npt1 bin/vtbench validate --quick --reps 3 --out out/validate-npt1
+  step set_npt0_v bin/vtbench host set npt=0 --yes
+  step validate_npt0 bin/vtbench validate --quick --reps 3 --out out/validate-npt0
+  step restore_v bin/vtbench host restore
+  step quick bin/vtbench run --quick --backends kvm --reps 3 --allow-host-reconfig --kvm-exits \
+    --modes shadow/vpid/window/window,shadow/vpid/poll/poll,ept/vpid/window/window -o out/quick.json
+  step host_show_end bin/vtbench host show
+  # the probe's own cost here: default tracepoints and kvm:exits vs off, interleaved
+  for i in 1 2 3 4 5; do
+    for ev in kvm:off kvm:default kvm:exits; do
+      for w in pio cpuid; do
+        bin/refvmm run workloads/build/$w.elf --param n=5000 --no-pmu --events $ev --quiet \
+          --json out/cost_${w}_${ev#kvm:}_$i.json >/dev/null 2>&1
+      done
+    done
+  done
+fi
+echo "plan $PLAN done"
