@@ -499,123 +499,163 @@ static const char *const per_iter_metrics[] = {"model.walk_refs", "model.tlb_mis
 static const char *const time_metrics[] = {"modeled_ns_per_iter", "modeled_ns", "ns_per_iter",
                                            "wall_ns"};
 
-/* Per-thread room for one group's batch. */
-struct prep_buf {
-  const double **xs, **bs;
-  double *lo, *hi;
-  bool *ok;
+/* The intervals to compute before anything asks: medians of single
+ * samples, and ratios of a sample to a base. The draws depend only on the
+ * sizes, so every job of one size (one pair of sizes) shares them, across
+ * configurations: jobs are sorted by size and cut into tasks of at most
+ * PREP_CHUNK members, which threads take one by one. */
+#define PREP_CHUNK 128
+
+struct prep_job {
+  const double *x, *base; /* base NULL: a median */
+  size_t nx, nb;
 };
 
-static void prepare_group(const struct agg_set *s, const struct agg_group *g, const char *baseline,
-                          struct prep_buf *pb) {
-  const double **xs = pb->xs, **bs = pb->bs;
-  double *lo = pb->lo, *hi = pb->hi;
-  bool *ok = pb->ok;
-  /* every metric's median, and the per-iteration counters', in one batch
-   * per sample size */
+struct prep {
+  struct prep_job *j;
+  size_t n, cap;
+  double **owned; /* derived samples (per iteration) freed at the end */
+  size_t nowned, capowned;
+};
+
+static void prep_add(struct prep *p, const double *x, size_t nx, const double *base, size_t nb) {
+  if (!nx || (base && !nb)) return;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    struct prep_job *j = realloc(p->j, cap * sizeof(*j));
+    if (!j) return; /* not prepared: computed when asked */
+    p->j = j;
+    p->cap = cap;
+  }
+  p->j[p->n++] = (struct prep_job){x, base, nx, base ? nb : 0};
+}
+
+static double *prep_own(struct prep *p, size_t n) {
+  if (p->nowned == p->capowned) {
+    size_t cap = p->capowned ? p->capowned * 2 : 64;
+    double **o = realloc(p->owned, cap * sizeof(*o));
+    if (!o) return NULL;
+    p->owned = o;
+    p->capowned = cap;
+  }
+  double *x = malloc(n * sizeof(*x));
+  if (x) p->owned[p->nowned++] = x;
+  return x;
+}
+
+/* The time metric of two groups the savings compare (one switch apart). */
+static bool one_switch_apart(const struct agg_group *a, const struct agg_group *b) {
+  if (!same_workload(a, b) || a == b) return false;
+  int differ = 0;
+  const char *pa = a->mode, *pb = b->mode;
+  for (int axis = 0; axis < 4; axis++) {
+    size_t la = strcspn(pa, "/"), lb = strcspn(pb, "/");
+    differ += la != lb || strncmp(pa, pb, la);
+    pa += la + (pa[la] == '/');
+    pb += lb + (pb[lb] == '/');
+  }
+  return differ == 1;
+}
+
+static void collect(struct prep *p, const struct agg_set *s, const struct agg_group *g,
+                    const char *baseline) {
+  for (size_t a = 0; a < g->nsamples; a++) /* every metric's median */
+    prep_add(p, g->samples[a].v, g->samples[a].n, NULL, 0);
   const struct agg_samples *it = samples_of(g, "iterations");
-  double *derived[PER_ITER_N] = {0};
-  size_t nd = 0;
-  for (size_t d = 0; it && d < PER_ITER_N; d++) {
+  for (size_t d = 0; it && d < PER_ITER_N; d++) { /* the plots' per-iteration counters */
     const struct agg_samples *c = samples_of(g, per_iter_metrics[d]);
-    if (!c || c->n != it->n || !(derived[nd] = malloc(c->n * sizeof(double)))) continue;
+    double *v = c && c->n == it->n ? prep_own(p, c->n) : NULL;
+    if (!v) continue;
     for (size_t k = 0; k < c->n; k++) /* as export.c's per_iter() divides */
-      derived[nd][k] = it->v[k] > 0 ? c->v[k] / it->v[k] : NAN;
-    nd++;
+      v[k] = it->v[k] > 0 ? c->v[k] / it->v[k] : NAN;
+    prep_add(p, v, c->n, NULL, 0);
   }
-  bool *done = calloc(g->nsamples + nd + 1, sizeof(*done));
-  const double **all = malloc((g->nsamples + nd + 1) * sizeof(*all));
-  size_t *sizes = malloc((g->nsamples + nd + 1) * sizeof(*sizes));
-  size_t na = 0;
-  for (size_t a = 0; done && all && sizes && a < g->nsamples; a++)
-    all[na] = g->samples[a].v, sizes[na++] = g->samples[a].n;
-  for (size_t d = 0; done && all && sizes && d < nd; d++)
-    all[na] = derived[d], sizes[na++] = it->n;
-  for (size_t a = 0; a < na; a++) {
-    if (done[a] || !sizes[a]) continue;
-    size_t m = 0, n = sizes[a];
-    for (size_t b = a; b < na; b++)
-      if (!done[b] && sizes[b] == n) {
-        done[b] = true;
-        xs[m++] = all[b];
-      }
-    boot__median_cis(xs, m, n, STATS_BOOT_B, 0.95, STATS_SEED, lo, hi);
-  }
-  free(done);
-  free(all);
-  free(sizes);
-  for (size_t d = 0; d < nd; d++)
-    free(derived[d]);
-  /* the time metrics' ratios to the baseline group's */
   const struct agg_group *base = aggregate__baseline(s, g, baseline);
-  if (!base) return;
-  const struct agg_samples *px[4], *pbs[4];
-  size_t np = 0;
-  for (size_t t = 0; t < 4; t++) {
-    const struct agg_samples *x = samples_of(g, time_metrics[t]);
-    const struct agg_samples *b = samples_of(base, time_metrics[t]);
-    if (x && b && x->n && b->n) px[np] = x, pbs[np++] = b;
+  for (size_t t = 0; base && t < sizeof(time_metrics) / sizeof(time_metrics[0]); t++) {
+    const struct agg_samples *x = samples_of(g, time_metrics[t]),
+                             *b = samples_of(base, time_metrics[t]);
+    if (x && b) prep_add(p, x->v, x->n, b->v, b->n);
   }
-  for (size_t a = 0; a < np; a++) {
-    if (!px[a]) continue;
-    size_t m = 0, nx = px[a]->n, nb = pbs[a]->n;
-    for (size_t b = a; b < np; b++)
-      if (px[b] && px[b]->n == nx && pbs[b]->n == nb) {
-        xs[m] = px[b]->v;
-        bs[m++] = pbs[b]->v;
-        px[b] = NULL;
-      }
-    boot__ratio_cis(xs, bs, m, nx, nb, STATS_BOOT_B, STATS_SEED, ok, lo, hi);
+  /* the savings' one-switch pairs, both ways (savings.c picks the direction) */
+  const char *tm = agg_group__time_metric(g);
+  const struct agg_samples *x = samples_of(g, tm);
+  for (size_t i = 0; x && i < s->n; i++) {
+    const struct agg_group *o = &s->g[i];
+    const struct agg_samples *b = samples_of(o, tm);
+    if (b && one_switch_apart(g, o)) prep_add(p, x->v, x->n, b->v, b->n);
   }
 }
 
-struct prep_job {
-  const struct agg_set *s;
-  const char *baseline;
-  size_t width; /* entries of each prep_buf array */
+static int cmp_job(const void *a, const void *b) {
+  const struct prep_job *x = a, *y = b;
+  if ((x->base != NULL) != (y->base != NULL)) return x->base ? 1 : -1;
+  if (x->nx != y->nx) return x->nx < y->nx ? -1 : 1;
+  return (x->nb > y->nb) - (x->nb < y->nb);
+}
+
+struct prep_tasks {
+  const struct prep *p;
+  size_t *start; /* task k: jobs [start[k], start[k + 1]) */
+  size_t n;
   atomic_size_t next;
 };
 
 static void *prep_worker(void *arg) {
-  struct prep_job *j = arg;
-  struct prep_buf pb = {malloc(j->width * sizeof(*pb.xs)), malloc(j->width * sizeof(*pb.bs)),
-                        malloc(j->width * sizeof(*pb.lo)), malloc(j->width * sizeof(*pb.hi)),
-                        malloc(j->width * sizeof(*pb.ok))};
-  if (pb.xs && pb.bs && pb.lo && pb.hi && pb.ok)
-    for (size_t i; (i = atomic_fetch_add(&j->next, 1)) < j->s->n;)
-      prepare_group(j->s, &j->s->g[i], j->baseline, &pb);
-  free(pb.xs);
-  free(pb.bs);
-  free(pb.lo);
-  free(pb.hi);
-  free(pb.ok);
+  struct prep_tasks *t = arg;
+  const double **xs = malloc(PREP_CHUNK * sizeof(*xs)), **bs = malloc(PREP_CHUNK * sizeof(*bs));
+  double *lo = malloc(PREP_CHUNK * sizeof(*lo)), *hi = malloc(PREP_CHUNK * sizeof(*hi));
+  bool *ok = malloc(PREP_CHUNK * sizeof(*ok));
+  for (size_t k; xs && bs && lo && hi && ok && (k = atomic_fetch_add(&t->next, 1)) < t->n;) {
+    const struct prep_job *j = &t->p->j[t->start[k]];
+    size_t m = t->start[k + 1] - t->start[k];
+    for (size_t i = 0; i < m; i++)
+      xs[i] = j[i].x, bs[i] = j[i].base;
+    if (j->base)
+      boot__ratio_cis(xs, bs, m, j->nx, j->nb, STATS_BOOT_B, STATS_SEED, ok, lo, hi);
+    else
+      boot__median_cis(xs, m, j->nx, STATS_BOOT_B, 0.95, STATS_SEED, lo, hi);
+  }
+  free(xs), free(bs), free(lo), free(hi), free(ok);
   return NULL;
 }
 
 /* Threads for the batches: the CPUs online (at most 8), or VTBENCH_THREADS. */
-static size_t prep_threads(size_t groups) {
+static size_t prep_threads(size_t tasks) {
   const char *e = getenv("VTBENCH_THREADS");
   long n = e && *e ? atol(e) : sysconf(_SC_NPROCESSORS_ONLN);
   if (n < 1) n = 1;
   if (n > 8) n = 8;
-  return (size_t)n < groups ? (size_t)n : (groups ? groups : 1);
+  return (size_t)n < tasks ? (size_t)n : (tasks ? tasks : 1);
 }
 
 void aggregate__prepare(const struct agg_set *s, const char *baseline) {
-  struct prep_job j = {.s = s, .baseline = baseline};
+  struct prep p = {0};
   for (size_t i = 0; i < s->n; i++)
-    if (s->g[i].nsamples > j.width) j.width = s->g[i].nsamples;
-  j.width += PER_ITER_N + 4;
-  atomic_init(&j.next, 0);
-  /* Each interval is computed on its own generator: any split over threads
-   * gives the same results. */
-  pthread_t t[8];
-  size_t nt = prep_threads(s->n), started = 0;
-  while (started + 1 < nt && !pthread_create(&t[started], NULL, prep_worker, &j))
-    started++;
-  prep_worker(&j);
-  for (size_t i = 0; i < started; i++)
-    pthread_join(t[i], NULL);
+    collect(&p, s, &s->g[i], baseline);
+  qsort(p.j, p.n, sizeof(*p.j), cmp_job);
+  /* tasks: runs of equal sizes, cut into PREP_CHUNK members */
+  struct prep_tasks t = {.p = &p, .start = malloc((p.n + 1) * sizeof(size_t))};
+  if (t.start) {
+    for (size_t i = 0; i < p.n; i++)
+      if (!i || cmp_job(&p.j[i - 1], &p.j[i]) || i - t.start[t.n - 1] == PREP_CHUNK)
+        t.start[t.n++] = i;
+    t.start[t.n] = p.n;
+    atomic_init(&t.next, 0);
+    /* Each interval is computed on its own generator: any split over
+     * threads gives the same results. */
+    pthread_t th[8];
+    size_t nt = prep_threads(t.n), started = 0;
+    while (started + 1 < nt && !pthread_create(&th[started], NULL, prep_worker, &t))
+      started++;
+    prep_worker(&t);
+    for (size_t i = 0; i < started; i++)
+      pthread_join(th[i], NULL);
+  }
+  free(t.start);
+  for (size_t i = 0; i < p.nowned; i++)
+    free(p.owned[i]);
+  free(p.owned);
+  free(p.j);
 }
 
 static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
