@@ -182,8 +182,9 @@ static void make_label(struct agg_group *g) {
 int aggregate__init(struct agg_set *s) {
   memset(s, 0, sizeof(*s));
   s->index = json_object();
+  s->classes = json_object();
   s->ids = run_ids__new();
-  if (!s->index || !s->ids) {
+  if (!s->index || !s->classes || !s->ids) {
     aggregate__free(s);
     return -1;
   }
@@ -223,6 +224,22 @@ static struct agg_group *group_of(struct agg_set *s, const char *key, const json
     return NULL;
   }
   make_label(g);
+  /* its class: the groups aggregate__baseline compares it with */
+  char *p = g->params ? json_dumps(g->params, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+  size_t len = strlen(g->backend) + strlen(g->workload) + (p ? strlen(p) : 4) + 3;
+  g->wkey = malloc(len);
+  if (g->wkey) snprintf(g->wkey, len, "%s\x1f%s\x1f%s", g->backend, g->workload, p ? p : "null");
+  free(p);
+  json_t *members = g->wkey ? json_object_get(s->classes, g->wkey) : NULL;
+  if (g->wkey && !members) json_object_set_new(s->classes, g->wkey, members = json_array());
+  if (!members || json_array_append_new(members, json_integer((json_int_t)s->n))) {
+    free(g->wkey);
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
+    return NULL;
+  }
   s->n++;
   return g;
 }
@@ -349,8 +366,13 @@ int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char
 
 void aggregate__reindex(struct agg_set *s) {
   json_object_clear(s->index);
-  for (size_t i = 0; i < s->n; i++)
+  json_object_clear(s->classes);
+  for (size_t i = 0; i < s->n; i++) {
     json_object_set_new(s->index, s->g[i].key, json_integer((json_int_t)i));
+    json_t *members = json_object_get(s->classes, s->g[i].wkey);
+    if (!members) json_object_set_new(s->classes, s->g[i].wkey, members = json_array());
+    json_array_append_new(members, json_integer((json_int_t)i));
+  }
 }
 
 void aggregate__free(struct agg_set *s) {
@@ -365,9 +387,11 @@ void aggregate__free(struct agg_set *s) {
     json_decref(g->modes);
     json_decref(g->metrics);
     json_decref(g->runs);
+    free(g->wkey);
   }
   free(s->g);
   json_decref(s->index);
+  json_decref(s->classes);
   run_ids__free(s->ids);
   memset(s, 0, sizeof(*s));
 }
@@ -445,8 +469,11 @@ static int mode_rank(const char *mode) {
 const struct agg_group *aggregate__baseline(const struct agg_set *s, const struct agg_group *g,
                                             const char *baseline) {
   const struct agg_group *best = NULL;
-  for (size_t i = 0; i < s->n; i++) {
-    const struct agg_group *c = &s->g[i];
+  const json_t *members = json_object_get(s->classes, g->wkey); /* the candidates, in order */
+  size_t k;
+  json_t *at;
+  json_array_foreach(members, k, at) {
+    const struct agg_group *c = &s->g[json_integer_value(at)];
     if (!same_workload(c, g) || !c->nok) continue;
     if (baseline) {
       if (!strcmp(c->mode, baseline)) best = c;
@@ -579,8 +606,10 @@ static void collect(struct prep *p, const struct agg_set *s, const struct agg_gr
   /* the savings' one-switch pairs, both ways (savings.c picks the direction) */
   const char *tm = agg_group__time_metric(g);
   const struct agg_samples *x = samples_of(g, tm);
-  for (size_t i = 0; x && i < s->n; i++) {
-    const struct agg_group *o = &s->g[i];
+  size_t k;
+  json_t *at;
+  json_array_foreach(x ? json_object_get(s->classes, g->wkey) : NULL, k, at) {
+    const struct agg_group *o = &s->g[json_integer_value(at)];
     const struct agg_samples *b = samples_of(o, tm);
     if (b && one_switch_apart(g, o)) prep_add(p, x->v, x->n, b->v, b->n);
   }

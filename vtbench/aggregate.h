@@ -50,6 +50,7 @@ struct agg_group {
    * that have it (at most AGG_EVENT_RUNS_MAX), as objects {"events": ...,
    * "model": {"breakdown": ...}}. */
   json_t *runs;
+  char *wkey; /* backend, workload and params: the groups that can be baselines of each other */
 };
 
 /* A document's runs grouped by configuration. Built run by run (a
@@ -60,6 +61,7 @@ struct agg_set {
   size_t n, cap;
   size_t nruns, nok;   /* runs added in all, those with status "ok" */
   json_t *index;       /* key -> group index */
+  json_t *classes;     /* wkey -> [group index...]: the same workload in other modes */
   struct run_ids *ids; /* (key, repetition) of the runs added */
   char error[512];     /* why aggregate__add_run refused a run */
 };

@@ -359,6 +359,20 @@ static double side_median(const struct side *sd, size_t i) {
 }
 
 /* ---- the batches --------------------------------------------------------- */
+/* Two quantiles of the resamples' medians: selected (thousands of members
+ * each have B medians); with a NaN among them, sorted once as before. */
+static void two_quantiles(double *v, size_t n, double q1, double q2, double *a, double *b) {
+  for (size_t i = 0; i < n; i++)
+    if (isnan(v[i])) {
+      qsort(v, n, sizeof(*v), cmp_double);
+      *a = stats__quantile_sorted(v, n, q1);
+      *b = stats__quantile_sorted(v, n, q2);
+      return;
+    }
+  *a = stats__quantile_select(v, n, q1);
+  *b = stats__quantile_select(v, n, q2);
+}
+
 int boot__median_cis(const double *const *xs, size_t m, size_t n, unsigned B, double level,
                      uint64_t seed, double *lo, double *hi) {
   if (!n || !B || n > UINT32_MAX) return -1;
@@ -374,10 +388,7 @@ int boot__median_cis(const double *const *xs, size_t m, size_t n, unsigned B, do
       meds[i * B + b] = side_median(&sd, i);
   }
   for (size_t i = 0; i < m; i++) {
-    double *v = &meds[i * B];
-    qsort(v, B, sizeof(*v), cmp_double);
-    lo[i] = stats__quantile_sorted(v, B, (1 - level) / 2);
-    hi[i] = stats__quantile_sorted(v, B, (1 + level) / 2);
+    two_quantiles(&meds[i * B], B, (1 - level) / 2, (1 + level) / 2, &lo[i], &hi[i]);
     struct memo k;
     median_key(&k, xs[i], n, B, level, seed);
     memo_put(&k, 0, lo[i], hi[i]);
@@ -421,10 +432,7 @@ int boot__ratio_cis(const double *const *xs, const double *const *bases, size_t 
       memo_put(&key, -1, 0, 0);
       continue;
     }
-    double *v = &rs[i * B];
-    qsort(v, k[i], sizeof(*v), cmp_double);
-    lo[i] = stats__quantile_sorted(v, k[i], 0.025);
-    hi[i] = stats__quantile_sorted(v, k[i], 0.975);
+    two_quantiles(&rs[i * B], k[i], 0.025, 0.975, &lo[i], &hi[i]);
     memo_put(&key, 0, lo[i], hi[i]);
   }
   rc = 0;

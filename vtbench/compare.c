@@ -11,8 +11,8 @@ size_t compare__rows(const struct agg_set *a, const struct agg_set *b, struct co
   size_t n = 0;
   for (size_t i = 0; i < a->n; i++) {
     const struct agg_group *ga = &a->g[i], *gb = NULL;
-    for (size_t k = 0; k < b->n && !gb; k++)
-      if (!strcmp(b->g[k].key, ga->key)) gb = &b->g[k];
+    const json_t *at = json_object_get(b->index, ga->key);
+    if (at) gb = &b->g[json_integer_value(at)];
     if (!gb) /* shards and other hosts may lack `config`: match on the fields */
       for (size_t k = 0; k < b->n && !gb; k++)
         if (!strcmp(b->g[k].backend, ga->backend) && !strcmp(b->g[k].label, ga->label) &&

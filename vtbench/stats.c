@@ -95,6 +95,29 @@ static double select_kth(double *a, size_t lo, size_t hi, size_t k) {
   }
 }
 
+double stats__quantile_select(double *a, size_t n, double q) {
+  if (!n) return NAN;
+  for (size_t i = 0; i < n; i++)
+    if (isnan(a[i])) { /* no order to select in: sort as before */
+      qsort(a, n, sizeof(*a), cmp_double);
+      return stats__quantile_sorted(a, n, q);
+    }
+  if (q <= 0 || q >= 1) { /* the extreme */
+    double m = a[0];
+    for (size_t i = 1; i < n; i++)
+      if (q <= 0 ? a[i] < m : a[i] > m) m = a[i];
+    return m;
+  }
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  double frac = h - (double)lo, v = select_kth(a, 0, n, lo);
+  if (lo + 1 >= n) return select_kth(a, 0, n, n - 1);
+  double up = a[lo + 1]; /* the next value: the smallest above position lo */
+  for (size_t i = lo + 2; i < n; i++)
+    if (a[i] < up) up = a[i];
+  return v + frac * (up - v);
+}
+
 double stats__median(const double *x, size_t n) {
   if (!n) return NAN;
   double *c = malloc(n * sizeof(*c));

@@ -55,6 +55,9 @@ double stats__stddev(const double *x, size_t n);
 double stats__median(const double *x, size_t n);
 /* Quantile of sorted data, linear interpolation (R type 7 / numpy default). */
 double stats__quantile_sorted(const double *sorted, size_t n, double q);
+/* The same quantile of unsorted data without sorting it (a is reordered):
+ * the value stats__quantile_sorted gives on a sorted copy. */
+double stats__quantile_select(double *a, size_t n, double q);
 /* Median absolute deviation (unscaled). */
 double stats__mad(const double *x, size_t n);
 /* Flag outliers: flags[i] = |x[i] - median| > K * 1.4826 * MAD. With

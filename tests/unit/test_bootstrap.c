@@ -188,6 +188,23 @@ START_TEST(median_by_selection_equals_sorting) {
 }
 END_TEST
 
+/* stats__quantile_select gives stats__quantile_sorted's value. */
+START_TEST(quantile_by_selection_equals_sorting) {
+  static const double qs[] = {0, 0.025, 0.5, 0.9, 0.975, 1};
+  for (size_t n = 1; n < 2500; n = n * 2 + 1)
+    for (int kind = 0; kind < 2; kind++)
+      for (size_t q = 0; q < sizeof(qs) / sizeof(qs[0]); q++) {
+        double *x = sample(n, kind, (unsigned)(n + q)), *c = malloc(n * sizeof(*c));
+        memcpy(c, x, n * sizeof(*c));
+        qsort(c, n, sizeof(*c), cmp_double);
+        same(stats__quantile_select(x, n, qs[q]), stats__quantile_sorted(c, n, qs[q]), "quantile",
+             n, kind);
+        free(x);
+        free(c);
+      }
+}
+END_TEST
+
 Suite *suite_bootstrap(void) {
   Suite *s = suite_create("bootstrap");
   TCase *tc = tcase_create("bootstrap");
@@ -198,6 +215,7 @@ Suite *suite_bootstrap(void) {
   tcase_add_test(tc, ratio_ci_equals_the_reference);
   tcase_add_test(tc, batches_and_memory);
   tcase_add_test(tc, median_by_selection_equals_sorting);
+  tcase_add_test(tc, quantile_by_selection_equals_sorting);
   suite_add_tcase(s, tc);
   return s;
 }
