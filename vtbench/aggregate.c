@@ -661,7 +661,7 @@ void aggregate__prepare(const struct agg_set *s, const char *baseline) {
   struct prep p = {0};
   for (size_t i = 0; i < s->n; i++)
     collect(&p, s, &s->g[i], baseline);
-  qsort(p.j, p.n, sizeof(*p.j), cmp_job);
+  if (p.n) qsort(p.j, p.n, sizeof(*p.j), cmp_job); /* p.j is NULL when there is nothing */
   /* tasks: runs of equal sizes, cut into PREP_CHUNK members */
   struct prep_tasks t = {.p = &p, .start = malloc((p.n + 1) * sizeof(size_t))};
   if (t.start) {

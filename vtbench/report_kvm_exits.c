@@ -169,7 +169,7 @@ static double median_of(const struct series *se, size_t nruns) {
   if (!nruns) return NAN;
   double *x = calloc(nruns, sizeof *x);
   if (!x) return NAN;
-  memcpy(x, se->v, (se->n < nruns ? se->n : nruns) * sizeof *x);
+  if (se->n) memcpy(x, se->v, (se->n < nruns ? se->n : nruns) * sizeof *x);
   double m = stats__median(x, nruns);
   free(x);
   return m;
