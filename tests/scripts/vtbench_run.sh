@@ -102,8 +102,7 @@ calls=$(grep -c '^kvm' "$TMP/calls.log")
 FAKE_SLEEP=0.5 "$VTB" run --matrix "$TMP/matrix.json" -o "$TMP/killed.json" >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 100); do [ -s "$TMP/killed.json" ] && break; sleep 0.05; done
-kill -KILL $pid
-wait $pid 2>/dev/null
+{ kill -KILL $pid && wait $pid; } 2>/dev/null # (no "Killed" job notice in the log)
 stale=$(ls -d "$TMPDIR"/vtbench-tmp-run.* 2>/dev/null | wc -l)
 [ "$stale" = 1 ] || err "expected the killed run's scratch directory in \$TMPDIR, found $stale"
 mkdir "$TMPDIR/vtbench-tmp-run.held"
