@@ -1,6 +1,6 @@
 # vtbench - build, test, benchmark, demo.
 #
-#   make            build bin/refvmm, bin/vtbench, workloads/build/*.elf
+#   make            build bin/refvmm, bin/vtbench, workloads/build/*.elf, the Linux guest
 #   make check      unit + integration tests (SAN=1: ASan + UBSan build)
 #   make bench      longer measurements (docs/PERFORMANCE.md)
 #   make demo       quick matrix on every backend this host supports + report
@@ -77,6 +77,7 @@ IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hosti
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
+include workloads/linux/linux.mk
 # Keep guest objects (they are intermediate files of pattern rules).
 .PRECIOUS: workloads/build/obj/%.c.o workloads/build/obj/%.S.o
 

@@ -67,5 +67,7 @@ struct bench_dev {
   uint64_t sum; /* of the values written, mod 2^64 */
 };
 int dev_bench__register(struct device_bus *bus, struct bench_dev *b, char *err, size_t errlen);
+/* VTB_PORT_IDENT: reads answer VTB_IDENT_MAGIC (refvmm is here). */
+int dev_ident__register(struct device_bus *bus, char *err, size_t errlen);
 
 #endif

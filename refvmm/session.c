@@ -171,6 +171,7 @@ int session__prepare(struct session *s) {
   hypercall__init(&s->hc, &s->console);
   if (dev_serial__register(&s->bus, &s->console, err, sizeof err) ||
       dev_bench__register(&s->bus, &s->bench, err, sizeof err) ||
+      dev_ident__register(&s->bus, err, sizeof err) ||
       hypercall__register(&s->bus, &s->hc, err, sizeof err))
     return fail(s, EXIT_HOST, "refvmm: %s", err);
 

@@ -4,13 +4,14 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libjansson-dev libpfm4-dev check gnuplot-nox
       qemu-system-x86 clang libclang-rt-14-dev clang-format jq python3-jsonschema chromium
-      libbenchmark-tools python3-scipy linux-perf)
+      libbenchmark-tools python3-scipy linux-perf linux-libc-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# The kvm_amd rig's kernel and busybox (make check's smoke, make
-# check-kvm-amd): downloaded once into the build tree, not installed.
+# Debian's 6.1 kernel and busybox for the kvm_amd rig (make check's smoke,
+# make check-kvm-amd) and the Linux guest (its kernel; tests/scripts/
+# linux_guest.sh): downloaded once into the build tree, not installed.
 fetch_rig() { bash "$(dirname "$0")/kvm_amd/fetch.sh"; }
 if [ ${#missing[@]} -eq 0 ]; then
   fetch_rig

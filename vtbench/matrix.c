@@ -323,12 +323,14 @@ static void from_text(struct matrix *m, const char *text) {
 }
 
 void matrix__standard(struct matrix *m) {
-  /* Every workload with its defaults in the modes that separate the axes. */
+  /* Every freestanding workload with its defaults in the modes that separate
+   * the axes (the Linux guest's need a kernel: named with --workloads). */
   char text[2048];
   size_t off = (size_t)snprintf(text, sizeof(text), "{\"workloads\": [");
-  for (size_t i = 0; i < workload_catalog_len; i++)
-    off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\"%s\"", i ? "," : "",
-                            workload_catalog[i].name);
+  for (size_t i = 0, n = 0; i < workload_catalog_len; i++)
+    if (!workload_catalog__is_linux(&workload_catalog[i]))
+      off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\"%s\"", n++ ? "," : "",
+                              workload_catalog[i].name);
   snprintf(text + off, sizeof(text) - off,
            "], \"modes\": [\"native\", \"shadow/flush/poll/poll\", \"shadow/vpid/poll/poll\","
            " \"ept/flush/poll/poll\", \"ept/vpid/poll/poll\", \"ept/vpid/window/window\"],"

@@ -12,6 +12,7 @@
 #include "aggregate.h"
 #include "commands.h"
 #include "msg.h"
+#include "linux_guest.h"
 #include "refvmm/exit_codes.h"
 #include "results/result_doc.h"
 #include "spawn.h"
@@ -103,10 +104,12 @@ static bool mentions_not_built(const char *log) {
          strstr(tail, "unknown backend");
 }
 
-/* refvmm's command line for one job into argv (argbuf holds the words). */
-static void job_argv(const struct run_session *s, const struct matrix_config *cfg,
-                     const char **argv, char argbuf[][96], char *img, size_t imglen,
-                     const char *json_path) {
+/* refvmm's command line for one job into argv (argbuf, cmdline hold the
+ * words). 0, or -1 with the reason in cmdline (a Linux guest's parameter
+ * refused). */
+static int job_argv(const struct run_session *s, const struct matrix_config *cfg, const char **argv,
+                    char argbuf[][96], char *img, size_t imglen, const char *json_path,
+                    char *cmdline, size_t cmdlen) {
   const struct matrix *m = &s->p->m;
   const struct matrix_workload *w = &m->workloads[cfg->workload];
   const struct matrix_mode *md = &m->modes[cfg->mode];
@@ -114,7 +117,11 @@ static void job_argv(const struct run_session *s, const struct matrix_config *cf
   int a = 0, nb = 0;
   argv[a++] = s->p->refvmm;
   argv[a++] = "run";
-  argv[a++] = img;
+  bool lx = linux_guest__named(w->name);
+  if (!lx)
+    argv[a++] = img;
+  else if (linux_guest__argv(&s->p->lg, w->name, w->params, argv, &a, cmdline, cmdlen))
+    return -1;
   argv[a++] = "--backend";
   argv[a++] = m->backends[cfg->backend];
   argv[a++] = "--paging";
@@ -128,7 +135,7 @@ static void job_argv(const struct run_session *s, const struct matrix_config *cf
   const char *k;
   json_t *v;
   json_object_foreach(w->params, k, v) {
-    if (nb >= 30) break;
+    if (nb >= 30 || lx) break; /* a Linux guest's are on its kernel command line */
     if (json_is_string(v))
       snprintf(argbuf[nb], 96, "%s=%s", k, json_string_value(v));
     else
@@ -149,6 +156,7 @@ static void job_argv(const struct run_session *s, const struct matrix_config *cf
   argv[a++] = json_path;
   argv[a++] = "--quiet";
   argv[a] = NULL;
+  return 0;
 }
 
 #define REFVMM_DEFAULT_TIMEOUT_S 300 /* refvmm --help */
@@ -162,11 +170,20 @@ static json_t *run_job(const struct run_session *s, const struct matrix_config *
   const struct matrix *m = &s->p->m;
   const struct matrix_workload *w = &m->workloads[cfg->workload];
   const struct matrix_mode *md = &m->modes[cfg->mode];
-  char img[4200], json_path[4200], argbuf[32][96];
+  char img[4200], json_path[4200], argbuf[32][96], cmdline[2048];
   const char *argv[80];
   snprintf(json_path, sizeof(json_path), "%s/run.json", s->tmpdir);
   unlink(json_path);
-  job_argv(s, cfg, argv, argbuf, img, sizeof(img), json_path);
+  *ctx = NULL;
+  if (job_argv(s, cfg, argv, argbuf, img, sizeof(img), json_path, cmdline, sizeof(cmdline))) {
+    *code = VTB_EXIT_USAGE;
+    json_t *run =
+        json_pack("{s:s,s:O,s:s,s:s,s:s}", "workload", w->name, "params", w->params, "backend",
+                  m->backends[cfg->backend], "status", "error", "status_detail", cmdline);
+    json_object_set_new(run, "repetition", json_integer(rep));
+    json_object_set_new(run, "config", json_string(cfg->key));
+    return run;
+  }
   struct spawn_opts so = {
       .argv = argv,
       .out_file = log_path,
@@ -177,7 +194,6 @@ static json_t *run_job(const struct run_session *s, const struct matrix_config *
       .stop = stop_cb,
   };
   struct spawn_result r;
-  *ctx = NULL;
   char detail[600] = "";
   if (spawn__run(&so, &r)) {
     snprintf(detail, sizeof(detail), "cannot run %.400s: %s", s->p->refvmm, strerror(r.error));

@@ -184,6 +184,24 @@ static int from_resumed(struct run_plan *p, struct run_opts *o, const json_t *do
   return 0;
 }
 
+/* The Linux guest's workloads: refused, naming what is missing, until
+ * refvmm boots Linux and the kernel and initramfs are here (in a dry run
+ * only said). -1 when they cannot run. */
+static int check_linux(struct run_plan *p, bool dry_run) {
+  if (!linux_guest__in_matrix(&p->m)) return 0;
+  linux_guest__find(&p->lg, p->refvmm, p->images);
+  if (p->lg.ready) return 0;
+  char names[1024] = "";
+  size_t off = 0;
+  for (size_t i = 0; i < p->m.nworkloads && off < sizeof(names); i++)
+    if (linux_guest__named(p->m.workloads[i].name))
+      off += (size_t)snprintf(names + off, sizeof(names) - off, "%s%s", off ? ", " : "",
+                              p->m.workloads[i].name);
+  msg__error("the Linux guest's workloads (%s) cannot run here yet: missing %s", names,
+             p->lg.missing);
+  return dry_run ? 0 : -1;
+}
+
 /* Configurations whose workload image is not built are left out with a
  * note (in a dry run they stay: it runs nothing). */
 static void drop_unbuilt(struct run_plan *p, bool dry_run) {
@@ -192,7 +210,8 @@ static void drop_unbuilt(struct run_plan *p, bool dry_run) {
     char img[4200];
     const char *name = p->m.workloads[p->cfgs[i].workload].name;
     snprintf(img, sizeof(img), "%s/%s.elf", p->images, name);
-    if (!dry_run && access(img, R_OK)) {
+    bool lx = linux_guest__named(name); /* no image: check_linux() */
+    if (!dry_run && !lx && access(img, R_OK)) {
       bool first = true;
       for (size_t k = 0; k < i; k++)
         if (p->cfgs[k].workload == p->cfgs[i].workload) first = false;
@@ -269,6 +288,7 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
         msg__note("/dev/kvm is not usable here (%s): skipping the kvm backend",
                   strerror(p->host.kvm_errno));
   if (o->allow_host_reconfig && plan_reconfig(&p->host, &p->m)) goto fail;
+  if (check_linux(p, o->dry_run)) goto fail;
 
   rc = VTB_EXIT_FAILED;
   p->ncfg = matrix__configs(&p->m, supported, &p->host, &p->cfgs);
@@ -300,6 +320,16 @@ void run_plan__free(struct run_plan *p) {
 }
 
 void run_plan__print(const struct run_plan *p) {
+  for (size_t i = 0; i < p->m.nworkloads; i++) {
+    char line[2048];
+    const struct matrix_workload *w = &p->m.workloads[i];
+    if (!linux_guest__named(w->name)) continue;
+    if (linux_guest__cmdline(w->name, w->params, line, sizeof(line)))
+      printf("# %s: %s\n", w->name, line);
+    else
+      printf("# %s: refvmm run --kernel %s --initrd %s --cmdline \"%s\"\n", w->name, p->lg.kernel,
+             p->lg.initrd, line);
+  }
   for (size_t g = 0; g <= p->nplans; g++) {
     if (g) {
       char plan[256];

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "linux_guest.h"
 #include "matrix.h"
 #include "refvmm/kvm/kvm_host.h"
 
@@ -47,6 +48,7 @@ struct run_plan {
   size_t nplans;
   struct matrix_job *jobs;
   size_t njobs;
+  struct linux_guest lg; /* the linux:NAME workloads' kernel and initramfs */
 };
 
 /* The plan for options o; `resumed` is the document being resumed (its
@@ -54,7 +56,8 @@ struct run_plan {
  * exit status after printing why (the plan is freed then). */
 int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resumed);
 void run_plan__free(struct run_plan *p);
-/* --dry-run: the jobs, grouped by host configuration, and the counts. */
+/* --dry-run: the Linux guest's command lines, the jobs grouped by host
+ * configuration, and the counts. */
 void run_plan__print(const struct run_plan *p);
 
 #endif

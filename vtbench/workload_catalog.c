@@ -1,4 +1,5 @@
-/* workload_catalog.c - the static table of issue 4's workload suite. */
+/* workload_catalog.c - the static table of the workload suite: the freestanding
+ * workloads (workloads/NAME.c) and the Linux guest's (workloads/linux/wl/NAME.c). */
 #include "workload_catalog.h"
 
 #include <stdio.h>
@@ -143,10 +144,74 @@ const struct wl_info workload_catalog[] = {
       {"sti_us", WLP_INT, "300", "body: IF=1 stretch"},
       {"cli_us", WLP_INT, "300", "body: IF=0 stretch"},
       {"timeout_s", WLP_INT, "30", "give up waiting after this long"}}},
+    /* The Linux guest's workloads (workloads/linux/wl/NAME.c, docs/LINUX.md): processes under
+     * Debian's kernel, run by the init of workloads/build/linux/initramfs.cpio; each parameter
+     * goes on the kernel command line as vtb.KEY=VALUE. */
+    {"linux:null",
+     "N getppid() calls by a Linux process",
+     "system-call entry and exit in a real kernel",
+     "3 -> 0",
+     {N_ITERS("200000")}},
+    {"linux:fork",
+     "N fork + exit + wait of a Linux process",
+     "process creation, copy-on-write page tables",
+     "3 -> 0",
+     {N_ITERS("1000")}},
+    {"linux:forkexec",
+     "N fork + execve of a small static program + wait",
+     "image loading, address-space rebuild",
+     "3 -> 0",
+     {N_ITERS("300")}},
+    {"linux:pgfault",
+     "N anonymous pages mapped CHUNK at a time, each first-touched (one fault), then unmapped",
+     "the kernel's page-fault path",
+     "3 -> 0",
+     {{"n", WLP_INT, "20000", "pages touched, one fault each"},
+      {"chunk", WLP_INT, "256", "pages per mapping (mmap, touch, munmap)"}}},
+    {"linux:mprotect",
+     "N rounds: mprotect a region read-only and back, unmap and remap one of its pages",
+     "PTE rewrites and TLB flushes (shootdown paths)",
+     "3 -> 0",
+     {{"n", WLP_INT, "3000", "rounds"}, {"pages", WLP_INT, "16", "pages in the region"}}},
+    {"linux:ctx",
+     "N round trips of a token through two pipes between two processes (lmbench lat_ctx)",
+     "context and address-space switches, flush vs VPID",
+     "3 -> 0",
+     {{"n", WLP_INT, "5000", "round trips (two context switches each)"},
+      {"ws", WLP_INT, "0", "bytes each process reads after each switch"}}},
+    {"linux:ptrchase",
+     "dependent loads through a random permutation of the cache lines of W bytes, as a process",
+     "TLB reach, page walks under a real kernel",
+     "3",
+     {{"n", WLP_INT, "2000000", "dependent loads"},
+      {"ws", WLP_INT, "67108864", "working set in bytes (multiple of 64)"},
+      {"page", WLP_WORD, "4k", "page size: 4k or 2m (transparent huge pages)"},
+      {"seed", WLP_INT, "1", "xorshift64 seed (nonzero)"}}},
+    {"linux:gups",
+     "random read-modify-write over a working set of W bytes, as a process",
+     "TLB misses the CPU can overlap",
+     "3",
+     {{"n", WLP_INT, "4000000", "updates"},
+      {"ws", WLP_INT, "67108864", "working set in bytes (power of two)"},
+      {"page", WLP_WORD, "4k", "page size: 4k or 2m (transparent huge pages)"},
+      {"seed", WLP_INT, "1", "xorshift64 seed (nonzero)"}}},
+    {"linux:make",
+     "N builds of FILES sources: a compiler process exec'd per file (JOBS at once), a linker, "
+     "clean",
+     "mixed: exec, faults, file I/O, wait",
+     "3 -> 0",
+     {{"n", WLP_INT, "3", "builds"},
+      {"files", WLP_INT, "16", "source files per build"},
+      {"jobs", WLP_INT, "2", "compilers running at once (make -j)"},
+      {"size", WLP_INT, "4096", "bytes per source file (multiple of 8)"}}},
 };
 const size_t workload_catalog_len = sizeof(workload_catalog) / sizeof(workload_catalog[0]);
 
-/* Parameters every workload accepts (the runtime reads them). */
+bool workload_catalog__is_linux(const struct wl_info *w) {
+  return !strncmp(w->name, WL_LINUX_PREFIX, sizeof WL_LINUX_PREFIX - 1);
+}
+
+/* Parameters every freestanding workload accepts (the runtime reads them). */
 static const struct wl_param common_params[] = {
     {"syscall", WLP_WORD, NULL, "system call mechanism: trap or syscall"},
     {"cpl", WLP_INT, NULL, "ring of the hot loop (0 or 3)"},
@@ -161,7 +226,8 @@ const struct wl_info *workload_catalog__find(const char *name) {
 const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key) {
   for (int i = 0; i < WL_PARAMS_MAX && w->params[i].name; i++)
     if (!strcmp(w->params[i].name, key)) return &w->params[i];
-  for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]); i++)
+  for (size_t i = 0;
+       i < sizeof(common_params) / sizeof(common_params[0]) && !workload_catalog__is_linux(w); i++)
     if (!strcmp(common_params[i].name, key)) return &common_params[i];
   return NULL;
 }
@@ -171,6 +237,7 @@ void workload_catalog__param_names(const struct wl_info *w, char *buf, size_t le
   buf[0] = 0;
   for (int i = 0; i < WL_PARAMS_MAX && w->params[i].name && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "", w->params[i].name);
+  if (workload_catalog__is_linux(w)) return; /* init reads no parameter of its own */
   for (size_t i = 0; i < sizeof(common_params) / sizeof(common_params[0]) && off < len; i++) {
     bool own = false; /* a workload may list a common parameter itself (cpl) */
     for (int k = 0; k < WL_PARAMS_MAX && w->params[k].name && !own; k++)

@@ -26,11 +26,17 @@ struct wl_info {
   struct wl_param params[WL_PARAMS_MAX];
 };
 
+/* Workloads of the Linux guest are named linux:NAME (workloads/linux/wl/NAME.c). */
+#define WL_LINUX_PREFIX "linux:"
+
 extern const struct wl_info workload_catalog[];
 extern const size_t workload_catalog_len;
 
 const struct wl_info *workload_catalog__find(const char *name);
-/* Parameter `key` of workload `w` (common ones included), or NULL. */
+/* True for a workload of the Linux guest (runs under a Linux kernel). */
+bool workload_catalog__is_linux(const struct wl_info *w);
+/* Parameter `key` of workload `w` (the freestanding runtime's common ones
+ * included), or NULL. */
 const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key);
 /* Comma-separated list of the parameter names of `w` into buf. */
 void workload_catalog__param_names(const struct wl_info *w, char *buf, size_t len);

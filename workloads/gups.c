@@ -9,6 +9,7 @@
  *   checksum = sum_{i<W} vtb_mix64(table[i] + i) mod 2^64; iterations = n.
  * The host reference replays the n updates over its own table. */
 #include "rt.h"
+#include "wl_memory.h"
 #include "wset.h"
 
 static const struct wl_param params[] = {
@@ -31,8 +32,7 @@ static int setup(void) {
 static int run(struct wl_result *res) {
   uint64_t n = param("n"), words = param("ws") / 8, mask = words - 1, x = param("seed"), sum = 0;
   uint64_t *table = (uint64_t *)WSET_BASE;
-  for (uint64_t i = 0; i < words; i++)
-    table[i] = i;
+  wl_gups_init(table, words);
   mark_begin();
   for (uint64_t i = 0; i < n; i++) {
     x ^= x << 13;
@@ -41,8 +41,7 @@ static int run(struct wl_result *res) {
     table[x & mask] ^= x;
   }
   mark_end();
-  for (uint64_t i = 0; i < words; i++)
-    sum += vtb_mix64(table[i] + i);
+  sum = wl_gups_sum(table, words);
   hc_report("gups.ws", param("ws"));
   hc_report("gups.page", param("page"));
   res->checksum = sum;

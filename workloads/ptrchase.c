@@ -19,6 +19,7 @@
  *   checksum = sum_{k=1..n} p_k mod 2^64;  iterations = n.
  * Reports ptrchase.ws, ptrchase.lines, ptrchase.page. */
 #include "rt.h"
+#include "wl_memory.h"
 #include "wset.h"
 
 #define LINE 64ull
@@ -45,20 +46,7 @@ static int setup(void) {
 static int run(struct wl_result *res) {
   uint64_t n = param("n"), lines = param("ws") / LINE, x = param("seed"), sum = 0;
   uint8_t *base = (uint8_t *)WSET_BASE;
-#define SLOT(i) (*(uint64_t *)(base + (i)*LINE))
-  for (uint64_t i = 0; i < lines; i++)
-    SLOT(i) = i;
-  for (uint64_t i = lines - 1; i > 0; i--) { /* Sattolo: one cycle through every line */
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    uint64_t j = x % i, t = SLOT(i);
-    SLOT(i) = SLOT(j);
-    SLOT(j) = t;
-  }
-  for (uint64_t i = 0; i < lines; i++) /* indices into addresses: the chase does no arithmetic */
-    SLOT(i) = (uint64_t)(base + SLOT(i) * LINE);
-#undef SLOT
+  wl_ptrchase_build(base, lines, x);
   const uint64_t *p = (const uint64_t *)base;
   mark_begin();
   for (uint64_t k = 0; k < n; k++) {

@@ -171,13 +171,7 @@ static void write_hypercall_guest(const char *path) {
   eb__init(&b, EB_TEXT_GPA);
   eb__add_load(&b, EB_TEXT_GPA, PF_R | PF_X, text, sizeof text, sizeof text);
   eb__add_load(&b, EB_DATA_GPA, PF_R | PF_W, data, sizeof data, 0x1000);
-  size_t len;
-  uint8_t *img = eb__build(&b, &len);
-  FILE *f = fopen(path, "wb");
-  ck_assert_msg(f != NULL, "cannot write %s", path);
-  ck_assert_uint_eq(fwrite(img, 1, len, f), len);
-  fclose(f);
-  free(img);
+  ck_assert_msg(eb__write(&b, path) == 0, "cannot write %s", path);
   eb__free(&b);
 }
 

@@ -1,6 +1,7 @@
 /* elf_builder.c - see elf_builder.h. */
 #include "elf_builder.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +109,16 @@ uint8_t *eb__build(const struct elf_builder *b, size_t *len) {
   if (b->blob_len) memcpy(img + EB_DATA_START, b->blob, b->blob_len);
   *len = n;
   return img;
+}
+
+int eb__write(const struct elf_builder *b, const char *path) {
+  size_t len;
+  uint8_t *img = eb__build(b, &len);
+  FILE *f = fopen(path, "wb");
+  int ok = f && fwrite(img, 1, len, f) == len;
+  if (f && fclose(f)) ok = 0;
+  free(img);
+  return ok ? 0 : -1;
 }
 
 void eb__init_valid(struct elf_builder *b) {

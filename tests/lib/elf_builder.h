@@ -38,6 +38,8 @@ int eb__add_note(struct elf_builder *b, const char *name, uint32_t type, const v
 int eb__add_raw(struct elf_builder *b, uint32_t type, const void *data, size_t n, uint64_t align);
 /* A malloc'ed image; *len its size. Caller frees. */
 uint8_t *eb__build(const struct elf_builder *b, size_t *len);
+/* The image written to `path`; 0, or -1 when it could not be written. */
+int eb__write(const struct elf_builder *b, const char *path);
 
 /* A complete valid workload-like image: text (R+X) at 0x200000 with the
  * entry at 0x200000, data (R+W) at 0x201000 with 0x100 file bytes and 0x1000

@@ -231,6 +231,15 @@ static bool catalog_value(const struct wl_param *p, uint64_t *out) {
   return *e == '\0';
 }
 
+/* Where workload w's source is: workloads/NAME.c, or workloads/linux/wl/NAME.c
+ * for linux:NAME. */
+static void src_rel(const struct wl_info *w, char *buf, size_t len) {
+  if (workload_catalog__is_linux(w))
+    snprintf(buf, len, "workloads/linux/wl/%s.c", w->name + strlen(WL_LINUX_PREFIX));
+  else
+    snprintf(buf, len, "workloads/%s.c", w->name);
+}
+
 /* Every `param("key")` the source calls names a declared key. */
 static int check_param_calls(const char *name, const char *src, const struct src_workload *sw,
                              char *msgs, size_t len) {
@@ -243,8 +252,8 @@ static int check_param_calls(const char *name, const char *src, const struct src
     for (int i = 0; i < sw->n && !found; i++)
       found = strlen(sw->p[i].key) == (size_t)(e - k) && !strncmp(sw->p[i].key, k, e - k);
     if (!found && strncmp(k, "cpl", 3) && strncmp(k, "syscall", 7))
-      bad += note(msgs, len, "workloads/%s.c reads param(\"%.*s\") but does not declare it", name,
-                  (int)(e - k), k);
+      bad += note(msgs, len, "%s reads param(\"%.*s\") but does not declare it", name, (int)(e - k),
+                  k);
   }
   return bad;
 }
@@ -254,9 +263,14 @@ static int check_param_calls(const char *name, const char *src, const struct src
 static int catalog__compare(const struct wl_info *w, const char *src, char *msgs, size_t len) {
   struct src_workload sw;
   memset(&sw, 0, sizeof sw);
-  if (parse_param_table(src, &sw, msgs, len) || parse_workload_cpl(src, &sw, msgs, len))
-    return note(msgs, len, "workloads/%s.c: could not parse (see above)", w->name);
-  int bad = check_param_calls(w->name, src, &sw, msgs, len);
+  /* A Linux guest workload is a Linux process: ring 3, no cpl to choose. */
+  bool lx = workload_catalog__is_linux(w);
+  if (lx) sw.cpl3 = true, sw.cpl_default = 3;
+  if (parse_param_table(src, &sw, msgs, len) || (!lx && parse_workload_cpl(src, &sw, msgs, len)))
+    return note(msgs, len, "%s's source: could not parse (see above)", w->name);
+  char rel[128]; /* the source's name in messages */
+  src_rel(w, rel, sizeof rel);
+  int bad = check_param_calls(rel, src, &sw, msgs, len);
 
   for (int i = 0; i < sw.n; i++) {
     const struct src_param *sp = &sw.p[i];
@@ -264,9 +278,8 @@ static int catalog__compare(const struct wl_info *w, const char *src, char *msgs
     for (int k = 0; k < WL_PARAMS_MAX && w->params[k].name && !cp; k++)
       if (!strcmp(w->params[k].name, sp->key)) cp = &w->params[k];
     if (!cp) {
-      bad +=
-          note(msgs, len, "%s: workloads/%s.c declares \"%s\" (default %s), the catalog lacks it",
-               w->name, w->name, sp->key, sp->def);
+      bad += note(msgs, len, "%s: %s declares \"%s\" (default %s), the catalog lacks it", w->name,
+                  rel, sp->key, sp->def);
       continue;
     }
     uint64_t sv, cv;
@@ -279,9 +292,8 @@ static int catalog__compare(const struct wl_info *w, const char *src, char *msgs
       bad += note(msgs, len, "%s.%s: catalog default \"%s\" is not a number; source has %s = %llu",
                   w->name, sp->key, cp->def ? cp->def : "(null)", sp->def, (unsigned long long)sv);
     else if (cv != sv)
-      bad += note(msgs, len, "%s.%s: catalog default %s (= %llu), workloads/%s.c has %s (= %llu)",
-                  w->name, sp->key, cp->def, (unsigned long long)cv, w->name, sp->def,
-                  (unsigned long long)sv);
+      bad += note(msgs, len, "%s.%s: catalog default %s (= %llu), %s has %s (= %llu)", w->name,
+                  sp->key, cp->def, (unsigned long long)cv, rel, sp->def, (unsigned long long)sv);
   }
 
   bool lists_cpl = false;
@@ -299,12 +311,12 @@ static int catalog__compare(const struct wl_info *w, const char *src, char *msgs
     for (int i = 0; i < sw.n && !found; i++)
       found = !strcmp(sw.p[i].key, cp->name);
     if (!found)
-      bad += note(msgs, len, "%s: the catalog lists \"%s\", workloads/%s.c does not declare it",
-                  w->name, cp->name, w->name);
+      bad += note(msgs, len, "%s: the catalog lists \"%s\", %s does not declare it", w->name,
+                  cp->name, rel);
   }
   bool both = sw.cpl0 && sw.cpl3;
   if (both != lists_cpl)
-    bad += note(msgs, len, "%s: workloads/%s.c allows %s; the catalog %s cpl", w->name, w->name,
+    bad += note(msgs, len, "%s: %s allows %s; the catalog %s cpl", w->name, rel,
                 both ? "ring 0 and ring 3" : "one ring only", lists_cpl ? "lists" : "omits");
   if (!w->ring || w->ring[0] != '0' + sw.cpl_default)
     bad += note(msgs, len, "%s: catalog ring \"%s\", WORKLOAD.cpl_default is %d", w->name,
@@ -332,31 +344,42 @@ static void src_path(char *buf, size_t len, const char *rel) {
   snprintf(buf, len, "%s%s%s", src && *src ? src : "", src && *src ? "/" : "", rel);
 }
 
+/* Every source matching `pattern` (relative) has a catalog entry prefix+NAME. */
+static int sources_in_catalog(const char *pattern, const char *prefix, size_t min, char *msgs,
+                              size_t len) {
+  char full[4096];
+  src_path(full, sizeof full, pattern);
+  glob_t g;
+  ck_assert_msg(glob(full, 0, NULL, &g) == 0,
+                "no workload source matches %s (run from the repository root or set VTB_SRCDIR)",
+                full);
+  ck_assert_msg(g.gl_pathc >= min, "%zu sources match %s, expected at least %zu", g.gl_pathc,
+                pattern, min);
+  int bad = 0;
+  for (size_t i = 0; i < g.gl_pathc; i++) {
+    const char *base = strrchr(g.gl_pathv[i], '/');
+    char name[80];
+    snprintf(name, sizeof name, "%s%s", prefix, base ? base + 1 : g.gl_pathv[i]);
+    name[strcspn(name, ".")] = '\0';
+    if (!workload_catalog__find(name))
+      bad +=
+          note(msgs, len, "%s has no entry %s in vtbench/workload_catalog.c", g.gl_pathv[i], name);
+  }
+  globfree(&g);
+  return bad;
+}
+
 START_TEST(test_catalog_matches_sources) {
   static char msgs[16384];
   msgs[0] = '\0';
   int bad = 0;
-  char pattern[4096], path[4096];
-  src_path(pattern, sizeof pattern, "workloads/*.c");
-  glob_t g;
-  ck_assert_msg(glob(pattern, 0, NULL, &g) == 0,
-                "no workload source matches %s (run from the repository root or set VTB_SRCDIR)",
-                pattern);
-  ck_assert_msg(g.gl_pathc >= 17, "%zu workload sources, issue 4 has 17", g.gl_pathc);
-  for (size_t i = 0; i < g.gl_pathc; i++) {
-    const char *base = strrchr(g.gl_pathv[i], '/');
-    char name[64];
-    snprintf(name, sizeof name, "%s", base ? base + 1 : g.gl_pathv[i]);
-    name[strcspn(name, ".")] = '\0';
-    if (!workload_catalog__find(name))
-      bad += note(msgs, sizeof msgs, "workloads/%s.c has no entry in vtbench/workload_catalog.c",
-                  name);
-  }
-  globfree(&g);
+  char path[4096];
+  bad += sources_in_catalog("workloads/*.c", "", 17, msgs, sizeof msgs);
+  bad += sources_in_catalog("workloads/linux/wl/*.c", WL_LINUX_PREFIX, 9, msgs, sizeof msgs);
   for (size_t i = 0; i < workload_catalog_len; i++) {
     const struct wl_info *w = &workload_catalog[i];
     char rel[128];
-    snprintf(rel, sizeof rel, "workloads/%s.c", w->name);
+    src_rel(w, rel, sizeof rel);
     src_path(path, sizeof path, rel);
     char *src = read_text(path);
     if (!src) {
@@ -421,11 +444,34 @@ START_TEST(test_compare_reports_drift) {
 }
 END_TEST
 
+/* A Linux guest entry is compared with its table alone (no WORKLOAD, no
+ * cpl): a changed default and a cpl it cannot take are disagreements. */
+START_TEST(test_compare_linux_entry) {
+  static const struct wl_info ok = {"linux:demo", "d", "s", "3 -> 0", {{"n", WLP_INT, "300", "h"}}};
+  static const struct wl_info bad_entry = {
+      "linux:demo", "d", "s", "0", {{"n", WLP_INT, "30", "h"}, {"cpl", WLP_INT, "0", "h"}}};
+  static const char src[] = "static const struct wl_param params[] = {\n"
+                            "    {\"n\", 300, 1, 1ull << 32, \"rounds\"},\n"
+                            "    {0},\n"
+                            "};\n"
+                            "static int run(void) { return (int)param(\"n\"); }\n"
+                            "const struct lx_workload lx_wl_demo = {.name = \"demo\"};\n";
+  char msgs[4096] = "";
+  ck_assert_msg(catalog__compare(&ok, src, msgs, sizeof msgs) == 0, "%s", msgs);
+  msgs[0] = '\0';
+  int bad = catalog__compare(&bad_entry, src, msgs, sizeof msgs);
+  /* n's default, cpl listed (and its default), the ring column */
+  ck_assert_msg(bad == 4, "expected 4 disagreements, got %d:\n%s", bad, msgs);
+  ck_assert_ptr_nonnull(strstr(msgs, "linux:demo.n: catalog default 30"));
+}
+END_TEST
+
 Suite *suite_catalog(void) {
   Suite *s = suite_create("catalog");
   TCase *tc = tcase_create("sources");
   tcase_add_test(tc, test_catalog_matches_sources);
   tcase_add_test(tc, test_compare_reports_drift);
+  tcase_add_test(tc, test_compare_linux_entry);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -41,7 +41,7 @@ START_TEST(test_random_code) {
       uint64_t v = rnd();
       memcpy(t->ram + TM_PD + 8 * (2 + (rnd() & 1)), &v, 8);
     }
-    struct tm_state st;
+    struct tm_state st = {0}; /* every field defined: keep_if false, IF starts clear */
     for (int i = 0; i < 16; i++)
       st.gpr[i] = (rnd() & 1) ? rnd() : TM_DATA + (rnd() & 0xfff);
     st.gpr[4] = TM_STACK - (rnd() & 0xff0);

@@ -26,33 +26,6 @@ static void list_keys(void) {
   printf(" cpl syscall)\n");
 }
 
-static int parse_u64(const char *s, size_t n, uint64_t *out) {
-  uint64_t v = 0, base = 10, mul = 1;
-  size_t i = 0;
-  if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) base = 16, i = 2;
-  if (n > i && base == 10) {
-    char c = s[n - 1] | 0x20;
-    mul = c == 'k' ? 1ull << 10 : c == 'm' ? 1ull << 20 : c == 'g' ? 1ull << 30 : 1;
-    if (mul > 1) n--;
-  }
-  if (i >= n) return -1;
-  for (; i < n; i++) {
-    char c = s[i];
-    uint64_t d;
-    if (c >= '0' && c <= '9')
-      d = c - '0';
-    else if (base == 16 && (c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-      d = (c | 0x20) - 'a' + 10;
-    else
-      return -1;
-    if (v > (~0ull - d) / base) return -1;
-    v = v * base + d;
-  }
-  if (v > ~0ull / mul) return -1;
-  *out = v * mul;
-  return 0;
-}
-
 static int key_is(const char *k, size_t kn, const char *name) {
   return strlen(name) == kn && !strncmp(k, name, kn);
 }
@@ -106,7 +79,7 @@ void params__parse(void) {
       s++;
     }
     if (!eq) {
-      printf("vtb: parameter '%.*s' has no '=value'\n", (int)(s - k), k);
+      printf(WL_MSG_NO_VALUE, (int)(s - k), k);
       bad();
     }
     size_t kn = eq - k, vn = s - eq - 1;
@@ -119,17 +92,17 @@ void params__parse(void) {
     for (i = 0; i < nparams; i++)
       if (key_is(k, kn, p[i].key)) break;
     if (i == nparams) {
-      printf("vtb: unknown parameter '%.*s' for workload %s", (int)kn, k, WORKLOAD.name);
+      printf(WL_MSG_UNKNOWN, (int)kn, k, WORKLOAD.name);
       list_keys();
       bad();
     }
     uint64_t x;
-    if (parse_u64(v, vn, &x)) {
-      printf("vtb: parameter '%s': '%.*s' is not a number\n", p[i].key, (int)vn, v);
+    if (wl_param__parse_u64(v, vn, &x)) {
+      printf(WL_MSG_NOT_NUMBER, p[i].key, (int)vn, v);
       bad();
     }
     if (x < p[i].min || x > p[i].max) {
-      printf("vtb: parameter '%s'=%lu out of range [%lu, %lu]\n", p[i].key, x, p[i].min, p[i].max);
+      printf(WL_MSG_RANGE, p[i].key, x, p[i].min, p[i].max);
       bad();
     }
     vals[i] = x;
@@ -140,6 +113,6 @@ uint64_t param(const char *key) {
   for (int i = 0; i < nparams; i++)
     if (!strcmp(WORKLOAD.params[i].key, key)) return vals[i];
   if (!strcmp(key, "cpl")) return (uint64_t)rt_cpl;
-  printf("vtb: workload %s asked for undeclared parameter '%s'\n", WORKLOAD.name, key);
+  printf(WL_MSG_UNDECLARED, WORKLOAD.name, key);
   bad();
 }

@@ -22,18 +22,8 @@
 #include "trap.h"
 #include "user.h"
 #include "vtb_abi.h"
+#include "wl_params.h" /* struct wl_param, wl_result, VTB_EXIT_* */
 #include "x86.h"
-
-struct wl_param {
-  const char *key; /* [a-z0-9_]+ */
-  uint64_t def, min, max;
-  const char *help;
-};
-
-struct wl_result {
-  uint64_t checksum;
-  uint64_t iterations;
-};
 
 #define WL_CPL0 (1u << 0)
 #define WL_CPL3 (1u << 3)
@@ -64,11 +54,6 @@ static inline int rt_on_qemu(void) {
 static inline int rt_ring0_emulated(void) {
   return (rt_boot->flags & VTB_BOOT_F_RING0_EMULATED) != 0;
 }
-
-/* Exit statuses the runtime itself uses. */
-#define VTB_EXIT_BAD_BOOT  1 /* boot info magic/version wrong */
-#define VTB_EXIT_BAD_PARAM 2 /* unknown key, bad value, out of range */
-#define VTB_EXIT_NO_MEMORY 3 /* page allocator ran out */
 
 void params__parse(void);
 void rt_main(struct vtb_boot_info *bi);

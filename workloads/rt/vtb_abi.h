@@ -124,6 +124,12 @@ struct vtb_hc_exception {
 #define VTB_PORT_SERIAL    0x3f8 /* COM1 data register: console bytes */
 #define VTB_PORT_BENCH     0x520 /* null device: the `pio` workload's target */
 #define VTB_PORT_QEMU_EXIT 0xf4  /* isa-debug-exit under QEMU (PVH path only) */
+/* A 32-bit IN from VTB_PORT_IDENT answers VTB_IDENT_MAGIC under refvmm (and
+ * all ones where nothing claims the port, e.g. QEMU): how a guest that can
+ * boot elsewhere too (the Linux guest's init) learns whether the
+ * hypercall ports are live. Reads only; writes are ignored. */
+#define VTB_PORT_IDENT  0x524
+#define VTB_IDENT_MAGIC 0x31425456u /* "VTB1" little-endian */
 
 /* ---- KVM hypercalls (VMCALL/VMMCALL) -------------------------------------
  * The `vmcall` workload's hypercall, KVM's own ABI: RAX = number, RBX, RCX,
