@@ -32,7 +32,7 @@ VERSION := 0.1.0
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
-          -I. $(PKG_CFLAGS) -DVTB_VERSION='"$(VERSION)"' -DVTB_GIT_REV='"$(GIT_REV)"' -MMD -MP
+          -I. -I$(BUILD)/gen $(PKG_CFLAGS) -DVTB_VERSION='"$(VERSION)"' -DVTB_GIT_REV='"$(GIT_REV)"' -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined
@@ -48,7 +48,7 @@ FORCE:
 GIT_REV_USERS = $(shell grep -l VTB_GIT_REV $(LIB_SRC) $(VTB_SRC) vtbench/main.c refvmm/main.c $(UNIT_SRC) $(INTEG_SRC) 2>/dev/null)
 
 # ---- host library: everything but the mains --------------------------------
-LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c \
+LIB_SRC := $(filter-out refvmm/main.c,$(wildcard refvmm/*.c refvmm/kvm/*.c refvmm/model/*.c refvmm/model/*/*.c \
              probes/*.c results/*.c))
 VTB_SRC := $(filter-out vtbench/main.c,$(wildcard vtbench/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -87,8 +87,18 @@ $(BUILD)/%.o: %.c
 
 $(GIT_REV_USERS:%.c=$(BUILD)/%.o): $(GIT_REV_STAMP)
 
+# The backend table (refvmm/backend.c): one BACKEND(NAME) line per
+# `const struct backend_ops NAME = {` in a backend's folder, so a new
+# backend is found without editing the core.
+BACKEND_SRC := $(wildcard refvmm/*/*.c)
+$(BUILD)/gen/backends.h: $(BACKEND_SRC)
+	@mkdir -p $(dir $@)
+	@grep -ho '^const struct backend_ops [a-z0-9_]* = {' $^ /dev/null | \
+	  sed 's/^const struct backend_ops \([a-z0-9_]*\) = {/BACKEND(\1)/' > $@.tmp && mv $@.tmp $@
+$(BUILD)/refvmm/backend.o: $(BUILD)/gen/backends.h
+
 # The default cost profile is embedded into this object (.incbin, not seen by -MMD).
-$(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_profile_data.o: \
+$(BUILD)/refvmm/model/cost/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost/cost_profile_data.o: \
   refvmm/model/profiles/intel-skylake.json
 
 # ---- profile-guided build of the model ---------------------------------------------
@@ -106,7 +116,7 @@ $(BUILD)/refvmm/model/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cost_pro
 ifndef PGO
 PGO := $(if $(filter 1,$(SAN)),0,$(shell $(CC) -v 2>&1 | grep -q '^gcc version' && echo 1 || echo 0))
 endif
-MODEL_SRC := $(wildcard refvmm/model/*.c)
+MODEL_SRC := $(wildcard refvmm/model/*.c refvmm/model/*/*.c)
 MODEL_OBJ := $(MODEL_SRC:%.c=$(BUILD)/%.o)
 # switching PGO rebuilds the model objects (a stamp rewritten only when it differs)
 $(MODEL_OBJ): $(BUILD)/pgo.mode
@@ -138,15 +148,15 @@ $(PGO_DIR)/refvmm-gen: $(PGO_GEN_OBJ) | $(BUILD)/refvmm/main.o $(PGO_REST_OBJ)
 # that look for images); order-only, a guest change does not retrain. The
 # profiles go to a private directory (GCOV_PREFIX_STRIP drops the compile-time
 # path: NAME.gcda, wherever the tree has moved since), then each replaces
-# $(BUILD)/refvmm/model/NAME.gcda atomically (a concurrent make may be reading it).
+# $(BUILD)/refvmm/model/[DIR/]NAME.gcda atomically (a concurrent make may be reading it).
 $(BUILD)/pgo.stamp: $(PGO_DIR)/refvmm-gen scripts/pgo_train.sh | $(IMAGES)
 	@mkdir -p $(BUILD)/refvmm/model
 	@set -e; d=$$(mktemp -d $(abspath $(PGO_DIR))/data.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
 	  echo "GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen"; \
 	  GCOV_PREFIX=$$d GCOV_PREFIX_STRIP=999 bash scripts/pgo_train.sh $(PGO_DIR)/refvmm-gen; \
 	  ls $$d/*.gcda >/dev/null 2>&1 || { echo "pgo: training wrote no profile (make PGO=0 builds without)" >&2; exit 1; }; \
-	  for f in $(MODEL_SRC:refvmm/model/%.c=%.gcda); do g=$(BUILD)/refvmm/model/$$f; \
-	    if [ -f $$d/$$f ]; then cp $$d/$$f $$g.tmp && mv $$g.tmp $$g; else rm -f $$g; fi; done
+	  for f in $(MODEL_SRC:%.c=%); do b=$$(basename $$f).gcda; g=$(BUILD)/$$f.gcda; mkdir -p $$(dirname $$g); \
+	    if [ -f $$d/$$b ]; then cp $$d/$$b $$g.tmp && mv $$g.tmp $$g; else rm -f $$g; fi; done
 	touch $@
 
 $(MODEL_OBJ): $(BUILD)/pgo.stamp
@@ -238,7 +248,7 @@ integration: all $(BIN)/test_integration
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_LONG_SECONDS ?= 600
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson) -lpfm -lpthread -lm
@@ -256,7 +266,7 @@ FUZZ_SRC_result_reader := tests/fuzz/fuzz_result_reader.c $(FUZZ_VTB_SRC)
 FUZZ_BINS := $(FUZZ_NAMES:%=bin/fuzz_%)
 define FUZZ_RULE
 FUZZ_SRC_$(1) ?= tests/fuzz/fuzz_$(1).c $$(LIB_SRC)
-bin/fuzz_$(1): $$(FUZZ_SRC_$(1)) $$(wildcard refvmm/*.h vtbench/*.h results/*.h)
+bin/fuzz_$(1): $$(FUZZ_SRC_$(1)) $$(wildcard refvmm/*.h vtbench/*.h results/*.h) $(BUILD)/gen/backends.h
 	@mkdir -p bin
 	$$(FUZZ_CC) $$(FUZZ_CFLAGS) $$(PKG_CFLAGS) -o $$@ $$(FUZZ_SRC_$(1)) $$(FUZZ_LIBS)
 endef

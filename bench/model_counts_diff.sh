@@ -8,6 +8,12 @@
 #
 #   bash bench/model_counts_diff.sh OLD_REFVMM [NEW_REFVMM (default bin/refvmm)]
 #   COUNTS_WORKLOADS="forkwait gups" bash bench/model_counts_diff.sh /tmp/refvmm.old
+#   COUNTS_WORKLOADS=all ...      every workloads/*.c, with the small parameters below
+#   COUNTS_WORKLOADS="nmistorm irqstorm" COUNTS_POLICIES="window poll" \
+#     bash bench/model_counts_diff.sh /tmp/refvmm.old
+#
+# COUNTS_POLICIES runs every workload and mode once per NMI/IRQ delivery
+# policy (--nmi P --irq P); the run's `events` section is compared too.
 #
 # Exit status 0 when every run is identical, 1 on any difference (printed).
 set -euo pipefail
@@ -16,7 +22,9 @@ cd "$(dirname "$0")/.."
 OLD=${1:?usage: $0 OLD_REFVMM [NEW_REFVMM]}
 NEW=${2:-bin/refvmm}
 WORKLOADS=${COUNTS_WORKLOADS:-forkwait cr3switch ptemod pgfault gups}
+[ "$WORKLOADS" = all ] && WORKLOADS=$(cd workloads && ls *.c | sed 's/\.c$//' | tr '\n' ' ')
 MODES=("native" "shadow flush" "shadow vpid" "ept flush" "ept vpid")
+POLICIES=${COUNTS_POLICIES:-default}
 for b in "$OLD" "$NEW"; do
   [ -x "$b" ] || { echo "counts-diff: $b is not an executable refvmm (build it or copy it first)" >&2; exit 2; }
 done
@@ -29,6 +37,14 @@ params_of() {
   ptemod) echo "n=3000" ;;
   pgfault) echo "n=300" ;;
   gups) echo "n=20000 ws=4194304" ;;
+  cpuid | vmcall | pio | mmio | cr8wr) echo "n=20000" ;;
+  syscall) echo "n=5000" ;;
+  divzero) echo "n=4000" ;;
+  callret | compute) echo "n=2000000" ;;
+  memstream) echo "passes=3 ws=4194304" ;;
+  ptrchase) echo "n=200000 ws=4194304" ;;
+  nmistorm) echo "n=20 period_us=200 block_us=50" ;;
+  irqstorm) echo "n=20 period_us=200 block_us=50 sti_us=30 cli_us=30" ;;
   *) echo "" ;;
   esac
 }
@@ -37,7 +53,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # the deterministic part of a run: everything but the host's clocks (the
 # run's timed.wall_ns, tsc, tsc_hz; the guest's TSC is modeled: kept)
-filter='.runs[0] | {status, exit_code, model, exits, timed: (.timed | del(.wall_ns, .tsc, .tsc_hz))}'
+filter='.runs[0] | {status, exit_code, model, exits, events, timed: (.timed | del(.wall_ns, .tsc, .tsc_hz))}'
 fail=0 n=0
 for wl in $WORKLOADS; do
   img=workloads/build/$wl.elf
@@ -45,10 +61,12 @@ for wl in $WORKLOADS; do
   args=()
   for p in $(params_of "$wl"); do args+=(--param "$p"); done
   for mode in "${MODES[@]}"; do
+   for pol in $POLICIES; do
     # shellcheck disable=SC2086 # "ept flush" -> paging, tlb
     set -- $mode
     mo=(--paging "$1")
     [ -n "${2:-}" ] && mo+=(--tlb "$2")
+    [ "$pol" != default ] && mo+=(--nmi "$pol" --irq "$pol")
     for side in old new; do
       bin=$OLD
       [ $side = new ] && bin=$NEW
@@ -57,7 +75,7 @@ for wl in $WORKLOADS; do
       jq -S "$filter" "$tmp/$side.json" >"$tmp/$side.f" 2>/dev/null || echo "no json" >"$tmp/$side.f"
     done
     n=$((n + 1))
-    tag="$wl ${mode// //} $(params_of "$wl")"
+    tag="$wl ${mode// //}$([ "$pol" != default ] && echo " $pol") $(params_of "$wl")"
     if cmp -s "$tmp/old.f" "$tmp/new.f"; then
       printf 'same  %-40s instructions=%s modeled_cycles=%s\n' "$tag" \
         "$(jq -r .model.instructions "$tmp/new.f")" "$(jq -r .model.modeled_cycles "$tmp/new.f")"
@@ -66,6 +84,7 @@ for wl in $WORKLOADS; do
       diff "$tmp/old.f" "$tmp/new.f" | head -20 || true
       fail=1
     fi
+   done
   done
 done
 if [ $fail -eq 0 ]; then

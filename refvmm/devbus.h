@@ -3,8 +3,8 @@
  * Devices register {name, base port, count, handler, opaque}; lookup is one
  * load from a direct 64 Ki-entry table, so the exit path stays flat.
  * Unclaimed ports read as all ones and swallow writes; both are counted and
- * the first such port is kept for the summary. MMIO has no devices yet:
- * the same rule applies to it (reads all ones, writes dropped, counted).
+ * the first such port is kept for the summary. No device claims MMIO: the
+ * same rule applies to it (reads all ones, writes dropped, counted).
  */
 #ifndef REFVMM_DEVBUS_H
 #define REFVMM_DEVBUS_H
@@ -54,7 +54,7 @@ static inline struct pio_device *devbus__lookup(struct device_bus *bus, uint16_t
 /* Dispatch one KVM_EXIT_IO (all `count` repetitions). 0 continue, 1 stop. */
 int devbus__pio(struct vm *vm, struct device_bus *bus, uint16_t port, uint8_t size, bool write,
                 uint32_t count, uint8_t *data);
-/* Dispatch one MMIO access (no devices yet: unclaimed). 0 continue. */
+/* Dispatch one MMIO access (unclaimed: no MMIO devices). 0 continue. */
 int devbus__mmio(struct device_bus *bus, gpa_t gpa, uint32_t len, bool write, uint8_t *data);
 
 /* Devices (dev_*.c): register themselves; 0 or -1 with err. */

@@ -1,33 +1,24 @@
-/* events.h - NMIs and external interrupts raised by refvmm and delivered to
- * the guest by one of two user-space policies (--nmi/--irq poll|window).
+/* events.h - NMIs and external interrupts raised by refvmm (the guest's
+ * VTB_HC_RAISE_NMI / VTB_HC_RAISE_IRQ, --nmi-rate / --irq-rate) and
+ * delivered by refvmm's policies (event_policy.h, --nmi/--irq poll|window).
  *
- * Sources: the guest's VTB_HC_RAISE_NMI / VTB_HC_RAISE_IRQ hypercalls
- * (delay_ns > 0 goes through a host timer thread) and periodic VMM timers
- * (--nmi-rate HZ, --irq-rate HZ). A raised event is pending in refvmm until
- * the vCPU thread delivers it between two KVM_RUNs:
+ * Two ways to drive the policies, as the backend says (backend.h):
  *
- *   window  IRQ: KVM_INTERRUPT when the last exit said
- *           ready_for_interrupt_injection && if_flag, else
- *           request_interrupt_window and inject at KVM_EXIT_IRQ_WINDOW_OPEN.
- *           NMI: KVM_NMI at once; KVM itself waits for the guest's NMI window
- *           (NMI-window exiting, or its soft-NMI path without vNMI).
- *   poll    the event stays in refvmm; at every exit refvmm looks whether the
- *           guest can take it (IRQ: ready && IF; NMI: KVM_GET_VCPU_EVENTS
- *           nmi.masked / nmi.pending) and injects only then; while anything
- *           waits, the timer thread kicks the vCPU out every --poll-us.
+ *   wall     the guest runs in real time (KVM): the policies run on the
+ *            wall clock; raised events wait here until the vCPU thread
+ *            decides between two run() calls (events__before_run) through
+ *            the backend's primitives (struct event_backend: KVM_NMI,
+ *            KVM_INTERRUPT, request_interrupt_window, KVM_GET_VCPU_EVENTS).
+ *            A timer thread raises delayed and periodic events and, while
+ *            one waits under poll, kicks the vCPU every --poll-us; both
+ *            kinds of kick are counted by cause (KVM_EXIT_INTR).
+ *   attached the backend enters the guest itself and runs the policies at
+ *            each entry in its own clock (the model: modeled time, its
+ *            VMCS-like controls); raises, marks and reports are routed to
+ *            the policies here, the backend reports its own exits.
  *
- * Raising from the timer thread kicks the vCPU (KVM_EXIT_INTR) so that the
- * vCPU thread sees the event; those kicks and the poll kicks are counted by
- * cause. NMIs coalesce as on hardware: one may wait while another is being
- * handled; a raise while one already waits is "merged".
- *
- * The KVM backend runs these policies here. The model backend runs its own
- * in modeled time (refvmm/model/vmm_events.h): for it events__init sets
- * vm->events with `model` set, and raises, marks and reports are routed
- * there (no timer thread; the figures are in the run's model.events in
- * cycles, and events__to_json gives them in this document's shape in ns of
- * modeled time). Other backends: vm->events NULL. Counters cover the whole
- * run.
+ * Backends with neither: vm->events is NULL and events are injected at once
+ * (hypercall.c). Counters cover the whole run.
  */
 #ifndef REFVMM_EVENTS_H
 #define REFVMM_EVENTS_H
@@ -38,42 +29,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "event_policy.h"
 #include "vm.h"
 
-enum event_kind { EV_NMI, EV_IRQ, EV_KINDS };
+#define EVENTS_LAT_MAX VTB_EVENT_LOG_MAX
 
-#define EVENTS_IRQ_QUEUE   256  /* IRQs waiting in refvmm */
-#define EVENTS_SCHED_MAX   4096 /* delayed raises waiting for their time */
-#define EVENTS_LAT_MAX     VTB_EVENT_LOG_MAX
-#define EVENTS_POLL_US_DEF 100.0
-#define EVENTS_IRQ_VECTOR  0x40 /* --irq-rate's vector unless --irq-vector */
-
-struct event_counts {
-  uint64_t raised;          /* events the sources produced */
-  uint64_t delivered;       /* injected into KVM (KVM_NMI / KVM_INTERRUPT) */
-  uint64_t merged;          /* NMIs raised while one was already pending */
-  uint64_t dropped;         /* IRQs raised with the queue full */
-  uint64_t raise_kicks;     /* vCPU kicks the timer thread sent to hand over a raise */
-  uint64_t poll_kicks;      /* vCPU kicks of the poll timer */
-  uint64_t window_exits;    /* KVM_EXIT_IRQ_WINDOW_OPEN taken for this kind */
-  uint64_t window_requests; /* entries with request_interrupt_window set */
-  uint64_t blocked_checks;  /* exits where one waited and the guest could not take it */
-  /* host TSC at raise of the k-th delivered event (latency matching) */
-  uint64_t nraise_tsc;
-  uint64_t raise_tsc[EVENTS_LAT_MAX];
-  uint64_t inject_tsc[EVENTS_LAT_MAX]; /* host TSC at KVM_NMI / KVM_INTERRUPT */
-  /* after the run, from the guest's vtb_event_log */
-  uint64_t lat_tsc[EVENTS_LAT_MAX]; /* per event, in delivery order (samples_ns) */
-  uint64_t nlat;
-  uint64_t lat_min, lat_p50, lat_p99, lat_max; /* TSC ticks */
-  double lat_mean;
-  /* the same split at injection: raise -> inject is refvmm's policy,
-   * inject -> handler is KVM's delivery */
-  uint64_t wait_p50, wait_max, deliver_p50, deliver_max;
-};
-
-/* What the policies need from a backend (KVM: kvm_backend.h); vCPU
- * thread only. Replaceable for tests (events__init_with). */
+/* What the wall-clock policies need from a backend (KVM: kvm_backend.h);
+ * vCPU thread only. Replaceable for tests (events__init_with). */
 struct event_backend {
   bool (*irq_ready)(const struct vm *vm); /* ready_for_interrupt_injection && IF */
   void (*request_irq_window)(struct vm *vm, bool on);
@@ -82,58 +44,44 @@ struct event_backend {
   int (*nmi)(struct vm *vm);                                    /* KVM_NMI */
   int (*tsc_offset)(struct vm *vm, int64_t *offset);            /* guest - host TSC */
 };
-extern const struct event_backend kvm_event_backend;
 
-struct events_sched {
-  uint64_t due_ns;
-  uint32_t kind, vector, count;
+/* Per kind, the wall driver's own latency split: host TSC at the raise and
+ * at the injection of the k-th delivery; after the run, raise -> injection
+ * (refvmm's policy) and injection -> handler (KVM's delivery). */
+struct events_split {
+  uint64_t n;
+  uint64_t raise_tsc[EVENTS_LAT_MAX];
+  uint64_t inject_tsc[EVENTS_LAT_MAX];
+  uint64_t wait_p50, wait_max, deliver_p50, deliver_max;
 };
-
-struct vmm_events; /* refvmm/model/vmm_events.h */
 
 struct events {
   struct vm *vm;
-  struct vmm_events *model; /* model backend: its policies, else NULL */
-  const struct event_backend *be;
-  bool active;
-  enum event_mode policy[EV_KINDS];
-  uint64_t poll_ns;
-  uint64_t period_ns[EV_KINDS]; /* periodic source, 0 = none */
-  uint32_t irq_vector;
+  struct event_policy pol;
+  bool wall; /* the policies run here on the wall clock */
 
+  /* wall: the backend's primitives and the policy's view of them */
+  const struct event_backend *be;
+  struct event_hw hw;
   pthread_mutex_t lock;
   pthread_cond_t cond;
   pthread_t thread;
   bool started, thread_running, quit; /* started: between events__start and _stop */
-
-  /* pending, under lock; npending mirrors the count for a lock-free look */
-  bool nmi_pending;
-  uint64_t nmi_tsc;
-  struct {
-    uint32_t vector;
-    uint64_t tsc;
-  } irq_q[EVENTS_IRQ_QUEUE];
-  unsigned irq_head, irq_n;
-  int npending;
-  uint64_t next_poll_ns, next_period_ns[EV_KINDS];
-  bool periodic_on; /* inside the timed region */
-  struct events_sched sched[EVENTS_SCHED_MAX];
-  int nsched;
-  int kick_flags; /* 1 raise, 2 poll: what the last kick was for */
+  int npending;                       /* events waiting, for a lock-free look */
+  int kick_flags;                     /* 1 raise, 2 poll: what the last kick was for */
   /* KVM_EXIT_INTR exits by what the last kick was for (kicks that land
    * together make one exit) */
   uint64_t intr_exits_raise, intr_exits_poll, intr_exits_other;
-
-  gpa_t log_gpa[EV_KINDS]; /* guest vtb_event_log, 0 = none */
   bool tsc_offset_known;
   int64_t tsc_offset;
-
-  struct event_counts c[EV_KINDS];
+  struct events_split split[EV_KINDS];
 };
 
-/* Set vm->events = ev when the backend runs the policies (KVM). */
+/* Set vm->events = ev when the backend has the policies run (backend.h:
+ * event_wall or event_attach); else vm->events stays NULL. */
 void events__init(struct events *ev, struct vm *vm);
-/* Same with explicit primitives (tests); vm->ops->kick must exist. */
+/* The wall-clock policies with explicit primitives (tests); vm->ops->kick
+ * must exist. */
 void events__init_with(struct events *ev, struct vm *vm, const struct event_backend *be);
 /* Start/stop the timer thread (periodic sources, delayed raises, poll). */
 int events__start(struct events *ev);
@@ -143,7 +91,7 @@ void events__stop(struct events *ev);
  * thread cannot start. */
 int events__raise(struct events *ev, enum event_kind k, uint32_t vector, uint32_t count,
                   uint64_t delay_ns);
-/* Before each KVM_RUN: deliver what the policy allows. 0 or -errno. */
+/* Before each run(): deliver what the policy allows (wall). 0 or -errno. */
 int events__before_run(struct events *ev);
 /* The periodic sources run inside the timed region only (before it the
  * guest may have no IDT yet): the mark hypercall switches them. */
@@ -152,12 +100,15 @@ void events__on_intr(struct events *ev);   /* KVM_EXIT_INTR */
 void events__on_window(struct events *ev); /* KVM_EXIT_IRQ_WINDOW_OPEN */
 /* A guest report: picks up VTB_KEY_NMI_LOG / VTB_KEY_IRQ_LOG. */
 void events__on_report(struct events *ev, const char *key, uint64_t value);
-/* After the run: latencies from the guest's logs. */
+/* After the run: latencies (wall: from the guest's logs). */
 void events__finish(struct events *ev);
+/* Free what the policies kept (latency samples); after the last report. */
+void events__free(struct events *ev);
 
-const char *event_kind__name(enum event_kind k); /* "nmi", "irq" */
-/* {"poll_us", "nmi": {policy, raised, delivered, merged, ..., latency_ns}, "irq": {...}} */
+/* {"poll_us", "nmi": {policy, raised, delivered, merged, ..., latency_ns}, "irq": {...}}
+ * plus the driver's keys (wall: exits_caused, intr_exits_other). */
 json_t *events__to_json(const struct events *ev);
+/* The wall driver's summary lines (an attached backend prints its own). */
 void events__print(const struct events *ev, FILE *out);
 
 #endif

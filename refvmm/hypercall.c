@@ -9,6 +9,7 @@
 #include <x86intrin.h>
 
 #include "../probes/exit_stats.h"
+#include "backend.h"
 #include "console.h"
 #include "events.h"
 
@@ -158,16 +159,15 @@ static int hc_report(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   return 0;
 }
 
-/* Backends without refvmm's delivery policies (vm->events NULL: neither KVM
- * nor the model, whose policies are refvmm/model/vmm_events.c)
+/* Backends without refvmm's delivery policies (vm->events NULL, backend.h)
  * inject at once through their ops; a run that asked for a policy
  * explicitly fails there rather than measuring something else. */
 static int policy_missing(struct vm *vm, uint32_t nr, const char *opt, enum event_mode m) {
   vm->status = RUN_HOST_ERROR;
   snprintf(vm->status_detail, sizeof vm->status_detail,
-           "hypercall %u (%s): refvmm cannot honour %s %s yet (delivery policies are not "
-           "implemented); omit %s to let the backend inject at once",
-           nr, hypercall__name(nr), opt, event_mode__name(m), opt);
+           "hypercall %u (%s): refvmm cannot honour %s %s on the %s backend (it runs no "
+           "delivery policies); omit %s to let the backend inject at once",
+           nr, hypercall__name(nr), opt, event_mode__name(m), vm->ops->name, opt);
   return 1;
 }
 
@@ -207,7 +207,7 @@ static int hc_raise_nmi(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
     return policy_missing(vm, VTB_HC_RAISE_NMI, "--nmi", vm->cfg.modes.nmi);
   if (a.delay_ns)
     return bad(vm, VTB_HC_RAISE_NMI, "delay_ns", a.delay_ns,
-               "delayed NMIs are not implemented yet (use 0)");
+               "delayed NMIs need a delivery policy (use 0)");
   if (a.count != 1)
     return bad(vm, VTB_HC_RAISE_NMI, "count", a.count,
                "KVM collapses queued NMIs; more than 1 per request needs a delivery policy");
@@ -234,7 +234,7 @@ static int hc_raise_irq(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
     return policy_missing(vm, VTB_HC_RAISE_IRQ, "--irq", vm->cfg.modes.irq);
   if (a.delay_ns)
     return bad(vm, VTB_HC_RAISE_IRQ, "delay_ns", a.delay_ns,
-               "delayed IRQs are not implemented yet (use 0)");
+               "delayed IRQs need a delivery policy (use 0)");
   for (uint32_t i = 0; i < a.count; i++) {
     int rc = vm->ops->inject_irq ? vm->ops->inject_irq(vm, a.vector) : -1;
     if (rc < 0)

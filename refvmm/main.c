@@ -9,6 +9,7 @@
 
 #include "../results/context.h"
 #include "../results/result_doc.h"
+#include "backend.h"
 #include "exit_codes.h"
 #include "session.h"
 
@@ -16,6 +17,8 @@
 #define DEFAULT_TIMEOUT_S 300.0
 
 static void usage(FILE *out) {
+  char names[128];
+  backend__names(names, sizeof names, "|", "|", NULL);
   fprintf(
       out,
       "usage: refvmm run IMAGE.elf [options]\n"
@@ -25,7 +28,7 @@ static void usage(FILE *out) {
       "summary of VM exits by reason, optionally write a JSON result.\n"
       "\n"
       "options:\n"
-      "  --backend kvm|model       backend (default kvm)\n"
+      "  --backend %-15s backend (default kvm)\n"
       "  --paging shadow|ept|native  paging mode (kvm: must match the host module)\n"
       "  --tlb flush|vpid          TLB mode (kvm: must match the host module)\n"
       "  --nmi poll|window         NMI delivery policy\n"
@@ -53,7 +56,7 @@ static void usage(FILE *out) {
       "mode, 10 guest failed, 11 guest exception, 12 triple fault, 13 timeout,\n"
       "14 internal error, 15 failed entry, 16 bad hypercall, 20 result not written\n"
       "(docs/EXIT_CODES.md).\n",
-      DEFAULT_TIMEOUT_S);
+      names, DEFAULT_TIMEOUT_S);
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
@@ -161,11 +164,14 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
   int c;
   while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
     switch (c) {
-    case OPT_BACKEND:
-      if (strcmp(optarg, "kvm") && strcmp(optarg, "model"))
-        return usage_error("--backend '%s': expected kvm or model", optarg);
+    case OPT_BACKEND: {
+      char names[128];
+      if (!backend__find(optarg))
+        return usage_error("--backend '%s': expected %s", optarg,
+                           backend__names(names, sizeof names, ", ", " or ", NULL));
       cfg->backend = optarg;
       break;
+    }
     case OPT_PAGING:
       if (paging_mode__parse(optarg, &cfg->modes.paging))
         return usage_error("--paging '%s': expected shadow, ept or native", optarg);
@@ -301,6 +307,10 @@ static int write_json(const struct session *s, const struct vm_config *cfg) {
   return 0;
 }
 
+static bool has_cost_model(const struct backend_ops *ops) {
+  return ops->load_profile != NULL;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   struct vm_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -315,14 +325,18 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   int rc = parse_run(argc, argv, &cfg, &opts);
   if (rc) return rc < 0 ? EXIT_OK : rc;
 
-  if (opts.profile_path && strcmp(cfg.backend, "model") != 0)
-    return usage_error("--profile %s: cost profiles apply to --backend model only (the %s backend "
-                       "measures real cycles)",
-                       opts.profile_path, cfg.backend);
-  if (strcmp(cfg.backend, "model") == 0 && !backend__find("model")) {
-    fprintf(stderr, "refvmm: backend 'model' is not built yet (it arrives with the model "
-                    "backend issue); use --backend kvm\n");
+  const struct backend_ops *be = backend__find(cfg.backend);
+  if (!be) {
+    fprintf(stderr, "refvmm: backend '%s' is not built into this refvmm\n", cfg.backend);
     return EXIT_UNSUPPORTED;
+  }
+  if (opts.profile_path && !be->load_profile) {
+    char names[128];
+    return usage_error("--profile %s: cost profiles apply to --backend %s only (the %s backend "
+                       "measures real cycles)",
+                       opts.profile_path,
+                       backend__names(names, sizeof names, ", ", " or ", has_cost_model),
+                       cfg.backend);
   }
   if (cfg.json_path) {
     char err[512];

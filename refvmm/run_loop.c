@@ -8,6 +8,7 @@
 #include <string.h>
 #include <x86intrin.h>
 
+#include "backend.h"
 #include "devbus.h"
 #include "hypercall.h"
 #include "vmcall.h"

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "exit_codes.h"
-#include "model/model_backend.h"
 #include "session.h"
 
 const char *run_record__workload_name(const char *image, char *buf, size_t len) {
@@ -167,8 +167,13 @@ json_t *run_record__to_json(const struct session *s) {
   }
   json_object_set_new(run, "io", io_json(s));
   if (vm->events) json_object_set_new(run, "events", events__to_json(vm->events));
-  if (vm->ops == &model_backend_ops && model_backend__cpu(vm))
-    json_object_set_new(run, "model", model_backend__to_json(vm));
+  if (vm->ops && vm->ops->section_json) {
+    json_t *own = vm->ops->section_json(vm); /* null: the backend has nothing to say */
+    if (own && !json_is_null(own))
+      json_object_set_new(run, vm->ops->section, own);
+    else
+      json_decref(own);
+  }
   json_object_set_new(run, "console", console_json(&s->console));
   json_object_set_new(run, "console_bytes", u64_json(s->console.total));
   json_object_set_new(run, "console_truncated", json_boolean(s->console.dropped > 0));

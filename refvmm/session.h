@@ -30,12 +30,10 @@ struct session_opts {
   bool no_probes;         /* no exit accounting, KVM stats or PMU: the bare run loop */
   bool no_pmu;            /* KVM stats and exits only */
   const char *pmu_events; /* libpfm4 event list; NULL = the host's default set */
-  /* model backend (cost model, docs/COST_MODEL.md): */
+  /* backends with a cost model (docs/COST_MODEL.md): */
   const char *profile_path; /* --profile FILE; NULL = the built-in default profile */
-  bool model_baseline;      /* run the image natively first for overhead_vs_native */
+  bool model_baseline;      /* the backend's reference run (--model-baseline run) */
 };
-
-struct cost_profile; /* refvmm/model/cost_model.h */
 
 struct session {
   struct vm vm;
@@ -52,8 +50,7 @@ struct session {
   bool probes_open;
   bool created; /* backend create() succeeded */
   bool ran;
-  char err[1024];               /* why session__prepare failed */
-  struct cost_profile *profile; /* loaded from opts.profile_path (model), else NULL */
+  char err[1024]; /* why session__prepare failed */
 };
 
 /* Allocate; copies cfg and opts (their strings must outlive the session);

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "model/model_backend.h"
+#include "backend.h"
 #include "session.h"
 
 static const char *report_value(const struct vm *vm, const char *key, uint64_t *v) {
@@ -38,21 +38,22 @@ static void print_regs(const struct vcpu_regs *r, FILE *out) {
 }
 
 /* Each axis as it ran, and where a value not given on the command line came
- * from: on kvm paging/tlb are the host module's; on the model paging
- * defaults to native (no VMX at all, so no TLB tagging either); nmi/irq are
- * refvmm's policies, window unless asked (the backends' check_modes fill
- * them in). */
+ * from: the backend says where paging/tlb come from (on kvm the host
+ * module's); paging native means no VMX at all, so no TLB tagging either;
+ * nmi/irq are refvmm's policies, window unless asked (the backends'
+ * check_modes fill them in). */
 static void print_modes(const struct vm *vm, FILE *out) {
   const struct vm_modes *m = &vm->cfg.modes;
-  bool kvm = vm->ops && !strcmp(vm->ops->name, "kvm");
-  bool model = vm->ops == &model_backend_ops;
-  const char *unset_axis = kvm ? " (host module)" : " (default)";
-  fprintf(out, "backend %s  paging %s%s", vm->ops ? vm->ops->name : vm->cfg.backend,
-          paging_mode__name(m->paging),
-          m->paging_set                         ? ""
-          : model && m->paging == PAGING_NATIVE ? " (model default: no VMX)"
-                                                : unset_axis);
-  if (model && m->paging == PAGING_NATIVE)
+  const char *unset_axis =
+      vm->ops && vm->ops->unset_mode_origin ? vm->ops->unset_mode_origin : " (default)";
+  bool native = m->paging == PAGING_NATIVE;
+  fprintf(out, "backend %s  paging %s", vm->ops ? vm->ops->name : vm->cfg.backend,
+          paging_mode__name(m->paging));
+  if (!m->paging_set && native && vm->ops)
+    fprintf(out, " (%s default: no VMX)", vm->ops->name);
+  else if (!m->paging_set)
+    fprintf(out, "%s", unset_axis);
+  if (native)
     fprintf(out, "  tlb n/a (native)");
   else
     fprintf(out, "  tlb %s%s", tlb_mode__name(m->tlb), m->tlb_set ? "" : unset_axis);
@@ -92,7 +93,7 @@ void summary__print(const struct session *s, FILE *out) {
   }
   if (s->probes_open) probe_set__print(&s->probes, out);
   if (vm->events) events__print(vm->events, out);
-  if (vm->ops == &model_backend_ops && model_backend__cpu(vm)) model_backend__print(vm, out);
+  if (vm->ops && vm->ops->print_summary) vm->ops->print_summary(vm, out);
   if (s->bus.unclaimed_reads || s->bus.unclaimed_writes)
     fprintf(out, "unclaimed ports: %" PRIu64 " reads, %" PRIu64 " writes (first at port 0x%x)\n",
             s->bus.unclaimed_reads, s->bus.unclaimed_writes, (unsigned)s->bus.first_unclaimed_port);

@@ -1,6 +1,6 @@
 /* vm.h - the reference VMM's core types: configuration, guest memory, the
- * backend interface every backend (kvm, model) implements, and the generic
- * exit record the run loop dispatches on.
+ * generic exit record the run loop dispatches on, and the VM instance (the
+ * backend interface is backend.h).
  *
  * Exit reasons use KVM's KVM_EXIT_* numbering as the common vocabulary of
  * "exits that reach the VMM in user space": the KVM backend passes them
@@ -88,6 +88,10 @@ struct vcpu_exit {
   };
 };
 
+/* Name of exit reason `r` ("IO", "MMIO", ...); "UNNAMED" for numbers no
+ * kernel header defines. Never NULL. */
+const char *vcpu_exit__name(uint32_t r);
+
 /* Register snapshot for dumps and the watchdog report. */
 struct vcpu_regs {
   uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
@@ -108,37 +112,13 @@ struct boot_state {
   uint16_t gdt_limit;
 };
 
-struct vm;
-
-/* The backend interface (kvm/, model/). Raw `__foo` results are returned as
- * 0 / -errno; messages go through vm__error() with the reason. */
-struct backend_ops {
-  const char *name;
-  /* Refuse modes this backend cannot honour (message names the reason). */
-  int (*check_modes)(struct vm *vm);
-  int (*create)(struct vm *vm); /* VM, memory, vCPU */
-  int (*set_boot_state)(struct vm *vm, const struct boot_state *bs);
-  /* Run until the next exit the VMM must see; fill *exit. */
-  int (*run)(struct vm *vm, struct vcpu_exit *exit);
-  int (*get_regs)(struct vm *vm, struct vcpu_regs *regs);
-  /* Make a blocked run() return soon (KVM_EXIT_INTR); async-signal-safe,
-   * callable from the watchdog thread. */
-  void (*kick)(struct vm *vm);
-  /* Event injection (issue 8/7 policies build on these); may be NULL. */
-  int (*inject_nmi)(struct vm *vm);
-  int (*inject_irq)(struct vm *vm, uint32_t vector);
-  void (*destroy)(struct vm *vm);
-  /* Name of exit reason `r` in this backend's vocabulary. */
-  const char *(*exit_name)(uint32_t r);
-};
-
-const struct backend_ops *backend__find(const char *name); /* NULL if none */
+struct backend_ops; /* refvmm/backend.h */
 
 /* ---- Run configuration (from the command line) --------------------------- */
 #define VM_PARAMS_MAX 64
 struct vm_config {
   const char *image;   /* path of the workload ELF */
-  const char *backend; /* "kvm" | "model" */
+  const char *backend; /* a backend's name (backend.h) */
   struct vm_modes modes;
   uint64_t mem_size;                 /* bytes */
   double timeout_s;                  /* watchdog; 0 = none */

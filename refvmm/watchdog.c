@@ -1,6 +1,8 @@
 /* watchdog.c - a timer thread that kicks the vCPU at --timeout. */
 #include "watchdog.h"
 
+#include "backend.h"
+
 #include <errno.h>
 #include <string.h>
 #include <time.h>

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "refvmm/model/cost_model.h"
+#include "refvmm/model/cost/cost_model.h"
 
 #define CALIB_REPS_MAX 25
 

@@ -15,6 +15,8 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include "../backend.h"
+#include "../events.h"
 #include "../x86_setup.h"
 #include "kvm_host.h"
 
@@ -52,59 +54,6 @@ pthread_t kvm_backend__vcpu_thread(const struct vm *vm) {
 }
 uint64_t kvm_backend__tsc_hz(const struct vm *vm) {
   return kst(vm) ? kst(vm)->tsc_hz : 0;
-}
-
-/* ---- exit names ------------------------------------------------------------ */
-/* Every KVM_EXIT_* in <linux/kvm.h>; numbers newer than the installed header
- * are spelled out so a newer kernel's exits still get their names. */
-static const char *const exit_names[] = {
-    [KVM_EXIT_UNKNOWN] = "UNKNOWN",
-    [KVM_EXIT_EXCEPTION] = "EXCEPTION",
-    [KVM_EXIT_IO] = "IO",
-    [KVM_EXIT_HYPERCALL] = "HYPERCALL",
-    [KVM_EXIT_DEBUG] = "DEBUG",
-    [KVM_EXIT_HLT] = "HLT",
-    [KVM_EXIT_MMIO] = "MMIO",
-    [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
-    [KVM_EXIT_SHUTDOWN] = "SHUTDOWN",
-    [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
-    [KVM_EXIT_INTR] = "INTR",
-    [KVM_EXIT_SET_TPR] = "SET_TPR",
-    [KVM_EXIT_TPR_ACCESS] = "TPR_ACCESS",
-    [KVM_EXIT_S390_SIEIC] = "S390_SIEIC",
-    [KVM_EXIT_S390_RESET] = "S390_RESET",
-    [KVM_EXIT_DCR] = "DCR",
-    [KVM_EXIT_NMI] = "NMI",
-    [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
-    [KVM_EXIT_OSI] = "OSI",
-    [KVM_EXIT_PAPR_HCALL] = "PAPR_HCALL",
-    [KVM_EXIT_S390_UCONTROL] = "S390_UCONTROL",
-    [KVM_EXIT_WATCHDOG] = "WATCHDOG",
-    [KVM_EXIT_S390_TSCH] = "S390_TSCH",
-    [KVM_EXIT_EPR] = "EPR",
-    [KVM_EXIT_SYSTEM_EVENT] = "SYSTEM_EVENT",
-    [KVM_EXIT_S390_STSI] = "S390_STSI",
-    [KVM_EXIT_IOAPIC_EOI] = "IOAPIC_EOI",
-    [KVM_EXIT_HYPERV] = "HYPERV",
-    [KVM_EXIT_ARM_NISV] = "ARM_NISV",
-    [KVM_EXIT_X86_RDMSR] = "X86_RDMSR",
-    [KVM_EXIT_X86_WRMSR] = "X86_WRMSR",
-    [KVM_EXIT_DIRTY_RING_FULL] = "DIRTY_RING_FULL",
-    [KVM_EXIT_AP_RESET_HOLD] = "AP_RESET_HOLD",
-    [KVM_EXIT_X86_BUS_LOCK] = "X86_BUS_LOCK",
-    [KVM_EXIT_XEN] = "XEN",
-    [KVM_EXIT_RISCV_SBI] = "RISCV_SBI",
-    [KVM_EXIT_RISCV_CSR] = "RISCV_CSR",
-    [KVM_EXIT_NOTIFY] = "NOTIFY",
-    [38] = "LOONGARCH_IOCSR",
-    [39] = "MEMORY_FAULT",
-    [40] = "TDX",
-    [41] = "ARM_SEA",
-};
-
-const char *kvm_exit__name(uint32_t r) {
-  if (r < sizeof exit_names / sizeof exit_names[0] && exit_names[r]) return exit_names[r];
-  return "UNNAMED";
 }
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -529,6 +478,37 @@ static int kvm_check_modes(struct vm *vm) {
   return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
 }
 
+/* KVM's rate for the vCPU's TSC: no calibration needed. */
+static uint64_t kvm_vcpu_tsc_hz(const struct vm *vm, const char **how) {
+  *how = "KVM_GET_TSC_KHZ on the vCPU";
+  return kvm_backend__tsc_hz(vm);
+}
+
+/* The vmcall workload must know when KVM emulates the guest's ring 0 (PVM):
+ * its emulator never completes VMCALL. */
+static uint32_t kvm_boot_flags(const struct vm *vm) {
+  (void)vm;
+  struct kvm_host_info hi;
+  kvm_host__detect("/sys", &hi);
+  return hi.flavour == KVM_FLAVOUR_PVM ? VTB_BOOT_F_RING0_EMULATED : 0;
+}
+
+static int kvm_probe_fds(const struct vm *vm, int *vm_fd, int *vcpu_fd) {
+  *vm_fd = kvm_backend__vm_fd(vm);
+  *vcpu_fd = kvm_backend__vcpu_fd(vm);
+  return *vm_fd >= 0 && *vcpu_fd >= 0 ? 0 : -EBADF;
+}
+
+/* The primitives refvmm's NMI/IRQ policies inject through on KVM. */
+static const struct event_backend kvm_event_backend = {
+    .irq_ready = kvm_backend__irq_ready,
+    .request_irq_window = kvm_backend__request_irq_window,
+    .interrupt = kvm_backend__interrupt,
+    .nmi_state = kvm_backend__nmi_state,
+    .nmi = kvm_backend__nmi,
+    .tsc_offset = kvm_backend__tsc_offset,
+};
+
 const struct backend_ops kvm_backend_ops = {
     .name = "kvm",
     .check_modes = kvm_check_modes,
@@ -540,5 +520,10 @@ const struct backend_ops kvm_backend_ops = {
     .inject_nmi = kvm_inject_nmi,
     .inject_irq = kvm_inject_irq,
     .destroy = kvm_destroy,
-    .exit_name = kvm_exit__name,
+    .exit_name = vcpu_exit__name,
+    .unset_mode_origin = " (host module)",
+    .vcpu_tsc_hz = kvm_vcpu_tsc_hz,
+    .boot_flags = kvm_boot_flags,
+    .probe_fds = kvm_probe_fds,
+    .event_wall = &kvm_event_backend,
 };

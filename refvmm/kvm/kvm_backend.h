@@ -39,8 +39,4 @@ int kvm_backend__nmi_state(struct vm *vm, bool *masked, bool *pending);
  * host RDTSCs). 0 or -errno. */
 int kvm_backend__tsc_offset(struct vm *vm, int64_t *offset);
 
-/* Name of KVM_EXIT_* `r` ("IO", "MMIO", ...); "UNNAMED" for numbers no
- * kernel header defines. Never NULL. */
-const char *kvm_exit__name(uint32_t r);
-
 #endif

@@ -7,10 +7,8 @@
  * reads sysfs under a root directory ("/sys" normally, a fixture directory
  * such as tests/fixtures/sysfs/kvm_intel in tests).
  *
- * Shared file: the KVM backend's first API (struct kvm_host_info with
- * flavour/module/tdp/vpid, kvm_host__detect, kvm_flavour__name,
- * kvm_host__check_modes) is kept as it was; the rest was added for the
- * result context and host configuration (issue 8).
+ * Users: the KVM backend (kvm_host__detect, kvm_host__check_modes), the
+ * result context (results/context.c) and host configuration (vtbench host).
  */
 #ifndef REFVMM_KVM_HOST_H
 #define REFVMM_KVM_HOST_H

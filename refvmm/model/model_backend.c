@@ -6,17 +6,21 @@
 #include "model_backend.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kvm/kvm_backend.h"
+#include "../backend.h"
 #include "../x86_setup.h"
-#include "model_cpu.h"
-#include "vmm_ept.h"
-#include "vmm_events.h"
-#include "vmm_shadow.h"
+#include "cost/cost_model.h"
+#include "cost/model_report.h"
+#include "cpu/model_cpu.h"
+#include "cpu/model_mmu.h"
+#include "vmm/vmm_ept.h"
+#include "vmm/vmm_events.h"
+#include "vmm/vmm_shadow.h"
 
 #define MODEL_SLICE   (1u << 20) /* instructions between kick/stop checks */
 #define IRQ_QUEUE_MAX 256
@@ -26,9 +30,12 @@ struct model_vm {
   bool mmio_read_wait; /* the VMM fills cpu.mmio.data for a read exit */
   uint32_t irq_queue[IRQ_QUEUE_MAX];
   unsigned irq_head, irq_count;
-  struct vmm_ept ept;       /* refvmm's EPT manager (paging ept) */
-  struct vmm_shadow shadow; /* refvmm's shadow MMU (paging shadow) */
-  struct vmm_events events; /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
+  struct vmm_ept ept;           /* refvmm's EPT manager (paging ept) */
+  struct vmm_shadow shadow;     /* refvmm's shadow MMU (paging shadow) */
+  struct vmm_events events;     /* refvmm's NMI/IRQ poll/window policies (vmm_events.h) */
+  struct model_cost cost;       /* cycles: the CPU's clock, the cost model's figures */
+  struct model_report report;   /* the `model` section */
+  struct cost_profile *profile; /* loaded by --profile, else NULL (the built-in one) */
 };
 
 static struct model_vm *mst(const struct vm *vm) {
@@ -46,6 +53,9 @@ const struct vmm_shadow *model_backend__shadow(const struct vm *vm) {
 }
 const char *model_backend__message(const struct vm *vm) {
   return mst(vm) ? mst(vm)->cpu.msg : "";
+}
+struct model_cost *model_backend__cost(const struct vm *vm) {
+  return mst(vm) ? &mst(vm)->cost : NULL;
 }
 struct vmm_events *model_backend__events(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->events : NULL;
@@ -68,11 +78,17 @@ static void model_destroy(struct vm *vm) {
   if (!m) return;
   vmm_ept__free(&m->ept);
   vmm_shadow__free(&m->shadow);
-  vmm_events__free(&m->events);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
+  free(m->profile);
   free(m);
   vm->backend = NULL;
+}
+
+/* The guest's TSC rate: its cost profile's (0: none, the policies' default). */
+static uint64_t profile_tsc_hz(void *arg) {
+  const struct cost_profile *p = model_cost__profile(arg);
+  return p && p->tsc_ghz > 0 ? (uint64_t)(p->tsc_ghz * 1e9 + 0.5) : 0;
 }
 
 static int model_create(struct vm *vm) {
@@ -97,7 +113,11 @@ static int model_create(struct vm *vm) {
   c->ram = vm->mem.host;
   c->ram_size = vm->mem.size;
   model_cpu__reset(c);
-  vmm_events__init(&m->events, c);
+  bool shadow = vm->cfg.modes.paging == PAGING_SHADOW;
+  model_cost__init(&m->cost, c, shadow ? &m->shadow : NULL);
+  c->clock = (struct model_clock){.now = model_cost__now, .arg = &m->cost};
+  vmm_events__init(&m->events, c, 0, profile_tsc_hz, &m->cost);
+  model_report__init(&m->report, c, shadow ? &m->shadow : NULL, &m->events, &m->cost);
   if (vm->cfg.modes.paging == PAGING_EPT &&
       vmm_ept__init(&m->ept, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
@@ -105,13 +125,12 @@ static int model_create(struct vm *vm) {
     return -ENOMEM;
   }
   if (vm->cfg.modes.paging == PAGING_SHADOW &&
-      vmm_shadow__init(&m->shadow, c, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
+      vmm_shadow__init(&m->shadow, c, vm->mem.host, vm->mem.size, vm->cfg.modes.tlb == TLB_VPID)) {
     model_destroy(vm);
     snprintf(vm->status_detail, sizeof vm->status_detail,
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
-  if (vm->cfg.modes.paging == PAGING_SHADOW) c->cost_shadow = &m->shadow; /* cost model */
   return 0;
 }
 
@@ -176,7 +195,7 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
                          e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
-    c->user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
+    m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
   return rc;
 }
 
@@ -298,6 +317,92 @@ static int model_inject_irq(struct vm *vm, uint32_t vector) {
   return 0;
 }
 
+/* The guest reads modeled cycles: its TSC runs at the profile's rate. */
+static uint64_t model_guest_tsc_hz(const struct vm *vm) {
+  return (uint64_t)(model_cost__profile(&mst(vm)->cost)->tsc_ghz * 1e9 + 0.5);
+}
+
+/* --profile FILE: the profile the CPU is charged with; none: the built-in
+ * one, parsed now rather than at the first RDTSC. */
+static int model_load_profile(struct vm *vm, const char *path, char *err, size_t errlen) {
+  struct model_vm *m = mst(vm);
+  if (!path) {
+    model_cost__profile(&m->cost);
+    return 0;
+  }
+  m->profile = calloc(1, sizeof *m->profile);
+  if (!m->profile) {
+    snprintf(err, errlen, "out of memory for the cost profile");
+    return -ENOMEM;
+  }
+  if (cost_profile__load(path, m->profile, err, errlen)) return -EINVAL;
+  model_cost__set_profile(&m->cost, m->profile);
+  return 0;
+}
+
+/* The `model` section's and the cost model's counts at the timed region's marks. */
+static void model_timed_mark(struct vm *vm, bool end) {
+  if (!mst(vm)) return;
+  model_report__region_mark(&mst(vm)->report, end);
+  model_cost__region_mark(&mst(vm)->cost, end);
+}
+
+/* The native baseline of a run in paging ept|shadow: the same image,
+ * parameters and profile with paging native (the model is deterministic).
+ * Its counts go to the CPU's cost_baseline. */
+static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
+  struct cost_baseline *b = &mst(vm)->cost.baseline;
+  memset(b, 0, sizeof *b);
+  if (vm->cfg.modes.paging == PAGING_NATIVE) {
+    b->state = COST_BASELINE_SELF;
+    return false;
+  }
+  if (!wanted) {
+    b->state = COST_BASELINE_NONE;
+    snprintf(b->reason, sizeof b->reason,
+             "no native baseline run (--model-baseline none); run it with --paging native");
+    return false;
+  }
+  *ref = vm->cfg;
+  ref->modes.paging = PAGING_NATIVE;
+  ref->modes.paging_set = true;
+  ref->modes.tlb = TLB_FLUSH;
+  b->state = COST_BASELINE_FAILED;
+  return true;
+}
+
+static void model_reference_done(struct vm *vm, enum backend_ref_outcome o, const struct vm *ref,
+                                 const char *why) {
+  struct cost_baseline *b = &mst(vm)->cost.baseline;
+  if (o == BACKEND_REF_NOMEM) {
+    snprintf(b->reason, sizeof b->reason, "native baseline: out of memory");
+  } else if (o == BACKEND_REF_NO_START) {
+    snprintf(b->reason, sizeof b->reason, "native baseline could not start: %.200s", why);
+  } else if (ref->status != RUN_OK) {
+    snprintf(b->reason, sizeof b->reason, "native baseline run ended %s: %.180s",
+             run_status__name(ref->status), ref->status_detail);
+  } else {
+    b->timed = model_cost__scope_counts(&mst(ref)->cost, &b->counts);
+    for (int i = 0; i < ref->nreports; i++)
+      if (strcmp(ref->reports[i].key, "checksum") == 0) b->checksum = ref->reports[i].value;
+    b->state = COST_BASELINE_RAN;
+  }
+}
+
+json_t *model_backend__to_json(const struct vm *vm) {
+  return mst(vm) ? model_report__to_json(&mst(vm)->report) : json_null();
+}
+
+void model_backend__print(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print(&mst(vm)->report, out);
+}
+
+/* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
+static int model_event_attach(struct vm *vm, struct event_policy *p) {
+  vmm_events__attach(&mst(vm)->events, p);
+  return 0;
+}
+
 const struct backend_ops model_backend_ops = {
     .name = "model",
     .check_modes = model_check_modes,
@@ -309,5 +414,14 @@ const struct backend_ops model_backend_ops = {
     .inject_nmi = model_inject_nmi,
     .inject_irq = model_inject_irq,
     .destroy = model_destroy,
-    .exit_name = kvm_exit__name,
+    .exit_name = vcpu_exit__name,
+    .guest_tsc_hz = model_guest_tsc_hz,
+    .load_profile = model_load_profile,
+    .timed_mark = model_timed_mark,
+    .reference_config = model_reference_config,
+    .reference_done = model_reference_done,
+    .section = "model",
+    .section_json = model_backend__to_json,
+    .print_summary = model_backend__print,
+    .event_attach = model_event_attach,
 };

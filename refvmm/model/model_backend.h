@@ -1,5 +1,6 @@
-/* model_backend.h - the software x86-64 backend (struct backend_ops "model").
- * Part 1 (issue 5): native paging only; the VT-x modes arrive in part 2. */
+/* model_backend.h - the software x86-64 backend (struct backend_ops "model"):
+ * the machine (cpu/), refvmm's VMM code on its exits (vmm/) and the
+ * accounting (cost/) bound to one VM. Accessors for tests and tools. */
 #ifndef REFVMM_MODEL_BACKEND_H
 #define REFVMM_MODEL_BACKEND_H
 
@@ -27,10 +28,13 @@ const struct vmm_shadow *model_backend__shadow(const struct vm *vm);
 /* refvmm's NMI/IRQ policies of a model VM (vmm_events.h), NULL before create. */
 struct vmm_events;
 struct vmm_events *model_backend__events(const struct vm *vm);
+/* The cost accounting of a model VM (cost/cost_model.h), NULL before create. */
+struct model_cost;
+struct model_cost *model_backend__cost(const struct vm *vm);
 /* The VMM wrote guest code (not data): drop decoded instructions. */
 void model_backend__code_changed(struct vm *vm);
 
-/* The run's `model` JSON section (model_report.c): instructions, tlb
+/* The run's `model` JSON section (cost/model_report.h): instructions, tlb
  * {l1d,l1i,l2 {lookups,hits,misses}}, walks {count, refs, refs_per_walk,
  * by_level, pwc_hits}, flushes, shadow, ept, exits; the cost model's
  * modeled_cycles, cycles_by_group, baseline, overhead_vs_native, breakdown,

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/console.h"
 #include "refvmm/hypercall.h"
 #include "refvmm/vm.h"

@@ -2,15 +2,15 @@
  * input is a register state, a few page-table entries and code bytes; the
  * CPU runs them under an instruction budget. Finds: crashes, ASan/UBSan
  * reports (any access outside guest RAM), hangs (the budget must end
- * every run). Build: FUZZ_SRC_model := tests/fuzz/fuzz_model.c
- * refvmm/model/model_decode.c refvmm/model/model_exec.c
- * refvmm/model/model_mmu.c refvmm/model/model_events.c
- * refvmm/model/model_sys.c (and "model" in FUZZ_NAMES). */
+ * every run). Built by `make fuzz` with the whole host library; the CPU
+ * runs without a clock (RDTSC counts retired instructions). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 
 #define RAM  (8u << 20)
 #define CODE 0x100000ull

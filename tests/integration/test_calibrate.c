@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "refvmm/model/cost_model.h"
+#include "refvmm/model/cost/cost_model.h"
 #include "tests/lib/itest.h"
 #include "tests/lib/run_refvmm.h"
 #include "vtbench/calibrate.h"

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/events.h"
 
 /* The fake guest: what KVM would report, and what was done to it. */
@@ -98,10 +99,10 @@ START_TEST(nmi_window_injects_at_once_and_merges_behind_kvm) {
   ck_assert_int_eq(events__raise(&ev, EV_NMI, 2, 1, 0), 0);
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.nmis, 1);
-  ck_assert_uint_eq(ev.c[EV_NMI].raised, 2);
-  ck_assert_uint_eq(ev.c[EV_NMI].delivered, 1);
-  ck_assert_uint_eq(ev.c[EV_NMI].merged, 1);
-  ck_assert_uint_eq(ev.c[EV_NMI].blocked_checks, 0);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].raised, 2);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].delivered, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].merged, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].blocked_checks, 0);
 }
 END_TEST
 
@@ -112,12 +113,12 @@ START_TEST(nmi_poll_waits_while_masked) {
   for (int i = 0; i < 4; i++)
     ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.nmis, 0);
-  ck_assert_uint_eq(ev.c[EV_NMI].blocked_checks, 4);
-  ck_assert_uint_eq(ev.c[EV_NMI].merged, 2);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].blocked_checks, 4);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].merged, 2);
   g.nmi_masked = false; /* the guest's IRET */
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.nmis, 1);
-  ck_assert_uint_eq(ev.c[EV_NMI].delivered, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].delivered, 1);
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.nmis, 1); /* nothing left */
 }
@@ -139,8 +140,8 @@ START_TEST(irq_window_requests_a_window_then_injects) {
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.irqs, 2);
   ck_assert(!g.window);
-  ck_assert_uint_eq(ev.c[EV_IRQ].window_exits, 1);
-  ck_assert_uint_eq(ev.c[EV_IRQ].delivered, 2);
+  ck_assert_uint_eq(ev.pol.st[EV_IRQ].window_exits, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_IRQ].delivered, 2);
 }
 END_TEST
 
@@ -149,7 +150,7 @@ START_TEST(irq_poll_never_requests_a_window) {
   ck_assert_int_eq(events__raise(&ev, EV_IRQ, 0x40, 1, 0), 0);
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert(!g.window);
-  ck_assert_uint_eq(ev.c[EV_IRQ].blocked_checks, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_IRQ].blocked_checks, 1);
   g.irq_ready = true;
   ck_assert_int_eq(events__before_run(&ev), 0);
   ck_assert_int_eq(g.irqs, 1);
@@ -158,11 +159,11 @@ END_TEST
 
 START_TEST(irq_queue_is_bounded) {
   setup_policy(EVENT_WINDOW, EVENT_WINDOW, 0);
-  for (int i = 0; i < EVENTS_IRQ_QUEUE / 128 + 1; i++)
+  for (int i = 0; i < EVENT_IRQ_QUEUE / 128 + 1; i++)
     ck_assert_int_eq(events__raise(&ev, EV_IRQ, 0x40, 128, 0), 0);
-  ck_assert_uint_eq(ev.c[EV_IRQ].raised, EVENTS_IRQ_QUEUE + 128);
-  ck_assert_uint_eq(ev.c[EV_IRQ].dropped, 128);
-  ck_assert_uint_eq(ev.irq_n, EVENTS_IRQ_QUEUE);
+  ck_assert_uint_eq(ev.pol.st[EV_IRQ].raised, EVENT_IRQ_QUEUE + 128);
+  ck_assert_uint_eq(ev.pol.st[EV_IRQ].dropped, 128);
+  ck_assert_uint_eq(ev.pol.irq_n, EVENT_IRQ_QUEUE);
 }
 END_TEST
 
@@ -177,9 +178,10 @@ START_TEST(timer_thread_raises_and_polls) {
   sleep_ms(30);
   ck_assert_int_eq(__atomic_load_n(&ev.npending, __ATOMIC_SEQ_CST), 1);
   events__stop(&ev);
-  ck_assert_uint_eq(ev.c[EV_NMI].raise_kicks, 1);
-  ck_assert_uint_ge(ev.c[EV_NMI].poll_kicks, 5); /* ~28 at 1 ms; a slow host gets fewer */
-  ck_assert_int_eq(g.kicks, (int)(ev.c[EV_NMI].raise_kicks + ev.c[EV_NMI].poll_kicks));
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].timer_raises, 1);
+  ck_assert_uint_ge(ev.pol.st[EV_NMI].poll_expiries, 5); /* ~28 at 1 ms; a slow host gets fewer */
+  ck_assert_int_eq(g.kicks,
+                   (int)(ev.pol.st[EV_NMI].timer_raises + ev.pol.st[EV_NMI].poll_expiries));
   events__on_intr(&ev);
   ck_assert_uint_eq(ev.intr_exits_poll, 1);
   teardown();
@@ -189,8 +191,8 @@ START_TEST(timer_thread_raises_and_polls) {
   ck_assert_int_eq(events__raise(&ev, EV_NMI, 2, 1, 1000000), 0);
   sleep_ms(20);
   events__stop(&ev);
-  ck_assert_uint_eq(ev.c[EV_NMI].raise_kicks, 1);
-  ck_assert_uint_eq(ev.c[EV_NMI].poll_kicks, 0);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].timer_raises, 1);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].poll_expiries, 0);
 }
 END_TEST
 
@@ -206,15 +208,15 @@ START_TEST(latency_from_the_shared_log) {
     ck_assert_int_eq(events__raise(&ev, EV_NMI, 2, 1, 0), 0);
     ck_assert_int_eq(events__before_run(&ev), 0);
     ck_assert_uint_eq(log->delivered, (uint64_t)k + 1);
-    ck_assert_uint_eq(log->raise_tsc[k], ev.c[EV_NMI].raise_tsc[k] + 1000);
+    ck_assert_uint_eq(log->raise_tsc[k], ev.split[EV_NMI].raise_tsc[k] + 1000);
     log->handler_tsc[k] = log->raise_tsc[k] + 100u * (k + 1) + 50000; /* 50 us + k */
     log->handled = (uint64_t)k + 1;
   }
   events__finish(&ev);
-  ck_assert_uint_eq(ev.c[EV_NMI].nlat, 3);
-  ck_assert_uint_eq(ev.c[EV_NMI].lat_min, 50100);
-  ck_assert_uint_eq(ev.c[EV_NMI].lat_p50, 50200);
-  ck_assert_uint_eq(ev.c[EV_NMI].lat_max, 50300);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].nlat, 3);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].lat_min, 50100);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].lat_p50, 50200);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].lat_max, 50300);
   json_t *j = events__to_json(&ev);
   ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(j, "nmi"), "delivered")), 3);
   json_decref(j);
@@ -222,7 +224,7 @@ START_TEST(latency_from_the_shared_log) {
   events__on_report(&ev, VTB_KEY_NMI_LOG, vm.mem.size - 8);
   ck_assert_int_eq(events__raise(&ev, EV_NMI, 2, 1, 0), 0);
   ck_assert_int_eq(events__before_run(&ev), 0);
-  ck_assert_uint_eq(ev.c[EV_NMI].delivered, 4);
+  ck_assert_uint_eq(ev.pol.st[EV_NMI].delivered, 4);
 }
 END_TEST
 

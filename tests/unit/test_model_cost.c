@@ -14,9 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "refvmm/model/cost_model.h"
+#include "refvmm/model/cost/cost_model.h"
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 #include "refvmm/session.h"
 #include "tests/lib/run_refvmm.h"
 /* The snippet harness names its machine `struct tm`, which <time.h> (through
@@ -187,13 +189,13 @@ START_TEST(test_rdtsc_reads_modeled_cycles) {
   memset(&st, 0, sizeof st);
   st.rflags = 2;
   struct tm *t = tm_new(code, sizeof code, &st);
-  model_cost__set_profile(t->c, p);
+  model_cost__set_profile(t->cost, p);
   struct tm_result r;
   tm_run(t, &r);
   ck_assert_int_eq(r.vector, X86_UD);
   /* rdtsc 7 + shl, or, mov 3 + 5 nops = 15 cycles, no data references */
   ck_assert_uint_eq(r.gpr[0], 15);
-  ck_assert_uint_ge(model_cost__now(t->c), t->c->cnt.instructions);
+  ck_assert_uint_ge(model_cost__now(t->cost), t->c->cnt.instructions);
   tm_free(t);
   free(p);
 }
@@ -329,10 +331,11 @@ static bool crun(const char *name, const char *const *params, enum pmode pm, boo
   ck_assert_msg(session__prepare(s) == 0, "%s: %s", name, s->err);
   ck_assert_msg(session__run(s) == RUN_OK, "%s: %s", name, s->vm.status_detail);
   const struct model_cpu *c = model_backend__cpu(&s->vm);
+  const struct model_cost *mc = model_backend__cost(&s->vm);
   struct cost_counts k;
-  out->timed = model_cost__scope_counts(c, &k);
-  out->cycles = cost__cycles(model_cost__profile(c), &k);
-  out->whole = model_cost__now(c);
+  out->timed = model_cost__scope_counts(mc, &k);
+  out->cycles = cost__cycles(model_cost__profile(mc), &k);
+  out->whole = model_cost__now(mc);
   out->instructions = c->cnt.instructions;
   if (with_json) out->model = model_backend__to_json(&s->vm);
   session__free(s);

@@ -9,7 +9,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "refvmm/model/vmm_events.h"
+#include "refvmm/event_policy.h"
+#include "refvmm/model/vmm/vmm_events.h"
 #include "test_model_harness.h"
 
 static const uint8_t nops[] = {0x90, 0x90, 0x90, 0x90};
@@ -168,20 +169,32 @@ END_TEST
 /* ---- hand-built sequences ------------------------------------------------------- */
 #define HZ 1000000000ull /* 1 cycle per ns: poll_us 1 = 1000 cycles */
 
-static void ve_setup(struct vmm_events *ve, struct model_cpu *c, enum event_mode nmi,
-                     enum event_mode irq, double poll_us) {
+/* The model's policy driver and the policies it runs, as a backend binds them. */
+struct tev {
+  struct vmm_events ve;
+  struct event_policy pol;
+};
+
+static void tev_init(struct tev *t, struct model_cpu *c, const struct vm_config *cfg) {
+  vmm_events__init(&t->ve, c, HZ, NULL, NULL);
+  event_policy__init(&t->pol, NULL, NULL);
+  event_policy__configure(&t->pol, cfg);
+  vmm_events__attach(&t->ve, &t->pol);
+}
+
+static void ve_setup(struct tev *ve, struct model_cpu *c, enum event_mode nmi, enum event_mode irq,
+                     double poll_us) {
   struct vm_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.modes.nmi = nmi;
   cfg.modes.irq = irq;
   cfg.poll_us = poll_us;
-  vmm_events__init(ve, c);
-  vmm_events__configure(ve, &cfg, HZ);
+  tev_init(ve, c, &cfg);
 }
 
 /* Run the VMM+guest for at most `work` units (instructions and deliveries). */
-static void step(struct vmm_events *ve, uint64_t work) {
-  vmm_events__run(ve, work);
+static void step(struct tev *ve, uint64_t work) {
+  vmm_events__run(&ve->ve, work);
 }
 
 /* NMI handler (vector 2): nop; nop; iretq. A second NMI raised during it
@@ -193,35 +206,35 @@ START_TEST(test_nmi_window_exits_right_after_iretq) {
   struct tm *t = tm_new(code, sizeof code, &st);
   memcpy(t->ram + TM_STUBS + 16 * 2, "\x90\x90\x48\xcf", 4);
   struct model_cpu *c = t->c;
-  struct vmm_events ve;
+  struct tev ve;
   ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
-  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0);
+  event_policy__raise(&ve.pol, EV_NMI, 0, 1, 0);
   step(&ve, 1); /* injected at entry, delivered before any instruction */
   ck_assert_uint_eq(c->cnt.nmis, 1);
   ck_assert_uint_eq(c->rip, TM_STUBS + 32);
   step(&ve, 1); /* the handler's first NOP */
   ck_assert_uint_eq(c->cnt.instructions, 1);
-  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0); /* arrives blocked */
+  event_policy__raise(&ve.pol, EV_NMI, 0, 1, 0); /* arrives blocked */
   ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_NMI);
   step(&ve, 1000); /* NOP, IRETQ, NMI_WINDOW exit at the boundary after it */
-  ck_assert_uint_eq(ve.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(ve.ve.exits[VEX_NMI_WINDOW], 1);
   ck_assert_uint_eq(c->cnt.instructions, 3);
   ck_assert_uint_eq(c->rip, TM_CODE);
   ck_assert_uint_eq(c->cnt.nmis, 1);
   step(&ve, 1); /* injected now: taken before the interrupted code's first NOP */
   ck_assert_uint_eq(c->cnt.nmis, 2);
   ck_assert_uint_eq(c->cnt.instructions, 3);
-  ck_assert_uint_eq(ve.st[VEV_NMI].delivered, 2);
-  ck_assert_uint_eq(ve.exits[VEX_PREEMPTION_TIMER], 0);
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].delivered, 2);
+  ck_assert_uint_eq(ve.ve.exits[VEX_PREEMPTION_TIMER], 0);
   ck_assert(!(c->vmcs.proc_based & CPU_BASED_NMI_WINDOW_EXITING));
-  vmm_events__free(&ve);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST
 
 /* The NMI of the sequence above raised inside the handler after its first
  * NOP: latency under `pol` (cycles), exits in *ve. */
-static uint64_t nested_nmi_latency(enum event_mode pol, double poll_us, struct vmm_events *ve,
+static uint64_t nested_nmi_latency(enum event_mode pol, double poll_us, struct tev *ve,
                                    uint64_t *insns) {
   static const uint8_t code[4000] = {[0 ... 3999] = 0x90};
   struct tm_state st = {.cpl = 0};
@@ -229,20 +242,20 @@ static uint64_t nested_nmi_latency(enum event_mode pol, double poll_us, struct v
   memcpy(t->ram + TM_STUBS + 16 * 2, "\x90\x90\x48\xcf", 4);
   struct model_cpu *c = t->c;
   ve_setup(ve, c, pol, pol, poll_us);
-  vmm_events__raise(ve, VEV_NMI, 0, 1, 0);
+  event_policy__raise(&ve->pol, EV_NMI, 0, 1, 0);
   step(ve, 1);
   ck_assert_uint_eq(c->cnt.nmis, 1);
   step(ve, 1);
-  vmm_events__raise(ve, VEV_NMI, 0, 1, 0);
+  event_policy__raise(&ve->pol, EV_NMI, 0, 1, 0);
   for (int i = 0; i < 50 && c->cnt.nmis < 2; i++) {
     *insns = c->cnt.instructions; /* the delivering step starts with the delivery */
     step(ve, 1u << 20);
   }
   ck_assert_uint_eq(c->cnt.nmis, 2);
-  vmm_events__finish(ve);
-  ck_assert_uint_eq(ve->st[VEV_NMI].nlat, 2);
-  uint64_t lat = ve->st[VEV_NMI].lat[1];
-  vmm_events__free(ve);
+  event_policy__finish(&ve->pol);
+  ck_assert_uint_eq(ve->pol.st[EV_NMI].nlat, 2);
+  uint64_t lat = ve->pol.st[EV_NMI].lat[1];
+  event_policy__free(&ve->pol);
   tm_free(t);
   return lat;
 }
@@ -252,21 +265,21 @@ static uint64_t nested_nmi_latency(enum event_mode pol, double poll_us, struct v
  * handler's remaining time plus one interval (the window latency is the
  * handler's remaining time plus the delivery). */
 START_TEST(test_nmi_poll_waits_for_the_timer) {
-  struct vmm_events w, p;
+  struct tev w, p;
   uint64_t wi, pi;
   uint64_t lw = nested_nmi_latency(EVENT_WINDOW, 1, &w, &wi);
   uint64_t lp = nested_nmi_latency(EVENT_POLL, 0.5, &p, &pi); /* 500 cycles */
-  ck_assert_uint_eq(p.poll_cycles, 500);
-  ck_assert_uint_eq(w.exits[VEX_NMI_WINDOW], 1);
-  ck_assert_uint_eq(w.exits[VEX_PREEMPTION_TIMER], 0);
+  ck_assert_uint_eq(p.pol.poll_ticks, 500);
+  ck_assert_uint_eq(w.ve.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(w.ve.exits[VEX_PREEMPTION_TIMER], 0);
   ck_assert_uint_eq(wi, 3); /* nop, nop, iretq: none of the interrupted code */
-  ck_assert_uint_eq(p.exits[VEX_NMI_WINDOW], 0);
-  ck_assert_uint_eq(p.exits[VEX_PREEMPTION_TIMER], 1);
-  ck_assert_uint_eq(p.st[VEV_NMI].poll_exits, 1);
-  ck_assert_uint_ge(p.st[VEV_NMI].blocked_checks, 1);
-  ck_assert_uint_gt(pi, wi);            /* the interrupted code ran on while poll waited */
-  ck_assert_uint_ge(lp, p.poll_cycles); /* not before one interval */
-  ck_assert_uint_le(lp, lw + p.poll_cycles + 64); /* + the instruction the timer ends */
+  ck_assert_uint_eq(p.ve.exits[VEX_NMI_WINDOW], 0);
+  ck_assert_uint_eq(p.ve.exits[VEX_PREEMPTION_TIMER], 1);
+  ck_assert_uint_eq(p.pol.st[EV_NMI].poll_expiries, 1);
+  ck_assert_uint_ge(p.pol.st[EV_NMI].blocked_checks, 1);
+  ck_assert_uint_gt(pi, wi);               /* the interrupted code ran on while poll waited */
+  ck_assert_uint_ge(lp, p.pol.poll_ticks); /* not before one interval */
+  ck_assert_uint_le(lp, lw + p.pol.poll_ticks + 64); /* + the instruction the timer ends */
   ck_assert_uint_gt(lp, lw);
 }
 END_TEST
@@ -278,23 +291,23 @@ START_TEST(test_irq_window_after_sti_shadow) {
   struct tm_state st = {.cpl = 0};
   struct tm *t = tm_new(code, sizeof code, &st);
   struct model_cpu *c = t->c;
-  struct vmm_events ve;
+  struct tev ve;
   ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
-  vmm_events__raise(&ve, VEV_IRQ, 0x40, 1, 0);
+  event_policy__raise(&ve.pol, EV_IRQ, 0x40, 1, 0);
   step(&ve, 1000);
-  ck_assert_uint_eq(ve.exits[VEX_INTR_WINDOW], 1);
+  ck_assert_uint_eq(ve.ve.exits[VEX_INTR_WINDOW], 1);
   ck_assert_uint_eq(c->rip, TM_CODE + 4); /* after the NOP in the STI shadow */
   ck_assert_uint_eq(c->cnt.instructions, 4);
   ck_assert_uint_eq(c->cnt.irqs, 0);
   step(&ve, 1);
   ck_assert_uint_eq(c->cnt.irqs, 1);
   ck_assert_uint_eq(c->rip, TM_STUBS + 16 * 0x40);
-  ck_assert_uint_eq(ve.st[VEV_IRQ].delivered, 1);
+  ck_assert_uint_eq(ve.pol.st[EV_IRQ].delivered, 1);
   struct tm_result r;
   tm_run(t, &r); /* the stub's HLT: the frame says where the IRQ came in */
   ck_assert_int_eq(r.vector, 0x40);
   ck_assert_uint_eq(r.rip, TM_CODE + 4);
-  vmm_events__free(&ve);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST
@@ -306,19 +319,19 @@ START_TEST(test_irq_poll_checks_if_and_shadow) {
   struct tm_state st = {.cpl = 0};
   struct tm *t = tm_new(code, sizeof code, &st);
   struct model_cpu *c = t->c;
-  struct vmm_events ve;
+  struct tev ve;
   ve_setup(&ve, c, EVENT_POLL, EVENT_POLL, 0.3);
-  vmm_events__raise(&ve, VEV_IRQ, 0x41, 1, 0);
+  event_policy__raise(&ve.pol, EV_IRQ, 0x41, 1, 0);
   step(&ve, 1); /* STI (IF was 0: blocked, poll timer armed) */
   ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_STI);
   ck_assert_uint_eq(c->cnt.irqs, 0);
   for (int i = 0; i < 50 && !c->cnt.irqs; i++)
     step(&ve, 1u << 20);
   ck_assert_uint_eq(c->cnt.irqs, 1);
-  ck_assert_uint_eq(ve.exits[VEX_INTR_WINDOW], 0);
-  ck_assert_uint_eq(ve.exits[VEX_PREEMPTION_TIMER], 1);
+  ck_assert_uint_eq(ve.ve.exits[VEX_INTR_WINDOW], 0);
+  ck_assert_uint_eq(ve.ve.exits[VEX_PREEMPTION_TIMER], 1);
   ck_assert_uint_ge(c->rip, TM_STUBS);
-  vmm_events__free(&ve);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST
@@ -330,19 +343,19 @@ START_TEST(test_mov_ss_shadow_delays_the_window) {
   struct tm_state st = {.cpl = 0, .gpr = {[0] = 0x10}};
   struct tm *t = tm_new(code, sizeof code, &st);
   struct model_cpu *c = t->c;
-  struct vmm_events ve;
+  struct tev ve;
   ve_setup(&ve, c, EVENT_WINDOW, EVENT_WINDOW, 1);
   step(&ve, 1); /* MOV SS */
   ck_assert_uint_eq(c->cnt.instructions, 1);
   ck_assert_uint_eq(model_vmx__interruptibility(c), GUEST_INTR_STATE_MOV_SS);
-  vmm_events__raise(&ve, VEV_NMI, 0, 1, 0);
+  event_policy__raise(&ve.pol, EV_NMI, 0, 1, 0);
   step(&ve, 1000);
-  ck_assert_uint_eq(ve.exits[VEX_NMI_WINDOW], 1);
+  ck_assert_uint_eq(ve.ve.exits[VEX_NMI_WINDOW], 1);
   ck_assert_uint_eq(c->cnt.instructions, 2);
   ck_assert_uint_eq(c->rip, TM_CODE + 3);
   step(&ve, 1);
   ck_assert_uint_eq(c->cnt.nmis, 1);
-  vmm_events__free(&ve);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST
@@ -352,19 +365,19 @@ START_TEST(test_nmi_merge_and_irq_queue) {
   static const uint8_t code[] = {0x90, 0x90};
   struct tm_state st = {.cpl = 0};
   struct tm *t = tm_new(code, sizeof code, &st);
-  struct vmm_events ve;
+  struct tev ve;
   ve_setup(&ve, t->c, EVENT_WINDOW, EVENT_WINDOW, 1);
-  vmm_events__raise(&ve, VEV_NMI, 0, 3, 0);
-  ck_assert_uint_eq(ve.st[VEV_NMI].raised, 3);
-  ck_assert_uint_eq(ve.st[VEV_NMI].merged, 2);
-  vmm_events__raise(&ve, VEV_IRQ, 0x40, 300, 0);
-  ck_assert_uint_eq(ve.irq_n, VMM_EVENTS_IRQ_QUEUE);
-  ck_assert_uint_eq(ve.st[VEV_IRQ].dropped, 300 - VMM_EVENTS_IRQ_QUEUE);
+  event_policy__raise(&ve.pol, EV_NMI, 0, 3, 0);
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].raised, 3);
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].merged, 2);
+  event_policy__raise(&ve.pol, EV_IRQ, 0x40, 300, 0);
+  ck_assert_uint_eq(ve.pol.irq_n, EVENT_IRQ_QUEUE);
+  ck_assert_uint_eq(ve.pol.st[EV_IRQ].dropped, 300 - EVENT_IRQ_QUEUE);
   /* a delayed raise is a host-timer exit at its modeled time */
-  ck_assert_int_eq(vmm_events__raise(&ve, VEV_NMI, 0, 1, 5000), 0);
-  ck_assert_int_eq(ve.nsched, 1);
-  ck_assert_uint_eq(ve.sched[0].due, vmm_events__now(&ve) + 5000);
-  vmm_events__free(&ve);
+  ck_assert_int_eq(event_policy__raise(&ve.pol, EV_NMI, 0, 1, 5000), 0);
+  ck_assert_int_eq(ve.pol.nsched, 1);
+  ck_assert_uint_eq(ve.pol.sched[0].due, event_policy__now(&ve.pol) + 5000);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST
@@ -380,31 +393,30 @@ START_TEST(test_periodic_source_in_modeled_time) {
   memset(&cfg, 0, sizeof cfg);
   cfg.modes.nmi = cfg.modes.irq = EVENT_WINDOW;
   cfg.nmi_rate_hz = 1e6; /* every 1000 cycles at 1 GHz */
-  struct vmm_events ve;
-  vmm_events__init(&ve, t->c);
-  vmm_events__configure(&ve, &cfg, HZ);
-  ck_assert_uint_eq(ve.period_cycles[VEV_NMI], 1000);
+  struct tev ve;
+  tev_init(&ve, t->c, &cfg);
   for (int i = 0; i < 20; i++) /* outside the timed region: nothing */
     step(&ve, 100);
-  ck_assert_uint_eq(ve.st[VEV_NMI].raised, 0);
-  vmm_events__on_timed(&ve, true);
-  uint64_t t0 = vmm_events__now(&ve);
-  while (vmm_events__now(&ve) < t0 + 10500)
+  ck_assert_uint_eq(ve.pol.period[EV_NMI], 1000); /* figured at the first entry */
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].raised, 0);
+  event_policy__on_timed(&ve.pol, true);
+  uint64_t t0 = event_policy__now(&ve.pol);
+  while (event_policy__now(&ve.pol) < t0 + 10500)
     step(&ve, 1u << 20);
-  uint64_t n = (vmm_events__now(&ve) - t0) / 1000; /* periods elapsed */
+  uint64_t n = (event_policy__now(&ve.pol) - t0) / 1000; /* periods elapsed */
   ck_assert_uint_ge(n, 10);
-  ck_assert_uint_eq(ve.st[VEV_NMI].raised, n);
-  ck_assert_uint_eq(ve.exits[VEX_EXTERNAL_INTERRUPT], n);
-  ck_assert_uint_eq(ve.st[VEV_NMI].raise_exits, n);
-  ck_assert_uint_ge(ve.st[VEV_NMI].delivered, n - 1);
-  vmm_events__finish(&ve);
-  ck_assert_uint_le(ve.st[VEV_NMI].lat_max, 200); /* unblocked: at the timer's exit */
-  vmm_events__on_timed(&ve, false);
-  uint64_t t1 = vmm_events__now(&ve);
-  while (vmm_events__now(&ve) < t1 + 5000)
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].raised, n);
+  ck_assert_uint_eq(ve.ve.exits[VEX_EXTERNAL_INTERRUPT], n);
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].timer_raises, n);
+  ck_assert_uint_ge(ve.pol.st[EV_NMI].delivered, n - 1);
+  event_policy__finish(&ve.pol);
+  ck_assert_uint_le(ve.pol.st[EV_NMI].lat_max, 200); /* unblocked: at the timer's exit */
+  event_policy__on_timed(&ve.pol, false);
+  uint64_t t1 = event_policy__now(&ve.pol);
+  while (event_policy__now(&ve.pol) < t1 + 5000)
     step(&ve, 1u << 20);
-  ck_assert_uint_eq(ve.st[VEV_NMI].raised, n);
-  vmm_events__free(&ve);
+  ck_assert_uint_eq(ve.pol.st[EV_NMI].raised, n);
+  event_policy__free(&ve.pol);
   tm_free(t);
 }
 END_TEST

@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 
 static void put64(uint8_t *ram, uint64_t gpa, uint64_t v) {
   memcpy(ram + gpa, &v, 8);
@@ -78,6 +80,9 @@ struct tm *tm_new(const uint8_t *code, size_t len, const struct tm_state *st) {
   c->code_pages = calloc(TM_RAM >> 12, 1);
   c->ram = t->ram;
   c->ram_size = TM_RAM;
+  t->cost = calloc(1, sizeof *t->cost);
+  model_cost__init(t->cost, c, NULL);
+  c->clock = (struct model_clock){.now = model_cost__now, .arg = t->cost};
   tm_build_image(t->ram, code, len);
   tm_set_state(t, st);
   return t;
@@ -113,6 +118,7 @@ void tm_free(struct tm *t) {
   free(t->c->icache);
   free(t->c->code_pages);
   free(t->c);
+  free(t->cost);
   free(t->ram);
   free(t);
 }

@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cost/cost_model.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 
 #define TM_RAM      (8u << 20)
 #define TM_GDT      0x1000ull
@@ -57,6 +60,7 @@ bool tm_vector_has_error(int v);
 /* The model machine. */
 struct tm {
   struct model_cpu *c;
+  struct model_cost *cost; /* the CPU's clock, as the model backend binds it */
   uint8_t *ram;
 };
 struct tm *tm_new(const uint8_t *code, size_t len, const struct tm_state *st);

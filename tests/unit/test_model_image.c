@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/vm.h"
 
 const char *const pm_name[PM_COUNT] = {"native", "ept/flush", "ept/vpid", "shadow/flush",

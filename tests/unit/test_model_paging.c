@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
-#include "refvmm/model/vmm_shadow.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
+#include "refvmm/model/vmm/vmm_shadow.h"
 #include "refvmm/session.h"
 #include "test_model_image.h"
 

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
 #include "refvmm/session.h"
 
 static struct model_tlb tlb;

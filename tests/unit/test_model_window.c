@@ -1,5 +1,5 @@
 /* test_model_window.c - NMI/IRQ delivery under refvmm's window and poll
- * policies on the model backend (issue 7; refvmm/model/vmm_events.c) with
+ * policies on the model backend (refvmm/model/vmm/vmm_events.c) with
  * nmistorm/irqstorm in every paging x tlb combination (the hand-built
  * sequences are in test_model_events.c): same checksum with poll and window, none
  * lost, window adds no preemption-timer exits and poll no window exits,
@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "refvmm/model/model_backend.h"
-#include "refvmm/model/model_cpu.h"
-#include "refvmm/model/vmm_events.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_events.h"
+#include "refvmm/model/cpu/model_mmu.h"
+#include "refvmm/model/vmm/vmm_events.h"
 #include "refvmm/session.h"
 #include "test_model_image.h"
 
@@ -21,7 +23,7 @@ struct wrun {
   enum run_status status;
   char detail[2400];
   uint64_t checksum;
-  struct vmm_event_stats st[VEV_KINDS];
+  struct event_stats st[EV_KINDS];
   uint64_t exits[VEX_COUNT];
   uint64_t poll_cycles, tsc_hz;
   uint64_t lat_max_any;
@@ -50,13 +52,13 @@ static int wrun(const char *name, const char *const *params, enum pmode pm, enum
     if (strcmp(s->vm.reports[i].key, "checksum") == 0) out->checksum = s->vm.reports[i].value;
   const struct vmm_events *ve = model_backend__events(&s->vm);
   ck_assert_ptr_nonnull(ve);
-  ck_assert(ve->active);
-  memcpy(out->st, ve->st, sizeof out->st);
+  ck_assert(ve->p && ve->p->active);
+  memcpy(out->st, ve->p->st, sizeof out->st);
   memcpy(out->exits, ve->exits, sizeof out->exits);
-  for (int k = 0; k < VEV_KINDS; k++)
+  for (int k = 0; k < EV_KINDS; k++)
     out->st[k].lat = NULL;
-  out->poll_cycles = ve->poll_cycles;
-  out->tsc_hz = ve->tsc_hz;
+  out->poll_cycles = ve->p->poll_ticks;
+  out->tsc_hz = ve->p->hz;
   session__free(s);
   return 0;
 }
@@ -71,7 +73,7 @@ static const char *const irq_p[] = {"n=12",      "period_us=20", "block_us=50",
 START_TEST(test_storm_checksums_all_modes) {
   const char *name = _i == 0 ? "nmistorm" : "irqstorm";
   const char *const *params = _i == 0 ? nmi_p : irq_p;
-  int k = _i == 0 ? VEV_NMI : VEV_IRQ;
+  int k = _i == 0 ? EV_NMI : EV_IRQ;
   struct wrun ref;
   int rc = wrun(name, params, PM_NATIVE, EVENT_WINDOW, 40, &ref);
   if (rc < 0) {
@@ -89,7 +91,7 @@ START_TEST(test_storm_checksums_all_modes) {
       ck_assert_msg(r.checksum == ref.checksum, "%s %s %s: checksum 0x%llx, expected 0x%llx", name,
                     pm_name[pm], pn, (unsigned long long)r.checksum,
                     (unsigned long long)ref.checksum);
-      const struct vmm_event_stats *st = &r.st[k];
+      const struct event_stats *st = &r.st[k];
       ck_assert_uint_eq(st->raised, 12);
       ck_assert_uint_eq(st->delivered, 12);
       ck_assert_uint_eq(st->merged + st->dropped, 0);
@@ -97,11 +99,11 @@ START_TEST(test_storm_checksums_all_modes) {
       ck_assert_uint_eq(r.exits[VEX_EXTERNAL_INTERRUPT], 12); /* one per delayed raise */
       if (pol == EVENT_WINDOW) {
         ck_assert_uint_eq(r.exits[VEX_PREEMPTION_TIMER], 0);
-        ck_assert_uint_gt(r.exits[k == VEV_NMI ? VEX_NMI_WINDOW : VEX_INTR_WINDOW], 0);
+        ck_assert_uint_gt(r.exits[k == EV_NMI ? VEX_NMI_WINDOW : VEX_INTR_WINDOW], 0);
       } else {
         ck_assert_uint_eq(r.exits[VEX_NMI_WINDOW] + r.exits[VEX_INTR_WINDOW], 0);
         ck_assert_uint_gt(r.exits[VEX_PREEMPTION_TIMER], 0);
-        ck_assert_uint_eq(st->poll_exits, r.exits[VEX_PREEMPTION_TIMER]);
+        ck_assert_uint_eq(st->poll_expiries, r.exits[VEX_PREEMPTION_TIMER]);
       }
     }
   }
@@ -120,7 +122,7 @@ START_TEST(test_nmistorm_poll_latency_bounded_and_higher) {
   rc = wrun("nmistorm", nmi_p, PM_EPT_VPID, EVENT_POLL, 40, &p);
   ck_assert_msg(rc == 0 && p.status == RUN_OK, "poll: %s", p.detail);
   uint64_t block = 50 * (w.tsc_hz / 1000000), period = 20 * (w.tsc_hz / 1000000);
-  const struct vmm_event_stats *ws = &w.st[VEV_NMI], *ps = &p.st[VEV_NMI];
+  const struct event_stats *ws = &w.st[EV_NMI], *ps = &p.st[EV_NMI];
   ck_assert_uint_eq(ws->nlat, 12);
   ck_assert_uint_eq(ps->nlat, 12);
   /* window: the wait is the rest of the handler (block - period), plus exits */
@@ -147,8 +149,8 @@ START_TEST(test_storm_deterministic) {
   if (rc < 0) return;
   rc = wrun("irqstorm", irq_p, PM_SHADOW_FLUSH, EVENT_POLL, 40, &b);
   ck_assert_int_eq(rc, 0);
-  ck_assert(a.st[VEV_IRQ].lat_mean == b.st[VEV_IRQ].lat_mean);
-  ck_assert_uint_eq(a.st[VEV_IRQ].lat_max, b.st[VEV_IRQ].lat_max);
+  ck_assert(a.st[EV_IRQ].lat_mean == b.st[EV_IRQ].lat_mean);
+  ck_assert_uint_eq(a.st[EV_IRQ].lat_max, b.st[EV_IRQ].lat_max);
   ck_assert_uint_eq(a.exits[VEX_PREEMPTION_TIMER], b.exits[VEX_PREEMPTION_TIMER]);
 }
 END_TEST

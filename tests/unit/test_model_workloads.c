@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "refvmm/backend.h"
 #include "refvmm/session.h"
 
 struct wl {

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/vmm_shadow.h"
+#include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
 #define NFRAMES   1024u  /* guest-physical frames 0..1023 (4 MiB) */
@@ -209,7 +209,7 @@ static void run_property(bool ept_on, bool vpid) {
   c->cr3 = roots[0]; /* CR3 holds a guest-physical address */
   model_mmu__flush_cr3(c);
   if (use_shadow) {
-    ck_assert_int_eq(vmm_shadow__init(&shadow, c, TM_RAM, vpid), 0);
+    ck_assert_int_eq(vmm_shadow__init(&shadow, c, t->ram, TM_RAM, vpid), 0);
     vmm_shadow__boot(&shadow, c);
   }
   check_all(roots[cur], 400);

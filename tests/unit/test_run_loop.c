@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "probes/exit_stats.h"
+#include "refvmm/backend.h"
 #include "refvmm/console.h"
 #include "refvmm/devbus.h"
 #include "refvmm/hypercall.h"
@@ -174,19 +175,19 @@ END_TEST
 
 /* Every KVM_EXIT_* the installed header defines has its own name. */
 START_TEST(kvm_exit_names_cover_the_header) {
-  ck_assert_str_eq(kvm_exit__name(KVM_EXIT_IO), "IO");
-  ck_assert_str_eq(kvm_exit__name(KVM_EXIT_MMIO), "MMIO");
-  ck_assert_str_eq(kvm_exit__name(KVM_EXIT_SHUTDOWN), "SHUTDOWN");
-  ck_assert_str_eq(kvm_exit__name(KVM_EXIT_INTERNAL_ERROR), "INTERNAL_ERROR");
-  ck_assert_str_eq(kvm_exit__name(KVM_EXIT_IRQ_WINDOW_OPEN), "IRQ_WINDOW_OPEN");
+  ck_assert_str_eq(vcpu_exit__name(KVM_EXIT_IO), "IO");
+  ck_assert_str_eq(vcpu_exit__name(KVM_EXIT_MMIO), "MMIO");
+  ck_assert_str_eq(vcpu_exit__name(KVM_EXIT_SHUTDOWN), "SHUTDOWN");
+  ck_assert_str_eq(vcpu_exit__name(KVM_EXIT_INTERNAL_ERROR), "INTERNAL_ERROR");
+  ck_assert_str_eq(vcpu_exit__name(KVM_EXIT_IRQ_WINDOW_OPEN), "IRQ_WINDOW_OPEN");
   for (uint32_t r = 0; r <= KVM_EXIT_NOTIFY; r++) {
-    const char *n = kvm_exit__name(r);
+    const char *n = vcpu_exit__name(r);
     ck_assert_ptr_nonnull(n);
     ck_assert_msg(strcmp(n, "UNNAMED") != 0, "exit %u has no name", r);
     for (uint32_t q = 0; q < r; q++)
-      ck_assert_str_ne(n, kvm_exit__name(q));
+      ck_assert_str_ne(n, vcpu_exit__name(q));
   }
-  ck_assert_str_eq(kvm_exit__name(1000), "UNNAMED");
+  ck_assert_str_eq(vcpu_exit__name(1000), "UNNAMED");
   ck_assert_str_eq(kvm_backend_ops.exit_name(KVM_EXIT_HLT), "HLT");
 }
 END_TEST

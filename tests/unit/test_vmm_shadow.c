@@ -1,5 +1,5 @@
 /* test_vmm_shadow.c - the shadow MMU's index of shadow pages by guest frame
- * and its reverse map of writable leaves (refvmm/model/vmm_shadow.c): after
+ * and its reverse map of writable leaves (refvmm/model/vmm/vmm_shadow.c): after
  * random fills, guest page-table writes (zaps, write flooding), CR3 loads
  * over more roots than the root cache holds (root drops), every live shadow
  * page of a guest frame is found through the index, in a scan's order, and
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "refvmm/model/vmm_shadow.h"
+#include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
 #define P    0x1ull
@@ -126,7 +126,7 @@ static void setup(void) {
   build_tables();
   t->c->cr3 = root[0];
   model_mmu__flush_cr3(t->c);
-  ck_assert_int_eq(vmm_shadow__init(&sh, t->c, TM_RAM, false), 0);
+  ck_assert_int_eq(vmm_shadow__init(&sh, t->c, t->ram, TM_RAM, false), 0);
   vmm_shadow__boot(&sh, t->c);
 }
 

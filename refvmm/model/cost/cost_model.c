@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
-#include "vmm_shadow.h"
+#include "../cpu/model_cpu.h"
+#include "../vmm/vmm_shadow.h"
 
 static const char *const fig_path[CF_COUNT] = {
 #define COST_PATH(id, path) path,
@@ -292,7 +292,8 @@ static const unsigned exit_fig_reason[][2] = {
     {CF_EXIT_EXTERNAL_INTERRUPT, EXIT_REASON_EXTERNAL_INTERRUPT},
 };
 
-void cost_counts__from_cpu(const struct model_cpu *c, struct cost_counts *k) {
+void model_cost__counts(const struct model_cost *m, struct cost_counts *k) {
+  const struct model_cpu *c = m->c;
   memset(k, 0, sizeof *k);
   const struct model_counters *n = &c->cnt;
   const struct tlb_stats *st = &c->tlbm.st;
@@ -320,12 +321,12 @@ void cost_counts__from_cpu(const struct model_cpu *c, struct cost_counts *k) {
     all -= v->exits[exit_fig_reason[i][1]];
   }
   k->n[CF_EXIT_DEFAULT] = all;
-  k->n[CF_VMM_USER_EXIT] = c->user_exits;
+  k->n[CF_VMM_USER_EXIT] = m->user_exits;
   k->n[CF_VMM_CPUID] = v->exits[EXIT_REASON_CPUID];
   k->n[CF_VMM_EPT_VIOLATION] = v->ept_violations;
   k->n[CF_VMM_EVENT_INJECT] = n->nmis + n->irqs;
-  if (c->cost_shadow) {
-    const struct vmm_shadow *s = c->cost_shadow;
+  if (m->shadow) {
+    const struct vmm_shadow *s = m->shadow;
     k->n[CF_VMM_SHADOW_FILL] = s->hidden_faults;
     k->n[CF_VMM_SHADOW_TRUE_FAULT] = s->true_faults;
     k->n[CF_VMM_PT_WRITE_EMULATE] = s->pt_write_exits;
@@ -346,40 +347,47 @@ uint64_t cost__cycles(const struct cost_profile *p, const struct cost_counts *k)
   return cost__total_fp(p, k) >> COST_FP_SHIFT;
 }
 
-const struct cost_profile *model_cost__profile(const struct model_cpu *c) {
-  return c->cost_profile ? c->cost_profile : cost_profile__default();
+void model_cost__init(struct model_cost *m, const struct model_cpu *c,
+                      const struct vmm_shadow *shadow) {
+  memset(m, 0, sizeof *m);
+  m->c = c;
+  m->shadow = shadow;
 }
 
-void model_cost__set_profile(struct model_cpu *c, const struct cost_profile *p) {
-  c->cost_profile = p;
+const struct cost_profile *model_cost__profile(const struct model_cost *m) {
+  return m->profile ? m->profile : cost_profile__default();
 }
 
-uint64_t model_cost__now(const struct model_cpu *c) {
+void model_cost__set_profile(struct model_cost *m, const struct cost_profile *p) {
+  m->profile = p;
+}
+
+uint64_t model_cost__now(const void *arg) {
+  const struct model_cost *m = arg;
   struct cost_counts k;
-  cost_counts__from_cpu(c, &k);
-  return cost__cycles(model_cost__profile(c), &k);
+  model_cost__counts(m, &k);
+  return cost__cycles(model_cost__profile(m), &k);
 }
 
-void model_cost__region_mark(struct model_cpu *c, bool end) {
-  model_report__region_mark(c, end); /* the model section's counters at the same marks */
-  struct cost_region *r = &c->cost_region;
+void model_cost__region_mark(struct model_cost *m, bool end) {
+  struct cost_region *r = &m->region;
   if (!end) {
-    cost_counts__from_cpu(c, &r->begin);
+    model_cost__counts(m, &r->begin);
     r->begun = true;
     r->ended = false;
   } else if (r->begun) {
-    cost_counts__from_cpu(c, &r->end);
+    model_cost__counts(m, &r->end);
     r->ended = true;
   }
 }
 
-bool model_cost__scope_counts(const struct model_cpu *c, struct cost_counts *k) {
-  const struct cost_region *r = &c->cost_region;
+bool model_cost__scope_counts(const struct model_cost *m, struct cost_counts *k) {
+  const struct cost_region *r = &m->region;
   if (r->begun && r->ended) {
     cost_counts__sub(&r->end, &r->begin, k);
     return true;
   }
-  cost_counts__from_cpu(c, k);
+  model_cost__counts(m, k);
   return false;
 }
 

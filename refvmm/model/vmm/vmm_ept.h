@@ -11,9 +11,11 @@
 #include <stdint.h>
 
 struct model_cpu;
+struct model_vmcs;
 
 struct vmm_ept {
-  uint64_t *mem; /* npages x 512 entries */
+  struct model_vmcs *vmcs; /* the CPU's controls and exit information */
+  uint64_t *mem;           /* npages x 512 entries */
   uint32_t npages, used;
   uint64_t ram_size;
   uint64_t violations, ram_pages_mapped, mmio_pages_mapped;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct model_cpu;
+struct model_vmcs;
 
 #define SHADOW_ROOTS 8
 
@@ -76,6 +77,9 @@ struct vmm_shadow_stats {
 };
 
 struct vmm_shadow {
+  struct model_vmcs *vmcs; /* the CPU's controls and exit information */
+  const uint8_t *ram;      /* guest RAM, for the guest's page tables */
+  uint64_t ram_size;
   uint64_t *mem;  /* npages x 512 shadow entries */
   int64_t *src;   /* per page: the guest table frame it shadows, -1 none */
   int8_t *owner;  /* per page: the root slot owning it, -1 free */
@@ -123,7 +127,10 @@ struct vmm_shadow {
   VMM_SHADOW_STATS(VMM_SHADOW_FIELD)
 };
 
-int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_size, bool vpid);
+/* Program the CPU's controls for shadow paging over guest RAM [ram,
+ * ram + ram_size). 0 or -ENOMEM. */
+int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *ram,
+                     uint64_t ram_size, bool vpid);
 void vmm_shadow__free(struct vmm_shadow *s);
 /* Build the root for the boot CR3 once the boot state is set. */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c);

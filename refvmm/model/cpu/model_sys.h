@@ -17,5 +17,7 @@ void model_cpu__write_flags(struct model_cpu *c, uint64_t v, unsigned sz, unsign
 /* 0 and *v for a modeled MSR, -1 when it does not exist (#GP). */
 int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v);
 int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v);
+/* CPUID leaf/sub of the model CPU (docs/MODEL.md): EAX, EBX, ECX, EDX. */
+void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t out[4]);
 
 #endif

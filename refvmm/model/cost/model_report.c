@@ -4,15 +4,14 @@
  * the shadow/EPT managers' counts, exits by SDM reason; the cost model's
  * modeled cycles, overhead versus native and its breakdown by cause, the
  * profile (docs/COST_MODEL.md); the NMI/IRQ policies' events. */
+#include "model_report.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../vmm/vmm_events.h"
 #include "cost_model.h"
-#include "model_backend.h"
-#include "model_cpu.h"
-#include "vmm_events.h"
-#include "vmm_shadow.h"
 
 /* ---- cost model: modeled cycles, overhead versus native, breakdown ------------------ */
 
@@ -67,14 +66,14 @@ static int64_t floor_cycles(int64_t fp) {
   return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
 }
 
-static void cost_view(const struct model_cpu *c, struct cost_view *v) {
+static void cost_view(const struct model_cost *c, struct cost_view *v) {
   memset(v, 0, sizeof *v);
   v->p = model_cost__profile(c);
   v->timed = model_cost__scope_counts(c, &v->k);
-  cost_counts__from_cpu(c, &v->whole);
+  model_cost__counts(c, &v->whole);
   v->cycles = cost__cycles(v->p, &v->k);
   v->whole_cycles = cost__cycles(v->p, &v->whole);
-  const struct cost_baseline *bl = &c->cost_baseline;
+  const struct cost_baseline *bl = &c->baseline;
   switch (bl->state) {
   case COST_BASELINE_SELF:
     v->baseline_run = "self";
@@ -135,7 +134,7 @@ static json_t *exits_breakdown_json(const struct cost_view *v, int64_t exits_fp)
                    "vmm_by_kind", by_kind);
 }
 
-static void cost_to_json(const struct model_cpu *c, json_t *model) {
+static void cost_to_json(const struct model_cost *c, json_t *model) {
   struct cost_view v;
   cost_view(c, &v);
   int64_t g[NGROUPS];
@@ -149,7 +148,7 @@ static void cost_to_json(const struct model_cpu *c, json_t *model) {
   json_object_set_new(model, "modeled_cycles_whole_run", json_integer((json_int_t)v.whole_cycles));
   json_object_set_new(model, "modeled_ns", json_real((double)v.cycles / v.p->tsc_ghz));
   json_object_set_new(model, "cycles_by_group", groups);
-  const struct cost_baseline *bl = &c->cost_baseline;
+  const struct cost_baseline *bl = &c->baseline;
   json_object_set_new(
       model, "baseline",
       json_pack("{s:s,s:o,s:o}", "run", v.baseline_run, "checksum",
@@ -195,7 +194,7 @@ static void cost_to_json(const struct model_cpu *c, json_t *model) {
                                 v.p->measured ? json_string(v.p->measured_on) : json_null()));
 }
 
-static void cost_print(const struct model_cpu *c, FILE *out) {
+static void cost_print(const struct model_cost *c, FILE *out) {
   struct cost_view v;
   cost_view(c, &v);
   fprintf(out, "cost model: %llu modeled cycles (%s; %.3f ms at %.2f GHz; whole run %llu)\n",
@@ -246,7 +245,18 @@ static void level_counts(const struct tlb_stats *st, int lv, uint64_t *lookups, 
 
 /* ---- snapshots: the whole run and the timed region -------------------------------------- */
 
-void model_report__snapshot(const struct model_cpu *c, struct model_snapshot *k) {
+void model_report__init(struct model_report *r, const struct model_cpu *c,
+                        const struct vmm_shadow *shadow, const struct vmm_events *events,
+                        const struct model_cost *cost) {
+  memset(r, 0, sizeof *r);
+  r->c = c;
+  r->shadow = shadow;
+  r->events = events;
+  r->cost = cost;
+}
+
+void model_report__snapshot(const struct model_report *r, struct model_snapshot *k) {
+  const struct model_cpu *c = r->c;
   memset(k, 0, sizeof *k);
   k->cnt = c->cnt;
   k->st = c->tlbm.st;
@@ -256,22 +266,22 @@ void model_report__snapshot(const struct model_cpu *c, struct model_snapshot *k)
   k->flush_on_exit = v->flush_on_exit;
   k->ept_violations = v->ept_violations;
   k->ept_misconfigs = v->ept_misconfigs;
-  k->user_exits = c->user_exits;
+  k->user_exits = r->cost->user_exits;
   k->cpl0_insns = model_cpu__cpl0_insns(c);
   k->cpl0_writes = model_cpu__cpl0_writes(c);
   k->cpl0_entered = c->cpl_acct.entered;
   k->cpl0_left = c->cpl_acct.left;
-  vmm_shadow__stats(c->cost_shadow, &k->sh);
+  vmm_shadow__stats(r->shadow, &k->sh);
 }
 
-void model_report__region_mark(struct model_cpu *c, bool end) {
-  struct model_region *r = &c->report_region;
+void model_report__region_mark(struct model_report *rep, bool end) {
+  struct model_region *r = &rep->region;
   if (!end) {
-    model_report__snapshot(c, &r->begin);
+    model_report__snapshot(rep, &r->begin);
     r->begun = true;
     r->ended = false;
   } else if (r->begun) {
-    model_report__snapshot(c, &r->end);
+    model_report__snapshot(rep, &r->end);
     r->ended = true;
   }
 }
@@ -379,12 +389,11 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
   json_object_set_new(o, "exits", exits);
 }
 
-json_t *model_backend__to_json(const struct vm *vm) {
-  const struct model_cpu *c = model_backend__cpu(vm);
-  if (!c) return json_null();
+json_t *model_report__to_json(const struct model_report *rep) {
+  const struct model_cpu *c = rep->c;
   const struct model_vmcs *v = &c->vmcs;
   bool ept = model_vmcs__ept(v);
-  bool shadow = model_backend__shadow(vm) != NULL;
+  bool shadow = rep->shadow != NULL;
   json_t *model = json_pack("{s:s,s:b}", "paging",
                             !v->active ? "native"
                             : ept      ? "ept"
@@ -392,11 +401,11 @@ json_t *model_backend__to_json(const struct vm *vm) {
                             "vpid", model_vmcs__vpid(v));
   if (!model) return NULL;
   struct model_snapshot whole;
-  model_report__snapshot(c, &whole);
+  model_report__snapshot(rep, &whole);
   counters_to_json(model, &whole, ept, shadow);
   /* The same counters over the timed region (between the guest's marks),
    * the span KVM's statistics and the run's exits cover; null without one. */
-  const struct model_region *r = &c->report_region;
+  const struct model_region *r = &rep->region;
   if (r->begun && r->ended) {
     struct model_snapshot d;
     snapshot_sub(&r->end, &r->begin, &d);
@@ -406,18 +415,17 @@ json_t *model_backend__to_json(const struct vm *vm) {
   } else {
     json_object_set_new(model, "timed", json_null());
   }
-  cost_to_json(c, model);
-  json_object_set_new(model, "events", vmm_events__to_json(model_backend__events(vm)));
+  cost_to_json(rep->cost, model);
+  json_object_set_new(model, "events", vmm_events__to_json(rep->events));
   return model;
 }
 
-void model_backend__print(const struct vm *vm, FILE *out) {
-  const struct model_cpu *c = model_backend__cpu(vm);
-  if (!c) return;
+void model_report__print(const struct model_report *rep, FILE *out) {
+  const struct model_cpu *c = rep->c;
   const struct tlb_stats *st = &c->tlbm.st;
   fprintf(out, "model: %llu instructions\n", (unsigned long long)c->cnt.instructions);
-  cost_print(c, out);
-  vmm_events__print(model_backend__events(vm), out);
+  cost_print(rep->cost, out);
+  vmm_events__print(rep->events, out);
   fprintf(out, "tlb level      lookups         hits       misses  miss%%\n");
   for (int lv = 0; lv < TLBL_COUNT; lv++) {
     uint64_t l, h, m;
@@ -442,7 +450,7 @@ void model_backend__print(const struct vm *vm, FILE *out) {
           (unsigned long long)st->ept_refs_by_level[3],
           (unsigned long long)st->ept_refs_by_level[2],
           (unsigned long long)st->ept_refs_by_level[1], (unsigned long long)v->ept_violations);
-  const struct vmm_shadow *sh = model_backend__shadow(vm);
+  const struct vmm_shadow *sh = rep->shadow;
   if (sh)
     fprintf(out,
             "shadow: hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct model_cpu;
+struct vmm_shadow;
 struct json_t;
 
 /* Every figure of a profile: X(enum suffix, JSON key path). The order is the
@@ -156,8 +157,6 @@ int cost_profile__parse(const char *text, size_t len, const char *name, struct c
  * build error caught by the tests; at run time it aborts with the message. */
 const struct cost_profile *cost_profile__default(void);
 
-/* The counts of a CPU now (cheap: reads counters). */
-void cost_counts__from_cpu(const struct model_cpu *c, struct cost_counts *k);
 /* Total in 1/1024 cycles, and in cycles (rounded down). */
 uint64_t cost__total_fp(const struct cost_profile *p, const struct cost_counts *k);
 uint64_t cost__cycles(const struct cost_profile *p, const struct cost_counts *k);
@@ -176,19 +175,33 @@ static inline int64_t cost__fp_to_cycles(int64_t fp) {
   return fp >= 0 ? (fp + 512) >> COST_FP_SHIFT : -((-fp + 512) >> COST_FP_SHIFT);
 }
 
-/* Modeled cycles of the CPU since reset with its profile (the CPU's
- * cost_profile or the default): what RDTSC counts (plus TSC offset).
- * Monotonic; advances by >= 1 per retired instruction. */
-uint64_t model_cost__now(const struct model_cpu *c);
+/* The cost accounting of one model CPU: what it is charged with, and the
+ * counts only the VMM knows (its shadow MMU's work, the exits that went to
+ * refvmm's run loop). */
+struct model_cost {
+  const struct model_cpu *c;
+  const struct vmm_shadow *shadow;    /* the shadow MMU's counters (paging shadow), else NULL */
+  const struct cost_profile *profile; /* NULL: the built-in default */
+  uint64_t user_exits;                /* VM exits handled in refvmm's user space */
+  struct cost_region region;          /* counts at the timed region's marks */
+  struct cost_baseline baseline;      /* the native run's counts (reference run) */
+};
 
-/* Install the profile a CPU is charged with (NULL: the default). The CPU
- * keeps the pointer: p must outlive it. */
-void model_cost__set_profile(struct model_cpu *c, const struct cost_profile *p);
-const struct cost_profile *model_cost__profile(const struct model_cpu *c);
+void model_cost__init(struct model_cost *m, const struct model_cpu *c,
+                      const struct vmm_shadow *shadow);
+/* The counts now (cheap: reads counters). */
+void model_cost__counts(const struct model_cost *m, struct cost_counts *k);
+/* Modeled cycles since reset with the profile: the CPU's clock (RDTSC
+ * reads it plus the TSC offset; struct model_clock takes it as now(arg)
+ * with arg = m). Monotonic; advances by >= 1 per retired instruction. */
+uint64_t model_cost__now(const void *m);
+/* Install the profile charged (NULL: the default); p must outlive m. */
+void model_cost__set_profile(struct model_cost *m, const struct cost_profile *p);
+const struct cost_profile *model_cost__profile(const struct model_cost *m);
 /* Snapshot the counts at the timed region's begin / end mark. */
-void model_cost__region_mark(struct model_cpu *c, bool end);
+void model_cost__region_mark(struct model_cost *m, bool end);
 /* The counts the report is about: the timed region when the guest marked a
  * complete one (true), else the whole run (false). */
-bool model_cost__scope_counts(const struct model_cpu *c, struct cost_counts *k);
+bool model_cost__scope_counts(const struct model_cost *m, struct cost_counts *k);
 
 #endif

@@ -1,8 +1,10 @@
 /* model_vmcs.h - the VMCS-like controls of the model CPU and its VM exits,
  * named as in the Intel SDM vol. 3 (24.6 VM-execution controls, appendix C
- * basic exit reasons, 27.2.1 exit qualifications). refvmm's VMM code
- * (vmm_ept.c) sets the controls per mode and handles the exits; the CPU
- * model only raises them. */
+ * basic exit reasons, 27.2.1 exit qualifications): everything refvmm's VMM
+ * code (vmm/) sees of the CPU. The VMM sets the controls per mode, handles
+ * the exits, reads and writes guest state and asks for TLB invalidations
+ * through the functions here, as a VMM does with VMREAD/VMWRITE, INVVPID
+ * and VMRESUME; struct model_cpu stays opaque to it. */
 #ifndef REFVMM_MODEL_VMCS_H
 #define REFVMM_MODEL_VMCS_H
 
@@ -64,6 +66,28 @@ enum vmx_exit_reason {
 #define EPT_X         4ull
 #define EPT_ADDR_MASK 0x000ffffffffff000ull
 
+/* Kinds of access (the #PF exit's `acc`, the guest walk's) */
+#define ACC_W 1u /* write */
+#define ACC_U 2u /* user-mode access (CPL3, not implicit supervisor) */
+#define ACC_X 4u /* instruction fetch */
+
+/* A failed walk: MMU_FAULT | the #PF error code */
+#define MMU_FAULT 0x10000
+
+/* Why a run of the guest stopped (model_cpu__run, model_vmx__run). */
+enum model_stop {
+  MSTOP_NONE = 0,
+  MSTOP_SLICE, /* instruction budget used up */
+  MSTOP_IO,    /* port I/O exit prepared */
+  MSTOP_MMIO,  /* MMIO exit prepared */
+  MSTOP_HLT,
+  MSTOP_SHUTDOWN,  /* triple fault */
+  MSTOP_INTERNAL,  /* the model cannot continue (message in cpu->msg) */
+  MSTOP_EVENT,     /* re-check pending events at the next boundary */
+  MSTOP_HYPERCALL, /* VMCALL/VMMCALL forwarded to the VMM (KVM_EXIT_HYPERCALL) */
+  MSTOP_VMEXIT,    /* an event VM exit (window, preemption timer): vmcs.exit_reason */
+};
+
 struct model_cpu;
 
 /* The VMM's exit handler for exits it handles without leaving to the run
@@ -115,11 +139,6 @@ enum shadow_pf_result {
 
 const char *vmx_exit_reason__name(unsigned reason);
 
-/* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
- * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
-int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
-                    unsigned *end);
-
 static inline bool model_vmcs__ept(const struct model_vmcs *v) {
   return v->active && (v->proc_based & CPU_BASED_ACTIVATE_SECONDARY) &&
          (v->secondary & SECONDARY_EXEC_ENABLE_EPT);
@@ -141,14 +160,20 @@ int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual)
 /* Events (model_events.c). The SDM interruptibility state of the guest now
  * (GUEST_INTR_STATE_*). */
 uint32_t model_vmx__interruptibility(const struct model_cpu *c);
-/* Something waits for the guest to unblock: a pending NMI/IRQ or a window
- * control; instructions that may unblock end the slice when it is true. */
-bool model_events__waiting(const struct model_cpu *c);
-/* At an instruction boundary where model_events__waiting(): deliver a
- * pending NMI/IRQ (1), take an NMI-/interrupt-window exit (0, c->stop =
- * MSTOP_VMEXIT, vmcs.exit_reason), or trim the slice to the end of an
- * interrupt shadow (0). */
-int model_events__boundary(struct model_cpu *c);
+/* VM-entry event injection (SDM 26.6): an NMI, or an external interrupt
+ * with `vector`, delivered at the next boundary the guest can take it at
+ * (the VMM injects only then); whether one injected earlier is still
+ * undelivered (the IDT-vectoring information of the last exit). */
+enum vmx_event { VMX_EVENT_NMI, VMX_EVENT_EXTINT };
+void model_vmx__inject(struct model_cpu *c, enum vmx_event type, uint8_t vector);
+bool model_vmx__injection_pending(const struct model_cpu *c, enum vmx_event type);
+/* Guest-state fields the VMM reads: RFLAGS, and the guest's TSC now
+ * (TSC offset + modeled cycles). */
+uint64_t model_vmx__guest_rflags(const struct model_cpu *c);
+uint64_t model_vmx__guest_tsc(const struct model_cpu *c);
+/* Run the guest until a stop (enum model_stop) or `budget` instructions
+ * retired, without event exits. */
+int model_vmx__run(struct model_cpu *c, uint64_t budget);
 /* Run the guest as model_cpu__run(c, budget) but stop with MSTOP_VMEXIT
  * (exit counted, vmcs.exit_reason) at an NMI/interrupt-window exit, when the
  * VMX-preemption timer (pin-based control, vmcs.preemption_deadline) expires,
@@ -156,14 +181,31 @@ int model_events__boundary(struct model_cpu *c);
  * cycles; EXTERNAL_INTERRUPT). The caller re-enters with model_vmx__entry(). */
 int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline);
 
-/* EPT translation of a guest-physical address (the CPU side of EPT):
- * 0 and *hpa; 1 misconfiguration (MMIO: the access becomes an MMIO exit);
- * violations exit to the VMM and the walk is retried. When `count` (a
- * guest level no guest paging-structure cache skipped, or the final
- * address): consults and fills the EPT paging-structure caches and counts
- * the EPT references below their deepest hit, by level. `final`: the
- * address is the guest's data, not a table. */
-int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
-                         bool count, uint64_t *hpa);
+/* ---- the VMM's access to the guest and the CPU ---------------------------------- */
+/* The VMCS of a CPU (the VMM's controls and the last exit's information). */
+struct model_vmcs *model_vmx__vmcs(struct model_cpu *c);
+/* VPID of the guest's TLB entries (VMWRITE of the VPID field). */
+void model_vmx__set_vpid(struct model_cpu *c, uint16_t vpid);
+/* Guest-state fields: CR3 (a CR3-load exit's handler completes the load),
+ * EFER, CPL; and the CPU's count of privilege switches so far (the
+ * shadow MMU batches flushes per stretch of CPL0 execution). */
+uint64_t model_vmx__guest_cr3(const struct model_cpu *c);
+void model_vmx__set_guest_cr3(struct model_cpu *c, uint64_t cr3);
+uint64_t model_vmx__guest_efer(const struct model_cpu *c);
+unsigned model_vmx__guest_cpl(const struct model_cpu *c);
+uint64_t model_vmx__cpl_switches(const struct model_cpu *c);
+/* TLB invalidations the VMM asks for (INVVPID-like): the current VPID's
+ * entries but global pages (what a guest CR3 load does), all of them, the
+ * translations of one address. */
+void model_vmx__flush_nonglobal(struct model_cpu *c);
+void model_vmx__flush_all(struct model_cpu *c);
+void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
+/* The guest's own translation of va for acc through its page tables
+ * (CR3, CR4, EFER), setting their A/D bits as the CPU would: what a VMM's
+ * software walker computes (KVM's paging_tmpl.h); the CPU's walker serves
+ * both so the two cannot differ. 0 and *gpa, *perm, or MMU_FAULT | the #PF
+ * error code. */
+int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                          uint32_t *perm);
 
 #endif

@@ -1,85 +1,9 @@
-/* model_vmcs.c - VM exits and entries of the model CPU (exit accounting,
- * the TLB flushes VPID-less transitions imply) and the CPU's side of EPT:
- * the walk of the VMM's EPT tables, counted by level. */
-#include "model_vmcs.h"
-
-#include <stddef.h>
-
+/* model_mmu_vmx.c - the model CPU's walks of the VMM's tables under VMX:
+ * the EPT walk (counted by level, with the EPT paging-structure caches) and
+ * the walk of the shadow page tables. */
 #include "model_cpu.h"
-
-const char *vmx_exit_reason__name(unsigned reason) {
-  switch (reason) {
-  case EXIT_REASON_EXCEPTION_NMI:
-    return "EXCEPTION_NMI";
-  case EXIT_REASON_EXTERNAL_INTERRUPT:
-    return "EXTERNAL_INTERRUPT";
-  case EXIT_REASON_TRIPLE_FAULT:
-    return "TRIPLE_FAULT";
-  case EXIT_REASON_INTERRUPT_WINDOW:
-    return "INTERRUPT_WINDOW";
-  case EXIT_REASON_NMI_WINDOW:
-    return "NMI_WINDOW";
-  case EXIT_REASON_CPUID:
-    return "CPUID";
-  case EXIT_REASON_HLT:
-    return "HLT";
-  case EXIT_REASON_INVLPG:
-    return "INVLPG";
-  case EXIT_REASON_RDTSC:
-    return "RDTSC";
-  case EXIT_REASON_VMCALL:
-    return "VMCALL";
-  case EXIT_REASON_CR_ACCESS:
-    return "CR_ACCESS";
-  case EXIT_REASON_IO_INSTRUCTION:
-    return "IO_INSTRUCTION";
-  case EXIT_REASON_MSR_READ:
-    return "MSR_READ";
-  case EXIT_REASON_MSR_WRITE:
-    return "MSR_WRITE";
-  case EXIT_REASON_EPT_VIOLATION:
-    return "EPT_VIOLATION";
-  case EXIT_REASON_EPT_MISCONFIG:
-    return "EPT_MISCONFIG";
-  case EXIT_REASON_PREEMPTION_TIMER:
-    return "PREEMPTION_TIMER";
-  default:
-    return NULL;
-  }
-}
-
-void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->exit_reason = reason;
-  v->exit_qualification = qual;
-  if (reason < EXIT_REASON_MAX) v->exits[reason]++;
-  if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
-    model_mmu__flush_vmx(c);
-    v->flush_on_exit++;
-  }
-}
-
-void model_vmx__entry(struct model_cpu *c) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->entries++;
-  if (!model_vmcs__vpid(v)) {
-    model_mmu__flush_vmx(c);
-    v->flush_on_entry++;
-  }
-}
-
-int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual) {
-  model_vmx__exit(c, reason, qual);
-  int rc = 0;
-  if (reason == EXIT_REASON_EPT_VIOLATION) {
-    c->vmcs.ept_violations++;
-    rc = c->vmcs.handler ? c->vmcs.handler(c->vmcs.vmm, c) : -1;
-  }
-  model_vmx__entry(c);
-  return rc;
-}
+#include "model_events.h"
+#include "model_mmu.h"
 
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa) {

@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "model_cpu.h"
-#include "cost_model.h"
+#include "model_events.h"
+#include "model_insn.h"
+#include "model_mmu.h"
 #include "model_sys.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
@@ -286,9 +288,13 @@ void model_cpu__flush_decoded(struct model_cpu *c) {
   model_cpu__flush_decoded_xlat(c);
 }
 
-/* RDTSC: modeled cycles (cost_model.h), so guest timing is in modeled cycles. */
+/* RDTSC: the clock's modeled cycles, so guest timing is in modeled cycles. */
 uint64_t model_cpu__tsc(const struct model_cpu *c) {
-  return c->tsc_offset + model_cost__now(c);
+  return c->tsc_offset + model_cpu__cycles(c);
+}
+
+uint64_t model_cpu__cycles(const struct model_cpu *c) {
+  return c->clock.now ? c->clock.now(c->clock.arg) : c->cnt.instructions;
 }
 
 _Noreturn void model__internal(struct model_cpu *c, const char *fmt, ...) {
@@ -394,55 +400,6 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
       c->slice_end = 0; /* let the run loop look at its budget and events */
       return false;
     }
-  }
-}
-
-/* ---- CPUID: the fixed model CPU (docs/MODEL.md) -------------------------------------- */
-static void put4(uint32_t *o, const char *s) {
-  memcpy(o, s, 4);
-}
-
-void model_cpu__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
-  (void)sub;
-  o[0] = o[1] = o[2] = o[3] = 0;
-  switch (leaf) {
-  case 0:
-    o[0] = 7;
-    put4(&o[1], "Genu"), put4(&o[3], "ineI"), put4(&o[2], "ntel");
-    break;
-  case 1:
-    o[0] = 0x000806f8;                           /* family 6, model 0x8f, stepping 8 */
-    o[1] = 8u << 8;                              /* CLFLUSH line 64 bytes, APIC id 0 */
-    o[2] = (1u << 13) | (1u << 23) | (1u << 31); /* CX16, POPCNT, hypervisor */
-    o[3] = (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |
-           (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
-    break;
-  case 7:
-    if (sub == 0) o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
-    break;
-  case 0x40000000:
-    o[0] = 0x40000000;
-    put4(&o[1], "VTBe"), put4(&o[2], "nchM"), put4(&o[3], "odel");
-    break;
-  case 0x80000000:
-    o[0] = 0x80000008;
-    break;
-  case 0x80000001:
-    o[2] = (1u << 0) | (1u << 5); /* LAHF, LZCNT */
-    o[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) |
-           (1u << 29); /* SYSCALL NX 1G RDTSCP LM */
-    break;
-  case 0x80000002:
-    put4(&o[0], "vtbe"), put4(&o[1], "nch "), put4(&o[2], "mode"), put4(&o[3], "l x8");
-    break;
-  case 0x80000003:
-    put4(&o[0], "6-64"), put4(&o[1], " CPU");
-    break;
-  case 0x80000008:
-    o[0] = MODEL_MAXPHYADDR | (48u << 8);
-    break;
-  default:
-    break;
   }
 }
 

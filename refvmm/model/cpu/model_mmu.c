@@ -1,15 +1,17 @@
-/* model_mmu.c - native-mode guest paging for the model CPU: the 4-level walk
- * (4 KiB, 2 MiB, 1 GiB pages; A/D bits; U/S, R/W, NX, CR0.WP; reserved bits),
- * a direct-mapped translation cache in front of it, and the slow paths of
- * data access (page-crossing, MMIO, writes to pages holding decoded code).
+/* model_mmu.c - guest paging for the model CPU: the 4-level walk (4 KiB,
+ * 2 MiB, 1 GiB pages; A/D bits; U/S, R/W, NX, CR0.WP; reserved bits), the
+ * TLB model behind model_mmu__translate() with the direct-mapped L1 DTLB
+ * front in front of it, and the slow paths of data access (page-crossing,
+ * MMIO, writes to pages holding decoded code).
  *
  * Every guest-physical reference goes through model_mem__ptr(), which only
- * yields pointers wholly inside guest RAM. Part 2 (issue 6) replaces the
- * translation cache with the TLB model behind model_mmu__translate().
+ * yields pointers wholly inside guest RAM.
  */
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_events.h"
+#include "model_mmu.h"
 
 #define PTE_P      (1ull << 0)
 #define PTE_W      (1ull << 1)

@@ -1,7 +1,8 @@
 /* model_sys.c - system instructions of the model CPU. See model_sys.h. */
 #include <string.h>
 
-#include "cost_model.h"
+#include "model_events.h"
+#include "model_mmu.h"
 #include "model_sys.h"
 
 #define CR4_ALLOWED                                                                                \
@@ -77,7 +78,7 @@ int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
 int model_sys__wrmsr(struct model_cpu *c, uint32_t msr, uint64_t v) {
   switch (msr) {
   case MSR_TSC:
-    c->tsc_offset = v - model_cost__now(c);
+    c->tsc_offset = v - model_cpu__cycles(c);
     return 0;
   case MSR_APIC_BASE:
     return v == c->apic_base ? 0 : -1; /* no APIC modeled */
@@ -517,7 +518,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   case 0x1a2: {    /* CPUID */
     uint32_t o[4];
     if (c->vmcs.active) model_vmx__exit_handled(c, EXIT_REASON_CPUID, 0); /* always exits */
-    model_cpu__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
+    model_sys__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;
   }
@@ -555,5 +556,54 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     model__ud(c);
   default:
     model__ud(c);
+  }
+}
+
+/* ---- CPUID: the fixed model CPU (docs/MODEL.md) -------------------------------------- */
+static void put4(uint32_t *o, const char *s) {
+  memcpy(o, s, 4);
+}
+
+void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
+  (void)sub;
+  o[0] = o[1] = o[2] = o[3] = 0;
+  switch (leaf) {
+  case 0:
+    o[0] = 7;
+    put4(&o[1], "Genu"), put4(&o[3], "ineI"), put4(&o[2], "ntel");
+    break;
+  case 1:
+    o[0] = 0x000806f8;                           /* family 6, model 0x8f, stepping 8 */
+    o[1] = 8u << 8;                              /* CLFLUSH line 64 bytes, APIC id 0 */
+    o[2] = (1u << 13) | (1u << 23) | (1u << 31); /* CX16, POPCNT, hypervisor */
+    o[3] = (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 13) | (1u << 15) |
+           (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
+    break;
+  case 7:
+    if (sub == 0) o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
+    break;
+  case 0x40000000:
+    o[0] = 0x40000000;
+    put4(&o[1], "VTBe"), put4(&o[2], "nchM"), put4(&o[3], "odel");
+    break;
+  case 0x80000000:
+    o[0] = 0x80000008;
+    break;
+  case 0x80000001:
+    o[2] = (1u << 0) | (1u << 5); /* LAHF, LZCNT */
+    o[3] = (1u << 11) | (1u << 20) | (1u << 26) | (1u << 27) |
+           (1u << 29); /* SYSCALL NX 1G RDTSCP LM */
+    break;
+  case 0x80000002:
+    put4(&o[0], "vtbe"), put4(&o[1], "nch "), put4(&o[2], "mode"), put4(&o[3], "l x8");
+    break;
+  case 0x80000003:
+    put4(&o[0], "6-64"), put4(&o[1], " CPU");
+    break;
+  case 0x80000008:
+    o[0] = MODEL_MAXPHYADDR | (48u << 8);
+    break;
+  default:
+    break;
   }
 }

@@ -3,12 +3,15 @@
  * codes, #DF on a fault during delivery and triple fault (shutdown), NMI and
  * external-interrupt injection points with NMI blocking until IRET and the
  * STI/MOV-SS interrupt shadow; the VMX event controls: NMI- and
- * interrupt-window exiting and the VMX-preemption timer in modeled time
- * (issue 7; refvmm's policies that drive them are in vmm_events.c). */
+ * interrupt-window exiting and the VMX-preemption timer in modeled time,
+ * VM-entry event injection (refvmm's policies drive them from
+ * vmm/vmm_events.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_events.h"
+#include "model_mmu.h"
 
 _Noreturn void model__fault(struct model_cpu *c, int vec, uint32_t err, bool has_err) {
   c->fault_vector = vec;
@@ -188,6 +191,27 @@ uint32_t model_vmx__interruptibility(const struct model_cpu *c) {
   return s;
 }
 
+void model_vmx__inject(struct model_cpu *c, enum vmx_event type, uint8_t vector) {
+  if (type == VMX_EVENT_NMI) {
+    c->nmi_pending = true;
+  } else {
+    c->irq_pending = true;
+    c->irq_vector = vector;
+  }
+}
+
+bool model_vmx__injection_pending(const struct model_cpu *c, enum vmx_event type) {
+  return type == VMX_EVENT_NMI ? c->nmi_pending : c->irq_pending;
+}
+
+uint64_t model_vmx__guest_rflags(const struct model_cpu *c) {
+  return c->rflags;
+}
+
+uint64_t model_vmx__guest_tsc(const struct model_cpu *c) {
+  return model_cpu__tsc(c);
+}
+
 bool model_events__waiting(const struct model_cpu *c) {
   return c->nmi_pending || c->irq_pending ||
          (c->vmcs.proc_based & (CPU_BASED_NMI_WINDOW_EXITING | CPU_BASED_INTR_WINDOW_EXITING));
@@ -216,6 +240,10 @@ int model_events__boundary(struct model_cpu *c) {
   /* blocked by the interrupt shadow: stop right after it */
   if (shadow && c->shadow_icount < c->slice_end) c->slice_end = c->shadow_icount;
   return 0;
+}
+
+int model_vmx__run(struct model_cpu *c, uint64_t budget) {
+  return model_cpu__run(c, budget);
 }
 
 int model_vmx__run_guest(struct model_cpu *c, uint64_t budget, uint64_t host_deadline) {

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
 #include "vmm_ept.h"
+
+#include "../cpu/model_vmcs.h"
 
 int vmm_ept__init(struct vmm_ept *e, struct model_cpu *c, uint64_t ram_size, bool vpid) {
   memset(e, 0, sizeof *e);
@@ -17,18 +18,18 @@ int vmm_ept__init(struct vmm_ept *e, struct model_cpu *c, uint64_t ram_size, boo
   e->npages = (uint32_t)n;
   e->used = 1; /* page 0: the EPT PML4 */
   e->ram_size = ram_size;
-  struct model_vmcs *v = &c->vmcs;
+  struct model_vmcs *v = model_vmx__vmcs(c);
+  e->vmcs = v;
   v->active = true;
   v->proc_based = CPU_BASED_ACTIVATE_SECONDARY; /* no CR3-load/INVLPG exiting */
   v->secondary = SECONDARY_EXEC_ENABLE_EPT | (vpid ? SECONDARY_EXEC_ENABLE_VPID : 0);
   v->exception_bitmap = 0; /* the guest handles its own #PF */
-  v->vpid = vpid ? 1 : 0;
+  model_vmx__set_vpid(c, vpid ? 1 : 0);
   v->eptp = 0;
   v->ept_mem = e->mem;
   v->ept_pages = e->npages;
   v->handler = vmm_ept__handle_violation;
   v->vmm = e;
-  c->tlbm.vpid = v->vpid;
   return 0;
 }
 
@@ -39,7 +40,8 @@ void vmm_ept__free(struct vmm_ept *e) {
 
 int vmm_ept__handle_violation(void *vmm, struct model_cpu *c) {
   struct vmm_ept *e = vmm;
-  uint64_t gpa = c->vmcs.guest_physical;
+  (void)c;
+  uint64_t gpa = e->vmcs->guest_physical;
   e->violations++;
   uint64_t table = 0;
   for (int level = 4; level >= 2; level--) {

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_cpu.h"
+#include "../cpu/model_vmcs.h"
+#include "../cpu/x86.h"
 
 #define SP_P  1ull
 #define SP_W  2ull
@@ -203,26 +204,28 @@ static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_caus
     break;
   }
   if (why == FLUSH_GUEST)
-    model_mmu__flush_cr3(c);
+    model_vmx__flush_nonglobal(c);
   else
-    model_mmu__flush_vmx(c);
+    model_vmx__flush_all(c);
   if (s->flushed_exit != s->exit_id + 1) {
     s->flushed_exit = s->exit_id + 1;
     s->flush_exits++;
   }
-  uint64_t key = c->cpl == 0 ? c->cpl_acct.switches << 1 : (s->exit_id << 1) | 1;
+  uint64_t key =
+      model_vmx__guest_cpl(c) == 0 ? model_vmx__cpl_switches(c) << 1 : (s->exit_id << 1) | 1;
   if (why != FLUSH_PROTECT && (key != s->batch_key || !s->flush_batches)) {
     s->batch_key = key;
     s->flush_batches++;
   }
 }
 
-static void sync_cpu(struct vmm_shadow *s, struct model_cpu *c) {
-  c->vmcs.shadow_root = s->roots[s->cur].page;
+/* The CPU walks the current root's tables (VMCS field). */
+static void sync_root(struct vmm_shadow *s) {
+  s->vmcs->shadow_root = s->roots[s->cur].page;
 }
 
 /* Pick (or build) the shadow root for guest CR3 `cr3`. */
-static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3) {
+static void root_switch(struct vmm_shadow *s, uint64_t cr3) {
   uint64_t key = cr3 & ADDR;
   s->clock++;
   for (int r = 0; r < SHADOW_ROOTS; r++)
@@ -230,7 +233,7 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
       s->cur = r;
       s->roots[r].last_use = s->clock;
       s->roots_reused++;
-      sync_cpu(s, c);
+      sync_root(s);
       return;
     }
   int victim = 0;
@@ -254,13 +257,13 @@ static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3)
   s->roots[victim].valid = true;
   s->cur = victim;
   s->roots_built++;
-  sync_cpu(s, c);
+  sync_root(s);
 }
 
-static uint64_t gread(struct model_cpu *c, uint64_t gpa) {
-  uint8_t *p = model_mem__ptr(c, gpa, 8);
+/* A guest page-table entry from guest RAM; 0 outside it. */
+static uint64_t gread(const struct vmm_shadow *s, uint64_t gpa) {
   uint64_t v = 0;
-  if (p) memcpy(&v, p, 8);
+  if (gpa <= s->ram_size && 8 <= s->ram_size - gpa) memcpy(&v, s->ram + gpa, 8);
   return v;
 }
 
@@ -364,9 +367,9 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
   uint32_t gperm;
-  int err = model_mmu__walk(c, va, acc, &gpa, &gperm, true); /* sets the guest's A/D */
+  int err = model_vmx__walk_guest(c, va, acc, &gpa, &gperm); /* sets the guest's A/D */
   if (err) {
-    c->vmcs.inject_error = (uint32_t)err & 0xffff;
+    s->vmcs->inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
     s->true_faults_cpl0 += sup;
     return SPF_TRUE_FAULT;
@@ -376,7 +379,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
     zap_guest_entry(s, c, gpa & ~7ull);
-    c->vmcs.emulate_hpa = gpa & ~0xfffull;
+    s->vmcs->emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
   }
   s->hidden_faults++;
@@ -384,15 +387,15 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   /* the guest's tables again, for their frames and the leaf's bits */
   uint64_t gtab[5] = {0}, e = 0;
   uint8_t role[5] = {0};
-  uint64_t table = c->cr3 & ADDR;
+  uint64_t table = model_vmx__guest_cr3(c) & ADDR;
   int leaf_level = 1;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
-  uint8_t nxe = (c->efer & (1ull << 11)) ? ROLE_NXE : 0;
+  uint8_t nxe = (model_vmx__guest_efer(c) & EFER_NXE) ? ROLE_NXE : 0;
   for (int level = 4; level >= 1; level--) {
     gtab[level] = table;
     role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
                             ((nx & 1) ? ROLE_NX : 0) | nxe);
-    e = gread(c, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+    e = gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     nx |= e >> 63;
@@ -406,7 +409,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     uint64_t cr3 = s->roots[s->cur].cr3;
     for (int r = 0; r < SHADOW_ROOTS; r++)
       if (s->roots[r].valid) root_drop(s, r);
-    root_switch(s, c, cr3);
+    root_switch(s, cr3);
     s->roots_built--; /* a rebuild, not a new root */
     tlb_flush(s, c, FLUSH_ROOT_DROP);
   }
@@ -446,7 +449,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
       rmap_add(s, frame, (uint32_t)(spg * 512 + ((va >> 12) & 511)));
     }
   }
-  if ((nx & 1) && (c->efer & (1ull << 11))) leaf |= SP_NX;
+  if ((nx & 1) && (model_vmx__guest_efer(c) & EFER_NXE)) leaf |= SP_NX;
   s->mem[spg * 512 + ((va >> 12) & 511)] = leaf;
   return SPF_RETRY;
 }
@@ -455,8 +458,8 @@ static void cr3_handler(void *vmm, struct model_cpu *c, uint64_t cr3) {
   struct vmm_shadow *s = vmm;
   s->exit_id++;
   s->cr3_exits++;
-  c->cr3 = cr3;
-  root_switch(s, c, cr3);
+  model_vmx__set_guest_cr3(c, cr3);
+  root_switch(s, cr3);
   tlb_flush(s, c, FLUSH_GUEST); /* what the guest's CR3 load does to its TLB entries */
 }
 
@@ -487,11 +490,15 @@ static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
     s->zaps++;
   }
 done:
-  model_mmu__flush_va(c, va);
+  model_vmx__flush_va(c, va);
 }
 
-int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_size, bool vpid) {
+int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *ram,
+                     uint64_t ram_size, bool vpid) {
   memset(s, 0, sizeof *s);
+  s->vmcs = model_vmx__vmcs(c);
+  s->ram = ram;
+  s->ram_size = ram_size;
   s->npages = 4096;
   s->nframes = ram_size >> 12;
   s->mem = calloc(s->npages, 4096);
@@ -521,26 +528,25 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, uint64_t ram_siz
     s->hhead[b] = NONE;
   for (uint32_t pg = s->npages; pg-- > 0;)
     page_free(s, pg);
-  struct model_vmcs *v = &c->vmcs;
+  struct model_vmcs *v = model_vmx__vmcs(c);
   v->active = true;
   v->proc_based = CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_INVLPG_EXITING |
                   (vpid ? CPU_BASED_ACTIVATE_SECONDARY : 0);
   v->secondary = vpid ? SECONDARY_EXEC_ENABLE_VPID : 0;
   v->exception_bitmap = 1u << X86_PF;
-  v->vpid = vpid ? 1 : 0;
+  model_vmx__set_vpid(c, vpid ? 1 : 0);
   v->spt_mem = s->mem;
   v->spt_pages = s->npages;
   v->pf_handler = pf_handler;
   v->cr3_handler = cr3_handler;
   v->invlpg_handler = invlpg_handler;
   v->vmm = s;
-  c->tlbm.vpid = v->vpid;
   return 0;
 }
 
 /* The root for the boot CR3 (after the boot state is set). */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c) {
-  root_switch(s, c, c->cr3);
+  root_switch(s, model_vmx__guest_cr3(c));
   s->roots_built = 1;
   s->roots_reused = 0;
 }

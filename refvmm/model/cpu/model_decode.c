@@ -2,9 +2,11 @@
  * prefixes, REX, the one-byte and 0F opcode maps, ModRM/SIB/displacement
  * (incl. RIP-relative), immediates, into struct model_insn. 64-bit mode only.
  * Bounded: never reads past `avail` bytes nor decodes more than 15. */
+#include <stdbool.h>
 #include <string.h>
 
-#include "model_cpu.h"
+#include "model_insn.h"
+#include "x86.h"
 
 /* attribute bits per opcode */
 #define A_M       0x001u /* has ModRM */

@@ -6,7 +6,7 @@
  * every walk and walk memory reference by level.
  *
  * Replacement is round-robin per set (FIFO), not LRU: a hit changes no
- * state, so the CPU's direct-mapped translation front (model_cpu.h) can
+ * state, so the CPU's direct-mapped translation front (model_cpu.h, model_mmu.h) can
  * serve hits without consulting this model and the counts stay exact (the
  * front only ever holds pages present in the L1 DTLB; see docs/MODEL.md).
  *

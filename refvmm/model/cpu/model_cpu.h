@@ -1,0 +1,232 @@
+/* model_cpu.h - the state of the model x86-64 CPU (registers, caches,
+ * counters, run control) and its run interface (model_exec.c). The other
+ * subsystems have their own headers: model_insn.h (decoder), model_mmu.h
+ * (translation, guest memory), model_events.h (exceptions and interrupts),
+ * model_tlb.h (the TLB model), model_vmcs.h (VMX controls and exits: all the
+ * VMM code sees of the CPU), x86.h (architectural constants).
+ *
+ * The model runs 64-bit long mode only (CS.L=1) at CPL0 and CPL3. All guest
+ * memory goes through model_mmu.c: a checked guest-physical accessor that
+ * never touches host memory outside guest RAM; physical addresses outside
+ * RAM become MMIO exits. Faults unwind the current instruction with
+ * longjmp() to the run loop (model_exec.c), which delivers them through the
+ * guest IDT (model_events.c). docs/MODEL.md describes the design.
+ */
+#ifndef REFVMM_MODEL_CPU_H
+#define REFVMM_MODEL_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model_insn.h"
+#include "model_tlb.h"
+#include "model_vmcs.h"
+#include "x86.h"
+
+/* ---- Descriptor-table registers and segments ------------------------------------ */
+struct model_dtr {
+  uint64_t base;
+  uint16_t limit;
+};
+
+struct model_seg {
+  uint16_t sel;
+  uint8_t dpl;
+  uint64_t base; /* only FS/GS bases matter in 64-bit mode; TR base for TSS */
+  uint32_t limit;
+};
+
+/* ---- The L1 DTLB front: a direct-mapped cache of the TLB model's L1 DTLB
+ * pages with their host addresses, so a hit is one compare (model_mmu.h) -- */
+#define MODEL_TLB_SIZE  16384 /* direct-mapped: 64 MiB of 4 KiB pages */
+#define TLB_GEN_SHIFT   52    /* tag = VPN | generation << 52; flush = new generation */
+#define MODEL_FRONT_LOG 32    /* front slots a flush clears one by one (front_log) */
+_Static_assert(MODEL_TLB_SIZE <= 65536, "front_log holds slot numbers in 16 bits");
+#define TLBP_2M 0x100u /* in perm: the translation came from a 2 MiB page */
+#define TLBP_1G 0x200u /* ... from a 1 GiB page */
+#define TLBP_G  0x400u /* global page (PTE.G with CR4.PGE) */
+#define TLBP_R  1u     /* supervisor read */
+#define TLBP_W  2u     /* supervisor write */
+#define TLBP_X  4u     /* supervisor fetch */
+/* user bits are the same shifted left by 3 */
+struct model_tlb_entry {
+  uint64_t tag;  /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
+  uint8_t *host; /* host address of the page, NULL for non-RAM */
+  uint64_t gpa;  /* guest-physical page address */
+  uint32_t perm; /* TLBP_* for supervisor, << 3 for user */
+};
+
+/* ---- Decoded-instruction cache ------------------------------------------------------ */
+#define MODEL_ICACHE_SIZE 16384
+struct model_icache_entry {
+  uint64_t rip;
+  uint32_t gen;
+  uint8_t cpl;
+  uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
+  uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
+  struct model_insn insn;
+};
+
+/* ---- Counters ---------------------------------------------------------------------- */
+struct model_counters {
+  uint64_t instructions;          /* retired */
+  uint64_t by_class[IC_COUNT];    /* retired, by enum model_iclass */
+  uint64_t rep_iterations;        /* string-op element iterations */
+  uint64_t mem_reads, mem_writes; /* data references (not fetch, not walks) */
+  uint64_t fetches;               /* decodes (icache misses) */
+  uint64_t icache_flushes;
+  uint64_t tlb_misses; /* translation-cache misses */
+  uint64_t tlb_flushes;
+  uint64_t walks;      /* page walks */
+  uint64_t walk_refs;  /* memory references made by walks */
+  uint64_t exceptions; /* delivered exceptions/interrupts */
+  uint64_t nmis, irqs; /* delivered NMIs / external interrupts */
+  uint64_t cr3_loads;  /* MOV to CR3 executed by the guest (exiting or not) */
+};
+
+/* Ring-0 work, kept without a per-instruction cost: model_exec.c closes an
+ * interval at every privilege switch (model_cpu__cpl_sync). The counterparts
+ * of an emulating VMM's statistics (kvm_pvm emulates the guest's ring 0:
+ * KVM insn_emulation, mmu_pte_write). */
+struct model_cpl_acct {
+  uint8_t cpl;                 /* the CPL of the open interval */
+  uint64_t switches;           /* privilege switches seen */
+  uint64_t entered, left;      /* of them: switches into CPL0, out of CPL0 */
+  uint64_t insns0, writes0;    /* instructions and data writes of the closed CPL0 intervals */
+  uint64_t insn_at, writes_at; /* cnt.instructions / cnt.mem_writes when the open one began */
+  uint64_t mmio_writes0;       /* CPL0 writes that went to MMIO (not to RAM) */
+};
+
+/* The clock RDTSC reads (plus the TSC offset): modeled cycles, which the
+ * cost model that prices the CPU's counts supplies (cost/cost_model.h).
+ * Monotonic, at least 1 per retired instruction. Without one, a cycle per
+ * retired instruction. */
+struct model_clock {
+  uint64_t (*now)(const void *arg);
+  const void *arg;
+};
+
+/* longjmp codes */
+enum { MJ_FAULT = 1, MJ_STOP = 2 };
+
+struct model_cpu {
+  uint64_t gpr[16];
+  uint64_t rip;
+  uint64_t rflags;
+  uint8_t cpl;
+
+  uint64_t cr0, cr2, cr3, cr4, cr8;
+  uint64_t dr[8];
+  uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat, apic_base;
+  uint64_t tsc_offset; /* RDTSC = tsc_offset + modeled cycles */
+  struct model_seg seg[SEG_COUNT];
+  struct model_seg tr, ldtr;
+  struct model_dtr gdtr, idtr;
+
+  /* events */
+  bool nmi_pending, nmi_blocked;
+  bool irq_pending;
+  uint8_t irq_vector;
+  uint64_t shadow_icount; /* interrupt shadow (STI/MOV SS) covers icount == this */
+  bool shadow_valid;
+  bool shadow_movss; /* the shadow comes from MOV SS (else STI) */
+  bool halted;
+
+  /* guest RAM */
+  uint8_t *ram;
+  uint64_t ram_size;
+  uint8_t *code_pages; /* one byte per 4K guest page: holds decoded code */
+
+  /* translation and decode caches */
+  struct model_tlb_entry tlb[MODEL_TLB_SIZE];
+  uint64_t tlb_gen_tag; /* current generation << TLB_GEN_SHIFT, never 0 */
+  /* speed: the front's slots filled since its last flush; a flush clears
+   * just these unless there were more (front_nlog > MODEL_FRONT_LOG): then it
+   * takes a new generation. Exit-heavy guests flush every few accesses, and
+   * the 12-bit generation would wrap (a 512 KiB clear) every 4096 flushes. */
+  uint16_t front_log[MODEL_FRONT_LOG];
+  unsigned front_nlog;
+  bool tlb_has_2m, tlb_has_1g;
+  struct model_tlb tlbm;       /* the TLB model behind the front (model_tlb.h) */
+  struct model_tlb_entry xlat; /* translate() result not kept in the front */
+  uint8_t walk_level;          /* level at which the last walk ended (leaf or fault) */
+  uint8_t walk_start;          /* first level the walk reads (paging-structure caches) */
+  bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
+  struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
+  struct model_icache_entry *icache;
+  uint32_t icache_gen;
+  uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
+
+  /* run control */
+  uint64_t slice_end; /* inner loop stops when instructions reaches it */
+  volatile int kick;  /* set by backend kick() */
+  jmp_buf jb;
+  int fault_vector; /* pending fault for MJ_FAULT */
+  uint32_t fault_error;
+  bool fault_has_error;
+  int delivering; /* vector being delivered, -1 none (for #DF) */
+  enum model_stop stop;
+  char msg[256];
+  uint64_t run_start, run_rep_start, run_exc_start, run_budget; /* model_cpu__run() bookkeeping */
+  uint64_t ud_rip; /* last undecodable instruction, for messages */
+  uint8_t ud_bytes[15];
+
+  /* exits */
+  struct {
+    uint16_t port;
+    uint8_t size, write, len; /* len: IN instruction length */
+    uint8_t data[8];
+    bool in_pending; /* IN completes on the next run */
+  } io;
+  struct {
+    uint64_t gpa;
+    uint32_t len;
+    uint8_t write;
+    uint8_t data[8];
+    bool read_ready; /* the VMM supplied read data for gpa/len */
+  } mmio;
+  struct {
+    uint64_t nr, args[3];
+    uint64_t ret; /* the VMM's answer, loaded into RAX on completion */
+    bool pending; /* the VMCALL completes on the next run */
+    uint8_t len;
+  } hc;
+
+  struct model_counters cnt;
+  const struct model_insn *cur; /* instruction being executed */
+
+  struct model_cpl_acct cpl_acct; /* ring-0 work (model_cpu__cpl_sync) */
+  struct model_clock clock;       /* what RDTSC reads (model_cpu__tsc) */
+};
+
+/* ---- model_exec.c ---------------------------------------------------------------------- */
+void model_cpu__reset(struct model_cpu *c);
+void model_cpu__flush_decoded(struct model_cpu *c);
+/* A TLB flush: decoded instructions must be fetched (translated) again, but
+ * their bytes are unchanged, so a fetch that translates to the same page
+ * reuses the decode (same counts as a re-decode: fetches, ITLB lookups). */
+void model_cpu__flush_decoded_xlat(struct model_cpu *c);
+/* Run until a stop (enum model_stop) or `budget` instructions retired. */
+enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget);
+/* Complete a pending IN after the VMM filled c->io.data, or a forwarded
+ * VMCALL after it filled c->hc.ret. */
+void model_cpu__complete_io(struct model_cpu *c);
+/* The guest's TSC now (TSC offset + the clock), and the clock alone. */
+uint64_t model_cpu__tsc(const struct model_cpu *c);
+uint64_t model_cpu__cycles(const struct model_cpu *c);
+/* Close the privilege interval if the CPL changed since the last call; the
+ * `pending` instructions (0 or 1: the one executing, not yet retired) belong
+ * to the old one. Called where the CPL can change, never per instruction. */
+void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending);
+/* Instructions retired and data writes to RAM made at CPL0 so far. */
+static inline uint64_t model_cpu__cpl0_insns(const struct model_cpu *c) {
+  const struct model_cpl_acct *a = &c->cpl_acct;
+  return a->insns0 + (a->cpl == 0 ? c->cnt.instructions - a->insn_at : 0);
+}
+static inline uint64_t model_cpu__cpl0_writes(const struct model_cpu *c) {
+  const struct model_cpl_acct *a = &c->cpl_acct;
+  return a->writes0 + (a->cpl == 0 ? c->cnt.mem_writes - a->writes_at : 0) - a->mmio_writes0;
+}
+
+#endif

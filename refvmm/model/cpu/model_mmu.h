@@ -1,0 +1,124 @@
+/* model_mmu.h - address translation and guest memory of the model CPU
+ * (model_mmu.c): the page walk, the TLB model behind the L1 DTLB front,
+ * checked data accesses with their fast path. */
+#ifndef REFVMM_MODEL_MMU_H
+#define REFVMM_MODEL_MMU_H
+
+#include "model_cpu.h"
+
+/* Host pointer for [gpa, gpa+len) inside RAM or NULL. */
+static inline uint8_t *model_mem__ptr(const struct model_cpu *c, uint64_t gpa, uint64_t len) {
+  if (gpa > c->ram_size || len > c->ram_size - gpa) return 0;
+  return c->ram + gpa;
+}
+/* Translate va for an access; on failure raise #PF (longjmp). Returns the
+ * TLB entry holding the translation. */
+const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc);
+/* An instruction fetch's translation (ACC_X): the ITLB lookup (and walk)
+ * translate() makes, without the data front or the host pointer; returns
+ * the 4 KiB page's gpa (faults by longjmp as translate() does). */
+uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc);
+/* Walk only (no TLB, no fault): 0 and *gpa, or MMU_FAULT | the #PF error code. */
+int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
+                    bool set_ad);
+void model_mmu__flush(struct model_cpu *c);     /* all entries of the current VPID */
+void model_mmu__flush_cr3(struct model_cpu *c); /* a CR3 load: global pages stay (CR4.PGE) */
+void model_mmu__flush_vmx(struct model_cpu *c); /* VM exit/entry without VPID */
+/* Like translate() but a hit in the L1 DTLB is not counted: RMW pre-checks,
+ * so an RMW costs the same two lookups with and without the front. */
+void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc);
+/* L1 DTLB hits including those the front served (exact). */
+uint64_t model_mmu__l1d_hits(const struct model_cpu *c);
+uint64_t model_mmu__l1d_lookups(const struct model_cpu *c);
+void model_mmu__flush_va(struct model_cpu *c, uint64_t va);
+void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa);
+/* Data access with the CPU's current privilege; implicit supervisor for sys. */
+uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, unsigned acc);
+void model_mmu__write_slow(struct model_cpu *c, uint64_t va, unsigned len, uint64_t v,
+                           unsigned acc);
+void model_mmu__read_bytes(struct model_cpu *c, uint64_t va, void *dst, unsigned len, unsigned acc);
+
+static inline unsigned model__uacc(const struct model_cpu *c) {
+  return c->cpl == 3 ? ACC_U : 0;
+}
+static inline uint64_t model_tlb__tag(const struct model_cpu *c, uint64_t va) {
+  return (va >> 12) | c->tlb_gen_tag;
+}
+
+static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigned len) {
+  c->cnt.mem_reads++;
+  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
+  unsigned need = c->cpl == 3 ? (TLBP_R << 3) : TLBP_R;
+  if (__builtin_expect(
+          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
+    c->tlbm.st.front_hits++; /* an L1 DTLB hit (the front holds only L1 DTLB pages) */
+    const uint8_t *p = e->host + (va & 0xfff);
+    switch (len) {
+    case 1:
+      return *p;
+    case 2: {
+      uint16_t v;
+      __builtin_memcpy(&v, p, 2);
+      return v;
+    }
+    case 4: {
+      uint32_t v;
+      __builtin_memcpy(&v, p, 4);
+      return v;
+    }
+    default: {
+      uint64_t v;
+      __builtin_memcpy(&v, p, 8);
+      return v;
+    }
+    }
+  }
+  return model_mmu__read_slow(c, va, len, model__uacc(c));
+}
+
+static inline void model_mem__write(struct model_cpu *c, uint64_t va, unsigned len, uint64_t v) {
+  c->cnt.mem_writes++;
+  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
+  unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
+  if (__builtin_expect(
+          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
+    c->tlbm.st.front_hits++;
+    uint8_t *p = e->host + (va & 0xfff);
+    switch (len) {
+    case 1:
+      *p = (uint8_t)v;
+      return;
+    case 2: {
+      uint16_t x = (uint16_t)v;
+      __builtin_memcpy(p, &x, 2);
+      return;
+    }
+    case 4: {
+      uint32_t x = (uint32_t)v;
+      __builtin_memcpy(p, &x, 4);
+      return;
+    }
+    default:
+      __builtin_memcpy(p, &v, 8);
+      return;
+    }
+  }
+  model_mmu__write_slow(c, va, len, v, model__uacc(c) | ACC_W);
+}
+
+/* ---- model_mmu_vmx.c: the walks of the VMM's tables under VMX ---- */
+/* EPT translation of a guest-physical address (the CPU side of EPT):
+ * 0 and *hpa; 1 misconfiguration (MMIO: the access becomes an MMIO exit);
+ * violations exit to the VMM and the walk is retried. When `count` (a
+ * guest level no guest paging-structure cache skipped, or the final
+ * address): consults and fills the EPT paging-structure caches and counts
+ * the EPT references below their deepest hit, by level. `final`: the
+ * address is the guest's data, not a table. */
+int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
+                         bool count, uint64_t *hpa);
+/* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
+ * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
+int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
+                    unsigned *end);
+
+#endif
