@@ -1,14 +1,14 @@
 /* campaign_sched.c - `vtbench campaign slurm` and `vtbench campaign
  * parallel` (campaign_sched.h).
  *
- * Slurm: two batch scripts are written under DIR/SITE/slurm/ (what each
+ * Slurm: two batch scripts are written under DIR/SITE/sbatch/ (what each
  * task runs is readable there) and submitted with sbatch: the shards as an
  * array (--array=LIST, task I runs `vtbench campaign shard DIR I`), then
  * the merge and report as one job with --dependency=afterany:ARRAY (it
  * runs whatever the tasks did and refuses an incomplete set, naming the
  * shards, unless --allow-incomplete) or afterok:ARRAY with
  * --kill-on-invalid-dep=yes (Slurm cancels it when a task fails). Every
- * submission is appended to DIR/SITE/slurm/submissions.json.
+ * submission is appended to DIR/SITE/sbatch/submissions.json.
  *
  * GNU parallel runs the same task command, one job per shard, over local
  * job slots (-j, default 1: shards that run side by side on one host
@@ -200,7 +200,7 @@ int campaign__cmd_slurm(int argc, char **argv) {
     msg__error("cannot find this vtbench's executable (/proc/self/exe)");
     goto out;
   }
-  snprintf(dir, sizeof(dir), "%s/%s/slurm", s.c.dir, s.site);
+  snprintf(dir, sizeof(dir), "%s/%s/sbatch", s.c.dir, s.site);
   if (!s.dry_run && mkdir(dir, 0755) && errno != EEXIST) {
     msg__error("%s: cannot create: %s", dir, strerror(errno));
     goto out;

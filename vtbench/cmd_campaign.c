@@ -77,7 +77,13 @@ int campaign__vtbench(const char *const *args) {
   struct spawn_opts o = {.argv = argv};
   struct spawn_result r;
   fflush(stdout);
-  int rc = spawn__run(&o, &r) ? VTB_EXIT_IO : r.status;
+  int rc;
+  if (spawn__run(&o, &r)) {
+    msg__error("cannot run %s %s: %s", self, args[0], strerror(r.error));
+    rc = VTB_EXIT_IO;
+  } else {
+    rc = r.status;
+  }
   spawn__result_free(&r);
   free(argv);
   return rc;
