@@ -4,7 +4,7 @@
 # of 5 workloads x 7 modes on the model and kvm backends, 5 repetitions,
 # cut into 6 shards and run at two sites:
 #
-#   slurm  as a Slurm job array on a one-node cluster started here
+#   batch  as a Slurm job array on a one-node cluster started here
 #          (scripts/campaign/local_slurm.sh), merged by a dependent job
 #   ssh    through GNU parallel over an ssh login to 127.0.0.1
 #          (scripts/campaign/local_sshd.sh), merged afterwards
@@ -46,11 +46,11 @@ run() { echo "\$ ${*/#$ROOT\//}"; "$@"; }
 t0=$(date +%s)
 run "$VTB" campaign init "$C" --shards 6 --matrix "$OUT/matrix.json"
 # one shard per node at a time: concurrent shards would share the CPUs
-run "$VTB" campaign slurm "$C" --site slurm -- --exclusive | tee "$RIG/submit.log"
+run "$VTB" campaign slurm "$C" --site batch -- --exclusive | tee "$RIG/submit.log"
 jobs=$(sed -n 's/.*array job \([0-9]*\).*/\1/p;s/.*merge and report as job \([0-9]*\).*/\1/p' "$RIG/submit.log" | paste -sd,)
 while [ -n "$(squeue -h -j "$jobs" 2>/dev/null)" ]; do sleep 1; done
 echo "(the Slurm site took $(($(date +%s) - t0)) s)"
-run cat "$C"/slurm/logs/slurm-merge-*.out
+run cat "$C"/batch/logs/slurm-merge-*.out
 t1=$(date +%s)
 run "$VTB" campaign parallel "$C" --site ssh --ssh "ssh -F $RIG/sshd/ssh_config" --sshlogin 1/vtbench-local
 echo "(the ssh site took $(($(date +%s) - t1)) s)"
