@@ -121,7 +121,7 @@ void campaign__task_file(const struct campaign *c, const char *site, unsigned i,
 }
 
 void campaign__merged_doc(const struct campaign *c, const char *site, char *buf, size_t len) {
-  snprintf(buf, len, "%s/%s/merged.json", c->dir, site);
+  snprintf(buf, len, "%s/%s/merged-%s.json", c->dir, site, site);
 }
 
 static int make_dir(const char *p, char *err, size_t len) {

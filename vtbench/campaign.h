@@ -17,7 +17,7 @@
  *                                after every run, locked while written
  *   DIR/SITE/tasks/shard-I.json  every attempt at shard I: host, times, exit
  *   DIR/SITE/logs/shard-I.K.log  attempt K's output
- *   DIR/SITE/merged.json         the site's shards merged (vtbench merge)
+ *   DIR/SITE/merged-SITE.json    the site's shards merged (vtbench merge)
  *   DIR/report/                  the campaign's report
  *
  * A task (campaign__run_shard) resumes the shard's document when one is
@@ -54,7 +54,8 @@ int campaign__check_site(const char *site, char *err, size_t len);
 json_t *campaign__sites(const struct campaign *c);
 
 /* DIR/SITE/shards/shard-I.json, DIR/SITE/tasks/shard-I.json,
- * DIR/SITE/merged.json. */
+ * DIR/SITE/merged-SITE.json (named after the site: reports label documents
+ * by file name). */
 void campaign__shard_doc(const struct campaign *c, const char *site, unsigned i, char *buf,
                          size_t len);
 void campaign__task_file(const struct campaign *c, const char *site, unsigned i, char *buf,

@@ -227,13 +227,13 @@ int campaign__cmd_slurm(int argc, char **argv) {
     fprintf(m,
             "#!/bin/bash\n"
             "# The merge of a vtbench campaign's site (written by vtbench campaign slurm): runs\n"
-            "# after the shards' array job, merges the site's shards into %s/%s/merged.json\n"
+            "# after the shards' array job, merges the site's shards into %s/%s/merged-%s.json\n"
             "# (an incomplete set is %s) and writes the campaign's report.\n"
             "#SBATCH --job-name=vtb-%s-merge\n"
             "#SBATCH --output=%s/%s/logs/slurm-merge-%%j.out\n"
             "%s campaign merge %s --site %s%s || exit\n"
             "exec %s campaign report %s\n",
-            s.c.dir, s.site,
+            s.c.dir, s.site, s.site,
             s.allow ? "merged anyway, marked incomplete" : "refused, naming each shard", s.site,
             s.c.dir, s.site, q_self, q_dir, q_site, s.allow ? " --allow-incomplete" : "", q_self,
             q_dir);

@@ -6,7 +6,7 @@
  *   parallel DIR [--site S] [-j N | --sshlogin L]  GNU parallel, then the merge
  *   shard DIR [--site S] I               one attempt at shard I (what the tasks run)
  *   status DIR                           every shard of every site, by name
- *   merge DIR [--site S] [--allow-incomplete]  a site's shards into SITE/merged.json
+ *   merge DIR [--site S] [--allow-incomplete]  a site's shards into SITE/merged-SITE.json
  *   report DIR                           the report of the sites (two compared)
  *
  * The scheduler glue is in campaign_sched.c, one attempt in campaign_task.c.
@@ -46,7 +46,7 @@ static void usage(FILE *out) {
           "      logins), then merges them\n"
           "  status DIR [--site S]       what every shard did (exit 1 while not all complete)\n"
           "  merge DIR [--site S] [--allow-incomplete]\n"
-          "      a site's shards into DIR/SITE/merged.json; refuses an incomplete set\n"
+          "      a site's shards into DIR/SITE/merged-SITE.json; refuses an incomplete set\n"
           "      (exit 6, naming each shard) unless --allow-incomplete\n"
           "  report DIR [--site A] [--compare-site B] [-o OUT]\n"
           "      vtbench report of a site's merged document (default DIR/report), with\n"
@@ -433,7 +433,7 @@ static int act_status(int argc, char **argv) {
     char merged[PATH_MAX + 64];
     campaign__merged_doc(&k.c, site, merged, sizeof(merged));
     printf("site %s: %u of %u shards complete%s\n", site, nok, k.c.shards,
-           access(merged, F_OK) ? "" : " (merged.json written)");
+           access(merged, F_OK) ? "" : " (merged)");
     for (unsigned i = 1; i <= k.c.shards; i++) {
       char line[2048];
       campaign__describe(&s[i], line, sizeof(line));

@@ -50,7 +50,7 @@ C=$TMP/c
 "$VTB" campaign init "$C" --shards 4 --matrix "$TMP/matrix.json" >/dev/null 2>&1 || { err "campaign init failed"; exit 1; }
 "$VTB" campaign parallel "$C" --site local -j 2 >"$TMP/local.log" 2>&1 || { cat "$TMP/local.log"; err "campaign parallel (local slots) failed"; }
 grep -q "parallel job [1-4]" "$C/local/tasks/shard-3.json" || err "shard 3's record does not name its parallel job"
-python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/local/merged.json" || err "merged campaign (local slots) differs from the unsharded run"
+python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/local/merged-local.json" || err "merged campaign (local slots) differs from the unsharded run"
 [ -s "$C/report/index.html" ] || err "no report after the local campaign"
 echo "campaign_parallel: 4 shards on 2 local job slots merged, equal to the unsharded run ($(($(date +%s) - t0)) s)"
 
@@ -65,9 +65,9 @@ else
     >"$TMP/ssh.log" 2>&1 || { cat "$TMP/ssh.log"; err "campaign parallel --sshlogin failed"; }
   jq -e '.attempts[-1].scheduler | startswith("parallel job")' "$C/ssh/tasks/shard-1.json" >/dev/null ||
     err "shard 1 (ssh) does not record its parallel job"
-  python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/ssh/merged.json" || err "merged campaign (ssh) differs from the unsharded run"
+  python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/ssh/merged-ssh.json" || err "merged campaign (ssh) differs from the unsharded run"
   [ "$(jq '.comparison | length' "$C/report/report.json")" -gt 0 ] || err "the campaign's report does not compare the two sites"
-  grep -q "ssh/merged.json" "$C/report/summary.md" || err "the report does not name the second site's document"
+  grep -q "merged-ssh.json" "$C/report/summary.md" || err "the report does not name the second site's document"
   echo "campaign_parallel: 4 shards over --sshlogin merged, equal; the report compares sites local and ssh ($(($(date +%s) - t0)) s)"
 fi
 
@@ -92,15 +92,15 @@ rc=$?
 grep -q "GNU parallel ended with exit 1" "$TMP/kill.log" || err "parallel's failure not reported"
 grep -q "shard 2/4: interrupted after [0-9]* of 20 runs (attempt 1 on .*: ended without a record" "$TMP/kill.log" ||
   { cat "$TMP/kill.log"; err "the merge does not name the killed shard"; }
-[ -f "$K/default/merged.json" ] && err "an incomplete set was merged"
+[ -f "$K/default/merged-default.json" ] && err "an incomplete set was merged"
 kept=$(jq '.runs | length' "$DOC")
 jq -c '.runs[] | [.config, .repetition, .timed.wall_ns]' "$DOC" >"$TMP/kept.txt"
 [ "$kept" -ge 2 ] && [ "$kept" -lt 20 ] || err "the killed shard kept $kept runs (expected 2..19)"
 "$VTB" campaign parallel "$K" --only 2 >"$TMP/again.log" 2>&1 || { cat "$TMP/again.log"; err "running shard 2 again failed"; }
 grep -q "attempt 2 on .*: resuming its document" "$TMP/again.log" || err "the second attempt did not resume"
-[ "$(jq -r .session.status "$K/default/merged.json")" = complete ] || err "not complete after shard 2 ran again"
-[ "$(jq '.runs | length' "$K/default/merged.json")" = 80 ] || err "$(jq '.runs | length' "$K/default/merged.json") runs merged, expected 80"
-jq -c '.runs[] | [.config, .repetition, .timed.wall_ns]' "$K/default/merged.json" >"$TMP/final.txt"
+[ "$(jq -r .session.status "$K/default/merged-default.json")" = complete ] || err "not complete after shard 2 ran again"
+[ "$(jq '.runs | length' "$K/default/merged-default.json")" = 80 ] || err "$(jq '.runs | length' "$K/default/merged-default.json") runs merged, expected 80"
+jq -c '.runs[] | [.config, .repetition, .timed.wall_ns]' "$K/default/merged-default.json" >"$TMP/final.txt"
 [ "$(grep -cxFf "$TMP/kept.txt" "$TMP/final.txt")" = "$kept" ] || err "runs the killed attempt finished were not kept as they were"
 echo "campaign_parallel: shard killed with SIGKILL named, not merged; run again alone: $kept runs kept, 80 merged ($(($(date +%s) - t0)) s)"
 

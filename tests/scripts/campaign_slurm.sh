@@ -71,10 +71,10 @@ cat "$TMP/submit.log"
 grep -q "array job" "$TMP/submit.log" || err "no array job submitted"
 grep -q "dependency=afterany:" "$TMP/submit.log" || err "the merge job does not depend on the array"
 wait_jobs "$(jobs_of "$TMP/submit.log")"
-[ -f "$C/default/merged.json" ] || { cat "$C"/default/logs/slurm-merge-*.out; err "no merged document"; }
-python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/default/merged.json" || err "merged campaign differs from the unsharded run"
-[ "$(jq -r .session.status "$C/default/merged.json")" = complete ] || err "merged document not complete"
-[ "$(jq -r '[.session.merged_from[].session.shard] | sort | join(",")' "$C/default/merged.json")" = "1/4,2/4,3/4,4/4" ] ||
+[ -f "$C/default/merged-default.json" ] || { cat "$C"/default/logs/slurm-merge-*.out; err "no merged document"; }
+python3 tests/scripts/same_runs.py "$TMP/whole.json" "$C/default/merged-default.json" || err "merged campaign differs from the unsharded run"
+[ "$(jq -r .session.status "$C/default/merged-default.json")" = complete ] || err "merged document not complete"
+[ "$(jq -r '[.session.merged_from[].session.shard] | sort | join(",")' "$C/default/merged-default.json")" = "1/4,2/4,3/4,4/4" ] ||
   err "merged_from does not list shards 1/4..4/4"
 for i in 1 2 3 4; do
   grep -q "slurm job [0-9]*_$i" <(jq -r '.attempts[-1].scheduler' "$C/default/tasks/shard-$i.json") ||
@@ -100,7 +100,7 @@ done
 [ "$n" -ge 2 ] || err "shard 2 never wrote 2 runs"
 scancel "${ARRAY}_2"
 wait_jobs "$(jobs_of "$TMP/submit2.log")"
-[ -f "$K/default/merged.json" ] && err "the merge job merged an incomplete set"
+[ -f "$K/default/merged-default.json" ] && err "the merge job merged an incomplete set"
 grep -q "shard 2/4: interrupted after [0-9]* of 20 runs" "$K"/default/logs/slurm-merge-*.out ||
   { cat "$K"/default/logs/slurm-merge-*.out; err "the merge job's log does not name the cancelled shard"; }
 [ "$(jq -r .session.status "$DOC")" = incomplete ] || err "the cancelled shard's document is not marked incomplete"
@@ -114,15 +114,15 @@ grep -q -- "--only 2" "$TMP/status2.log" || err "status does not say how to resu
 "$VTB" campaign merge "$K" >"$TMP/merge2.log" 2>&1
 [ $? = 6 ] || err "campaign merge of an incomplete set did not exit 6"
 "$VTB" campaign merge "$K" --allow-incomplete >"$TMP/merge3.log" 2>&1 || { cat "$TMP/merge3.log"; err "merge --allow-incomplete failed"; }
-[ "$(jq -r .session.status "$K/default/merged.json")" = incomplete ] || err "--allow-incomplete: document not marked incomplete"
-[ "$(jq '.runs | length' "$K/default/merged.json")" = $((60 + kept)) ] || err "--allow-incomplete: not every finished run merged"
+[ "$(jq -r .session.status "$K/default/merged-default.json")" = incomplete ] || err "--allow-incomplete: document not marked incomplete"
+[ "$(jq '.runs | length' "$K/default/merged-default.json")" = $((60 + kept)) ] || err "--allow-incomplete: not every finished run merged"
 
 "$VTB" campaign slurm "$K" --only 2 >"$TMP/submit3.log" 2>&1 || { cat "$TMP/submit3.log"; err "resubmitting shard 2 failed"; }
 wait_jobs "$(jobs_of "$TMP/submit3.log")"
-[ "$(jq -r .session.status "$K/default/merged.json")" = complete ] || { cat "$K"/default/logs/slurm-merge-*.out; err "after the resubmission the merge is not complete"; }
-[ "$(jq '.runs | length' "$K/default/merged.json")" = 80 ] || err "after the resubmission: $(jq '.runs | length' "$K/default/merged.json") runs, expected 80"
-[ "$(jq -r '.runs[] | "\(.config) \(.repetition)"' "$K/default/merged.json" | sort | uniq -d | wc -l)" = 0 ] || err "a run is in the merge twice"
-jq -c '.runs[] | [.config, .repetition, .timed.wall_ns]' "$K/default/merged.json" >"$TMP/final.txt"
+[ "$(jq -r .session.status "$K/default/merged-default.json")" = complete ] || { cat "$K"/default/logs/slurm-merge-*.out; err "after the resubmission the merge is not complete"; }
+[ "$(jq '.runs | length' "$K/default/merged-default.json")" = 80 ] || err "after the resubmission: $(jq '.runs | length' "$K/default/merged-default.json") runs, expected 80"
+[ "$(jq -r '.runs[] | "\(.config) \(.repetition)"' "$K/default/merged-default.json" | sort | uniq -d | wc -l)" = 0 ] || err "a run is in the merge twice"
+jq -c '.runs[] | [.config, .repetition, .timed.wall_ns]' "$K/default/merged-default.json" >"$TMP/final.txt"
 [ "$(grep -cxFf "$TMP/kept.txt" "$TMP/final.txt")" = "$kept" ] || err "runs the cancelled attempt finished were not kept as they were"
 [ "$(jq '.attempts | length' "$K/default/tasks/shard-2.json")" = 2 ] || err "shard 2 does not record 2 attempts"
 [ "$(jq -r '.attempts[1].resumed' "$K/default/tasks/shard-2.json")" = true ] || err "shard 2's second attempt did not resume"
