@@ -184,16 +184,25 @@ static int claim_output(const struct run_opts *o, struct output_lock *lock) {
 /* The command line into o: OPTS_OK, or the exit status (after --help or a
  * bad option). */
 static int parse_opts(int argc, char **argv, struct run_opts *o) {
-  static const struct option opts[] = {
-      {"matrix", required_argument, NULL, 'm'},   {"quick", no_argument, NULL, 'q'},
-      {"backends", required_argument, NULL, 'B'}, {"workloads", required_argument, NULL, 'W'},
-      {"modes", required_argument, NULL, 'M'},    {"reps", required_argument, NULL, 'r'},
-      {"warmup", required_argument, NULL, 'w'},   {"cpu", required_argument, NULL, 'c'},
-      {"shard", required_argument, NULL, 's'},    {"output", required_argument, NULL, 'o'},
-      {"resume", no_argument, NULL, 'R'},         {"force", no_argument, NULL, 'F'},
-      {"timeout", required_argument, NULL, 't'},  {"baseline", required_argument, NULL, 'b'},
-      {"dry-run", no_argument, NULL, 'n'},        {"allow-host-reconfig", no_argument, NULL, 'H'},
-      {"help", no_argument, NULL, 'h'},           {0}};
+  static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"backends", required_argument, NULL, 'B'},
+                                       {"workloads", required_argument, NULL, 'W'},
+                                       {"modes", required_argument, NULL, 'M'},
+                                       {"reps", required_argument, NULL, 'r'},
+                                       {"warmup", required_argument, NULL, 'w'},
+                                       {"cpu", required_argument, NULL, 'c'},
+                                       {"shard", required_argument, NULL, 's'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"resume", no_argument, NULL, 'R'},
+                                       {"force", no_argument, NULL, 'F'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"baseline", required_argument, NULL, 'b'},
+                                       {"dry-run", no_argument, NULL, 'n'},
+                                       {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"kvm-exits", no_argument, NULL, 'K'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
   int c;
   long v;
   optind = 1;
