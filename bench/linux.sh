@@ -10,21 +10,22 @@
 # shards run two at a time (one per core of a 2-core machine).
 #
 #   bash bench/linux.sh [OUT_DIR]      (default results/out/bench-linux)
-#   SHARDS=2 ...
+#   SHARDS=2 TIMEOUT=1800 ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-results/out/bench-linux}
 SHARDS=${SHARDS:-2}
+TIMEOUT=${TIMEOUT:-1800} # per run: a boot on a loaded machine takes minutes
 VTBENCH=${VTBENCH:-bin/vtbench}
 mkdir -p "$OUT"
 t0=$(date +%s)
 pids=()
 for i in $(seq 1 "$SHARDS"); do
-  "$VTBENCH" run --matrix bench/linux_matrix.json --shard "$i/$SHARDS" \
+  "$VTBENCH" run --matrix bench/linux_matrix.json --shard "$i/$SHARDS" --timeout "$TIMEOUT" \
     -o "$OUT/shard-$i.json" >"$OUT/shard-$i.log" 2>&1 &
   pids+=($!)
 done
-"$VTBENCH" run --matrix bench/linux_matrix_poll.json -o "$OUT/poll.json" >"$OUT/poll.log" 2>&1 &
+"$VTBENCH" run --matrix bench/linux_matrix_poll.json --timeout "$TIMEOUT" -o "$OUT/poll.json" >"$OUT/poll.log" 2>&1 &
 pids+=($!)
 fail=0
 for p in "${pids[@]}"; do wait "$p" || fail=1; done

@@ -1355,7 +1355,7 @@ void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending) {
   a->switches++;
   if (c->cpl == 3 && !c->user_seen && c->plat.apic) {
     c->user_seen = true;
-    c->stop = MSTOP_EVENT; /* at this boundary: the boot's figures (model_backend.c) */
+    if (c->stop == MSTOP_NONE) c->stop = MSTOP_EVENT; /* the boot's figures (model_backend.c) */
     c->slice_end = 0;
   }
   a->insn_at = at;
