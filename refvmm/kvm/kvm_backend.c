@@ -94,6 +94,11 @@ static int set_cpuid(struct vm *vm, struct kvm_state *k) {
       vm_err(vm, "KVM_GET_SUPPORTED_CPUID", e);
       return -e;
     }
+    /* A Linux boot: the hypervisor bit (CPUID.1:ECX[31]), as every VMM sets
+     * it, so the kernel looks at KVM's leaves (kvm-clock gives it the TSC
+     * rate: there is no PIT to calibrate against) */
+    for (uint32_t i = 0; vm->cfg.kernel && i < c->nent; i++)
+      if (c->entries[i].function == 1) c->entries[i].ecx |= 1u << 31;
     int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
     int e = errno;
     free(c);
