@@ -17,7 +17,7 @@ cd "$(dirname "$0")/../.." || exit 1
 REFVMM=${REFVMM:-bin/refvmm}
 KERNEL=${KERNEL:-$(ls build/kvm-amd/cache/root/boot/vmlinuz-* 2>/dev/null | head -1)}
 HELLO=workloads/build/linux/hello.cpio
-CMDLINE="console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4"
+CMDLINE="console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4 cryptomgr.notests=1"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fails=0
