@@ -79,7 +79,7 @@ linux_steps() {
   step linux_null_npt1 bin/refvmm run --kernel "$K" --initrd workloads/build/linux/initramfs.cpio \
     --cmdline "$LXCL vtb.workload=null vtb.n=1000" --events kvm:all --timeout 900 --quiet \
     --json out/linux_null_npt1.json
-  step linux_vtbench_npt1 bin/vtbench run --workloads linux:forkexec,linux:ctx --backends kvm \
+  step linux_vtbench_npt1 bin/vtbench run --workloads linux:forkexec,linux:ctx --backends kvm --modes ept/vpid \
     --reps 1 --warmup 0 -o out/linux_npt1.json
   step set_npt0_l bin/vtbench host set npt=0 --yes
   step linux_hello_npt0 bin/refvmm run --kernel "$K" --initrd workloads/build/linux/hello.cpio \

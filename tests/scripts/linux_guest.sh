@@ -3,8 +3,8 @@
 #   1. the initramfs is a newc archive with the programs, /dev/console and
 #      the directories init needs; mkinitramfs refuses malformed entries;
 #   2. vtbench knows linux:NAME workloads, plans their command line, and
-#      runs two of them on the model (a smoke run: status and checksum), or
-#      refuses them while refvmm cannot boot Linux, naming what is missing;
+#      refuses them while refvmm cannot boot Linux, naming what is missing
+#      (the smoke run of two on the model is in linux_boot.sh);
 #   3. under QEMU TCG with Debian's kernel: two workloads end with status 0
 #      and the checksum the host computes (scripts/linux_guest/expect.py), a
 #      bad parameter ends with status 2 and the freestanding runtime's
@@ -74,30 +74,9 @@ if ! "${REFVMM:-bin/refvmm}" --help 2>&1 | grep -q -- '--kernel'; then
   else
     ok "vtbench run refuses linux:forkexec and names what is missing"
   fi
-elif [ -z "$KERNEL" ] || [ ! -f "$KERNEL" ]; then
-  echo "linux_guest: SKIP (vtbench smoke): no kernel in build/kvm-amd/cache (make deps fetches it)"
-else
-  # the smoke run: two workloads through vtbench on the model (a boot each,
-  # two at a time), each with the checksum the host computes
-  cat >"$TMP/smoke.json" <<'JSON'
-{"workloads": [{"name": "linux:forkexec", "params": {"n": 40}},
-               {"name": "linux:mprotect", "params": {"n": 200, "pages": 40}}],
- "modes": ["native"], "backends": ["model"], "reps": 1, "warmup": 0}
-JSON
-  for i in 1 2; do
-    "$VTBENCH" run --matrix "$TMP/smoke.json" --shard $i/2 -o "$TMP/smoke-$i.json" >"$TMP/smoke-$i.out" 2>&1 &
-  done
-  wait
-  for w in "forkexec n=40" "mprotect n=200 pages=40"; do
-    # shellcheck disable=SC2086
-    want=$(python3 scripts/linux_guest/expect.py $w)
-    name=linux:${w%% *}
-    got=$(jq -r --arg w "$name" '.runs[] | select(.workload == $w) | "\(.status) \(.guest.checksum)"' \
-      "$TMP"/smoke-*.json 2>/dev/null)
-    if [ "$got" = "ok $want" ]; then ok "vtbench run $name on the model: status ok, checksum $want"
-    else fail "vtbench run $name: got '$got', want 'ok $want': $(tail -3 "$TMP"/smoke-*.out)"; fi
-  done
 fi
+# (with a refvmm that boots Linux, tests/scripts/linux_boot.sh runs two
+# workloads through vtbench on the model: the smoke run)
 cat >"$TMP/m.json" <<'JSON'
 {"workloads": [{"name": "linux:gups", "params": {"n": 50, "ws": 65536, "page": "2m"}}],
  "modes": ["native"], "backends": ["model"], "reps": 1, "warmup": 0}

@@ -3,12 +3,14 @@
  * puts things, every zero-page field it writes, the e820 map, the MP table
  * (checksums and entries as Linux's parser reads them), and the entry state. */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "refvmm/linux_boot.h"
 #include "refvmm/linux_bzimage.h"
 #include "refvmm/mptable.h"
 #include "refvmm/platform_defs.h"
+#include "refvmm/vm.h"
 #include "refvmm/x86_setup.h"
 
 #define MEM     (64ull << 20)
@@ -288,6 +290,36 @@ START_TEST(refuses_initrd_that_does_not_fit) {
 }
 END_TEST
 
+/* How a halted kernel ends the run: a power-off is a success unless the
+ * command line names a vtbench workload (then init's exit hypercall had to
+ * come first); HLT with interrupts on and nothing armed is a hang. */
+static enum run_status halt_end(const char *cmdline, bool intr, char *detail, size_t len) {
+  static struct vm vm;
+  memset(&vm, 0, sizeof vm);
+  vm.cfg.kernel = "bzImage";
+  vm.cfg.cmdline = cmdline;
+  ck_assert_int_eq(linux_halt__end(&vm, intr), 1);
+  snprintf(detail, len, "%s", vm.status_detail);
+  return vm.status;
+}
+
+START_TEST(halt_ends) {
+  char d[512];
+  ck_assert_int_eq(halt_end("console=ttyS0 quiet", false, d, sizeof d), RUN_OK);
+  ck_assert_msg(strstr(d, "powered off"), "%s", d);
+  ck_assert_int_eq(halt_end(NULL, false, d, sizeof d), RUN_OK);
+  ck_assert_int_eq(halt_end("console=ttyS0 vtb.workload=null vtb.n=5", false, d, sizeof d),
+                   RUN_GUEST_FAILED);
+  ck_assert_msg(strstr(d, "before init's exit hypercall"), "%s", d);
+  ck_assert_int_eq(halt_end("vtb.workload=fork", false, d, sizeof d), RUN_GUEST_FAILED);
+  ck_assert_int_eq(run_status__exit_code(RUN_GUEST_FAILED), 10);
+  /* a word that only contains the prefix is not a workload */
+  ck_assert_int_eq(halt_end("console=ttyS0 xvtb.workload=null", false, d, sizeof d), RUN_OK);
+  ck_assert_int_eq(halt_end("console=ttyS0", true, d, sizeof d), RUN_GUEST_FAILED);
+  ck_assert_msg(strstr(d, "nothing will wake it"), "%s", d);
+}
+END_TEST
+
 Suite *suite_linux_boot(void) {
   Suite *s = suite_create("linux_boot");
   TCase *t = tcase_create("load");
@@ -308,5 +340,8 @@ Suite *suite_linux_boot(void) {
   tcase_add_test(t, refuses_small_memory);
   tcase_add_test(t, refuses_initrd_that_does_not_fit);
   suite_add_tcase(s, t);
+  TCase *h = tcase_create("halt");
+  tcase_add_test(h, halt_ends);
+  suite_add_tcase(s, h);
   return s;
 }
