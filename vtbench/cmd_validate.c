@@ -42,6 +42,8 @@ struct vopts {
   const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
   enum validate_kind kind;
   const struct linux_guest *lg; /* kernel and initramfs, when a linux: workload is named */
+  bool kvm_only;                /* --kvm-only: KVM's side, written for a later comparison */
+  const char *kvm_runs;         /* --kvm-runs DIR: KVM's side from there, the model here */
 };
 
 /* One side: the values of every KVM statistic per repetition, or the model's
@@ -73,6 +75,11 @@ static void usage(FILE *f) {
              "  --only LIST  these workloads only (default: all of them but the Linux guest's,\n"
              "               whose runs each boot a kernel: name them, e.g. --only linux:fork)\n"
              "  --timeout S  per run (default 120)\n"
+             "  --kvm-only   KVM's side only: its runs and DIR/host.json (the host's paging,\n"
+             "               tlb and kind), for a comparison made elsewhere\n"
+             "  --kvm-runs D KVM's side from D (a --kvm-only output, e.g. from a KVM host\n"
+             "               too slow to run the model), the model's here; --reps, --quick\n"
+             "               and the host's modes are D's\n"
              "  Workloads:");
   for (size_t i = 0; i < validate_workloads_len; i++)
     fprintf(f, " %s", validate_workloads[i].name);
@@ -268,8 +275,22 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
              model ? "model" : "kvm", w->scale, n, r);
     snprintf(lpath, sizeof lpath, "%s/runs/%s.%s.%s%lu.r%u.log", o->out, w->name,
              model ? "model" : "kvm", w->scale, n, r);
-    int code =
-        run_refvmm(refvmm, img, model, o, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
+    int code;
+    if (!model && o->kvm_runs) { /* recorded on the KVM host by --kvm-only */
+      snprintf(jpath, sizeof jpath, "%s/runs/%s.kvm.%s%lu.r%u.json", o->kvm_runs, w->name, w->scale,
+               n, r);
+      if (access(jpath, R_OK)) {
+        msg__error("%s: no KVM run record %s (%s): run vtbench validate --kvm-only with the same "
+                   "--only, --quick and --reps on the KVM host",
+                   w->name, jpath, strerror(errno));
+        return -1;
+      }
+      code = 0;
+      snprintf(s->cmd, sizeof s->cmd, "(KVM's side: the run records in %s/runs)", o->kvm_runs);
+    } else {
+      code =
+          run_refvmm(refvmm, img, model, o, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
+    }
     *code_out = code;
     if (spawn__caught()) return -1; /* Ctrl-C: the caller stops */
     char err[512];
@@ -519,12 +540,111 @@ fail:
   return -1;
 }
 
+/* This host's KVM: its paging and tlb modes (the model runs in them) and
+ * kind. 0, or -1 after saying why there is nothing to validate against. */
+static int detect_host(struct vopts *o, char *host, size_t hostlen) {
+  static struct kvm_host_info h;
+  kvm_host__detect(NULL, &h);
+  if (!h.dev_openable) {
+    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate against on this host",
+               h.dev_present ? strerror(h.dev_errno) : "no such device");
+    return -1;
+  }
+  enum paging_mode pm;
+  enum tlb_mode tm;
+  if (kvm_host__paging_mode(&h, &pm) || kvm_host__tlb_mode(&h, &tm) || h.tdp < 0) {
+    msg__error("the paging mode of this host's KVM (%s) is unknown (vtbench host show): nothing "
+               "to pair the model with",
+               kvm_flavour__name(h.flavour));
+    return -1;
+  }
+  o->paging = pm == PAGING_EPT ? "ept" : "shadow";
+  o->tlb = tm == TLB_VPID ? "vpid" : "flush";
+  o->kind = pm == PAGING_EPT               ? VALIDATE_KIND_TDP
+            : h.flavour == KVM_FLAVOUR_PVM ? VALIDATE_KIND_EMU0 /* ring 0 in KVM's emulator */
+                                           : VALIDATE_KIND_NATIVE;
+  struct utsname u;
+  uname(&u);
+  snprintf(host, hostlen, "%s, Linux %s", kvm_flavour__name(h.flavour), u.release);
+  return 0;
+}
+
+/* --kvm-only's DIR/host.json: what the model side needs to know of the KVM
+ * host, written next to its runs. */
+static int write_host_json(const struct vopts *o, const char *host) {
+  char path[4300];
+  snprintf(path, sizeof path, "%s/host.json", o->out);
+  json_t *j =
+      json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:b}", "schema", "vtbench-validation-host", "version",
+                1, "host", host, "host_kind", validate__kind_name(o->kind), "paging", o->paging,
+                "tlb", o->tlb, "reps", (int)o->reps, "quick", o->quick);
+  struct atomic_file af;
+  FILE *f = j ? atomic_file__open(&af, path) : NULL;
+  int rc = -1;
+  if (f) {
+    if (json_dumpf(j, f, JSON_INDENT(2)) || fputc('\n', f) == EOF)
+      atomic_file__abort(&af);
+    else
+      rc = atomic_file__commit(&af) ? -1 : 0;
+  }
+  if (rc) msg__error("cannot write %s: %s", path, strerror(errno));
+  json_decref(j);
+  return rc;
+}
+
+/* --kvm-runs DIR: the KVM host's facts from DIR/host.json. */
+static int read_host_json(struct vopts *o, char *host, size_t hostlen) {
+  static char path[4300], paging[16], tlb[16];
+  snprintf(path, sizeof path, "%s/host.json", o->kvm_runs);
+  json_error_t e;
+  json_t *j = json_load_file(path, 0, &e);
+  if (!j) {
+    msg__error("--kvm-runs: cannot read %s (%s): give the --out directory of a vtbench validate "
+               "--kvm-only",
+               path, e.text);
+    return -1;
+  }
+  const char *h = json_string_value(json_object_get(j, "host"));
+  const char *kind = json_string_value(json_object_get(j, "host_kind"));
+  const char *pg = json_string_value(json_object_get(j, "paging"));
+  const char *tl = json_string_value(json_object_get(j, "tlb"));
+  json_int_t reps = json_integer_value(json_object_get(j, "reps"));
+  int rc = -1;
+  if (!h || !kind || !pg || !tl || reps < 1 || reps > REPS_MAX ||
+      !json_is_boolean(json_object_get(j, "quick")) ||
+      (strcmp(pg, "ept") && strcmp(pg, "shadow")) || (strcmp(tl, "vpid") && strcmp(tl, "flush"))) {
+    msg__error("--kvm-runs: %s lacks host, host_kind, paging (ept|shadow), tlb (vpid|flush), reps "
+               "(1..%d) or quick: not written by vtbench validate --kvm-only",
+               path, REPS_MAX);
+  } else {
+    o->kind = !strcmp(kind, "emu0")  ? VALIDATE_KIND_EMU0
+              : !strcmp(kind, "tdp") ? VALIDATE_KIND_TDP
+                                     : VALIDATE_KIND_NATIVE;
+    if (strcmp(kind, validate__kind_name(o->kind))) {
+      msg__error("--kvm-runs: %s: host_kind '%s' is not emu0, native or tdp", path, kind);
+    } else {
+      snprintf(host, hostlen, "%s", h);
+      snprintf(paging, sizeof paging, "%s", pg);
+      snprintf(tlb, sizeof tlb, "%s", tl);
+      o->paging = paging;
+      o->tlb = tlb;
+      o->reps = (unsigned)reps;
+      o->quick = json_is_true(json_object_get(j, "quick"));
+      rc = 0;
+    }
+  }
+  json_decref(j);
+  return rc;
+}
+
 int cmd_validate(int argc, char **argv) {
   static const struct option opts[] = {{"reps", required_argument, NULL, 'r'},
                                        {"quick", no_argument, NULL, 'q'},
                                        {"out", required_argument, NULL, 'o'},
                                        {"only", required_argument, NULL, 'w'},
                                        {"timeout", required_argument, NULL, 't'},
+                                       {"kvm-only", no_argument, NULL, 'K'},
+                                       {"kvm-runs", required_argument, NULL, 'R'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct vopts o = {.reps = 0, .out = "validation", .timeout = 120};
@@ -553,6 +673,12 @@ int cmd_validate(int argc, char **argv) {
       o.timeout = (int)v;
       break;
     }
+    case 'K':
+      o.kvm_only = true;
+      break;
+    case 'R':
+      o.kvm_runs = optarg;
+      break;
     case 'h':
       usage(stdout);
       return VTB_EXIT_OK;
@@ -564,6 +690,20 @@ int cmd_validate(int argc, char **argv) {
   if (optind < argc) {
     msg__error("unexpected argument '%s'", argv[optind]);
     return VTB_EXIT_USAGE;
+  }
+  if (o.kvm_only && o.kvm_runs) {
+    msg__error("--kvm-only and --kvm-runs exclude each other (one writes KVM's side, the other "
+               "reads it)");
+    return VTB_EXIT_USAGE;
+  }
+  static char host[256];
+  if (o.kvm_runs) { /* the KVM host's facts, as --kvm-only wrote them */
+    if (o.reps || o.quick) {
+      msg__error("--kvm-runs %s: --reps and --quick are the KVM side's (%s/host.json)", o.kvm_runs,
+                 o.kvm_runs);
+      return VTB_EXIT_USAGE;
+    }
+    if (read_host_json(&o, host, sizeof host)) return VTB_EXIT_NOTHING;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
   for (const char *p = o.only; p && *p;) { /* every name given must exist */
@@ -578,26 +718,7 @@ int cmd_validate(int argc, char **argv) {
     p = cm ? cm + 1 : NULL;
   }
 
-  static struct kvm_host_info h;
-  kvm_host__detect(NULL, &h);
-  if (!h.dev_openable) {
-    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate against on this host",
-               h.dev_present ? strerror(h.dev_errno) : "no such device");
-    return VTB_EXIT_NOTHING;
-  }
-  enum paging_mode pm;
-  enum tlb_mode tm;
-  if (kvm_host__paging_mode(&h, &pm) || kvm_host__tlb_mode(&h, &tm) || h.tdp < 0) {
-    msg__error("the paging mode of this host's KVM (%s) is unknown (vtbench host show): nothing "
-               "to pair the model with",
-               kvm_flavour__name(h.flavour));
-    return VTB_EXIT_NOTHING;
-  }
-  o.paging = pm == PAGING_EPT ? "ept" : "shadow";
-  o.tlb = tm == TLB_VPID ? "vpid" : "flush";
-  o.kind = pm == PAGING_EPT               ? VALIDATE_KIND_TDP
-           : h.flavour == KVM_FLAVOUR_PVM ? VALIDATE_KIND_EMU0 /* ring 0 in KVM's emulator */
-                                          : VALIDATE_KIND_NATIVE;
+  if (!o.kvm_runs && detect_host(&o, host, sizeof host)) return VTB_EXIT_NOTHING;
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
     msg__error("bin/refvmm or workloads/build not found next to vtbench: run make");
@@ -606,8 +727,8 @@ int cmd_validate(int argc, char **argv) {
   static struct linux_guest lg;
   bool any_linux = false;
   for (size_t i = 0; i < validate_workloads_len; i++)
-    any_linux |= selected(&o, validate_workloads[i].name) &&
-                 linux_guest__named(validate_workloads[i].name);
+    any_linux |=
+        selected(&o, validate_workloads[i].name) && linux_guest__named(validate_workloads[i].name);
   if (any_linux) { /* the kernel, the initramfs and a refvmm that boots them */
     linux_guest__find(&lg, refvmm, images);
     if (!lg.ready) {
@@ -623,10 +744,6 @@ int cmd_validate(int argc, char **argv) {
     msg__error("cannot create %s: %s", runs_dir, strerror(errno));
     return VTB_EXIT_IO;
   }
-  struct utsname u;
-  char host[256];
-  uname(&u);
-  snprintf(host, sizeof host, "%s, Linux %s", kvm_flavour__name(h.flavour), u.release);
   enum validate_kind emu0 = o.kind;
   char argline[1024] = "vtbench";
   for (int i = 0; i < argc; i++)
@@ -645,17 +762,18 @@ int cmd_validate(int argc, char **argv) {
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    msg__info("%s %s=%lu: KVM x%u, model (--paging %s --tlb %s)", w->name, w->scale, r->n, o.reps,
-              o.paging, o.tlb);
+    msg__info("%s %s=%lu: KVM x%u%s, model (--paging %s --tlb %s)%s", w->name, w->scale, r->n,
+              o.reps, o.kvm_runs ? " (recorded)" : "", o.paging, o.tlb,
+              o.kvm_only ? ": later (--kvm-only)" : "");
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
-            !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
+            (o.kvm_only || !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code));
     if (code == 5) { /* refused the mode: the host changed under us */
       msg__error("refvmm refused --paging %s on KVM here", o.paging);
       json_decref(keep);
       free(res);
       return VTB_EXIT_NOTHING;
     }
-    r->checksums_equal = r->ok && json_equal(r->kvm.checksum, r->model.checksum);
+    r->checksums_equal = r->ok && (o.kvm_only || json_equal(r->kvm.checksum, r->model.checksum));
     if (!r->ok || !r->checksums_equal) failed = true;
     if (r->ok && !r->checksums_equal)
       msg__error("%s: the guest checksums of KVM and the model differ", w->name);
@@ -667,6 +785,15 @@ int cmd_validate(int argc, char **argv) {
     json_decref(keep);
     free(res);
     return VTB_EXIT_INTERRUPTED;
+  }
+  if (o.kvm_only) { /* the comparison is made where the model runs (--kvm-runs) */
+    json_decref(keep);
+    free(res);
+    if (write_host_json(&o, host)) return VTB_EXIT_IO;
+    msg__info("KVM's side in %s/runs and %s/host.json; compare with: vtbench validate --kvm-runs "
+              "%s%s%s",
+              o.out, o.out, o.out, o.only ? " --only " : "", o.only ? o.only : "");
+    return failed ? VTB_EXIT_FAILED : VTB_EXIT_OK;
   }
 
   /* Which statistics move here at all (any size, any repetition). */

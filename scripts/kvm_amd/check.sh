@@ -51,6 +51,15 @@ linux_checks() {
       ctx) want=$(python3 scripts/linux_guest/expect.py ctx n=5000) ;; esac
     expect "linux:$w checksum on kvm_amd = expect.py" "$ck" "$want"
   done
+  # vtbench validate on npt=0: KVM's side came back from the guest, the
+  # model's runs here (docs/LINUX.md, "Validation on kvm_amd")
+  local v=$OUT/validate-linux-npt0 lw=linux:null,linux:fork,linux:forkexec,linux:pgfault,linux:mprotect,linux:ctx
+  "$BIN/vtbench" validate --kvm-runs "$v" --only "$lw" --timeout 900 --out "$v/model" \
+    >"$v/model.log" 2>&1
+  expect "validate --kvm-runs (npt=0, the model here) exit" "$?" 0
+  expect "validate npt=0: paging" "$(jq -r .paging "$v/model/validation.json" 2>/dev/null)" shadow
+  expect "validate npt=0: every workload ran on both sides with equal checksums" \
+    "$(jq '[.workloads[] | select(.ok and .checksums_equal)] | length' "$v/model/validation.json" 2>/dev/null)" 6
 }
 
 if [ "$PLAN" = linux ]; then

@@ -368,6 +368,52 @@ START_TEST(model_timed_region_counts_the_marked_work) {
 }
 END_TEST
 
+/* The two halves on two hosts: --kvm-only writes KVM's runs and the host's
+ * modes, --kvm-runs reads them and runs the model where it is (the kvm_amd
+ * rig: KVM inside QEMU TCG, the model on the machine outside). */
+START_TEST(kvm_side_then_model_side) {
+  if (not_a_shadow_host()) return;
+  char a[] = "/tmp/vtb-validate-XXXXXX", b[64], log[64], path[128];
+  ck_assert_ptr_nonnull(mkdtemp(a));
+  snprintf(b, sizeof b, "%s/model", a);
+  snprintf(log, sizeof log, "%s/log", a);
+  const char *kvm[] = {"validate", "--kvm-only", "--quick", "--reps", "1", "--only", "pio",
+                       "--out", a, NULL};
+  int rc = vtbench(kvm, log);
+  ck_assert_msg(rc == 0, "--kvm-only exit %d:\n%s", rc, slurp(log));
+  snprintf(path, sizeof path, "%s/validation.json", a);
+  ck_assert_msg(access(path, F_OK), "--kvm-only wrote a comparison");
+  snprintf(path, sizeof path, "%s/runs/pio.model.n500.r0.json", a);
+  ck_assert_msg(access(path, F_OK), "--kvm-only ran the model");
+  snprintf(path, sizeof path, "%s/host.json", a);
+  json_error_t je;
+  json_t *h = json_load_file(path, 0, &je);
+  ck_assert_msg(h, "%s: %s", path, je.text);
+  ck_assert_str_eq(json_string_value(json_object_get(h, "paging")), "shadow");
+  ck_assert_int_eq(json_integer_value(json_object_get(h, "reps")), 1);
+  json_decref(h);
+
+  const char *model[] = {"validate", "--kvm-runs", a, "--only", "pio", "--out", b, NULL};
+  rc = vtbench(model, log);
+  ck_assert_msg(rc == 0, "--kvm-runs exit %d:\n%s", rc, slurp(log));
+  snprintf(path, sizeof path, "%s/validation.json", b);
+  json_t *doc = json_load_file(path, 0, &je);
+  ck_assert_msg(doc, "%s: %s", path, je.text);
+  double n, k, m;
+  const json_t *p = pair_of(doc, "pio", "user exits", &n);
+  ck_assert_int_eq(validate__path_number(p, "kvm", &k), 0);
+  ck_assert_int_eq(validate__path_number(p, "model_value", &m), 0);
+  ck_assert_msg(k == n && m == n, "pio n=%.0f: KVM %.0f, model %.0f user exits", n, k, m);
+  json_decref(doc);
+
+  /* a workload KVM's side did not run: named, with what to do */
+  const char *missing[] = {"validate", "--kvm-runs", a, "--only", "cpuid", "--out", b, NULL};
+  ck_assert_int_eq(vtbench(missing, log), 1);
+  ck_assert_ptr_nonnull(strstr(slurp(log), "no KVM run record"));
+  rm_tree(a);
+}
+END_TEST
+
 START_TEST(bad_command_lines_are_refused) {
   char dir[] = "/tmp/vtb-validate-XXXXXX", log[64];
   ck_assert_ptr_nonnull(mkdtemp(dir));
@@ -378,6 +424,15 @@ START_TEST(bad_command_lines_are_refused) {
   const char *reps[] = {"validate", "--reps", "0", NULL};
   ck_assert_int_eq(vtbench(reps, log), 2);
   ck_assert_ptr_nonnull(strstr(slurp(log), "--reps '0'"));
+  const char *both[] = {"validate", "--kvm-only", "--kvm-runs", dir, NULL};
+  ck_assert_int_eq(vtbench(both, log), 2);
+  ck_assert_ptr_nonnull(strstr(slurp(log), "exclude each other"));
+  const char *reps2[] = {"validate", "--kvm-runs", dir, "--reps", "2", NULL};
+  ck_assert_int_eq(vtbench(reps2, log), 2);
+  ck_assert_ptr_nonnull(strstr(slurp(log), "are the KVM side's"));
+  const char *nohost[] = {"validate", "--kvm-runs", dir, "--out", dir, NULL};
+  ck_assert_int_eq(vtbench(nohost, log), 3);
+  ck_assert_ptr_nonnull(strstr(slurp(log), "host.json"));
   rm_tree(dir);
 }
 END_TEST
@@ -392,6 +447,7 @@ Suite *suite_model_validation(void) {
   TCase *tc = tcase_create("kvm");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, model_agrees_with_kvm_where_it_should);
+  tcase_add_test(tc, kvm_side_then_model_side);
   suite_add_tcase(s, tc);
   return s;
 }
