@@ -377,8 +377,8 @@ START_TEST(kvm_side_then_model_side) {
   ck_assert_ptr_nonnull(mkdtemp(a));
   snprintf(b, sizeof b, "%s/model", a);
   snprintf(log, sizeof log, "%s/log", a);
-  const char *kvm[] = {"validate", "--kvm-only", "--quick", "--reps", "1", "--only", "pio",
-                       "--out", a, NULL};
+  const char *kvm[] = {"validate", "--kvm-only", "--quick", "--reps", "1",
+                       "--only",   "pio",        "--out",   a,        NULL};
   int rc = vtbench(kvm, log);
   ck_assert_msg(rc == 0, "--kvm-only exit %d:\n%s", rc, slurp(log));
   snprintf(path, sizeof path, "%s/validation.json", a);

@@ -97,7 +97,8 @@ START_TEST(loads_at_pref_address_with_entry_state) {
   /* the identity map covers the kernel, the zero page and the command line */
   uint64_t *pml4 = guest_mem__ptr(&gm, bs.cr3, 4096);
   uint64_t pdpt = pml4[0] & X86_PTE_ADDR_MASK;
-  uint64_t *pd = guest_mem__ptr(&gm, (((uint64_t *)guest_mem__ptr(&gm, pdpt, 8))[0]) & X86_PTE_ADDR_MASK, 4096);
+  uint64_t *pd = guest_mem__ptr(
+      &gm, (((uint64_t *)guest_mem__ptr(&gm, pdpt, 8))[0]) & X86_PTE_ADDR_MASK, 4096);
   ck_assert_uint_eq(pd[PREF >> 21] & ~0xfffull, PREF);
   ck_assert(pd[0] & X86_PTE_PS);
   ck_assert_uint_eq(img.kernel_lo, PREF);
@@ -138,10 +139,8 @@ START_TEST(zero_page_fields) {
   ck_assert_uint_eq(get(z, 0x1c0, 4), 0);
   /* the e820 map: base memory, the MP table's KiB, the BIOS area, RAM from 1 MiB */
   ck_assert_uint_eq(z[0x1e8], 4);
-  static const uint64_t want[4][3] = {{0, 0x9fc00, 1},
-                                      {0x9fc00, 0x400, 2},
-                                      {0xf0000, 0x10000, 2},
-                                      {0x100000, MEM - 0x100000, 1}};
+  static const uint64_t want[4][3] = {
+      {0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0xf0000, 0x10000, 2}, {0x100000, MEM - 0x100000, 1}};
   for (int i = 0; i < 4; i++) {
     ck_assert_uint_eq(get(z, 0x2d0 + 20 * i, 8), want[i][0]);
     ck_assert_uint_eq(get(z, 0x2d0 + 20 * i + 8, 8), want[i][1]);
@@ -216,9 +215,8 @@ START_TEST(refuses_elf) {
 END_TEST
 
 START_TEST(refuses_short_file) {
-  ck_assert_int_eq(linux_boot__load_buf(&gm, kernel, 0x100, "k", NULL, 0, "", &img, &bs, err,
-                                        sizeof err),
-                   -1);
+  ck_assert_int_eq(
+      linux_boot__load_buf(&gm, kernel, 0x100, "k", NULL, 0, "", &img, &bs, err, sizeof err), -1);
   ck_assert_msg(strstr(err, "too short"), "%s", err);
 }
 END_TEST
