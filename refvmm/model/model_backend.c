@@ -227,8 +227,7 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       e->io.port = c->io.port;
       e->io.size = c->io.size;
       e->io.write = c->io.write;
-      e->io.count = 1;
-      e->io.data = c->io.data;
+      e->io.data = model_cpu__io_data(c, &e->io.count);
       return 0;
     case MSTOP_MMIO:
       e->reason = KVM_EXIT_MMIO;
