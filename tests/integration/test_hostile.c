@@ -377,9 +377,9 @@ END_TEST
 static const char *const model_paging[] = {"native", "shadow", "ept"};
 #define NPAGING (sizeof model_paging / sizeof model_paging[0])
 
-/* _i over backends x CPL 0/3 (and, for the model, paging modes): one run of
- * `image` with `param`, its extra arguments for that combination in extra[]. */
-static const char *combo(int i, const char *param, const char *extra[8]) {
+/* _i over backends x CPL 0/3 (and, for the model, paging modes): the backend
+ * of combination _i, its extra arguments (up to 8 and a NULL) in extra[]. */
+static const char *combo(int i, const char *param, const char *extra[10]) {
   static const char *const cpl[] = {"cpl=0", "cpl=3"};
   int n = 0;
   extra[n++] = "--param";
@@ -405,7 +405,7 @@ START_TEST(event_log_misplaced_refused) {
   static const char *const cases[] = {"case=0", "case=1"};
   static const char *const why[] = {"8-byte aligned", "inside guest RAM"};
   for (int c = 0; c < 2; c++) {
-    const char *extra[8];
+    const char *extra[10];
     const char *backend = combo(_i, cases[c], extra);
     if (backend_missing(backend)) return;
     struct refvmm_result r;
@@ -421,7 +421,7 @@ END_TEST
 /* The NMI log over the guest's own code: every call after refvmm's write
  * runs the bytes refvmm wrote, on the model as on KVM. */
 START_TEST(event_log_over_code_runs_the_new_bytes) {
-  const char *extra[8];
+  const char *extra[10];
   const char *backend = combo(_i, "case=2", extra);
   if (backend_missing(backend)) return;
   struct refvmm_result r;
