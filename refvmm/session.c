@@ -11,6 +11,7 @@
 #include "backend.h"
 #include "boot_info.h"
 #include "exit_codes.h"
+#include "image_params.h"
 #include "x86_setup.h"
 
 struct session *session__new(const struct vm_config *cfg, const struct session_opts *opts) {
@@ -112,6 +113,9 @@ int session__prepare(struct session *s) {
   char err[512];
   if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
     return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+  if (image_params__check(&s->image.params, vm->cfg.image, vm->cfg.params, vm->cfg.nparams, err,
+                          sizeof err))
+    return fail(s, EXIT_USAGE, "refvmm: %s", err);
   vm->image_lo = s->image.lo;
   vm->image_hi = s->image.hi;
   vm->entry = s->image.entry;

@@ -1,6 +1,6 @@
 /* test_catalog.c - vtbench/workload_catalog.c must say exactly what each
  * guest reads: the same workloads as workloads/NAME.c, the same parameter
- * names with the same defaults as each file's `struct wl_param params[]`
+ * names with the same defaults as each file's `struct vtb_param params[]`
  * table (the runtime rejects any other key), `cpl` listed exactly where the
  * workload allows both rings, and the ring column starting with the
  * workload's default CPL.
@@ -76,17 +76,18 @@ static const char *skip_string(const char *s) {
 /* Parses the `{"key", DEF, ...}` entries of the first `struct wl_param`
  * table in src. Returns 0, or -1 with the reason in msgs. */
 static int parse_param_table(const char *src, struct src_workload *w, char *msgs, size_t len) {
-  const char *t = strstr(src, "struct wl_param params[]");
-  if (!t) return -note(msgs, len, "no `static const struct wl_param params[]` table");
+  const char *t = strstr(src, "struct vtb_param params[]");
+  if (!t) return -note(msgs, len, "no `static const struct vtb_param params[]` table");
   t = strchr(t, '{');
   if (!t) return -note(msgs, len, "params[] table has no initializer");
   t++;
   for (;;) {
     t = skip_ws(t);
     if (*t == '}') return 0; /* end of the table without {0}: accept */
+    if (!strncmp(t, "VTB_PARAM_END", 13)) return 0; /* the end entry */
     if (*t != '{') return -note(msgs, len, "params[]: expected '{' at \"%.20s\"", t);
     const char *e = skip_ws(t + 1);
-    if (*e == '0' || *e == '}') return 0; /* the {0} terminator */
+    if (*e == '0' || *e == '}') return 0; /* a {0} terminator */
     if (*e != '"') return -note(msgs, len, "params[]: expected a key string at \"%.20s\"", e);
     if (w->n == SRC_PARAMS_MAX) return -note(msgs, len, "params[]: more than %d entries", w->n);
     struct src_param *p = &w->p[w->n++];
@@ -407,22 +408,22 @@ START_TEST(test_compare_reports_drift) {
                                         {"block", WLP_INT, "50", "h"}}};
   static const char agree[] =
       "#define MAXN 4096\n"
-      "static const struct wl_param params[] = {\n"
+      "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
       "    {\"n\", 200, 1, MAXN, \"events, {braced}, help\"},\n"
       "    {\"page\", 4 << 10, 4096, 2ull << 20, \"page size\"},\n"
       "    {\"block\", (10 * 5), 0, 100, \"percent\"},\n"
-      "    {0},\n"
+      "    VTB_PARAM_END,\n"
       "};\n"
       "static int run(void) { return (int)param(\"n\") + (int)param(\"block\"); }\n"
       "const struct workload WORKLOAD = {\n"
       "    .cpl_allowed = WL_CPL0 | WL_CPL3,\n"
       "    .cpl_default = 3,\n"
       "};\n";
-  static const char drift[] = "static const struct wl_param params[] = {\n"
+  static const char drift[] = "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
                               "    {\"n\", 100, 1, 1000, \"events\"},\n"
                               "    {\"page\", 2ull << 20, 4096, 2ull << 20, \"page size\"},\n"
                               "    {\"block_us\", 500, 0, 1000000, \"spin\"},\n"
-                              "    {0},\n"
+                              "    VTB_PARAM_END,\n"
                               "};\n"
                               "static int run(void) { return (int)param(\"period_us\"); }\n"
                               "const struct workload WORKLOAD = {\n"
@@ -450,9 +451,9 @@ START_TEST(test_compare_linux_entry) {
   static const struct wl_info ok = {"linux:demo", "d", "s", "3 -> 0", {{"n", WLP_INT, "300", "h"}}};
   static const struct wl_info bad_entry = {
       "linux:demo", "d", "s", "0", {{"n", WLP_INT, "30", "h"}, {"cpl", WLP_INT, "0", "h"}}};
-  static const char src[] = "static const struct wl_param params[] = {\n"
+  static const char src[] = "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
                             "    {\"n\", 300, 1, 1ull << 32, \"rounds\"},\n"
-                            "    {0},\n"
+                            "    VTB_PARAM_END,\n"
                             "};\n"
                             "static int run(void) { return (int)param(\"n\"); }\n"
                             "const struct lx_workload lx_wl_demo = {.name = \"demo\"};\n";

@@ -1,0 +1,57 @@
+#!/bin/bash
+# newcomer_cli.sh - what a new user meets first on the command line, on the
+# model backend (no /dev/kvm needed):
+#  - refvmm refuses a mistyped or out-of-range --param before the guest
+#    starts (usage exit 2, the key named, the valid keys listed, even with
+#    --quiet; no guest output);
+#  - every vtbench message names its command ("vtbench run: ..."), a
+#    missing required option is named, a range error says the range;
+#  - the model's summary table counts its VM exits by reason.
+# Each check prints PASS or FAIL; exit 1 if any failed.
+set -u
+cd "$(dirname "$0")/../.."
+REFVMM=${REFVMM:-bin/refvmm}
+VTB=${VTBENCH:-bin/vtbench}
+[ -x "$REFVMM" ] && [ -x "$VTB" ] || { echo "newcomer_cli: build first (make)"; exit 1; }
+TMP=$(mktemp -d /tmp/vtb_newcomer.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+pass=0 failed=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; failed=$((failed + 1)); }
+# expect NAME WANT_RC NEEDLE... -- CMD...: exit code and every needle in
+# stdout+stderr
+expect() {
+  local name=$1 want=$2
+  shift 2
+  local needles=()
+  while [ "$1" != -- ]; do needles+=("$1"); shift; done
+  shift
+  "$@" >"$TMP/out" 2>&1
+  local rc=$?
+  [ "$rc" = "$want" ] || { bad "$name: exit $rc, expected $want"; sed 's/^/    /' "$TMP/out" | head -5; return; }
+  for n in "${needles[@]}"; do
+    grep -qF -- "$n" "$TMP/out" || { bad "$name: '$n' not in the output"; sed 's/^/    /' "$TMP/out" | head -5; return; }
+  done
+  ok "$name"
+}
+# absent NAME NEEDLE: the last command's output lacks NEEDLE
+absent() { if grep -qF -- "$2" "$TMP/out"; then bad "$1: '$2' in the output"; else ok "$1"; fi; }
+
+IMG=workloads/build/gups.elf
+# ---- parameters: refused before the guest starts
+expect "refvmm: mistyped --param refused" 2 \
+  "refvmm: --param nn=5: gups.elf has no parameter 'nn'; its parameters: n ws page seed" -- \
+  "$REFVMM" run "$IMG" --backend model --param nn=5
+absent "refvmm: mistyped --param starts no guest" "vtb: unknown parameter"
+absent "refvmm: mistyped --param dumps no registers" "registers:"
+expect "refvmm: mistyped --param named with --quiet" 2 "no parameter 'nn'" -- \
+  "$REFVMM" run "$IMG" --backend model --param nn=5 --quiet
+expect "refvmm: --param out of range" 2 "ws is 4096, outside its range [8192, 2147483648]" -- \
+  "$REFVMM" run "$IMG" --backend model --param ws=4k
+expect "refvmm: --param not a number" 2 "'12q' is not a number" -- \
+  "$REFVMM" run "$IMG" --backend model --param n=12q
+expect "refvmm: a good --param runs" 0 "status ok" -- \
+  "$REFVMM" run workloads/build/pio.elf --backend model --param n=100 --param cpl=0
+
+echo "newcomer_cli: $pass passed, $failed failed"
+[ "$failed" = 0 ]
