@@ -32,9 +32,9 @@ struct workload {
   const char *name;
   const char *desc;
   const struct vtb_param *params; /* ends with an entry whose key is empty */
-  unsigned cpl_allowed;          /* WL_CPL0 | WL_CPL3; 0 means CPL3 only */
-  int cpl_default;               /* 0 or 3 */
-  int (*setup)(void);            /* CPL0, before .run; nonzero aborts; may be NULL */
+  unsigned cpl_allowed;           /* WL_CPL0 | WL_CPL3; 0 means CPL3 only */
+  int cpl_default;                /* 0 or 3 */
+  int (*setup)(void);             /* CPL0, before .run; nonzero aborts; may be NULL */
   int (*run)(struct wl_result *res);
 };
 
