@@ -83,7 +83,7 @@ static int parse_param_table(const char *src, struct src_workload *w, char *msgs
   t++;
   for (;;) {
     t = skip_ws(t);
-    if (*t == '}') return 0; /* end of the table without {0}: accept */
+    if (*t == '}') return 0;                        /* end of the table without {0}: accept */
     if (!strncmp(t, "VTB_PARAM_END", 13)) return 0; /* the end entry */
     if (*t != '{') return -note(msgs, len, "params[]: expected '{' at \"%.20s\"", t);
     const char *e = skip_ws(t + 1);
