@@ -12,7 +12,6 @@
 
 #include "vtb_abi.h" /* struct vtb_param: the image's parameter table */
 
-
 struct wl_result {
   uint64_t checksum;
   uint64_t iterations;
