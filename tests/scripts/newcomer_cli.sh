@@ -53,5 +53,24 @@ expect "refvmm: --param not a number" 2 "'12q' is not a number" -- \
 expect "refvmm: a good --param runs" 0 "status ok" -- \
   "$REFVMM" run workloads/build/pio.elf --backend model --param n=100 --param cpl=0
 
+# ---- the model's summary: its VM exits in the exits table, modeled time first
+"$REFVMM" run workloads/build/pio.elf --backend model --paging shadow --param n=1000 >"$TMP/out" 2>&1
+if grep -qE '^IO_INSTRUCTION +1001 +100\.00% +1001 +[0-9]+$' "$TMP/out"; then
+  ok "refvmm model: VM exits by SDM reason with count, share, reached refvmm, cycles/exit"
+else
+  bad "refvmm model: no IO_INSTRUCTION row in the VM exits table"; sed 's/^/    /' "$TMP/out" | head -30
+fi
+m=$(grep -n 'ms modeled' "$TMP/out" | head -1 | cut -d: -f1)
+w=$(grep -n 'host wall time' "$TMP/out" | head -1 | cut -d: -f1)
+if [ -n "$m" ] && [ -n "$w" ] && [ "$m" -lt "$w" ]; then
+  ok "refvmm model: modeled time first, the host's wall time named as such"
+else
+  bad "refvmm model: modeled time line ($m) not before the host wall time line ($w)"
+fi
+expect "refvmm model: EPT violations counted, none reached refvmm" 0 "EPT_VIOLATION" -- \
+  "$REFVMM" run workloads/build/pgfault.elf --backend model --paging ept --param n=100
+grep -qE '^EPT_VIOLATION +101 +[0-9.]+% +0 +[0-9]+$' "$TMP/out" &&
+  ok "refvmm model: EPT_VIOLATION row shows 0 to refvmm" || bad "refvmm model: EPT_VIOLATION row"
+
 echo "newcomer_cli: $pass passed, $failed failed"
 [ "$failed" = 0 ]
