@@ -98,7 +98,7 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   json_object_set_new(json_object_get(doc, "session"), "jobs_total",
                       json_integer((json_int_t)p->njobs));
   run_progress__start(&S.progress, S.todo.todo);
-  int rc = run_exec__save(doc, o->out, "incomplete", o->baseline) ? VTB_EXIT_IO : VTB_EXIT_OK;
+  int rc = run_exec__save(doc, o->out, "incomplete", o->baseline, true) ? VTB_EXIT_IO : VTB_EXIT_OK;
   if (rc == VTB_EXIT_OK) rc = run_exec__all(&S);
   run_progress__end(&S.progress);
   bool stopped = run_exec__stopped();
@@ -106,7 +106,7 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   for (size_t b = 0; b < p->m.nbackends; b++)
     all_off &= S.backend_off[b];
   if (run_exec__save(doc, o->out, !stopped && rc == VTB_EXIT_OK ? "complete" : "incomplete",
-                     o->baseline))
+                     o->baseline, true))
     rc = VTB_EXIT_IO;
   char el[32];
   run_progress__fmt_secs(run_progress__elapsed(&S.progress), el, sizeof(el));
@@ -184,16 +184,25 @@ static int claim_output(const struct run_opts *o, struct output_lock *lock) {
 /* The command line into o: OPTS_OK, or the exit status (after --help or a
  * bad option). */
 static int parse_opts(int argc, char **argv, struct run_opts *o) {
-  static const struct option opts[] = {
-      {"matrix", required_argument, NULL, 'm'},   {"quick", no_argument, NULL, 'q'},
-      {"backends", required_argument, NULL, 'B'}, {"workloads", required_argument, NULL, 'W'},
-      {"modes", required_argument, NULL, 'M'},    {"reps", required_argument, NULL, 'r'},
-      {"warmup", required_argument, NULL, 'w'},   {"cpu", required_argument, NULL, 'c'},
-      {"shard", required_argument, NULL, 's'},    {"output", required_argument, NULL, 'o'},
-      {"resume", no_argument, NULL, 'R'},         {"force", no_argument, NULL, 'F'},
-      {"timeout", required_argument, NULL, 't'},  {"baseline", required_argument, NULL, 'b'},
-      {"dry-run", no_argument, NULL, 'n'},        {"allow-host-reconfig", no_argument, NULL, 'H'},
-      {"help", no_argument, NULL, 'h'},           {0}};
+  static const struct option opts[] = {{"matrix", required_argument, NULL, 'm'},
+                                       {"quick", no_argument, NULL, 'q'},
+                                       {"backends", required_argument, NULL, 'B'},
+                                       {"workloads", required_argument, NULL, 'W'},
+                                       {"modes", required_argument, NULL, 'M'},
+                                       {"reps", required_argument, NULL, 'r'},
+                                       {"warmup", required_argument, NULL, 'w'},
+                                       {"cpu", required_argument, NULL, 'c'},
+                                       {"shard", required_argument, NULL, 's'},
+                                       {"output", required_argument, NULL, 'o'},
+                                       {"resume", no_argument, NULL, 'R'},
+                                       {"force", no_argument, NULL, 'F'},
+                                       {"timeout", required_argument, NULL, 't'},
+                                       {"baseline", required_argument, NULL, 'b'},
+                                       {"dry-run", no_argument, NULL, 'n'},
+                                       {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"model-reps", required_argument, NULL, 'D'},
+                                       {"help", no_argument, NULL, 'h'},
+                                       {0}};
   int c;
   long v;
   optind = 1;
@@ -221,6 +230,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
     case 'w':
       if (cli__count("warmup", optarg, 0, MATRIX_WARMUP_MAX, &v)) return VTB_EXIT_USAGE;
       o->warmup = (int)v;
+      break;
+    case 'D':
+      if (cli__count("model-reps", optarg, 1, MATRIX_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      o->model_reps = (int)v;
       break;
     case 'c':
       if (cli__count("cpu", optarg, 0, CPU_SETSIZE - 1, &v)) return VTB_EXIT_USAGE;
@@ -271,7 +284,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
 }
 
 int cmd_run(int argc, char **argv) {
-  struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
+  struct run_opts o = {
+      .out = "results/out/session.json", .reps = -1, .warmup = -1, .model_reps = -1, .cpu = -1};
   int rc = parse_opts(argc, argv, &o);
   if (rc != OPTS_OK) return rc;
   json_t *doc = NULL;

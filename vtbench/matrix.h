@@ -5,7 +5,7 @@
  *    "workloads": [{"name": "pio", "params": {"n": 1000}}, "cpuid", ...],
  *    "modes": [{"paging": "shadow", "tlb": "flush", "nmi": "poll", "irq": "poll"},
  *              "ept/vpid/window/window", "native", ...],
- *    "reps": 5, "warmup": 1}
+ *    "reps": 5, "warmup": 1, "model_reps": 1}
  *
  * Expansion: configurations are the cross product (minus modes a backend
  * cannot run); jobs run them interleaved: warm-up rounds, then one round per
@@ -47,6 +47,7 @@ struct matrix {
   struct matrix_mode *modes;
   size_t nmodes;
   unsigned reps, warmup;
+  unsigned model_reps; /* runs of each model configuration, no warm-up (deterministic) */
 };
 
 struct matrix_config {
@@ -71,6 +72,12 @@ void matrix__free(struct matrix *m);
  * ("native" alone is the model's baseline). 0 or -1 with a message. */
 int matrix__parse_mode(const char *s, struct matrix_mode *out, char *err, size_t len);
 void matrix__mode_str(const struct matrix_mode *mode, char *buf, size_t len);
+
+/* Drop from jobs j[0..n) the model's warm-up rounds and its repetitions
+ * from model_reps on (the model is deterministic: they would repeat the
+ * same counts); the order of the rest is kept. Returns the new count. */
+size_t matrix__trim_model(const struct matrix *m, const struct matrix_config *cfgs,
+                          struct matrix_job *j, size_t n);
 
 /* The built-in matrices. */
 void matrix__standard(struct matrix *m);

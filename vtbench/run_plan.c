@@ -27,7 +27,8 @@ static void host_detect(struct run_host *h) {
   }
   const char *pg = kvm_host__paging_name(h->info);
   if (pg) snprintf(h->kvm_paging, sizeof(h->kvm_paging), "%s", pg); /* PVM: always shadow */
-  if (h->info->flavour == KVM_FLAVOUR_INTEL) /* kvm_amd: refvmm itself refuses tlb flush */
+  /* kvm_amd: refvmm itself refuses tlb flush; kvm_pvm always flushes */
+  if (h->info->flavour == KVM_FLAVOUR_INTEL || h->info->flavour == KVM_FLAVOUR_PVM)
     snprintf(h->kvm_tlb, sizeof(h->kvm_tlb), "%s", kvm_host__tlb_name(h->info));
 }
 
@@ -156,6 +157,7 @@ static int build_matrix(const struct run_opts *o, struct matrix *m) {
   }
   if (o->reps >= 0) json_object_set_new(j, "reps", json_integer(o->reps));
   if (o->warmup >= 0) json_object_set_new(j, "warmup", json_integer(o->warmup));
+  if (o->model_reps >= 0) json_object_set_new(j, "model_reps", json_integer(o->model_reps));
   matrix__free(m);
   int rc = matrix__from_json(m, j, "command line", err, sizeof(err));
   if (rc) msg__error("%s", err);
@@ -298,6 +300,7 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
     goto fail;
   }
   p->njobs = matrix__jobs(&p->m, p->ncfg, p->shard_i, p->shard_n, MATRIX_SEED, &p->jobs);
+  p->njobs = matrix__trim_model(&p->m, p->cfgs, p->jobs, p->njobs);
   if (!p->njobs && !o->dry_run) {
     msg__error("nothing can run on this host: no backend supports any mode of the matrix (kvm "
                "needs /dev/kvm; model needs refvmm built with it)");
