@@ -186,6 +186,7 @@ static void run_reference(struct session *s) {
   cfg.json_path = NULL;
   struct session_opts o = {.no_probes = true, .profile_path = s->opts.profile_path};
   struct session *n = session__new(&cfg, &o);
+  if (n && !vm->cfg.quiet) n->progress = "the native baseline run (before the guest's own)";
   if (!n) {
     vm->ops->reference_done(vm, BACKEND_REF_NOMEM, NULL, "out of memory");
     return;
@@ -202,7 +203,10 @@ static void run_reference(struct session *s) {
 enum run_status session__run(struct session *s) {
   struct vm *vm = &s->vm;
   if (s->created) run_reference(s);
-  int rc = watchdog__start(&s->wd, vm, vm->cfg.timeout_s);
+  int rc = watchdog__start(&s->wd, vm, vm->cfg.timeout_s,
+                           s->progress     ? s->progress
+                           : vm->cfg.quiet ? NULL
+                                           : "the guest");
   if (rc) {
     vm->status = RUN_HOST_ERROR;
     snprintf(vm->status_detail, sizeof vm->status_detail, "cannot start the watchdog thread: %s",

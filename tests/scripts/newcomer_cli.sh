@@ -72,5 +72,18 @@ expect "refvmm model: EPT violations counted, none reached refvmm" 0 "EPT_VIOLAT
 grep -qE '^EPT_VIOLATION +101 +[0-9.]+% +0 +[0-9]+$' "$TMP/out" &&
   ok "refvmm model: EPT_VIOLATION row shows 0 to refvmm" || bad "refvmm model: EPT_VIOLATION row"
 
+# ---- progress without a terminal: refvmm's long model runs, vtbench run's matrix
+VTB_PROGRESS_S=0.05 "$REFVMM" run workloads/build/compute.elf --backend model --paging ept \
+  --param n=3000000 >"$TMP/out" 2>&1
+n=$(grep -c 'refvmm: the .*: running for [0-9.]* s' "$TMP/out")
+[ "$n" -ge 2 ] && ok "refvmm: a long model run says it is still running ($n lines)" ||
+  bad "refvmm: $n progress lines in a long model run"
+echo '{"backends": ["model"], "workloads": [{"name": "compute", "params": {"n": 400000}}],
+ "modes": ["native", "shadow", "ept", "ept/vpid"]}' >"$TMP/m.json"
+VTB_PROGRESS_S=0.2 "$VTB" run --matrix "$TMP/m.json" -o "$TMP/p.json" >/dev/null 2>"$TMP/out" </dev/null
+n=$(grep -c '^vtbench run: \[[0-9]*/[0-9]*\] [0-9:]* elapsed' "$TMP/out")
+[ "$n" -ge 2 ] && ok "vtbench run: progress lines when stderr is a file ($n)" ||
+  bad "vtbench run: $n progress lines when stderr is a file"
+
 echo "newcomer_cli: $pass passed, $failed failed"
 [ "$failed" = 0 ]
