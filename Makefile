@@ -234,7 +234,7 @@ check-kvm-amd: all
 gen-tests:
 	python3 tests/gen/gen_model_tests.py
 
-unit: $(BIN)/test_unit
+unit: images $(BIN)/test_unit
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit
 integration: all $(BIN)/test_integration
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration

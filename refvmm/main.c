@@ -92,6 +92,11 @@ static int parse_size(const char *s, uint64_t *out) {
     shift = 30;
     end++;
     break;
+  case 't':
+  case 'T':
+    shift = 40;
+    end++;
+    break;
   case '\0':
     break;
   default:
@@ -202,8 +207,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
     case OPT_MEM:
       if (parse_size(optarg, &cfg->mem_size))
         return usage_error("--mem '%s': expected a size like 256M or 1G", optarg);
-      if (cfg->mem_size < VTB_MEM_MIN || cfg->mem_size > VTB_MEM_MAX || cfg->mem_size % 4096)
-        return usage_error("--mem '%s': must be a multiple of 4K between 8M and 3G", optarg);
+      if (cfg->mem_size < VTB_MEM_MIN || cfg->mem_size > VTB_MEM_MAX)
+        return usage_error("--mem '%s': outside the range refvmm gives a guest, 8M to 3G (the "
+                           "MMIO window and the VMM's reserved pages bound it)",
+                           optarg);
+      if (cfg->mem_size % 4096)
+        return usage_error("--mem '%s': not a multiple of 4K (the guest's page size)", optarg);
       break;
     case OPT_TIMEOUT: {
       char *end;

@@ -68,6 +68,7 @@ static json_t *new_session(int argc, char **argv, const struct run_plan *p,
   if (!full) return NULL;
   full[0] = "vtbench";
   memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
+  if (argc) full[1] = "run"; /* argv[0] is "vtbench run" */
   json_t *doc = result_doc__new(context__collect(argc + 1, full));
   free(full);
   if (!doc) return NULL;

@@ -639,8 +639,8 @@ int cmd_validate(int argc, char **argv) {
   uname(&u);
   snprintf(host, sizeof host, "%s, Linux %s", kvm_flavour__name(h.flavour), u.release);
   enum validate_kind emu0 = o.kind;
-  char argline[1024] = "vtbench";
-  for (int i = 0; i < argc; i++)
+  char argline[1024] = "vtbench validate"; /* argv[0] */
+  for (int i = 1; i < argc; i++)
     cmd_append(argline, sizeof argline, argv[i]);
 
   size_t nres = 0;

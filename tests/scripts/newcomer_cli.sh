@@ -72,6 +72,41 @@ expect "refvmm model: EPT violations counted, none reached refvmm" 0 "EPT_VIOLAT
 grep -qE '^EPT_VIOLATION +101 +[0-9.]+% +0 +[0-9]+$' "$TMP/out" &&
   ok "refvmm model: EPT_VIOLATION row shows 0 to refvmm" || bad "refvmm model: EPT_VIOLATION row"
 
+# ---- messages: the command named, what is missing said, ranges as ranges
+expect "vtbench run: an unknown option names the command" 2 "vtbench run: unrecognized option '--frob'" -- \
+  "$VTB" run --frob
+grep -q '^run: ' "$TMP/out" && bad "vtbench run: a bare 'run:' prefix" || ok "vtbench run: no bare 'run:' prefix"
+expect "vtbench report: a missing file names the command" 20 "vtbench report: $TMP/nosuch.json: cannot read" -- \
+  "$VTB" report "$TMP/nosuch.json"
+expect "vtbench merge: says -o is missing" 2 "vtbench merge: -o OUT.json missing" -- \
+  "$VTB" merge "$TMP/a.json"
+expect "vtbench validate: --timeout on the usage line" 0 "[--only W1,W2,...] [--timeout S]" -- \
+  "$VTB" validate --help
+expect "refvmm: --mem beyond the range says the range" 2 "--mem '1T': outside the range refvmm gives a guest, 8M to 3G" -- \
+  "$REFVMM" run workloads/build/pio.elf --mem 1T
+v1=$("$REFVMM" --version | sed 's/^refvmm //')
+v2=$("$VTB" --version | sed 's/^vtbench //')
+[ "$v1" = "$v2" ] && [[ $v1 == *"(git "* ]] && ok "--version: one format for both tools ($v1)" ||
+  bad "--version formats differ: refvmm '$v1', vtbench '$v2'"
+"$VTB" workloads >"$TMP/out" 2>&1
+if grep -q '/\.\./' "$TMP/out" || grep -q "Images: /" "$TMP/out"; then
+  bad "vtbench workloads: prints an absolute or /../ path"
+else ok "vtbench workloads: the images' path as typed from here"; fi
+# every row's parameters start in the same column as the header's
+col=$(head -1 "$TMP/out" | awk '{print index($0, "parameters")}')
+badrows=$(awk -v c="$col" 'NR > 1 && /^[a-z:]+ +[0-9]/ && substr($0, c - 1, 1) != " " {n++} END {print n + 0}' "$TMP/out")
+[ "$badrows" = 0 ] && ok "vtbench workloads: columns line up" || bad "vtbench workloads: $badrows rows overflow their column"
+expect "vtbench workloads NAME: the image's table with ranges" 0 "ws" "8192" "2147483648" -- \
+  "$VTB" workloads gups
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  "$REFVMM" run workloads/build/pio.elf --backend kvm --param n=100 >"$TMP/out" 2>&1
+  n=$(grep -c 'unsupported' "$TMP/out")
+  [ "$n" -le 1 ] && ok "refvmm kvm: an unsupported PMU reason said once ($n line)" ||
+    bad "refvmm kvm: $n lines of unsupported PMU events"
+else
+  echo "SKIP refvmm kvm: no usable /dev/kvm here"
+fi
+
 # ---- progress without a terminal: refvmm's long model runs, vtbench run's matrix
 VTB_PROGRESS_S=0.05 "$REFVMM" run workloads/build/compute.elf --backend model --paging ept \
   --param n=3000000 >"$TMP/out" 2>&1

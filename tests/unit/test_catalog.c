@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/elf_loader.h"
 #include "vtbench/workload_catalog.h"
 
 #define SRC_PARAMS_MAX 32
@@ -467,10 +468,63 @@ START_TEST(test_compare_linux_entry) {
 }
 END_TEST
 
+/* The images carry the tables the guests and refvmm read: every built
+ * freestanding image's table matches the catalog, key for key and default
+ * for default (cpl is the runtime's, not in the table). */
+START_TEST(test_catalog_matches_images) {
+  static char msgs[8192];
+  msgs[0] = '\0';
+  int bad = 0, checked = 0;
+  struct guest_mem gm;
+  ck_assert_int_eq(guest_mem__init(&gm, VTB_MEM_MIN), 0);
+  for (size_t i = 0; i < workload_catalog_len; i++) {
+    const struct wl_info *w = &workload_catalog[i];
+    if (workload_catalog__is_linux(w)) continue;
+    char rel[128], path[4096], err[512];
+    snprintf(rel, sizeof rel, "workloads/build/%s.elf", w->name);
+    src_path(path, sizeof path, rel);
+    static struct elf_image im;
+    if (elf__load_file(path, &gm, &im, err, sizeof err)) {
+      bad += note(msgs, sizeof msgs, "%s (run make first)", err);
+      continue;
+    }
+    checked++;
+    if (!im.params.present) {
+      bad += note(msgs, sizeof msgs, "%s: no parameter table in the image", path);
+      continue;
+    }
+    int listed = 0;
+    for (int k = 0; k < WL_PARAMS_MAX && w->params[k].name; k++) {
+      if (!strcmp(w->params[k].name, "cpl")) continue;
+      listed++;
+      const struct vtb_param *p = NULL;
+      for (int j = 0; j < im.params.n && !p; j++)
+        if (!strcmp(im.params.p[j].key, w->params[k].name)) p = &im.params.p[j];
+      uint64_t cv;
+      if (!p)
+        bad += note(msgs, sizeof msgs, "%s: the catalog lists %s, the image does not", w->name,
+                    w->params[k].name);
+      else if (!catalog_value(&w->params[k], &cv) || cv != p->def)
+        bad +=
+            note(msgs, sizeof msgs, "%s.%s: catalog default %s, the image's %llu", w->name, p->key,
+                 w->params[k].def ? w->params[k].def : "(null)", (unsigned long long)p->def);
+    }
+    if (listed != im.params.n)
+      bad += note(msgs, sizeof msgs, "%s: the catalog lists %d parameters, the image declares %d",
+                  w->name, listed, im.params.n);
+  }
+  guest_mem__destroy(&gm);
+  ck_assert_int_ge(checked, 17);
+  ck_assert_msg(bad == 0, "vtbench/workload_catalog.c disagrees with the images (%d):\n%s", bad,
+                msgs);
+}
+END_TEST
+
 Suite *suite_catalog(void) {
   Suite *s = suite_create("catalog");
   TCase *tc = tcase_create("sources");
   tcase_add_test(tc, test_catalog_matches_sources);
+  tcase_add_test(tc, test_catalog_matches_images);
   tcase_add_test(tc, test_compare_reports_drift);
   tcase_add_test(tc, test_compare_linux_entry);
   suite_add_tcase(s, tc);
