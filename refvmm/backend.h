@@ -53,6 +53,10 @@ struct backend_ops {
   const char *(*exit_name)(uint32_t r);
 
   /* ---- what differs between backends ---- */
+  /* The backend interprets the guest (tens of times slower than the
+   * hardware): a guest run at its image's default sizes, which are sized
+   * for the hardware, gets a note before it starts. */
+  bool interprets_guest;
   /* Where summary lines say the paging and tlb axes not given on the
    * command line came from (" (host module)"); NULL: " (default)". */
   const char *unset_mode_origin;

@@ -78,3 +78,14 @@ int image_params__check(const struct elf_params *ep, const char *image, const ch
   }
   return 0;
 }
+
+bool image_params__all_default(const struct elf_params *ep, const char *const *params,
+                               int nparams) {
+  for (int i = 0; i < nparams; i++) {
+    const char *eq = strchr(params[i], '=');
+    size_t kn = eq ? (size_t)(eq - params[i]) : strlen(params[i]);
+    for (int j = 0; j < ep->n; j++)
+      if (strlen(ep->p[j].key) == kn && !strncmp(ep->p[j].key, params[i], kn)) return false;
+  }
+  return true;
+}

@@ -5,6 +5,7 @@
 #ifndef REFVMM_IMAGE_PARAMS_H
 #define REFVMM_IMAGE_PARAMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "elf_loader.h"
@@ -14,5 +15,9 @@
  * guest checks. */
 int image_params__check(const struct elf_params *ep, const char *image, const char *const *params,
                         int nparams, char *err, size_t len);
+
+/* No --param sets a parameter the table declares (the runtime's own keys
+ * do not count). */
+bool image_params__all_default(const struct elf_params *ep, const char *const *params, int nparams);
 
 #endif

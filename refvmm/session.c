@@ -116,6 +116,13 @@ int session__prepare(struct session *s) {
   if (image_params__check(&s->image.params, vm->cfg.image, vm->cfg.params, vm->cfg.nparams, err,
                           sizeof err))
     return fail(s, EXIT_USAGE, "refvmm: %s", err);
+  if (vm->ops->interprets_guest && !vm->cfg.quiet && s->image.params.present &&
+      image_params__all_default(&s->image.params, vm->cfg.params, vm->cfg.nparams))
+    fprintf(stderr,
+            "refvmm: note: %s runs at its default sizes, which are sized for KVM; the %s backend "
+            "interprets the guest, tens of times slower, so this can take minutes (progress "
+            "every 10 s; smaller sizes: --param, see vtbench workloads)\n",
+            vm->cfg.image, vm->ops->name);
   vm->image_lo = s->image.lo;
   vm->image_hi = s->image.hi;
   vm->entry = s->image.entry;

@@ -39,23 +39,47 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
-          "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
-          "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume | --force]\n"
-          "                   [--dry-run] [--allow-host-reconfig] [--kvm-exits]\n"
-          "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
-          "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
-          "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
-          "  e.g. shadow/flush/poll/poll or native. --shard I/N runs slice I of N (1-based);\n"
-          "  join shards with vtbench merge. --resume continues the document given with -o.\n"
-          "  An existing -o document is never replaced unless --force is given (exit 5), and\n"
-          "  one vtbench at a time writes it (FILE.lock; a second writer gets exit 4).\n"
-          "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
-          "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
-          "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
-          "  (docs/KVM_MODES.md).\n"
-          "  --kvm-exits: kvm runs also count every VM exit KVM handles by hardware reason\n"
-          "  (refvmm --events kvm:exits; KVM's tracepoints, a cost per exit: their times are\n"
-          "  not comparable with runs without it; docs/PROBES.md).\n");
+          "                   [--modes LIST] [--reps N] [--warmup N] [--model-reps N] [--cpu N]\n"
+          "                   [--shard I/N] [--timeout SEC] [--baseline MODE] [-o FILE]\n"
+          "                   [--resume | --force] [--dry-run] [--allow-host-reconfig]\n"
+          "                   [--kvm-exits]\n"
+          "  Runs the cross product of a matrix interleaved into one result document.\n"
+          "  --matrix FILE   the matrix (docs/MATRIX.md); default: the standard matrix,\n"
+          "                  every workload at its defaults (sized for KVM; on the model\n"
+          "                  a run can take minutes); --quick: the small one make demo\n"
+          "                  runs, under a minute\n"
+          "  --backends L    default: the matrix's (kvm,model); one not usable here is\n"
+          "                  skipped with a note\n"
+          "  --workloads L   default: the matrix's; vtbench workloads lists them\n"
+          "  --modes L       default: the matrix's; a mode is paging/tlb/nmi/irq, e.g.\n"
+          "                  ept/vpid/window/poll; parts left out have their assist off\n"
+          "                  (tlb flush, nmi poll, irq poll, as refvmm's defaults); native:\n"
+          "                  the model without VMX, the baseline\n"
+          "  --reps N        repetitions of each kvm configuration (default: the matrix's;\n"
+          "                  standard 5, quick 4)\n"
+          "  --warmup N      unrecorded warm-up rounds before them (default 1)\n"
+          "  --model-reps N  runs of each model configuration, no warm-up (default 1: the\n"
+          "                  model is deterministic)\n"
+          "  --cpu N         pin refvmm to CPU N (default: not pinned)\n"
+          "  --shard I/N     run slice I of N (1-based; default 1/1); join shards with\n"
+          "                  vtbench merge\n"
+          "  --timeout SEC   refvmm's limit per run (default refvmm's, 300)\n"
+          "  --baseline MODE what ratios are taken against (default: native on the model,\n"
+          "                  the least-featured mode measured on kvm)\n"
+          "  -o FILE         the result document (default results/out/session.json); one\n"
+          "                  vtbench at a time writes it (FILE.lock; a second gets exit 4),\n"
+          "                  and it is never replaced unless --force is given (exit 5);\n"
+          "                  --resume continues it\n"
+          "  --dry-run       list the jobs, run nothing\n"
+          "  --allow-host-reconfig  kvm modes the host's KVM module does not run now are\n"
+          "                  run by reloading it with the parameters they need (kvm_intel\n"
+          "                  ept/vpid, kvm_amd npt; root, no other VM), restoring it after\n"
+          "                  each group, also on Ctrl-C (docs/KVM_MODES.md)\n"
+          "  --kvm-exits     kvm runs also count every VM exit KVM handles by hardware\n"
+          "                  reason (refvmm --events kvm:exits; a cost per exit: their\n"
+          "                  times are not comparable with runs without it; docs/PROBES.md)\n"
+          "  Progress: one line on a terminal; without one, a line every 10 s\n"
+          "  (VTB_PROGRESS_S). Exit status: docs/EXIT_CODES.md.\n");
 }
 
 /* The new session document: context, and the session facts that let
@@ -202,6 +226,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
                                        {"dry-run", no_argument, NULL, 'n'},
                                        {"allow-host-reconfig", no_argument, NULL, 'H'},
                                        {"model-reps", required_argument, NULL, 'D'},
+                                       {"kvm-exits", no_argument, NULL, 'K'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   int c;

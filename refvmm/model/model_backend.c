@@ -68,8 +68,8 @@ static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
-  if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
-  if (!m->irq_set) m->irq = EVENT_WINDOW;
+  if (!m->nmi_set) m->nmi = EVENT_POLL;               /* an axis not given has its assist off */
+  if (!m->irq_set) m->irq = EVENT_POLL;
   return 0;
 }
 
@@ -431,6 +431,7 @@ const struct backend_ops model_backend_ops = {
     .timed_mark = model_timed_mark,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
+    .interprets_guest = true,
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,

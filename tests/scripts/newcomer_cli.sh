@@ -107,6 +107,35 @@ else
   echo "SKIP refvmm kvm: no usable /dev/kvm here"
 fi
 
+# ---- every option --help lists is accepted, every default stated
+expect "vtbench run: --kvm-exits (in its usage) accepted" 0 "configurations" -- \
+  "$VTB" run --quick --kvm-exits --dry-run -o "$TMP/d.json"
+"$VTB" run --help >"$TMP/out" 2>&1
+# an option taking a value: its paragraph (the line and the next two) says "default"
+no_default() { # HELP_FILE OPTION...
+  local f=$1 o missing=""
+  shift
+  for o in "$@"; do grep -A2 -- "^  $o " "$f" | grep -q "default" || missing="$missing $o"; done
+  echo "$missing"
+}
+m=$(no_default "$TMP/out" --matrix --backends --workloads --modes --reps --warmup --model-reps --cpu \
+  --shard --timeout --baseline -o)
+[ -z "$m" ] && ok "vtbench run --help: every option with a value states its default" ||
+  bad "vtbench run --help: no default stated for$m"
+"$REFVMM" --help >"$TMP/out" 2>&1
+m=$(no_default "$TMP/out" --backend --paging --tlb --nmi --irq --poll-us --mem --timeout --json \
+  --events --profile --model-baseline)
+[ -z "$m" ] && ok "refvmm --help: every option with a value states its default" ||
+  bad "refvmm --help: no default stated for$m"
+"$REFVMM" run workloads/build/pio.elf --backend model --paging shadow --param n=10 >"$TMP/out" 2>&1
+grep -q "nmi poll (default)  irq poll (default)" "$TMP/out" &&
+  ok "refvmm: nmi and irq default to poll, as vtbench's modes" || bad "refvmm: nmi/irq defaults differ from vtbench's modes"
+
+expect "refvmm model: default sizes get a note before the run" 13 "runs at its default sizes, which are sized for KVM" -- \
+  "$REFVMM" run workloads/build/memstream.elf --backend model --timeout 1
+"$REFVMM" run workloads/build/pio.elf --backend model --param n=10 >"$TMP/out" 2>&1
+absent "refvmm model: no note when a size is given" "sized for KVM"
+
 # ---- progress without a terminal: refvmm's long model runs, vtbench run's matrix
 VTB_PROGRESS_S=0.05 "$REFVMM" run workloads/build/compute.elf --backend model --paging ept \
   --param n=3000000 >"$TMP/out" 2>&1

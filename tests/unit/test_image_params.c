@@ -65,6 +65,15 @@ START_TEST(no_table_no_check) {
 }
 END_TEST
 
+START_TEST(all_default) {
+  struct elf_params ep = table();
+  const char *none[] = {"cpl=3", "syscall=trap"}, *one[] = {"cpl=3", "ws=8k"};
+  ck_assert(image_params__all_default(&ep, none, 2));
+  ck_assert(image_params__all_default(&ep, none, 0));
+  ck_assert(!image_params__all_default(&ep, one, 2));
+}
+END_TEST
+
 /* The built gups image carries the table gups.c declares. */
 START_TEST(built_image_has_its_table) {
   struct guest_mem gm;
@@ -90,6 +99,7 @@ Suite *suite_image_params(void) {
   tcase_add_test(tc, unknown_key_lists_valid_ones);
   tcase_add_test(tc, bad_values);
   tcase_add_test(tc, no_table_no_check);
+  tcase_add_test(tc, all_default);
   tcase_add_test(tc, built_image_has_its_table);
   suite_add_tcase(s, tc);
   return s;
