@@ -7,6 +7,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_campaign(int argc, char **argv); /* cmd_campaign.c: shards on Slurm, GNU parallel */
 int cmd_workloads(int argc, char **argv);
 int cmd_host(int argc, char **argv); /* cmd_host.c: KVM host show|set|restore */
 int cmd_events(int argc, char **argv);

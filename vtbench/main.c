@@ -14,6 +14,7 @@ static const struct {
     {"report", cmd_report, "plots, Markdown and HTML from a result document (--compare OTHER)"},
     {"export", cmd_export, "CSV files for the gnuplot scripts in plots/"},
     {"merge", cmd_merge, "join result documents (shards) into one"},
+    {"campaign", cmd_campaign, "a matrix as shards on Slurm or GNU parallel, merged per site"},
     {"workloads", cmd_workloads, "list the workloads, their parameters and what they stress"},
     {"host", cmd_host, "KVM host: flavour, parameters and modes; set|restore module parameters"},
     {"events", cmd_events, "what this host's PMU can count (libpfm4 events, guest/host variants)"},

@@ -388,13 +388,13 @@ void matrix__config_key(const struct matrix *m, const struct matrix_config *c, c
 
 size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx,
                        struct matrix_config **out) {
-  size_t cap = m->nbackends * m->nworkloads * m->nmodes, n = 0;
+  size_t cap = m->nbackends * m->nworkloads * m->nmodes, n = 0, index = 0;
   struct matrix_config *c = calloc(cap ? cap : 1, sizeof(*c));
   for (size_t b = 0; b < m->nbackends; b++)
     for (size_t w = 0; w < m->nworkloads; w++)
-      for (size_t md = 0; md < m->nmodes; md++) {
+      for (size_t md = 0; md < m->nmodes; md++, index++) {
         if (ok && !ok(m->backends[b], &m->modes[md], ctx)) continue;
-        c[n] = (struct matrix_config){.backend = b, .workload = w, .mode = md};
+        c[n] = (struct matrix_config){.backend = b, .workload = w, .mode = md, .index = index};
         matrix__config_key(m, &c[n], c[n].key, sizeof(c[n].key));
         n++;
       }
@@ -412,6 +412,14 @@ int matrix__parse_shard(const char *s, unsigned *i, unsigned *n) {
   *i = (unsigned)a;
   *n = (unsigned)b;
   return 0;
+}
+
+size_t matrix__shard_configs(struct matrix_config *c, size_t n, unsigned shard_i,
+                             unsigned shard_n) {
+  size_t keep = 0;
+  for (size_t i = 0; i < n; i++)
+    if (c[i].index % shard_n == shard_i - 1) c[keep++] = c[i];
+  return keep;
 }
 
 size_t matrix__jobs(const struct matrix *m, size_t nconfigs, unsigned shard_i, unsigned shard_n,

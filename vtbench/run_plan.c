@@ -295,11 +295,14 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
   rc = VTB_EXIT_FAILED;
   p->ncfg = matrix__configs(&p->m, supported, &p->host, &p->cfgs);
   drop_unbuilt(p, o->dry_run);
+  /* the shard's configurations, cut from the whole cross product: the same
+   * on every host whatever each one leaves out (vtbench campaign) */
+  p->ncfg = matrix__shard_configs(p->cfgs, p->ncfg, p->shard_i, p->shard_n);
   if (group_by_host(p)) {
     msg__error("out of memory");
     goto fail;
   }
-  p->njobs = matrix__jobs(&p->m, p->ncfg, p->shard_i, p->shard_n, MATRIX_SEED, &p->jobs);
+  p->njobs = matrix__jobs(&p->m, p->ncfg, 1, 1, MATRIX_SEED, &p->jobs);
   p->njobs = matrix__trim_model(&p->m, p->cfgs, p->jobs, p->njobs);
   if (!p->njobs && !o->dry_run) {
     msg__error("nothing can run on this host: no backend supports any mode of the matrix (kvm "

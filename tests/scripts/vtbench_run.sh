@@ -19,6 +19,7 @@ for w in pio cpuid compute; do : >"$TMP/images/$w.elf"; done
 cat >"$TMP/refvmm" <<'FAKE'
 #!/bin/bash
 # Fake refvmm: records its arguments, writes a one-run result document.
+args="$*"
 img=$2; shift 2
 backend=kvm paging=shadow tlb=flush nmi=poll irq=poll json= params=
 while [ $# -gt 0 ]; do
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
   shift
 done
 echo "$backend $(basename "$img" .elf) $paging/$tlb/$nmi/$irq" >>"$FAKE_LOG"
+echo "$backend $args" >>"$FAKE_LOG.args"
 if [ "$backend" = model ]; then
   echo "refvmm: backend 'model' is not built yet; use --backend kvm" >&2
   exit 5
@@ -222,6 +224,17 @@ if command -v script >/dev/null; then
     err "progress line longer than the 60-column terminal"
 else
   echo "vtbench_run: skip progress check: script(1) missing (util-linux)"
+fi
+
+# --kvm-exits asks refvmm for KVM's per-reason exits (--events kvm:exits) on
+# kvm runs only; the model has its own exits by reason.
+: >"$TMP/calls.log.args"
+if "$VTB" run -B kvm,model -W pio -M shadow/flush/poll/poll --reps 1 --warmup 0 --kvm-exits \
+  -o "$TMP/kx.json" >"$TMP/kx.log" 2>&1; then
+  grep -q '^kvm .*--events kvm:exits' "$TMP/calls.log.args" || err "--kvm-exits: kvm run without --events kvm:exits"
+  ! grep -q '^model .*--events' "$TMP/calls.log.args" || err "--kvm-exits: model run got --events"
+else
+  err "vtbench run --kvm-exits failed: $(cat "$TMP/kx.log")"
 fi
 
 [ $fail = 0 ] && echo "vtbench_run: passed"
