@@ -95,7 +95,7 @@ size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx
 void matrix__config_key(const struct matrix *m, const struct matrix_config *c, char *buf,
                         size_t len);
 
-/* ---- host modes on kvm (vtbench run --allow-host-reconfig, issue 8) ----
+/* ---- host modes on kvm (vtbench run --allow-host-reconfig) ----
  * paging and tlb of a kvm cell are properties of the host's KVM module. The
  * vendor-module settings a cell in `mode` needs on host h: 0 with
  * plan->n == 0 when the host runs it as it is; 0 with plan->n > 0 when
