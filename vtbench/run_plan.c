@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "msg.h"
 #include "paths.h"
+#include "refvmm/elf_loader.h"
+#include "refvmm/image_params.h"
 
 /* ---- which modes can each backend run on this host ------------------------ */
 static void host_detect(struct run_host *h) {
@@ -225,6 +227,43 @@ static void drop_unbuilt(struct run_plan *p, bool dry_run) {
   p->ncfg = keep;
 }
 
+/* Each freestanding workload's parameters against its image's parameter
+ * table (the one refvmm checks --param against): a size out of range is
+ * refused here, naming the workload, before any run. 0, or -1 after the
+ * message. An image not built or without a table is left to refvmm. */
+static int check_image_params(const struct run_plan *p) {
+  struct guest_mem gm;
+  if (guest_mem__init(&gm, VTB_MEM_MIN)) return 0;
+  int rc = 0;
+  for (size_t i = 0; i < p->m.nworkloads && !rc; i++) {
+    const struct matrix_workload *w = &p->m.workloads[i];
+    char img[4200], err[512], kv[32][96];
+    const char *params[32];
+    if (linux_guest__named(w->name)) continue;
+    snprintf(img, sizeof(img), "%s/%s.elf", p->images, w->name);
+    static struct elf_image im;
+    if (access(img, R_OK) || elf__load_file(img, &gm, &im, err, sizeof(err))) continue;
+    int n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(w->params, k, v) {
+      if (n == 32) break;
+      if (json_is_string(v))
+        snprintf(kv[n], sizeof(kv[n]), "%s=%s", k, json_string_value(v));
+      else
+        snprintf(kv[n], sizeof(kv[n]), "%s=%lld", k, (long long)json_integer_value(v));
+      params[n] = kv[n];
+      n++;
+    }
+    if (image_params__check(&im.params, img, params, n, err, sizeof(err))) {
+      msg__error("workload %s: %s (vtbench workloads %s lists the ranges)", w->name, err, w->name);
+      rc = -1;
+    }
+  }
+  guest_mem__destroy(&gm);
+  return rc;
+}
+
 /* Host groups: kvm configurations that need the module reloaded, one group
  * per distinct set of parameters. */
 static int group_by_host(struct run_plan *p) {
@@ -291,6 +330,10 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
                   strerror(p->host.kvm_errno));
   if (o->allow_host_reconfig && plan_reconfig(&p->host, &p->m)) goto fail;
   if (check_linux(p, o->dry_run)) goto fail;
+  if (have_images && check_image_params(p)) {
+    rc = VTB_EXIT_USAGE;
+    goto fail;
+  }
 
   rc = VTB_EXIT_FAILED;
   p->ncfg = matrix__configs(&p->m, supported, &p->host, &p->cfgs);

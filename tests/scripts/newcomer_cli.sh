@@ -53,6 +53,13 @@ expect "refvmm: --param not a number" 2 "'12q' is not a number" -- \
 expect "refvmm: a good --param runs" 0 "status ok" -- \
   "$REFVMM" run workloads/build/pio.elf --backend model --param n=100 --param cpl=0
 
+echo '{"backends": ["model"], "workloads": [{"name": "gups", "params": {"ws": 4096}}], "modes": ["native"]}' >"$TMP/bad.json"
+expect "vtbench run: a size out of the image's range refused before any run" 2 \
+  "vtbench run: workload gups: --param ws=4096: ws is 4096, outside its range [8192, 2147483648]" -- \
+  "$VTB" run --matrix "$TMP/bad.json" -o "$TMP/bad_out.json"
+[ -e "$TMP/bad_out.json" ] && bad "vtbench run: wrote a document for a refused matrix" ||
+  ok "vtbench run: no document for a refused matrix"
+
 # ---- the model's summary: its VM exits in the exits table, modeled time first
 "$REFVMM" run workloads/build/pio.elf --backend model --paging shadow --param n=1000 >"$TMP/out" 2>&1
 if grep -qE '^IO_INSTRUCTION +1001 +100\.00% +1001 +[0-9]+$' "$TMP/out"; then
