@@ -91,8 +91,8 @@ expect "vtbench validate: --timeout on the usage line" 0 "[--only W1,W2,...] [--
   "$VTB" validate --help
 expect "refvmm: --mem beyond the range says the range" 2 "--mem '1T': outside the range refvmm gives a guest, 8M to 3G" -- \
   "$REFVMM" run workloads/build/pio.elf --mem 1T
-v1=$("$REFVMM" --version | sed 's/^refvmm //')
-v2=$("$VTB" --version | sed 's/^vtbench //')
+v1=$("$REFVMM" --version | sed 's/^refvmm //; s/(git [0-9a-f]*\(-dirty\)*)/(git REV)/')
+v2=$("$VTB" --version | sed 's/^vtbench //; s/(git [0-9a-f]*\(-dirty\)*)/(git REV)/')
 [ "$v1" = "$v2" ] && [[ $v1 == *"(git "* ]] && ok "--version: one format for both tools ($v1)" ||
   bad "--version formats differ: refvmm '$v1', vtbench '$v2'"
 "$VTB" workloads >"$TMP/out" 2>&1
