@@ -76,8 +76,8 @@ static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
-  if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
-  if (!m->irq_set) m->irq = EVENT_WINDOW;
+  if (!m->nmi_set) m->nmi = EVENT_POLL;               /* an axis not given has its assist off */
+  if (!m->irq_set) m->irq = EVENT_POLL;
   return 0;
 }
 
@@ -200,10 +200,13 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   memset(e, 0, sizeof *e);
   model_vmx__entry(c);
   int rc = model_run_loop(vm, m, c, e);
-  model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
+  unsigned reason = vmx_reason_of(c, e->reason);
+  model_vmx__exit(c, reason, 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
-                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
+                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT)) {
     m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
+    if (reason < EXIT_REASON_MAX) m->cost.user_exits_by[reason]++;
+  }
   return rc;
 }
 
@@ -406,6 +409,14 @@ void model_backend__print(const struct vm *vm, FILE *out) {
   if (mst(vm)) model_report__print(&mst(vm)->report, out);
 }
 
+static void model_print_time(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_time(&mst(vm)->report, out);
+}
+
+static void model_print_vm_exits(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_exits(&mst(vm)->report, out);
+}
+
 /* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
 static int model_event_attach(struct vm *vm, struct event_policy *p) {
   vmm_events__attach(&mst(vm)->events, p);
@@ -429,9 +440,12 @@ const struct backend_ops model_backend_ops = {
     .timed_mark = model_timed_mark,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
+    .interprets_guest = true,
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
+    .print_modeled_time = model_print_time,
+    .print_vm_exits = model_print_vm_exits,
     .event_attach = model_event_attach,
     .guest_written = model_guest_written,
 };

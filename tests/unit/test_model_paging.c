@@ -1,4 +1,4 @@
-/* test_model_paging.c - the model backend's VT-x paging modes (issue 6):
+/* test_model_paging.c - the model backend's VT-x paging modes:
  * every workload gives the same checksum in native and in each finished
  * paging x tlb combination (ept x flush|vpid; shadow is refused until it
  * exists); exit and flush exactness (tlb flush: one flush per VM entry and

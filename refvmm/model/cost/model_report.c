@@ -267,6 +267,7 @@ void model_report__snapshot(const struct model_report *r, struct model_snapshot 
   k->ept_violations = v->ept_violations;
   k->ept_misconfigs = v->ept_misconfigs;
   k->user_exits = r->cost->user_exits;
+  memcpy(k->user_exits_by, r->cost->user_exits_by, sizeof k->user_exits_by);
   k->cpl0_insns = model_cpu__cpl0_insns(c);
   k->cpl0_writes = model_cpu__cpl0_writes(c);
   k->cpl0_entered = c->cpl_acct.entered;
@@ -465,9 +466,71 @@ void model_report__print(const struct model_report *rep, FILE *out) {
                                  sh->flush_invlpg));
   fprintf(out, "tlb flushes on entry %llu, on exit %llu\n", (unsigned long long)v->flush_on_entry,
           (unsigned long long)v->flush_on_exit);
-  fprintf(out, "vm exits by reason (SDM):");
+}
+
+void model_report__print_time(const struct model_report *r, FILE *out) {
+  struct cost_view v;
+  cost_view(r->cost, &v);
+  fprintf(out, "%s: %.3f ms modeled, %llu cycles at %.2f GHz (cost profile %s)\n",
+          v.timed ? "timed region" : "whole run", (double)v.cycles / v.p->tsc_ghz / 1e6,
+          (unsigned long long)v.cycles, v.p->tsc_ghz, v.p->name);
+}
+
+/* The cost figure of an exit's round trip for SDM reason r. */
+static enum cost_fig exit_fig(unsigned r) {
+  switch (r) {
+#define EXIT_FIG(name)                                                                             \
+  case EXIT_REASON_##name:                                                                         \
+    return CF_EXIT_##name;
+    EXIT_FIG(CPUID)
+    EXIT_FIG(IO_INSTRUCTION)
+    EXIT_FIG(EPT_VIOLATION)
+    EXIT_FIG(EPT_MISCONFIG)
+    EXIT_FIG(EXCEPTION_NMI)
+    EXIT_FIG(CR_ACCESS)
+    EXIT_FIG(INVLPG)
+    EXIT_FIG(VMCALL)
+    EXIT_FIG(HLT)
+    EXIT_FIG(NMI_WINDOW)
+    EXIT_FIG(INTERRUPT_WINDOW)
+    EXIT_FIG(PREEMPTION_TIMER)
+    EXIT_FIG(EXTERNAL_INTERRUPT)
+#undef EXIT_FIG
+  default:
+    return CF_EXIT_DEFAULT;
+  }
+}
+
+void model_report__print_exits(const struct model_report *rep, FILE *out) {
+  if (!rep->c->vmcs.active) return;
+  const struct model_region *rg = &rep->region;
+  bool timed = rg->begun && rg->ended;
+  struct model_snapshot k;
+  if (timed)
+    snapshot_sub(&rg->end, &rg->begin, &k);
+  else
+    model_report__snapshot(rep, &k);
+  uint64_t total = 0, to_refvmm = 0;
   for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-    if (v->exits[r] && vmx_exit_reason__name(r))
-      fprintf(out, " %s %llu", vmx_exit_reason__name(r), (unsigned long long)v->exits[r]);
-  fprintf(out, "\n");
+    total += k.exits[r], to_refvmm += k.user_exits_by[r];
+  const struct cost_profile *p = model_cost__profile(rep->cost);
+  fprintf(out,
+          "vm exits in the %s (model, SDM reasons; cycles: modeled round trip, plus refvmm's "
+          "handling for those that reached it):\n",
+          timed ? "timed region" : "whole run");
+  fprintf(out, "%-26s %10s %8s %10s %12s\n", "exit reason", "count", "share", "to refvmm",
+          "cycles/exit");
+  for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+    if (!k.exits[r]) continue;
+    const char *name = vmx_exit_reason__name(r);
+    char unk[32];
+    if (!name) snprintf(unk, sizeof unk, "reason %u", r), name = unk;
+    double per = p->cycles[exit_fig(r)] +
+                 p->cycles[CF_VMM_USER_EXIT] * (double)k.user_exits_by[r] / (double)k.exits[r];
+    fprintf(out, "%-26s %10llu %7.2f%% %10llu %12.0f\n", name, (unsigned long long)k.exits[r],
+            100.0 * (double)k.exits[r] / (double)total, (unsigned long long)k.user_exits_by[r],
+            per);
+  }
+  fprintf(out, "%-26s %10llu %8s %10llu\n", "total", (unsigned long long)total, "",
+          (unsigned long long)to_refvmm);
 }
