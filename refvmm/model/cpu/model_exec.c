@@ -19,6 +19,7 @@
 #include "model_insn.h"
 #include "model_mmu.h"
 #include "model_sys.h"
+#include "model_vex.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
 #define REP_CHUNK 65536u /* string iterations per execution before yielding */
@@ -1173,6 +1174,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = nf;
     break;
   }
+  case VEX_OP_0F38 ... VEX_OP_0F3A + 0xff: /* VEX-encoded (BMI1, BMI2) */
+    model_vex__exec(c, d, d->mod3 ? 0 : ea_of(c, d));
+    break;
   case 0x1c8 ... 0x1cf:
     if (sz == 8)
       c->gpr[d->reg] = __builtin_bswap64(c->gpr[d->reg]);

@@ -580,7 +580,7 @@ void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
            (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
     break;
   case 7:
-    if (sub == 0) o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
+    if (sub == 0) o[1] = (1u << 3) | (1u << 8) | (1u << 9); /* BMI1, BMI2 (model_vex.c), ERMS */
     break;
   case 0x40000000:
     o[0] = 0x40000000;
