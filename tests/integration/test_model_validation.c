@@ -149,6 +149,8 @@ static const struct expect expect[] = {
     {"forkwait", "mmu_flooded", EQUAL, 2, 4, 3, false,
      "the child's upper-level tables rewritten 3 times with no fill between"},
     {"forkwait", "insn_emulation_fail", EQUAL, 2, 2, 3, true, "two returns to ring 3 per round"},
+    {"forkwait", "insn_emulation", EQUAL, 100, 10000, 3, true,
+     "every ring-0 instruction, and one more per REP string instruction (five per round)"},
     {"gups", "pf_fixed", EQUAL, 0, 0, 0, false,
      "the working set is filled before the timed region"},
     {"gups", "insn_emulation", EQUAL, 0, 0, 100, true, "ring 0 only at the marks"},

@@ -271,6 +271,9 @@ void model_report__snapshot(const struct model_report *r, struct model_snapshot 
   k->cpl0_writes = model_cpu__cpl0_writes(c);
   k->cpl0_entered = c->cpl_acct.entered;
   k->cpl0_left = c->cpl_acct.left;
+  k->cpl0_rep_emulations = c->cpl_acct.rep_emulations0;
+  k->cpl3_cpuid = c->cpl_acct.cpuid3;
+  k->cpl3_mmio = c->cpl_acct.mmio3;
   vmm_shadow__stats(r->shadow, &k->sh);
 }
 
@@ -378,9 +381,13 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
   }
   json_object_set_new(o, "instructions", json_integer((json_int_t)k->cnt.instructions));
   json_object_set_new(o, "cpl0",
-                      json_pack("{s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
+                      json_pack("{s:I,s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
                                 "mem_writes", (json_int_t)k->cpl0_writes, "entered",
-                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left));
+                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left,
+                                "rep_emulations", (json_int_t)k->cpl0_rep_emulations));
+  json_object_set_new(o, "cpl3",
+                      json_pack("{s:I,s:I}", "cpuid", (json_int_t)k->cpl3_cpuid, "mmio",
+                                (json_int_t)k->cpl3_mmio));
   json_object_set_new(o, "tlb", tlb);
   json_object_set_new(o, "walks", walks);
   json_object_set_new(o, "flushes", flushes);
