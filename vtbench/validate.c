@@ -14,6 +14,7 @@
 const struct validate_workload validate_workloads[] = {
     {"pgfault", "n", 2000, 500, {NULL}},
     {"ptemod", "n", 2000, 500, {NULL}},
+    {"invlpg", "n", 200, 50, {"pages=46", NULL}},
     {"cr3switch", "n", 2000, 500, {NULL}},
     {"forkwait", "n", 100, 25, {NULL}},
     {"gups", "n", 200000, 50000, {"ws=4194304", NULL}},

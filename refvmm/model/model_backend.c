@@ -70,6 +70,12 @@ static int model_check_modes(struct vm *vm) {
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
   if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
   if (!m->irq_set) m->irq = EVENT_WINDOW;
+  if (vm->cfg.shadow_policy_set && m->paging != PAGING_SHADOW) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "--shadow-policy %s: applies to --paging shadow only (this run: --paging %s)",
+             vm->cfg.shadow_unsync ? "unsync" : "sync", paging_mode__name(m->paging));
+    return -EINVAL;
+  }
   return 0;
 }
 
@@ -131,6 +137,9 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
+  if (shadow)
+    vmm_shadow__set_policy(&m->shadow,
+                           vm->cfg.shadow_unsync ? SHADOW_POLICY_UNSYNC : SHADOW_POLICY_SYNC);
   return 0;
 }
 
@@ -367,6 +376,7 @@ static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config 
   ref->modes.paging = PAGING_NATIVE;
   ref->modes.paging_set = true;
   ref->modes.tlb = TLB_FLUSH;
+  ref->shadow_policy_set = false;
   b->state = COST_BASELINE_FAILED;
   return true;
 }
@@ -418,6 +428,7 @@ const struct backend_ops model_backend_ops = {
     .guest_tsc_hz = model_guest_tsc_hz,
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,
+    .shadow_policies = true,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
     .section = "model",
