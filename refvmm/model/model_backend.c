@@ -359,6 +359,11 @@ static void model_timed_mark(struct vm *vm, bool end) {
 /* The native baseline of a run in paging ept|shadow: the same image,
  * parameters and profile with paging native (the model is deterministic).
  * Its counts go to the CPU's cost_baseline. */
+static uint32_t model_boot_flags(const struct vm *vm) {
+  (void)vm;
+  return VTB_BOOT_F_MODEL;
+}
+
 static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
   struct cost_baseline *b = &mst(vm)->cost.baseline;
   memset(b, 0, sizeof *b);
@@ -429,6 +434,7 @@ const struct backend_ops model_backend_ops = {
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,
     .shadow_policies = true,
+    .boot_flags = model_boot_flags,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
     .section = "model",
