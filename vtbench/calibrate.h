@@ -8,7 +8,6 @@
 #define VTBENCH_CALIBRATE_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -67,11 +66,9 @@ struct calib_result {
 
 /* Run every measurement o->reps times (interleaved) and take medians.
  * 0 when at least one measurement succeeded; a measurement that failed has
- * ok = false and err set. */
+ * ok = false and err set. A signal recorded by spawn__catch_signals()
+ * (spawn.h) ends the running refvmm and the measurement: -1. */
 int calibrate__measure(const struct calib_opts *o, struct calib_result *r);
-/* Set from a signal handler: calibrate__measure stops after the current run
- * and returns -1. */
-extern volatile sig_atomic_t calibrate__interrupted;
 
 /* A profile figure derived from measurements. */
 struct calib_figure {

@@ -13,16 +13,16 @@
  * insn_emulation count) to take the loop's emulation out. ptrchase gives
  * ns per dependent load at working sets sized from this host's caches. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "msg.h"
 #include "results/result_doc.h"
+#include "spawn.h"
 
 /* ---- host references of the checksums (docs/ABI.md, workload headers) ---- */
 static uint64_t mix64(uint64_t z) {
@@ -267,22 +267,16 @@ static json_t *run_refvmm(const struct calib_opts *o, const struct plan_item *it
   argv[a++] = json_path;
   argv[a++] = "--quiet";
   argv[a] = NULL;
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(errno));
+  /* refvmm's own watchdog ends a run at the timeout; the limit here is for
+   * a refvmm that hangs anyway */
+  struct spawn_opts so = {
+      .argv = argv, .out_file = log_path, .err_to_out = true, .timeout_s = atoi(timeout) + 60.0};
+  struct spawn_result sr;
+  if (spawn__run(&so, &sr)) {
+    snprintf(err, errlen, "cannot run %.200s: %s", o->refvmm, strerror(sr.error));
     return NULL;
   }
-  if (!pid) {
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
-    execv(o->refvmm, (char **)argv);
-    fprintf(stderr, "vtbench calibrate: cannot run %s: %s\n", o->refvmm, strerror(errno));
-    _exit(127);
-  }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-    ;
-  int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  int code = sr.status;
   char rerr[512];
   json_t *doc = access(json_path, R_OK) ? NULL : result_doc__read(json_path, rerr, sizeof(rerr));
   const char *status =
@@ -384,8 +378,6 @@ static double median_of(const double *v, int n, double *lo, double *hi) {
   return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
 }
 
-volatile sig_atomic_t calibrate__interrupted;
-
 int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
   struct plan_item items[CM_COUNT];
   plan(items, o->quick);
@@ -413,8 +405,8 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
   int reps = o->reps < 1 ? 1 : o->reps > CALIB_REPS_MAX ? CALIB_REPS_MAX : o->reps;
   /* Repetitions interleaved, so a slow phase of the host hits every figure
    * a little rather than one figure entirely. */
-  for (int rep = 0; rep < reps && !calibrate__interrupted; rep++) {
-    for (int i = 0; i < CM_COUNT && !calibrate__interrupted; i++) {
+  for (int rep = 0; rep < reps && !spawn__caught(); rep++) {
+    for (int i = 0; i < CM_COUNT && !spawn__caught(); i++) {
       struct calib_meas *m = &r->m[i];
       if (!m->ok) continue;
       char err[sizeof(m->err)];
@@ -431,7 +423,7 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
                 m->ok ? "ok" : m->err);
     }
   }
-  if (calibrate__interrupted) return -1;
+  if (spawn__caught()) return -1;
   int good = 0;
   for (int i = 0; i < CM_COUNT; i++) {
     struct calib_meas *m = &r->m[i];

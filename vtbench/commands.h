@@ -18,6 +18,9 @@ int cmd_validate(int argc, char **argv);  /* cmd_validate.c: model vs KVM shadow
 #define VTB_EXIT_FAILED      1  /* some runs failed, or the report is incomplete */
 #define VTB_EXIT_USAGE       2  /* bad command line or matrix file */
 #define VTB_EXIT_NOTHING     3  /* nothing can run on this host */
+#define VTB_EXIT_BUSY        4  /* another vtbench is writing the output (vtbench run) */
+#define VTB_EXIT_EXISTS      5  /* the output exists: --resume or --force (vtbench run) */
+#define VTB_EXIT_DATA        6  /* the input documents do not fit: duplicate runs, shards */
 #define VTB_EXIT_IO          20 /* a file could not be read or written */
 #define VTB_EXIT_INTERRUPTED 130
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "msg.h"
 
 static const struct {
   const char *name;
@@ -40,8 +41,11 @@ int main(int argc, char **argv) {
     return VTB_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "vtbench: unknown command '%s'\n", argv[1]);
+    if (!strcmp(argv[1], commands[i].name)) {
+      msg__set_command(commands[i].name); /* messages say which command */
+      return commands[i].fn(argc - 1, argv + 1);
+    }
+  msg__error("unknown command '%s'", argv[1]);
   usage(stderr);
   return VTB_EXIT_USAGE;
 }
