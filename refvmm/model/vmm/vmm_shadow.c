@@ -315,12 +315,8 @@ static void protect_frame(struct vmm_shadow *s, struct model_cpu *c, uint64_t fr
   wp_leaves(s, c, frame);
 }
 
-/* Zap a whole shadow page of an upper-level guest table (write flooding):
- * the entries pointing to it go, the pages below stay unlinked (found
- * again by page_find), and the frame is no longer write-protected when no
- * other page shadows it. A root is emptied in place and shadows nothing
- * until the next fill through it (KVM frees the root page and allocates a
- * new one when the vCPU next uses it: counted the same way here). */
+/* Release a page that is not a root: the entries of its root that link it
+ * go, the pages below it stay unlinked (found again by page_find). */
 static void page_unlink_release(struct vmm_shadow *s, uint32_t pg) {
   unsigned level = s->role[pg] & 7;
   int owner = s->owner[pg];
@@ -342,6 +338,11 @@ static void page_unlink_release(struct vmm_shadow *s, uint32_t pg) {
   }
 }
 
+/* Zap a whole shadow page of an upper-level guest table (write flooding):
+ * the frame is no longer write-protected when no other page shadows it. A
+ * root is emptied in place and shadows nothing until the next fill through
+ * it (KVM frees the root page and allocates a new one when the vCPU next
+ * uses it: counted the same way here). */
 static void page_zap(struct vmm_shadow *s, uint32_t pg) {
   int64_t frame = s->src[pg];
   s->flooded++;
