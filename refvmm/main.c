@@ -55,6 +55,9 @@ static void usage(FILE *out) {
       "                            intel-skylake profile; docs/COST_MODEL.md)\n"
       "  --model-baseline run|none model, paging ept|shadow: run the image natively first\n"
       "                            for overhead_vs_native (default run)\n"
+      "  --shadow-policy sync|unsync  model, paging shadow: guest last-level page tables\n"
+      "                            stay write-protected (sync, default) or go out of sync\n"
+      "                            as KVM's shadow MMU lets them (unsync; docs/MODEL.md)\n"
       "\n"
       "A mode axis left out has its assist off (tlb flush, nmi poll, irq poll), as in\n"
       "vtbench's modes; paging and tlb on kvm are the host module's, and the model\n"
@@ -144,7 +147,8 @@ enum {
   OPT_IRQ_RATE,
   OPT_IRQ_VECTOR,
   OPT_PROFILE,
-  OPT_MODEL_BASELINE
+  OPT_MODEL_BASELINE,
+  OPT_SHADOW_POLICY
 };
 
 static const struct option long_opts[] = {
@@ -167,6 +171,7 @@ static const struct option long_opts[] = {
     {"irq-vector", required_argument, NULL, OPT_IRQ_VECTOR},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"model-baseline", required_argument, NULL, OPT_MODEL_BASELINE},
+    {"shadow-policy", required_argument, NULL, OPT_SHADOW_POLICY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -287,6 +292,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
         return usage_error("--model-baseline '%s': expected run or none", optarg);
       opts->model_baseline = strcmp(optarg, "run") == 0;
       break;
+    case OPT_SHADOW_POLICY:
+      if (strcmp(optarg, "sync") && strcmp(optarg, "unsync"))
+        return usage_error("--shadow-policy '%s': expected sync or unsync", optarg);
+      cfg->shadow_unsync = strcmp(optarg, "unsync") == 0;
+      cfg->shadow_policy_set = true;
+      break;
     case OPT_HELP:
       usage(stdout);
       return -1;
@@ -331,6 +342,10 @@ static bool has_cost_model(const struct backend_ops *ops) {
   return ops->load_profile != NULL;
 }
 
+static bool has_shadow_policies(const struct backend_ops *ops) {
+  return ops->shadow_policies;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   struct vm_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -356,6 +371,13 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
                        "measures real cycles)",
                        opts.profile_path,
                        backend__names(names, sizeof names, ", ", " or ", has_cost_model),
+                       cfg.backend);
+  }
+  if (cfg.shadow_policy_set && !be->shadow_policies) {
+    char names[128];
+    return usage_error("--shadow-policy: applies to --backend %s only (the %s backend's shadow "
+                       "MMU is the host's)",
+                       backend__names(names, sizeof names, ", ", " or ", has_shadow_policies),
                        cfg.backend);
   }
   if (cfg.json_path) {

@@ -40,6 +40,12 @@ struct vopts {
   int timeout;
   const char *paging; /* "shadow" or "ept": the host's */
   const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
+  /* The model's shadow policy (paging shadow; NULL under EPT/NPT): what the
+   * host's shadow MMU does with the guest's last-level tables. A KVM that
+   * runs ring 0 natively lets them go out of sync; one that emulates ring 0
+   * sends every ring-0 write through its emulator's write tracking, which
+   * the model's write protection reproduces (docs/VALIDATION.md). */
+  const char *shadow_policy;
   enum validate_kind kind;
 };
 
@@ -124,6 +130,10 @@ static int run_refvmm(const char *refvmm, const char *img, bool model, const str
   if (model) { /* on KVM the tlb mode is the host module's (refvmm records it) */
     argv[a++] = "--tlb";
     argv[a++] = o->tlb;
+    if (o->shadow_policy) {
+      argv[a++] = "--shadow-policy";
+      argv[a++] = o->shadow_policy;
+    }
   }
   argv[a++] = "--param";
   argv[a++] = scale;
@@ -374,7 +384,9 @@ static bool write_checks(FILE *f, const struct wl_result *res, size_t nres, enum
 static void write_markdown(FILE *f, const struct wl_result *res, size_t nres, const char *host,
                            enum validate_kind emu0, const struct vopts *o, json_t *moved,
                            json_t *still) {
-  fprintf(f, "## Model (%s, tlb %s) vs KVM (%s)\n\n", o->paging, o->tlb, host);
+  fprintf(f, "## Model (%s, tlb %s%s%s) vs KVM (%s)\n\n", o->paging, o->tlb,
+          o->shadow_policy ? ", shadow policy " : "", o->shadow_policy ? o->shadow_policy : "",
+          host);
   fprintf(f,
           "Both sides count the guest's timed region (between its marks): KVM's statistics "
           "(median over %u repetitions) and the model's `model.timed` counters (one run: it is "
@@ -496,12 +508,12 @@ static json_t *to_json(const struct wl_result *res, size_t nres, const char *hos
                                     "ok", r->ok, "checksums_equal", r->checksums_equal, "pairs",
                                     pairs, "kvm_only", others, "commands", cmds));
   }
-  return json_pack("{s:s,s:i,s:s,s:b,s:s,s:s,s:s,s:s,s:i,s:b,s:{s:f,s:f},s:s,s:o,s:O,s:O}",
+  return json_pack("{s:s,s:i,s:s,s:b,s:s,s:s,s:s,s:s?,s:s,s:i,s:b,s:{s:f,s:f},s:s,s:o,s:O,s:O}",
                    "schema", "vtbench-validation", "version", 3, "host", host, "ring0_emulated",
                    emu0 == VALIDATE_KIND_EMU0, "host_kind", validate__kind_name(emu0), "paging",
-                   o->paging, "model_tlb", o->tlb, "command", argline, "reps", (int)o->reps,
-                   "quick", o->quick, "tolerance", "abs", VALIDATE_TOL_ABS, "rel", VALIDATE_TOL_REL,
-                   "method",
+                   o->paging, "model_tlb", o->tlb, "model_shadow_policy", o->shadow_policy,
+                   "command", argline, "reps", (int)o->reps, "quick", o->quick, "tolerance", "abs",
+                   VALIDATE_TOL_ABS, "rel", VALIDATE_TOL_REL, "method",
                    "the guest's timed region on both sides: KVM: median over reps of kvm_stats "
                    "deltas between the marks; model: model.timed (its counters' deltas between "
                    "the same marks)",
@@ -623,6 +635,9 @@ int cmd_validate(int argc, char **argv) {
   o.kind = pm == PAGING_EPT               ? VALIDATE_KIND_TDP
            : h.flavour == KVM_FLAVOUR_PVM ? VALIDATE_KIND_EMU0 /* ring 0 in KVM's emulator */
                                           : VALIDATE_KIND_NATIVE;
+  o.shadow_policy = o.kind == VALIDATE_KIND_TDP      ? NULL
+                    : o.kind == VALIDATE_KIND_NATIVE ? "unsync"
+                                                     : "sync";
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
     msg__error("bin/refvmm or workloads/build not found next to vtbench: run make");
@@ -656,8 +671,9 @@ int cmd_validate(int argc, char **argv) {
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    msg__info("%s %s=%lu: KVM x%u, model (--paging %s --tlb %s)", w->name, w->scale, r->n, o.reps,
-              o.paging, o.tlb);
+    msg__info("%s %s=%lu: KVM x%u, model (--paging %s --tlb %s%s%s)", w->name, w->scale, r->n,
+              o.reps, o.paging, o.tlb, o.shadow_policy ? " --shadow-policy " : "",
+              o.shadow_policy ? o.shadow_policy : "");
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
             !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
     if (code == 5) { /* refused the mode: the host changed under us */

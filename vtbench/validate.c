@@ -14,6 +14,7 @@
 const struct validate_workload validate_workloads[] = {
     {"pgfault", "n", 2000, 500, {NULL}},
     {"ptemod", "n", 2000, 500, {NULL}},
+    {"invlpg", "n", 200, 50, {"pages=46", NULL}},
     {"cr3switch", "n", 2000, 500, {NULL}},
     {"forkwait", "n", 100, 25, {NULL}},
     {"gups", "n", 200000, 50000, {"ws=4194304", NULL}},
@@ -54,18 +55,23 @@ const struct validate_pair validate_pairs[] = {
     {"io_exits", "io_exits", T "exits.IO_INSTRUCTION", VALIDATE_HOST_NATIVE | VALIDATE_HOST_TDP},
     {"mmio_exits", "mmio_exits", "exits.by_reason.MMIO.count", VALIDATE_HOST_ANY},
     /* ring 0 emulated (kvm_pvm): only user-mode accesses fault and fill,
-     * ring-0 stores and instructions go through the emulator, a privilege
-     * switch is an exit, flush requests coalesce until the return to ring 3 */
+     * ring-0 stores and instructions go through the emulator (a REP string
+     * instruction more than once, ring-3 CPUID and MMIO too), a privilege
+     * switch is an exit (a ring-3 CPUID too), flush requests coalesce until
+     * the return to ring 3 */
     {"pf_fixed", "pf_fixed", U3 "hidden_faults", VALIDATE_HOST_EMU0},
     {"pf_taken", "pf_taken", U3 "hidden_faults+" U3 "true_faults+" U3 "pt_write_exits",
      VALIDATE_HOST_EMU0},
     {"pf_emulate", "pf_emulate", U3 "pt_write_exits", VALIDATE_HOST_EMU0},
     {"mmu_pte_write", "mmu_pte_write", T "cpl0.mem_writes", VALIDATE_HOST_EMU0},
-    {"insn_emulation", "insn_emulation", T "cpl0.instructions", VALIDATE_HOST_EMU0},
+    {"insn_emulation", "insn_emulation",
+     T "cpl0.instructions+" T "cpl0.rep_emulations+" T "cpl3.cpuid+" T "cpl3.mmio",
+     VALIDATE_HOST_EMU0},
     {"insn_emulation_fail", "insn_emulation_fail", T "cpl0.left", VALIDATE_HOST_EMU0},
     {"tlb_flush", "tlb_flush", SH "flush_batches", VALIDATE_HOST_EMU0},
     {"exits", "exits",
-     U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+exits.total",
+     U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+" T
+        "cpl3.cpuid+exits.total",
      VALIDATE_HOST_EMU0, true},
     /* ring 0 native (VT-x/SVM without EPT/NPT): every #PF and CR3/INVLPG exits */
     {"pf_fixed", "pf_fixed", SH "hidden_faults", VALIDATE_HOST_NATIVE},

@@ -78,6 +78,12 @@ static int model_check_modes(struct vm *vm) {
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
   if (!m->nmi_set) m->nmi = EVENT_POLL;               /* an axis not given has its assist off */
   if (!m->irq_set) m->irq = EVENT_POLL;
+  if (vm->cfg.shadow_policy_set && m->paging != PAGING_SHADOW) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "--shadow-policy %s: applies to --paging shadow only (this run: --paging %s)",
+             vm->cfg.shadow_unsync ? "unsync" : "sync", paging_mode__name(m->paging));
+    return -EINVAL;
+  }
   return 0;
 }
 
@@ -139,6 +145,9 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
+  if (shadow)
+    vmm_shadow__set_policy(&m->shadow,
+                           vm->cfg.shadow_unsync ? SHADOW_POLICY_UNSYNC : SHADOW_POLICY_SYNC);
   return 0;
 }
 
@@ -362,6 +371,11 @@ static void model_timed_mark(struct vm *vm, bool end) {
 /* The native baseline of a run in paging ept|shadow: the same image,
  * parameters and profile with paging native (the model is deterministic).
  * Its counts go to the CPU's cost_baseline. */
+static uint32_t model_boot_flags(const struct vm *vm) {
+  (void)vm;
+  return VTB_BOOT_F_MODEL;
+}
+
 static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
   struct cost_baseline *b = &mst(vm)->cost.baseline;
   memset(b, 0, sizeof *b);
@@ -379,6 +393,7 @@ static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config 
   ref->modes.paging = PAGING_NATIVE;
   ref->modes.paging_set = true;
   ref->modes.tlb = TLB_FLUSH;
+  ref->shadow_policy_set = false;
   b->state = COST_BASELINE_FAILED;
   return true;
 }
@@ -438,6 +453,8 @@ const struct backend_ops model_backend_ops = {
     .guest_tsc_hz = model_guest_tsc_hz,
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,
+    .shadow_policies = true,
+    .boot_flags = model_boot_flags,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
     .interprets_guest = true,

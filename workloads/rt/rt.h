@@ -50,6 +50,11 @@ extern int rt_cpl_given;                    /* cpl= was on the command line */
 static inline int rt_on_qemu(void) {
   return (rt_boot->flags & VTB_BOOT_F_QEMU_PVH) != 0;
 }
+/* refvmm's model backend runs this guest (a software CPU: its TSC counts
+ * modeled cycles). */
+static inline int rt_on_model(void) {
+  return (rt_boot->flags & VTB_BOOT_F_MODEL) != 0;
+}
 /* The host emulates ring-0 code instruction by instruction (kvm_pvm). */
 static inline int rt_ring0_emulated(void) {
   return (rt_boot->flags & VTB_BOOT_F_RING0_EMULATED) != 0;

@@ -43,6 +43,7 @@
 #define VTB_BOOT_F_SYSCALL_TRAP   (1u << 0) /* use UD2 traps, not SYSCALL */
 #define VTB_BOOT_F_QEMU_PVH       (1u << 1) /* set by the runtime on the PVH path */
 #define VTB_BOOT_F_RING0_EMULATED (1u << 2) /* host emulates ring 0 (kvm_pvm): no VMCALL there */
+#define VTB_BOOT_F_MODEL          (1u << 3) /* refvmm's model backend: a software CPU, modeled time */
 
 struct vtb_boot_info {
   uint64_t magic;      /* VTB_BOOT_MAGIC */

@@ -272,6 +272,9 @@ void model_report__snapshot(const struct model_report *r, struct model_snapshot 
   k->cpl0_writes = model_cpu__cpl0_writes(c);
   k->cpl0_entered = c->cpl_acct.entered;
   k->cpl0_left = c->cpl_acct.left;
+  k->cpl0_rep_emulations = c->cpl_acct.rep_emulations0;
+  k->cpl3_cpuid = c->cpl_acct.cpuid3;
+  k->cpl3_mmio = c->cpl_acct.mmio3;
   vmm_shadow__stats(r->shadow, &k->sh);
 }
 
@@ -359,6 +362,9 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
     FIELD(flush_batches)
     FIELD(pages_allocated)
     FIELD(pages_freed)
+    FIELD(unsynced)
+    FIELD(resynced)
+    FIELD(invlpg_resyncs)
 #undef FIELD
     json_object_set_new(
         shadow_j, "by_cpl",
@@ -369,19 +375,25 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
                   (json_int_t)(sh->hidden_faults - sh->hidden_faults_cpl0), "true_faults",
                   (json_int_t)(sh->true_faults - sh->true_faults_cpl0), "pt_write_exits",
                   (json_int_t)(sh->pt_write_exits - sh->pt_write_exits_cpl0)));
-    uint64_t vf = sh->flush_zap + sh->flush_protect + sh->flush_root_drop + sh->flush_invlpg;
+    uint64_t vf =
+        sh->flush_zap + sh->flush_protect + sh->flush_root_drop + sh->flush_invlpg + sh->flush_sync;
     json_object_set_new(
         shadow_j, "vmm_flushes",
-        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)vf, "zap",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)vf, "zap",
                   (json_int_t)sh->flush_zap, "protect", (json_int_t)sh->flush_protect,
                   "protect_user", (json_int_t)sh->flush_protect_user, "root_drop",
-                  (json_int_t)sh->flush_root_drop, "invlpg", (json_int_t)sh->flush_invlpg));
+                  (json_int_t)sh->flush_root_drop, "invlpg", (json_int_t)sh->flush_invlpg, "sync",
+                  (json_int_t)sh->flush_sync));
   }
   json_object_set_new(o, "instructions", json_integer((json_int_t)k->cnt.instructions));
   json_object_set_new(o, "cpl0",
-                      json_pack("{s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
+                      json_pack("{s:I,s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
                                 "mem_writes", (json_int_t)k->cpl0_writes, "entered",
-                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left));
+                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left,
+                                "rep_emulations", (json_int_t)k->cpl0_rep_emulations));
+  json_object_set_new(
+      o, "cpl3",
+      json_pack("{s:I,s:I}", "cpuid", (json_int_t)k->cpl3_cpuid, "mmio", (json_int_t)k->cpl3_mmio));
   json_object_set_new(o, "tlb", tlb);
   json_object_set_new(o, "walks", walks);
   json_object_set_new(o, "flushes", flushes);
@@ -401,6 +413,9 @@ json_t *model_report__to_json(const struct model_report *rep) {
                                        : "shadow",
                             "vpid", model_vmcs__vpid(v));
   if (!model) return NULL;
+  if (shadow)
+    json_object_set_new(model, "shadow_policy",
+                        json_string(vmm_shadow__policy_name(rep->shadow->policy)));
   struct model_snapshot whole;
   model_report__snapshot(rep, &whole);
   counters_to_json(model, &whole, ept, shadow);
@@ -454,16 +469,17 @@ void model_report__print(const struct model_report *rep, FILE *out) {
   const struct vmm_shadow *sh = rep->shadow;
   if (sh)
     fprintf(out,
-            "shadow: hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "
+            "shadow (%s): hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "
             "built %llu, reused %llu, zaps %llu (flooded pages %llu), pages %llu allocated %llu "
-            "freed, vmm flushes %llu\n",
-            (unsigned long long)sh->hidden_faults, (unsigned long long)sh->hidden_faults_cpl0,
-            (unsigned long long)sh->true_faults, (unsigned long long)sh->pt_write_exits,
-            (unsigned long long)sh->roots_built, (unsigned long long)sh->roots_reused,
-            (unsigned long long)sh->zaps, (unsigned long long)sh->flooded,
-            (unsigned long long)sh->pages_allocated, (unsigned long long)sh->pages_freed,
+            "freed, unsynced %llu, vmm flushes %llu\n",
+            vmm_shadow__policy_name(sh->policy), (unsigned long long)sh->hidden_faults,
+            (unsigned long long)sh->hidden_faults_cpl0, (unsigned long long)sh->true_faults,
+            (unsigned long long)sh->pt_write_exits, (unsigned long long)sh->roots_built,
+            (unsigned long long)sh->roots_reused, (unsigned long long)sh->zaps,
+            (unsigned long long)sh->flooded, (unsigned long long)sh->pages_allocated,
+            (unsigned long long)sh->pages_freed, (unsigned long long)sh->unsynced,
             (unsigned long long)(sh->flush_zap + sh->flush_protect + sh->flush_root_drop +
-                                 sh->flush_invlpg));
+                                 sh->flush_invlpg + sh->flush_sync));
   fprintf(out, "tlb flushes on entry %llu, on exit %llu\n", (unsigned long long)v->flush_on_entry,
           (unsigned long long)v->flush_on_exit);
 }

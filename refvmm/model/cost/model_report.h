@@ -26,7 +26,8 @@ struct model_snapshot {
   uint64_t exits[EXIT_REASON_MAX];
   uint64_t flush_on_entry, flush_on_exit, ept_violations, ept_misconfigs, user_exits;
   uint64_t user_exits_by[EXIT_REASON_MAX]; /* exits that reached refvmm, by SDM reason */
-  uint64_t cpl0_insns, cpl0_writes, cpl0_entered, cpl0_left;
+  uint64_t cpl0_insns, cpl0_writes, cpl0_entered, cpl0_left, cpl0_rep_emulations;
+  uint64_t cpl3_cpuid, cpl3_mmio;
   struct vmm_shadow_stats sh;
 };
 struct model_region {
