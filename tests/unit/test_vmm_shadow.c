@@ -278,12 +278,6 @@ START_TEST(check_detects_a_lost_page) {
 }
 END_TEST
 
-static uint64_t gget(uint64_t gpa) {
-  uint64_t v;
-  memcpy(&v, t->ram + gpa, 8);
-  return v;
-}
-
 /* refvmm itself stores into a guest page table (guest_mem__write, the
  * model's guest_written hook): no write-protection exit happens, yet the
  * shadow entries made from the old entry must go, or the guest keeps the
