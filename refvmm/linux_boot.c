@@ -30,9 +30,7 @@
 #define PAGE                 4096ull
 
 static const uint64_t linux_gdt[4] = {
-    0,
-    0,
-    0x00af9b000000ffffull, /* 0x10 __BOOT_CS: 64-bit code, P, DPL0, RX, accessed, G */
+    0, 0, 0x00af9b000000ffffull, /* 0x10 __BOOT_CS: 64-bit code, P, DPL0, RX, accessed, G */
     0x00cf93000000ffffull, /* 0x18 __BOOT_DS: data, P, DPL0, RW, accessed, D/B, G: 4 GiB flat */
 };
 
@@ -80,7 +78,8 @@ int linux_boot__load_buf(struct guest_mem *gm, const uint8_t *kernel, size_t ker
 
   const char *cl = cmdline ? cmdline : "";
   size_t cl_len = strlen(cl);
-  uint64_t cl_max = bz.cmdline_size < LINUX_CMDLINE_MAX - 1 ? bz.cmdline_size : LINUX_CMDLINE_MAX - 1;
+  uint64_t cl_max =
+      bz.cmdline_size < LINUX_CMDLINE_MAX - 1 ? bz.cmdline_size : LINUX_CMDLINE_MAX - 1;
   if (cl_len > cl_max)
     return fail(err, errlen,
                 "--cmdline: %zu bytes, longer than the %llu this kernel takes (%s: cmdline_size "
@@ -105,20 +104,19 @@ int linux_boot__load_buf(struct guest_mem *gm, const uint8_t *kernel, size_t ker
     rd = (top - initrd_len) & ~(PAGE - 1);
   }
 
-  /* everything checked: write */
-  uint8_t *zp = guest_mem__ptr(gm, LINUX_ZERO_PAGE_GPA, BP_SIZE);
-  uint8_t *clp = guest_mem__ptr(gm, LINUX_CMDLINE_GPA, LINUX_CMDLINE_MAX);
-  uint8_t *gdt = guest_mem__ptr(gm, LINUX_GDT_GPA, PAGE);
-  uint8_t *kp = guest_mem__ptr(gm, load, pm_len);
-  if (!zp || !clp || !gdt || !kp || x86__identity_map(gm, LINUX_PGTABLE_GPA))
+  /* everything checked: write (every store through guest_mem__write) */
+  if (!guest_mem__ptr(gm, LINUX_ZERO_PAGE_GPA, BP_SIZE) ||
+      !guest_mem__ptr(gm, LINUX_CMDLINE_GPA, LINUX_CMDLINE_MAX) ||
+      !guest_mem__ptr(gm, LINUX_GDT_GPA, PAGE) || !guest_mem__ptr(gm, load, pm_len) ||
+      x86__identity_map(gm, LINUX_PGTABLE_GPA))
     return fail(err, errlen, "guest RAM of %llu bytes is too small for the boot structures",
                 (unsigned long long)mem);
-  memcpy(kp, kernel + bz.pm_offset, pm_len);
-  if (initrd) memcpy(guest_mem__ptr(gm, rd, initrd_len), initrd, initrd_len);
-  memset(clp, 0, LINUX_CMDLINE_MAX);
-  memcpy(clp, cl, cl_len);
-  memset(gdt, 0, PAGE);
-  memcpy(gdt, linux_gdt, sizeof linux_gdt);
+  guest_mem__write(gm, load, kernel + bz.pm_offset, pm_len);
+  if (initrd) guest_mem__write(gm, rd, initrd, initrd_len);
+  guest_mem__fill(gm, LINUX_CMDLINE_GPA, 0, LINUX_CMDLINE_MAX);
+  guest_mem__write(gm, LINUX_CMDLINE_GPA, cl, cl_len);
+  guest_mem__fill(gm, LINUX_GDT_GPA, 0, PAGE);
+  guest_mem__write(gm, LINUX_GDT_GPA, linux_gdt, sizeof linux_gdt);
   if (!mptable__write(gm, LINUX_EBDA_GPA))
     return fail(err, errlen, "guest RAM is too small for the MP table at 0x%llx",
                 (unsigned long long)LINUX_EBDA_GPA);
@@ -137,6 +135,7 @@ int linux_boot__load_buf(struct guest_mem *gm, const uint8_t *kernel, size_t ker
    * fields (no EFI), acpi_rsdp_addr (no ACPI), tboot_addr, alt_mem_k (the
    * e820 map replaces it), setup_data (no list), hardware_subarch (PC),
    * kbd_status, secure_boot (unknown). */
+  static uint8_t zp[BP_SIZE];
   memset(zp, 0, BP_SIZE);
   memcpy(zp + BZ_SETUP_SECTS, kernel + BZ_SETUP_SECTS, bz.header_end - BZ_SETUP_SECTS);
   zp[BZ_TYPE_OF_LOADER] = BZ_LOADER_UNDEFINED;
@@ -162,6 +161,7 @@ int linux_boot__load_buf(struct guest_mem *gm, const uint8_t *kernel, size_t ker
     put(zp, o + 8, img->e820_size[i], 8);
     put(zp, o + 16, img->e820_type[i], 4);
   }
+  guest_mem__write(gm, LINUX_ZERO_PAGE_GPA, zp, BP_SIZE);
 
   img->protocol = bz.version;
   img->kernel_lo = load;
@@ -235,8 +235,8 @@ int linux_boot__load(struct guest_mem *gm, const struct vm_config *cfg, struct l
     free(k);
     return -1;
   }
-  int rc = linux_boot__load_buf(gm, k, klen, cfg->kernel, rd, rdlen, cfg->cmdline, img, bs, err,
-                                errlen);
+  int rc =
+      linux_boot__load_buf(gm, k, klen, cfg->kernel, rd, rdlen, cfg->cmdline, img, bs, err, errlen);
   free(k);
   free(rd);
   return rc;

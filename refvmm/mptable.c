@@ -11,8 +11,8 @@
 #define MPC_SPEC_1_4 4u
 
 enum { MPC_PROCESSOR = 0, MPC_BUS = 1, MPC_IOAPIC = 2, MPC_INTSRC = 3, MPC_LINTSRC = 4 };
-enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 };    /* interrupt types */
-#define CPU_ENABLED    0x01u                         /* processor entry flags */
+enum { MP_INT = 0, MP_NMI = 1, MP_EXTINT = 3 }; /* interrupt types */
+#define CPU_ENABLED    0x01u                    /* processor entry flags */
 #define CPU_BOOTPROC   0x02u
 #define IOAPIC_ENABLED 0x01u
 #define MP_IRQ_DEFAULT 0x0000u /* polarity and trigger "conform to the bus" (ISA: high, edge) */
@@ -52,8 +52,10 @@ static void intsrc(uint8_t *p, size_t *off, uint8_t type, uint8_t bus_irq, uint8
 }
 
 size_t mptable__write(struct guest_mem *gm, gpa_t gpa) {
-  uint8_t *p = guest_mem__ptr(gm, gpa, MPTABLE_MAX_BYTES);
-  if (!p || (gpa & 15) || gpa + MPF_SIZE > 0xffffffffull) return 0;
+  /* built here, then stored (guest_mem__write) */
+  uint8_t p[MPTABLE_MAX_BYTES];
+  if (!guest_mem__ptr(gm, gpa, MPTABLE_MAX_BYTES) || (gpa & 15) || gpa + MPF_SIZE > 0xffffffffull)
+    return 0;
   memset(p, 0, MPTABLE_MAX_BYTES);
   size_t off = MPF_SIZE; /* the configuration table follows the floating pointer */
   size_t mpc = off;
@@ -121,5 +123,6 @@ size_t mptable__write(struct guest_mem *gm, gpa_t gpa) {
   put8(p, &f, MPC_SPEC_1_4);
   put8(p, &f, 0);
   p[10] = checksum(p, MPF_SIZE);
+  guest_mem__write(gm, gpa, p, MPTABLE_MAX_BYTES);
   return off;
 }

@@ -6,11 +6,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../probes/timing.h"
 #include "backend.h"
 #include "boot_info.h"
 #include "exit_codes.h"
+#include "image_params.h"
 #include "linux_boot.h"
 #include "x86_setup.h"
 
@@ -121,12 +123,21 @@ int session__prepare(struct session *s) {
   } else {
     if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
       return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+    if (image_params__check(&s->image.params, vm->cfg.image, vm->cfg.params, vm->cfg.nparams, err,
+                            sizeof err))
+      return fail(s, EXIT_USAGE, "refvmm: %s", err);
+    if (vm->ops->interprets_guest && !vm->cfg.quiet && s->image.params.present &&
+        image_params__all_default(&s->image.params, vm->cfg.params, vm->cfg.nparams))
+      fprintf(stderr,
+              "refvmm: note: %s runs at its default sizes, which are sized for KVM; the %s "
+              "backend interprets the guest, tens of times slower, so this can take minutes "
+              "(progress every 10 s; smaller sizes: --param, see vtbench workloads)\n",
+              vm->cfg.image, vm->ops->name);
     vm->image_lo = s->image.lo;
     vm->image_hi = s->image.hi;
     vm->entry = s->image.entry;
     if ((rc = x86__setup_long_mode(&vm->mem, vm->entry, &bs)))
-      return fail(s, EXIT_HOST, "refvmm: building the long-mode tables failed: %s",
-                  strerror(-rc));
+      return fail(s, EXIT_HOST, "refvmm: building the long-mode tables failed: %s", strerror(-rc));
   }
 
   if ((rc = vm->ops->create(vm))) {
@@ -134,6 +145,9 @@ int session__prepare(struct session *s) {
                 vm->status_detail[0] ? vm->status_detail : strerror(-rc));
   }
   s->created = true;
+  /* from here on every store into guest RAM tells the backend */
+  vm->mem.written = vm->ops->guest_written;
+  vm->mem.written_vm = vm;
   if ((rc = load_cost_profile(s))) return rc;
 
   /* TSC: what the vCPU runs at, else the host's (calibrated if need be). */
@@ -144,7 +158,7 @@ int session__prepare(struct session *s) {
   else
     vm->tsc_hz = timing__tsc_hz();
 
-  if (!vm->cfg.kernel) { /* a Linux kernel gets its zero page instead */
+  if (!vm->cfg.kernel) {                      /* a Linux kernel gets its zero page instead */
     uint32_t flags = VTB_BOOT_F_SYSCALL_TRAP; /* SYSCALL/SYSRET are unreliable on PVM hosts */
     if (vm->ops->boot_flags) flags |= vm->ops->boot_flags(vm);
     uint64_t guest_tsc_hz = vm->ops->guest_tsc_hz ? vm->ops->guest_tsc_hz(vm) : vm->tsc_hz;
@@ -200,6 +214,7 @@ static void run_reference(struct session *s) {
   cfg.json_path = NULL;
   struct session_opts o = {.no_probes = true, .profile_path = s->opts.profile_path};
   struct session *n = session__new(&cfg, &o);
+  if (n && !vm->cfg.quiet) n->progress = "the native baseline run (before the guest's own)";
   if (!n) {
     vm->ops->reference_done(vm, BACKEND_REF_NOMEM, NULL, "out of memory");
     return;
@@ -213,10 +228,31 @@ static void run_reference(struct session *s) {
   session__free(n);
 }
 
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --timeout bounds the whole run: the reference run gets it, the measured
+ * run what the reference run left of it. */
 enum run_status session__run(struct session *s) {
   struct vm *vm = &s->vm;
+  double limit = vm->cfg.timeout_s, t0 = mono_s();
   if (s->created) run_reference(s);
-  int rc = watchdog__start(&s->wd, vm, vm->cfg.timeout_s);
+  double left = limit - (mono_s() - t0);
+  if (limit > 0 && left <= 0) {
+    vm->status = RUN_TIMEOUT;
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "watchdog: --timeout %g s ran out in the reference run the %s backend makes first "
+             "(the measured run did not start); raise --timeout",
+             limit, vm->ops->name);
+    return vm->status;
+  }
+  int rc = watchdog__start(&s->wd, vm, limit > 0 ? left : 0,
+                           s->progress     ? s->progress
+                           : vm->cfg.quiet ? NULL
+                                           : "the guest");
   if (rc) {
     vm->status = RUN_HOST_ERROR;
     snprintf(vm->status_detail, sizeof vm->status_detail, "cannot start the watchdog thread: %s",

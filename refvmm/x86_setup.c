@@ -6,7 +6,7 @@
 
 #include "x86_setup.h"
 
-#define PT_PAGE   4096ull
+#define PT_PAGE  4096ull
 #define PML4_GPA (VTB_PGTABLE_GPA)
 #define NR_PD    (X86_IDMAP_BYTES >> 30)
 
@@ -27,37 +27,40 @@ static const uint64_t boot_gdt[X86_BOOT_GDT_ENTRIES] = {
     0x00affb000000ffffull, /* 0x20 user code64: P, DPL3, code RX accessed, L, G */
 };
 
-static void put64(uint8_t *p, uint64_t v) {
-  memcpy(p, &v, sizeof(v));
-}
-
 int x86__identity_map(struct guest_mem *gm, gpa_t base) {
-  uint64_t pml4 = base, pdpt = base + PT_PAGE;
-  uint8_t *pt = guest_mem__ptr(gm, base, X86_IDMAP_TABLE_BYTES);
-  if (!pt) return -EINVAL;
-  memset(pt, 0, X86_IDMAP_TABLE_BYTES);
-  put64(pt, pdpt | TABLE_FLAGS);
+  if (!guest_mem__ptr(gm, base, X86_IDMAP_TABLE_BYTES)) return -EINVAL;
+  /* each table page built here, then stored (guest_mem__write) */
+  uint64_t t[512];
+  uint64_t pdpt = base + PT_PAGE;
+  memset(t, 0, sizeof t);
+  t[0] = pdpt | TABLE_FLAGS;
+  guest_mem__write(gm, base, t, sizeof t);
+  memset(t, 0, sizeof t);
+  for (uint64_t i = 0; i < NR_PD; i++)
+    t[i] = (base + (2 + i) * PT_PAGE) | TABLE_FLAGS;
+  guest_mem__write(gm, pdpt, t, sizeof t);
   for (uint64_t i = 0; i < NR_PD; i++) {
-    uint64_t pd = base + (2 + i) * PT_PAGE;
-    put64(pt + (pdpt - pml4) + 8 * i, pd | TABLE_FLAGS);
     for (uint64_t j = 0; j < 512; j++)
-      put64(pt + (pd - pml4) + 8 * j, ((i << 30) | (j << 21)) | LEAF_FLAGS);
+      t[j] = ((i << 30) | (j << 21)) | LEAF_FLAGS;
+    guest_mem__write(gm, base + (2 + i) * PT_PAGE, t, sizeof t);
   }
   return 0;
 }
 
 int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *bs) {
   if (!gm || !bs || gm->size < VTB_MEM_MIN || entry >= gm->size) return -EINVAL;
-  uint8_t *pt = guest_mem__ptr(gm, VTB_PGTABLE_GPA, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
-  uint8_t *gdt = guest_mem__ptr(gm, VTB_GDT_GPA, PT_PAGE);
-  if (!pt || !gdt) return -EINVAL;
+  if (!guest_mem__ptr(gm, VTB_PGTABLE_GPA, VTB_PGTABLE_END - VTB_PGTABLE_GPA) ||
+      !guest_mem__ptr(gm, VTB_GDT_GPA, PT_PAGE))
+    return -EINVAL;
 
-  memset(pt, 0, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
+  guest_mem__fill(gm, VTB_PGTABLE_GPA, 0, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
   int rc = x86__identity_map(gm, PML4_GPA);
   if (rc) return rc;
+  uint64_t t[512];
 
-  memset(gdt, 0, PT_PAGE);
-  memcpy(gdt, boot_gdt, sizeof(boot_gdt));
+  memset(t, 0, sizeof t);
+  memcpy(t, boot_gdt, sizeof(boot_gdt));
+  guest_mem__write(gm, VTB_GDT_GPA, t, PT_PAGE);
 
   *bs = (struct boot_state){
       .entry = entry,

@@ -533,9 +533,9 @@ static int kvm_check_modes(struct vm *vm) {
              "standard KVM\")");
     return -1;
   }
-  /* Events: refvmm's policies; window (what a VMM does) unless asked. */
-  if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_WINDOW;
-  if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_WINDOW;
+  /* Events: refvmm's policies; an axis not given has its assist off. */
+  if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_POLL;
+  if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_POLL;
   return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
 }
 

@@ -72,16 +72,30 @@ struct model_cost *model_backend__cost(const struct vm *vm) {
 struct vmm_events *model_backend__events(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->events : NULL;
 }
-void model_backend__code_changed(struct vm *vm) {
-  if (mst(vm)) model_cpu__flush_decoded(&mst(vm)->cpu);
+
+/* refvmm stored into guest RAM (guest_mem__write): the CPU drops decoded
+ * code from there, the shadow MMU its entries made from a guest page table
+ * there (backend.h). */
+static void model_guest_written(struct vm *vm, gpa_t gpa, uint64_t len) {
+  struct model_vm *m = mst(vm);
+  if (!m) return;
+  model_mmu__ram_written(&m->cpu, gpa, len);
+  if (vm->cfg.modes.paging == PAGING_SHADOW)
+    vmm_shadow__guest_written(&m->shadow, &m->cpu, gpa, len);
 }
 
 static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
-  if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
-  if (!m->irq_set) m->irq = EVENT_WINDOW;
+  if (!m->nmi_set) m->nmi = EVENT_POLL;               /* an axis not given has its assist off */
+  if (!m->irq_set) m->irq = EVENT_POLL;
+  if (vm->cfg.shadow_policy_set && m->paging != PAGING_SHADOW) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "--shadow-policy %s: applies to --paging shadow only (this run: --paging %s)",
+             vm->cfg.shadow_unsync ? "unsync" : "sync", paging_mode__name(m->paging));
+    return -EINVAL;
+  }
   return 0;
 }
 
@@ -143,6 +157,9 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
+  if (shadow)
+    vmm_shadow__set_policy(&m->shadow,
+                           vm->cfg.shadow_unsync ? SHADOW_POLICY_UNSYNC : SHADOW_POLICY_SYNC);
   return 0;
 }
 
@@ -214,11 +231,14 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   if (!m->first_entry_ns) m->first_entry_ns = mono_ns();
   model_vmx__entry(c);
   int rc = model_run_loop(vm, m, c, e);
-  model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
+  unsigned reason = vmx_reason_of(c, e->reason);
+  model_vmx__exit(c, reason, 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
                          e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT ||
-                         e->reason == KVM_EXIT_X86_RDMSR || e->reason == KVM_EXIT_X86_WRMSR))
+                         e->reason == KVM_EXIT_X86_RDMSR || e->reason == KVM_EXIT_X86_WRMSR)) {
     m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
+    if (reason < EXIT_REASON_MAX) m->cost.user_exits_by[reason]++;
+  }
   return rc;
 }
 
@@ -248,8 +268,7 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       e->io.port = c->io.port;
       e->io.size = c->io.size;
       e->io.write = c->io.write;
-      e->io.count = 1;
-      e->io.data = c->io.data;
+      e->io.data = model_cpu__io_data(c, &e->io.count);
       return 0;
     case MSTOP_MMIO:
       e->reason = KVM_EXIT_MMIO;
@@ -286,9 +305,11 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       return 0;
     case MSTOP_SHUTDOWN:
       e->reason = KVM_EXIT_SHUTDOWN;
+      e->why = c->msg[0] ? c->msg : NULL;
       return 0;
     case MSTOP_INTERNAL: {
       e->reason = KVM_EXIT_INTERNAL_ERROR;
+      e->why = c->msg[0] ? c->msg : NULL; /* what the model could not do */
       e->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
       e->internal.ndata = 3;
       e->internal.data[0] = c->rip;
@@ -394,6 +415,11 @@ static void model_timed_mark(struct vm *vm, bool end) {
 /* The native baseline of a run in paging ept|shadow: the same image,
  * parameters and profile with paging native (the model is deterministic).
  * Its counts go to the CPU's cost_baseline. */
+static uint32_t model_boot_flags(const struct vm *vm) {
+  (void)vm;
+  return VTB_BOOT_F_MODEL;
+}
+
 static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
   struct cost_baseline *b = &mst(vm)->cost.baseline;
   memset(b, 0, sizeof *b);
@@ -411,6 +437,7 @@ static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config 
   ref->modes.paging = PAGING_NATIVE;
   ref->modes.paging_set = true;
   ref->modes.tlb = TLB_FLUSH;
+  ref->shadow_policy_set = false;
   b->state = COST_BASELINE_FAILED;
   return true;
 }
@@ -463,6 +490,14 @@ static int model_platform_ready(struct vm *vm) {
   return 0;
 }
 
+static void model_print_time(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_time(&mst(vm)->report, out);
+}
+
+static void model_print_vm_exits(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_exits(&mst(vm)->report, out);
+}
+
 /* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
 static int model_event_attach(struct vm *vm, struct event_policy *p) {
   vmm_events__attach(&mst(vm)->events, p);
@@ -484,11 +519,17 @@ const struct backend_ops model_backend_ops = {
     .guest_tsc_hz = model_guest_tsc_hz,
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,
+    .shadow_policies = true,
+    .boot_flags = model_boot_flags,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
+    .interprets_guest = true,
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
+    .print_modeled_time = model_print_time,
+    .print_vm_exits = model_print_vm_exits,
     .event_attach = model_event_attach,
     .platform_ready = model_platform_ready,
+    .guest_written = model_guest_written,
 };

@@ -73,7 +73,7 @@ static int load(const uint8_t *rd, size_t rdlen, const char *cl) {
   return linux_boot__load_buf(&gm, kernel, sizeof kernel, "k", rd, rdlen, cl, &img, &bs, err,
                               sizeof err);
 }
-static uint8_t *zp(void) {
+static const uint8_t *zp(void) {
   return guest_mem__ptr(&gm, LINUX_ZERO_PAGE_GPA, 4096);
 }
 
@@ -91,14 +91,14 @@ START_TEST(loads_at_pref_address_with_entry_state) {
   ck_assert(bs.code_desc & (1ull << 53));
   ck_assert_uint_eq((bs.data_desc >> 40) & 0xff, 0x93);
   ck_assert_uint_eq(bs.data_desc & 0xffff, 0xffff);
-  uint64_t *gdt = guest_mem__ptr(&gm, bs.gdt_base, bs.gdt_limit + 1u);
+  const uint64_t *gdt = guest_mem__ptr(&gm, bs.gdt_base, bs.gdt_limit + 1u);
   ck_assert_uint_eq(gdt[2], bs.code_desc);
   ck_assert_uint_eq(gdt[3], bs.data_desc);
   /* the identity map covers the kernel, the zero page and the command line */
-  uint64_t *pml4 = guest_mem__ptr(&gm, bs.cr3, 4096);
+  const uint64_t *pml4 = guest_mem__ptr(&gm, bs.cr3, 4096);
   uint64_t pdpt = pml4[0] & X86_PTE_ADDR_MASK;
-  uint64_t *pd = guest_mem__ptr(
-      &gm, (((uint64_t *)guest_mem__ptr(&gm, pdpt, 8))[0]) & X86_PTE_ADDR_MASK, 4096);
+  const uint64_t *pd = guest_mem__ptr(
+      &gm, (((const uint64_t *)guest_mem__ptr(&gm, pdpt, 8))[0]) & X86_PTE_ADDR_MASK, 4096);
   ck_assert_uint_eq(pd[PREF >> 21] & ~0xfffull, PREF);
   ck_assert(pd[0] & X86_PTE_PS);
   ck_assert_uint_eq(img.kernel_lo, PREF);
@@ -109,7 +109,7 @@ END_TEST
 START_TEST(zero_page_fields) {
   static const uint8_t rd[5000] = {1, 2, 3};
   ck_assert_int_eq(load(rd, sizeof rd, "console=ttyS0 quiet"), 0);
-  uint8_t *z = zp();
+  const uint8_t *z = zp();
   /* the setup header is the kernel's, the loader's fields its own */
   ck_assert_uint_eq(get(z, BZ_HEADER, 4), BZ_HEADER_MAGIC);
   ck_assert_uint_eq(get(z, BZ_VERSION, 2), 0x20f);
@@ -162,7 +162,7 @@ END_TEST
  * smp_read_mpc() wants "PCMP", spec 1 or 4, a local APIC address */
 START_TEST(mp_table) {
   ck_assert_int_eq(load(NULL, 0, ""), 0);
-  uint8_t *f = guest_mem__ptr(&gm, LINUX_EBDA_GPA, 16);
+  const uint8_t *f = guest_mem__ptr(&gm, LINUX_EBDA_GPA, 16);
   ck_assert_int_eq(memcmp(f, "_MP_", 4), 0);
   uint8_t s = 0;
   for (int i = 0; i < 16; i++)
@@ -172,7 +172,7 @@ START_TEST(mp_table) {
   ck_assert_uint_eq(f[9], 4);  /* spec 1.4 */
   ck_assert_uint_eq(f[11], 0); /* a table is present: no default configuration */
   uint64_t mpc = get(f, 4, 4);
-  uint8_t *t = guest_mem__ptr(&gm, mpc, 44);
+  const uint8_t *t = guest_mem__ptr(&gm, mpc, 44);
   ck_assert_int_eq(memcmp(t, "PCMP", 4), 0);
   unsigned len = (unsigned)get(t, 4, 2), n = (unsigned)get(t, 34, 2);
   ck_assert_uint_le(mpc + len, LINUX_EBDA_GPA + MPTABLE_MAX_BYTES);
@@ -183,7 +183,7 @@ START_TEST(mp_table) {
   ck_assert_uint_eq(get(t, 36, 4), PLATFORM_LAPIC_GPA);
   /* processor, bus, I/O APIC, COM1's interrupt, LINT0, LINT1 */
   ck_assert_uint_eq(n, 6);
-  uint8_t *e = t + 44;
+  const uint8_t *e = t + 44;
   ck_assert_uint_eq(e[0], 0);    /* processor */
   ck_assert_uint_eq(e[3], 0x03); /* enabled, bootstrap */
   e += 20;

@@ -20,7 +20,9 @@
 #include "model_insn.h"
 #include "model_mmu.h"
 #include "model_msr.h"
+#include "model_strio.h"
 #include "model_sys.h"
+#include "model_vex.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
 #define REP_CHUNK 65536u /* string iterations per execution before yielding */
@@ -342,6 +344,9 @@ static bool io_allowed(struct model_cpu *c, uint16_t port, unsigned sz) {
   unsigned mask = ((1u << sz) - 1) << (port & 7);
   return !(bits & mask);
 }
+bool model_exec__io_allowed(struct model_cpu *c, uint16_t port, unsigned sz) {
+  return io_allowed(c, port, sz);
+}
 
 /* ---- string operations ------------------------------------------------------------- */
 /* Returns true when the instruction completed (false: yielded mid-REP). */
@@ -403,6 +408,27 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
       return false;
     }
   }
+}
+
+/* A KVM that emulates ring 0 (kvm_pvm) counts a CPL0 REP string
+ * instruction that iterates as more than one emulated instruction: one more
+ * per instruction (measured there, REP MOVSB/STOSB/MOVSQ/STOSQ of 1 to 8192
+ * elements; not found in KVM's source), and one each time its emulator
+ * goes back to the guest mid-way, when RCX reaches a nonzero multiple of
+ * 1024 (arch/x86/kvm/emulate.c: "re-enter guest ... after each 1024
+ * iteration"), the instruction then being emulated again. This run of the
+ * instruction took RCX from `before` to its current value; `done`: it
+ * completed. */
+static void rep_account(struct model_cpu *c, const struct model_insn *d, uint64_t before,
+                        bool done) {
+  uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
+  uint64_t n = before & am, m = c->gpr[1] & am;
+  if (n == m) return; /* RCX was 0: no iteration */
+  /* RCX after each iteration ran from n-1 down to m; the emulator goes back
+   * at the nonzero multiples of 1024 among them but the one it completes at */
+  uint64_t lo = m ? m : 1, k = n - 1 >= lo ? (n - 1) / 1024 - (lo - 1) / 1024 : 0;
+  if (done && m && m % 1024 == 0) k--;
+  c->cpl_acct.rep_emulations0 += k + done;
 }
 
 /* ---- the interpreter ----------------------------------------------------------------- */
@@ -569,24 +595,14 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     WR_G(sz, r);
     break;
   }
-  case 0x6e:
-  case 0x6f: { /* OUTS (no REP) */
-    if (d->rep)
-      model__internal(c, "REP OUTS at rip 0x%llx is not modeled", (unsigned long long)c->rip);
-    unsigned isz = sz == 8 ? 4 : sz;
-    uint16_t port = (uint16_t)c->gpr[2];
-    if (!io_allowed(c, port, isz)) model__gp0(c);
-    uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
-    uint64_t si = c->gpr[6] & am;
-    uint64_t v = model_mem__read(c, si + (d->seg ? c->seg[d->seg].base : 0), isz);
-    int64_t step = (c->rflags & RF_DF) ? -(int64_t)isz : (int64_t)isz;
-    c->gpr[6] = (c->gpr[6] & ~am) | ((si + step) & am);
-    c->io.port = port, c->io.size = (uint8_t)isz, c->io.write = 1;
-    memcpy(c->io.data, &v, 8);
-    c->stop = MSTOP_IO;
-    c->slice_end = 0;
+  case 0x6c:
+  case 0x6d: /* INS */
+    if (!model_strio__ins(c, d)) return;
     break;
-  }
+  case 0x6e:
+  case 0x6f: /* OUTS */
+    if (!model_strio__outs(c, d)) return;
+    break;
   case 0x70 ... 0x7f:
   case 0x180 ... 0x18f:
     if (cond(c, op & 0xf)) nrip += d->imm;
@@ -707,6 +723,13 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0xad:
   case 0xae:
   case 0xaf:
+    if (d->rep && c->cpl == 0) { /* also what an emulating KVM counts (rep_account) */
+      uint64_t rcx = c->gpr[1];
+      bool done = string_op(c, d);
+      rep_account(c, d, rcx, done);
+      if (!done) return;
+      break;
+    }
     if (!string_op(c, d)) return; /* yielded: restart the same instruction */
     break;
   case 0xb0 ... 0xb7:
@@ -1200,6 +1223,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = nf;
     break;
   }
+  case VEX_OP_0F38 ... VEX_OP_0F3A + 0xff: /* VEX-encoded (BMI1, BMI2) */
+    model_vex__exec(c, d, d->mod3 ? 0 : ea_of(c, d));
+    break;
   case 0x1c8 ... 0x1cf:
     if (sz == 8)
       c->gpr[d->reg] = __builtin_bswap64(c->gpr[d->reg]);
@@ -1309,6 +1335,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
   }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
+  if (model_strio__complete(c)) return; /* INS: stored when it runs again */
   uint64_t v = 0;
   memcpy(&v, c->io.data, c->io.size);
   unsigned sz = c->io.size;
@@ -1328,6 +1355,7 @@ void model_cpu__reset(struct model_cpu *c) {
   c->misc_enable = MISC_ENABLE_RESET;
   c->mtrr_def_type = MTRR_DEF_TYPE_RESET;
   model_fpu__reset(&c->fpu);
+  c->strio.wait = c->strio.ready = false;
   c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
   if (++c->icache_gen == 0) {
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
@@ -1386,6 +1414,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
     break;
   default: /* MJ_STOP */
     c->delivering = -1;
+    if (c->stop == MSTOP_MMIO && c->cpl == 3) c->cpl_acct.mmio3++; /* a read */
     if (c->stop == MSTOP_SHUTDOWN || c->stop == MSTOP_INTERNAL || c->stop == MSTOP_MMIO)
       return c->stop;
     break;
@@ -1393,6 +1422,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
   for (;;) {
     if (c->stop) {
       if (c->stop == MSTOP_MMIO && c->mmio.write && c->cpl == 0) c->cpl_acct.mmio_writes0++;
+      if (c->stop == MSTOP_MMIO && c->cpl == 3) c->cpl_acct.mmio3++; /* a write */
       return c->stop;
     }
     /* work done: retired instructions, REP iterations, and delivered events

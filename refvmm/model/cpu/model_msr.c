@@ -46,7 +46,8 @@ int model_msr__read(struct model_cpu *c, uint32_t msr, uint64_t *v) {
   case MSR_MTRR_DEF_TYPE:
     *v = c->mtrr_def_type;
     return 0;
-  case MSR_ARCH_CAPABILITIES:
+  case MSR_ARCH_CAPABILITIES: /* enumerated with the platform (model_sys.c, CPUID 7) */
+    if (!c->plat.apic) return -1;
     *v = ARCH_CAP_NOT_AFFECTED;
     return 0;
   case MSR_MISC_ENABLE:

@@ -544,6 +544,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   case 0x1a2: {    /* CPUID */
     uint32_t o[4];
     if (c->vmcs.active) model_vmx__exit_handled(c, EXIT_REASON_CPUID, 0); /* always exits */
+    if (c->cpl == 3) c->cpl_acct.cpuid3++;
     model_sys__cpuid(c, (uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;
@@ -599,7 +600,7 @@ static void put4(uint32_t *o, const char *s) {
  * (x86-64 Linux requires FPU PSE MSR PAE CX8 PGE CMOV FXSR SSE SSE2); APIC
  * with a local APIC */
 #define CPUID1_EDX                                                                                 \
-  ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 12) |           \
+  ((1u << 0) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 12) |            \
    (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 24) | (1u << 25) | (1u << 26))
 #define CPUID1_EDX_APIC (1u << 9)
 /* CPUID.1:ECX: CX16 POPCNT hypervisor; TSC-deadline with a local APIC */
@@ -624,8 +625,8 @@ void model_sys__cpuid(const struct model_cpu *c, uint32_t leaf, uint32_t sub, ui
     break;
   case 7:
     if (sub == 0) {
-      o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
-      o[3] = 1u << 29;              /* IA32_ARCH_CAPABILITIES (model_msr.c) */
+      o[1] = (1u << 3) | (1u << 8) | (1u << 9); /* BMI1, BMI2 (model_vex.c), ERMS */
+      if (c->plat.apic) o[3] = 1u << 29;        /* IA32_ARCH_CAPABILITIES (model_msr.c) */
     }
     break;
   case 0x15: /* TSC = crystal x EBX / EAX: a 1 MHz crystal, the rate in MHz */
