@@ -67,6 +67,13 @@ static int prepare(void) {
 }
 
 static int run_workload(const struct lx_workload *wl, struct shared_result *out) {
+  /* What init printed leaves the UART before the workload's timed region:
+   * the serial driver sends it from THR-empty interrupts, which would
+   * otherwise land between the marks (TCSBRK with a non-zero argument is
+   * tcdrain: it returns once the output is sent). */
+  console_flush();
+  long d = sys_ioctl(1, TCSBRK, 1);
+  if (d < 0) return lx_syserr("tcdrain of the console (TCSBRK)", d);
   long pid = lx_fork();
   if (pid < 0) return lx_syserr("fork of the workload process", pid);
   if (!pid) {

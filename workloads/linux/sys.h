@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <asm/ioctls.h> /* TCSBRK */
 #include <asm/signal.h> /* SIGCHLD, SIGKILL, ... */
 #include <asm/unistd.h> /* __NR_* */
 #include <linux/errno.h>
@@ -50,6 +51,9 @@ static inline long sys_pread(int fd, void *buf, size_t n, uint64_t off) {
 }
 static inline long sys_open(const char *path, int flags, int mode) {
   return SYS4(__NR_openat, AT_FDCWD, path, flags, mode);
+}
+static inline long sys_ioctl(int fd, unsigned long cmd, unsigned long arg) {
+  return SYS3(__NR_ioctl, fd, cmd, arg);
 }
 static inline long sys_close(int fd) {
   return SYS1(__NR_close, fd);
