@@ -151,6 +151,13 @@ static int job_argv(const struct run_session *s, const struct matrix_config *cfg
   if (lx && !strcmp(m->backends[cfg->backend], "model")) {
     argv[a++] = "--model-baseline";
     argv[a++] = "none";
+    /* Shadow paging under a Linux kernel as KVM's shadow MMU does it on a
+     * host that runs ring 0 natively: last-level tables go out of sync
+     * (the policy docs/LINUX.md's validation on kvm_amd npt=0 checks) */
+    if (!strcmp(md->paging, "shadow")) {
+      argv[a++] = "--shadow-policy";
+      argv[a++] = "unsync";
+    }
   }
   if (s->o->kvm_exits && !strcmp(m->backends[cfg->backend], "kvm")) {
     argv[a++] = "--events";
