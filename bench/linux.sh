@@ -1,9 +1,10 @@
 #!/bin/bash
 # bench/linux.sh - `make bench-linux`: the Linux guest's workloads
 # (docs/LINUX.md) on the model in every paging x tlb mode with the window
-# policies (bench/linux_matrix.json), plus null and ctx under the poll
-# policies next to their ept/vpid window runs (bench/linux_matrix_poll.json:
-# the IRQ window's effect on timer interrupts), merged into one document and
+# policies (bench/linux_matrix.json), plus null and ctx with the IRQ poll
+# policy next to their ept/vpid window runs (bench/linux_matrix_poll.json:
+# the IRQ window's effect on timer interrupts, the NMI policy unchanged so
+# the report can tell it apart), merged into one document and
 # reported (the savings table: EPT vs shadow, VPID vs flush, IRQ window vs
 # poll, per workload). Each run boots the kernel (the boot stays outside the
 # timed region); the model is deterministic, so one repetition each. The
