@@ -129,5 +129,7 @@ int main(int argc, char **argv, char **envp) {
     lx_cmdline__print();
   }
   printf("\n");
+  console_flush();
+  sys_ioctl(1, TCSBRK, 1); /* the result line sent before the run ends (tcdrain) */
   hc_exit((uint64_t)rc);
 }

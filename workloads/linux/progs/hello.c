@@ -10,6 +10,10 @@
 
 int main(void) {
   sys_write(1, HELLO_LINE, sizeof HELLO_LINE - 1);
+  /* tcdrain: the serial driver sends the line from THR-empty interrupts,
+   * and a power-off does not wait for them (the line was lost under the
+   * poll policy, where those interrupts wait for an exit) */
+  sys_ioctl(1, TCSBRK, 1);
   sys_reboot(LINUX_REBOOT_CMD_POWER_OFF);
   return 1; /* reached only if the power-off failed: init exits, the kernel panics */
 }
