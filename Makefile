@@ -255,7 +255,7 @@ integration: all $(BIN)/test_integration
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_LONG_SECONDS ?= 600
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-gnu-variable-sized-type-not-at-end \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson) -lpfm -lpthread -lm
