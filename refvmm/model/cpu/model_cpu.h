@@ -66,6 +66,7 @@ struct model_icache_entry {
   uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
   struct model_insn insn;
+  uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
@@ -157,6 +158,7 @@ struct model_cpu {
   struct model_icache_entry *icache;
   uint32_t icache_gen;
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
+  bool generic_only; /* run every instruction in exec() (tests compare with the handlers) */
 
   /* run control */
   uint64_t slice_end; /* inner loop stops when instructions reaches it */

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_dispatch.h"
 #include "model_events.h"
 #include "model_insn.h"
 #include "model_mmu.h"
@@ -745,11 +746,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     unsigned g = d->reg & 7;
     if (g <= 1) { /* INC / DEC */
       a = RD_EW(sz);
-      uint64_t m = MASK(sz);
-      r = (g == 0 ? a + 1 : a - 1) & m;
-      uint64_t sbit = 1ull << (sz * 8 - 1);
-      uint64_t f = (c->rflags & RF_CF) | szp(r, sz) | ((a ^ 1 ^ r) & 0x10);
-      if ((g == 0 && r == sbit) || (g == 1 && a == sbit)) f |= RF_OF;
+      uint64_t f;
+      r = incdec(c, g == 1, a, sz, &f);
       WR_E(sz, r);
       set_arith(c, f);
       break;
@@ -976,11 +974,10 @@ delivered: /* INT3 / INT1: the trap retired before delivery */
 }
 
 /* ---- fetch + decode with the cache ------------------------------------------------------ */
-static const struct model_insn *fetch(struct model_cpu *c) {
+static const struct model_icache_entry *fetch(struct model_cpu *c) {
   uint64_t rip = c->rip;
-  struct model_icache_entry *e = &c->icache[(rip ^ (rip >> 13)) & (MODEL_ICACHE_SIZE - 1)];
-  if (__builtin_expect(e->rip == rip && e->gen == c->icache_gen && e->cpl == c->cpl, 1))
-    return &e->insn;
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (__builtin_expect(model_icache__hit(c, e, rip), 1)) return e;
   c->cnt.fetches++;
   unsigned acc = ACC_X | model__uacc(c);
   uint8_t buf[16];
@@ -990,7 +987,7 @@ static const struct model_insn *fetch(struct model_cpu *c) {
      * translation above is the ITLB lookup a re-decode makes; keep the
      * decode (the page is still marked as code: unmarking it bumps code_gen) */
     e->gen = c->icache_gen;
-    return &e->insn;
+    return e;
   }
   const uint8_t *host = model_mem__ptr(c, gpa1, 4096);
   if (!host)
@@ -1016,6 +1013,7 @@ static const struct model_insn *fetch(struct model_cpu *c) {
     c->ud_rip = rip;
     model__ud(c);
   }
+  e->handler = c->generic_only ? 0 : model_dispatch__select(&e->insn);
   model_mmu__mark_code(c, gpa1);
   if (gpa2 != ~0ull) model_mmu__mark_code(c, gpa2);
   e->rip = rip;
@@ -1023,14 +1021,11 @@ static const struct model_insn *fetch(struct model_cpu *c) {
   e->cpl = c->cpl;
   e->code_gen = c->code_gen;
   e->gpa = gpa2 == ~0ull ? gpa1 : ~0ull; /* page-crossing ones are decoded again */
-  return &e->insn;
+  return e;
 }
 
 static void inner_loop(struct model_cpu *c) {
-  while (c->cnt.instructions < c->slice_end) {
-    const struct model_insn *d = fetch(c);
-    exec(c, d);
-  }
+  model_dispatch__run(c, exec, fetch);
 }
 
 void model_cpu__complete_io(struct model_cpu *c) {

@@ -221,6 +221,17 @@ static inline uint64_t shift(struct model_cpu *c, unsigned op, uint64_t a, unsig
   }
 }
 
+/* INC (dec false) / DEC: the result, and in *f the arithmetic flags to set
+ * once the result is stored (CF unchanged) */
+static inline uint64_t incdec(const struct model_cpu *c, bool dec, uint64_t a, unsigned sz,
+                              uint64_t *f) {
+  uint64_t r = (dec ? a - 1 : a + 1) & MASK(sz);
+  uint64_t sbit = 1ull << (sz * 8 - 1);
+  *f = (c->rflags & RF_CF) | szp(r, sz) | ((a ^ 1 ^ r) & 0x10);
+  if ((!dec && r == sbit) || (dec && a == sbit)) *f |= RF_OF;
+  return r;
+}
+
 /* ---- stack ---------------------------------------------------------------------- */
 static inline void push(struct model_cpu *c, uint64_t v, unsigned sz) {
   uint64_t sp = c->gpr[4] - sz;
