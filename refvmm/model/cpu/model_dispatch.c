@@ -9,8 +9,8 @@
  * model_mem__read/model_mem__write (TLB front, counters, faults), writes
  * come before register updates as in exec(), and every handler ends with
  * model_ops__retire(), exec()'s retirement. Forms not listed here (byte
- * and 16-bit operands, read-modify-write memory operands, system and
- * string instructions ...) run in exec().
+ * and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system and string
+ * instructions ...) run in exec().
  *
  * The handlers are labels of one function, model_dispatch__run(), each
  * ending with its own copy of the dispatch (NEXT): computed goto, a GNU C
@@ -59,12 +59,36 @@ AI void alu_gm(struct model_cpu *c, const struct model_insn *d, unsigned aop, un
   model_ops__retire(c, d, next_rip(c, d));
 }
 
-/* CMP [mem], Gv and CMP [mem], imm: read only */
-AI void cmp_mg(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
-  uint64_t a = model_mem__read(c, ea_of(c, d), sz);
-  alu(c, 7, a, c->gpr[d->reg] & MASK(sz), sz);
+/* rAX op= imm (the 05 column, TEST A9) */
+AI void alu_ai(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz,
+               bool store) {
+  uint64_t m = MASK(sz);
+  uint64_t r = alu(c, aop, c->gpr[0] & m, d->imm & m, sz);
+  if (store) c->gpr[0] = r;
   model_ops__retire(c, d, next_rip(c, d));
 }
+
+/* [mem] op= Gv or imm (the 01 column, group 1): read-modify-write, the
+ * flags set only once the store went through; CMP reads only */
+AI void alu_m(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz,
+              bool imm) {
+  uint64_t addr = ea_of(c, d), m = MASK(sz);
+  uint64_t a = aop == 7 ? model_mem__read(c, addr, sz) : rmw_read(c, addr, sz);
+  uint64_t b = imm ? d->imm & m : c->gpr[d->reg] & m;
+  if (aop == 7) {
+    alu(c, 7, a, b, sz);
+  } else {
+    uint64_t saved = c->rflags;
+    uint64_t r = alu(c, aop, a, b, sz);
+    uint64_t nf = c->rflags;
+    c->rflags = saved;
+    model_mem__write(c, addr, sz, r);
+    c->rflags = nf;
+  }
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* CMP byte [mem], imm8: read only */
 AI void cmp_mi(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
   uint64_t a = model_mem__read(c, ea_of(c, d), sz);
   alu(c, 7, a, d->imm & MASK(sz), sz);
@@ -185,7 +209,10 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(nm##_eg_r##sz, alu_rr(c, d, aop, sz, d->rm, d->reg, aop != 7))                                 \
   X(nm##_ge_r##sz, alu_rr(c, d, aop, sz, d->reg, d->rm, aop != 7))                                 \
   X(nm##_ri##sz, alu_ri(c, d, aop, sz))                                                            \
-  X(nm##_gm##sz, alu_gm(c, d, aop, sz))
+  X(nm##_gm##sz, alu_gm(c, d, aop, sz))                                                            \
+  X(nm##_mg##sz, alu_m(c, d, aop, sz, false))                                                      \
+  X(nm##_mi##sz, alu_m(c, d, aop, sz, true))                                                       \
+  X(nm##_ai##sz, alu_ai(c, d, aop, sz, aop != 7))
 #define ALU_OP(X, aop, nm) ALU_FORMS(X, aop, nm, 4) ALU_FORMS(X, aop, nm, 8)
 #define SHIFT_FORMS(X, kind, nm, sz)                                                               \
   X(nm##_i##sz, shift_r(c, d, kind, CNT_IMM, sz))                                                  \
@@ -209,15 +236,15 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(test_rr4, alu_rr(c, d, 4, 4, d->rm, d->reg, false))                                            \
   X(test_rr8, alu_rr(c, d, 4, 8, d->rm, d->reg, false))                                            \
   X(test_rr1, test_rr1(c, d))                                                                      \
-  X(cmp_mg4, cmp_mg(c, d, 4))                                                                      \
-  X(cmp_mg8, cmp_mg(c, d, 8))                                                                      \
+  X(test_ai4, alu_ai(c, d, 4, 4, false))                                                           \
+  X(test_ai8, alu_ai(c, d, 4, 8, false))                                                           \
   X(cmp_mi1, cmp_mi(c, d, 1))                                                                      \
-  X(cmp_mi4, cmp_mi(c, d, 4))                                                                      \
-  X(cmp_mi8, cmp_mi(c, d, 8))                                                                      \
   X(inc_r4, incdec_r(c, d, false, 4))                                                              \
   X(inc_r8, incdec_r(c, d, false, 8))                                                              \
   X(dec_r4, incdec_r(c, d, true, 4))                                                               \
   X(dec_r8, incdec_r(c, d, true, 8))                                                               \
+  SHIFT_OP(X, 0, rol)                                                                              \
+  SHIFT_OP(X, 1, ror)                                                                              \
   SHIFT_OP(X, 4, shl)                                                                              \
   SHIFT_OP(X, 5, shr)                                                                              \
   SHIFT_OP(X, 7, sar)                                                                              \
@@ -293,7 +320,9 @@ _Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
    : (aop) == 6 ? SZ(xor_##form##4, xor_##form##8)                                                 \
                 : SZ(cmp_##form##4, cmp_##form##8))
 #define SHIFT_H(form, kind)                                                                        \
-  ((kind) == 4   ? SZ(shl_##form##4, shl_##form##8)                                                \
+  ((kind) == 0   ? SZ(rol_##form##4, rol_##form##8)                                                \
+   : (kind) == 1 ? SZ(ror_##form##4, ror_##form##8)                                                \
+   : (kind) == 4 ? SZ(shl_##form##4, shl_##form##8)                                                \
    : (kind) == 5 ? SZ(shr_##form##4, shr_##form##8)                                                \
                  : SZ(sar_##form##4, sar_##form##8))
 #define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
@@ -305,21 +334,25 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
     unsigned aop = op >> 3;
     if (aop == 2 || aop == 3 || !wide || !(op & 1)) return H_GENERIC; /* ADC/SBB, bytes */
     if (op & 2) return mem ? ALU_H(gm, aop) : ALU_H(ge_r, aop);
-    if (!mem) return ALU_H(eg_r, aop);
-    return aop == 7 ? SZ(cmp_mg4, cmp_mg8) : H_GENERIC; /* read-modify-write: exec() */
+    return mem ? ALU_H(mg, aop) : ALU_H(eg_r, aop);
+  }
+  if (op < 0x40 && (op & 7) == 5) { /* rAX, imm */
+    unsigned aop = op >> 3;
+    return aop == 2 || aop == 3 || !wide ? H_GENERIC : ALU_H(ai, aop);
   }
   switch (op) {
   case 0x81:
   case 0x83:
     if (!wide || g == 2 || g == 3) return H_GENERIC;
-    if (!mem) return ALU_H(ri, g);
-    return g == 7 ? SZ(cmp_mi4, cmp_mi8) : H_GENERIC;
+    return mem ? ALU_H(mi, g) : ALU_H(ri, g);
   case 0x80:
     return mem && g == 7 ? H_cmp_mi1 : H_GENERIC;
   case 0x84:
     return mem ? H_GENERIC : H_test_rr1;
   case 0x85:
     return !wide || mem ? H_GENERIC : SZ(test_rr4, test_rr8);
+  case 0xa9:
+    return !wide ? H_GENERIC : SZ(test_ai4, test_ai8);
   case 0x50 ... 0x57:
     return w ? H_push_r : H_GENERIC;
   case 0x58 ... 0x5f:
@@ -354,7 +387,7 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
   case 0xc1:
   case 0xd1:
   case 0xd3:
-    if (!wide || mem || (g != 4 && g != 5 && g != 7)) return H_GENERIC;
+    if (!wide || mem || g == 2 || g == 3 || g == 6) return H_GENERIC; /* RCL, RCR, SAL */
     return op == 0xc1 ? SHIFT_H(i, g) : op == 0xd1 ? SHIFT_H(1_, g) : SHIFT_H(cl, g);
   case 0xc3:
     return w ? H_ret_near : H_GENERIC;

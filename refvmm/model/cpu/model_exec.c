@@ -46,17 +46,6 @@ static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src,
   return r;
 }
 
-static inline uint64_t rmw_read(struct model_cpu *c, uint64_t va, unsigned len) {
-  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
-  unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
-  if (!(e->tag == model_tlb__tag(c, va) && (e->perm & need))) {
-    model_mmu__translate_probe(c, va, model__uacc(c) | ACC_W);
-    if ((va & 0xfff) + len > 4096)
-      model_mmu__translate_probe(c, va + len - 1, model__uacc(c) | ACC_W);
-  }
-  return model_mem__read(c, va, len);
-}
-
 /* ---- misc helpers ---------------------------------------------------------------- */
 void model_cpu__flush_decoded_xlat(struct model_cpu *c) {
   c->cnt.icache_flushes++;

@@ -232,6 +232,19 @@ static inline uint64_t incdec(const struct model_cpu *c, bool dec, uint64_t a, u
   return r;
 }
 
+/* The read of a read-modify-write operand: the access is checked as a write
+ * (a #PF says W) */
+static inline uint64_t rmw_read(struct model_cpu *c, uint64_t va, unsigned len) {
+  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
+  unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
+  if (!(e->tag == model_tlb__tag(c, va) && (e->perm & need))) {
+    model_mmu__translate_probe(c, va, model__uacc(c) | ACC_W);
+    if ((va & 0xfff) + len > 4096)
+      model_mmu__translate_probe(c, va + len - 1, model__uacc(c) | ACC_W);
+  }
+  return model_mem__read(c, va, len);
+}
+
 /* ---- stack ---------------------------------------------------------------------- */
 static inline void push(struct model_cpu *c, uint64_t v, unsigned sz) {
   uint64_t sp = c->gpr[4] - sz;
