@@ -1,12 +1,14 @@
 /* test_model_dispatch.c - the model CPU's specialised handlers
  * (model_dispatch.c) against its generic interpreter (exec()): random
  * sequences of the forms the handlers take (and their neighbours that stay
- * in exec(): byte and 16-bit operands, ADC/SBB, read-modify-write memory),
- * from random register and flag states, run once through the handlers and
- * once with every instruction in exec() (c->generic_only); registers, flags,
- * RIP, the data page, the exception taken and every counter must be the
- * same. And self-modifying code through a handler's store: the next
- * instruction, already decoded with a handler, is decoded again. */
+ * in exec(): byte and 16-bit operands, ADC/SBB, RCL/RCR ...), from random
+ * register and flag states, run once through the handlers and once as the
+ * reference (c->generic_only: every instruction in exec(), each looked up in
+ * the decode cache, no memo of the next entry); registers, flags, RIP, the
+ * data page, the exception taken and every counter (decodes and ITLB
+ * lookups included) must be the same. And self-modifying code through a
+ * handler's store: the next instruction, already decoded with a handler and
+ * remembered as the store's successor, is decoded again. */
 #include <check.h>
 #include <string.h>
 
@@ -297,12 +299,46 @@ START_TEST(test_smc_through_handler) {
 }
 END_TEST
 
+/* The store's successor was remembered (memo) with no decode since: a store
+ * that now hits the code page must still make it decoded again.
+ *   0: 49 8b 18     mov rbx, [r8]      (the store's target, from a table)
+ *   3: 49 83 c0 08  add r8, 8
+ *   7: 88 03        mov [rbx], al      (al = 0x29)
+ *   9: 01 ce        add esi, ecx       -> on the third pass patched to SUB
+ *  11: ff ca        dec edx
+ *  13: 75 f1        jnz 0
+ * Passes 1 and 2 store into data (the second decodes nothing), pass 3 into
+ * the ADD's opcode. */
+START_TEST(test_smc_after_memo) {
+  static const uint8_t code[] = {0x49, 0x8b, 0x18, 0x49, 0x83, 0xc0, 0x08, 0x88,
+                                 0x03, 0x01, 0xce, 0xff, 0xca, 0x75, 0xf1};
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[0] = 0x29;
+    st.gpr[1] = 5;       /* ecx */
+    st.gpr[2] = 3;       /* edx: three passes */
+    st.gpr[6] = 100;     /* esi */
+    st.gpr[8] = TM_DATA; /* r8: the table of store targets */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    uint64_t targets[3] = {TM_DATA + 0x80, TM_DATA + 0x80, TM_CODE + 9};
+    memcpy(t->ram + TM_DATA, targets, sizeof targets);
+    struct tm_result r;
+    tm_run(t, &r);
+    ck_assert_int_eq(r.vector, 6);
+    ck_assert_uint_eq(r.gpr[6], 105); /* 100 + 5 + 5 - 5 */
+    tm_free(t);
+  }
+}
+END_TEST
+
 Suite *suite_model_dispatch(void) {
   Suite *s = suite_create("model_dispatch");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
   tcase_add_test(tc, test_smc_through_handler);
+  tcase_add_test(tc, test_smc_after_memo);
   suite_add_tcase(s, tc);
   return s;
 }

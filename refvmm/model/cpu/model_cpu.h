@@ -67,6 +67,10 @@ struct model_icache_entry {
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
   struct model_insn insn;
   uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
+  /* speed: the entry of the instruction at memo_rip, which ran after this
+   * one the last time; still a hit while icache_epoch is memo_epoch */
+  uint64_t memo_rip, memo_epoch;
+  struct model_icache_entry *memo;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
@@ -157,8 +161,15 @@ struct model_cpu {
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;
+  /* bumped whenever a decode-cache entry may have turned from hit to miss
+   * (an entry filled, a new generation, a CPL change): the dispatch's memos
+   * of the next entry (model_dispatch.c) are good while it stays */
+  uint64_t icache_epoch;
+  uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
-  bool generic_only; /* run every instruction in exec() (tests compare with the handlers) */
+  /* tests' reference: every instruction in exec(), looked up in the cache
+   * one by one (model_dispatch.c, without handlers or memos) */
+  bool generic_only;
 
   /* run control */
   uint64_t slice_end; /* inner loop stops when instructions reaches it */

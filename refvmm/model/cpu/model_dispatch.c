@@ -422,27 +422,58 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 }
 
 /* ---- the run loop -------------------------------------------------------------------- */
+/* The entry of the instruction at RIP (decoded on a miss), remembered in
+ * prev, the entry that ran before it. */
+static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
+                                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+  uint64_t rip = c->rip;
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (c->generic_only) return e; /* the reference: every instruction looked up */
+  prev->memo = e;
+  prev->memo_rip = rip;
+  prev->memo_epoch = c->icache_epoch;
+  return e;
+}
+
+/* The CPL is part of a hit: a change invalidates the memos. It changes only
+ * in exec() (system instructions) and outside the run loop. */
+static inline void epoch_cpl(struct model_cpu *c) {
+  if (__builtin_expect(c->cpl != c->epoch_cpl || !c->icache_epoch, 0)) {
+    c->epoch_cpl = c->cpl;
+    c->icache_epoch++;
+  }
+}
+
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
-                         const struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
 #define LABEL_ENTRY(name, stmt) [H_##name] = &&L_##name,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
-  const struct model_icache_entry *e;
+  struct model_icache_entry *e;
   const struct model_insn *d;
   /* the stop test and the cache lookup of the loop this replaces, then the
    * jump to the handler: every handler has its own copy */
 #define NEXT()                                                                                     \
   do {                                                                                             \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    e = model_icache__slot(c, c->rip);                                                             \
-    if (__builtin_expect(!model_icache__hit(c, e, c->rip), 0)) e = fetch(c);                       \
+    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))            \
+      e = e->memo;                                                                                 \
+    else                                                                                           \
+      e = lookup(c, e, fetch);                                                                     \
     d = &e->insn;                                                                                  \
     goto *labels[e->handler];                                                                      \
   } while (0)
 
-  NEXT();
+  epoch_cpl(c);
+  if (c->cnt.instructions >= c->slice_end) return;
+  e = model_icache__slot(c, c->rip);
+  if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
+  d = &e->insn;
+  goto *labels[e->handler];
 L_generic:
   generic(c, d);
+  epoch_cpl(c);
   NEXT();
 #define BODY(name, stmt)                                                                           \
   L_##name : stmt;                                                                                 \

@@ -11,7 +11,9 @@
  * A handler computes exactly what exec() computes for the forms it takes
  * (the same primitives, model_ops.h) and retires the instruction the same
  * way; the cache lookup, its counters and the stop condition are those of
- * the loop it replaces. */
+ * the loop it replaces. The lookup itself is skipped when the entry that
+ * just ran remembers its successor at this RIP from a time no entry changed
+ * since (struct model_icache_entry, memo). */
 #ifndef REFVMM_MODEL_DISPATCH_H
 #define REFVMM_MODEL_DISPATCH_H
 
@@ -37,6 +39,6 @@ uint8_t model_dispatch__select(const struct model_insn *d);
  * longjmp), `generic` runs an instruction no specialised handler takes. */
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
-                         const struct model_icache_entry *(*fetch)(struct model_cpu *c));
+                         struct model_icache_entry *(*fetch)(struct model_cpu *c));
 
 #endif

@@ -49,6 +49,7 @@ static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src,
 /* ---- misc helpers ---------------------------------------------------------------- */
 void model_cpu__flush_decoded_xlat(struct model_cpu *c) {
   c->cnt.icache_flushes++;
+  c->icache_epoch++;
   if (++c->icache_gen == 0) { /* wrapped: really clear */
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
     c->icache_gen = 1;
@@ -963,7 +964,7 @@ delivered: /* INT3 / INT1: the trap retired before delivery */
 }
 
 /* ---- fetch + decode with the cache ------------------------------------------------------ */
-static const struct model_icache_entry *fetch(struct model_cpu *c) {
+static struct model_icache_entry *fetch(struct model_cpu *c) {
   uint64_t rip = c->rip;
   struct model_icache_entry *e = model_icache__slot(c, rip);
   if (__builtin_expect(model_icache__hit(c, e, rip), 1)) return e;
@@ -976,6 +977,7 @@ static const struct model_icache_entry *fetch(struct model_cpu *c) {
      * translation above is the ITLB lookup a re-decode makes; keep the
      * decode (the page is still marked as code: unmarking it bumps code_gen) */
     e->gen = c->icache_gen;
+    c->icache_epoch++;
     return e;
   }
   const uint8_t *host = model_mem__ptr(c, gpa1, 4096);
@@ -986,6 +988,7 @@ static const struct model_icache_entry *fetch(struct model_cpu *c) {
   if (avail > 15) avail = 15;
   memcpy(buf, host + off, avail);
   e->rip = ~0ull; /* invalid until fully decoded */
+  c->icache_epoch++;
   int rc = model_decode(buf, avail, &e->insn);
   uint64_t gpa2 = ~0ull;
   if (rc == -1) { /* crosses into the next page: fetch it only when needed */
@@ -1046,6 +1049,7 @@ void model_cpu__reset(struct model_cpu *c) {
   c->apic_base = 0xfee00900ull;
   c->strio.wait = c->strio.ready = false;
   c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
+  c->icache_epoch++;
   if (++c->icache_gen == 0) {
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
     c->icache_gen = 1;
