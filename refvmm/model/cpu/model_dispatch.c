@@ -152,16 +152,8 @@ AI void mov_imm(struct model_cpu *c, const struct model_insn *d, unsigned sz, un
   model_ops__retire(c, d, next_rip(c, d));
 }
 AI void lea(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
-  uint64_t nrip = next_rip(c, d), e = (uint64_t)d->disp;
-  if (d->riprel)
-    e += nrip;
-  else {
-    if (d->base != MODEL_NOREG) e += c->gpr[d->base];
-    if (d->index != MODEL_NOREG) e += c->gpr[d->index] << d->scale;
-  }
-  if (d->asz == 4) e = (uint32_t)e;
-  set_gpr(c, d->reg, sz, e);
-  model_ops__retire(c, d, nrip);
+  set_gpr(c, d->reg, sz, lea_of(c, d));
+  model_ops__retire(c, d, next_rip(c, d));
 }
 /* MOVZX / MOVSX Gv, Eb/Ew and MOVSXD: ss is the source size */
 AI void movx(struct model_cpu *c, const struct model_insn *d, unsigned ss, bool sign, unsigned sz,

@@ -404,17 +404,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   }
   case 0x8d:
     if (d->mod3) model__ud(c);
-    {
-      uint64_t e = (uint64_t)d->disp;
-      if (d->riprel)
-        e += nrip;
-      else {
-        if (d->base != MODEL_NOREG) e += c->gpr[d->base];
-        if (d->index != MODEL_NOREG) e += c->gpr[d->index] << d->scale;
-      }
-      if (d->asz == 4) e = (uint32_t)e;
-      WR_G(sz, e);
-    }
+    WR_G(sz, lea_of(c, d));
     break;
   case 0x8e: { /* MOV Sreg, Ew */
     unsigned s = d->reg & 7;

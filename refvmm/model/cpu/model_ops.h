@@ -56,7 +56,9 @@ static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, un
   }
 }
 
-static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
+/* The memory operand's offset, what LEA loads: base + index << scale + disp
+ * (RIP-relative: from the next RIP) in the address size; no segment base */
+static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn *d) {
   uint64_t a = (uint64_t)d->disp;
   if (d->riprel)
     a += c->rip + d->len;
@@ -64,7 +66,12 @@ static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn 
     if (d->base != MODEL_NOREG) a += c->gpr[d->base];
     if (d->index != MODEL_NOREG) a += c->gpr[d->index] << d->scale;
   }
-  if (d->asz == 4) a = (uint32_t)a;
+  return d->asz == 4 ? (uint32_t)a : a;
+}
+
+/* The memory operand's linear address (FS/GS base added) */
+static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
+  uint64_t a = lea_of(c, d);
   if (d->seg) a += c->seg[d->seg].base;
   return a;
 }
