@@ -444,8 +444,9 @@ void model_dispatch__run(struct model_cpu *c,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
   struct model_icache_entry *e;
   const struct model_insn *d;
-  /* the stop test and the cache lookup of the loop this replaces, then the
-   * jump to the handler: every handler has its own copy */
+  /* the stop test and the cache lookup of the loop this replaces, the
+   * instruction being executed (c->cur, as exec() keeps it), then the jump
+   * to the handler: every handler has its own copy */
 #define NEXT()                                                                                     \
   do {                                                                                             \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
@@ -453,7 +454,7 @@ void model_dispatch__run(struct model_cpu *c,
       e = e->memo;                                                                                 \
     else                                                                                           \
       e = lookup(c, e, fetch);                                                                     \
-    d = &e->insn;                                                                                  \
+    d = c->cur = &e->insn;                                                                         \
     goto *labels[e->handler];                                                                      \
   } while (0)
 
@@ -461,7 +462,7 @@ void model_dispatch__run(struct model_cpu *c,
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
   if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
-  d = &e->insn;
+  d = c->cur = &e->insn;
   goto *labels[e->handler];
 L_generic:
   generic(c, d);
