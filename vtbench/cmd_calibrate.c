@@ -31,11 +31,15 @@ static void usage(FILE *out) {
           "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE] [-v]\n"
           "  Measures this KVM host: VM exit round trips (vmcall and cpuid from ring 3), the\n"
           "  trip through refvmm for an I/O exit (pio), the cost of ring-0 emulation where the\n"
-          "  host emulates it, and memory reference latency (ptrchase at L1, L2, LLC and DRAM\n"
-          "  working sets); each the median of N runs (default 5; --quick: 3 short runs, a few\n"
-          "  seconds). Writes a cost profile (default results/out/calibrated-profile.json)\n"
-          "  with the measured figures and the rest copied from PROFILE (default: the\n"
-          "  built-in %s), and prints every figure marked measured or default.\n"
+          "  host emulates it, instruction costs (ubench: 11 kernels of one kind each, run\n"
+          "  natively in ring 3), the data caches (ptrchase, gups and memstream at L1, L2,\n"
+          "  LLC and DRAM working sets), event delivery (syscall) and, under shadow paging,\n"
+          "  the shadow MMU's faults (pgfault); each the median of N runs (default 5; --quick:\n"
+          "  3 short runs), and each once on the model for what every figure counts. Fits the\n"
+          "  figures to the times (least squares, non-negative) and writes a cost profile\n"
+          "  (default results/out/calibrated-profile.json) with this host's caches and KVM\n"
+          "  flavour, the rest copied from PROFILE (default: the built-in %s);\n"
+          "  prints every figure marked measured (and from what) or default.\n"
           "  Use it with: refvmm run IMAGE --backend model --profile FILE\n",
           cost_profile__default()->name);
 }
@@ -69,7 +73,7 @@ static void on_signal(int sig) {
 }
 
 static void rm_tmpdir(const char *dir) {
-  static const char *const files[] = {"run.json", "run.log"};
+  static const char *const files[] = {"run.json", "run.log", "model-profile.json"};
   char p[4200];
   for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
     snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
@@ -173,6 +177,11 @@ int cmd_calibrate(int argc, char **argv) {
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   static struct calib_result r;
+  memset(&r, 0, sizeof(r));
+  o.base = base;
+  if (calibrate__host(&r.host, err, sizeof(err)))
+    fprintf(stderr, "vtbench calibrate: %s: the model runs (instruction and cache figures) are "
+                    "left out\n", err);
   int rc = calibrate__measure(&o, &r);
   sigaction(SIGINT, &old_int, NULL);
   sigaction(SIGTERM, &old_term, NULL);
@@ -188,7 +197,7 @@ int cmd_calibrate(int argc, char **argv) {
       fprintf(stderr, "vtbench calibrate: %s not measured: %s\n", r.m[i].label, r.m[i].err);
     }
   struct calib_figure figs[CF_COUNT];
-  int nf = rc ? 0 : calibrate__derive(&r, figs, CF_COUNT);
+  int nf = rc ? 0 : calibrate__derive(&r, base, figs, CF_COUNT);
   if (rc || !nf || !(r.host.tsc_hz > 0)) {
     fprintf(stderr, "vtbench calibrate: nothing measured on this host: no profile written\n");
     return VTB_EXIT_FAILED;

@@ -26,6 +26,7 @@
 #include "results/result_doc.h"
 #include "stats.h"
 #include "validate.h"
+#include "validate_time.h"
 
 #define REPS_MAX  50
 #define STATS_MAX 96 /* KVM statistics tracked (45 vcpu + 15 vm here) */
@@ -36,7 +37,9 @@ struct vopts {
   const char *out;
   const char *only;
   int timeout;
-  const char *paging; /* "shadow" or "ept": the host's */
+  bool time;           /* --time: modeled against measured time (validate_time.c) */
+  const char *profile; /* --time: the model's cost profile */
+  const char *paging;  /* "shadow" or "ept": the host's */
   const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
   enum validate_kind kind;
 };
@@ -72,8 +75,16 @@ static void usage(FILE *f) {
              "  Workloads:");
   for (size_t i = 0; i < validate_workloads_len; i++)
     fprintf(f, " %s", validate_workloads[i].name);
-  fprintf(f, "\n  exit status: 0 done, 2 usage, 3 no KVM or its paging mode unknown, 1 a run "
-             "failed, 20 output not written\n");
+  fprintf(f, "\n  --time       instead: modeled against measured time per iteration, one\n"
+             "               PASS/FAIL line per workload (tolerance: 25%% for ring-3 work, 35%% for\n"
+             "               shadow paging), DIR/time.md and time.json; workloads:");
+  for (size_t i = 0; i < vtime_workloads_len; i++)
+    fprintf(f, " %s", vtime_workloads[i].name);
+  fprintf(f, "\n  --profile F  --time: the model's cost profile (default: the built-in one;\n"
+             "               after vtbench calibrate: results/out/calibrated-profile.json)\n");
+  fprintf(f, "\n  exit status: 0 done (--time: every check passed), 2 usage, 3 no KVM or its "
+             "paging mode unknown, 1 a run failed (--time: or a check), 20 output not "
+             "written\n");
 }
 
 static bool selected(const struct vopts *o, const char *name) {
@@ -490,12 +501,14 @@ int cmd_validate(int argc, char **argv) {
                                        {"out", required_argument, NULL, 'o'},
                                        {"only", required_argument, NULL, 'w'},
                                        {"timeout", required_argument, NULL, 't'},
+                                       {"time", no_argument, NULL, 'T'},
+                                       {"profile", required_argument, NULL, 'p'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct vopts o = {.reps = 0, .out = "validation", .timeout = 120};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "r:qo:w:t:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:qo:w:t:Tp:h", opts, NULL)) != -1) {
     switch (c) {
     case 'r': {
       long v;
@@ -518,6 +531,12 @@ int cmd_validate(int argc, char **argv) {
       o.timeout = (int)v;
       break;
     }
+    case 'T':
+      o.time = true;
+      break;
+    case 'p':
+      o.profile = optarg;
+      break;
     case 'h':
       usage(stdout);
       return VTB_EXIT_OK;
@@ -531,12 +550,17 @@ int cmd_validate(int argc, char **argv) {
     return VTB_EXIT_USAGE;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
+  if (o.profile && !o.time) {
+    fprintf(stderr, "vtbench validate: --profile goes with --time (the counts do not depend on "
+                    "costs)\n");
+    return VTB_EXIT_USAGE;
+  }
   for (const char *p = o.only; p && *p;) { /* every name given must exist */
     const char *cm = strchr(p, ',');
     size_t len = cm ? (size_t)(cm - p) : strlen(p);
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-    if (!validate__workload(name)) {
+    if (o.time ? !vtime__workload(name) : !validate__workload(name)) {
       fprintf(stderr,
               "vtbench validate: --only: unknown workload '%s' (vtbench validate --help "
               "lists them)\n",
@@ -546,6 +570,11 @@ int cmd_validate(int argc, char **argv) {
     p = cm ? cm + 1 : NULL;
   }
 
+  if (o.time) {
+    struct vtime_opts to = {.out = o.out, .only = o.only, .profile = o.profile, .reps = o.reps,
+                            .quick = o.quick, .timeout = o.timeout};
+    return validate_time__run(&to, argc, argv);
+  }
   static struct kvm_host_info h;
   kvm_host__detect(NULL, &h);
   if (!h.dev_openable) {

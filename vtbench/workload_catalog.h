@@ -24,6 +24,7 @@ struct wl_info {
   const char *stresses;
   const char *ring; /* where the hot loop runs: "0", "3", "3 -> 0" */
   struct wl_param params[WL_PARAMS_MAX];
+  bool tool; /* a measurement of vtbench calibrate, left out of the standard matrix */
 };
 
 /* Workloads of the Linux guest are named linux:NAME (workloads/linux/wl/NAME.c). */

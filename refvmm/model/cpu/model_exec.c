@@ -403,6 +403,16 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
   }
 }
 
+/* Count a retired instruction by class and by the kind of the instruction
+ * right before it when it reads a register that one wrote (the cost
+ * model's dependency feature; model_deps.c says which reads count). */
+static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
+  uint32_t prev = c->dep_prev;
+  uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
+  c->cnt.by_class[d->iclass][(prev >> MODEL_DEP_KIND_SHIFT) & waits]++;
+  c->dep_prev = d->dep_out;
+}
+
 /* ---- the interpreter ----------------------------------------------------------------- */
 static void exec(struct model_cpu *c, const struct model_insn *d) {
   uint64_t nrip = c->rip + d->len;
@@ -1186,11 +1196,11 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   }
   c->rip = nrip;
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   return;
 delivered: /* INT3 / INT1: the trap retired before delivery */
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   model_cpu__cpl_sync(c, 0);
 #undef RD_E
 #undef RD_EW
@@ -1241,6 +1251,7 @@ static const struct model_insn *fetch(struct model_cpu *c) {
     c->ud_rip = rip;
     model__ud(c);
   }
+  model_insn__deps(&e->insn);
   model_mmu__mark_code(c, gpa1);
   if (gpa2 != ~0ull) model_mmu__mark_code(c, gpa2);
   e->rip = rip;
@@ -1264,7 +1275,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
     c->gpr[0] = c->hc.ret;
     c->rip += c->hc.len;
     c->cnt.instructions++;
-    c->cnt.by_class[IC_SYSTEM]++;
+    c->cnt.by_class[IC_SYSTEM][0]++;
   }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
@@ -1274,7 +1285,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
   wr_reg(c, 0, sz, 1, v);
   c->rip += c->io.len;
   c->cnt.instructions++;
-  c->cnt.by_class[IC_IO]++;
+  c->cnt.by_class[IC_IO][0]++;
 }
 
 void model_cpu__reset(struct model_cpu *c) {
