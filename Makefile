@@ -5,6 +5,7 @@
 #   make bench      longer measurements (docs/PERFORMANCE.md)
 #   make demo       quick matrix on every backend this host supports + report
 #   make check-kvm-amd  the KVM backend on a stock kvm_amd under QEMU TCG (docs/KVM_MODES.md)
+#   make campaign-demo  a campaign at two sites: a Slurm job array and GNU parallel over ssh (docs/MATRIX.md)
 #   make deps       install missing Debian packages (idempotent, quiet)
 #   make install    PREFIX=/usr/local
 #   make gen-tests  regenerate the model's instruction-test tables (tests/gen/)
@@ -73,7 +74,7 @@ HOSTILE := $(patsubst tests/hostile/%.c,%,$(wildcard tests/hostile/*.c))
 IMAGES := $(WORKLOADS:%=workloads/build/%.elf) $(HOSTILE:%=workloads/build/hostile/%.elf)
 
 .PHONY: FORCE all check unit integration bench demo deps install clean format fuzz images gen-tests \
-        check-kvm-amd
+        check-kvm-amd campaign-demo
 all: $(BIN)/refvmm $(BIN)/vtbench images
 
 images: $(IMAGES)
@@ -228,6 +229,12 @@ check: all $(BIN)/test_unit $(BIN)/test_integration
 # matrix, perf kvm stat; results in build/kvm-amd/full/ (docs/KVM_MODES.md).
 check-kvm-amd: all
 	bash scripts/kvm_amd/rig.sh full build/kvm-amd/full $(BIN)
+
+# A campaign end to end at two sites on this machine: a one-node Slurm
+# cluster and GNU parallel over ssh to 127.0.0.1, both started and stopped
+# by the script (about 3 minutes; docs/MATRIX.md, "Campaigns").
+campaign-demo: all
+	$(TEST_ENV) bash scripts/campaign/demo.sh build/campaign-demo
 
 # The model's instruction-test tables, from tests/gen/*.cases (expected values
 # from running each snippet on this CPU; tests/gen/README.md).

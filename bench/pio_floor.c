@@ -134,9 +134,9 @@ int main(int argc, char **argv) {
     memcpy(&gpa, (uint8_t *)run + run->io.data_offset, sizeof gpa);
     uint32_t nr = port - VTB_HC_PORT_BASE;
     if (nr == VTB_HC_MARK) {
-      struct vtb_hc_mark *m = guest_mem__ptr(&gm, gpa, sizeof *m);
-      if (!m || m->region != VTB_REGION_TIMED) continue;
-      if (m->phase == VTB_MARK_BEGIN) {
+      struct vtb_hc_mark m;
+      if (guest_mem__read(&gm, gpa, &m, sizeof m) || m.region != VTB_REGION_TIMED) continue;
+      if (m.phase == VTB_MARK_BEGIN) {
         t_begin = now_ns();
         counting = 1;
       } else {
@@ -144,8 +144,8 @@ int main(int argc, char **argv) {
         counting = 0;
       }
     } else if (nr == VTB_HC_EXIT) {
-      struct vtb_hc_exit *e = guest_mem__ptr(&gm, gpa, sizeof *e);
-      if (!e || e->status) status = "guest_failed";
+      struct vtb_hc_exit e;
+      if (guest_mem__read(&gm, gpa, &e, sizeof e) || e.status) status = "guest_failed";
       break;
     } else if (nr == VTB_HC_EXCEPTION) {
       status = "guest_exception";

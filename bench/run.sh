@@ -1,7 +1,8 @@
 #!/bin/bash
 # bench/run.sh - `make bench`: refvmm's user-space exit path against the floor,
 # then the model backend's speed (bench/model_speed.sh: every paging x tlb
-# mode side by side with native, and QEMU TCG on the same images).
+# mode side by side with native, and QEMU TCG on the same images), then
+# vtbench report and merge on a million runs (bench/scale.sh).
 #
 # Runs the `pio` workload (N OUTs to the bench port inside the timed region)
 # under bin/refvmm with all probes on (exit accounting, KVM stats, PMU),
@@ -14,7 +15,8 @@
 #   probes on/off    must stay <= LIMIT_PROBES (default 1.02: probes cost < 2%)
 #
 #   IMAGE=workloads/build/pio.elf N=20000 REPS=7 LIMIT=1.05 LIMIT_PROBES=1.02 bash bench/run.sh
-#   (MODEL_SPEED=0: skip the model-speed part; its knobs: bench/model_speed.sh)
+#   (MODEL_SPEED=0: skip the model-speed part; its knobs: bench/model_speed.sh;
+#    SCALE=0: skip the million-run part; its knobs: bench/scale.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +30,10 @@ FLOOR=${FLOOR:-bin/pio_floor}
 
 if [ ! -c /dev/kvm ]; then
   echo "bench: /dev/kvm is missing: the pio floor comparison needs KVM; skipped"
-  exec bash bench/model_speed.sh
+  fail=0
+  bash bench/model_speed.sh || fail=1
+  [ "${SCALE:-1}" = 1 ] && { bash bench/scale.sh || fail=1; }
+  exit "$fail"
 fi
 for f in "$IMAGE" "$REFVMM" "$FLOOR"; do
   [ -e "$f" ] || { echo "bench: $f does not exist (run make first)" >&2; exit 1; }
@@ -98,4 +103,5 @@ if awk -v r="$pratio" -v l="$LIMIT_PROBES" 'BEGIN {exit !(r > l)}'; then
 fi
 [ "$fail" -eq 0 ] && echo "bench: pio floor and probe overhead comparisons passed"
 [ "${MODEL_SPEED:-1}" = 1 ] && { bash bench/model_speed.sh || fail=1; }
+[ "${SCALE:-1}" = 1 ] && { bash bench/scale.sh || fail=1; }
 exit "$fail"

@@ -94,6 +94,13 @@ struct backend_ops {
    * are injected at once through inject_nmi/inject_irq. */
   const struct event_backend *event_wall;
   int (*event_attach)(struct vm *vm, struct event_policy *p);
+  /* The VMM stored into guest RAM [gpa, gpa+len) (guest_mem__write: event
+   * logs, boot info, anything refvmm writes into the guest; the session
+   * binds this to vm->mem): drop what the backend derived from those bytes
+   * and would otherwise use stale. The model: decoded instructions of a
+   * code page there, shadow entries made from a guest page table there.
+   * NULL: nothing to drop (KVM: the CPU fetches what is in RAM). */
+  void (*guest_written)(struct vm *vm, gpa_t gpa, uint64_t len);
 };
 
 /* The backend called `name`, NULL if none. */

@@ -53,8 +53,7 @@ static int check_param(int i, const char *p, char *err, size_t errlen) {
 int boot_info__write(struct guest_mem *gm, uint64_t free_start, uint64_t tsc_hz, uint32_t flags,
                      const char *const *params, int nparams, char *err, size_t errlen) {
   if (err && errlen) err[0] = '\0';
-  struct vtb_boot_info *dst = gm ? guest_mem__ptr(gm, VTB_BOOTINFO_GPA, sizeof(*dst)) : NULL;
-  if (!dst)
+  if (!gm || !guest_mem__ptr(gm, VTB_BOOTINFO_GPA, sizeof(struct vtb_boot_info)))
     return fail(err, errlen, "boot info at 0x%llx does not fit in guest RAM", VTB_BOOTINFO_GPA);
   if (free_start > gm->size || free_start % 4096)
     return fail(err, errlen,
@@ -89,6 +88,6 @@ int boot_info__write(struct guest_mem *gm, uint64_t free_start, uint64_t tsc_hz,
   bi.free_end = gm->size;
   bi.tsc_hz = tsc_hz;
   bi.params_len = (uint32_t)len;
-  memcpy(dst, &bi, sizeof(bi));
+  guest_mem__write(gm, VTB_BOOTINFO_GPA, &bi, sizeof(bi)); /* in RAM: checked above */
   return 0;
 }

@@ -296,10 +296,10 @@ int elf__load_buf(const uint8_t *buf, size_t len, const char *name, struct guest
   /* Everything checked: copy the file bytes, zero the rest (.bss). */
   for (int i = 0; i < eh.e_phnum; i++) {
     if (ph[i].p_type != PT_LOAD) continue;
-    uint8_t *dst = guest_mem__ptr(gm, ph[i].p_paddr, ph[i].p_memsz);
-    if (!dst) return fail(&c, "internal error: program header %d passed checks but not in RAM", i);
-    memcpy(dst, buf + ph[i].p_offset, (size_t)ph[i].p_filesz);
-    memset(dst + ph[i].p_filesz, 0, (size_t)(ph[i].p_memsz - ph[i].p_filesz));
+    gpa_t at = ph[i].p_paddr;
+    if (guest_mem__write(gm, at, buf + ph[i].p_offset, ph[i].p_filesz) ||
+        guest_mem__fill(gm, at + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz))
+      return fail(&c, "internal error: program header %d passed checks but not in RAM", i);
   }
   img.lo = lo;
   img.hi = (hi + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1); /* hi <= RAM size: cannot wrap */

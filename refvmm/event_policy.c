@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,15 +204,20 @@ void event_policy__poll_expired(struct event_policy *p, uint64_t now) {
 
 /* ---- delivery ------------------------------------------------------------------- */
 /* The k-th injection: the raise time into the guest's log (nmistorm/irqstorm
- * match it with their handler's TSC). */
+ * match it with their handler's TSC). Plain copies through the checked
+ * helper, which tells the backend: the guest is stopped while the VMM writes
+ * (one vCPU, before its entry), so no store needs to be atomic. */
 static void log_injection(struct event_policy *p, enum event_kind k, uint64_t stamp) {
   uint64_t idx = p->st[k].injected++;
   if (p->hw->delivered_at_injection) p->st[k].delivered++;
-  if (!p->log_gpa[k] || !p->mem) return;
-  struct vtb_event_log *log = guest_mem__ptr(p->mem, p->log_gpa[k], sizeof *log);
-  if (!log) return;
-  if (idx < VTB_EVENT_LOG_MAX) log->raise_tsc[idx] = p->hw->guest_tsc(p->hw->arg, stamp);
-  __atomic_store_n(&log->delivered, idx + 1, __ATOMIC_RELEASE);
+  gpa_t log = p->log_gpa[k];
+  if (!log || !p->mem || !guest_mem__ptr(p->mem, log, sizeof(struct vtb_event_log))) return;
+  if (idx < VTB_EVENT_LOG_MAX) {
+    uint64_t tsc = p->hw->guest_tsc(p->hw->arg, stamp);
+    guest_mem__write(p->mem, log + offsetof(struct vtb_event_log, raise_tsc) + idx * 8, &tsc, 8);
+  }
+  uint64_t delivered = idx + 1;
+  guest_mem__write(p->mem, log + offsetof(struct vtb_event_log, delivered), &delivered, 8);
 }
 
 static int inject(struct event_policy *p, enum event_kind k, uint32_t vector, uint64_t stamp) {

@@ -273,14 +273,22 @@ static void finish_kind(struct events *ev, enum event_kind k) {
   struct event_policy *p = &ev->pol;
   struct events_split *s = &ev->split[k];
   if (!p->log_gpa[k]) return;
-  const struct vtb_event_log *log = guest_mem__ptr(&ev->vm->mem, p->log_gpa[k], sizeof *log);
+  /* a copy: the log is the guest's memory, at the guest's address */
+  struct vtb_event_log *log = malloc(sizeof *log);
   if (!log) return;
+  if (guest_mem__read(&ev->vm->mem, p->log_gpa[k], log, sizeof *log)) {
+    free(log);
+    return;
+  }
   uint64_t n = log->handled;
   if (n > p->st[k].delivered) n = p->st[k].delivered;
   if (n > VTB_EVENT_LOG_MAX) n = VTB_EVENT_LOG_MAX;
   if (n > s->n) n = s->n;
   uint64_t *wait = malloc((n ? n : 1) * 2 * sizeof *wait);
-  if (!wait) return;
+  if (!wait) {
+    free(log);
+    return;
+  }
   uint64_t *dlv = wait + n;
   uint64_t m = 0;
   int64_t off = ev->tsc_offset;
@@ -302,6 +310,7 @@ static void finish_kind(struct events *ev, enum event_kind k) {
     s->deliver_max = dlv[m - 1];
   }
   free(wait);
+  free(log);
 }
 
 void events__finish(struct events *ev) {

@@ -35,11 +35,11 @@ static int bad(struct vm *vm, uint32_t nr, const char *field, uint64_t value, co
   return 1;
 }
 
-/* The argument struct, checked to lie inside guest RAM. */
-static void *arg_ptr(struct vm *vm, uint32_t nr, gpa_t arg, uint64_t size, int *stop) {
-  void *p = guest_mem__ptr(&vm->mem, arg, size);
-  if (!p) *stop = bad(vm, nr, "argument GPA (eax)", arg, "struct does not lie inside guest RAM");
-  return p;
+/* The argument struct, copied out of guest RAM once (the guest cannot change
+ * it under us; its GPA need not be aligned): 0, or the run ends. */
+static int arg_read(struct vm *vm, uint32_t nr, gpa_t arg, void *dst, uint64_t size) {
+  if (guest_mem__read(&vm->mem, arg, dst, size) == 0) return 0;
+  return bad(vm, nr, "argument GPA (eax)", arg, "struct does not lie inside guest RAM");
 }
 
 static uint64_t now_ns(void) {
@@ -49,11 +49,9 @@ static uint64_t now_ns(void) {
 }
 
 static int hc_console(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
-  int stop = 0;
   struct vtb_hc_console a;
-  void *p = arg_ptr(vm, VTB_HC_CONSOLE, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a); /* copy once: the guest cannot change it under us */
+  int stop = arg_read(vm, VTB_HC_CONSOLE, arg, &a, sizeof a);
+  if (stop) return stop;
   if (a.len > VTB_CONSOLE_MAX)
     return bad(vm, VTB_HC_CONSOLE, "len", a.len, "longer than VTB_CONSOLE_MAX (4096)");
   const void *buf = guest_mem__ptr(&vm->mem, a.buf, a.len);
@@ -64,11 +62,9 @@ static int hc_console(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
 
 static int hc_exit(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   (void)hc;
-  int stop = 0;
   struct vtb_hc_exit a;
-  void *p = arg_ptr(vm, VTB_HC_EXIT, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_EXIT, arg, &a, sizeof a);
+  if (stop) return stop;
   vm->guest_exit_status = a.status;
   if (a.status == 0) {
     vm->status = RUN_OK;
@@ -82,11 +78,9 @@ static int hc_exit(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
 }
 
 static int hc_mark(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
-  int stop = 0;
   struct vtb_hc_mark a;
-  void *p = arg_ptr(vm, VTB_HC_MARK, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_MARK, arg, &a, sizeof a);
+  if (stop) return stop;
   if (a.region >= VTB_REGIONS_MAX)
     return bad(vm, VTB_HC_MARK, "region", a.region, "not below VTB_REGIONS_MAX (8)");
   if (a.phase != VTB_MARK_BEGIN && a.phase != VTB_MARK_END)
@@ -129,19 +123,36 @@ static int report_key_ok(const char *k) {
   return 0; /* no NUL inside the field */
 }
 
+/* The event-log keys name a struct vtb_event_log refvmm writes into
+ * (docs/ABI.md): it must lie wholly inside guest RAM and be 8-byte aligned,
+ * as its uint64_t fields are for the guest's single loads; 0 is no log. */
+_Static_assert(sizeof(struct vtb_event_log) == 65552, "the refusal below names the size");
+static int check_event_log(struct vm *vm, const struct vtb_hc_report *a) {
+  if (strcmp(a->key, VTB_KEY_NMI_LOG) != 0 && strcmp(a->key, VTB_KEY_IRQ_LOG) != 0) return 0;
+  if (a->value == 0) return 0;
+  char field[64];
+  snprintf(field, sizeof field, "value of %s", a->key);
+  if (a->value % 8)
+    return bad(vm, VTB_HC_REPORT, field, a->value,
+               "a struct vtb_event_log must be 8-byte aligned (docs/ABI.md)");
+  if (!guest_mem__ptr(&vm->mem, a->value, sizeof(struct vtb_event_log)))
+    return bad(vm, VTB_HC_REPORT, field, a->value,
+               "the struct vtb_event_log (65552 bytes) does not lie inside guest RAM");
+  return 0;
+}
+
 static int hc_report(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   (void)hc;
-  int stop = 0;
   struct vtb_hc_report a;
-  void *p = arg_ptr(vm, VTB_HC_REPORT, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_REPORT, arg, &a, sizeof a);
+  if (stop) return stop;
   if (!report_key_ok(a.key)) {
     uint64_t first8 = 0;
     memcpy(&first8, a.key, sizeof first8);
     return bad(vm, VTB_HC_REPORT, "key (first 8 bytes)", first8,
                "not a non-empty NUL-terminated [a-z0-9_.] string of < 32 bytes");
   }
+  if ((stop = check_event_log(vm, &a))) return stop;
   for (int i = 0; i < vm->nreports; i++) {
     if (strcmp(vm->reports[i].key, a.key) == 0) {
       vm->reports[i].value = a.value; /* a key reported again: last value wins */
@@ -195,11 +206,9 @@ static int raise_via_events(struct vm *vm, uint32_t nr, enum event_kind k,
 }
 
 static int hc_raise_nmi(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
-  int stop = 0;
   struct vtb_hc_raise a;
-  void *p = arg_ptr(vm, VTB_HC_RAISE_NMI, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_RAISE_NMI, arg, &a, sizeof a);
+  if (stop) return stop;
   if (a.count < 1) return bad(vm, VTB_HC_RAISE_NMI, "count", a.count, "must be >= 1");
   hc->nmi_requested += a.count;
   if (vm->events) return raise_via_events(vm, VTB_HC_RAISE_NMI, EV_NMI, &a);
@@ -219,11 +228,9 @@ static int hc_raise_nmi(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
 }
 
 static int hc_raise_irq(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
-  int stop = 0;
   struct vtb_hc_raise a;
-  void *p = arg_ptr(vm, VTB_HC_RAISE_IRQ, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_RAISE_IRQ, arg, &a, sizeof a);
+  if (stop) return stop;
   if (a.vector < 32 || a.vector > 255)
     return bad(vm, VTB_HC_RAISE_IRQ, "vector", a.vector, "not in 32..255");
   if (a.count < 1 || a.count > 256)
@@ -252,11 +259,9 @@ static const char *vector_name(uint64_t v) {
 
 static int hc_exception(struct vm *vm, struct hypercall_dev *hc, gpa_t arg) {
   (void)hc;
-  int stop = 0;
   struct vtb_hc_exception a;
-  void *p = arg_ptr(vm, VTB_HC_EXCEPTION, arg, sizeof a, &stop);
-  if (!p) return stop;
-  memcpy(&a, p, sizeof a);
+  int stop = arg_read(vm, VTB_HC_EXCEPTION, arg, &a, sizeof a);
+  if (stop) return stop;
   vm->exception = a;
   vm->status = RUN_GUEST_EXCEPTION;
   snprintf(vm->status_detail, sizeof vm->status_detail,

@@ -95,7 +95,10 @@ static int handle_set_tpr(struct run_loop *rl, struct vcpu_exit *e, enum exit_su
 
 static int handle_shutdown(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
                            uint64_t *key) {
-  (void)e, (void)kind, (void)key;
+  (void)kind, (void)key;
+  if (e->why)
+    return stop_with(rl->vm, RUN_TRIPLE_FAULT, "guest shut down (%s backend: %s)",
+                     rl->vm->ops->name, e->why);
   return stop_with(rl->vm, RUN_TRIPLE_FAULT,
                    "guest shut down (triple fault: an exception while delivering #DF)");
 }
@@ -125,6 +128,19 @@ static const char *internal_suberror_name(uint32_t s) {
 static int handle_internal(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_kind *kind,
                            uint64_t *key) {
   (void)kind, (void)key;
+  if (e->why) { /* the backend's own reason first, then the emulation-failure record */
+    char bytes[16 * 3 + 1] = "?";
+    uint8_t b[16];
+    memcpy(b, &e->internal.data[1], sizeof b);
+    for (int i = 0; e->internal.ndata >= 3 && i < 16; i++)
+      snprintf(bytes + 3 * i, sizeof bytes - 3 * (size_t)i, "%02x ", b[i]);
+    if (e->internal.ndata >= 3) bytes[16 * 3 - 1] = '\0';
+    return stop_with(rl->vm, RUN_INTERNAL_ERROR,
+                     "%s backend cannot run this guest: %s (internal error, suberror %u: %s; "
+                     "rip 0x%" PRIx64 ", bytes %s)",
+                     rl->vm->ops->name, e->why, e->internal.suberror,
+                     internal_suberror_name(e->internal.suberror), e->internal.data[0], bytes);
+  }
   return stop_with(rl->vm, RUN_INTERNAL_ERROR,
                    "KVM internal error: suberror %u (%s), ndata %u, data 0x%" PRIx64 " 0x%" PRIx64
                    " 0x%" PRIx64 " 0x%" PRIx64,
@@ -220,6 +236,7 @@ enum run_status run_loop__run(struct run_loop *rl) {
         break;
       }
     }
+    e.why = NULL;
     int rc = vm->ops->run(vm, &e);
     uint64_t t0 = __rdtsc();
     if (__builtin_expect(rc < 0, 0)) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../probes/timing.h"
 #include "backend.h"
@@ -125,6 +126,9 @@ int session__prepare(struct session *s) {
                 vm->status_detail[0] ? vm->status_detail : strerror(-rc));
   }
   s->created = true;
+  /* from here on every store into guest RAM tells the backend */
+  vm->mem.written = vm->ops->guest_written;
+  vm->mem.written_vm = vm;
   if ((rc = load_cost_profile(s))) return rc;
 
   /* TSC: what the vCPU runs at, else the host's (calibrated if need be). */
@@ -195,10 +199,28 @@ static void run_reference(struct session *s) {
   session__free(n);
 }
 
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --timeout bounds the whole run: the reference run gets it, the measured
+ * run what the reference run left of it. */
 enum run_status session__run(struct session *s) {
   struct vm *vm = &s->vm;
+  double limit = vm->cfg.timeout_s, t0 = mono_s();
   if (s->created) run_reference(s);
-  int rc = watchdog__start(&s->wd, vm, vm->cfg.timeout_s);
+  double left = limit - (mono_s() - t0);
+  if (limit > 0 && left <= 0) {
+    vm->status = RUN_TIMEOUT;
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "watchdog: --timeout %g s ran out in the reference run the %s backend makes first "
+             "(the measured run did not start); raise --timeout",
+             limit, vm->ops->name);
+    return vm->status;
+  }
+  int rc = watchdog__start(&s->wd, vm, limit > 0 ? left : 0);
   if (rc) {
     vm->status = RUN_HOST_ERROR;
     snprintf(vm->status_detail, sizeof vm->status_detail, "cannot start the watchdog thread: %s",

@@ -42,22 +42,43 @@ int tlb_mode__parse(const char *s, enum tlb_mode *out);
 int event_mode__parse(const char *s, enum event_mode *out);
 
 /* ---- Guest memory ------------------------------------------------------- */
+struct vm;
 struct guest_mem {
   uint8_t *host; /* one anonymous mapping of `size` bytes at GPA 0 */
   uint64_t size;
+  /* Told of every guest_mem__write/fill: the backend's guest_written hook
+   * (backend.h) and its VM, bound by the session once the backend exists;
+   * NULL before (the loader's writes precede anything a backend derives). */
+  void (*written)(struct vm *vm, gpa_t gpa, uint64_t len);
+  struct vm *written_vm;
 };
 
 int guest_mem__init(struct guest_mem *gm, uint64_t size); /* 0 or -errno */
 void guest_mem__destroy(struct guest_mem *gm);
-/* The one checked-GPA helper: a host pointer to [gpa, gpa+len) when that
- * range lies wholly inside guest RAM (no wrap-around), else NULL. len may be
- * 0 (then gpa may equal size). Every guest pointer the VMM follows goes
- * through here. */
-void *guest_mem__ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
+/* The one checked-GPA helper: a read-only host view of [gpa, gpa+len) when
+ * that range lies wholly inside guest RAM (no wrap-around), else NULL. len
+ * may be 0 (then gpa may equal size). Every guest pointer the VMM follows
+ * goes through here. It is a byte view: a guest-chosen GPA need not be
+ * aligned for any struct, so structs are copied out (guest_mem__read), never
+ * read through a cast pointer. */
+const void *guest_mem__ptr(const struct guest_mem *gm, gpa_t gpa, uint64_t len);
+/* Copy [gpa, gpa+len) out to dst, whatever its alignment: 0, or -EFAULT
+ * (nothing copied) when the range does not lie wholly inside guest RAM. */
+int guest_mem__read(const struct guest_mem *gm, gpa_t gpa, void *dst, uint64_t len);
+/* The VMM's only way to store into guest RAM: copy src to [gpa, gpa+len)
+ * (fill: set it to `byte`), then tell the backend (gm->written), which
+ * drops what it derived from those bytes (decoded code, shadow tables).
+ * 0, or -EFAULT (nothing written) when the range is not wholly RAM. */
+int guest_mem__write(const struct guest_mem *gm, gpa_t gpa, const void *src, uint64_t len);
+int guest_mem__fill(const struct guest_mem *gm, gpa_t gpa, uint8_t byte, uint64_t len);
 
 /* ---- Generic exit record ------------------------------------------------ */
 struct vcpu_exit {
   uint32_t reason; /* KVM_EXIT_* */
+  /* The backend's own account of an exit that ends the run (internal
+   * error, shutdown): what it could not do, where; NULL when it has none
+   * (the run loop clears it before each run()). */
+  const char *why;
   union {
     struct {
       uint16_t port;

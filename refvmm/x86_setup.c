@@ -28,28 +28,31 @@ static const uint64_t boot_gdt[X86_BOOT_GDT_ENTRIES] = {
     0x00affb000000ffffull, /* 0x20 user code64: P, DPL3, code RX accessed, L, G */
 };
 
-static void put64(uint8_t *p, uint64_t v) {
-  memcpy(p, &v, sizeof(v));
-}
-
 int x86__setup_long_mode(struct guest_mem *gm, gpa_t entry, struct boot_state *bs) {
   if (!gm || !bs || gm->size < VTB_MEM_MIN || entry >= gm->size) return -EINVAL;
-  uint8_t *pt = guest_mem__ptr(gm, VTB_PGTABLE_GPA, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
-  uint8_t *gdt = guest_mem__ptr(gm, VTB_GDT_GPA, PT_PAGE);
-  if (!pt || !gdt) return -EINVAL;
+  if (!guest_mem__ptr(gm, VTB_PGTABLE_GPA, VTB_PGTABLE_END - VTB_PGTABLE_GPA) ||
+      !guest_mem__ptr(gm, VTB_GDT_GPA, PT_PAGE))
+    return -EINVAL;
 
-  memset(pt, 0, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
-  uint8_t *pml4 = pt, *pdpt = pt + (PDPT_GPA - PML4_GPA);
-  put64(pml4, PDPT_GPA | TABLE_FLAGS);
+  /* each table page built here, then stored (guest_mem__write) */
+  uint64_t t[512];
+  guest_mem__fill(gm, VTB_PGTABLE_GPA, 0, VTB_PGTABLE_END - VTB_PGTABLE_GPA);
+  memset(t, 0, sizeof t);
+  t[0] = PDPT_GPA | TABLE_FLAGS;
+  guest_mem__write(gm, PML4_GPA, t, sizeof t);
+  memset(t, 0, sizeof t);
+  for (uint64_t i = 0; i < NR_PD; i++)
+    t[i] = PD_GPA(i) | TABLE_FLAGS;
+  guest_mem__write(gm, PDPT_GPA, t, sizeof t);
   for (uint64_t i = 0; i < NR_PD; i++) {
-    put64(pdpt + 8 * i, PD_GPA(i) | TABLE_FLAGS);
-    uint8_t *pd = pt + (PD_GPA(i) - PML4_GPA);
     for (uint64_t j = 0; j < 512; j++)
-      put64(pd + 8 * j, ((i << 30) | (j << 21)) | LEAF_FLAGS);
+      t[j] = ((i << 30) | (j << 21)) | LEAF_FLAGS;
+    guest_mem__write(gm, PD_GPA(i), t, sizeof t);
   }
 
-  memset(gdt, 0, PT_PAGE);
-  memcpy(gdt, boot_gdt, sizeof(boot_gdt));
+  memset(t, 0, sizeof t);
+  memcpy(t, boot_gdt, sizeof(boot_gdt));
+  guest_mem__write(gm, VTB_GDT_GPA, t, PT_PAGE);
 
   *bs = (struct boot_state){
       .entry = entry,

@@ -103,6 +103,11 @@ int result_doc__write(const json_t *doc, const char *path) {
 
 json_t *result_doc__read(const char *path, char *err, size_t len) {
   json_error_t jerr;
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* else jansson says "not valid JSON" */
+    snprintf(err, len, "%s is a directory, not a result document: give a JSON file", path);
+    return NULL;
+  }
   json_t *doc = json_load_file(path, 0, &jerr);
   if (!doc) {
     if (jerr.line <= 0)

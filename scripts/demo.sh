@@ -29,7 +29,9 @@ mkdir -p "$(dirname "$OUT")"
 echo "demo: step 1/2: vtbench run --quick --backends $(IFS=,; echo "${backends[*]}") -o $OUT"
 echo "demo:   7 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
 echo "demo:   interleaved; about 5 minutes. Ctrl-C keeps what finished (resume: --resume)."
-"$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" -o "$OUT"
+# --force: each demo replaces the previous demo's document (vtbench run
+# refuses to replace an existing document without it).
+"$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" --force -o "$OUT"
 rc=$?
 case $rc in
   0) ;;
@@ -39,6 +41,7 @@ case $rc in
     echo "demo: use a machine with KVM, or build refvmm with the model backend."
     exit 1
     ;;
+  4) echo "demo: another vtbench is writing $OUT (another make demo?); try again when it ends"; exit 1 ;;
   130) echo "demo: interrupted; continue with: $VTB run --resume -o $OUT"; exit 130 ;;
   *) echo "demo: vtbench run failed (exit $rc)"; exit 1 ;;
 esac

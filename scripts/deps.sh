@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential pkg-config libjansson-dev libpfm4-dev check gnuplot-nox
       qemu-system-x86 clang libclang-rt-14-dev clang-format jq python3-jsonschema chromium
-      libbenchmark-tools python3-scipy linux-perf linux-libc-dev)
+      libbenchmark-tools python3-scipy linux-perf linux-libc-dev
+      slurm-wlm parallel openssh-server openssh-client)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -2,12 +2,18 @@
 #include "aggregate.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "bootstrap.h"
+#include "doc_stream.h"
 #include "json_util.h"
+#include "msg.h"
 #include "stats.h"
 
 static void mode_of(const json_t *run, char *buf, size_t len) {
@@ -173,80 +179,245 @@ static void make_label(struct agg_group *g) {
   snprintf(g->label, sizeof(g->label), "%s", buf);
 }
 
-int aggregate__group(const json_t *doc, struct agg_set *out) {
-  memset(out, 0, sizeof(*out));
-  const json_t *runs = json_object_get(doc, "runs");
-  size_t nr = json_array_size(runs);
-  out->g = calloc(nr + 1, sizeof(*out->g));
-  if (!out->g) return -1;
-  for (size_t i = 0; i < nr; i++) {
-    const json_t *run = json_array_get(runs, i);
-    char key[256];
-    aggregate__run_key(run, key, sizeof(key));
-    struct agg_group *g = NULL;
-    for (size_t k = 0; k < out->n && !g; k++)
-      if (!strcmp(out->g[k].key, key)) g = &out->g[k];
-    if (!g) {
-      g = &out->g[out->n++];
-      snprintf(g->key, sizeof(g->key), "%s", key);
-      const char *b = json_string_value(json_object_get(run, "backend"));
-      const char *w = json_string_value(json_object_get(run, "workload"));
-      snprintf(g->backend, sizeof(g->backend), "%s", b ? b : "?");
-      snprintf(g->workload, sizeof(g->workload), "%s", w ? w : "?");
-      mode_of(run, g->mode, sizeof(g->mode));
-      g->params = json_object_get(run, "params");
-      if (!json_is_object(g->params)) g->params = NULL;
-      g->modes = json_object_get(run, "modes");
-      g->metrics = json_object();
-      g->runs = json_array();
-      make_label(g);
-    }
-    g->nruns++;
-    const char *status = json_string_value(json_object_get(run, "status"));
-    if (!status || strcmp(status, "ok")) continue;
-    g->nok++;
-    json_array_append(g->runs, (json_t *)run);
-    double rep = (double)(g->nok - 1);
-    json_util__number(json_object_get(run, "repetition"), &rep);
-    json_t *m = aggregate__run_metrics(run);
-    const char *k;
-    json_t *v;
-    json_object_foreach(m, k, v) {
-      json_t *arr = json_object_get(g->metrics, k);
-      if (!arr) {
-        arr = json_array();
-        json_object_set_new(g->metrics, k, arr);
-      }
-      json_array_append_new(arr, json_pack("[f,f]", rep, json_real_value(v)));
-    }
-    json_decref(m);
+int aggregate__init(struct agg_set *s) {
+  memset(s, 0, sizeof(*s));
+  s->index = json_object();
+  s->classes = json_object();
+  s->ids = run_ids__new();
+  if (!s->index || !s->classes || !s->ids) {
+    aggregate__free(s);
+    return -1;
   }
   return 0;
 }
 
+/* The group of `key`, new when the set has none. NULL out of memory. */
+static struct agg_group *group_of(struct agg_set *s, const char *key, const json_t *run) {
+  json_t *at = json_object_get(s->index, key);
+  if (at) return &s->g[json_integer_value(at)];
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? s->cap * 2 : 16;
+    struct agg_group *g = realloc(s->g, cap * sizeof(*g));
+    if (!g) return NULL;
+    s->g = g;
+    s->cap = cap;
+  }
+  struct agg_group *g = &s->g[s->n];
+  memset(g, 0, sizeof(*g));
+  snprintf(g->key, sizeof(g->key), "%s", key);
+  const char *b = json_string_value(json_object_get(run, "backend"));
+  const char *w = json_string_value(json_object_get(run, "workload"));
+  snprintf(g->backend, sizeof(g->backend), "%s", b ? b : "?");
+  snprintf(g->workload, sizeof(g->workload), "%s", w ? w : "?");
+  mode_of(run, g->mode, sizeof(g->mode));
+  g->params = json_object_get(run, "params");
+  g->params = json_is_object(g->params) ? json_incref(g->params) : NULL;
+  g->modes = json_incref(json_object_get(run, "modes"));
+  g->metrics = json_object();
+  g->runs = json_array();
+  if (!g->metrics || !g->runs ||
+      json_object_set_new(s->index, key, json_integer((json_int_t)s->n))) {
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
+    return NULL;
+  }
+  make_label(g);
+  /* its class: the groups aggregate__baseline compares it with */
+  char *p = g->params ? json_dumps(g->params, JSON_SORT_KEYS | JSON_COMPACT) : NULL;
+  size_t len = strlen(g->backend) + strlen(g->workload) + (p ? strlen(p) : 4) + 3;
+  g->wkey = malloc(len);
+  if (g->wkey) snprintf(g->wkey, len, "%s\x1f%s\x1f%s", g->backend, g->workload, p ? p : "null");
+  free(p);
+  json_t *members = g->wkey ? json_object_get(s->classes, g->wkey) : NULL;
+  if (g->wkey && !members) json_object_set_new(s->classes, g->wkey, members = json_array());
+  if (!members || json_array_append_new(members, json_integer((json_int_t)s->n))) {
+    free(g->wkey);
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
+    return NULL;
+  }
+  s->n++;
+  return g;
+}
+
+static int add_sample(struct agg_group *g, const char *metric, double v, unsigned rep) {
+  json_t *at = json_object_get(g->metrics, metric);
+  size_t i;
+  if (at) {
+    i = (size_t)json_integer_value(at);
+  } else {
+    if (g->nsamples == g->cap_samples) {
+      size_t cap = g->cap_samples ? g->cap_samples * 2 : 16;
+      struct agg_samples *m = realloc(g->samples, cap * sizeof(*m));
+      if (!m) return -1;
+      g->samples = m;
+      g->cap_samples = cap;
+    }
+    i = g->nsamples;
+    if (json_object_set_new(g->metrics, metric, json_integer((json_int_t)i))) return -1;
+    memset(&g->samples[i], 0, sizeof(g->samples[i]));
+    g->nsamples++;
+  }
+  struct agg_samples *m = &g->samples[i];
+  if (m->n == m->cap) {
+    size_t cap = m->cap ? m->cap * 2 : 8;
+    double *v2 = realloc(m->v, cap * sizeof(*v2));
+    if (!v2) return -1;
+    m->v = v2;
+    unsigned *r2 = realloc(m->rep, cap * sizeof(*r2));
+    if (!r2) return -1;
+    m->rep = r2;
+    m->cap = cap;
+  }
+  m->v[m->n] = v;
+  m->rep[m->n++] = rep;
+  return 0;
+}
+
+/* What the per-run views keep of an ok run (see struct agg_group). */
+static void keep_view(struct agg_group *g, const json_t *run) {
+  const json_t *events = json_object_get(run, "events");
+  size_t kept = json_array_size(g->runs);
+  if (kept && (!events || kept >= AGG_EVENT_RUNS_MAX)) return;
+  json_t *view = json_object();
+  if (events) json_object_set(view, "events", (json_t *)events);
+  const json_t *bd = json_object_get(json_object_get(run, "model"), "breakdown");
+  if (!kept && bd) json_object_set_new(view, "model", json_pack("{s:O}", "breakdown", bd));
+  json_array_append_new(g->runs, view);
+}
+
+int aggregate__add_run(struct agg_set *s, const json_t *run, size_t index) {
+  char key[256];
+  long long rep_id;
+  if (run_ids__of(run, key, sizeof(key), &rep_id)) {
+    uint32_t first;
+    int d = run_ids__add(s->ids, key, rep_id, (uint32_t)index, &first);
+    if (d < 0) return msg__fail(s->error, sizeof(s->error), "out of memory");
+    if (d)
+      return msg__fail(s->error, sizeof(s->error),
+                       "runs[%zu] is runs[%u] again (configuration %s, repetition %lld): a "
+                       "document holds each run once (merged the same shard twice?)",
+                       index, first, key, rep_id);
+  } else {
+    aggregate__run_key(run, key, sizeof(key));
+  }
+  struct agg_group *g = group_of(s, key, run);
+  if (!g) return msg__fail(s->error, sizeof(s->error), "out of memory");
+  s->nruns++;
+  g->nruns++;
+  const char *status = json_string_value(json_object_get(run, "status"));
+  if (!status || strcmp(status, "ok")) return 0;
+  s->nok++;
+  g->nok++;
+  keep_view(g, run);
+  double rep = (double)(g->nok - 1);
+  json_util__number(json_object_get(run, "repetition"), &rep);
+  json_t *m = aggregate__run_metrics(run);
+  const char *k;
+  json_t *v;
+  int rc = 0;
+  json_object_foreach(m, k, v) if (add_sample(g, k, json_real_value(v), (unsigned)rep)) rc = -1;
+  json_decref(m);
+  return rc ? msg__fail(s->error, sizeof(s->error), "out of memory") : 0;
+}
+
+int aggregate__group(const json_t *doc, struct agg_set *out) {
+  if (aggregate__init(out)) return -1;
+  size_t i;
+  json_t *run;
+  json_array_foreach(json_object_get(doc, "runs"), i,
+                     run) if (aggregate__add_run(out, run, i)) return -1;
+  return 0;
+}
+
+struct streamed {
+  struct agg_set *s;
+  void (*observe)(const json_t *run, void *ctx);
+  void *ctx;
+};
+
+static int add_streamed(json_t *run, size_t index, void *arg, char *err, size_t len) {
+  struct streamed *st = arg;
+  if (aggregate__add_run(st->s, run, index)) return msg__fail(err, len, "%s", st->s->error);
+  if (st->observe) st->observe(run, st->ctx);
+  return 0;
+}
+
+int aggregate__load_observed(const char *path, struct agg_set *s, json_t **envelope,
+                             void (*observe)(const json_t *run, void *ctx), void *ctx, char *err,
+                             size_t len) {
+  *envelope = NULL;
+  if (aggregate__init(s)) return msg__fail(err, len, "%s: out of memory", path);
+  struct streamed st = {s, observe, ctx};
+  *envelope = doc_stream__read(path, add_streamed, &st, NULL, err, len);
+  if (*envelope) return 0;
+  int rc = s->error[0] ? AGG_LOAD_DUPLICATE : AGG_LOAD_BAD;
+  aggregate__free(s);
+  return rc;
+}
+
+int aggregate__load(const char *path, struct agg_set *s, json_t **envelope, char *err, size_t len) {
+  return aggregate__load_observed(path, s, envelope, NULL, NULL, err, len);
+}
+
+void aggregate__reindex(struct agg_set *s) {
+  json_object_clear(s->index);
+  json_object_clear(s->classes);
+  for (size_t i = 0; i < s->n; i++) {
+    json_object_set_new(s->index, s->g[i].key, json_integer((json_int_t)i));
+    json_t *members = json_object_get(s->classes, s->g[i].wkey);
+    if (!members) json_object_set_new(s->classes, s->g[i].wkey, members = json_array());
+    json_array_append_new(members, json_integer((json_int_t)i));
+  }
+}
+
 void aggregate__free(struct agg_set *s) {
   for (size_t i = 0; i < s->n; i++) {
-    json_decref(s->g[i].metrics);
-    json_decref(s->g[i].runs);
+    struct agg_group *g = &s->g[i];
+    for (size_t k = 0; k < g->nsamples; k++) {
+      free(g->samples[k].v);
+      free(g->samples[k].rep);
+    }
+    free(g->samples);
+    json_decref(g->params);
+    json_decref(g->modes);
+    json_decref(g->metrics);
+    json_decref(g->runs);
+    free(g->wkey);
   }
   free(s->g);
+  json_decref(s->index);
+  json_decref(s->classes);
+  run_ids__free(s->ids);
   memset(s, 0, sizeof(*s));
+}
+
+static const struct agg_samples *samples_of(const struct agg_group *g, const char *metric) {
+  json_t *at = json_object_get(g->metrics, metric);
+  return at ? &g->samples[json_integer_value(at)] : NULL;
 }
 
 size_t agg_group__values(const struct agg_group *g, const char *metric, double **vals,
                          unsigned **reps) {
-  const json_t *arr = json_object_get(g->metrics, metric);
-  size_t n = json_array_size(arr);
+  const struct agg_samples *m = samples_of(g, metric);
+  size_t n = m ? m->n : 0;
   *vals = NULL;
   if (reps) *reps = NULL;
   if (!n) return 0;
   *vals = malloc(n * sizeof(**vals));
   if (reps) *reps = malloc(n * sizeof(**reps));
-  for (size_t i = 0; i < n; i++) {
-    const json_t *p = json_array_get(arr, i);
-    (*vals)[i] = json_real_value(json_array_get(p, 1));
-    if (reps) (*reps)[i] = (unsigned)json_real_value(json_array_get(p, 0));
+  if (!*vals || (reps && !*reps)) {
+    free(*vals);
+    if (reps) free(*reps), *reps = NULL;
+    *vals = NULL;
+    return 0;
   }
+  memcpy(*vals, m->v, n * sizeof(**vals));
+  if (reps) memcpy(*reps, m->rep, n * sizeof(**reps));
   return n;
 }
 
@@ -298,8 +469,11 @@ static int mode_rank(const char *mode) {
 const struct agg_group *aggregate__baseline(const struct agg_set *s, const struct agg_group *g,
                                             const char *baseline) {
   const struct agg_group *best = NULL;
-  for (size_t i = 0; i < s->n; i++) {
-    const struct agg_group *c = &s->g[i];
+  const json_t *members = json_object_get(s->classes, g->wkey); /* the candidates, in order */
+  size_t k;
+  json_t *at;
+  json_array_foreach(members, k, at) {
+    const struct agg_group *c = &s->g[json_integer_value(at)];
     if (!same_workload(c, g) || !c->nok) continue;
     if (baseline) {
       if (!strcmp(c->mode, baseline)) best = c;
@@ -342,6 +516,177 @@ int aggregate__ratio(const struct agg_set *s, const struct agg_group *g, const c
   return rc;
 }
 
+/* Counters the plots show per guest iteration (export.c: the model's page
+ * walks and TLB misses, and the exits of the model-vs-KVM plot). */
+static const char *const per_iter_metrics[] = {"model.walk_refs", "model.tlb_misses", "kvm.exits",
+                                               "exits.total", "model.vmx_exits"};
+#define PER_ITER_N (sizeof(per_iter_metrics) / sizeof(per_iter_metrics[0]))
+
+/* The time metrics a ratio to the baseline is computed for. */
+static const char *const time_metrics[] = {"modeled_ns_per_iter", "modeled_ns", "ns_per_iter",
+                                           "wall_ns"};
+
+/* The intervals to compute before anything asks: medians of single
+ * samples, and ratios of a sample to a base. The draws depend only on the
+ * sizes, so every job of one size (one pair of sizes) shares them, across
+ * configurations: jobs are sorted by size and cut into tasks of at most
+ * PREP_CHUNK members, which threads take one by one. */
+#define PREP_CHUNK 128
+
+struct prep_job {
+  const double *x, *base; /* base NULL: a median */
+  size_t nx, nb;
+};
+
+struct prep {
+  struct prep_job *j;
+  size_t n, cap;
+  double **owned; /* derived samples (per iteration) freed at the end */
+  size_t nowned, capowned;
+};
+
+static void prep_add(struct prep *p, const double *x, size_t nx, const double *base, size_t nb) {
+  if (!nx || (base && !nb)) return;
+  if (p->n == p->cap) {
+    size_t cap = p->cap ? p->cap * 2 : 256;
+    struct prep_job *j = realloc(p->j, cap * sizeof(*j));
+    if (!j) return; /* not prepared: computed when asked */
+    p->j = j;
+    p->cap = cap;
+  }
+  p->j[p->n++] = (struct prep_job){x, base, nx, base ? nb : 0};
+}
+
+static double *prep_own(struct prep *p, size_t n) {
+  if (p->nowned == p->capowned) {
+    size_t cap = p->capowned ? p->capowned * 2 : 64;
+    double **o = realloc(p->owned, cap * sizeof(*o));
+    if (!o) return NULL;
+    p->owned = o;
+    p->capowned = cap;
+  }
+  double *x = malloc(n * sizeof(*x));
+  if (x) p->owned[p->nowned++] = x;
+  return x;
+}
+
+/* The time metric of two groups the savings compare (one switch apart). */
+static bool one_switch_apart(const struct agg_group *a, const struct agg_group *b) {
+  if (!same_workload(a, b) || a == b) return false;
+  int differ = 0;
+  const char *pa = a->mode, *pb = b->mode;
+  for (int axis = 0; axis < 4; axis++) {
+    size_t la = strcspn(pa, "/"), lb = strcspn(pb, "/");
+    differ += la != lb || strncmp(pa, pb, la);
+    pa += la + (pa[la] == '/');
+    pb += lb + (pb[lb] == '/');
+  }
+  return differ == 1;
+}
+
+static void collect(struct prep *p, const struct agg_set *s, const struct agg_group *g,
+                    const char *baseline) {
+  for (size_t a = 0; a < g->nsamples; a++) /* every metric's median */
+    prep_add(p, g->samples[a].v, g->samples[a].n, NULL, 0);
+  const struct agg_samples *it = samples_of(g, "iterations");
+  for (size_t d = 0; it && d < PER_ITER_N; d++) { /* the plots' per-iteration counters */
+    const struct agg_samples *c = samples_of(g, per_iter_metrics[d]);
+    double *v = c && c->n == it->n ? prep_own(p, c->n) : NULL;
+    if (!v) continue;
+    for (size_t k = 0; k < c->n; k++) /* as export.c's per_iter() divides */
+      v[k] = it->v[k] > 0 ? c->v[k] / it->v[k] : NAN;
+    prep_add(p, v, c->n, NULL, 0);
+  }
+  const struct agg_group *base = aggregate__baseline(s, g, baseline);
+  for (size_t t = 0; base && t < sizeof(time_metrics) / sizeof(time_metrics[0]); t++) {
+    const struct agg_samples *x = samples_of(g, time_metrics[t]),
+                             *b = samples_of(base, time_metrics[t]);
+    if (x && b) prep_add(p, x->v, x->n, b->v, b->n);
+  }
+  /* the savings' one-switch pairs, both ways (savings.c picks the direction) */
+  const char *tm = agg_group__time_metric(g);
+  const struct agg_samples *x = samples_of(g, tm);
+  size_t k;
+  json_t *at;
+  json_array_foreach(x ? json_object_get(s->classes, g->wkey) : NULL, k, at) {
+    const struct agg_group *o = &s->g[json_integer_value(at)];
+    const struct agg_samples *b = samples_of(o, tm);
+    if (b && one_switch_apart(g, o)) prep_add(p, x->v, x->n, b->v, b->n);
+  }
+}
+
+static int cmp_job(const void *a, const void *b) {
+  const struct prep_job *x = a, *y = b;
+  if ((x->base != NULL) != (y->base != NULL)) return x->base ? 1 : -1;
+  if (x->nx != y->nx) return x->nx < y->nx ? -1 : 1;
+  return (x->nb > y->nb) - (x->nb < y->nb);
+}
+
+struct prep_tasks {
+  const struct prep *p;
+  size_t *start; /* task k: jobs [start[k], start[k + 1]) */
+  size_t n;
+  atomic_size_t next;
+};
+
+static void *prep_worker(void *arg) {
+  struct prep_tasks *t = arg;
+  const double **xs = malloc(PREP_CHUNK * sizeof(*xs)), **bs = malloc(PREP_CHUNK * sizeof(*bs));
+  double *lo = malloc(PREP_CHUNK * sizeof(*lo)), *hi = malloc(PREP_CHUNK * sizeof(*hi));
+  bool *ok = malloc(PREP_CHUNK * sizeof(*ok));
+  for (size_t k; xs && bs && lo && hi && ok && (k = atomic_fetch_add(&t->next, 1)) < t->n;) {
+    const struct prep_job *j = &t->p->j[t->start[k]];
+    size_t m = t->start[k + 1] - t->start[k];
+    for (size_t i = 0; i < m; i++)
+      xs[i] = j[i].x, bs[i] = j[i].base;
+    if (j->base)
+      boot__ratio_cis(xs, bs, m, j->nx, j->nb, STATS_BOOT_B, STATS_SEED, ok, lo, hi);
+    else
+      boot__median_cis(xs, m, j->nx, STATS_BOOT_B, 0.95, STATS_SEED, lo, hi);
+  }
+  free(xs), free(bs), free(lo), free(hi), free(ok);
+  return NULL;
+}
+
+/* Threads for the batches: the CPUs online (at most 8), or VTBENCH_THREADS. */
+static size_t prep_threads(size_t tasks) {
+  const char *e = getenv("VTBENCH_THREADS");
+  long n = e && *e ? atol(e) : sysconf(_SC_NPROCESSORS_ONLN);
+  if (n < 1) n = 1;
+  if (n > 8) n = 8;
+  return (size_t)n < tasks ? (size_t)n : (tasks ? tasks : 1);
+}
+
+void aggregate__prepare(const struct agg_set *s, const char *baseline) {
+  struct prep p = {0};
+  for (size_t i = 0; i < s->n; i++)
+    collect(&p, s, &s->g[i], baseline);
+  if (p.n) qsort(p.j, p.n, sizeof(*p.j), cmp_job); /* p.j is NULL when there is nothing */
+  /* tasks: runs of equal sizes, cut into PREP_CHUNK members */
+  struct prep_tasks t = {.p = &p, .start = malloc((p.n + 1) * sizeof(size_t))};
+  if (t.start) {
+    for (size_t i = 0; i < p.n; i++)
+      if (!i || cmp_job(&p.j[i - 1], &p.j[i]) || i - t.start[t.n - 1] == PREP_CHUNK)
+        t.start[t.n++] = i;
+    t.start[t.n] = p.n;
+    atomic_init(&t.next, 0);
+    /* Each interval is computed on its own generator: any split over
+     * threads gives the same results. */
+    pthread_t th[8];
+    size_t nt = prep_threads(t.n), started = 0;
+    while (started + 1 < nt && !pthread_create(&th[started], NULL, prep_worker, &t))
+      started++;
+    prep_worker(&t);
+    for (size_t i = 0; i < started; i++)
+      pthread_join(th[i], NULL);
+  }
+  free(t.start);
+  for (size_t i = 0; i < p.nowned; i++)
+    free(p.owned[i]);
+  free(p.owned);
+  free(p.j);
+}
+
 static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
   struct stats_summary s;
   if (stats__summarize(v, n, &s)) return NULL;
@@ -357,6 +702,7 @@ static json_t *summary_json(const double *v, const unsigned *reps, size_t n) {
 }
 
 json_t *aggregate__compute(const struct agg_set *s, const char *baseline) {
+  aggregate__prepare(s, baseline);
   json_t *arr = json_array();
   for (size_t i = 0; i < s->n; i++) {
     const struct agg_group *g = &s->g[i];

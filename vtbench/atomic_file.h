@@ -1,8 +1,11 @@
-/* atomic_file.h - write a derived output (CSV, Markdown, HTML, plot data)
- * so that a reader never sees it half written: the text goes to
- * PATH.tmp.PID.N in the same directory, is fsync'ed, renamed over PATH, and
- * the directory is fsync'ed. After a crash, a kill or a full disk PATH is
- * either its previous content or the complete new one.
+/* atomic_file.h - write a derived output (CSV, Markdown, HTML, plot data,
+ * a merged document) so that a reader never sees it half written: the text
+ * goes to a temporary in the same directory (unnamed where the file system
+ * allows: a SIGKILLed writer leaves nothing; else PATH.tmp.PID.N), is
+ * fsync'ed, renamed over PATH, and the directory is fsync'ed. After a
+ * crash, a kill or a full disk PATH is either its previous content or the
+ * complete new one, and a failed write is reported with its own errno
+ * (ENOSPC, EFBIG, ...).
  *
  * The same protocol as result_doc__write (results/result_doc.c), which
  * vtbench uses for its JSON outputs; this one hands out a FILE * for the
@@ -11,12 +14,16 @@
 #define VTBENCH_ATOMIC_FILE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 struct atomic_file {
   FILE *f;
   char path[PATH_MAX];
-  char tmp[PATH_MAX];
+  char tmp[PATH_MAX]; /* the temporary's name (an unnamed one gets it at the commit) */
+  int fd;             /* the temporary */
+  int err;            /* errno of the first failed write */
+  bool unnamed;       /* O_TMPFILE */
 };
 
 /* Create the temporary next to `path`; its stream, or NULL with errno set

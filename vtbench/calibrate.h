@@ -9,7 +9,6 @@
 #define VTBENCH_CALIBRATE_H
 
 #include <jansson.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -104,11 +103,10 @@ struct calib_result {
 int calibrate__host(struct calib_host *h, char *err, size_t errlen);
 /* Run every measurement o->reps times (interleaved) and take medians, then
  * each once on the model. 0 when at least one measurement succeeded; a
- * measurement that failed has ok = false and err set. */
+ * measurement that failed has ok = false and err set. A signal recorded by
+ * spawn__catch_signals() (spawn.h) ends the running refvmm and the
+ * measurement: -1. */
 int calibrate__measure(const struct calib_opts *o, struct calib_result *r);
-/* Set from a signal handler: calibrate__measure stops after the current run
- * and returns -1. */
-extern volatile sig_atomic_t calibrate__interrupted;
 
 /* A profile figure derived from measurements, in TSC cycles. */
 struct calib_figure {

@@ -13,17 +13,17 @@
  * insn_emulation count) to take the loop's emulation out. ptrchase gives
  * ns per dependent load at working sets sized from this host's caches. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "msg.h"
 #include "refvmm/kvm/kvm_host.h"
 #include "refvmm_child.h"
+#include "spawn.h"
 
 /* ---- host references of the checksums (docs/ABI.md, workload headers) ---- */
 static uint64_t mix64(uint64_t z) {
@@ -221,12 +221,15 @@ static uint64_t pow2_floor(uint64_t v) {
 /* Working sets: well inside each level, well past the one before; then
  * 1/2, 1 and 2 x the LLC (ws[4..6]) for where it stops fitting. */
 static void level_sizes(const struct calib_host *h, bool quick, uint64_t ws[7]) {
-  uint64_t l1 = h->cache[0].size_kib ? (uint64_t)h->cache[0].size_kib << 10
-                                     : cache_info(1, _SC_LEVEL1_DCACHE_SIZE, 32 << 10, &(unsigned){0});
-  uint64_t l2 = h->cache[1].size_kib ? (uint64_t)h->cache[1].size_kib << 10
-                                     : cache_info(2, _SC_LEVEL2_CACHE_SIZE, 1 << 20, &(unsigned){0});
-  uint64_t l3 = h->cache[2].size_kib ? (uint64_t)h->cache[2].size_kib << 10
-                                     : cache_info(3, _SC_LEVEL3_CACHE_SIZE, 16 << 20, &(unsigned){0});
+  uint64_t l1 = h->cache[0].size_kib
+                    ? (uint64_t)h->cache[0].size_kib << 10
+                    : cache_info(1, _SC_LEVEL1_DCACHE_SIZE, 32 << 10, &(unsigned){0});
+  uint64_t l2 = h->cache[1].size_kib
+                    ? (uint64_t)h->cache[1].size_kib << 10
+                    : cache_info(2, _SC_LEVEL2_CACHE_SIZE, 1 << 20, &(unsigned){0});
+  uint64_t l3 = h->cache[2].size_kib
+                    ? (uint64_t)h->cache[2].size_kib << 10
+                    : cache_info(3, _SC_LEVEL3_CACHE_SIZE, 16 << 20, &(unsigned){0});
   ws[0] = pow2_floor(l1 / 3);
   ws[1] = pow2_floor(l2 / 4);
   if (ws[1] < 4 * l1) ws[1] = pow2_floor(l2 / 2);
@@ -272,8 +275,9 @@ static void plan(struct plan_item it[CM_COUNT], const struct calib_host *h, bool
   item(&it[CM_VMCALL3], "vmcall cpl=3",
        "VMCALL/VMMCALL from native ring 3, refused (-KVM_EPERM) in the host kernel", "vmcall", n,
        "cpl=3", ref_sum_i(n) - n /* r_i = 2^64 - 1 */);
-  item(&it[CM_CPUID3], "cpuid cpl=3", "CPUID leaf 0 from native ring 3, answered in the host kernel",
-       "cpuid", n, "cpl=3 leaf=0", mix64(0x6370756964ull ^ n) /* all answers equal the first */);
+  item(&it[CM_CPUID3], "cpuid cpl=3",
+       "CPUID leaf 0 from native ring 3, answered in the host kernel", "cpuid", n, "cpl=3 leaf=0",
+       mix64(0x6370756964ull ^ n) /* all answers equal the first */);
   n = 3000 / q;
   item(&it[CM_MMIO3], "mmio cpl=3", "MMIO write from native ring 3: exit to refvmm and back",
        "mmio", n, "cpl=3", ref_sum_i(n));
@@ -328,15 +332,17 @@ static void plan(struct plan_item it[CM_COUNT], const struct calib_host *h, bool
     p->ref = REF_PTRCHASE;
   }
 
-  static const char *const ub_label[11] = {
-      "ubench alu",    "ubench alu_dep",  "ubench mov",    "ubench mov_dep",
-      "ubench mul",    "ubench mul_dep",  "ubench load",   "ubench load_dep",
-      "ubench branch", "ubench stack",    "ubench nop"};
+  static const char *const ub_label[11] = {"ubench alu",     "ubench alu_dep",  "ubench mov",
+                                           "ubench mov_dep", "ubench mul",      "ubench mul_dep",
+                                           "ubench load",    "ubench load_dep", "ubench branch",
+                                           "ubench stack",   "ubench nop"};
   static const char *const ub_what[11] = {
-      "32 independent ADDs", "32 ADDs each on the last", "32 MOVs of immediates",
-      "32 register MOVs each from the last", "32 independent IMULs", "32 IMULs each on the last",
-      "32 independent L1 loads", "32 loads each from the address the last loaded",
-      "16 ADD + taken JMP pairs", "16 PUSHes and 16 POPs", "32 multi-byte NOPs"};
+      "32 independent ADDs",      "32 ADDs each on the last",
+      "32 MOVs of immediates",    "32 register MOVs each from the last",
+      "32 independent IMULs",     "32 IMULs each on the last",
+      "32 independent L1 loads",  "32 loads each from the address the last loaded",
+      "16 ADD + taken JMP pairs", "16 PUSHes and 16 POPs",
+      "32 multi-byte NOPs"};
   n = quick ? 200000 : 2000000;
   for (int k = 0; k < 11; k++) {
     snprintf(more, sizeof(more), "kernel=%d seed=1", k);
@@ -395,8 +401,8 @@ static void plan(struct plan_item it[CM_COUNT], const struct calib_host *h, bool
 
   n = quick ? 2000 : 20000;
   item(&it[CM_SYSCALL3], "syscall cpl=3",
-       "system call from ring 3: #UD delivery, the guest kernel's handler, IRETQ", "syscall", n,
-       "", 0 - (n + n * (n - 1) / 2));
+       "system call from ring 3: #UD delivery, the guest kernel's handler, IRETQ", "syscall", n, "",
+       0 - (n + n * (n - 1) / 2));
   it[CM_SYSCALL3].model = true;
 
   n = quick ? 300 : 2000;
@@ -485,7 +491,9 @@ static json_t *run_refvmm(const struct calib_opts *o, const struct calib_host *h
   char what[200];
   snprintf(what, sizeof(what), "%s%.20s %.100s", profile ? "on the model: " : "", it->workload,
            it->params);
-  int code = refvmm_child__run(argv, log_path, err, errlen);
+  /* refvmm's own watchdog ends a run at the timeout; the limit here is for
+   * a refvmm that hangs anyway */
+  int code = refvmm_child__run(argv, log_path, atoi(timeout) + 60.0, err, errlen);
   return code < 0 ? NULL : refvmm_child__result(what, code, json_path, log_path, err, errlen);
 }
 
@@ -612,8 +620,6 @@ static double median_of(const double *v, int n, double *lo, double *hi) {
   return k % 2 ? s[k / 2] : (s[k / 2 - 1] + s[k / 2]) / 2;
 }
 
-volatile sig_atomic_t calibrate__interrupted;
-
 /* The LLC as this host's dependent loads see it (a VM shares it with its
  * neighbours; a victim LLC fills only from L2): the working set at which
  * the chase's latency crosses the midpoint between the LLC's (at a quarter
@@ -621,8 +627,8 @@ volatile sig_atomic_t calibrate__interrupted;
  * between the sweep's sizes. The model's LRU caches lose a cyclic chase
  * entirely past their size, so this is where its cliff goes. */
 static void llc_from_sweep(struct calib_host *h, const struct calib_meas *m) {
-  static const enum calib_meas_id pts[] = {CM_CHASE_LLC, CM_CHASE_HALF, CM_CHASE_ONE,
-                                           CM_CHASE_TWO, CM_CHASE_DRAM};
+  static const enum calib_meas_id pts[] = {CM_CHASE_LLC, CM_CHASE_HALF, CM_CHASE_ONE, CM_CHASE_TWO,
+                                           CM_CHASE_DRAM};
   const size_t np = sizeof pts / sizeof pts[0];
   for (size_t i = 0; i < np; i++)
     if (!m[pts[i]].ok || !(m[pts[i]].median > 0) || !m[pts[i]].ws) return;
@@ -650,8 +656,8 @@ static void llc_from_sweep(struct calib_host *h, const struct calib_meas *m) {
 
 /* The profile the model runs are charged with: the base's figures on this
  * host's caches (the counts depend on the caches' geometry, not on costs). */
-static int write_model_profile(const struct calib_opts *o, const struct calib_result *r,
-                               char *path, size_t len, char *err, size_t errlen) {
+static int write_model_profile(const struct calib_opts *o, const struct calib_result *r, char *path,
+                               size_t len, char *err, size_t errlen) {
   snprintf(path, len, "%s/model-profile.json", o->tmpdir);
   json_t *doc = calibrate__profile_json(o->base, r, NULL, 0, "vtbench calibrate (model runs)");
   int rc = calibrate__write(doc, path, err, errlen);
@@ -686,8 +692,7 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
                                        : ref_gups(it->ws, it->n, it->seed, &it->checksum);
       if (rc) {
         m->ok = false;
-        snprintf(m->err, sizeof(m->err), "out of host memory for the %s reference",
-                 it->workload);
+        snprintf(m->err, sizeof(m->err), "out of host memory for the %s reference", it->workload);
       }
       it->have_checksum = true;
     }
@@ -695,8 +700,8 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
   int reps = o->reps < 1 ? 1 : o->reps > CALIB_REPS_MAX ? CALIB_REPS_MAX : o->reps;
   /* Repetitions interleaved, so a slow phase of the host hits every figure
    * a little rather than one figure entirely. */
-  for (int rep = 0; rep < reps && !calibrate__interrupted; rep++) {
-    for (int i = 0; i < CM_COUNT && !calibrate__interrupted; i++) {
+  for (int rep = 0; rep < reps && !spawn__caught(); rep++) {
+    for (int i = 0; i < CM_COUNT && !spawn__caught(); i++) {
       struct calib_meas *m = &r->m[i];
       if (!m->ok) continue;
       char err[sizeof(m->err)];
@@ -713,7 +718,7 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
                 m->ok ? "ok" : m->err);
     }
   }
-  if (calibrate__interrupted) return -1;
+  if (spawn__caught()) return -1;
   int good = 0;
   for (int i = 0; i < CM_COUNT; i++) {
     struct calib_meas *m = &r->m[i];
@@ -737,18 +742,16 @@ int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
     for (int i = 0; i < CM_COUNT; i++)
       snprintf(r->m[i].model_err, sizeof(r->m[i].model_err), "%.300s", err);
   } else {
-    for (int i = 0; i < CM_COUNT && !calibrate__interrupted; i++) {
+    for (int i = 0; i < CM_COUNT && !spawn__caught(); i++) {
       struct calib_meas *m = &r->m[i];
       if (!m->ok || !items[i].model) continue;
-      json_t *doc = run_refvmm(o, &r->host, &items[i], profile, m->model_err,
-                               sizeof(m->model_err));
+      json_t *doc = run_refvmm(o, &r->host, &items[i], profile, m->model_err, sizeof(m->model_err));
       if (doc) take_model(m, &items[i], doc);
       json_decref(doc);
       if (o->verbose)
-        fprintf(stderr, "calibrate: model %-14s %s\n", m->label,
-                m->modeled ? "ok" : m->model_err);
+        fprintf(stderr, "calibrate: model %-14s %s\n", m->label, m->modeled ? "ok" : m->model_err);
     }
   }
-  if (calibrate__interrupted) return -1;
+  if (spawn__caught()) return -1;
   return good ? 0 : -1;
 }

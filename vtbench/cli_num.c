@@ -2,15 +2,16 @@
 #include "cli_num.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-int cli__count(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out) {
+#include "msg.h"
+
+int cli__count(const char *opt, const char *arg, long lo, long hi, long *out) {
   char *end;
   errno = 0;
   long v = strtol(arg, &end, 10);
   if (errno || end == arg || *end || v < lo || v > hi) {
-    fprintf(stderr, "vtbench %s: --%s '%s': expected %ld..%ld\n", cmd, opt, arg, lo, hi);
+    msg__error("--%s '%s': expected %ld..%ld", opt, arg, lo, hi);
     return -1;
   }
   *out = v;

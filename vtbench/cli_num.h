@@ -4,7 +4,7 @@
 #define VTBENCH_CLI_NUM_H
 
 /* Parse `arg` as a decimal integer in [lo, hi] into *out: 0, or -1 after
- * printing "vtbench CMD: --OPT 'ARG': expected LO..HI" on stderr. */
-int cli__count(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
+ * printing "vtbench COMMAND: --OPT 'ARG': expected LO..HI" on stderr. */
+int cli__count(const char *opt, const char *arg, long lo, long hi, long *out);
 
 #endif

@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,8 +22,11 @@
 #include "calibrate.h"
 #include "cli_num.h"
 #include "commands.h"
+#include "msg.h"
 #include "paths.h"
 #include "results/result_doc.h"
+#include "scratch.h"
+#include "spawn.h"
 
 static void usage(FILE *out) {
   fprintf(out,
@@ -68,20 +70,6 @@ static int kvm_usable(char *err, size_t errlen) {
   return 1;
 }
 
-static void on_signal(int sig) {
-  calibrate__interrupted = sig;
-}
-
-static void rm_tmpdir(const char *dir) {
-  static const char *const files[] = {"run.json", "run.log", "model-profile.json"};
-  char p[4200];
-  for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-    snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-    unlink(p);
-  }
-  rmdir(dir);
-}
-
 int cmd_calibrate(int argc, char **argv) {
   static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
                                        {"reps", required_argument, NULL, 'r'},
@@ -101,7 +89,7 @@ int cmd_calibrate(int argc, char **argv) {
       break;
     case 'r': {
       long v;
-      if (cli__count("calibrate", "reps", optarg, 1, CALIB_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("reps", optarg, 1, CALIB_REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (int)v;
       break;
     }
@@ -123,7 +111,7 @@ int cmd_calibrate(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vtbench calibrate: unexpected argument '%s'\n", argv[optind]);
+    msg__error("unexpected argument '%s'", argv[optind]);
     usage(stderr);
     return VTB_EXIT_USAGE;
   }
@@ -135,47 +123,39 @@ int cmd_calibrate(int argc, char **argv) {
   char err[1024];
   if (base_path) {
     if (cost_profile__load(base_path, &loaded, err, sizeof(err))) {
-      fprintf(stderr, "vtbench calibrate: --base: %s\n", err);
+      msg__error("--base: %s", err);
       return VTB_EXIT_USAGE;
     }
     base = &loaded;
   }
   if (!kvm_usable(err, sizeof(err))) {
-    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    msg__error("%s", err);
     return VTB_EXIT_NOTHING;
   }
   if (result_doc__check_writable(out, err, sizeof(err))) {
-    fprintf(stderr, "vtbench calibrate: --out: %s\n", err);
+    msg__error("--out: %s", err);
     return VTB_EXIT_IO;
   }
-  char refvmm[4200], images[4200], tmpdir[] = "/tmp/vtbench-calibrate.XXXXXX";
+  char refvmm[4200], images[4200];
   if (paths__refvmm(refvmm, sizeof(refvmm))) {
-    fprintf(stderr,
-            "vtbench calibrate: %s: not found or not executable (run make, or set "
-            "VTBENCH_REFVMM)\n",
-            refvmm);
+    msg__error("%s: not found or not executable (run make, or set VTBENCH_REFVMM)", refvmm);
     return VTB_EXIT_FAILED;
   }
   if (paths__workloads_dir(images, sizeof(images))) {
-    fprintf(stderr,
-            "vtbench calibrate: %s: no workload images (run make, or set "
-            "VTBENCH_WORKLOADS)\n",
-            images);
+    msg__error("%s: no workload images (run make, or set VTBENCH_WORKLOADS)", images);
     return VTB_EXIT_FAILED;
   }
-  if (!mkdtemp(tmpdir)) {
-    fprintf(stderr, "vtbench calibrate: %s: cannot create: %s\n", tmpdir, strerror(errno));
+  struct scratch tmp;
+  if (scratch__create(&tmp, "calibrate", err, sizeof(err))) {
+    msg__error("%s", err);
     return VTB_EXIT_IO;
   }
   o.refvmm = refvmm;
   o.images = images;
-  o.tmpdir = tmpdir;
+  o.tmpdir = tmp.path;
 
   /* Ctrl-C: the running refvmm gets it too; stop after it, clean up. */
-  struct sigaction sa = {.sa_handler = on_signal}, old_int, old_term;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, &old_int);
-  sigaction(SIGTERM, &sa, &old_term);
+  spawn__catch_signals();
   static struct calib_result r;
   memset(&r, 0, sizeof(r));
   o.base = base;
@@ -183,23 +163,22 @@ int cmd_calibrate(int argc, char **argv) {
     fprintf(stderr, "vtbench calibrate: %s: the model runs (instruction and cache figures) are "
                     "left out\n", err);
   int rc = calibrate__measure(&o, &r);
-  sigaction(SIGINT, &old_int, NULL);
-  sigaction(SIGTERM, &old_term, NULL);
-  rm_tmpdir(tmpdir);
-  if (calibrate__interrupted) {
-    fprintf(stderr, "vtbench calibrate: interrupted: no profile written\n");
+  spawn__restore_signals();
+  scratch__remove(&tmp);
+  if (spawn__caught()) {
+    msg__error("interrupted: no profile written");
     return VTB_EXIT_INTERRUPTED;
   }
   int failed = 0;
   for (int i = 0; i < CM_COUNT; i++)
     if (!r.m[i].ok && !r.m[i].na) {
       failed++;
-      fprintf(stderr, "vtbench calibrate: %s not measured: %s\n", r.m[i].label, r.m[i].err);
+      msg__error("%s not measured: %s", r.m[i].label, r.m[i].err);
     }
   struct calib_figure figs[CF_COUNT];
   int nf = rc ? 0 : calibrate__derive(&r, base, figs, CF_COUNT);
   if (rc || !nf || !(r.host.tsc_hz > 0)) {
-    fprintf(stderr, "vtbench calibrate: nothing measured on this host: no profile written\n");
+    msg__error("nothing measured on this host: no profile written");
     return VTB_EXIT_FAILED;
   }
   char cmd[256];
@@ -212,7 +191,7 @@ int cmd_calibrate(int argc, char **argv) {
   int bad = !text || cost_profile__parse(text, strlen(text), out, &check, err, sizeof(err));
   free(text);
   if (bad) {
-    fprintf(stderr, "vtbench calibrate: internal error: the profile does not load: %s\n", err);
+    msg__error("internal error: the profile does not load: %s", err);
     json_decref(doc);
     return VTB_EXIT_FAILED;
   }
@@ -220,7 +199,7 @@ int cmd_calibrate(int argc, char **argv) {
   int wrc = calibrate__write(doc, out, err, sizeof(err));
   json_decref(doc);
   if (wrc) {
-    fprintf(stderr, "vtbench calibrate: %s\n", err);
+    msg__error("%s", err);
     return VTB_EXIT_IO;
   }
   printf("profile written to %s (refvmm run IMAGE --backend model --profile %s)\n", out, out);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "msg.h"
 #include "probes/pmu.h"
 #include "results/context.h"
 
@@ -80,18 +81,18 @@ int cmd_events(int argc, char **argv) {
       usage(stdout);
       return VTB_EXIT_OK;
     default:
-      fprintf(stderr, "vtbench events: unknown option or missing value '%s'\n", argv[optind - 1]);
+      msg__error("unknown option or missing value '%s'", argv[optind - 1]);
       usage(stderr);
       return VTB_EXIT_USAGE;
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vtbench events: unexpected argument '%s'\n", argv[optind]);
+    msg__error("unexpected argument '%s'", argv[optind]);
     return VTB_EXIT_USAGE;
   }
   char err[192];
   if (pmu__lib_init(err, sizeof err)) {
-    fprintf(stderr, "vtbench events: %s\n", err);
+    msg__error("%s", err);
     return VTB_EXIT_NOTHING;
   }
   json_t *cpu = context__cpu();

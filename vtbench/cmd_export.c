@@ -11,7 +11,7 @@
 #include "commands.h"
 #include "export.h"
 #include "export_gbench.h"
-#include "json_util.h"
+#include "msg.h"
 #include "report_opts.h"
 #include "report_order.h"
 #include "results/result_doc.h"
@@ -46,25 +46,28 @@ static const char *take_format(int *argc, char **argv) {
   *argc = w;
   argv[w] = NULL;
   if (strcmp(fmt, "csv") && strcmp(fmt, "gbench")) {
-    fprintf(stderr, "vtbench export: --format %s: unknown format (csv or gbench)\n", fmt);
+    msg__error("--format %s: unknown format (csv or gbench)", fmt);
     return NULL;
   }
   return fmt;
 }
 
 static int export_gbench(const char *in, const char *out) {
-  json_t *doc = json_util__load_doc(in);
-  if (!doc) return VTB_EXIT_IO;
+  json_t *doc;
   struct agg_set s;
-  aggregate__group(doc, &s);
+  char err[1024];
+  int lrc = aggregate__load(in, &s, &doc, err, sizeof(err));
+  if (lrc) {
+    msg__error("%s", err);
+    return lrc == AGG_LOAD_DUPLICATE ? VTB_EXIT_DATA : VTB_EXIT_IO;
+  }
   report_order__sort(&s);
   json_t *gb = export_gbench__doc(&s, doc);
   int rc = VTB_EXIT_OK;
   if (out) {
     int w = result_doc__write(gb, out); /* atomic */
     if (w) {
-      fprintf(stderr, "vtbench export: %s: cannot write: %s (check the -o path)\n", out,
-              strerror(-w));
+      msg__error("%s: cannot write: %s (check the -o path)", out, strerror(-w));
       rc = VTB_EXIT_IO;
     } else {
       printf("vtbench export: %zu benchmarks (Google Benchmark JSON) -> %s\n",
@@ -72,7 +75,7 @@ static int export_gbench(const char *in, const char *out) {
     }
   } else if (json_dumpf(gb, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF ||
              fflush(stdout)) {
-    fprintf(stderr, "vtbench export: standard output: %s\n", strerror(errno));
+    msg__error("standard output: %s", strerror(errno));
     rc = VTB_EXIT_IO;
   }
   json_decref(gb);
@@ -95,16 +98,20 @@ int cmd_export(int argc, char **argv) {
     return VTB_EXIT_USAGE;
   }
   if (gbench) return export_gbench(in, o.output);
-  json_t *doc = json_util__load_doc(in);
-  if (!doc) return VTB_EXIT_IO;
+  json_t *doc;
   struct agg_set s;
-  aggregate__group(doc, &s);
+  char err[1024];
+  rc = aggregate__load(in, &s, &doc, err, sizeof(err));
+  if (rc) {
+    msg__error("%s", err);
+    return rc == AGG_LOAD_DUPLICATE ? VTB_EXIT_DATA : VTB_EXIT_IO;
+  }
   report_order__sort(&s);
-  char err[512];
+  aggregate__prepare(&s, baseline);
   json_t *plots = export__csv(&s, NULL, dir, baseline, err, sizeof(err));
   rc = VTB_EXIT_OK;
   if (!plots) {
-    fprintf(stderr, "vtbench export: %s\n", err);
+    msg__error("%s", err);
     rc = VTB_EXIT_IO;
   } else {
     printf("vtbench export: %zu configurations, %zu plot inputs in %s/\n", s.n,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "msg.h"
 #include "refvmm/kvm/kvm_host.h"
 
 static void usage(FILE *out) {
@@ -51,7 +52,7 @@ int cmd_host(int argc, char **argv) {
       else
         env.state_path = argv[++i];
     } else if (a[0] == '-') {
-      fprintf(stderr, "vtbench host: unknown option '%s' (see vtbench host --help)\n", a);
+      msg__error("unknown option '%s' (see vtbench host --help)", a);
       free(words);
       return VTB_EXIT_USAGE;
     } else {
@@ -62,15 +63,19 @@ int cmd_host(int argc, char **argv) {
   static struct kvm_host_info h;
   int drc = kvm_host__detect(env.sysroot, &h);
   if (drc) {
-    fprintf(stderr, "vtbench host: cannot read %s: %s\n", env.sysroot ? env.sysroot : "/sys",
-            strerror(-drc));
+    msg__error("cannot read %s: %s", env.sysroot ? env.sysroot : "/sys", strerror(-drc));
     free(words);
     return VTB_EXIT_IO;
   }
   char msg[1024];
+  if (!strcmp(sub, "show") || !strcmp(sub, "set") || !strcmp(sub, "restore")) {
+    static char name[16]; /* messages from here on say "vtbench host set: ..." */
+    snprintf(name, sizeof name, "host %s", sub);
+    msg__set_command(name);
+  }
   if (!strcmp(sub, "show")) {
     if (nwords) {
-      fprintf(stderr, "vtbench host show: unexpected argument '%s'\n", words[0]);
+      msg__error("unexpected argument '%s'", words[0]);
       rc = VTB_EXIT_USAGE;
     } else if (json) {
       json_t *o = kvm_host__to_json(&h);
@@ -87,10 +92,10 @@ int cmd_host(int argc, char **argv) {
   } else if (!strcmp(sub, "set")) {
     struct kvm_host_plan plan;
     if (kvm_host__can_reload(&h, &env, msg, sizeof msg)) {
-      fprintf(stderr, "vtbench host set: %s; nothing was changed\n", msg);
+      msg__error("%s; nothing was changed", msg);
       rc = VTB_EXIT_FAILED;
     } else if (kvm_host__parse_settings(&h, nwords, words, &plan, msg, sizeof msg)) {
-      fprintf(stderr, "vtbench host set: %s\n", msg);
+      msg__error("%s", msg);
       rc = VTB_EXIT_USAGE;
     } else if (!yes) {
       printf("would reload %s with", plan.module);
@@ -99,7 +104,7 @@ int cmd_host(int argc, char **argv) {
       printf("; add --yes to do it (VMs cannot run meanwhile)\n");
       rc = VTB_EXIT_USAGE;
     } else if (kvm_host__reconfigure(&env, &plan, msg, sizeof msg)) {
-      fprintf(stderr, "vtbench host set: %s\n", msg);
+      msg__error("%s", msg);
       rc = VTB_EXIT_FAILED;
     } else {
       printf("vtbench host set: %s\n", msg);
@@ -107,14 +112,14 @@ int cmd_host(int argc, char **argv) {
   } else if (!strcmp(sub, "restore")) {
     int r = nwords ? -2 : kvm_host__restore(&env, msg, sizeof msg);
     if (r == -2) {
-      fprintf(stderr, "vtbench host restore: unexpected argument '%s'\n", words[0]);
+      msg__error("unexpected argument '%s'", words[0]);
       rc = VTB_EXIT_USAGE;
     } else {
       fprintf(r < 0 ? stderr : stdout, "vtbench host restore: %s\n", msg);
       rc = r < 0 ? VTB_EXIT_FAILED : VTB_EXIT_OK;
     }
   } else {
-    fprintf(stderr, "vtbench host: unknown subcommand '%s' (show, set, restore)\n", sub);
+    msg__error("unknown subcommand '%s' (show, set, restore)", sub);
     rc = VTB_EXIT_USAGE;
   }
   free(words);

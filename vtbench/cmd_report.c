@@ -2,29 +2,31 @@
  * CSVs (export.c), gnuplot PNG + SVG from the plots/ scripts, summary.md and
  * index.html with the tables, each host's context and the findings. */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aggregate.h"
 #include "atomic_file.h"
 #include "commands.h"
+#include "compare.h"
 #include "export.h"
 #include "findings.h"
 #include "json_util.h"
+#include "msg.h"
 #include "paths.h"
 #include "report_doc.h"
+#include "report_kvm_exits.h"
 #include "report_order.h"
 #include "report_page.h"
 #include "report_opts.h"
 #include "results/result_doc.h"
 #include "savings.h"
+#include "spawn.h"
 #include "stats.h"
 
 static void usage(FILE *out) {
@@ -61,9 +63,12 @@ static int publish_plot(const char *dir, const char *tmpbase, const char *out, b
   return rc;
 }
 
+#define GNUPLOT_TIMEOUT_S 120
+
 /* gnuplot -e "vars" SCRIPT, run inside dir. gnuplot writes OUT.tmp.PID.png
  * and .svg, published as OUT.png and OUT.svg once it succeeded, so an
- * interrupted report never leaves a truncated plot. 0 on success. */
+ * interrupted report never leaves a truncated plot. 0 on success, 127 when
+ * gnuplot is not installed. */
 static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spec) {
   char vars[2048], script[4200], tmpbase[300];
   const char *out = json_string_value(json_object_get(spec, "out"));
@@ -83,21 +88,18 @@ static int run_gnuplot(const char *dir, const char *plots_dir, const json_t *spe
   }
   snprintf(script, sizeof(script), "%s/%s", plots_dir,
            json_string_value(json_object_get(spec, "script")));
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (!pid) {
-    if (chdir(dir)) _exit(126);
-    /* gnuplot's warnings (an empty y range, ...) go to a log, not the user's terminal */
-    int fd = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) dup2(fd, 2), close(fd);
-    execlp("gnuplot", "gnuplot", "-e", vars, script, (char *)NULL);
-    _exit(127);
-  }
-  int st;
-  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return 127;
-  return publish_plot(dir, tmpbase, out, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  /* gnuplot's warnings (an empty y range, ...) go to a log, not the user's
+   * terminal; a plot that takes minutes is a hung gnuplot */
+  const char *argv[] = {"gnuplot", "-e", vars, script, NULL};
+  struct spawn_opts o = {.argv = argv,
+                         .search_path = true,
+                         .cwd = dir,
+                         .err_file = "gnuplot.log",
+                         .err_append = true,
+                         .timeout_s = GNUPLOT_TIMEOUT_S};
+  struct spawn_result r;
+  if (spawn__run(&o, &r)) return r.error == ENOENT ? 127 : -1;
+  return publish_plot(dir, tmpbase, out, r.how == SPAWN_EXITED && r.code == 0);
 }
 
 /* DIR/NAME from the page's document, atomically (complete or not at all). */
@@ -122,7 +124,7 @@ static int write_json(const char *dir, const struct agg_set *s, const struct agg
   json_t *cmp = json_array();
   if (other) {
     struct compare_row *cr;
-    size_t n = export__compare(s, other, &cr);
+    size_t n = compare__rows(s, other, &cr);
     for (size_t k = 0; k < n; k++)
       json_array_append_new(
           cmp,
@@ -146,6 +148,10 @@ static int write_json(const char *dir, const struct agg_set *s, const struct agg
   return rc ? -1 : 0;
 }
 
+static void kvm_exits_observe(const json_t *run, void *ctx) {
+  report_kvm_exits__add(ctx, run);
+}
+
 int cmd_report(int argc, char **argv) {
   struct report_opts opt = {.c_long = "compare", .output = "report"};
   int rc = report_opts__parse(&opt, argc, argv, usage);
@@ -156,30 +162,31 @@ int cmd_report(int argc, char **argv) {
     return VTB_EXIT_USAGE;
   }
   const char *path = argv[optind];
-  json_t *doc = json_util__load_doc(path), *odoc = NULL;
-  if (!doc) return VTB_EXIT_IO;
-  if (other_path && !(odoc = json_util__load_doc(other_path))) {
-    json_decref(doc);
-    return VTB_EXIT_IO;
-  }
+  json_t *doc = NULL, *odoc = NULL;
   struct agg_set s, o;
-  aggregate__group(doc, &s);
+  char err[1024], plots_dir[4096];
+  struct kvm_exits_acc *kx = report_kvm_exits__new();
+  rc = aggregate__load_observed(path, &s, &doc, kvm_exits_observe, kx, err, sizeof(err));
+  if (!rc && other_path && (rc = aggregate__load(other_path, &o, &odoc, err, sizeof(err))))
+    aggregate__free(&s), json_decref(doc);
+  if (rc) {
+    msg__error("%s", err);
+    report_kvm_exits__free(kx);
+    return rc == AGG_LOAD_DUPLICATE ? VTB_EXIT_DATA : VTB_EXIT_IO;
+  }
   report_order__sort(&s); /* tables and plots in catalog and canonical mode order */
-  if (odoc) aggregate__group(odoc, &o), report_order__sort(&o);
+  if (odoc) report_order__sort(&o);
+  aggregate__prepare(&s, baseline); /* every interval in batches, before the CSVs ask */
   rc = VTB_EXIT_OK;
-  char err[512], plots_dir[4096];
   json_t *plots = export__csv(&s, odoc ? &o : NULL, dir, baseline, err, sizeof(err));
   if (!plots) {
-    fprintf(stderr, "vtbench report: %s\n", err);
+    msg__error("%s", err);
     rc = VTB_EXIT_IO;
     goto out;
   }
-  if (!s.n) fprintf(stderr, "vtbench report: note: %s has no runs\n", path);
+  if (!s.n) msg__note("%s has no runs", path);
   if (paths__plots_dir(plots_dir, sizeof(plots_dir))) {
-    fprintf(
-        stderr,
-        "vtbench report: plot scripts not found (%s; set VTBENCH_PLOTS): report without plots\n",
-        plots_dir);
+    msg__error("plot scripts not found (%s; set VTBENCH_PLOTS): report without plots", plots_dir);
     rc = VTB_EXIT_FAILED;
   } else if (plots_dir[0] != '/') {
     char *abs = realpath(plots_dir, NULL); /* gnuplot runs inside the output directory */
@@ -193,29 +200,37 @@ int cmd_report(int argc, char **argv) {
   unlink(log_path); /* this report's warnings only */
   size_t i, made = 0;
   json_t *spec;
+  spawn__catch_signals(); /* Ctrl-C: gnuplot ends, its temporaries go, pages stay as they were */
   if (rc == VTB_EXIT_OK) json_array_foreach(plots, i, spec) {
       const char *out = json_string_value(json_object_get(spec, "out"));
       int g = run_gnuplot(dir, plots_dir, spec);
+      if (spawn__caught()) break;
       if (g == 127) {
-        fprintf(stderr, "vtbench report: gnuplot not found: install gnuplot-nox (make deps); "
-                        "report without plots\n");
+        msg__error("gnuplot not found: install gnuplot-nox (make deps); report without plots");
         rc = VTB_EXIT_FAILED;
         break;
       }
       if (g || file_size(dir, out, ".png") <= 0 || file_size(dir, out, ".svg") <= 0) {
-        fprintf(stderr, "vtbench report: gnuplot failed on %s/%s (script %s; see %s/gnuplot.log)\n",
-                dir, json_string_value(json_object_get(spec, "csv")),
-                json_string_value(json_object_get(spec, "script")), dir);
+        msg__error("gnuplot failed on %s/%s (script %s; see %s/gnuplot.log)", dir,
+                   json_string_value(json_object_get(spec, "csv")),
+                   json_string_value(json_object_get(spec, "script")), dir);
         rc = VTB_EXIT_FAILED;
         continue;
       }
       made++;
     }
+  spawn__restore_signals();
+  if (spawn__caught()) {
+    msg__error("interrupted: %s/index.html and summary.md not updated", dir);
+    rc = VTB_EXIT_INTERRUPTED;
+    json_decref(plots);
+    goto out;
+  }
   struct saving_row *sv = NULL, *osv = NULL;
   size_t nsv = savings__compute(&s, json_object_get(doc, "context"), &sv), nosv = 0;
   if (odoc) nosv = savings__compute(&o, json_object_get(odoc, "context"), &osv);
   json_t *findings = findings__compute(&s, odoc ? &o : NULL, baseline, sv, nsv);
-  struct report_in in[2] = {{path, doc, &s}, {other_path, odoc, odoc ? &o : NULL}};
+  struct report_in in[2] = {{path, doc, &s, kx}, {other_path, odoc, odoc ? &o : NULL, NULL}};
   struct report_page_in page = {in,    odoc ? 2 : 1, dir, baseline, findings,
                                 plots, sv,           osv, nsv,      nosv};
   json_t *page_doc = report_page__build(&page);
@@ -223,7 +238,7 @@ int cmd_report(int argc, char **argv) {
                  savings__json(sv, nsv)) ||
       write_page(dir, "summary.md", page_doc, false) ||
       write_page(dir, "index.html", page_doc, true)) {
-    fprintf(stderr, "vtbench report: %s: cannot write the report: %s\n", dir, strerror(errno));
+    msg__error("%s: cannot write the report: %s", dir, strerror(errno));
     rc = VTB_EXIT_IO;
   } else {
     printf("vtbench report: %zu configurations, %zu plots -> %s/index.html (and summary.md)\n", s.n,
@@ -235,6 +250,7 @@ int cmd_report(int argc, char **argv) {
   json_decref(findings);
   json_decref(plots);
 out:
+  report_kvm_exits__free(kx);
   aggregate__free(&s);
   if (odoc) aggregate__free(&o);
   json_decref(odoc);

@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,9 +20,11 @@
 #include "cli_num.h"
 #include "commands.h"
 #include "json_util.h"
+#include "msg.h"
 #include "paths.h"
 #include "refvmm/kvm/kvm_host.h"
 #include "results/result_doc.h"
+#include "spawn.h"
 #include "stats.h"
 #include "validate.h"
 #include "validate_time.h"
@@ -156,20 +157,18 @@ static int run_refvmm(const char *refvmm, const char *img, bool model, const str
   cmd_append(cmd, cmdlen, "--json F");
 
   unlink(json_path);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (!pid) {
-    FILE *lf = freopen(log_path, "w", stdout);
-    if (lf) dup2(fileno(stdout), 2);
-    execv(refvmm, (char **)argv);
-    fprintf(stderr, "vtbench: cannot run %s: %s\n", refvmm, strerror(errno));
-    _exit(127);
+  /* refvmm's own watchdog ends a run at `timeout`; the limit here is for a
+   * refvmm that hangs anyway */
+  struct spawn_opts so = {.argv = argv,
+                          .out_file = log_path,
+                          .err_to_out = true,
+                          .timeout_s = timeout > 0 ? timeout + 60.0 : 0};
+  struct spawn_result r;
+  if (spawn__run(&so, &r)) {
+    msg__error("cannot run %s: %s", refvmm, strerror(r.error));
+    return -1;
   }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) return -1;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return r.status;
 }
 
 static int stat_index(struct side *s, const char *name) {
@@ -248,13 +247,14 @@ static int run_side(const struct vopts *o, const char *refvmm, const char *image
     int code =
         run_refvmm(refvmm, img, model, o, w, n, jpath, lpath, o->timeout, s->cmd, sizeof s->cmd);
     *code_out = code;
+    if (spawn__caught()) return -1; /* Ctrl-C: the caller stops */
     char err[512];
     json_t *doc = access(jpath, R_OK) ? NULL : result_doc__read(jpath, err, sizeof err);
     const json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
     if (code != 0 || !run || strcmp(status_of(doc), "ok")) {
-      fprintf(stderr, "vtbench validate: %s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s\n",
-              w->name, model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
-              code == 5 ? ": refvmm refused this host's paging mode" : "");
+      msg__error("%s on %s, %s=%lu: refvmm exit %d, status %s (log %s)%s", w->name,
+                 model ? "the model" : "KVM", w->scale, n, code, status_of(doc), lpath,
+                 code == 5 ? ": refvmm refused this host's paging mode" : "");
       json_decref(doc);
       return -1;
     }
@@ -491,7 +491,7 @@ static int write_outputs(const char *dir, json_t *doc, const struct wl_result *r
   if (atomic_file__commit(&af)) goto fail;
   return 0;
 fail:
-  fprintf(stderr, "vtbench validate: cannot write %s: %s\n", path, strerror(errno));
+  msg__error("cannot write %s: %s", path, strerror(errno));
   return -1;
 }
 
@@ -512,7 +512,7 @@ int cmd_validate(int argc, char **argv) {
     switch (c) {
     case 'r': {
       long v;
-      if (cli__count("validate", "reps", optarg, 1, REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("reps", optarg, 1, REPS_MAX, &v)) return VTB_EXIT_USAGE;
       o.reps = (unsigned)v;
       break;
     }
@@ -527,7 +527,7 @@ int cmd_validate(int argc, char **argv) {
       break;
     case 't': { /* seconds, 0 = none; refvmm's own bound (refvmm --help) */
       long v;
-      if (cli__count("validate", "timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
+      if (cli__count("timeout", optarg, 0, 10000000, &v)) return VTB_EXIT_USAGE;
       o.timeout = (int)v;
       break;
     }
@@ -546,7 +546,7 @@ int cmd_validate(int argc, char **argv) {
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "vtbench validate: unexpected argument '%s'\n", argv[optind]);
+    msg__error("unexpected argument '%s'", argv[optind]);
     return VTB_EXIT_USAGE;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
@@ -561,10 +561,7 @@ int cmd_validate(int argc, char **argv) {
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
     if (o.time ? !vtime__workload(name) : !validate__workload(name)) {
-      fprintf(stderr,
-              "vtbench validate: --only: unknown workload '%s' (vtbench validate --help "
-              "lists them)\n",
-              name);
+      msg__error("--only: unknown workload '%s' (vtbench validate --help lists them)", name);
       return VTB_EXIT_USAGE;
     }
     p = cm ? cm + 1 : NULL;
@@ -578,19 +575,16 @@ int cmd_validate(int argc, char **argv) {
   static struct kvm_host_info h;
   kvm_host__detect(NULL, &h);
   if (!h.dev_openable) {
-    fprintf(stderr,
-            "vtbench validate: /dev/kvm cannot be opened (%s): there is no KVM to validate "
-            "against on this host\n",
-            h.dev_present ? strerror(h.dev_errno) : "no such device");
+    msg__error("/dev/kvm cannot be opened (%s): there is no KVM to validate against on this host",
+               h.dev_present ? strerror(h.dev_errno) : "no such device");
     return VTB_EXIT_NOTHING;
   }
   enum paging_mode pm;
   enum tlb_mode tm;
   if (kvm_host__paging_mode(&h, &pm) || kvm_host__tlb_mode(&h, &tm) || h.tdp < 0) {
-    fprintf(stderr,
-            "vtbench validate: the paging mode of this host's KVM (%s) is unknown (vtbench host "
-            "show): nothing to pair the model with\n",
-            kvm_flavour__name(h.flavour));
+    msg__error("the paging mode of this host's KVM (%s) is unknown (vtbench host show): nothing "
+               "to pair the model with",
+               kvm_flavour__name(h.flavour));
     return VTB_EXIT_NOTHING;
   }
   o.paging = pm == PAGING_EPT ? "ept" : "shadow";
@@ -600,14 +594,13 @@ int cmd_validate(int argc, char **argv) {
                                           : VALIDATE_KIND_NATIVE;
   char refvmm[4096], images[4096];
   if (paths__refvmm(refvmm, sizeof refvmm) || paths__workloads_dir(images, sizeof images)) {
-    fprintf(stderr, "vtbench validate: bin/refvmm or workloads/build not found next to vtbench: "
-                    "run make\n");
+    msg__error("bin/refvmm or workloads/build not found next to vtbench: run make");
     return VTB_EXIT_NOTHING;
   }
   char runs_dir[4200];
   snprintf(runs_dir, sizeof runs_dir, "%s/runs", o.out);
   if (mkdir_p(runs_dir)) {
-    fprintf(stderr, "vtbench validate: cannot create %s: %s\n", runs_dir, strerror(errno));
+    msg__error("cannot create %s: %s", runs_dir, strerror(errno));
     return VTB_EXIT_IO;
   }
   struct utsname u;
@@ -625,18 +618,19 @@ int cmd_validate(int argc, char **argv) {
   if (!res || !keep) return VTB_EXIT_FAILED;
   bool failed = false;
   int code = 0;
-  for (size_t i = 0; i < validate_workloads_len; i++) {
+  spawn__catch_signals(); /* Ctrl-C ends the refvmm run and then the command */
+  for (size_t i = 0; i < validate_workloads_len && !spawn__caught(); i++) {
     const struct validate_workload *w = &validate_workloads[i];
     if (!selected(&o, w->name)) continue;
     struct wl_result *r = &res[nres++];
     r->w = w;
     r->n = o.quick ? w->quick : w->base;
-    fprintf(stderr, "vtbench validate: %s %s=%lu: KVM x%u, model (--paging %s --tlb %s)\n", w->name,
-            w->scale, r->n, o.reps, o.paging, o.tlb);
+    msg__info("%s %s=%lu: KVM x%u, model (--paging %s --tlb %s)", w->name, w->scale, r->n, o.reps,
+              o.paging, o.tlb);
     r->ok = !run_side(&o, refvmm, images, w, r->n, false, &r->kvm, keep, &code) &&
             !run_side(&o, refvmm, images, w, r->n, true, &r->model, keep, &code);
     if (code == 5) { /* refused the mode: the host changed under us */
-      fprintf(stderr, "vtbench validate: refvmm refused --paging %s on KVM here\n", o.paging);
+      msg__error("refvmm refused --paging %s on KVM here", o.paging);
       json_decref(keep);
       free(res);
       return VTB_EXIT_NOTHING;
@@ -644,8 +638,15 @@ int cmd_validate(int argc, char **argv) {
     r->checksums_equal = r->ok && json_equal(r->kvm.checksum, r->model.checksum);
     if (!r->ok || !r->checksums_equal) failed = true;
     if (r->ok && !r->checksums_equal)
-      fprintf(stderr, "vtbench validate: %s: the guest checksums of KVM and the model differ\n",
-              w->name);
+      msg__error("%s: the guest checksums of KVM and the model differ", w->name);
+  }
+
+  spawn__restore_signals();
+  if (spawn__caught()) {
+    msg__error("interrupted: %s/validation.md and .json not written", o.out);
+    json_decref(keep);
+    free(res);
+    return VTB_EXIT_INTERRUPTED;
   }
 
   /* Which statistics move here at all (any size, any repetition). */
@@ -668,8 +669,7 @@ int cmd_validate(int argc, char **argv) {
   int rc = write_outputs(o.out, doc, res, nres, host, emu0, &o, moved, still) ? VTB_EXIT_IO
            : failed                                                           ? VTB_EXIT_FAILED
                                                                               : VTB_EXIT_OK;
-  if (rc != VTB_EXIT_IO)
-    fprintf(stderr, "vtbench validate: wrote %s/validation.md and .json\n", o.out);
+  if (rc != VTB_EXIT_IO) msg__info("wrote %s/validation.md and .json", o.out);
   json_decref(doc);
   json_decref(moved);
   json_decref(still);

@@ -7,6 +7,7 @@ int cmd_run(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_campaign(int argc, char **argv); /* cmd_campaign.c: shards on Slurm, GNU parallel */
 int cmd_workloads(int argc, char **argv);
 int cmd_host(int argc, char **argv); /* cmd_host.c: KVM host show|set|restore */
 int cmd_events(int argc, char **argv);
@@ -18,6 +19,9 @@ int cmd_validate(int argc, char **argv);  /* cmd_validate.c: model vs KVM shadow
 #define VTB_EXIT_FAILED      1  /* some runs failed, or the report is incomplete */
 #define VTB_EXIT_USAGE       2  /* bad command line or matrix file */
 #define VTB_EXIT_NOTHING     3  /* nothing can run on this host */
+#define VTB_EXIT_BUSY        4  /* another vtbench is writing the output (vtbench run) */
+#define VTB_EXIT_EXISTS      5  /* the output exists: --resume or --force (vtbench run) */
+#define VTB_EXIT_DATA        6  /* the input documents do not fit: duplicate runs, shards */
 #define VTB_EXIT_IO          20 /* a file could not be read or written */
 #define VTB_EXIT_INTERRUPTED 130
 

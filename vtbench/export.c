@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +10,9 @@
 #include <sys/stat.h>
 
 #include "atomic_file.h"
+#include "compare.h"
 #include "event_cdf.h"
+#include "msg.h"
 #include "report_order.h"
 #include "savings.h"
 #include "results/result_doc.h"
@@ -150,8 +151,8 @@ static bool cell_per_iter(const struct agg_set *s, const struct agg_group *g, co
 }
 
 static int err_out(char *err, size_t len, const char *path) {
-  snprintf(err, len, "%s: cannot write: %s (check the -o directory)", path, strerror(errno));
-  return -1;
+  return msg__fail(err, len, "%s: cannot write: %s (check the -o directory)", path,
+                   strerror(errno));
 }
 
 static json_t *plot_spec(const char *script, const char *csv, const char *out, json_t *vars) {
@@ -529,52 +530,10 @@ out:
   return rc;
 }
 
-size_t export__compare(const struct agg_set *a, const struct agg_set *b, struct compare_row **out) {
-  struct compare_row *rows = calloc(a->n + 1, sizeof(*rows));
-  size_t n = 0;
-  for (size_t i = 0; i < a->n; i++) {
-    const struct agg_group *ga = &a->g[i], *gb = NULL;
-    for (size_t k = 0; k < b->n && !gb; k++)
-      if (!strcmp(b->g[k].key, ga->key)) gb = &b->g[k];
-    if (!gb) /* shards and other hosts may lack `config`: match on the fields */
-      for (size_t k = 0; k < b->n && !gb; k++)
-        if (!strcmp(b->g[k].backend, ga->backend) && !strcmp(b->g[k].label, ga->label) &&
-            !strcmp(b->g[k].mode, ga->mode))
-          gb = &b->g[k];
-    if (!gb) continue;
-    const char *metric = agg_group__time_metric(ga);
-    double *va, *vb;
-    size_t na = agg_group__values(ga, metric, &va, NULL),
-           nb = agg_group__values(gb, metric, &vb, NULL);
-    struct compare_row *r = &rows[n];
-    struct mwu_result m;
-    if (na && nb &&
-        !stats__ratio_ci(vb, nb, va, na, STATS_BOOT_B, STATS_SEED, &r->ratio, &r->lo, &r->hi) &&
-        !stats__mann_whitney(va, na, vb, nb, &m)) {
-      r->a = ga;
-      r->b = gb;
-      r->metric = metric;
-      r->med_a = stats__median(va, na);
-      r->med_b = stats__median(vb, nb);
-      r->p = m.p;
-      r->u = m.u;
-      r->exact = m.exact;
-      r->na = na;
-      r->nb = nb;
-      r->significant = m.p < 0.05;
-      n++;
-    }
-    free(va);
-    free(vb);
-  }
-  *out = rows;
-  return n;
-}
-
 static int write_compare(const struct agg_set *a, const struct agg_set *b, const char *dir,
                          char *err, size_t len) {
   struct compare_row *rows;
-  size_t n = export__compare(a, b, &rows);
+  size_t n = compare__rows(a, b, &rows);
   char f[200];
   struct atomic_file af;
   FILE *fp = atomic_file__open_in(&af, dir, "compare.csv");

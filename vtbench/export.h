@@ -7,7 +7,7 @@
  * (per-iteration model counters such as walk references and TLB misses),
  * latency_BACKEND.csv (exit handling time per reason), events_KIND_BACKEND.csv
  * (cdf.gp: NMI/IRQ delivery latency CDFs, event_cdf.h), compare.csv (with
- * a second document). plots.json lists every figure:
+ * a second document: compare.h). plots.json lists every figure:
  * {script, csv, out, vars}; plots.sh replays the gnuplot commands so users
  * can restyle the plots and rerun them by hand.
  */
@@ -23,19 +23,6 @@
  * NULL with a message in err. */
 json_t *export__csv(const struct agg_set *s, const struct agg_set *other, const char *dir,
                     const char *baseline, char *err, size_t len);
-
-/* One comparison row per configuration present in both sets. */
-struct compare_row {
-  const struct agg_group *a, *b;
-  const char *metric;
-  double med_a, med_b, ratio, lo, hi, p;
-  double u;        /* Mann-Whitney U (the smaller of U1, U2) */
-  int exact;       /* p from the exact distribution, not the normal approximation */
-  size_t na, nb;   /* sample sizes */
-  int significant; /* p < 0.05 */
-};
-/* Rows into a malloc'd array; returns the count. */
-size_t export__compare(const struct agg_set *a, const struct agg_set *b, struct compare_row **out);
 
 /* s as one CSV field (RFC 4180): as is, or in double quotes with each
  * quote doubled when it holds a comma, quote or line break. Truncated to

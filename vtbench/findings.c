@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export.h"
+#include "compare.h"
 #include "json_util.h"
 #include "stats.h"
 
@@ -165,7 +165,7 @@ json_t *findings__compute(const struct agg_set *s, const struct agg_set *other,
         outl);
   if (other) {
     struct compare_row *rows;
-    size_t n = export__compare(s, other, &rows);
+    size_t n = compare__rows(s, other, &rows);
     char sig_list[2048] = "";
     size_t sig = 0, sl = 0;
     for (size_t i = 0; i < n; i++) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "msg.h"
 #include "results/result_doc.h"
 
 bool json_util__number(const json_t *v, double *out) {
@@ -30,6 +31,6 @@ bool json_util__number(const json_t *v, double *out) {
 json_t *json_util__load_doc(const char *path) {
   char err[512];
   json_t *doc = result_doc__read(path, err, sizeof(err));
-  if (!doc) fprintf(stderr, "vtbench: %s\n", err);
+  if (!doc) msg__error("%s", err);
   return doc;
 }

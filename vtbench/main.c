@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "msg.h"
 
 static const struct {
   const char *name;
@@ -13,6 +14,7 @@ static const struct {
     {"report", cmd_report, "plots, Markdown and HTML from a result document (--compare OTHER)"},
     {"export", cmd_export, "CSV files for the gnuplot scripts in plots/"},
     {"merge", cmd_merge, "join result documents (shards) into one"},
+    {"campaign", cmd_campaign, "a matrix as shards on Slurm or GNU parallel, merged per site"},
     {"workloads", cmd_workloads, "list the workloads, their parameters and what they stress"},
     {"host", cmd_host, "KVM host: flavour, parameters and modes; set|restore module parameters"},
     {"events", cmd_events, "what this host's PMU can count (libpfm4 events, guest/host variants)"},
@@ -40,8 +42,11 @@ int main(int argc, char **argv) {
     return VTB_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-  fprintf(stderr, "vtbench: unknown command '%s'\n", argv[1]);
+    if (!strcmp(argv[1], commands[i].name)) {
+      msg__set_command(commands[i].name); /* messages say which command */
+      return commands[i].fn(argc - 1, argv + 1);
+    }
+  msg__error("unknown command '%s'", argv[1]);
   usage(stderr);
   return VTB_EXIT_USAGE;
 }

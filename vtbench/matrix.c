@@ -10,11 +10,11 @@
  */
 #include "matrix.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "stats.h"
 #include "workload_catalog.h"
 
@@ -22,14 +22,6 @@ static const char *const paging_words[] = {"shadow", "ept", "native", NULL};
 static const char *const tlb_words[] = {"flush", "vpid", NULL};
 static const char *const event_words[] = {"poll", "window", NULL};
 static const char *const backend_words[] = {"kvm", "model", NULL};
-
-static int fail(char *err, size_t len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 static bool in_words(const char *s, const char *const *words) {
   for (; *words; words++)
@@ -56,7 +48,7 @@ static int check_word(const char *where, const char *field, const char *s, const
   if (in_words(s, words)) return 0;
   char w[64];
   join_words(words, w, sizeof(w));
-  return fail(err, len, "%s%s: expected %s, got \"%s\"", where, field, w, s);
+  return msg__fail(err, len, "%s%s: expected %s, got \"%s\"", where, field, w, s);
 }
 
 int matrix__parse_mode(const char *s, struct matrix_mode *out, char *err, size_t len) {
@@ -64,10 +56,11 @@ int matrix__parse_mode(const char *s, struct matrix_mode *out, char *err, size_t
   snprintf(buf, sizeof(buf), "%s", s);
   int n = 0;
   for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-    if (n == 4) return fail(err, len, "mode \"%s\": more than 4 parts (paging/tlb/nmi/irq)", s);
+    if (n == 4)
+      return msg__fail(err, len, "mode \"%s\": more than 4 parts (paging/tlb/nmi/irq)", s);
     parts[n++] = t;
   }
-  if (!n) return fail(err, len, "mode \"%s\": empty (expected paging/tlb/nmi/irq)", s);
+  if (!n) return msg__fail(err, len, "mode \"%s\": empty (expected paging/tlb/nmi/irq)", s);
   const char *def[4] = {"shadow", "flush", "poll", "poll"};
   const char *const *words[4] = {paging_words, tlb_words, event_words, event_words};
   const char *names[4] = {"paging", "tlb", "nmi", "irq"};
@@ -92,13 +85,14 @@ static int parse_mode_obj(const json_t *o, const char *where, size_t idx, struct
   if (json_is_string(o)) {
     char e[200];
     if (matrix__parse_mode(json_string_value(o), out, e, sizeof(e)))
-      return fail(err, len, "%s: modes[%zu]: %s", where, idx, e);
+      return msg__fail(err, len, "%s: modes[%zu]: %s", where, idx, e);
     return 0;
   }
   if (!json_is_object(o)) {
     show(o, vb, sizeof(vb));
-    return fail(err, len, "%s: modes[%zu]: expected an object or \"paging/tlb/nmi/irq\", got %s",
-                where, idx, vb);
+    return msg__fail(err, len,
+                     "%s: modes[%zu]: expected an object or \"paging/tlb/nmi/irq\", got %s", where,
+                     idx, vb);
   }
   matrix__parse_mode("shadow", out, err, len); /* defaults */
   const char *key;
@@ -117,10 +111,10 @@ static int parse_mode_obj(const json_t *o, const char *where, size_t idx, struct
     else if (!strcmp(key, "irq"))
       words = event_words, dst = out->irq;
     else
-      return fail(err, len, "%s: unknown key (expected paging, tlb, nmi, irq)", place);
+      return msg__fail(err, len, "%s: unknown key (expected paging, tlb, nmi, irq)", place);
     if (!json_is_string(v)) {
       show(v, vb, sizeof(vb));
-      return fail(err, len, "%s: expected a string, got %s", place, vb);
+      return msg__fail(err, len, "%s: expected a string, got %s", place, vb);
     }
     if (check_word(place, "", json_string_value(v), words, err, len)) return -1;
     snprintf(dst, sizeof(out->paging), "%s", json_string_value(v));
@@ -139,26 +133,28 @@ static int parse_workload(const json_t *o, const char *where, size_t idx,
     json_t *v;
     json_object_foreach((json_t *)o, key, v) {
       if (strcmp(key, "name") && strcmp(key, "params"))
-        return fail(err, len, "%s: workloads[%zu].%s: unknown key (expected name, params)", where,
-                    idx, key);
+        return msg__fail(err, len, "%s: workloads[%zu].%s: unknown key (expected name, params)",
+                         where, idx, key);
     }
-    if (!name) return fail(err, len, "%s: workloads[%zu]: missing \"name\"", where, idx);
+    if (!name) return msg__fail(err, len, "%s: workloads[%zu]: missing \"name\"", where, idx);
   }
   if (!json_is_string(name)) {
     show(name, vb, sizeof(vb));
-    return fail(err, len, "%s: workloads[%zu]%s: expected a workload name, got %s", where, idx,
-                json_is_object(o) ? ".name" : "", vb);
+    return msg__fail(err, len, "%s: workloads[%zu]%s: expected a workload name, got %s", where, idx,
+                     json_is_object(o) ? ".name" : "", vb);
   }
   const struct wl_info *wl = workload_catalog__find(json_string_value(name));
   if (!wl)
-    return fail(err, len, "%s: workloads[%zu]: unknown workload \"%s\" (see `vtbench workloads`)",
-                where, idx, json_string_value(name));
+    return msg__fail(err, len,
+                     "%s: workloads[%zu]: unknown workload \"%s\" (see `vtbench workloads`)", where,
+                     idx, json_string_value(name));
   snprintf(out->name, sizeof(out->name), "%s", wl->name);
   out->params = json_object();
   if (!params) return 0;
   if (!json_is_object(params)) {
     show(params, vb, sizeof(vb));
-    return fail(err, len, "%s: workloads[%zu].params: expected an object, got %s", where, idx, vb);
+    return msg__fail(err, len, "%s: workloads[%zu].params: expected an object, got %s", where, idx,
+                     vb);
   }
   const char *key;
   json_t *v;
@@ -167,18 +163,20 @@ static int parse_workload(const json_t *o, const char *where, size_t idx,
     if (!p) {
       char names[160];
       workload_catalog__param_names(wl, names, sizeof(names));
-      return fail(err, len, "%s: workloads[%zu].params.%s: %s has no such parameter (known: %s)",
-                  where, idx, key, wl->name, names);
+      return msg__fail(err, len,
+                       "%s: workloads[%zu].params.%s: %s has no such parameter (known: %s)", where,
+                       idx, key, wl->name, names);
     }
     if (p->type == WLP_INT && !(json_is_integer(v) && json_integer_value(v) >= 0)) {
       show(v, vb, sizeof(vb));
-      return fail(err, len, "%s: workloads[%zu].params.%s: expected a non-negative integer, got %s",
-                  where, idx, key, vb);
+      return msg__fail(err, len,
+                       "%s: workloads[%zu].params.%s: expected a non-negative integer, got %s",
+                       where, idx, key, vb);
     }
     if (p->type == WLP_WORD && !json_is_string(v)) {
       show(v, vb, sizeof(vb));
-      return fail(err, len, "%s: workloads[%zu].params.%s: expected a string, got %s", where, idx,
-                  key, vb);
+      return msg__fail(err, len, "%s: workloads[%zu].params.%s: expected a string, got %s", where,
+                       idx, key, vb);
     }
     json_object_set(out->params, key, v);
   }
@@ -192,7 +190,8 @@ static int parse_count(const json_t *j, const char *where, const char *key, unsi
   if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
     char vb[128];
     show(v, vb, sizeof(vb));
-    return fail(err, len, "%s: %s: expected an integer in %u..%u, got %s", where, key, lo, hi, vb);
+    return msg__fail(err, len, "%s: %s: expected an integer in %u..%u, got %s", where, key, lo, hi,
+                     vb);
   }
   *out = (unsigned)json_integer_value(v);
   return 0;
@@ -203,15 +202,16 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
   m->reps = 5;
   m->warmup = 1;
   char vb[128];
-  if (!json_is_object(j)) return fail(err, len, "%s: expected a JSON object at the top", where);
+  if (!json_is_object(j))
+    return msg__fail(err, len, "%s: expected a JSON object at the top", where);
   const char *key;
   json_t *v;
   json_object_foreach((json_t *)j, key, v) {
     if (strcmp(key, "backends") && strcmp(key, "workloads") && strcmp(key, "modes") &&
         strcmp(key, "reps") && strcmp(key, "warmup"))
-      return fail(err, len,
-                  "%s: %s: unknown key (expected backends, workloads, modes, reps, warmup)", where,
-                  key);
+      return msg__fail(err, len,
+                       "%s: %s: unknown key (expected backends, workloads, modes, reps, warmup)",
+                       where, key);
   }
   if (parse_count(j, where, "reps", 1, MATRIX_REPS_MAX, &m->reps, err, len) ||
       parse_count(j, where, "warmup", 0, MATRIX_WARMUP_MAX, &m->warmup, err, len))
@@ -225,8 +225,9 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
   } else {
     if (!json_is_array(b) || !json_array_size(b) || json_array_size(b) > MATRIX_BACKENDS_MAX) {
       show(b, vb, sizeof(vb));
-      return fail(err, len, "%s: backends: expected a non-empty array of \"kvm\"/\"model\", got %s",
-                  where, vb);
+      return msg__fail(err, len,
+                       "%s: backends: expected a non-empty array of \"kvm\"/\"model\", got %s",
+                       where, vb);
     }
     for (size_t i = 0; i < json_array_size(b); i++) {
       const json_t *e = json_array_get(b, i);
@@ -234,7 +235,7 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
       snprintf(place, sizeof(place), "%s: backends[%zu]", where, i);
       if (!json_is_string(e)) {
         show(e, vb, sizeof(vb));
-        return fail(err, len, "%s: expected kvm|model, got %s", place, vb);
+        return msg__fail(err, len, "%s: expected kvm|model, got %s", place, vb);
       }
       if (check_word(place, "", json_string_value(e), backend_words, err, len)) return -1;
       snprintf(m->backends[m->nbackends++], sizeof(m->backends[0]), "%s", json_string_value(e));
@@ -244,8 +245,8 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
   const json_t *w = json_object_get(j, "workloads");
   if (!json_is_array(w) || !json_array_size(w)) {
     show(w ? w : json_null(), vb, sizeof(vb));
-    return fail(err, len, "%s: workloads: expected a non-empty array, got %s", where,
-                w ? vb : "nothing");
+    return msg__fail(err, len, "%s: workloads: expected a non-empty array, got %s", where,
+                     w ? vb : "nothing");
   }
   m->workloads = calloc(json_array_size(w), sizeof(*m->workloads));
   for (size_t i = 0; i < json_array_size(w); i++) {
@@ -260,8 +261,8 @@ int matrix__from_json(struct matrix *m, const json_t *j, const char *where, char
   if (!json_is_array(md) || !json_array_size(md)) {
     show(md ? md : json_null(), vb, sizeof(vb));
     matrix__free(m);
-    return fail(err, len, "%s: modes: expected a non-empty array, got %s", where,
-                md ? vb : "nothing");
+    return msg__fail(err, len, "%s: modes: expected a non-empty array, got %s", where,
+                     md ? vb : "nothing");
   }
   m->modes = calloc(json_array_size(md), sizeof(*m->modes));
   m->nmodes = json_array_size(md);
@@ -278,8 +279,8 @@ int matrix__load(struct matrix *m, const char *path, char *err, size_t len) {
   json_t *j = json_load_file(path, 0, &je);
   if (!j) {
     memset(m, 0, sizeof(*m));
-    if (je.line < 1) return fail(err, len, "%s: cannot read: %s", path, je.text);
-    return fail(err, len, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
+    if (je.line < 1) return msg__fail(err, len, "%s: cannot read: %s", path, je.text);
+    return msg__fail(err, len, "%s:%d:%d: not valid JSON: %s", path, je.line, je.column, je.text);
   }
   int rc = matrix__from_json(m, j, path, err, len);
   json_decref(j);
@@ -315,7 +316,7 @@ static void from_text(struct matrix *m, const char *text) {
   char err[256];
   json_t *j = json_loads(text, 0, NULL);
   if (!j || matrix__from_json(m, j, "built-in matrix", err, sizeof(err))) {
-    fprintf(stderr, "vtbench: internal error in the built-in matrix: %s\n", j ? err : "bad JSON");
+    msg__error("internal error in the built-in matrix: %s", j ? err : "bad JSON");
     abort();
   }
   json_decref(j);
@@ -377,13 +378,13 @@ void matrix__config_key(const struct matrix *m, const struct matrix_config *c, c
 
 size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx,
                        struct matrix_config **out) {
-  size_t cap = m->nbackends * m->nworkloads * m->nmodes, n = 0;
+  size_t cap = m->nbackends * m->nworkloads * m->nmodes, n = 0, index = 0;
   struct matrix_config *c = calloc(cap ? cap : 1, sizeof(*c));
   for (size_t b = 0; b < m->nbackends; b++)
     for (size_t w = 0; w < m->nworkloads; w++)
-      for (size_t md = 0; md < m->nmodes; md++) {
+      for (size_t md = 0; md < m->nmodes; md++, index++) {
         if (ok && !ok(m->backends[b], &m->modes[md], ctx)) continue;
-        c[n] = (struct matrix_config){.backend = b, .workload = w, .mode = md};
+        c[n] = (struct matrix_config){.backend = b, .workload = w, .mode = md, .index = index};
         matrix__config_key(m, &c[n], c[n].key, sizeof(c[n].key));
         n++;
       }
@@ -401,6 +402,14 @@ int matrix__parse_shard(const char *s, unsigned *i, unsigned *n) {
   *i = (unsigned)a;
   *n = (unsigned)b;
   return 0;
+}
+
+size_t matrix__shard_configs(struct matrix_config *c, size_t n, unsigned shard_i,
+                             unsigned shard_n) {
+  size_t keep = 0;
+  for (size_t i = 0; i < n; i++)
+    if (c[i].index % shard_n == shard_i - 1) c[keep++] = c[i];
+  return keep;
 }
 
 size_t matrix__jobs(const struct matrix *m, size_t nconfigs, unsigned shard_i, unsigned shard_n,
@@ -441,7 +450,7 @@ int matrix__host_plan(const struct kvm_host_info *h, const struct matrix_mode *m
   memset(plan, 0, sizeof(*plan));
   struct vm_modes want = {.paging_set = true, .tlb_set = true};
   if (paging_mode__parse(mode->paging, &want.paging) || tlb_mode__parse(mode->tlb, &want.tlb))
-    return fail(why, len, "mode %s/%s: unknown paging or tlb", mode->paging, mode->tlb);
+    return msg__fail(why, len, "mode %s/%s: unknown paging or tlb", mode->paging, mode->tlb);
   char err[512];
   struct vm_modes m = want;
   if (kvm_host__check_modes(h, &m, err, sizeof(err)) == 0) return 0; /* runs as it is */
@@ -450,7 +459,7 @@ int matrix__host_plan(const struct kvm_host_info *h, const struct matrix_mode *m
   if (want.paging == PAGING_NATIVE ||
       (h->flavour != KVM_FLAVOUR_INTEL && h->flavour != KVM_FLAVOUR_AMD) ||
       kvm_host__paging_mode(h, &pm) || kvm_host__tlb_mode(h, &tm))
-    return fail(why, len, "%s", err); /* names the flavour and that nothing can change it */
+    return msg__fail(why, len, "%s", err); /* names the flavour and that nothing can change it */
   char words[2][32];
   char *wp[2] = {words[0], words[1]};
   int n = 0;
@@ -460,7 +469,7 @@ int matrix__host_plan(const struct kvm_host_info *h, const struct matrix_mode *m
     if (!kvm_host__tlb_param(h)) { /* kvm_amd: ASIDs always; say so, not the paging */
       struct vm_modes t = {.tlb = want.tlb, .tlb_set = true};
       kvm_host__check_modes(h, &t, err, sizeof(err));
-      return fail(why, len, "%s", err);
+      return msg__fail(why, len, "%s", err);
     }
     snprintf(words[n++], sizeof(words[0]), "vpid=%d", want.tlb == TLB_VPID);
   }

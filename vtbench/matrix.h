@@ -10,9 +10,11 @@
  * Expansion: configurations are the cross product (minus modes a backend
  * cannot run); jobs run them interleaved: warm-up rounds, then one round per
  * repetition, each round a deterministic shuffle of the configurations.
- * --shard I/N keeps the configurations c with c mod N == I - 1, all their
- * repetitions, so every shard computes its own statistics and the union of
- * the shards is the whole matrix.
+ * --shard I/N keeps the configurations whose position in the whole cross
+ * product (before a host leaves out what it cannot run) is I - 1 modulo N,
+ * with all their repetitions, so every shard computes its own statistics,
+ * the union of the shards is the whole matrix, and a configuration is in
+ * the same shard on every host.
  */
 #ifndef VTBENCH_MATRIX_H
 #define VTBENCH_MATRIX_H
@@ -51,6 +53,7 @@ struct matrix {
 
 struct matrix_config {
   size_t backend, workload, mode; /* indices into the matrix */
+  size_t index;                   /* position in the whole cross product (what shards cut) */
   char key[256];                  /* "backend workload {params} paging/tlb/nmi/irq" */
 };
 
@@ -100,6 +103,10 @@ bool matrix__plan_eq(const struct kvm_host_plan *a, const struct kvm_host_plan *
 
 /* "I/N" with 1 <= I <= N. 0 or -1. */
 int matrix__parse_shard(const char *s, unsigned *i, unsigned *n);
+/* Keep the configurations of shard i/n: those whose index in the whole
+ * cross product is i - 1 modulo n, so a configuration belongs to the same
+ * shard on every host, whatever else each host leaves out. The new count. */
+size_t matrix__shard_configs(struct matrix_config *c, size_t n, unsigned shard_i, unsigned shard_n);
 /* Jobs of shard i/n (1/1: everything) in interleaved order. Caller frees. */
 size_t matrix__jobs(const struct matrix *m, size_t nconfigs, unsigned shard_i, unsigned shard_n,
                     uint64_t seed, struct matrix_job **out);

@@ -1,36 +1,24 @@
-/* refvmm_child.c - one refvmm run as a child process (refvmm_child.h). */
+/* refvmm_child.c - one refvmm run through spawn.h and its result document
+ * read back (refvmm_child.h). */
 #include "refvmm_child.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "results/result_doc.h"
+#include "spawn.h"
 
-int refvmm_child__run(const char *const *argv, const char *log_path, char *err, size_t errlen) {
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(err, errlen, "fork: %s", strerror(errno));
+int refvmm_child__run(const char *const *argv, const char *log_path, double timeout_s, char *err,
+                      size_t errlen) {
+  struct spawn_opts so = {
+      .argv = argv, .out_file = log_path, .err_to_out = true, .timeout_s = timeout_s};
+  struct spawn_result sr;
+  if (spawn__run(&so, &sr)) {
+    snprintf(err, errlen, "cannot run %.200s: %s", argv[0], strerror(sr.error));
     return -1;
   }
-  if (!pid) {
-    int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2);
-    execv(argv[0], (char *const *)argv);
-    fprintf(stderr, "vtbench: cannot run %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  int st = 0;
-  while (waitpid(pid, &st, 0) < 0)
-    if (errno != EINTR) {
-      snprintf(err, errlen, "waitpid: %s", strerror(errno));
-      return -1;
-    }
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return sr.status;
 }
 
 static void last_line(const char *path, char *buf, size_t len) {

@@ -1,4 +1,4 @@
-/* refvmm_child.h - one refvmm run as a child process (refvmm_child.c), for
+/* refvmm_child.h - one refvmm run as a child process (spawn.h), for
  * the subcommands that run it themselves (calibrate, validate --time): its
  * output to a log file, its result document read back, the log's last line
  * for a message when it failed. */
@@ -8,10 +8,13 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Run argv (argv[0] the refvmm binary, NULL-terminated) with stdout and
- * stderr to log_path and wait. Its exit status, 128 + the signal that ended
- * it, or -1 when it could not start (err says why). */
-int refvmm_child__run(const char *const *argv, const char *log_path, char *err, size_t errlen);
+/* Run argv (argv[0] the refvmm binary, NULL-terminated) through spawn.h
+ * with stdout and stderr to log_path, ended after timeout_s (> 0), and
+ * wait. Its exit status, 128 + the signal that ended it, or -1 when it
+ * could not start (err says why). A signal spawn__catch_signals() records
+ * is passed on to it. */
+int refvmm_child__run(const char *const *argv, const char *log_path, double timeout_s, char *err,
+                      size_t errlen);
 /* The run's document at json_path when it ended ok (exit 0, runs[0].status
  * "ok"): a new reference. Else NULL and a message in err naming `what`, the
  * exit code, the status and the log's last line. */

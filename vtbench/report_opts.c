@@ -6,12 +6,14 @@
 
 #include "commands.h"
 #include "matrix.h"
+#include "msg.h"
+#include "msg.h"
 
 int report_opts__baseline(const char *mode, char *buf, size_t len) {
   char err[256];
   struct matrix_mode bm;
   if (matrix__parse_mode(mode, &bm, err, sizeof(err))) {
-    fprintf(stderr, "vtbench: --baseline: %s\n", err);
+    msg__error("--baseline: %s", err);
     return -1;
   }
   matrix__mode_str(&bm, buf, len);

@@ -25,7 +25,7 @@ struct report_opts {
 int report_opts__parse(struct report_opts *o, int argc, char **argv, void (*usage)(FILE *out));
 
 /* Check a --baseline MODE and write its canonical form into buf. 0, or -1
- * after printing "vtbench: --baseline: PROBLEM" on stderr. */
+ * after printing "vtbench COMMAND: --baseline: PROBLEM" on stderr. */
 int report_opts__baseline(const char *mode, char *buf, size_t len);
 
 #endif

@@ -116,6 +116,7 @@ void report_order__sort(struct agg_set *s) {
   for (size_t i = 0; i < s->n; i++)
     tmp[i] = s->g[idx[i]];
   memcpy(s->g, tmp, s->n * sizeof(*tmp));
+  aggregate__reindex(s); /* the set finds its groups by key */
   free(tmp);
   free(idx);
 }

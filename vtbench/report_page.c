@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compare.h"
 #include "export.h"
 #include "findings.h"
 #include "json_util.h"
@@ -189,11 +190,7 @@ static json_t *session_facts(const struct report_in *in, int nin, const char *ba
     ctx_value(ctx, "date", a, sizeof(a));
     ctx_value(ctx, "host", b, sizeof(b));
     const char *st = json_string_value(json_object_get(ses, "status"));
-    size_t nr = json_array_size(json_object_get(in[k].doc, "runs")), ok = 0, i;
-    json_t *r;
-    json_array_foreach(json_object_get(in[k].doc, "runs"), i, r) ok +=
-        json_string_value(json_object_get(r, "status")) &&
-        !strcmp(json_string_value(json_object_get(r, "status")), "ok");
+    size_t nr = in[k].s->nruns, ok = in[k].s->nok, i;
     snprintf(val, sizeof(val), "%s on %s, %zu runs (%zu ok) in %zu configurations, session %s", a,
              b, nr, ok, in[k].s->n, st ? st : "of unknown status (not written by vtbench run)");
     snprintf(lab, sizeof(lab), "%sdata", pre);
@@ -673,10 +670,10 @@ json_t *report_page__build(const struct report_page_in *p) {
       json_array_append_new(rows, cells_row(cells, 8));
     }
   }
-  report_kvm_exits__section(d, in[0].doc);
+  report_kvm_exits__section(d, in[0].kvm_exits);
   if (cmp) {
     struct compare_row *cr;
-    size_t n = export__compare(s, in[1].s, &cr);
+    size_t n = compare__rows(s, in[1].s, &cr);
     report_doc__heading(d, 2, "comparison", "Comparison");
     report_doc__list(d, compare_summary(p, cr, n));
     snprintf(buf, sizeof(buf),

@@ -10,12 +10,14 @@
 #include <stddef.h>
 
 #include "aggregate.h"
+#include "report_kvm_exits.h"
 #include "savings.h"
 
 struct report_in {
   const char *path;
-  const json_t *doc;
+  const json_t *doc; /* the envelope: context, session (the runs are in s) */
   const struct agg_set *s;
+  const struct kvm_exits_acc *kvm_exits; /* the runs' exits by reason, or NULL */
 };
 
 struct report_page_in {

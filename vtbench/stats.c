@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bootstrap.h"
+
 /* ---- PRNG ---------------------------------------------------------------- */
 static uint64_t splitmix64(uint64_t *x) {
   uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
@@ -16,27 +18,6 @@ static uint64_t splitmix64(uint64_t *x) {
 void stats_rng__seed(struct stats_rng *r, uint64_t seed) {
   for (int i = 0; i < 4; i++)
     r->s[i] = splitmix64(&seed);
-}
-
-static inline uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-uint64_t stats_rng__next(struct stats_rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-size_t stats_rng__below(struct stats_rng *r, size_t n) {
-  return (size_t)(((unsigned __int128)stats_rng__next(r) * n) >> 64);
 }
 
 /* ---- basic summaries ---------------------------------------------------- */
@@ -76,13 +57,87 @@ static double median_sorted(const double *s, size_t n) {
   return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/* The k-th smallest of a[lo, hi) (reordered): the value sorting would put
+ * at k. Quickselect with a three-way partition (repeated values are
+ * common: iteration counts, exit counts). */
+static double select_kth(double *a, size_t lo, size_t hi, size_t k) {
+  for (;;) {
+    if (hi - lo <= 16) { /* insertion sort of the rest */
+      for (size_t i = lo + 1; i < hi; i++)
+        for (size_t j = i; j > lo && a[j - 1] > a[j]; j--) {
+          double t = a[j];
+          a[j] = a[j - 1];
+          a[j - 1] = t;
+        }
+      return a[k];
+    }
+    double x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi - 1];
+    double p = x < y ? (y < z ? y : x < z ? z : x) : (x < z ? x : y < z ? z : y);
+    size_t lt = lo, i = lo, gt = hi;
+    while (i < gt) {
+      double v = a[i];
+      if (v < p) {
+        a[i++] = a[lt];
+        a[lt++] = v;
+      } else if (v > p) {
+        a[i] = a[--gt];
+        a[gt] = v;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt)
+      hi = lt;
+    else if (k >= gt)
+      lo = gt;
+    else
+      return p;
+  }
+}
+
+double stats__quantile_select(double *a, size_t n, double q) {
+  if (!n) return NAN;
+  for (size_t i = 0; i < n; i++)
+    if (isnan(a[i])) { /* no order to select in: sort as before */
+      qsort(a, n, sizeof(*a), cmp_double);
+      return stats__quantile_sorted(a, n, q);
+    }
+  if (q <= 0 || q >= 1) { /* the extreme */
+    double m = a[0];
+    for (size_t i = 1; i < n; i++)
+      if (q <= 0 ? a[i] < m : a[i] > m) m = a[i];
+    return m;
+  }
+  double h = (double)(n - 1) * q;
+  size_t lo = (size_t)floor(h);
+  double frac = h - (double)lo, v = select_kth(a, 0, n, lo);
+  if (lo + 1 >= n) return select_kth(a, 0, n, n - 1);
+  double up = a[lo + 1]; /* the next value: the smallest above position lo */
+  for (size_t i = lo + 2; i < n; i++)
+    if (a[i] < up) up = a[i];
+  return v + frac * (up - v);
+}
+
 double stats__median(const double *x, size_t n) {
   if (!n) return NAN;
   double *c = malloc(n * sizeof(*c));
   if (!c) return NAN;
   memcpy(c, x, n * sizeof(*c));
-  qsort(c, n, sizeof(*c), cmp_double);
-  double m = median_sorted(c, n);
+  bool nan = false;
+  for (size_t i = 0; i < n && !nan; i++)
+    nan = isnan(c[i]);
+  double m;
+  if (nan) { /* no order to select in: as sorting has always done */
+    qsort(c, n, sizeof(*c), cmp_double);
+    m = median_sorted(c, n);
+  } else if (n % 2) {
+    m = select_kth(c, 0, n, n / 2);
+  } else { /* the lower middle is the largest below the upper one */
+    double hi = select_kth(c, 0, n, n / 2), lo = c[0];
+    for (size_t i = 1; i < n / 2; i++)
+      if (c[i] > lo) lo = c[i];
+    m = (lo + hi) / 2;
+  }
   free(c);
   return m;
 }
@@ -112,34 +167,12 @@ size_t stats__mad_outliers(const double *x, size_t n, bool *flags) {
   return k;
 }
 
-/* ---- bootstrap ------------------------------------------------------------- */
-/* Median of one resample of x drawn into buf. */
-static double resample_median(const double *x, size_t n, double *buf, struct stats_rng *r) {
-  for (size_t i = 0; i < n; i++)
-    buf[i] = x[stats_rng__below(r, n)];
-  qsort(buf, n, sizeof(*buf), cmp_double);
-  return median_sorted(buf, n);
-}
-
+/* ---- bootstrap (bootstrap.c: counted resamples, batches, remembered) ---- */
 int stats__bootstrap_median_ci(const double *x, size_t n, unsigned B, double level, uint64_t seed,
                                double *lo, double *hi) {
   if (!n || !B) return -1;
-  double *buf = malloc(n * sizeof(*buf)), *meds = malloc(B * sizeof(*meds));
-  if (!buf || !meds) {
-    free(buf);
-    free(meds);
-    return -1;
-  }
-  struct stats_rng r;
-  stats_rng__seed(&r, seed);
-  for (unsigned b = 0; b < B; b++)
-    meds[b] = resample_median(x, n, buf, &r);
-  qsort(meds, B, sizeof(*meds), cmp_double);
-  *lo = stats__quantile_sorted(meds, B, (1 - level) / 2);
-  *hi = stats__quantile_sorted(meds, B, (1 + level) / 2);
-  free(buf);
-  free(meds);
-  return 0;
+  if (boot__cached_median_ci(x, n, B, level, seed, lo, hi)) return 0;
+  return boot__median_cis(&x, 1, n, B, level, seed, lo, hi);
 }
 
 int stats__summarize(const double *x, size_t n, struct stats_summary *out) {
@@ -165,33 +198,11 @@ int stats__ratio_ci(const double *x, size_t nx, const double *base, size_t nb, u
   double mb = stats__median(base, nb);
   if (mb == 0 || isnan(mb)) return -1;
   *ratio = stats__median(x, nx) / mb;
-  double *bx = malloc(nx * sizeof(*bx)), *bb = malloc(nb * sizeof(*bb));
-  double *rs = malloc(B * sizeof(*rs));
-  if (!bx || !bb || !rs) {
-    free(bx);
-    free(bb);
-    free(rs);
-    return -1;
-  }
-  struct stats_rng r;
-  stats_rng__seed(&r, seed);
-  unsigned k = 0;
-  for (unsigned b = 0; b < B; b++) {
-    double mx = resample_median(x, nx, bx, &r);
-    double mbb = resample_median(base, nb, bb, &r);
-    if (mbb != 0) rs[k++] = mx / mbb;
-  }
-  int rc = -1;
-  if (k) {
-    qsort(rs, k, sizeof(*rs), cmp_double);
-    *lo = stats__quantile_sorted(rs, k, 0.025);
-    *hi = stats__quantile_sorted(rs, k, 0.975);
-    rc = 0;
-  }
-  free(bx);
-  free(bb);
-  free(rs);
-  return rc;
+  int rc;
+  if (boot__cached_ratio_ci(x, nx, base, nb, B, seed, &rc, lo, hi)) return rc;
+  bool ok;
+  if (boot__ratio_cis(&x, &base, 1, nx, nb, B, seed, &ok, lo, hi)) return -1;
+  return ok ? 0 : -1;
 }
 
 /* ---- Mann-Whitney U ------------------------------------------------------ */

@@ -24,9 +24,29 @@ struct stats_rng {
   uint64_t s[4];
 };
 void stats_rng__seed(struct stats_rng *r, uint64_t seed);
-uint64_t stats_rng__next(struct stats_rng *r);
+
+static inline uint64_t stats_rng__rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
+
+/* Inline: the bootstrap draws billions of them. */
+static inline uint64_t stats_rng__next(struct stats_rng *r) {
+  uint64_t *s = r->s;
+  uint64_t result = stats_rng__rotl(s[1] * 5, 7) * 9;
+  uint64_t t = s[1] << 17;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = stats_rng__rotl(s[3], 45);
+  return result;
+}
+
 /* Uniform in [0, n): Lemire's multiply-shift (bias below 2^-40 for our n). */
-size_t stats_rng__below(struct stats_rng *r, size_t n);
+static inline size_t stats_rng__below(struct stats_rng *r, size_t n) {
+  return (size_t)(((unsigned __int128)stats_rng__next(r) * n) >> 64);
+}
 
 double stats__mean(const double *x, size_t n);
 /* Sample standard deviation (n - 1); 0 for n < 2. */
@@ -35,6 +55,9 @@ double stats__stddev(const double *x, size_t n);
 double stats__median(const double *x, size_t n);
 /* Quantile of sorted data, linear interpolation (R type 7 / numpy default). */
 double stats__quantile_sorted(const double *sorted, size_t n, double q);
+/* The same quantile of unsorted data without sorting it (a is reordered):
+ * the value stats__quantile_sorted gives on a sorted copy. */
+double stats__quantile_select(double *a, size_t n, double q);
 /* Median absolute deviation (unscaled). */
 double stats__mad(const double *x, size_t n);
 /* Flag outliers: flags[i] = |x[i] - median| > K * 1.4826 * MAD. With

@@ -20,6 +20,7 @@
 #include "refvmm/kvm/kvm_host.h"
 #include "refvmm/model/cost/cost_model.h"
 #include "refvmm_child.h"
+#include "spawn.h"
 #include "stats.h"
 
 #define REPS_MAX 50
@@ -30,12 +31,24 @@
 const struct vtime_workload vtime_workloads[] = {
     {"compute", {"n=20000000"}, {"n=2000000"}, false, VTIME_TOL_NATIVE, NULL},
     {"callret", {"n=20000000"}, {"n=2000000"}, false, VTIME_TOL_NATIVE, NULL},
-    {"gups", {"n=2000000", "ws=67108864"}, {"n=200000", "ws=67108864"}, false, VTIME_TOL_NATIVE,
+    {"gups",
+     {"n=2000000", "ws=67108864"},
+     {"n=200000", "ws=67108864"},
+     false,
+     VTIME_TOL_NATIVE,
      NULL},
-    {"ptrchase", {"n=2000000", "ws=67108864"}, {"n=200000", "ws=67108864"}, false,
-     VTIME_TOL_NATIVE, NULL},
-    {"memstream", {"passes=3", "ws=67108864"}, {"passes=1", "ws=67108864"}, false,
-     VTIME_TOL_NATIVE, NULL},
+    {"ptrchase",
+     {"n=2000000", "ws=67108864"},
+     {"n=200000", "ws=67108864"},
+     false,
+     VTIME_TOL_NATIVE,
+     NULL},
+    {"memstream",
+     {"passes=3", "ws=67108864"},
+     {"passes=1", "ws=67108864"},
+     false,
+     VTIME_TOL_NATIVE,
+     NULL},
     {"syscall", {"n=20000"}, {"n=2000"}, false, VTIME_TOL_NATIVE, NULL},
     {"divzero", {"n=20000"}, {"n=2000"}, false, VTIME_TOL_NATIVE, NULL},
     {"pgfault", {"n=2000"}, {"n=300"}, true, VTIME_TOL_SHADOW, NULL},
@@ -160,10 +173,10 @@ static int run_one(const struct vctx *x, struct vrun *r, bool model, unsigned re
   unlink(json_path);
   char what[300];
   snprintf(what, sizeof what, "%s on %s", r->w->name, model ? "the model" : "KVM");
-  int code = refvmm_child__run(argv, log_path, r->err, sizeof r->err);
-  json_t *doc = code < 0 ? NULL
-                         : refvmm_child__result(what, code, json_path, log_path, r->err,
-                                                sizeof r->err);
+  int code = refvmm_child__run(argv, log_path, x->o->timeout + 60.0, r->err, sizeof r->err);
+  json_t *doc = code < 0
+                    ? NULL
+                    : refvmm_child__result(what, code, json_path, log_path, r->err, sizeof r->err);
   if (!doc) return -1;
   const json_t *run = json_array_get(json_object_get(doc, "runs"), 0);
   double iters = 0, t = NAN;
@@ -223,21 +236,20 @@ static json_t *to_json(const struct vctx *x, const struct vrun *rs, size_t n,
       json_array_append_new(reps, json_real(r->kvm[k]));
     bool have = r->ok;
     json_array_append_new(
-        wls, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:f,s:s,s:o,s:[ss]}", "name", r->w->name,
-                       "params", params, "kvm_ns_per_iter",
-                       have ? json_real(r->kvm_median) : json_null(), "kvm_reps", reps,
-                       "model_ns_per_iter", have ? json_real(r->model_ns) : json_null(), "ratio",
-                       have ? json_real(r->model_ns / r->kvm_median) : json_null(), "tolerance",
-                       r->w->tolerance, "verdict",
-                       have && vtime__pass(r->model_ns, r->kvm_median, r->w->tolerance) ? "PASS"
-                                                                                      : "FAIL",
-                       "error", r->ok ? json_null() : json_string(r->err), "commands",
-                       r->kvm_cmd, r->model_cmd));
+        wls, json_pack(
+                 "{s:s,s:o,s:o,s:o,s:o,s:o,s:f,s:s,s:o,s:[ss]}", "name", r->w->name, "params",
+                 params, "kvm_ns_per_iter", have ? json_real(r->kvm_median) : json_null(),
+                 "kvm_reps", reps, "model_ns_per_iter", have ? json_real(r->model_ns) : json_null(),
+                 "ratio", have ? json_real(r->model_ns / r->kvm_median) : json_null(), "tolerance",
+                 r->w->tolerance, "verdict",
+                 have && vtime__pass(r->model_ns, r->kvm_median, r->w->tolerance) ? "PASS" : "FAIL",
+                 "error", r->ok ? json_null() : json_string(r->err), "commands", r->kvm_cmd,
+                 r->model_cmd));
   }
-  json_t *prof = json_pack(
-      "{s:s,s:s,s:s,s:o,s:b}", "name", vp->p.name, "path", vp->p.path, "host_flavour",
-      vp->p.host_flavour, "measured_on", vp->p.measured ? json_string(vp->p.measured_on) : json_null(),
-      "calibrated_on_this_host", vp->here);
+  json_t *prof = json_pack("{s:s,s:s,s:s,s:o,s:b}", "name", vp->p.name, "path", vp->p.path,
+                           "host_flavour", vp->p.host_flavour, "measured_on",
+                           vp->p.measured ? json_string(vp->p.measured_on) : json_null(),
+                           "calibrated_on_this_host", vp->here);
   return json_pack("{s:s,s:i,s:s,s:s,s:s,s:s,s:i,s:b,s:o,s:s,s:o,s:i,s:i}", "schema",
                    "vtbench-validation-time", "version", 1, "host", vp->host, "paging", x->paging,
                    "model_tlb", x->tlb, "command", argline, "reps", (int)x->o->reps, "quick",
@@ -256,9 +268,9 @@ static void write_md(FILE *f, const struct vctx *x, const struct vrun *rs, size_
           "Profile %s (%s), host flavour %s, %s. KVM: the vCPU thread's task clock over the "
           "timed region, median of %u runs; model: modeled ns of one run.\n\n",
           vp->p.name, vp->p.path, vp->p.host_flavour,
-          vp->here       ? "calibrated on this host"
+          vp->here         ? "calibrated on this host"
           : vp->p.measured ? "calibrated on another host"
-                         : "not calibrated on any host",
+                           : "not calibrated on any host",
           x->o->reps);
   fprintf(f, "| workload | parameters | KVM ns/iter | model ns/iter | model/KVM | tolerance | "
              "verdict |\n|---|---|---:|---:|---:|---:|---|\n");
@@ -354,8 +366,7 @@ int validate_time__run(const struct vtime_opts *o, int argc, char **argv) {
   }
   x.paging = pm == PAGING_EPT ? "ept" : "shadow";
   x.tlb = tm == TLB_VPID ? "vpid" : "flush";
-  if (paths__refvmm(x.refvmm, sizeof x.refvmm) ||
-      paths__workloads_dir(x.images, sizeof x.images)) {
+  if (paths__refvmm(x.refvmm, sizeof x.refvmm) || paths__workloads_dir(x.images, sizeof x.images)) {
     fprintf(stderr, "vtbench validate: bin/refvmm or workloads/build not found next to vtbench: "
                     "run make\n");
     return VTB_EXIT_NOTHING;
@@ -393,13 +404,14 @@ int validate_time__run(const struct vtime_opts *o, int argc, char **argv) {
   }
   fprintf(stderr, "vtbench validate --time: profile %s (%s, host flavour %s, %s)\n", vp.p.name,
           vp.p.path, vp.p.host_flavour,
-          vp.here ? "calibrated on this host"
+          vp.here         ? "calibrated on this host"
           : vp.p.measured ? "calibrated on another host: run vtbench calibrate here"
                           : "not calibrated: run vtbench calibrate and pass --profile");
   /* KVM: repetitions interleaved across the workloads, so a slow phase of
    * the host hits each a little; then each once on the model */
-  for (unsigned rep = 0; rep < o->reps; rep++)
-    for (size_t i = 0; i < n; i++) {
+  spawn__catch_signals(); /* Ctrl-C ends the refvmm run and then the command */
+  for (unsigned rep = 0; rep < o->reps && !spawn__caught(); rep++)
+    for (size_t i = 0; i < n && !spawn__caught(); i++) {
       struct vrun *r = &rs[i];
       double ns;
       if (!r->ok) continue;
@@ -408,10 +420,22 @@ int validate_time__run(const struct vtime_opts *o, int argc, char **argv) {
       else
         r->kvm[r->nkvm++] = ns;
     }
+  for (size_t i = 0; i < n && !spawn__caught(); i++) {
+    struct vrun *r = &rs[i];
+    if (r->ok && run_one(&x, r, true, 0, &r->model_ns)) r->ok = false;
+  }
+  spawn__restore_signals();
+  if (spawn__caught()) {
+    for (size_t i = 0; i < n; i++) {
+      json_decref(rs[i].kvm_sum);
+      json_decref(rs[i].model_sum);
+    }
+    fprintf(stderr, "vtbench validate: interrupted: nothing written\n");
+    return VTB_EXIT_INTERRUPTED;
+  }
   int passed = 0, failed = 0;
   for (size_t i = 0; i < n; i++) {
     struct vrun *r = &rs[i];
-    if (r->ok && run_one(&x, r, true, 0, &r->model_ns)) r->ok = false;
     if (r->ok && !json_equal(r->kvm_sum, r->model_sum)) {
       snprintf(r->err, sizeof r->err, "the guest checksums of KVM and the model differ");
       r->ok = false;

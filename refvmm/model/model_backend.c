@@ -60,8 +60,16 @@ struct model_cost *model_backend__cost(const struct vm *vm) {
 struct vmm_events *model_backend__events(const struct vm *vm) {
   return mst(vm) ? &mst(vm)->events : NULL;
 }
-void model_backend__code_changed(struct vm *vm) {
-  if (mst(vm)) model_cpu__flush_decoded(&mst(vm)->cpu);
+
+/* refvmm stored into guest RAM (guest_mem__write): the CPU drops decoded
+ * code from there, the shadow MMU its entries made from a guest page table
+ * there (backend.h). */
+static void model_guest_written(struct vm *vm, gpa_t gpa, uint64_t len) {
+  struct model_vm *m = mst(vm);
+  if (!m) return;
+  model_mmu__ram_written(&m->cpu, gpa, len);
+  if (vm->cfg.modes.paging == PAGING_SHADOW)
+    vmm_shadow__guest_written(&m->shadow, &m->cpu, gpa, len);
 }
 
 static int model_check_modes(struct vm *vm) {
@@ -220,8 +228,7 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       e->io.port = c->io.port;
       e->io.size = c->io.size;
       e->io.write = c->io.write;
-      e->io.count = 1;
-      e->io.data = c->io.data;
+      e->io.data = model_cpu__io_data(c, &e->io.count);
       return 0;
     case MSTOP_MMIO:
       e->reason = KVM_EXIT_MMIO;
@@ -243,9 +250,11 @@ static int model_run_loop(struct vm *vm, struct model_vm *m, struct model_cpu *c
       return 0;
     case MSTOP_SHUTDOWN:
       e->reason = KVM_EXIT_SHUTDOWN;
+      e->why = c->msg[0] ? c->msg : NULL;
       return 0;
     case MSTOP_INTERNAL: {
       e->reason = KVM_EXIT_INTERNAL_ERROR;
+      e->why = c->msg[0] ? c->msg : NULL; /* what the model could not do */
       e->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
       e->internal.ndata = 3;
       e->internal.data[0] = c->rip;
@@ -426,4 +435,5 @@ const struct backend_ops model_backend_ops = {
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
     .event_attach = model_event_attach,
+    .guest_written = model_guest_written,
 };

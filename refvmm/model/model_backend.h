@@ -20,7 +20,8 @@ struct model_counters;
 struct model_cpu *model_backend__cpu(const struct vm *vm);
 const struct model_counters *model_backend__counters(const struct vm *vm);
 /* The model's own last message (internal error or triple fault: what, where,
- * instruction bytes); "" when none. */
+ * instruction bytes); "" when none. The exit that ends such a run carries it
+ * to the run loop (vcpu_exit.why), which puts it in status_detail. */
 const char *model_backend__message(const struct vm *vm);
 /* refvmm's shadow MMU of a model VM in paging shadow (counters), else NULL. */
 struct vmm_shadow;
@@ -31,8 +32,6 @@ struct vmm_events *model_backend__events(const struct vm *vm);
 /* The cost accounting of a model VM (cost/cost_model.h), NULL before create. */
 struct model_cost;
 struct model_cost *model_backend__cost(const struct vm *vm);
-/* The VMM wrote guest code (not data): drop decoded instructions. */
-void model_backend__code_changed(struct vm *vm);
 
 /* The run's `model` JSON section (cost/model_report.h): instructions, tlb
  * {l1d,l1i,l2 {lookups,hits,misses}}, walks {count, refs, refs_per_walk,

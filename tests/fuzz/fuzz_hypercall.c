@@ -48,8 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               : where < 224 ? vm.mem.size - 1 - (off & 0xfff)
                             : (gpa_t)off;
   size_t n = size > 0x1000 ? 0x1000 : size;
-  uint8_t *p = guest_mem__ptr(&vm.mem, VTB_RESERVED_END, 0x2000);
-  memcpy(p + (off & 0xfff), data, n);
+  guest_mem__write(&vm.mem, VTB_RESERVED_END + (off & 0xfff), data, n);
   memcpy(vm.mem.host + vm.mem.size - n, data, n);
   memset(&vm, 0, offsetof(struct vm, mem));
   vm.ops = &ops;

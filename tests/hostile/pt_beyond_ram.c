@@ -10,11 +10,15 @@
  *           page walk itself reads non-RAM. Whatever KVM does (a #PF, an
  *           MMIO exit for the walk, an emulation failure) the run must end
  *           with a clear status and a valid record, never hang or crash.
- * checksum (cases 0): the value read back. */
+ *   case 3: two pages, the first RAM, the second -> GPA 64 GiB; an 8-byte
+ *           write 4 bytes before the end of the first: half RAM, half MMIO.
+ *           KVM splits it (an MMIO exit for the second half); a backend that
+ *           cannot must end the run saying so.
+ * checksum (cases 0, 3): the value read back. */
 #include "rt.h"
 
 static const struct wl_param params[] = {
-    {"case", 0, 0, 2, "0: leaf -> 64 GiB, 1: leaf -> 2^51, 2: table at 64 GiB"},
+    {"case", 0, 0, 3, "0: leaf -> 64 GiB, 1: leaf -> 2^51, 2: table at 64 GiB, 3: write across"},
     {0},
 };
 
@@ -27,6 +31,17 @@ static uint64_t k_touch(uint64_t which, uint64_t unused) {
   uint64_t va = VA_PRIVATE;
   if (which == 2) {
     pml4[(va >> 39) & 511] = GPA_FAR | 0x7; /* present, writable, user */
+  } else if (which == 3) {
+    uint64_t pa = pmem_alloc();
+    if (!pa || aspace_map(&aspace_kernel, va, pa, 8192, AS_WRITE) < 0) return ~0ull - 1;
+    uint64_t *pdpt = (uint64_t *)(pml4[(va >> 39) & 511] & 0x000ffffffffff000ull);
+    uint64_t *pd = (uint64_t *)(pdpt[(va >> 30) & 511] & 0x000ffffffffff000ull);
+    uint64_t *pt = (uint64_t *)(pd[(va >> 21) & 511] & 0x000ffffffffff000ull);
+    pt[((va >> 12) & 511) + 1] = GPA_FAR | 0x3;
+    invlpg(va + 4096);
+    volatile uint64_t *p = (volatile uint64_t *)(va + 4092);
+    *p = 0x1122334455667788ull;
+    return *(volatile uint32_t *)(va + 4092);
   } else {
     /* Map one page normally, then rewrite its PTE to point beyond RAM. */
     uint64_t pa = pmem_alloc();
@@ -52,7 +67,7 @@ static int run(struct wl_result *res) {
   printf("pt_beyond_ram: read 0x%lx\n", v);
   res->checksum = v;
   res->iterations = 1;
-  return v == ~0ull ? 0 : 1;
+  return v == (which == 3 ? 0x55667788u : ~0ull) ? 0 : 1;
 }
 
 const struct workload WORKLOAD = {

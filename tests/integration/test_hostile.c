@@ -372,6 +372,106 @@ START_TEST(smc_checksum_matches_host) {
 }
 END_TEST
 
+/* ---- the VMM's own writes into guest RAM ------------------------------------------ */
+/* The model backend in each paging mode (no native baseline: it adds nothing here). */
+static const char *const model_paging[] = {"native", "shadow", "ept"};
+#define NPAGING (sizeof model_paging / sizeof model_paging[0])
+
+/* _i over backends x CPL 0/3 (and, for the model, paging modes): the backend
+ * of combination _i, its extra arguments (up to 8 and a NULL) in extra[]. */
+static const char *combo(int i, const char *param, const char *extra[10]) {
+  static const char *const cpl[] = {"cpl=0", "cpl=3"};
+  int n = 0;
+  extra[n++] = "--param";
+  extra[n++] = param;
+  extra[n++] = "--param";
+  extra[n++] = cpl[i % 2];
+  const char *backend = i / 2 == 0 ? "kvm" : "model";
+  if (i / 2 > 0) {
+    extra[n++] = "--paging";
+    extra[n++] = model_paging[i / 2 - 1];
+    extra[n++] = "--model-baseline";
+    extra[n++] = "none";
+  }
+  extra[n] = NULL;
+  return backend;
+}
+#define NCOMBOS ((int)(2 * (1 + NPAGING)))
+
+/* An event log refvmm cannot use as the ABI says (misaligned, beyond RAM) is
+ * refused at its report, naming the key: never followed with misaligned or
+ * out-of-bounds stores (UBSan's "misaligned address" under SAN=1). */
+START_TEST(event_log_misplaced_refused) {
+  static const char *const cases[] = {"case=0", "case=1"};
+  static const char *const why[] = {"8-byte aligned", "inside guest RAM"};
+  for (int c = 0; c < 2; c++) {
+    const char *extra[10];
+    const char *backend = combo(_i, cases[c], extra);
+    if (backend_missing(backend)) return;
+    struct refvmm_result r;
+    run_hostile(&r, backend, HOSTILE("event_log"), extra, EXIT_BAD_HYPERCALL, "bad_hypercall",
+                "events.nmi_log", 60);
+    ck_assert_msg(strstr(refvmm_result__str(&r, "status_detail"), why[c]), "%s: %s", cases[c],
+                  refvmm_result__str(&r, "status_detail"));
+    refvmm_result__free(&r);
+  }
+}
+END_TEST
+
+/* The NMI log over the guest's own code: every call after refvmm's write
+ * runs the bytes refvmm wrote, on the model as on KVM. */
+START_TEST(event_log_over_code_runs_the_new_bytes) {
+  const char *extra[10];
+  const char *backend = combo(_i, "case=2", extra);
+  if (backend_missing(backend)) return;
+  struct refvmm_result r;
+  run_hostile(&r, backend, HOSTILE("event_log"), extra, EXIT_OK, "ok", NULL, 60);
+  ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), 0); /* no stale result */
+  ck_assert_uint_eq(itest__guest_report(&r, "nmi.taken"), 50);
+  refvmm_result__free(&r);
+}
+END_TEST
+
+/* A write half in RAM, half in MMIO: KVM splits it; where the model cannot,
+ * the run ends saying which backend could not and why (the model's own
+ * message), not a bare "KVM internal error". */
+START_TEST(page_crossing_mmio_write_says_why) {
+  const char *backend = backends[_i];
+  if (backend_missing(backend)) return;
+  const char *extra[] = {"--param", "case=3", NULL};
+  struct refvmm_result r;
+  if (strcmp(backend, "kvm") == 0) {
+    run_hostile(&r, backend, HOSTILE("pt_beyond_ram"), extra, EXIT_OK, "ok", NULL, 60);
+    ck_assert_uint_eq(itest__u64_at(&r, "guest.checksum"), 0x55667788u);
+    ck_assert_uint_eq(itest__u64_at(&r, "io.unclaimed_mmio_writes"), 1);
+  } else {
+    run_hostile(&r, backend, HOSTILE("pt_beyond_ram"), extra, EXIT_INTERNAL_ERROR, "internal_error",
+                "page-crossing MMIO write at gva 0x", 60);
+    const char *detail = refvmm_result__str(&r, "status_detail");
+    ck_assert_msg(strncmp(detail, "model backend", 13) == 0, "does not name the backend: %s",
+                  detail);
+    ck_assert_msg(!strstr(detail, "KVM internal error"), "%s", detail);
+  }
+  refvmm_result__free(&r);
+}
+END_TEST
+
+/* --timeout bounds the whole command: the model's native baseline (a
+ * reference run before the measured one in paging shadow|ept) shares it. */
+START_TEST(timeout_covers_the_baseline_run) {
+  if (backend_missing("model")) return;
+  const char *paging = _i ? "ept" : "shadow";
+  const char *extra[] = {"--paging", paging, "--timeout", "2", NULL};
+  struct refvmm_result r;
+  run_hostile(&r, "model", HOSTILE("spin_forever"), extra, EXIT_TIMEOUT, "timeout", "--timeout 2",
+              3.5); /* 2 s and the start-up; twice 2 s before */
+  ck_assert_str_eq(refvmm_result__str(&r, "model.baseline.run"), "failed");
+  ck_assert_msg(strstr(refvmm_result__str(&r, "model.baseline.reason"), "timeout"), "%s",
+                refvmm_result__str(&r, "model.baseline.reason"));
+  refvmm_result__free(&r);
+}
+END_TEST
+
 /* ---- output bounds ---------------------------------------------------------------- */
 START_TEST(console_flood_bounded) {
   const char *backend = backends[_i];
@@ -563,6 +663,10 @@ Suite *suite_hostile(void) {
   tcase_add_loop_test(tc, smc_checksum_matches_host, 0, (int)NBACKENDS);
   tcase_add_loop_test(tc, console_flood_bounded, 0, (int)NBACKENDS);
   tcase_add_loop_test(tc, report_flood_refused, 0, (int)NBACKENDS);
+  tcase_add_loop_test(tc, event_log_misplaced_refused, 0, NCOMBOS);
+  tcase_add_loop_test(tc, event_log_over_code_runs_the_new_bytes, 0, NCOMBOS);
+  tcase_add_loop_test(tc, page_crossing_mmio_write_says_why, 0, (int)NBACKENDS);
+  tcase_add_loop_test(tc, timeout_covers_the_baseline_run, 0, 2);
   suite_add_tcase(s, tc);
   TCase *tl = tcase_create("limits");
   tcase_set_timeout(tl, 120);

@@ -7,9 +7,9 @@
  * timed region. The test checks them with its own arithmetic, not the
  * tool's verdicts: equal where the two MMUs (and, on a host that emulates
  * ring 0, the emulator and the model's CPL0 counts) do the same work,
- * within max(3, 1%) where KVM adds host noise (exits) or the two MMUs
- * differ by a few constant fills. Every checked figure must also lie in the
- * range the workload implies per iteration (e.g. one true fault per page for
+ * within max(3, 1%) where the two MMUs differ by a few constant fills, and
+ * for KVM's exits up to 5% more (host interrupts that land in the region). Every checked figure
+ * must also lie in the range the workload implies per iteration (e.g. one true fault per page for
  * pgfault, at least one ring-0 store per iteration), so two sides that both
  * lost a counter cannot pass. Skips without /dev/kvm or on a host whose KVM
  * uses EPT/NPT. The table arithmetic (validate.c) is checked on hand-built
@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "refvmm/kvm/kvm_host.h"
 #include "tests/lib/itest.h"
+#include "vtbench/spawn.h"
 #include "vtbench/validate.h"
 
 static const char *vtbench_bin(void) {
@@ -35,20 +35,13 @@ static const char *vtbench_bin(void) {
 
 /* Run vtbench with args, output to a log file; the exit status. */
 static int vtbench(const char *const *args, const char *log) {
-  pid_t pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (!pid) {
-    if (!freopen(log, "w", stdout)) _exit(126);
-    dup2(fileno(stdout), 2);
-    const char *argv[24] = {vtbench_bin()};
-    for (int i = 0; args[i] && i < 22; i++)
-      argv[i + 1] = args[i];
-    execv(argv[0], (char *const *)argv);
-    _exit(127);
-  }
-  int st;
-  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  const char *argv[24] = {vtbench_bin()};
+  for (int i = 0; args[i] && i < 22; i++)
+    argv[i + 1] = args[i];
+  struct spawn_opts o = {.argv = argv, .out_file = log, .err_to_out = true};
+  struct spawn_result r;
+  ck_assert_msg(!spawn__run(&o, &r), "%s: cannot start: %s", argv[0], strerror(r.error));
+  return r.how == SPAWN_EXITED ? r.code : -1;
 }
 
 /* The last part of a log: Check refuses (exit 2) failure messages longer
@@ -184,18 +177,24 @@ START_TEST(model_agrees_with_kvm_where_it_should) {
     ck_assert_msg(!validate__path_number(p, "kvm", &k) &&
                       !validate__path_number(p, "model_value", &m),
                   "%s/%s: no figures", x->wl, x->stat);
-    double band = fmax(3.0, 0.01 * fabs(k));
+    /* Host interrupts that land in the timed region add VM exits on KVM's
+     * side only, more the longer the region runs (a loaded machine, a
+     * sanitizer build): up to 5% more exits is noise, not disagreement. */
+    double noise = strcmp(x->stat, "exits") == 0 ? 0.05 : 0.01;
+    double band = fmax(3.0, noise * fabs(k));
     double tol = fmax(x->slack, 0.01 * x->hi * n);
+    double tol_up = fmax(x->slack, noise * x->hi * n);
     printf("%s: %s %s n=%.0f: KVM %.0f, model %.0f, expected %.0f..%.0f (%s)\n", __FILE__, x->wl,
            x->stat, n, k, m, x->lo * n, x->hi * n, x->why);
-    ck_assert_msg(k >= x->lo * n - tol && k <= x->hi * n + tol,
+    ck_assert_msg(k >= x->lo * n - tol && k <= x->hi * n + tol_up,
                   "%s/%s: KVM %.0f, expected %.0f..%.0f (%s)", x->wl, x->stat, k, x->lo * n,
                   x->hi * n, x->why);
     if (x->want == EQUAL)
       ck_assert_msg(k == m, "%s/%s: KVM %.0f != model %.0f (%s)", x->wl, x->stat, k, m, x->why);
     else
-      ck_assert_msg(fabs(m - k) <= band, "%s/%s: KVM %.0f vs model %.0f, outside +-%.0f (%s)",
-                    x->wl, x->stat, k, m, band, x->why);
+      ck_assert_msg(m - k <= fmax(3.0, 0.01 * fabs(k)) && k - m <= band,
+                    "%s/%s: KVM %.0f vs model %.0f, outside -%.0f..+%.0f (%s)", x->wl, x->stat, k,
+                    m, fmax(3.0, 0.01 * fabs(k)), band, x->why);
   }
   json_decref(doc);
   rm_tree(dir);

@@ -1,72 +1,31 @@
-/* run_refvmm.c - spawn refvmm (or vtbench), capture its output and result. */
+/* run_refvmm.c - run refvmm (or vtbench) through vtbench/spawn.h, capture its
+ * output and result. */
 #include "run_refvmm.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <check.h>
 
 #include "tests/lib/schema_check.h"
-
-static char *slurp_fd(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) < 0) return strdup("");
-  size_t n = (size_t)st.st_size;
-  char *buf = malloc(n + 1);
-  if (!buf) return NULL;
-  ssize_t got = pread(fd, buf, n, 0);
-  buf[got > 0 ? (size_t)got : 0] = '\0';
-  return buf;
-}
+#include "vtbench/spawn.h"
 
 /* Run argv[0] with argv, the extra "K=V" environment entries env (NULL:
  * none); exit status, stdout and stderr into r. 0, or -1 when it could not
  * be started. */
 static int spawn(struct refvmm_result *r, const char *const *env, const char *const *argv) {
-  char out_tmpl[] = "/tmp/vtb_itest_out_XXXXXX", err_tmpl[] = "/tmp/vtb_itest_err_XXXXXX";
-  int ofd = mkstemp(out_tmpl), efd = mkstemp(err_tmpl);
-  if (ofd < 0 || efd < 0) {
-    if (ofd >= 0) close(ofd), unlink(out_tmpl);
-    if (efd >= 0) close(efd), unlink(err_tmpl);
+  struct spawn_opts o = {.argv = argv, .env = env, .capture = true};
+  struct spawn_result sr;
+  if (spawn__run(&o, &sr)) {
+    fprintf(stderr, "run_refvmm: cannot run %s: %s\n", argv[0], strerror(sr.error));
     return -1;
   }
-  unlink(out_tmpl);
-  unlink(err_tmpl);
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(ofd);
-    close(efd);
-    return -1;
-  }
-  if (pid == 0) {
-    dup2(ofd, 1);
-    dup2(efd, 2);
-    for (int i = 0; env && env[i]; i++)
-      putenv((char *)env[i]);
-    execv(argv[0], (char *const *)argv);
-    fprintf(stderr, "run_refvmm: cannot exec %s: %s\n", argv[0], strerror(errno));
-    _exit(127);
-  }
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status))
-    r->exit_code = WEXITSTATUS(status);
-  else {
-    r->exit_code = -1;
-    r->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  }
-  r->out = slurp_fd(ofd);
-  r->err = slurp_fd(efd);
-  close(ofd);
-  close(efd);
+  r->exit_code = sr.how == SPAWN_EXITED ? sr.code : -1;
+  r->term_signal = sr.how == SPAWN_EXITED ? 0 : sr.code;
+  r->out = sr.out;
+  r->err = sr.err;
   return 0;
 }
 

@@ -17,6 +17,7 @@ if [ ! -f build/kvm-amd/cache/fetched.stamp ] && ! command -v apt-get >/dev/null
   exit 0
 fi
 bin=$(dirname "${REFVMM:-bin/refvmm}")
+mkdir -p build/kvm-amd # the log goes there before rig.sh makes anything
 bash scripts/kvm_amd/rig.sh smoke build/kvm-amd/smoke "$bin" >build/kvm-amd/smoke.log 2>&1
 rc=$?
 grep -E '^kvm_amd: (FAIL|[0-9]+ passed)|^(fetch|initramfs|boot\+plan|check) ' build/kvm-amd/smoke.log

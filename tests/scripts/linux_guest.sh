@@ -8,7 +8,7 @@
 #      and the checksum the host computes (scripts/linux_guest/expect.py), a
 #      bad parameter ends with status 2 and the freestanding runtime's
 #      message, and the hypercall page's GPA (from /proc/self/pagemap) is
-#      right: after power-off QEMU's monitor reads init's last report struct
+#      right: after power-off QEMU's QMP socket reads init's last report struct
 #      at that guest-physical address and finds the key and value it printed.
 # Part 3 skips, with the reason, when qemu-system-x86_64 or the kernel
 # (make deps) is missing.
@@ -111,12 +111,12 @@ else
   # init's report slot (offset VTB_HC_REPORT * 64 = 192) at the printed GPA.
   sock=$TMP/mon
   timeout 120 "$QEMU" -accel tcg -cpu max -m 512 -smp 1 -display none -no-reboot -no-shutdown \
-    -serial file:"$TMP/console" -monitor unix:"$sock",server=on,wait=off \
+    -serial file:"$TMP/console" -qmp unix:"$sock",server=on,wait=off \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 nokaslr panic=-1 quiet loglevel=3 vtb.workload=null vtb.n=100" </dev/null &
   qpid=$!
   if python3 - "$sock" "$TMP/console" <<'PY'; then ok "QEMU: the report struct is at the GPA pagemap gave"; else fail "hypercall page GPA check (above)"; fi
-import re, socket, sys, time
+import json, re, socket, sys, time
 sock_path, console = sys.argv[1], sys.argv[2]
 def text():
     try:
@@ -137,21 +137,33 @@ for _ in range(50):
         break
     except OSError:
         time.sleep(0.2)
-def cmd(c):
-    s.sendall((c + "\n").encode())
-    buf = b""
-    while not buf.rstrip().endswith(b"(qemu)"):
-        buf += s.recv(65536)
-    return buf.decode("latin-1")
-cmd("")
+# QMP, not the human monitor: every command gets exactly one JSON "return"
+# (asynchronous events are separate lines and skipped), so replies cannot
+# drift out of step with the commands as prompts read off a socket can.
+f = s.makefile("rwb")
+def qmp(execute, **args):
+    f.write((json.dumps({"execute": execute, "arguments": args} if args else {"execute": execute}) + "\n").encode())
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            sys.exit("QMP closed before answering %s" % execute)
+        msg = json.loads(line)
+        if "return" in msg:
+            return msg["return"]
+        if "error" in msg:
+            sys.exit("QMP %s: %s" % (execute, msg["error"]))
+json.loads(f.readline())  # the greeting
+qmp("qmp_capabilities")
 for _ in range(100):
-    if "shutdown" in cmd("info status"):
+    if qmp("query-status").get("status") == "shutdown":
         break
     time.sleep(0.2)
-out = cmd("xp /5gx 0x%x" % (gpa + 3 * 64))
+out = qmp("human-monitor-command", **{"command-line": "xp /5gx 0x%x" % (gpa + 3 * 64)})
 words = [int(w, 16) for w in re.findall(r"0x([0-9a-f]{16})", out)]
-s.sendall(b"quit\n")
-try:  # QEMU closes the monitor when it quits
+f.write(b'{"execute": "quit"}\n')
+f.flush()
+try:  # QEMU closes the socket when it quits
     s.settimeout(10)
     while s.recv(4096):
         pass
@@ -166,7 +178,7 @@ if key not in reports or int(reports[key]) != words[4]:
 PY
   for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $qpid 2>/dev/null || break; sleep 0.5; done
   if kill -0 $qpid 2>/dev/null; then
-    fail "QEMU did not quit on the monitor's quit"
+    fail "QEMU did not quit on QMP's quit"
     kill $qpid
   fi
   wait $qpid 2>/dev/null

@@ -148,5 +148,33 @@ PY
   [ $fail = 0 ] && echo "report_smoke: screenshot ok"
 fi
 
+# Ctrl-C (SIGINT) or SIGTERM while gnuplot draws: the report stops (exit
+# 130), gnuplot is ended, no temporary plot stays and the previous pages
+# stay as they were. A slow fake gnuplot writes its temporaries, then waits.
+mkdir -p "$TMP/slowbin"
+cat >"$TMP/slowbin/gnuplot" <<'SLOW'
+#!/bin/bash
+base=$(echo "$2" | sed -n "s/.*outbase='\([^']*\)'.*/\1/p")
+echo partial >"$base.png"; echo partial >"$base.svg"
+echo $$ >>"$SLOW_PIDS"
+sleep 30
+SLOW
+chmod +x "$TMP/slowbin/gnuplot"
+for sig in INT TERM; do
+  rm -rf "$TMP/slow" && mkdir "$TMP/slow" && echo "previous page" >"$TMP/slow/index.html"
+  : >"$TMP/pids"
+  SLOW_PIDS=$TMP/pids PATH=$TMP/slowbin:$PATH "$VTB" report "$FIX/model.json" -o "$TMP/slow" >/dev/null 2>"$TMP/slow.err" &
+  pid=$!
+  for _ in $(seq 100); do [ -s "$TMP/pids" ] && break; sleep 0.05; done
+  kill -$sig $pid
+  wait $pid
+  rc=$?
+  [ $rc = 130 ] || err "report after SIG$sig: exit $rc, expected 130: $(cat "$TMP/slow.err")"
+  sleep 0.2
+  for g in $(cat "$TMP/pids"); do kill -0 "$g" 2>/dev/null && err "gnuplot $g still runs after SIG$sig"; done
+  [ -z "$(ls "$TMP/slow" | grep '\.tmp\.')" ] || err "temporaries left after SIG$sig: $(ls "$TMP/slow")"
+  [ "$(cat "$TMP/slow/index.html")" = "previous page" ] || err "index.html changed after SIG$sig"
+done
+
 [ $fail = 0 ] && echo "report_smoke: passed"
 exit $fail

@@ -201,8 +201,8 @@ END_TEST
 START_TEST(latency_from_the_shared_log) {
   setup_policy(EVENT_WINDOW, EVENT_WINDOW, 0);
   const gpa_t log_gpa = 0x300000;
-  struct vtb_event_log *log = guest_mem__ptr(&vm.mem, log_gpa, sizeof *log);
-  ck_assert_ptr_nonnull(log);
+  /* the guest's view of its log (0x300000: aligned) */
+  struct vtb_event_log *log = (struct vtb_event_log *)(vm.mem.host + log_gpa);
   events__on_report(&ev, VTB_KEY_NMI_LOG, log_gpa);
   for (int k = 0; k < 3; k++) {
     ck_assert_int_eq(events__raise(&ev, EV_NMI, 2, 1, 0), 0);

@@ -173,6 +173,46 @@ START_TEST(test_cross_product) {
 }
 END_TEST
 
+/* A configuration's shard is the same whether or not a host leaves other
+ * configurations out: shards are cut from the whole cross product. */
+START_TEST(test_shard_independent_of_host) {
+  struct matrix m;
+  char err[256];
+  ck_assert_int_eq(parse_text(&m,
+                              "{\"backends\": [\"kvm\", \"model\"], \"workloads\": [\"pio\", "
+                              "\"cpuid\"], \"modes\": [\"native\", \"shadow\", \"ept/vpid\"]}",
+                              err, sizeof(err)),
+                   0);
+  struct matrix_config *all, *some;
+  size_t nall = matrix__configs(&m, NULL, NULL, &all);
+  size_t nsome = matrix__configs(&m, no_native_on_kvm, NULL, &some);
+  ck_assert_uint_lt(nsome, nall);
+  for (unsigned N = 2; N <= 5; N++)
+    for (unsigned s = 1; s <= N; s++) {
+      struct matrix_config *a = malloc(nall * sizeof(*a)), *b = malloc(nsome * sizeof(*b));
+      memcpy(a, all, nall * sizeof(*a));
+      memcpy(b, some, nsome * sizeof(*b));
+      size_t na = matrix__shard_configs(a, nall, s, N);
+      size_t nb = matrix__shard_configs(b, nsome, s, N);
+      /* every configuration the host runs is in the shard it has on a host
+       * that runs everything */
+      for (size_t i = 0; i < nsome; i++) {
+        bool in_a = false, in_b = false;
+        for (size_t k = 0; k < na; k++)
+          in_a |= !strcmp(a[k].key, some[i].key);
+        for (size_t k = 0; k < nb; k++)
+          in_b |= !strcmp(b[k].key, some[i].key);
+        ck_assert_msg(in_a == in_b, "%s: shard %u/%u on one host only", some[i].key, s, N);
+      }
+      free(a);
+      free(b);
+    }
+  free(all);
+  free(some);
+  matrix__free(&m);
+}
+END_TEST
+
 START_TEST(test_shards_union) {
   struct matrix m;
   char err[256];
@@ -249,6 +289,7 @@ Suite *suite_matrix(void) {
   tcase_add_loop_test(tc, test_errors_name_place, 0, (int)(sizeof(bad) / sizeof(bad[0])));
   tcase_add_test(tc, test_syntax_error_has_line);
   tcase_add_test(tc, test_cross_product);
+  tcase_add_test(tc, test_shard_independent_of_host);
   tcase_add_loop_test(tc, test_shards_union, 0, 3);
   tcase_add_test(tc, test_shard_parse_and_modes);
   suite_add_tcase(s, tc);

@@ -33,7 +33,16 @@
 
 /* A profile object with every figure at `cycles` (source "test"). */
 static json_t *profile_obj(double cycles) {
-  json_t *root = json_pack("{s:s,s:f,s:n}", "name", "test", "tsc_ghz", 2.0, "measured_on");
+  json_t *root = json_pack("{s:s,s:f,s:n,s:s}", "name", "test", "tsc_ghz", 2.0, "measured_on",
+                           "host_flavour", "kvm_intel");
+  json_t *caches = json_object();
+  static const char *const lv[3] = {"l1", "l2", "llc"};
+  static const int kib[3] = {32, 256, 8192}, ways[3] = {8, 4, 16};
+  for (int l = 0; l < 3; l++)
+    json_object_set_new(caches, lv[l],
+                        json_pack("{s:i,s:i,s:s}", "size_kib", kib[l], "ways", ways[l], "source",
+                                  "test"));
+  json_object_set_new(root, "caches", caches);
   for (int f = 0; f < CF_COUNT; f++) {
     char path[128];
     snprintf(path, sizeof path, "%s", cost_fig__path(f));
@@ -99,8 +108,8 @@ START_TEST(test_total_against_hand_computed) {
   set_cycles(root, "insn.muldiv", 4);
   set_cycles(root, "insn.rep_iteration", 0.5);
   set_cycles(root, "mem.data_ref", 1);
-  set_cycles(root, "mem.walk_ref.pt", 24);
-  set_cycles(root, "mem.ept_walk_ref.pml4", 4);
+  set_cycles(root, "mem.llc.dependent", 24);
+  set_cycles(root, "mem.l1.independent", 4);
   set_cycles(root, "exit.CPUID", 1100);
   set_cycles(root, "exit.default", 900);
   set_cycles(root, "vmm.shadow_fill", 2500);
@@ -111,8 +120,8 @@ START_TEST(test_total_against_hand_computed) {
   k.n[CF_INSN_MULDIV] = 10;
   k.n[CF_INSN_REP_ITERATION] = 7; /* 3.5 cycles */
   k.n[CF_MEM_DATA_REF] = 300;
-  k.n[CF_MEM_WALK_PT] = 5;
-  k.n[CF_MEM_EPT_PML4] = 20;
+  k.n[CF_MEM_LLC_DEP] = 5;
+  k.n[CF_MEM_L1_INDEP] = 20;
   k.n[CF_EXIT_CPUID] = 3;
   k.n[CF_EXIT_DEFAULT] = 2;
   k.n[CF_VMM_SHADOW_FILL] = 4;
@@ -129,8 +138,7 @@ END_TEST
 
 START_TEST(test_breakdown_against_hand_computed) {
   json_t *root = profile_obj(1);
-  set_cycles(root, "mem.walk_ref.pt", 10);
-  set_cycles(root, "mem.ept_walk_ref.pt", 10);
+  set_cycles(root, "mem.l2.dependent", 10);
   set_cycles(root, "mem.tlb_l2_hit", 5);
   set_cycles(root, "exit.EXCEPTION_NMI", 1000);
   set_cycles(root, "vmm.pt_write_emulate", 3000);
@@ -139,15 +147,18 @@ START_TEST(test_breakdown_against_hand_computed) {
   struct cost_counts nat, vm;
   memset(&nat, 0, sizeof nat);
   nat.n[CF_INSN_ALU] = 1000;
-  nat.n[CF_MEM_WALK_PT] = 100; /* 100 walks of 1 reference: 1000 cycles */
+  const int l2 = CF_MEM_L2_DEP - COST_WALK_FIRST;
+  nat.n[CF_MEM_L2_DEP] = 100; /* 100 walks of 1 reference served by L2: 1000 cycles */
+  nat.wk[0][l2] = 100;
   nat.walks = 100;
   nat.n[CF_MEM_TLB_L2_HIT] = 10;
   nat.n[CF_EVENT_DELIVERY] = 1;
   vm = nat;
   vm.n[CF_INSN_ALU] = 1010;     /* other +10 */
   vm.walks = 150;               /* 50 more walks ... */
-  vm.n[CF_MEM_WALK_PT] = 150;   /* guest refs 1500 */
-  vm.n[CF_MEM_EPT_PT] = 600;    /* ... each with 4 EPT refs: 6000 */
+  vm.n[CF_MEM_L2_DEP] = 750;    /* walk references of both kinds, all in L2: */
+  vm.wk[0][l2] = 150;           /* guest refs 1500 */
+  vm.wk[1][l2] = 600;           /* ... each with 4 EPT refs: 6000 */
   vm.n[CF_MEM_TLB_L2_HIT] = 20; /* +50 */
   vm.n[CF_EXIT_EXCEPTION_NMI] = 2;
   vm.n[CF_VMM_PT_WRITE_EMULATE] = 2; /* exits 8000 */

@@ -14,24 +14,24 @@
 #include <string.h>
 
 static const char *const modeled[] = {
-    "add",       "adc",        "sub",       "sbb",    "and",     "or",     "xor",     "cmp",
-    "test",      "inc",        "dec",       "neg",    "not",     "mul",    "imul",    "div",
-    "idiv",      "shl",        "sal",       "shr",    "sar",     "rol",    "ror",     "rcl",
-    "rcr",       "shld",       "shrd",      "mov",    "movabs",  "lea",    "xchg",    "cmpxchg",
-    "cmpxchg8b", "cmpxchg16b", "xadd",      "bswap",  "cbtw",    "cwtl",   "cltq",    "cwtd",
-    "cltd",      "cqto",       "lahf",      "sahf",   "xlat",    "jmp",    "call",    "ret",
-    "lret",      "loop",       "loope",     "loopne", "jrcxz",   "jecxz",  "enter",   "leave",
-    "push",      "pop",        "pushf",     "popf",   "bt",      "bts",    "btr",     "btc",
-    "bsf",       "bsr",        "tzcnt",     "lzcnt",  "popcnt",  "movs",   "cmps",    "stos",
-    "lods",      "scas",       "rep",       "repz",   "repnz",   "repe",   "repne",   "lock",
-    "int",       "int3",       "icebp",     "iret",   "syscall", "sysret", "ud2",     "ud0",
-    "ud1",       "lgdt",       "lidt",      "sgdt",   "sidt",    "ltr",    "str",     "sldt",
-    "lldt",      "smsw",       "clts",      "invlpg", "in",      "out",    "outs",    "hlt",
-    "cli",       "sti",        "cld",       "std",    "clc",     "stc",    "cmc",     "cpuid",
-    "rdmsr",     "wrmsr",      "rdtsc",     "rdtscp", "swapgs",  "vmcall", "vmmcall", "wbinvd",
-    "invd",      "clflush",    "lfence",    "mfence", "sfence",  "pause",  "nop",     "endbr64",
-    "fwait",     "prefetch",   "prefetchw", "data16", "cs",      "ds",     "es",      "ss",
-    "fs",        "gs",         "addr32",    NULL};
+    "add",       "adc",        "sub",      "sbb",       "and",     "or",     "xor",    "cmp",
+    "test",      "inc",        "dec",      "neg",       "not",     "mul",    "imul",   "div",
+    "idiv",      "shl",        "sal",      "shr",       "sar",     "rol",    "ror",    "rcl",
+    "rcr",       "shld",       "shrd",     "mov",       "movabs",  "lea",    "xchg",   "cmpxchg",
+    "cmpxchg8b", "cmpxchg16b", "xadd",     "bswap",     "cbtw",    "cwtl",   "cltq",   "cwtd",
+    "cltd",      "cqto",       "lahf",     "sahf",      "xlat",    "jmp",    "call",   "ret",
+    "lret",      "loop",       "loope",    "loopne",    "jrcxz",   "jecxz",  "enter",  "leave",
+    "push",      "pop",        "pushf",    "popf",      "bt",      "bts",    "btr",    "btc",
+    "bsf",       "bsr",        "tzcnt",    "lzcnt",     "popcnt",  "movs",   "cmps",   "stos",
+    "lods",      "scas",       "rep",      "repz",      "repnz",   "repe",   "repne",  "lock",
+    "int",       "int3",       "icebp",    "iret",      "syscall", "sysret", "ud2",    "ud0",
+    "ud1",       "lgdt",       "lidt",     "sgdt",      "sidt",    "ltr",    "str",    "sldt",
+    "lldt",      "smsw",       "clts",     "invlpg",    "in",      "ins",    "out",    "outs",
+    "hlt",       "cli",        "sti",      "cld",       "std",     "clc",    "stc",    "cmc",
+    "cpuid",     "rdmsr",      "wrmsr",    "rdtsc",     "rdtscp",  "swapgs", "vmcall", "vmmcall",
+    "wbinvd",    "invd",       "clflush",  "lfence",    "mfence",  "sfence", "pause",  "nop",
+    "endbr64",   "fwait",      "prefetch", "prefetchw", "data16",  "cs",     "ds",     "es",
+    "ss",        "fs",         "gs",       "addr32",    NULL};
 
 static bool is_modeled(const char *m) {
   static regex_t re_cc, re_ext;

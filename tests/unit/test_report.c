@@ -11,6 +11,7 @@
 #include "results/result_doc.h"
 #include "vtbench/aggregate.h"
 #include "vtbench/commands.h"
+#include "vtbench/compare.h"
 #include "vtbench/event_cdf.h"
 #include "vtbench/export.h"
 #include "vtbench/findings.h"
@@ -139,7 +140,7 @@ START_TEST(test_compare) {
   aggregate__group(a, &sa);
   aggregate__group(b, &sb);
   struct compare_row *rows;
-  size_t n = export__compare(&sa, &sb, &rows);
+  size_t n = compare__rows(&sa, &sb, &rows);
   ck_assert_uint_eq(n, 8);
   size_t sig = 0;
   for (size_t i = 0; i < n; i++) {

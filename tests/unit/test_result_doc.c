@@ -277,6 +277,16 @@ START_TEST(read_missing_file) {
 }
 END_TEST
 
+START_TEST(read_directory_says_so) {
+  char path[PATH_MAX], err[512];
+  path_in(path, sizeof(path), "a_dir");
+  ck_assert_int_eq(mkdir(path, 0755), 0);
+  ck_assert_ptr_null(result_doc__read(path, err, sizeof(err)));
+  ck_assert_msg(strstr(err, path) && strstr(err, "is a directory"), "message: %s", err);
+  rmdir(path);
+}
+END_TEST
+
 START_TEST(read_bad_json_names_line) {
   char path[PATH_MAX], err[512], want[PATH_MAX + 8];
   path_in(path, sizeof(path), "bad.json");
@@ -369,6 +379,7 @@ Suite *suite_result_doc(void) {
   tcase_add_test(tc, write_into_missing_dir_or_proc_fails);
   tcase_add_test(tc, disk_full);
   tcase_add_test(tc, read_missing_file);
+  tcase_add_test(tc, read_directory_says_so);
   tcase_add_test(tc, read_bad_json_names_line);
   tcase_add_test(tc, read_wrong_schema_name);
   tcase_add_test(tc, read_newer_version);

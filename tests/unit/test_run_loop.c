@@ -99,7 +99,7 @@ static void teardown(void) {
 
 /* Put an argument struct at `gpa`; return the GPA. */
 static uint32_t put(uint32_t gpa, const void *arg, size_t n) {
-  memcpy(guest_mem__ptr(&vm.mem, gpa, n), arg, n);
+  ck_assert_int_eq(guest_mem__write(&vm.mem, gpa, arg, n), 0);
   return gpa;
 }
 static uint32_t mark(uint32_t gpa, uint32_t phase) {
@@ -301,7 +301,7 @@ START_TEST(hypercall_pointers_and_lengths_are_checked) {
   expect_bad(VTB_HC_COUNT - 1, 0x300000, "number");
   expect_bad(12345, 0x300000, "number");
   /* a good one still works */
-  memcpy(guest_mem__ptr(&vm.mem, 0x300100, 2), "ok", 2);
+  ck_assert_int_eq(guest_mem__write(&vm.mem, 0x300100, "ok", 2), 0);
   c.buf = 0x300100;
   c.len = 2;
   vm.status = RUN_OK;

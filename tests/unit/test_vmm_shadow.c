@@ -186,6 +186,56 @@ START_TEST(check_detects_a_lost_page) {
 }
 END_TEST
 
+static uint64_t gget(uint64_t gpa) {
+  uint64_t v;
+  memcpy(&v, t->ram + gpa, 8);
+  return v;
+}
+
+/* refvmm itself stores into a guest page table (guest_mem__write, the
+ * model's guest_written hook): no write-protection exit happens, yet the
+ * shadow entries made from the old entry must go, or the guest keeps the
+ * old mapping even after flushing its whole TLB. Here a PD entry is pointed
+ * at another page table: both VAs under it follow the new one. */
+START_TEST(vmm_write_to_a_guest_table_is_seen) {
+  const uint64_t va = 5ull << 12, va2 = 6ull << 12; /* PD entry 0 of root[0]'s path */
+  uint64_t pde = gget(gget(root[0]) & ADDR) & ADDR;
+  uint64_t old_pt = gget(pde) & ADDR, new_pt = pt[0] == old_pt ? pt[1] : pt[0];
+  const uint64_t a = (uint64_t)(DBASE + 1) << 12, b = (uint64_t)(DBASE + 2) << 12;
+  const uint64_t a2 = (uint64_t)(DBASE + 3) << 12, b2 = (uint64_t)(DBASE + 4) << 12;
+  gput(old_pt + 8 * 5, a | P | RW | US);
+  gput(old_pt + 8 * 6, a2 | P | RW | US);
+  gput(new_pt + 8 * 5, b | P | RW | US);
+  gput(new_pt + 8 * 6, b2 | P | RW | US);
+  uint64_t hpa;
+  ck_assert_int_eq(guest_access(va, 0, &hpa), 0);
+  ck_assert_uint_eq(hpa, a);
+  ck_assert_int_eq(guest_access(va2, 0, &hpa), 0);
+  ck_assert_uint_eq(hpa, a2);
+  ck_assert_uint_eq(sh.is_pt[pde >> 12], 1); /* the PD is shadowed, write-protected */
+
+  /* a store the shadow MMU is not told of: stale even after a full flush */
+  gput(pde, new_pt | P | RW | US);
+  model_mmu__flush(t->c);
+  ck_assert_int_eq(guest_access(va2, 0, &hpa), 0);
+  ck_assert_uint_eq(hpa, a2);
+
+  /* told (what guest_mem__write makes the model do): the new table */
+  vmm_shadow__guest_written(&sh, t->c, pde, 8);
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+  model_mmu__flush(t->c); /* the guest's own invalidation of its TLB */
+  ck_assert_int_eq(guest_access(va, 0, &hpa), 0);
+  ck_assert_uint_eq(hpa, b);
+  ck_assert_int_eq(guest_access(va2, 0, &hpa), 0);
+  ck_assert_uint_eq(hpa, b2);
+  ck_assert_uint_eq(sh.pt_write_exits, 0); /* no exit was counted for it */
+  /* a store into a frame that holds no page table changes nothing */
+  uint64_t zaps = sh.zaps;
+  vmm_shadow__guest_written(&sh, t->c, a, 4096);
+  ck_assert_uint_eq(sh.zaps, zaps);
+}
+END_TEST
+
 Suite *suite_vmm_shadow(void) {
   Suite *s = suite_create("vmm_shadow");
   TCase *tc = tcase_create("index");
@@ -193,6 +243,7 @@ Suite *suite_vmm_shadow(void) {
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, index_follows_every_change);
   tcase_add_test(tc, check_detects_a_lost_page);
+  tcase_add_test(tc, vmm_write_to_a_guest_table_is_seen);
   suite_add_tcase(s, tc);
   return s;
 }

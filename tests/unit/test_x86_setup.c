@@ -19,10 +19,8 @@ static void teardown(void) {
 }
 
 static uint64_t rd64(gpa_t gpa) {
-  uint64_t *p = guest_mem__ptr(&gm, gpa, 8);
-  ck_assert_ptr_nonnull(p);
   uint64_t v;
-  memcpy(&v, p, 8);
+  ck_assert_int_eq(guest_mem__read(&gm, gpa, &v, 8), 0);
   return v;
 }
 

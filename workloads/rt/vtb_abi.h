@@ -146,8 +146,9 @@ struct vtb_hc_exception {
 
 /* ---- Event log (delivery latency; refvmm/events.h, docs/KVM_MODES.md) ----
  * A guest that wants delivery latencies measured puts a struct
- * vtb_event_log in identity-mapped RAM and reports its GPA under
- * VTB_KEY_NMI_LOG / VTB_KEY_IRQ_LOG before raising events. For the k-th
+ * vtb_event_log in identity-mapped RAM, 8-byte aligned, and reports its GPA
+ * under VTB_KEY_NMI_LOG / VTB_KEY_IRQ_LOG before raising events (refvmm
+ * refuses a misaligned one or one not wholly in RAM: docs/ABI.md). For the k-th
  * event refvmm injects it writes raise_tsc[k] (the guest-TSC value at the
  * moment the event was raised) before injecting and then delivered = k+1;
  * the guest's handler writes handler_tsc[k] (RDTSC at handler entry) and

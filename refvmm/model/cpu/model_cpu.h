@@ -206,6 +206,16 @@ struct model_cpu {
 
   struct model_cpl_acct cpl_acct; /* ring-0 work (model_cpu__cpl_sync) */
   struct model_clock clock;       /* what RDTSC reads (model_cpu__tsc) */
+  /* an INS batch in flight (model_strio.c): the exit asks the VMM for
+   * `count` elements into buf; the INS at `rip` stores them when it runs
+   * again */
+  struct model_strio {
+    uint64_t rip;
+    uint32_t count;
+    bool wait;  /* the exit is out: the VMM fills buf */
+    bool ready; /* filled: for the INS at rip */
+    uint8_t buf[1024];
+  } strio;
 };
 
 /* ---- model_exec.c ---------------------------------------------------------------------- */
@@ -217,9 +227,19 @@ void model_cpu__flush_decoded(struct model_cpu *c);
 void model_cpu__flush_decoded_xlat(struct model_cpu *c);
 /* Run until a stop (enum model_stop) or `budget` instructions retired. */
 enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget);
-/* Complete a pending IN after the VMM filled c->io.data, or a forwarded
- * VMCALL after it filled c->hc.ret. */
+/* Complete a pending IN after the VMM filled c->io.data (an INS: c->strio),
+ * or a forwarded VMCALL after it filled c->hc.ret. */
 void model_cpu__complete_io(struct model_cpu *c);
+/* The data buffer of the pending I/O exit and its element count (an INS
+ * batch: several; any other IN or OUT: one in c->io.data). */
+static inline uint8_t *model_cpu__io_data(struct model_cpu *c, uint32_t *count) {
+  if (c->strio.wait) {
+    *count = c->strio.count;
+    return c->strio.buf;
+  }
+  *count = 1;
+  return c->io.data;
+}
 /* The guest's TSC now (TSC offset + the clock), and the clock alone. */
 uint64_t model_cpu__tsc(const struct model_cpu *c);
 uint64_t model_cpu__cycles(const struct model_cpu *c);

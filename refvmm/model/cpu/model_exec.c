@@ -18,6 +18,7 @@
 #include "model_events.h"
 #include "model_insn.h"
 #include "model_mmu.h"
+#include "model_strio.h"
 #include "model_sys.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
@@ -340,6 +341,9 @@ static bool io_allowed(struct model_cpu *c, uint16_t port, unsigned sz) {
   unsigned mask = ((1u << sz) - 1) << (port & 7);
   return !(bits & mask);
 }
+bool model_exec__io_allowed(struct model_cpu *c, uint16_t port, unsigned sz) {
+  return io_allowed(c, port, sz);
+}
 
 /* ---- string operations ------------------------------------------------------------- */
 /* Returns true when the instruction completed (false: yielded mid-REP). */
@@ -577,24 +581,14 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     WR_G(sz, r);
     break;
   }
-  case 0x6e:
-  case 0x6f: { /* OUTS (no REP) */
-    if (d->rep)
-      model__internal(c, "REP OUTS at rip 0x%llx is not modeled", (unsigned long long)c->rip);
-    unsigned isz = sz == 8 ? 4 : sz;
-    uint16_t port = (uint16_t)c->gpr[2];
-    if (!io_allowed(c, port, isz)) model__gp0(c);
-    uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
-    uint64_t si = c->gpr[6] & am;
-    uint64_t v = model_mem__read(c, si + (d->seg ? c->seg[d->seg].base : 0), isz);
-    int64_t step = (c->rflags & RF_DF) ? -(int64_t)isz : (int64_t)isz;
-    c->gpr[6] = (c->gpr[6] & ~am) | ((si + step) & am);
-    c->io.port = port, c->io.size = (uint8_t)isz, c->io.write = 1;
-    memcpy(c->io.data, &v, 8);
-    c->stop = MSTOP_IO;
-    c->slice_end = 0;
+  case 0x6c:
+  case 0x6d: /* INS */
+    if (!model_strio__ins(c, d)) return;
     break;
-  }
+  case 0x6e:
+  case 0x6f: /* OUTS */
+    if (!model_strio__outs(c, d)) return;
+    break;
   case 0x70 ... 0x7f:
   case 0x180 ... 0x18f:
     if (cond(c, op & 0xf)) nrip += d->imm;
@@ -1279,6 +1273,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
   }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
+  if (model_strio__complete(c)) return; /* INS: stored when it runs again */
   uint64_t v = 0;
   memcpy(&v, c->io.data, c->io.size);
   unsigned sz = c->io.size;
@@ -1295,6 +1290,7 @@ void model_cpu__reset(struct model_cpu *c) {
   c->stop = MSTOP_NONE;
   c->pat = 0x0007040600070406ull;
   c->apic_base = 0xfee00900ull;
+  c->strio.wait = c->strio.ready = false;
   c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
   if (++c->icache_gen == 0) {
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);

@@ -205,6 +205,18 @@ void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa) {
       c->tlb[i].perm &= ~((uint32_t)TLBP_W | (TLBP_W << 3));
 }
 
+void model_mmu__ram_written(struct model_cpu *c, uint64_t gpa, uint64_t len) {
+  if (!c->code_pages || !len || gpa >= c->ram_size) return;
+  uint64_t last = len > c->ram_size - gpa ? c->ram_size - 1 : gpa + len - 1;
+  bool code = false;
+  for (uint64_t pfn = gpa >> 12; pfn <= last >> 12; pfn++)
+    if (c->code_pages[pfn]) { /* as a guest store to it does (translate()) */
+      c->code_pages[pfn] = 0;
+      code = true;
+    }
+  if (code) model_cpu__flush_decoded(c);
+}
+
 static inline uint32_t need_bit(unsigned acc) {
   uint32_t b = (acc & ACC_X) ? TLBP_X : (acc & ACC_W) ? TLBP_W : TLBP_R;
   return (acc & ACC_U) ? b << 3 : b;

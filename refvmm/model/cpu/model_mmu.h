@@ -32,6 +32,10 @@ uint64_t model_mmu__l1d_hits(const struct model_cpu *c);
 uint64_t model_mmu__l1d_lookups(const struct model_cpu *c);
 void model_mmu__flush_va(struct model_cpu *c, uint64_t va);
 void model_mmu__mark_code(struct model_cpu *c, uint64_t gpa);
+/* Something other than the CPU (the VMM) stored into RAM [gpa, gpa+len):
+ * instructions decoded from a code page there are dropped, as after the
+ * guest's own store. */
+void model_mmu__ram_written(struct model_cpu *c, uint64_t gpa, uint64_t len);
 /* Data access with the CPU's current privilege; implicit supervisor for sys. */
 uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, unsigned acc);
 void model_mmu__write_slow(struct model_cpu *c, uint64_t va, unsigned len, uint64_t v,

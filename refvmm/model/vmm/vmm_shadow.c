@@ -361,6 +361,19 @@ static void zap_guest_entry(struct vmm_shadow *s, struct model_cpu *c, uint64_t 
   if (any) tlb_flush(s, c, FLUSH_ZAP);
 }
 
+void vmm_shadow__guest_written(struct vmm_shadow *s, struct model_cpu *c, uint64_t gpa,
+                               uint64_t len) {
+  if (!s->mem || !len || gpa >= s->ram_size) return;
+  uint64_t end = len > s->ram_size - gpa ? s->ram_size : gpa + len;
+  for (uint64_t q = gpa & ~7ull; q < end; q += 8) {
+    uint64_t frame = q >> 12;
+    if (frame < s->nframes && s->is_pt[frame])
+      zap_guest_entry(s, c, q);
+    else
+      q = ((frame + 1) << 12) - 8; /* not a page table: on to the next frame */
+  }
+}
+
 static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc) {
   struct vmm_shadow *s = vmm;
   s->exit_id++;

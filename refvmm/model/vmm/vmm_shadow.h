@@ -134,6 +134,11 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *r
 void vmm_shadow__free(struct vmm_shadow *s);
 /* Build the root for the boot CR3 once the boot state is set. */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c);
+/* The VMM itself stored into guest RAM [gpa, gpa+len): shadow entries made
+ * from a guest page table there are zapped, as for a trapped guest write
+ * (a VMM store raises no write-protection exit, so none is counted). */
+void vmm_shadow__guest_written(struct vmm_shadow *s, struct model_cpu *c, uint64_t gpa,
+                               uint64_t len);
 /* Copy the counters (NULL s: all zero). */
 void vmm_shadow__stats(const struct vmm_shadow *s, struct vmm_shadow_stats *out);
 /* Test hooks: the live pages shadowing guest frame `frame` as the index
