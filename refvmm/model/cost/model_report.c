@@ -49,13 +49,19 @@ static uint64_t group_fp(const struct cost_profile *p, const struct cost_counts 
   }
 }
 
-/* Group cycles rounded cumulatively, so they add up to the total exactly. */
+/* fp to whole cycles, rounded down (as cost__cycles does), for negatives too. */
+static int64_t floor_cycles(int64_t fp) {
+  return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
+}
+
+/* Group cycles rounded down cumulatively, on the grid of modeled_cycles (the
+ * total rounded down), so they add up to it exactly. */
 static void group_cycles(const struct cost_profile *p, const struct cost_counts *k,
                          int64_t out[NGROUPS]) {
   int64_t cum = 0, prev = 0;
   for (unsigned g = 0; g < NGROUPS; g++) {
     cum += (int64_t)group_fp(p, k, g);
-    int64_t r = cost__fp_to_cycles(cum);
+    int64_t r = floor_cycles(cum);
     out[g] = r - prev;
     prev = r;
   }
@@ -77,11 +83,6 @@ struct cost_view {
   uint64_t native_cycles;
   uint64_t native_fp; /* the native total in fp (exact), for rounding the causes */
 };
-
-/* fp to whole cycles, rounded down (as cost__cycles does), for negatives too. */
-static int64_t floor_cycles(int64_t fp) {
-  return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
-}
 
 static void cost_view(const struct model_cost *c, struct cost_view *v) {
   memset(v, 0, sizeof *v);
