@@ -86,10 +86,23 @@ struct calib_host {
   uint32_t llc_nominal_kib;         /* the LLC as sysfs gives it, before the sweep */
 };
 
+/* The groups of measurements --only selects (bits of calib_opts.groups). */
+enum calib_group {
+  CG_EXITS = 1,   /* vmcall, cpuid, mmio, pio, callret cpl=0 */
+  CG_INSN = 2,    /* the ubench kernels */
+  CG_CACHES = 4,  /* ptrchase, gups, memstream at every level */
+  CG_EVENTS = 8,  /* syscall */
+  CG_SHADOW = 16, /* pgfault */
+  CG_ALL = 31
+};
+/* "exits,insn" -> CG_EXITS | CG_INSN; -1 naming the unknown group in err. */
+int calibrate__groups(const char *list, char *err, size_t errlen);
+
 struct calib_opts {
   const char *refvmm, *images, *tmpdir;
   const struct cost_profile *base; /* figures not measured, for the model runs */
   int reps;
+  int groups; /* enum calib_group bits: what is measured (0: all) */
   bool quick, verbose;
 };
 

@@ -263,6 +263,36 @@ static void item(struct plan_item *p, const char *label, const char *what, const
   p->have_checksum = true;
 }
 
+static const char *const group_names[] = {"exits", "insn", "caches", "events", "shadow"};
+
+int calibrate__groups(const char *list, char *err, size_t errlen) {
+  int g = 0;
+  for (const char *p = list; p && *p;) {
+    size_t n = strcspn(p, ",");
+    int bit = 0;
+    for (size_t k = 0; k < sizeof group_names / sizeof group_names[0]; k++)
+      if (strlen(group_names[k]) == n && !strncmp(p, group_names[k], n)) bit = 1 << k;
+    if (!bit) {
+      snprintf(err, errlen, "--only: unknown group '%.*s' (exits, insn, caches, events, shadow)",
+               (int)(n > 40 ? 40 : n), p);
+      return -1;
+    }
+    g |= bit;
+    p += n + (p[n] == ',');
+  }
+  if (!g) snprintf(err, errlen, "--only: no group given (exits, insn, caches, events, shadow)");
+  return g ? g : -1;
+}
+
+/* The group a measurement belongs to. */
+static int group_of(enum calib_meas_id id) {
+  if (id <= CM_EMUL0) return CG_EXITS;
+  if (id >= CM_UB_ALU && id <= CM_UB_NOP) return CG_INSN;
+  if (id == CM_SYSCALL3) return CG_EVENTS;
+  if (id == CM_PGFAULT) return CG_SHADOW;
+  return CG_CACHES;
+}
+
 static void plan(struct plan_item it[CM_COUNT], const struct calib_host *h, bool quick) {
   uint64_t ws[7];
   level_sizes(h, quick, ws);
@@ -668,6 +698,9 @@ static int write_model_profile(const struct calib_opts *o, const struct calib_re
 int calibrate__measure(const struct calib_opts *o, struct calib_result *r) {
   struct plan_item items[CM_COUNT];
   plan(items, &r->host, o->quick);
+  for (int i = 0; i < CM_COUNT; i++)
+    if (o->groups && !(o->groups & group_of((enum calib_meas_id)i)))
+      items[i].skip = "not selected (--only)";
   time_t now = time(NULL);
   struct tm tm;
   gmtime_r(&now, &tm);

@@ -30,7 +30,8 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE] [-v]\n"
+          "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE]\n"
+          "                         [--only GROUPS] [-v]\n"
           "  Measures this KVM host: VM exit round trips (vmcall and cpuid from ring 3), the\n"
           "  trip through refvmm for an I/O exit (pio), the cost of ring-0 emulation where the\n"
           "  host emulates it, instruction costs (ubench: 11 kernels of one kind each, run\n"
@@ -42,6 +43,8 @@ static void usage(FILE *out) {
           "  (default results/out/calibrated-profile.json) with this host's caches and KVM\n"
           "  flavour, the rest copied from PROFILE (default: the built-in %s);\n"
           "  prints every figure marked measured (and from what) or default.\n"
+          "  --only exits,insn,caches,events,shadow measures those groups only (the other\n"
+          "  figures stay the base's).\n"
           "  Use it with: refvmm run IMAGE --backend model --profile FILE\n",
           cost_profile__default()->name);
 }
@@ -71,18 +74,16 @@ static int kvm_usable(char *err, size_t errlen) {
 }
 
 int cmd_calibrate(int argc, char **argv) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"reps", required_argument, NULL, 'r'},
-                                       {"quick", no_argument, NULL, 'q'},
-                                       {"base", required_argument, NULL, 'b'},
-                                       {"verbose", no_argument, NULL, 'v'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0}};
+  static const struct option opts[] = {
+      {"out", required_argument, NULL, 'o'},  {"reps", required_argument, NULL, 'r'},
+      {"quick", no_argument, NULL, 'q'},      {"base", required_argument, NULL, 'b'},
+      {"only", required_argument, NULL, 'O'}, {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},       {0}};
   const char *out = "results/out/calibrated-profile.json", *base_path = NULL;
   struct calib_opts o = {.reps = 0};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:r:qb:vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:r:qb:O:vh", opts, NULL)) != -1) {
     switch (c) {
     case 'o':
       out = optarg;
@@ -99,6 +100,15 @@ int cmd_calibrate(int argc, char **argv) {
     case 'b':
       base_path = optarg;
       break;
+    case 'O': {
+      char gerr[200];
+      o.groups = calibrate__groups(optarg, gerr, sizeof gerr);
+      if (o.groups < 0) {
+        msg__error("%s", gerr);
+        return VTB_EXIT_USAGE;
+      }
+      break;
+    }
     case 'v':
       o.verbose = true;
       break;
@@ -160,8 +170,10 @@ int cmd_calibrate(int argc, char **argv) {
   memset(&r, 0, sizeof(r));
   o.base = base;
   if (calibrate__host(&r.host, err, sizeof(err)))
-    fprintf(stderr, "vtbench calibrate: %s: the model runs (instruction and cache figures) are "
-                    "left out\n", err);
+    fprintf(stderr,
+            "vtbench calibrate: %s: the model runs (instruction and cache figures) are "
+            "left out\n",
+            err);
   int rc = calibrate__measure(&o, &r);
   spawn__restore_signals();
   scratch__remove(&tmp);
