@@ -98,7 +98,8 @@ static void drop_bit(struct model_cpu *c, uint16_t owner, uint64_t line) {
     f->lines &= ~(1ull << (line & ((1u << (12 - CACHE_LINE_SHIFT)) - 1)));
 }
 
-/* L1: true on a hit. `slot` (front slot + 1, 0 none) gets the line's bit. */
+/* L1: true on a hit. `slot` (front slot + 1, 0 none) gets the line's bit;
+ * the line goes into the walk memo. */
 static bool l1_access(struct model_cpu *c, uint64_t line, uint16_t slot) {
   struct model_cache *k = &c->cache;
   uint32_t sets = k->lv[0].sets, ways = k->lv[0].ways, tag;
@@ -121,6 +122,10 @@ static bool l1_access(struct model_cpu *c, uint64_t line, uint16_t slot) {
     o[i] = slot;
   }
   if (slot) c->tlb[slot - 1].lines |= 1ull << (line & ((1u << (12 - CACHE_LINE_SHIFT)) - 1));
+  unsigned h = (unsigned)line & (CACHE_MEMO - 1);
+  k->memo[h].line = line + 1;
+  k->memo[h].pos = (uint32_t)(t + i - k->lv[0].tag);
+  k->memo[h].tag = tag;
   return hit;
 }
 
@@ -200,9 +205,8 @@ void model_cache__walk_begin(struct model_cpu *c, unsigned acc) {
   c->cache.walk_kind = !(acc & ACC_X) && addr_depends(c) ? CK_DEPENDENT : CK_INDEPENDENT;
 }
 
-void model_cache__walk_ref(struct model_cpu *c, uint64_t pa, enum cache_src src) {
+void model_cache__walk_lookup(struct model_cpu *c, uint64_t pa, enum cache_src src) {
   struct model_cache *k = &c->cache;
-  if (!k->on) return;
   uint64_t line = pa >> CACHE_LINE_SHIFT;
   enum cache_level lv = l1_access(c, line, 0) ? CL_L1 : outer(k, line);
   k->st.refs[src][lv][k->walk_kind]++;

@@ -29,7 +29,8 @@
 #include <stdint.h>
 
 #define CACHE_LINE_SHIFT 6
-#define CACHE_STREAMS    8 /* sequential streams tracked */
+#define CACHE_STREAMS    8  /* sequential streams tracked */
+#define CACHE_MEMO       16 /* walk lines remembered in L1 (a power of two) */
 /* Physical address ranges of the VMM's tables (above any guest RAM). */
 #define CACHE_EPT_BASE (1ull << 40)
 #define CACHE_SPT_BASE (2ull << 40)
@@ -59,16 +60,24 @@ struct model_cache {
   bool on;
   struct {
     uint32_t sets, ways;
-    int shift; /* log2(sets) when a power of two (then no division), else -1 */
+    int shift;       /* log2(sets) when a power of two (then no division), else -1 */
     uint32_t *tag;   /* [sets][ways]: line / sets + 1, 0 = empty; L2/LLC in MRU order */
     uint16_t *owner; /* L1: [sets][ways] front slot + 1 whose line bit says "in L1", 0 none */
     uint8_t *rr;     /* L1: round-robin victim per set */
   } lv[3];
   uint64_t stream_next[CACHE_STREAMS]; /* the line each stream expects next */
   unsigned stream_rr;
-  uint64_t last_val;    /* the value the last load that missed L1 returned */
+  uint64_t last_val; /* the value the last load that missed L1 returned */
   bool last_valid;
-  int walk_kind;        /* CK_DEPENDENT or CK_INDEPENDENT for the walk under way */
+  int walk_kind; /* CK_DEPENDENT or CK_INDEPENDENT for the walk under way */
+  /* speed: walk references hit the same few table lines again and again.
+   * memo[line % CACHE_MEMO]: where in L1's tag array that line was last
+   * found or put (pos) and its tag there; still there (the tag at pos is
+   * unchanged) means still in L1: a hit without the lookup. */
+  struct {
+    uint64_t line; /* + 1; 0 empty */
+    uint32_t pos, tag;
+  } memo[CACHE_MEMO];
   struct cache_stats st;
 };
 
@@ -94,7 +103,19 @@ void model_cache__data_line(struct model_cpu *c, uint64_t pa, bool write);
 /* Before a page walk for an access (acc: ACC_* of model_cpu's x86.h):
  * decide whether its references are dependent (see above). */
 void model_cache__walk_begin(struct model_cpu *c, unsigned acc);
-/* One counted walk reference at physical address pa by `src`. */
-void model_cache__walk_ref(struct model_cpu *c, uint64_t pa, enum cache_src src);
+/* One counted walk reference at physical address pa by `src` (the lookup
+ * when the memo does not know the line in L1). */
+void model_cache__walk_lookup(struct model_cpu *c, uint64_t pa, enum cache_src src);
+static inline void model_cache__walk_ref_k(struct model_cpu *c, struct model_cache *k, uint64_t pa,
+                                           enum cache_src src) {
+  uint64_t line = pa >> CACHE_LINE_SHIFT;
+  unsigned h = (unsigned)line & (CACHE_MEMO - 1);
+  if (k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag)
+    k->st.refs[src][CL_L1][k->walk_kind]++;
+  else if (k->on)
+    model_cache__walk_lookup(c, pa, src);
+}
+/* (c's cache is passed apart: struct model_cpu is incomplete here) */
+#define model_cache__walk_ref(c, pa, src) model_cache__walk_ref_k((c), &(c)->cache, (pa), (src))
 
 #endif
