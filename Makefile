@@ -104,7 +104,7 @@ $(BUILD)/refvmm/model/cost/cost_profile_data.o $(BUILD)/pgo-gen/refvmm/model/cos
 
 # ---- profile-guided build of the model ---------------------------------------------
 # Why: the model backend (an x86 interpreter + TLB model) runs ~10% more guest
-# instructions/s when gcc optimises it with a profile (issue 6's speed target).
+# instructions/s when gcc optimises it with a profile.
 # Only the compiler's choices change, never the results (bench/model_counts_diff.sh).
 # What: refvmm/model/*.c are compiled instrumented (-fprofile-generate) into
 # $(BUILD)/pgo-gen/ and linked with the rest of the library into
@@ -241,7 +241,7 @@ campaign-demo: all
 gen-tests:
 	python3 tests/gen/gen_model_tests.py
 
-unit: $(BIN)/test_unit
+unit: images $(BIN)/test_unit
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit
 integration: all $(BIN)/test_integration
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration

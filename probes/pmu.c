@@ -547,12 +547,24 @@ static const char *event_unit(const struct pmu_event *e) {
 void pmu__print(const struct pmu *p, FILE *out) {
   fprintf(out, "%-44s %16s %16s %-7s %6s\n", "pmu event (timed region)", "count", "scaled", "unit",
           "run %");
+  /* The unsupported ones once per reason, with the events it applies to
+   * (a host without a hardware PMU refuses every hardware event alike). */
   for (int i = 0; i < p->nev; i++) {
     const struct pmu_event *e = &p->ev[i];
-    if (!supported(e)) {
-      fprintf(out, "%-44s %16s  %s\n", e->label, "unsupported", e->error);
-      continue;
-    }
+    if (supported(e)) continue;
+    bool seen = false;
+    for (int k = 0; k < i && !seen; k++)
+      seen = !supported(&p->ev[k]) && !strcmp(p->ev[k].error, e->error);
+    if (seen) continue;
+    fprintf(out, "unsupported: %s:", e->error);
+    for (int k = i; k < p->nev; k++)
+      if (!supported(&p->ev[k]) && !strcmp(p->ev[k].error, e->error))
+        fprintf(out, " %s", p->ev[k].label);
+    fprintf(out, "\n");
+  }
+  for (int i = 0; i < p->nev; i++) {
+    const struct pmu_event *e = &p->ev[i];
+    if (!supported(e)) continue;
     uint64_t sc;
     bool ok = pmu__scale(e->value, e->time_enabled, e->time_running, &sc) == 0;
     double run = e->time_enabled ? 100.0 * (double)e->time_running / (double)e->time_enabled : 0;

@@ -53,6 +53,10 @@ struct backend_ops {
   const char *(*exit_name)(uint32_t r);
 
   /* ---- what differs between backends ---- */
+  /* The backend interprets the guest (tens of times slower than the
+   * hardware): a guest run at its image's default sizes, which are sized
+   * for the hardware, gets a note before it starts. */
+  bool interprets_guest;
   /* Where summary lines say the paging and tlb axes not given on the
    * command line came from (" (host module)"); NULL: " (default)". */
   const char *unset_mode_origin;
@@ -68,6 +72,9 @@ struct backend_ops {
   /* The fds KVM's binary statistics and the PMU are read from (probes/
    * probe_set.h); NULL: this backend has no such probes. */
   int (*probe_fds)(const struct vm *vm, int *vm_fd, int *vcpu_fd);
+  /* Its shadow MMU takes --shadow-policy (sync|unsync, with paging shadow);
+   * false: the option is refused. */
+  bool shadow_policies;
   /* A cost profile (--profile FILE; NULL path: the built-in default),
    * loaded after create(). 0, or -1 with a message in err. NULL: the
    * backend has no cost model and --profile is refused. */
@@ -86,6 +93,13 @@ struct backend_ops {
   const char *section;
   struct json_t *(*section_json)(const struct vm *vm);
   void (*print_summary)(const struct vm *vm, FILE *out);
+  /* A backend that models time (the model's cycles): the modeled time line,
+   * printed before the core's wall time, which the core then calls the
+   * backend's running time; NULL: the wall time is the guest's time. */
+  void (*print_modeled_time)(const struct vm *vm, FILE *out);
+  /* The backend's VM exits by reason, printed before the core's table of
+   * the exits that reached refvmm; NULL: that table is all there is. */
+  void (*print_vm_exits)(const struct vm *vm, FILE *out);
   /* NMI/IRQ delivery (refvmm/events.h). A backend whose guest runs in real
    * time gives its injection primitives (event_wall): the core runs the
    * policies on the wall clock between two run() calls. A backend that

@@ -169,8 +169,82 @@ static int check_load(const struct load_ctx *c, int i, const Elf64_Phdr *ph) {
   return 0;
 }
 
-/* Walk one PT_NOTE segment's notes; pick up the PVH entry point. */
-static int parse_notes(const struct load_ctx *c, int i, const Elf64_Phdr *ph, gpa_t *pvh) {
+static bool key_ok(const char *k) {
+  if (!k[0]) return false;
+  for (; *k; k++)
+    if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_')) return false;
+  return true;
+}
+
+/* The parameter table note: whole entries, each checked, ended by an entry
+ * with an empty key and nothing after it. */
+static int parse_params(const struct load_ctx *c, int i, const uint8_t *desc, uint32_t descsz,
+                        struct elf_params *out) {
+  const size_t rec = sizeof(struct vtb_param);
+  if (out->present)
+    return fail(c, "program header %d (PT_NOTE) a second VTB parameter table; expected one", i);
+  if (descsz % rec)
+    return fail(c,
+                "program header %d (PT_NOTE) VTB parameter table n_descsz is %u, not a "
+                "multiple of the %zu-byte entry (workloads/rt/vtb_abi.h); rebuild the image",
+                i, descsz, rec);
+  size_t n = descsz / rec;
+  static const char *const runtime[] = {VTB_RUNTIME_KEYS};
+  bool ended = false;
+  *out = (struct elf_params){.present = true};
+  for (size_t k = 0; k < n; k++) {
+    struct vtb_param p;
+    memcpy(&p, desc + k * rec, rec); /* desc need not be aligned */
+    if (ended)
+      return fail(c, "program header %d (PT_NOTE) VTB parameter table has entries after its end",
+                  i);
+    if (!p.key[0]) {
+      ended = true;
+      continue;
+    }
+    if (!memchr(p.key, 0, sizeof(p.key)) || !key_ok(p.key))
+      return fail(c,
+                  "program header %d (PT_NOTE) VTB parameter %zu: key is not [a-z0-9_]+ and "
+                  "NUL-terminated within %d bytes",
+                  i, k, VTB_PARAM_KEY);
+    if (!memchr(p.help, 0, sizeof(p.help)))
+      return fail(c,
+                  "program header %d (PT_NOTE) VTB parameter '%s': help text is not "
+                  "NUL-terminated within %d bytes",
+                  i, p.key, VTB_PARAM_HELP);
+    if (p.min > p.def || p.def > p.max)
+      return fail(c,
+                  "program header %d (PT_NOTE) VTB parameter '%s': default %llu outside its "
+                  "range [%llu, %llu]",
+                  i, p.key, (unsigned long long)p.def, (unsigned long long)p.min,
+                  (unsigned long long)p.max);
+    for (size_t r = 0; r < sizeof(runtime) / sizeof(runtime[0]); r++)
+      if (!strcmp(p.key, runtime[r]))
+        return fail(c,
+                    "program header %d (PT_NOTE) VTB parameter '%s' is the runtime's own key; "
+                    "a workload cannot declare it",
+                    i, p.key);
+    for (int d = 0; d < out->n; d++)
+      if (!strcmp(p.key, out->p[d].key))
+        return fail(c, "program header %d (PT_NOTE) VTB parameter '%s' is declared twice", i,
+                    p.key);
+    if (out->n == VTB_PARAMS_DECL)
+      return fail(c, "program header %d (PT_NOTE) VTB parameter table has more than %d entries", i,
+                  VTB_PARAMS_DECL);
+    out->p[out->n++] = p;
+  }
+  if (!ended)
+    return fail(c,
+                "program header %d (PT_NOTE) VTB parameter table has no end entry (an entry "
+                "with an empty key)",
+                i);
+  return 0;
+}
+
+/* Walk one PT_NOTE segment's notes; pick up the PVH entry point and the
+ * parameter table. */
+static int parse_notes(const struct load_ctx *c, int i, const Elf64_Phdr *ph, gpa_t *pvh,
+                       struct elf_params *params) {
   if (!range_inside(ph->p_offset, ph->p_filesz, c->len))
     return fail(c,
                 "program header %d (PT_NOTE) p_offset+p_filesz (0x%llx+0x%llx) exceeds file "
@@ -215,6 +289,9 @@ static int parse_notes(const struct load_ctx *c, int i, const Elf64_Phdr *ph, gp
                     "32-bit address",
                     i, (unsigned long long)v);
       *pvh = v;
+    } else if (nh.n_type == VTB_NOTE_PARAMS && nh.n_namesz == sizeof(VTB_NOTE_NAME) &&
+               memcmp(name, VTB_NOTE_NAME, sizeof(VTB_NOTE_NAME)) == 0) {
+      if (parse_params(c, i, desc, nh.n_descsz, params)) return -1;
     }
     /* the last note's trailing padding may be missing: the loop ends anyway */
     off = (desc_end + align - 1) & ~(align - 1);
@@ -273,7 +350,7 @@ int elf__load_buf(const uint8_t *buf, size_t len, const char *name, struct guest
       }
       break;
     case PT_NOTE:
-      if (parse_notes(&c, i, &ph[i], &img.pvh_entry)) return -1;
+      if (parse_notes(&c, i, &ph[i], &img.pvh_entry, &img.params)) return -1;
       break;
     case PT_INTERP:
     case PT_DYNAMIC:

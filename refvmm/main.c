@@ -29,10 +29,12 @@ static void usage(FILE *out) {
       "\n"
       "options:\n"
       "  --backend %-15s backend (default kvm)\n"
-      "  --paging shadow|ept|native  paging mode (kvm: must match the host module)\n"
-      "  --tlb flush|vpid          TLB mode (kvm: must match the host module)\n"
-      "  --nmi poll|window         NMI delivery policy\n"
-      "  --irq poll|window         IRQ delivery policy\n"
+      "  --paging shadow|ept|native  paging mode (default: kvm the host module's, which it\n"
+      "                            must match; model native, no VMX)\n"
+      "  --tlb flush|vpid          TLB mode (default: kvm the host module's, which it must\n"
+      "                            match; model flush)\n"
+      "  --nmi poll|window         NMI delivery policy (default poll)\n"
+      "  --irq poll|window         IRQ delivery policy (default poll)\n"
       "  --poll-us US              poll policy: kick interval while an event waits (default 100)\n"
       "  --nmi-rate HZ             raise NMIs from a VMM timer at HZ (default none)\n"
       "  --irq-rate HZ             raise IRQs from a VMM timer at HZ (default none)\n"
@@ -41,16 +43,28 @@ static void usage(FILE *out) {
       "  --mem SIZE                guest RAM, K/M/G suffixes (default 256M, 8M..3G)\n"
       "  --timeout SECONDS         stop the guest after this long (default %.0f, 0 = never,\n"
       "                            at most 1e7)\n"
-      "  --json FILE               write the result document to FILE (atomically)\n"
-      "  --quiet                   no console echo, no summary\n"
+      "  --json FILE               write the result document to FILE (atomically; default\n"
+      "                            none)\n"
+      "  --quiet                   no console echo, no summary, no progress lines\n"
       "  --events LIST             PMU events (libpfm4 names, comma-separated; default:\n"
       "                            the host's default set)\n"
+      "                            kvm:exits adds KVM's exits by reason (docs/PROBES.md)\n"
       "  --no-pmu                  no PMU counters (KVM stats and exits still taken)\n"
       "  --no-probes               no exit accounting, KVM stats or PMU (overhead baseline)\n"
       "  --profile FILE            model: cycle cost profile (default: the built-in\n"
       "                            intel-skylake profile; docs/COST_MODEL.md)\n"
       "  --model-baseline run|none model, paging ept|shadow: run the image natively first\n"
       "                            for overhead_vs_native (default run)\n"
+      "  --shadow-policy sync|unsync  model, paging shadow: guest last-level page tables\n"
+      "                            stay write-protected (sync, default) or go out of sync\n"
+      "                            as KVM's shadow MMU lets them (unsync; docs/MODEL.md)\n"
+      "\n"
+      "A mode axis left out has its assist off (tlb flush, nmi poll, irq poll), as in\n"
+      "vtbench's modes; paging and tlb on kvm are the host module's, and the model\n"
+      "without --paging runs the guest natively (no VMX: the baseline). A\n"
+      "parameter left out is the image's default (vtbench workloads NAME), sized for\n"
+      "KVM: the model interprets the guest, tens of times slower, and says every 10 s\n"
+      "that it is still running.\n"
       "\n"
       "exit codes: 0 ok, 2 usage, 3 image rejected, 4 host problem, 5 unsupported\n"
       "mode, 10 guest failed, 11 guest exception, 12 triple fault, 13 timeout,\n"
@@ -92,6 +106,11 @@ static int parse_size(const char *s, uint64_t *out) {
     shift = 30;
     end++;
     break;
+  case 't':
+  case 'T':
+    shift = 40;
+    end++;
+    break;
   case '\0':
     break;
   default:
@@ -128,7 +147,8 @@ enum {
   OPT_IRQ_RATE,
   OPT_IRQ_VECTOR,
   OPT_PROFILE,
-  OPT_MODEL_BASELINE
+  OPT_MODEL_BASELINE,
+  OPT_SHADOW_POLICY
 };
 
 static const struct option long_opts[] = {
@@ -151,6 +171,7 @@ static const struct option long_opts[] = {
     {"irq-vector", required_argument, NULL, OPT_IRQ_VECTOR},
     {"profile", required_argument, NULL, OPT_PROFILE},
     {"model-baseline", required_argument, NULL, OPT_MODEL_BASELINE},
+    {"shadow-policy", required_argument, NULL, OPT_SHADOW_POLICY},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -202,8 +223,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
     case OPT_MEM:
       if (parse_size(optarg, &cfg->mem_size))
         return usage_error("--mem '%s': expected a size like 256M or 1G", optarg);
-      if (cfg->mem_size < VTB_MEM_MIN || cfg->mem_size > VTB_MEM_MAX || cfg->mem_size % 4096)
-        return usage_error("--mem '%s': must be a multiple of 4K between 8M and 3G", optarg);
+      if (cfg->mem_size < VTB_MEM_MIN || cfg->mem_size > VTB_MEM_MAX)
+        return usage_error("--mem '%s': outside the range refvmm gives a guest, 8M to 3G (the "
+                           "MMIO window and the VMM's reserved pages bound it)",
+                           optarg);
+      if (cfg->mem_size % 4096)
+        return usage_error("--mem '%s': not a multiple of 4K (the guest's page size)", optarg);
       break;
     case OPT_TIMEOUT: {
       char *end;
@@ -267,6 +292,12 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
         return usage_error("--model-baseline '%s': expected run or none", optarg);
       opts->model_baseline = strcmp(optarg, "run") == 0;
       break;
+    case OPT_SHADOW_POLICY:
+      if (strcmp(optarg, "sync") && strcmp(optarg, "unsync"))
+        return usage_error("--shadow-policy '%s': expected sync or unsync", optarg);
+      cfg->shadow_unsync = strcmp(optarg, "unsync") == 0;
+      cfg->shadow_policy_set = true;
+      break;
     case OPT_HELP:
       usage(stdout);
       return -1;
@@ -311,6 +342,10 @@ static bool has_cost_model(const struct backend_ops *ops) {
   return ops->load_profile != NULL;
 }
 
+static bool has_shadow_policies(const struct backend_ops *ops) {
+  return ops->shadow_policies;
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
   struct vm_config cfg;
   memset(&cfg, 0, sizeof cfg);
@@ -336,6 +371,13 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv) {
                        "measures real cycles)",
                        opts.profile_path,
                        backend__names(names, sizeof names, ", ", " or ", has_cost_model),
+                       cfg.backend);
+  }
+  if (cfg.shadow_policy_set && !be->shadow_policies) {
+    char names[128];
+    return usage_error("--shadow-policy: applies to --backend %s only (the %s backend's shadow "
+                       "MMU is the host's)",
+                       backend__names(names, sizeof names, ", ", " or ", has_shadow_policies),
                        cfg.backend);
   }
   if (cfg.json_path) {

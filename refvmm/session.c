@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "boot_info.h"
 #include "exit_codes.h"
+#include "image_params.h"
 #include "x86_setup.h"
 
 struct session *session__new(const struct vm_config *cfg, const struct session_opts *opts) {
@@ -113,6 +114,16 @@ int session__prepare(struct session *s) {
   char err[512];
   if (elf__load_file(vm->cfg.image, &vm->mem, &s->image, err, sizeof err))
     return fail(s, EXIT_IMAGE, "refvmm: %s", err);
+  if (image_params__check(&s->image.params, vm->cfg.image, vm->cfg.params, vm->cfg.nparams, err,
+                          sizeof err))
+    return fail(s, EXIT_USAGE, "refvmm: %s", err);
+  if (vm->ops->interprets_guest && !vm->cfg.quiet && s->image.params.present &&
+      image_params__all_default(&s->image.params, vm->cfg.params, vm->cfg.nparams))
+    fprintf(stderr,
+            "refvmm: note: %s runs at its default sizes, which are sized for KVM; the %s backend "
+            "interprets the guest, tens of times slower, so this can take minutes (progress "
+            "every 10 s; smaller sizes: --param, see vtbench workloads)\n",
+            vm->cfg.image, vm->ops->name);
   vm->image_lo = s->image.lo;
   vm->image_hi = s->image.hi;
   vm->entry = s->image.entry;
@@ -186,6 +197,7 @@ static void run_reference(struct session *s) {
   cfg.json_path = NULL;
   struct session_opts o = {.no_probes = true, .profile_path = s->opts.profile_path};
   struct session *n = session__new(&cfg, &o);
+  if (n && !vm->cfg.quiet) n->progress = "the native baseline run (before the guest's own)";
   if (!n) {
     vm->ops->reference_done(vm, BACKEND_REF_NOMEM, NULL, "out of memory");
     return;
@@ -220,7 +232,10 @@ enum run_status session__run(struct session *s) {
              limit, vm->ops->name);
     return vm->status;
   }
-  int rc = watchdog__start(&s->wd, vm, limit > 0 ? left : 0);
+  int rc = watchdog__start(&s->wd, vm, limit > 0 ? left : 0,
+                           s->progress     ? s->progress
+                           : vm->cfg.quiet ? NULL
+                                           : "the guest");
   if (rc) {
     vm->status = RUN_HOST_ERROR;
     snprintf(vm->status_detail, sizeof vm->status_detail, "cannot start the watchdog thread: %s",

@@ -46,6 +46,7 @@ struct session {
   struct exit_stats stats;
   struct run_loop rl;
   struct watchdog wd;
+  const char *progress;    /* the watchdog's progress label; NULL: "the guest" unless quiet */
   struct probe_set probes; /* KVM stats + PMU over the timed region */
   bool probes_open;
   bool created; /* backend create() succeeded */

@@ -75,9 +75,14 @@ void summary__print(const struct session *s, FILE *out) {
     if (strcmp(k, VTB_KEY_CHECKSUM) && strcmp(k, VTB_KEY_ITERATIONS))
       fprintf(out, "report %-24s %" PRIu64 "\n", k, vm->reports[i].value);
   }
+  /* A backend that models time: its modeled time first, the wall time is
+   * then how long the backend took to run the guest. */
+  bool modeled = vm->ops && vm->ops->print_modeled_time;
+  if (modeled) vm->ops->print_modeled_time(vm, out);
   if (vm->timed_begun && vm->timed_ended) {
     uint64_t ticks = vm->timed_tsc_end - vm->timed_tsc_begin;
-    fprintf(out, "timed region: %.3f ms wall, %" PRIu64 " TSC ticks (%.3f ms at %.3f GHz)\n",
+    fprintf(out, "%s %.3f ms wall, %" PRIu64 " TSC ticks (%.3f ms at %.3f GHz)\n",
+            modeled ? "  host wall time to run it:" : "timed region:",
             (double)(vm->timed_ns_end - vm->timed_ns_begin) / 1e6, ticks,
             vm->tsc_hz ? (double)ticks * 1e3 / (double)vm->tsc_hz : 0.0, (double)vm->tsc_hz / 1e9);
   } else {
@@ -88,7 +93,10 @@ void summary__print(const struct session *s, FILE *out) {
     fprintf(out, "exits in the whole run: %" PRIu64 " (--no-probes: no accounting)\n",
             s->rl.exits_all);
   } else {
-    fprintf(out, "exits in the whole run: %" PRIu64 "; in the timed region:\n", s->rl.exits_all);
+    if (vm->ops && vm->ops->print_vm_exits) vm->ops->print_vm_exits(vm, out);
+    fprintf(out, "exits %sin the whole run: %" PRIu64 "; in the timed region%s:\n",
+            modeled ? "that reached refvmm " : "", s->rl.exits_all,
+            modeled ? " (latency: host wall time)" : "");
     exit_stats__print(&s->stats, out);
   }
   if (s->probes_open) probe_set__print(&s->probes, out);

@@ -154,6 +154,10 @@ struct vm_config {
   double nmi_rate_hz;  /* periodic NMIs from a VMM timer; 0 = none */
   double irq_rate_hz;  /* periodic IRQs from a VMM timer; 0 = none */
   uint32_t irq_vector; /* their vector (32..255); 0 = 0x40 */
+  /* The shadow MMU's policy for the guest's last-level page tables
+   * (--shadow-policy; backends with backend_ops.shadow_policies only):
+   * false sync (write-protected), true unsync (KVM's; docs/MODEL.md). */
+  bool shadow_unsync, shadow_policy_set;
 };
 
 /* ---- Guest reports -------------------------------------------------------- */

@@ -27,8 +27,9 @@ backends+=(model) # vtbench probes it and skips it if refvmm lacks the model bac
 
 mkdir -p "$(dirname "$OUT")"
 echo "demo: step 1/2: vtbench run --quick --backends $(IFS=,; echo "${backends[*]}") -o $OUT"
-echo "demo:   7 workloads x the modes each backend supports x 3 repetitions (+1 warm-up),"
-echo "demo:   interleaved; about 5 minutes. Ctrl-C keeps what finished (resume: --resume)."
+echo "demo:   7 workloads x the modes each backend supports; kvm 4 repetitions after a warm-up"
+echo "demo:   round, the model once (it is deterministic); under a minute on an idle 2-core host."
+echo "demo:   Ctrl-C keeps what finished (resume: --resume)."
 # --force: each demo replaces the previous demo's document (vtbench run
 # refuses to replace an existing document without it).
 "$VTB" run --quick --backends "$(IFS=,; echo "${backends[*]}")" --force -o "$OUT"

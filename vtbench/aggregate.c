@@ -159,7 +159,7 @@ json_t *aggregate__run_metrics(const json_t *run) {
   const json_t *model = json_object_get(run, "model");
   if (model) flatten(m, "model", model, 0);
   if (json_is_object(model)) model_metrics(m, model, guest);
-  const json_t *events = json_object_get(run, "events"); /* issue 8: NMI/IRQ delivery */
+  const json_t *events = json_object_get(run, "events"); /* NMI/IRQ delivery */
   if (json_is_object(events)) flatten(m, "events", events, 0);
   return m;
 }

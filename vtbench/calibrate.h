@@ -82,6 +82,7 @@ struct calib_host {
   bool flavour_known;               /* its paging and TLB modes are known */
   bool shadow;                      /* the host's KVM pages with shadow tables */
   bool vpid;                        /* ... and tags translations (VPID/ASID) */
+  bool emulates_ring0;              /* kvm_pvm: the model's shadow policy is sync */
   struct cost_cache_level cache[3]; /* L1 data, L2, LLC from sysfs (size_kib 0: unknown) */
   uint32_t llc_nominal_kib;         /* the LLC as sysfs gives it, before the sweep */
 };

@@ -194,6 +194,7 @@ int calibrate__host(struct calib_host *h, char *err, size_t errlen) {
   }
   h->shadow = pm == PAGING_SHADOW;
   h->vpid = tm == TLB_VPID;
+  h->emulates_ring0 = kh.flavour == KVM_FLAVOUR_PVM;
   h->flavour_known = true;
   return 0;
 }
@@ -502,6 +503,10 @@ static json_t *run_refvmm(const struct calib_opts *o, const struct calib_host *h
     argv[a++] = h->shadow ? "shadow" : "ept";
     argv[a++] = "--tlb";
     argv[a++] = h->vpid ? "vpid" : "flush";
+    if (h->shadow) { /* as vtbench validate pairs the model with this host */
+      argv[a++] = "--shadow-policy";
+      argv[a++] = h->emulates_ring0 ? "sync" : "unsync";
+    }
     argv[a++] = "--profile";
     argv[a++] = profile;
     argv[a++] = "--model-baseline";

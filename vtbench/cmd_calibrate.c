@@ -51,8 +51,8 @@ static void usage(FILE *out) {
 
 /* The command as typed, for measured_on.command and the sources. */
 static void command_line(int argc, char **argv, char *buf, size_t len) {
-  size_t off = (size_t)snprintf(buf, len, "vtbench");
-  for (int i = 0; i < argc && off < len; i++)
+  size_t off = (size_t)snprintf(buf, len, "%s", argc ? argv[0] : "vtbench calibrate");
+  for (int i = 1; i < argc && off < len; i++)
     off += (size_t)snprintf(buf + off, len - off, " %s", argv[i]);
   if (off >= len && len > 4) memcpy(buf + len - 4, "...", 4);
 }

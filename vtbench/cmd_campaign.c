@@ -33,8 +33,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: vtbench campaign ACTION DIR [OPTIONS]\n"
           "  init DIR --shards N [--matrix FILE | --quick] [--backends L] [--workloads L]\n"
-          "           [--modes L] [--reps N] [--warmup N] [--timeout SEC] [--cpu N]\n"
-          "           [--baseline MODE] [--allow-host-reconfig]\n"
+          "           [--modes L] [--reps N] [--warmup N] [--model-reps N] [--timeout SEC]\n"
+          "           [--cpu N] [--baseline MODE] [--allow-host-reconfig]\n"
           "      a campaign: the matrix (vtbench run's options) cut into N shards\n"
           "  slurm DIR [--site S] [--only LIST] [--merge-after any|ok] [--allow-incomplete]\n"
           "            [--no-merge] [--dry-run] [-- SBATCH-OPTIONS...]\n"
@@ -124,6 +124,7 @@ static int act_init(int argc, char **argv) {
                                        {"modes", required_argument, NULL, 'M'},
                                        {"reps", required_argument, NULL, 'r'},
                                        {"warmup", required_argument, NULL, 'w'},
+                                       {"model-reps", required_argument, NULL, 'D'},
                                        {"timeout", required_argument, NULL, 't'},
                                        {"cpu", required_argument, NULL, 'c'},
                                        {"baseline", required_argument, NULL, 'b'},
@@ -154,6 +155,7 @@ static int act_init(int argc, char **argv) {
     case 'M':
     case 'r':
     case 'w':
+    case 'D':
       json_array_append_new(margs, json_sprintf("--%s", name));
       json_array_append_new(margs, json_string(optarg));
       break;

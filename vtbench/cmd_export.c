@@ -94,6 +94,7 @@ int cmd_export(int argc, char **argv) {
   const char *in = o.c_arg, *dir = o.output, *baseline = o.baseline;
   if (!in && optind < argc) in = argv[optind];
   if (!in) {
+    msg__error("no result document given");
     usage(stderr);
     return VTB_EXIT_USAGE;
   }

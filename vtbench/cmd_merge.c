@@ -179,6 +179,8 @@ int cmd_merge(int argc, char **argv) {
   const char *out = o.output, *baseline = o.baseline;
   int first = optind;
   if (!out || first >= nargs) {
+    msg__error("%s", !out ? "-o OUT.json missing: where should the merged document go?"
+                          : "no input document (IN.json...)");
     usage(stderr);
     free(args);
     return VTB_EXIT_USAGE;

@@ -158,6 +158,11 @@ int cmd_report(int argc, char **argv) {
   if (rc != REPORT_OPTS_CONTINUE) return rc;
   const char *other_path = opt.c_arg, *dir = opt.output, *baseline = opt.baseline;
   if (optind != argc - 1) {
+    if (optind >= argc)
+      msg__error("no result document given");
+    else
+      msg__error("one result document at a time, got %d (another to compare: --compare FILE)",
+                 argc - optind);
     usage(stderr);
     return VTB_EXIT_USAGE;
   }

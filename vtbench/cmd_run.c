@@ -39,23 +39,47 @@
 static void usage(FILE *out) {
   fprintf(out,
           "usage: vtbench run [--matrix FILE | --quick] [--backends kvm,model] [--workloads LIST]\n"
-          "                   [--modes LIST] [--reps N] [--warmup N] [--cpu N] [--shard I/N]\n"
-          "                   [--timeout SEC] [--baseline MODE] [-o FILE] [--resume | --force]\n"
-          "                   [--dry-run] [--allow-host-reconfig] [--kvm-exits]\n"
-          "  Runs the cross product of the matrix (default: the standard matrix; --quick: a\n"
-          "  small one, about a minute) interleaved, with warm-up runs, into one result\n"
-          "  document (default results/out/session.json). Modes are paging/tlb/nmi/irq,\n"
-          "  e.g. shadow/flush/poll/poll or native. --shard I/N runs slice I of N (1-based);\n"
-          "  join shards with vtbench merge. --resume continues the document given with -o.\n"
-          "  An existing -o document is never replaced unless --force is given (exit 5), and\n"
-          "  one vtbench at a time writes it (FILE.lock; a second writer gets exit 4).\n"
-          "  --allow-host-reconfig: kvm modes the host's KVM module does not run now are run\n"
-          "  by reloading it with the parameters they need (kvm_intel ept/vpid, kvm_amd npt;\n"
-          "  root, no other VM), restoring it after each group, also on Ctrl-C\n"
-          "  (docs/KVM_MODES.md).\n"
-          "  --kvm-exits: kvm runs also count every VM exit KVM handles by hardware reason\n"
-          "  (refvmm --events kvm:exits; KVM's tracepoints, a cost per exit: their times are\n"
-          "  not comparable with runs without it; docs/PROBES.md).\n");
+          "                   [--modes LIST] [--reps N] [--warmup N] [--model-reps N] [--cpu N]\n"
+          "                   [--shard I/N] [--timeout SEC] [--baseline MODE] [-o FILE]\n"
+          "                   [--resume | --force] [--dry-run] [--allow-host-reconfig]\n"
+          "                   [--kvm-exits]\n"
+          "  Runs the cross product of a matrix interleaved into one result document.\n"
+          "  --matrix FILE   the matrix (docs/MATRIX.md); default: the standard matrix,\n"
+          "                  every workload at its defaults (sized for KVM; on the model\n"
+          "                  a run can take minutes); --quick: the small one make demo\n"
+          "                  runs, under a minute\n"
+          "  --backends L    default: the matrix's (kvm,model); one not usable here is\n"
+          "                  skipped with a note\n"
+          "  --workloads L   default: the matrix's; vtbench workloads lists them\n"
+          "  --modes L       default: the matrix's; a mode is paging/tlb/nmi/irq, e.g.\n"
+          "                  ept/vpid/window/poll; parts left out have their assist off\n"
+          "                  (tlb flush, nmi poll, irq poll, as refvmm's defaults); native:\n"
+          "                  the model without VMX, the baseline\n"
+          "  --reps N        repetitions of each kvm configuration (default: the matrix's;\n"
+          "                  standard 5, quick 4)\n"
+          "  --warmup N      unrecorded warm-up rounds before them (default 1)\n"
+          "  --model-reps N  runs of each model configuration, no warm-up (default 1: the\n"
+          "                  model is deterministic)\n"
+          "  --cpu N         pin refvmm to CPU N (default: not pinned)\n"
+          "  --shard I/N     run slice I of N (1-based; default 1/1); join shards with\n"
+          "                  vtbench merge\n"
+          "  --timeout SEC   refvmm's limit per run (default refvmm's, 300)\n"
+          "  --baseline MODE what ratios are taken against (default: native on the model,\n"
+          "                  the least-featured mode measured on kvm)\n"
+          "  -o FILE         the result document (default results/out/session.json); one\n"
+          "                  vtbench at a time writes it (FILE.lock; a second gets exit 4),\n"
+          "                  and it is never replaced unless --force is given (exit 5);\n"
+          "                  --resume continues it\n"
+          "  --dry-run       list the jobs, run nothing\n"
+          "  --allow-host-reconfig  kvm modes the host's KVM module does not run now are\n"
+          "                  run by reloading it with the parameters they need (kvm_intel\n"
+          "                  ept/vpid, kvm_amd npt; root, no other VM), restoring it after\n"
+          "                  each group, also on Ctrl-C (docs/KVM_MODES.md)\n"
+          "  --kvm-exits     kvm runs also count every VM exit KVM handles by hardware\n"
+          "                  reason (refvmm --events kvm:exits; a cost per exit: their\n"
+          "                  times are not comparable with runs without it; docs/PROBES.md)\n"
+          "  Progress: one line on a terminal; without one, a line every 10 s\n"
+          "  (VTB_PROGRESS_S). Exit status: docs/EXIT_CODES.md.\n");
 }
 
 /* The new session document: context, and the session facts that let
@@ -68,6 +92,7 @@ static json_t *new_session(int argc, char **argv, const struct run_plan *p,
   if (!full) return NULL;
   full[0] = "vtbench";
   memcpy(full + 1, argv, (size_t)argc * sizeof(*full));
+  if (argc) full[1] = "run"; /* argv[0] is "vtbench run" */
   json_t *doc = result_doc__new(context__collect(argc + 1, full));
   free(full);
   if (!doc) return NULL;
@@ -98,7 +123,7 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   json_object_set_new(json_object_get(doc, "session"), "jobs_total",
                       json_integer((json_int_t)p->njobs));
   run_progress__start(&S.progress, S.todo.todo);
-  int rc = run_exec__save(doc, o->out, "incomplete", o->baseline) ? VTB_EXIT_IO : VTB_EXIT_OK;
+  int rc = run_exec__save(doc, o->out, "incomplete", o->baseline, true) ? VTB_EXIT_IO : VTB_EXIT_OK;
   if (rc == VTB_EXIT_OK) rc = run_exec__all(&S);
   run_progress__end(&S.progress);
   bool stopped = run_exec__stopped();
@@ -106,7 +131,7 @@ static int run_session(const struct run_opts *o, const struct run_plan *p, json_
   for (size_t b = 0; b < p->m.nbackends; b++)
     all_off &= S.backend_off[b];
   if (run_exec__save(doc, o->out, !stopped && rc == VTB_EXIT_OK ? "complete" : "incomplete",
-                     o->baseline))
+                     o->baseline, true))
     rc = VTB_EXIT_IO;
   char el[32];
   run_progress__fmt_secs(run_progress__elapsed(&S.progress), el, sizeof(el));
@@ -200,6 +225,7 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
                                        {"baseline", required_argument, NULL, 'b'},
                                        {"dry-run", no_argument, NULL, 'n'},
                                        {"allow-host-reconfig", no_argument, NULL, 'H'},
+                                       {"model-reps", required_argument, NULL, 'D'},
                                        {"kvm-exits", no_argument, NULL, 'K'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
@@ -230,6 +256,10 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
     case 'w':
       if (cli__count("warmup", optarg, 0, MATRIX_WARMUP_MAX, &v)) return VTB_EXIT_USAGE;
       o->warmup = (int)v;
+      break;
+    case 'D':
+      if (cli__count("model-reps", optarg, 1, MATRIX_REPS_MAX, &v)) return VTB_EXIT_USAGE;
+      o->model_reps = (int)v;
       break;
     case 'c':
       if (cli__count("cpu", optarg, 0, CPU_SETSIZE - 1, &v)) return VTB_EXIT_USAGE;
@@ -280,7 +310,8 @@ static int parse_opts(int argc, char **argv, struct run_opts *o) {
 }
 
 int cmd_run(int argc, char **argv) {
-  struct run_opts o = {.out = "results/out/session.json", .reps = -1, .warmup = -1, .cpu = -1};
+  struct run_opts o = {
+      .out = "results/out/session.json", .reps = -1, .warmup = -1, .model_reps = -1, .cpu = -1};
   int rc = parse_opts(argc, argv, &o);
   if (rc != OPTS_OK) return rc;
   json_t *doc = NULL;

@@ -1,5 +1,5 @@
 /* event_cdf.h - NMI/IRQ delivery latency as cumulative distributions, from
- * the per-run `events` section refvmm writes (issue 8):
+ * the per-run `events` section refvmm writes:
  *
  *   "events": {"nmi": {"raised": N, "delivered": N,
  *                      "latency_ns": {"min", "p50", "p99", "max", ...},

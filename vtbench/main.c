@@ -38,12 +38,17 @@ int main(int argc, char **argv) {
     return VTB_EXIT_OK;
   }
   if (!strcmp(argv[1], "--version")) {
-    printf("vtbench %s (%s)\n", VTB_VERSION, VTB_GIT_REV);
+    printf("vtbench %s (git %s)\n", VTB_VERSION, VTB_GIT_REV);
     return VTB_EXIT_OK;
   }
   for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
     if (!strcmp(argv[1], commands[i].name)) {
       msg__set_command(commands[i].name); /* messages say which command */
+      /* getopt names argv[0] in its messages: "vtbench run: unrecognized
+       * option '--frob'", as every other message of the command */
+      static char full[64];
+      snprintf(full, sizeof full, "vtbench %s", commands[i].name);
+      argv[1] = full;
       return commands[i].fn(argc - 1, argv + 1);
     }
   msg__error("unknown command '%s'", argv[1]);

@@ -5,7 +5,7 @@
  *    "workloads": [{"name": "pio", "params": {"n": 1000}}, "cpuid", ...],
  *    "modes": [{"paging": "shadow", "tlb": "flush", "nmi": "poll", "irq": "poll"},
  *              "ept/vpid/window/window", "native", ...],
- *    "reps": 5, "warmup": 1}
+ *    "reps": 5, "warmup": 1, "model_reps": 1}
  *
  * Expansion: configurations are the cross product (minus modes a backend
  * cannot run); jobs run them interleaved: warm-up rounds, then one round per
@@ -49,6 +49,7 @@ struct matrix {
   struct matrix_mode *modes;
   size_t nmodes;
   unsigned reps, warmup;
+  unsigned model_reps; /* runs of each model configuration, no warm-up (deterministic) */
 };
 
 struct matrix_config {
@@ -75,6 +76,12 @@ void matrix__free(struct matrix *m);
 int matrix__parse_mode(const char *s, struct matrix_mode *out, char *err, size_t len);
 void matrix__mode_str(const struct matrix_mode *mode, char *buf, size_t len);
 
+/* Drop from jobs j[0..n) the model's warm-up rounds and its repetitions
+ * from model_reps on (the model is deterministic: they would repeat the
+ * same counts); the order of the rest is kept. Returns the new count. */
+size_t matrix__trim_model(const struct matrix *m, const struct matrix_config *cfgs,
+                          struct matrix_job *j, size_t n);
+
 /* The built-in matrices. */
 void matrix__standard(struct matrix *m);
 void matrix__quick(struct matrix *m);
@@ -88,7 +95,7 @@ size_t matrix__configs(const struct matrix *m, matrix_supported_fn ok, void *ctx
 void matrix__config_key(const struct matrix *m, const struct matrix_config *c, char *buf,
                         size_t len);
 
-/* ---- host modes on kvm (vtbench run --allow-host-reconfig, issue 8) ----
+/* ---- host modes on kvm (vtbench run --allow-host-reconfig) ----
  * paging and tlb of a kvm cell are properties of the host's KVM module. The
  * vendor-module settings a cell in `mode` needs on host h: 0 with
  * plan->n == 0 when the host runs it as it is; 0 with plan->n > 0 when

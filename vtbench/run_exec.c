@@ -27,10 +27,13 @@ static bool stop_cb(void) {
   return run_exec__stopped();
 }
 
-int run_exec__save(json_t *doc, const char *path, const char *status, const char *baseline) {
+int run_exec__save(json_t *doc, const char *path, const char *status, const char *baseline,
+                   bool aggregates) {
   json_t *session = json_object_get(doc, "session");
   json_object_set_new(session, "status", json_string(status));
-  if (strcmp(status, "running")) {
+  if (!aggregates) {
+    json_object_set_new(doc, "aggregates", json_array());
+  } else if (strcmp(status, "running")) {
     struct agg_set s;
     aggregate__group(doc, &s);
     json_object_set_new(doc, "aggregates", aggregate__compute(&s, baseline));
@@ -307,7 +310,9 @@ static int run_group(struct run_session *S, size_t group) {
     run_todo__record(&S->todo, jb, P->cfgs);
     json_object_set_new(json_object_get(S->doc, "session"), "jobs_done",
                         json_integer((json_int_t)json_array_size(json_object_get(S->doc, "runs"))));
-    if (run_exec__save(S->doc, S->o->out, "incomplete", S->o->baseline)) rc = VTB_EXIT_IO;
+    /* every run kept at once; the aggregates (bootstrap intervals over all
+     * runs) only when the session ends */
+    if (run_exec__save(S->doc, S->o->out, "incomplete", S->o->baseline, false)) rc = VTB_EXIT_IO;
   }
   return rc;
 }

@@ -39,8 +39,11 @@ struct run_session {
 int run_exec__all(struct run_session *s);
 /* A stop signal arrived (also while the host was reconfigured). */
 bool run_exec__stopped(void);
-/* Set session.status, recompute the aggregates (unless "running") and
- * write the document atomically. 0, or -1 after printing why. */
-int run_exec__save(json_t *doc, const char *path, const char *status, const char *baseline);
+/* Set session.status, recompute the aggregates (with `aggregates`, unless
+ * "running"; without, they are left empty: the session's end computes
+ * them, and report and merge compute them from the runs of any document)
+ * and write the document atomically. 0, or -1 after printing why. */
+int run_exec__save(json_t *doc, const char *path, const char *status, const char *baseline,
+                   bool aggregates);
 
 #endif

@@ -10,6 +10,8 @@
 #include "commands.h"
 #include "msg.h"
 #include "paths.h"
+#include "refvmm/elf_loader.h"
+#include "refvmm/image_params.h"
 
 /* ---- which modes can each backend run on this host ------------------------ */
 static void host_detect(struct run_host *h) {
@@ -27,7 +29,8 @@ static void host_detect(struct run_host *h) {
   }
   const char *pg = kvm_host__paging_name(h->info);
   if (pg) snprintf(h->kvm_paging, sizeof(h->kvm_paging), "%s", pg); /* PVM: always shadow */
-  if (h->info->flavour == KVM_FLAVOUR_INTEL) /* kvm_amd: refvmm itself refuses tlb flush */
+  /* kvm_amd: refvmm itself refuses tlb flush; kvm_pvm always flushes */
+  if (h->info->flavour == KVM_FLAVOUR_INTEL || h->info->flavour == KVM_FLAVOUR_PVM)
     snprintf(h->kvm_tlb, sizeof(h->kvm_tlb), "%s", kvm_host__tlb_name(h->info));
 }
 
@@ -156,6 +159,7 @@ static int build_matrix(const struct run_opts *o, struct matrix *m) {
   }
   if (o->reps >= 0) json_object_set_new(j, "reps", json_integer(o->reps));
   if (o->warmup >= 0) json_object_set_new(j, "warmup", json_integer(o->warmup));
+  if (o->model_reps >= 0) json_object_set_new(j, "model_reps", json_integer(o->model_reps));
   matrix__free(m);
   int rc = matrix__from_json(m, j, "command line", err, sizeof(err));
   if (rc) msg__error("%s", err);
@@ -221,6 +225,43 @@ static void drop_unbuilt(struct run_plan *p, bool dry_run) {
     p->cfgs[keep++] = p->cfgs[i];
   }
   p->ncfg = keep;
+}
+
+/* Each freestanding workload's parameters against its image's parameter
+ * table (the one refvmm checks --param against): a size out of range is
+ * refused here, naming the workload, before any run. 0, or -1 after the
+ * message. An image not built or without a table is left to refvmm. */
+static int check_image_params(const struct run_plan *p) {
+  struct guest_mem gm;
+  if (guest_mem__init(&gm, VTB_MEM_MIN)) return 0;
+  int rc = 0;
+  for (size_t i = 0; i < p->m.nworkloads && !rc; i++) {
+    const struct matrix_workload *w = &p->m.workloads[i];
+    char img[4200], err[512], kv[32][96];
+    const char *params[32];
+    if (linux_guest__named(w->name)) continue;
+    snprintf(img, sizeof(img), "%s/%s.elf", p->images, w->name);
+    static struct elf_image im;
+    if (access(img, R_OK) || elf__load_file(img, &gm, &im, err, sizeof(err))) continue;
+    int n = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(w->params, k, v) {
+      if (n == 32) break;
+      if (json_is_string(v))
+        snprintf(kv[n], sizeof(kv[n]), "%s=%s", k, json_string_value(v));
+      else
+        snprintf(kv[n], sizeof(kv[n]), "%s=%lld", k, (long long)json_integer_value(v));
+      params[n] = kv[n];
+      n++;
+    }
+    if (image_params__check(&im.params, img, params, n, err, sizeof(err))) {
+      msg__error("workload %s: %s (vtbench workloads %s lists the ranges)", w->name, err, w->name);
+      rc = -1;
+    }
+  }
+  guest_mem__destroy(&gm);
+  return rc;
 }
 
 /* Host groups: kvm configurations that need the module reloaded, one group
@@ -289,6 +330,10 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
                   strerror(p->host.kvm_errno));
   if (o->allow_host_reconfig && plan_reconfig(&p->host, &p->m)) goto fail;
   if (check_linux(p, o->dry_run)) goto fail;
+  if (have_images && check_image_params(p)) {
+    rc = VTB_EXIT_USAGE;
+    goto fail;
+  }
 
   rc = VTB_EXIT_FAILED;
   p->ncfg = matrix__configs(&p->m, supported, &p->host, &p->cfgs);
@@ -301,6 +346,7 @@ int run_plan__build(struct run_plan *p, struct run_opts *o, const json_t *resume
     goto fail;
   }
   p->njobs = matrix__jobs(&p->m, p->ncfg, 1, 1, MATRIX_SEED, &p->jobs);
+  p->njobs = matrix__trim_model(&p->m, p->cfgs, p->jobs, p->njobs);
   if (!p->njobs && !o->dry_run) {
     msg__error("nothing can run on this host: no backend supports any mode of the matrix (kvm "
                "needs /dev/kvm; model needs refvmm built with it)");

@@ -20,7 +20,7 @@
 struct run_opts {
   const char *matrix_file, *out, *backends, *workloads, *modes, *shard, *baseline;
   bool quick, resume, dry_run, allow_host_reconfig, force, kvm_exits;
-  int reps, warmup, cpu, timeout; /* -1: not given (timeout 0: refvmm's default) */
+  int reps, warmup, model_reps, cpu, timeout; /* -1: not given (timeout 0: refvmm's default) */
 };
 
 /* Which modes each backend can run on this host. */

@@ -2,6 +2,7 @@
 #include "run_progress.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
@@ -20,6 +21,11 @@ void run_progress__start(struct run_progress *p, size_t todo) {
   p->todo = todo;
   p->t0 = now_s();
   p->tty = isatty(2);
+  p->logged = -1;
+  const char *e = getenv("VTB_PROGRESS_S");
+  char *end;
+  double v = e ? strtod(e, &end) : 0;
+  p->every = e && end != e && !*end && v > 0 && v < 1e6 ? v : RUN_PROGRESS_LOG_S;
 }
 
 double run_progress__elapsed(const struct run_progress *p) {
@@ -34,18 +40,23 @@ void run_progress__fmt_secs(double s, char *buf, size_t len) {
     snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
 }
 
-void run_progress__show(const struct run_progress *p, const char *key, bool warmup, unsigned rep) {
-  if (!p->tty) return;
+void run_progress__show(struct run_progress *p, const char *key, bool warmup, unsigned rep) {
   char el[32], left[32], line[512];
   double t = run_progress__elapsed(p);
+  if (!p->tty && p->logged >= 0 && t - p->logged < p->every) return;
   run_progress__fmt_secs(t, el, sizeof(el));
   run_progress__fmt_secs(p->done ? t / (double)p->done * (double)(p->todo - p->done) : 0, left,
                          sizeof(left));
+  snprintf(line, sizeof(line), "[%zu/%zu] %s elapsed, ~%s left | %s %s #%u", p->done + 1, p->todo,
+           el, p->done ? left : "?", key, warmup ? "warm-up" : "rep", rep);
+  if (!p->tty) {
+    msg__info("%s", line);
+    p->logged = t;
+    return;
+  }
   /* One line, cut to the terminal's width so \r can overwrite it. */
   struct winsize ws;
   size_t cols = !ioctl(2, TIOCGWINSZ, &ws) && ws.ws_col > 20 ? ws.ws_col : 80;
-  snprintf(line, sizeof(line), "[%zu/%zu] %s elapsed, ~%s left | %s %s #%u", p->done + 1, p->todo,
-           el, p->done ? left : "?", key, warmup ? "warm-up" : "rep", rep);
   if (strlen(line) >= cols) line[cols - 1] = 0;
   msg__progress(line);
 }

@@ -286,6 +286,16 @@ static void cause_of(enum assist a, struct saving_cell *c) {
   if (!c->cause[0]) snprintf(c->cause, sizeof(c->cause), "no exit, TLB or delivery difference");
 }
 
+/* The smallest two-sided p a Mann-Whitney test of samples of sizes a and b
+ * can give: 2 / C(a + b, a). Below 4 runs a side it is 0.057 or more, so
+ * no pair can count as a difference. */
+static double min_p(size_t a, size_t b) {
+  double c = 1;
+  for (size_t i = 1; i <= a; i++)
+    c = c * (double)(b + i) / (double)i;
+  return 2 / c;
+}
+
 static void measure(enum assist a, struct saving_cell *c) {
   const char *metric = agg_group__time_metric(c->off);
   double *x, *base;
@@ -318,7 +328,10 @@ static void measure(enum assist a, struct saving_cell *c) {
   else
     snprintf(c->ratio_text, sizeof(c->ratio_text), "95%% CI [%.3g, %.3g], Mann-Whitney p = %.2g",
              c->lo, c->hi, c->p);
-  if (c->verdict == SAVING_SAME)
+  if (c->verdict == SAVING_SAME && !c->exact && min_p(nx, nb) >= 0.05)
+    snprintf(c->verdict_text, sizeof(c->verdict_text), "too few runs to tell (%d vs %d; %.3gx)",
+             (int)(nx % 1000), (int)(nb % 1000), c->ratio);
+  else if (c->verdict == SAVING_SAME)
     snprintf(c->verdict_text, sizeof(c->verdict_text), "no measurable difference (%.3gx)",
              c->ratio);
   else if (c->verdict == SAVING_SAVES)

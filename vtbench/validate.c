@@ -14,6 +14,7 @@
 const struct validate_workload validate_workloads[] = {
     {"pgfault", "n", 2000, 500, {NULL}},
     {"ptemod", "n", 2000, 500, {NULL}},
+    {"invlpg", "n", 200, 50, {"pages=46", NULL}},
     {"cr3switch", "n", 2000, 500, {NULL}},
     {"forkwait", "n", 100, 25, {NULL}},
     {"gups", "n", 200000, 50000, {"ws=4194304", NULL}},
@@ -54,19 +55,24 @@ const struct validate_pair validate_pairs[] = {
     {"io_exits", "io_exits", T "exits.IO_INSTRUCTION", VALIDATE_HOST_NATIVE | VALIDATE_HOST_TDP},
     {"mmio_exits", "mmio_exits", "exits.by_reason.MMIO.count", VALIDATE_HOST_ANY},
     /* ring 0 emulated (kvm_pvm): only user-mode accesses fault and fill,
-     * ring-0 stores and instructions go through the emulator, a privilege
-     * switch is an exit, flush requests coalesce until the return to ring 3 */
+     * ring-0 stores and instructions go through the emulator (a REP string
+     * instruction more than once, ring-3 CPUID and MMIO too), a privilege
+     * switch is an exit (a ring-3 CPUID too), flush requests coalesce until
+     * the return to ring 3 */
     {"pf_fixed", "pf_fixed", U3 "hidden_faults", VALIDATE_HOST_EMU0},
     {"pf_taken", "pf_taken", U3 "hidden_faults+" U3 "true_faults+" U3 "pt_write_exits",
      VALIDATE_HOST_EMU0},
     {"pf_emulate", "pf_emulate", U3 "pt_write_exits", VALIDATE_HOST_EMU0},
     {"mmu_pte_write", "mmu_pte_write", T "cpl0.mem_writes", VALIDATE_HOST_EMU0},
-    {"insn_emulation", "insn_emulation", T "cpl0.instructions", VALIDATE_HOST_EMU0},
+    {"insn_emulation", "insn_emulation",
+     T "cpl0.instructions+" T "cpl0.rep_emulations+" T "cpl3.cpuid+" T "cpl3.mmio",
+     VALIDATE_HOST_EMU0},
     {"insn_emulation_fail", "insn_emulation_fail", T "cpl0.left", VALIDATE_HOST_EMU0},
     {"tlb_flush", "tlb_flush", SH "flush_batches", VALIDATE_HOST_EMU0},
     {"exits", "exits",
-     U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+exits.total",
-     VALIDATE_HOST_EMU0},
+     U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+" T
+        "cpl3.cpuid+exits.total",
+     VALIDATE_HOST_EMU0, true},
     /* ring 0 native (VT-x/SVM without EPT/NPT): every #PF and CR3/INVLPG exits */
     {"pf_fixed", "pf_fixed", SH "hidden_faults", VALIDATE_HOST_NATIVE},
     {"pf_taken", "pf_taken", SH "hidden_faults+" SH "true_faults+" SH "pt_write_exits",
@@ -74,12 +80,12 @@ const struct validate_pair validate_pairs[] = {
     {"pf_emulate", "pf_emulate", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
     {"mmu_pte_write", "mmu_pte_write", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
     {"tlb_flush", "tlb_flush", SH "flush_exits", VALIDATE_HOST_NATIVE},
-    {"exits", "exits", T "exits.*", VALIDATE_HOST_NATIVE},
+    {"exits", "exits", T "exits.*", VALIDATE_HOST_NATIVE, true},
     /* EPT/NPT: the guest owns its page tables; KVM's TDP MMU fills a
      * second-level entry per EPT violation / nested page fault */
     {"pf_fixed", "pf_fixed", T "ept.violations", VALIDATE_HOST_TDP},
     {"pf_taken", "pf_taken", T "ept.violations", VALIDATE_HOST_TDP},
-    {"exits", "exits", T "exits.*", VALIDATE_HOST_TDP},
+    {"exits", "exits", T "exits.*", VALIDATE_HOST_TDP, true},
 };
 #undef T
 #undef SH
@@ -170,10 +176,15 @@ int validate__model_value(const json_t *run, const char *expr, double *out) {
   return 0;
 }
 
-enum validate_verdict validate__verdict(double kvm, double model) {
+enum validate_verdict validate__verdict_noise(double kvm, double model, double noise) {
   if (kvm == model) return VALIDATE_EXACT;
   double band = fmax(VALIDATE_TOL_ABS, VALIDATE_TOL_REL * fabs(kvm));
-  return fabs(model - kvm) <= band ? VALIDATE_AGREE : VALIDATE_DIFFER;
+  double d = kvm - model;
+  return d >= -band && d <= band + fmax(noise, 0) ? VALIDATE_AGREE : VALIDATE_DIFFER;
+}
+
+enum validate_verdict validate__verdict(double kvm, double model) {
+  return validate__verdict_noise(kvm, model, 0);
 }
 
 const char *validate__verdict_name(enum validate_verdict v) {
@@ -190,4 +201,49 @@ const char *validate__verdict_name(enum validate_verdict v) {
 double validate__ratio(double kvm, double model) {
   if (kvm == 0) return model == 0 ? 1.0 : INFINITY;
   return model / kvm + 0.0; /* no -0 when model is 0 and kvm negative (noise) */
+}
+
+const struct validate_known validate_known[] = {
+    {"forkwait", "mmu_cache_miss", VALIDATE_HOST_EMU0,
+     "the model shadows each root once more: a constant 6 more allocations"},
+    {"forkwait", "mmu_shadow_zapped", VALIDATE_HOST_EMU0,
+     "KVM zaps one page per round more than it floods; the model does not"},
+    {"forkwait", "tlb_flush", VALIDATE_HOST_EMU0,
+     "flush requests that land on their own at an entry from ring 3 vary with host timing"},
+    {"forkwait", "exits", VALIDATE_HOST_EMU0,
+     "KVM's pf_spurious and about one unnamed exit per round (the emulator's periodic exit)"},
+    {"pio", "io_exits", VALIDATE_HOST_EMU0, "kvm_pvm leaves io_exits at 0"},
+    {"cpuid", "exits", VALIDATE_HOST_EMU0,
+     "KVM's emulator leaves for the host about once per 1000 ring-0 instructions"},
+};
+const size_t validate_known_len = sizeof validate_known / sizeof validate_known[0];
+
+const char *validate__known(const char *workload, const char *label, enum validate_kind kind) {
+  for (size_t i = 0; i < validate_known_len; i++)
+    if ((validate_known[i].host & (1u << kind)) && !strcmp(validate_known[i].workload, workload) &&
+        !strcmp(validate_known[i].label, label))
+      return validate_known[i].why;
+  return NULL;
+}
+
+enum check_result validate__row_check(const char *workload, const char *label,
+                                      enum validate_kind kind, double kvm, double model,
+                                      double noise, char *text, size_t len) {
+  enum validate_verdict v = validate__verdict_noise(kvm, model, noise);
+  const char *why = validate__known(workload, label, kind);
+  char host[64] = "";
+  if (noise > 0) snprintf(host, sizeof host, "; KVM counted %.0f host exits", noise);
+  int n = snprintf(text, len, "%s %s kvm %.0f model %.0f ", workload, label, kvm, model);
+  if (n < 0 || (size_t)n >= len) n = 0;
+  if (v != VALIDATE_DIFFER) {
+    snprintf(text + n, len - (size_t)n, "(%s%s)", validate__verdict_name(v), host);
+    return CHECK_PASS;
+  }
+  if (why) {
+    snprintf(text + n, len - (size_t)n, "(known: %s)", why);
+    return CHECK_XFAIL;
+  }
+  snprintf(text + n, len - (size_t)n, "(%.3fx, tolerance max(%.0f, %.0f%%)%s)",
+           validate__ratio(kvm, model), VALIDATE_TOL_ABS, VALIDATE_TOL_REL * 100, host);
+  return CHECK_FAIL;
 }

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "checklist.h"
+
 #define VALIDATE_FIXED_MAX 2
 
 struct validate_workload {
@@ -67,7 +69,14 @@ struct validate_pair {
   const char *kvm;
   const char *model;
   enum validate_host host;
+  /* KVM's side also counts the host's own exits, which KVM names
+   * (VALIDATE_NOISE_STATS): they widen the band above the model's count. */
+  bool host_noise;
 };
+
+/* KVM statistics that count exits of the host's own (timer interrupts,
+ * preemptions), not the guest's. */
+#define VALIDATE_NOISE_STATS "irq_exits", "preemption_other"
 
 #define VALIDATE_PAIRS_MAX 32
 
@@ -99,7 +108,29 @@ enum validate_verdict {
   VALIDATE_DIFFER, /* outside it */
 };
 enum validate_verdict validate__verdict(double kvm, double model);
+/* The same with `noise` host exits KVM counted: KVM may exceed the model by
+ * the band plus noise. */
+enum validate_verdict validate__verdict_noise(double kvm, double model, double noise);
 const char *validate__verdict_name(enum validate_verdict v);
+/* Differences docs/VALIDATION.md explains, reported as known (XFAIL), not as
+ * failures: a (workload, row label) on hosts of these kinds, and why. */
+struct validate_known {
+  const char *workload, *label;
+  enum validate_host host;
+  const char *why;
+};
+extern const struct validate_known validate_known[];
+extern const size_t validate_known_len;
+/* Why row `label` of `workload` may differ on this host, or NULL. */
+const char *validate__known(const char *workload, const char *label, enum validate_kind kind);
+
+/* The check of one row: PASS inside the band (widened by `noise` host
+ * exits), XFAIL outside it where validate__known explains why, else FAIL;
+ * the line's text ("pio io_exits kvm 0 model 500 (known: ...)") into text. */
+enum check_result validate__row_check(const char *workload, const char *label,
+                                      enum validate_kind kind, double kvm, double model,
+                                      double noise, char *text, size_t len);
+
 /* model / kvm; 1 when both are 0; INFINITY when only kvm is 0. */
 double validate__ratio(double kvm, double model);
 

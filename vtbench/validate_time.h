@@ -36,8 +36,8 @@ const struct vtime_workload *vtime__workload(const char *name);
 
 /* The verdict: model / kvm within 1 +- tolerance (both positive). */
 bool vtime__pass(double model_ns, double kvm_ns, double tolerance);
-/* The line for one workload, without a newline:
- * "PASS compute ns/iter model 3.40 kvm 3.36 (1.01x, tolerance ±25%)". */
+/* The text of one workload's check line (checklist.h adds PASS or FAIL):
+ * "compute ns/iter model 3.40 kvm 3.36 (1.01x, tolerance ±25%)". */
 void vtime__line(char *buf, size_t len, const char *name, double model_ns, double kvm_ns,
                  double tolerance);
 

@@ -1,4 +1,4 @@
-/* workload_catalog.h - what vtbench knows about each workload (issue 4's
+/* workload_catalog.h - what vtbench knows about each workload (the
  * suite): parameters with their types, what it stresses and where its hot
  * loop runs. Used by `vtbench workloads` and to validate matrix files. */
 #ifndef VTBENCH_WORKLOAD_CATALOG_H

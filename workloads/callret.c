@@ -7,10 +7,10 @@
  * checksum = h, iterations = n. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 1000000000, 1, 1ull << 40, "call/ret pairs"},
     {"seed", 1, 0, ~0ull, "initial state"},
-    {0},
+    VTB_PARAM_END,
 };
 
 __attribute__((noinline, noclone)) static uint64_t step(uint64_t h, uint64_t i) {

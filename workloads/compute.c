@@ -5,10 +5,10 @@
  * (splitmix64, rt/hash.h); checksum = h, iterations = n. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 300000000, 1, 1ull << 40, "hash steps"},
     {"seed", 1, 0, ~0ull, "initial state"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

@@ -10,10 +10,10 @@
  * reported as cpuid.eax/ebx/ecx/edx for the host to compare. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 100000, 1, 1ull << 40, "CPUID instructions"},
     {"leaf", 0, 0, 0xffffffffu, "CPUID leaf (EAX); subleaf 0"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

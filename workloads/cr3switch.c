@@ -15,11 +15,11 @@
 #define BASE ASPACE_PRIVATE_BASE
 #define KMAX 64
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 20000, 1, 1ull << 40, "address-space switches (CR3 loads)"},
     {"k", 2, 2, KMAX, "address spaces"},
     {"w", 16, 1, 512, "pages touched after each switch"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct aspace spaces[KMAX];

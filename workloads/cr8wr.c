@@ -11,9 +11,9 @@
  * the value read back. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 150000, 1, 1ull << 40, "CR8 writes"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static inline void write_cr8(uint64_t v) {

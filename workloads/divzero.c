@@ -9,9 +9,9 @@
  * divzero.faults reports the handler's count. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 16000, 1, 1ull << 40, "divide faults"},
-    {0},
+    VTB_PARAM_END,
 };
 
 /* uint64_t divzero__fault(void): divides by zero; returns what the #DE

@@ -15,10 +15,10 @@
 
 #define BASE ASPACE_PRIVATE_BASE
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 800, 1, 1ull << 40, "fork/touch/exit/wait rounds"},
     {"pages", 64, 1, 1u << 18, "pages mapped by the parent, copied to each child"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct aspace parent, child;

@@ -12,12 +12,12 @@
 #include "wl_memory.h"
 #include "wset.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 75000000, 1, 1ull << 40, "updates"},
     {"ws", 64ull << 20, 8192, 2ull << 30, "working set in bytes (power of two)"},
     {"page", 4096, 4096, 2ull << 20, "page size: 4k or 2m"},
     {"seed", 1, 1, ~0ull, "xorshift64 seed (nonzero)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int setup(void) {

@@ -30,7 +30,7 @@
 #include "rt.h"
 #include "rt/events.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 200, 1, VTB_EVENT_LOG_MAX, "interrupts to raise"},
     {"vector", 0x40, 32, 255, "interrupt vector"},
     {"period_us", 2000, 0, 1000000, "raise each IRQ this long after the previous handler began"},
@@ -39,7 +39,7 @@ static const struct wl_param params[] = {
     {"sti_us", 300, 1, 1000000, "body: IF=1 stretch"},
     {"cli_us", 300, 0, 1000000, "body: IF=0 stretch"},
     {"timeout_s", 30, 1, 3600, "give up waiting after this long"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct vtb_event_log irq_log;

@@ -11,11 +11,11 @@
 #include "rt.h"
 #include "wset.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"ws", 64ull << 20, 4096, 2ull << 30, "working set in bytes"},
     {"passes", 300, 1, 1ull << 32, "read+write passes over the working set"},
     {"page", 4096, 4096, 2ull << 20, "page size: 4k or 2m"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int setup(void) {

@@ -7,9 +7,9 @@
  * iterations = n. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 100000, 1, 1ull << 40, "MMIO writes"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

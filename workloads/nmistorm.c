@@ -31,13 +31,13 @@
 #include "rt.h"
 #include "rt/events.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 200, 1, VTB_EVENT_LOG_MAX, "NMIs to raise"},
     {"period_us", 2000, 0, 1000000, "raise each NMI this long after the previous handler began"},
     {"rate", 0, 0, 100000, "rate mode: n NMIs at this many per second on a fixed schedule"},
     {"block_us", 500, 0, 1000000, "NMI handler spin: NMIs blocked for this long each"},
     {"timeout_s", 30, 1, 3600, "give up waiting after this long"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct vtb_event_log nmi_log;

@@ -16,9 +16,9 @@
 #define TAG  0x70676661756c74ull
 #define BASE ASPACE_PRIVATE_BASE
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 12000, 1, 1ull << 20, "pages touched, one fault each"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct aspace as;

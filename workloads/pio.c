@@ -8,10 +8,10 @@
  * not see them. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 100000, 1, 1ull << 40, "OUT instructions"},
     {"pre", 0, 0, 1ull << 40, "extra OUTs before mark begin (setup the timed region excludes)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

@@ -15,10 +15,10 @@
 #define TAG  0x7074656d6f64ull
 #define PAGE ASPACE_PRIVATE_BASE
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 14000, 1, 1ull << 40, "PTE updates (each with INVLPG and a read)"},
     {"frames", 8, 2, 4096, "frames the page is pointed at in turn"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct aspace as;

@@ -36,16 +36,27 @@
  * iterations = n. */
 #include "rt.h"
 
-enum { K_ALU, K_ALU_DEP, K_MOV, K_MOV_DEP, K_MUL, K_MUL_DEP, K_LOAD, K_LOAD_DEP, K_BRANCH,
-       K_STACK, K_NOP, K_COUNT };
+enum {
+  K_ALU,
+  K_ALU_DEP,
+  K_MOV,
+  K_MOV_DEP,
+  K_MUL,
+  K_MUL_DEP,
+  K_LOAD,
+  K_LOAD_DEP,
+  K_BRANCH,
+  K_STACK,
+  K_NOP,
+  K_COUNT
+};
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 1000000, 1, 1ull << 40, "iterations of the kernel (32 instructions each)"},
     {"kernel", 0, 0, K_COUNT - 1,
-     "0 alu, 1 alu_dep, 2 mov, 3 mov_dep, 4 mul, 5 mul_dep, 6 load, 7 load_dep, 8 branch, "
-     "9 stack, 10 nop"},
+     "alu alu_dep mov mov_dep mul mul_dep load load_dep branch stack nop (0..10)"},
     {"seed", 1, 0, ~0ull, "R8 starts at seed, R9 at seed + 1, ..."},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint64_t buf[8] __attribute__((aligned(64)));
@@ -117,10 +128,11 @@ static __attribute__((noinline)) uint64_t run_kernel(unsigned k, uint64_t n, uin
     __asm__ volatile("1:\n.rept 2\n" EACH(JMP) ".endr\ndec %8\njnz 1b\n" : REGS : : "cc");
     break;
   case K_STACK:
-    __asm__ volatile("1:\n.rept 2\n" EACH(PUSH) ".endr\n"
-                     "pop %%r15\npop %%r14\npop %%r13\npop %%r12\npop %%r11\npop %%r10\n"
-                     "pop %%r9\npop %%r8\npop %%r15\npop %%r14\npop %%r13\npop %%r12\n"
-                     "pop %%r11\npop %%r10\npop %%r9\npop %%r8\ndec %8\njnz 1b\n"
+    __asm__ volatile("1:\n.rept 2\n" EACH(
+                         PUSH) ".endr\n"
+                               "pop %%r15\npop %%r14\npop %%r13\npop %%r12\npop %%r11\npop %%r10\n"
+                               "pop %%r9\npop %%r8\npop %%r15\npop %%r14\npop %%r13\npop %%r12\n"
+                               "pop %%r11\npop %%r10\npop %%r9\npop %%r8\ndec %8\njnz 1b\n"
                      : REGS
                      :
                      : "cc", "memory");

@@ -30,11 +30,11 @@
  * CPL3 because the host emulates ring 0). */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 150000, 1, 1ull << 40, "hypercalls"},
     {"user", 1, 0, 1, "at CPL0 1: answered by refvmm (KVM_EXIT_HYPERCALL); 0: by the host kernel"},
     {"insn", 0, 0, 2, "0: by CPU vendor; 1: VMCALL; 2: VMMCALL"},
-    {0},
+    VTB_PARAM_END,
 };
 
 #define VMCALL_ARG0 0x1000ull /* a page-aligned GPA: KVM checks the alignment */

@@ -472,9 +472,9 @@ int kvm_backend__tsc_offset(struct vm *vm, int64_t *offset) {
 static int kvm_check_modes(struct vm *vm) {
   struct kvm_host_info h;
   kvm_host__detect("/sys", &h);
-  /* Events: refvmm's policies; window (what a VMM does) unless asked. */
-  if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_WINDOW;
-  if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_WINDOW;
+  /* Events: refvmm's policies; an axis not given has its assist off. */
+  if (!vm->cfg.modes.nmi_set) vm->cfg.modes.nmi = EVENT_POLL;
+  if (!vm->cfg.modes.irq_set) vm->cfg.modes.irq = EVENT_POLL;
   return kvm_host__check_modes(&h, &vm->cfg.modes, vm->status_detail, sizeof vm->status_detail);
 }
 

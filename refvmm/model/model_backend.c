@@ -76,8 +76,14 @@ static int model_check_modes(struct vm *vm) {
   struct vm_modes *m = &vm->cfg.modes;
   if (!m->paging_set) m->paging = PAGING_NATIVE;
   if (m->paging == PAGING_NATIVE) m->tlb = TLB_FLUSH; /* no VMX: nothing to tag */
-  if (!m->nmi_set) m->nmi = EVENT_WINDOW;             /* as on KVM (vmm_events.h) */
-  if (!m->irq_set) m->irq = EVENT_WINDOW;
+  if (!m->nmi_set) m->nmi = EVENT_POLL;               /* an axis not given has its assist off */
+  if (!m->irq_set) m->irq = EVENT_POLL;
+  if (vm->cfg.shadow_policy_set && m->paging != PAGING_SHADOW) {
+    snprintf(vm->status_detail, sizeof vm->status_detail,
+             "--shadow-policy %s: applies to --paging shadow only (this run: --paging %s)",
+             vm->cfg.shadow_unsync ? "unsync" : "sync", paging_mode__name(m->paging));
+    return -EINVAL;
+  }
   return 0;
 }
 
@@ -140,6 +146,9 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
+  if (shadow)
+    vmm_shadow__set_policy(&m->shadow,
+                           vm->cfg.shadow_unsync ? SHADOW_POLICY_UNSYNC : SHADOW_POLICY_SYNC);
   return 0;
 }
 
@@ -201,10 +210,13 @@ static int model_run(struct vm *vm, struct vcpu_exit *e) {
   memset(e, 0, sizeof *e);
   model_vmx__entry(c);
   int rc = model_run_loop(vm, m, c, e);
-  model_vmx__exit(c, vmx_reason_of(c, e->reason), 0);
+  unsigned reason = vmx_reason_of(c, e->reason);
+  model_vmx__exit(c, reason, 0);
   if (c->vmcs.active && (e->reason == KVM_EXIT_IO || e->reason == KVM_EXIT_MMIO ||
-                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT))
+                         e->reason == KVM_EXIT_HYPERCALL || e->reason == KVM_EXIT_HLT)) {
     m->cost.user_exits++; /* handled in refvmm's user space (cost model: vmm.user_exit) */
+    if (reason < EXIT_REASON_MAX) m->cost.user_exits_by[reason]++;
+  }
   return rc;
 }
 
@@ -361,6 +373,11 @@ static void model_timed_mark(struct vm *vm, bool end) {
 /* The native baseline of a run in paging ept|shadow: the same image,
  * parameters and profile with paging native (the model is deterministic).
  * Its counts go to the CPU's cost_baseline. */
+static uint32_t model_boot_flags(const struct vm *vm) {
+  (void)vm;
+  return VTB_BOOT_F_MODEL;
+}
+
 static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config *ref) {
   struct cost_baseline *b = &mst(vm)->cost.baseline;
   memset(b, 0, sizeof *b);
@@ -378,6 +395,7 @@ static bool model_reference_config(struct vm *vm, bool wanted, struct vm_config 
   ref->modes.paging = PAGING_NATIVE;
   ref->modes.paging_set = true;
   ref->modes.tlb = TLB_FLUSH;
+  ref->shadow_policy_set = false;
   b->state = COST_BASELINE_FAILED;
   return true;
 }
@@ -408,6 +426,14 @@ void model_backend__print(const struct vm *vm, FILE *out) {
   if (mst(vm)) model_report__print(&mst(vm)->report, out);
 }
 
+static void model_print_time(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_time(&mst(vm)->report, out);
+}
+
+static void model_print_vm_exits(const struct vm *vm, FILE *out) {
+  if (mst(vm)) model_report__print_exits(&mst(vm)->report, out);
+}
+
 /* refvmm's NMI/IRQ policies run at this CPU's entries (vmm_events.h). */
 static int model_event_attach(struct vm *vm, struct event_policy *p) {
   vmm_events__attach(&mst(vm)->events, p);
@@ -429,11 +455,16 @@ const struct backend_ops model_backend_ops = {
     .guest_tsc_hz = model_guest_tsc_hz,
     .load_profile = model_load_profile,
     .timed_mark = model_timed_mark,
+    .shadow_policies = true,
+    .boot_flags = model_boot_flags,
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
+    .interprets_guest = true,
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,
+    .print_modeled_time = model_print_time,
+    .print_vm_exits = model_print_vm_exits,
     .event_attach = model_event_attach,
     .guest_written = model_guest_written,
 };

@@ -1,7 +1,8 @@
 /* native_exec.c - the reference for the model's per-instruction tests: runs
  * code snippets natively on this host's CPU, in ring 3 of a Linux process,
  * at the addresses the test harness uses (code at 0x100000, data at 0x200000,
- * stack at 0x300000; nothing mapped from 0x800000), and prints what the CPU
+ * stack at 0x300000; 0x600000 up not executable; nothing mapped from
+ * 0x800000), and prints what the CPU
  * did: the vector it raised (from the signal's trap number), the RIP, RFLAGS,
  * error code and CR2 of that exception, the 16 general registers and the
  * first 256 bytes of the data area. A snippet ends with an appended UD2, so a
@@ -27,6 +28,7 @@
 #define CODE     0x100000ul
 #define DATA     0x200000ul
 #define DATA_LEN 256u
+#define NX_BASE  0x600000ul /* from here to RAM_HI: not executable */
 #define MAX_CODE 4096u
 
 uint64_t vt_in[16];
@@ -110,6 +112,8 @@ static void run_case(const uint8_t *code, size_t len) {
   void *ram = mmap((void *)RAM_LO, RAM_HI - RAM_LO, PROT_READ | PROT_WRITE | PROT_EXEC,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (ram != (void *)RAM_LO) fail("mapping 0x100000..0x800000");
+  /* the harness maps its last 2 MiB not executable (test_model_harness.h) */
+  if (mprotect((void *)NX_BASE, RAM_HI - NX_BASE, PROT_READ | PROT_WRITE) < 0) fail("mprotect");
   memcpy((void *)CODE, code, len);
   ((uint8_t *)CODE)[len] = 0x0f; /* ud2 */
   ((uint8_t *)CODE)[len + 1] = 0x0b;

@@ -6,10 +6,10 @@
  *           (VM_REPORTS_MAX): a bad hypercall naming the report count. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 1, "0: console flood, 1: report-key flood"},
     {"n", 1024, 1, 1ull << 20, "4 KiB console writes for case 0"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static char page[VTB_CONSOLE_MAX];

@@ -11,10 +11,10 @@
  * checksum (case 2): the calls that returned a stale value (0). */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 2, 0, 2, "0: unaligned log, 1: log beyond RAM, 2: log over code"},
     {"n", 50, 1, 4096, "NMIs raised (case 2)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 /* Code and log share this page-aligned area (in .bss: writable and, under

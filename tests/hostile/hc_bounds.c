@@ -14,9 +14,9 @@
  *   case 9: raise_irq vector 0 (an exception vector) */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 9, "which boundary to cross (see the file header)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static struct vtb_hc_console con;

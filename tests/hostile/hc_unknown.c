@@ -6,9 +6,9 @@
  *   case 3: 8-bit OUT to a hypercall port (hypercalls are 32-bit) */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 3, "0: nr 7, 1: nr 15, 2: IN, 3: 8-bit OUT"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint64_t k_access(uint64_t which, uint64_t unused) {

@@ -6,9 +6,9 @@
  * ones (must equal n). */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 20000, 1, 1ull << 32, "MMIO writes (and as many reads)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static volatile uint32_t *addr_for(uint64_t i) {

@@ -7,9 +7,9 @@
  * the run as a triple fault with a register dump. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"depth", 8, 1, 64, "nested #UD before the stack goes bad"},
-    {0},
+    VTB_PARAM_END,
 };
 
 #define VA_UNMAPPED (ASPACE_PRIVATE_BASE + 0x10000)

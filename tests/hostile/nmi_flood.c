@@ -8,10 +8,10 @@
  * Reports nmi.taken (NMIs the guest's handler saw); checksum = that count. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 2, "0: one request of 2^32-1, 1: n requests of 1, 2: one of 4096"},
     {"n", 10000, 1, 1ull << 32, "requests for case 1"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

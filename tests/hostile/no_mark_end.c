@@ -4,9 +4,9 @@
  * invent a duration. checksum = n. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 1000, 1, 1ull << 32, "loop iterations inside the unterminated region"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

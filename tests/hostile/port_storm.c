@@ -4,9 +4,9 @@
  * checksum = number of INs that read all ones (must equal n). */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 20000, 1, 1ull << 32, "OUTs (and as many INs) to unclaimed ports"},
-    {0},
+    VTB_PARAM_END,
 };
 
 /* Ports no refvmm device claims: skip the serial port, hypercalls and bench. */

@@ -17,9 +17,9 @@
  * checksum (cases 0, 3): the value read back. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 3, "0: leaf -> 64 GiB, 1: leaf -> 2^51, 2: table at 64 GiB, 3: write across"},
-    {0},
+    VTB_PARAM_END,
 };
 
 #define VA_PRIVATE ASPACE_PRIVATE_BASE

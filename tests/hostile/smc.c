@@ -5,9 +5,9 @@
  * checksum = sum over i < n of vtb_mix64(i) truncated to 32 bits. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"n", 100000, 1, 1ull << 32, "rewrite-and-call iterations"},
-    {0},
+    VTB_PARAM_END,
 };
 
 /* In .data (writable, and executable: the identity map sets no NX). */

@@ -2,7 +2,7 @@
  * without exits: only the VMM's watchdog (--timeout) can end it. */
 #include "rt.h"
 
-static const struct wl_param params[] = {{0}};
+static const struct vtb_param params[] VTB_PARAM_TABLE = {VTB_PARAM_END};
 
 static int run(struct wl_result *res) {
   (void)res;

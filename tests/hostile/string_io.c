@@ -15,10 +15,10 @@
  * instruction. Inside the timed region: only the string instructions. */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 4, "0: INS, 1: OUTS, 2: OUTS to a hypercall port, 3: INS from one, 4: OUTSB"},
     {"n", 64, 1, 512, "elements per REP instruction"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint8_t buf[8 * 512 + 64] __attribute__((aligned(64)));

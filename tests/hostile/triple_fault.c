@@ -3,7 +3,7 @@
  * run as a triple fault with a register dump. */
 #include "rt.h"
 
-static const struct wl_param params[] = {{0}};
+static const struct vtb_param params[] VTB_PARAM_TABLE = {VTB_PARAM_END};
 
 static int run(struct wl_result *res) {
   struct __attribute__((packed)) {

@@ -3,7 +3,7 @@
  * error code through VTB_HC_EXCEPTION and the run ends non-zero. */
 #include "rt.h"
 
-static const struct wl_param params[] = {{0}};
+static const struct vtb_param params[] VTB_PARAM_TABLE = {VTB_PARAM_END};
 
 static int run(struct wl_result *res) {
   uint64_t q = 1, r = 0, d = 0;

@@ -5,9 +5,9 @@
  * past the end of RAM (GPA 0xfffff000). */
 #include "rt.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] VTB_PARAM_TABLE = {
     {"case", 0, 0, 2, "0: far buffer, 1: buffer straddling RAM end, 2: struct past RAM"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

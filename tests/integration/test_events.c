@@ -1,4 +1,4 @@
-/* test_events.c - refvmm's event delivery policies on /dev/kvm (issue 8):
+/* test_events.c - refvmm's event delivery policies on /dev/kvm:
  * nmistorm and irqstorm under --nmi/--irq window and poll deliver every
  * raised event exactly once; window adds no poll kicks; poll kicks and,
  * with the guest blocking longer than the raise lead, waits longer; the

@@ -2,7 +2,9 @@
  * it runs here: a hand-assembled guest reads VTB_PORT_IDENT with a 32-bit
  * IN and a 16-bit IN, reports both values and exits; the reports must be
  * VTB_IDENT_MAGIC and its low half. This is how the Linux guest's init
- * tells refvmm from a VMM that does not answer (docs/LINUX.md). */
+ * tells refvmm from a VMM that does not answer (docs/LINUX.md). It also
+ * reports the boot info's flags: VTB_BOOT_F_MODEL on the model backend
+ * only (how a guest tells it runs on the model, docs/ABI.md). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,12 @@
 #include "tests/lib/run_refvmm.h"
 #include "workloads/rt/vtb_abi.h"
 
-/* Report structs at EB_DATA_GPA ("ident.32") and +0x40 ("ident.16"), the
- * exit struct at +0x80. */
+/* Report structs at EB_DATA_GPA ("ident.32"), +0x40 ("ident.16") and +0xa0
+ * ("ident.flags"), the exit struct at +0x80. */
 static void write_ident_guest(const char *path) {
   uint8_t text[] = {
+      0x8b, 0x47, 0x0c,                               /* mov eax, [rdi+12] (boot info flags) */
+      0x89, 0x04, 0x25, 0xc0, 0x10, 0x20, 0x00,       /* mov [0x2010c0], eax */
       0x66, 0xba, 0x24, 0x05,                         /* mov dx, 0x524 (VTB_PORT_IDENT) */
       0xed,                                           /* in eax, dx */
       0x89, 0x04, 0x25, 0x20, 0x10, 0x20, 0x00,       /* mov [0x201020], eax (report value) */
@@ -28,6 +32,8 @@ static void write_ident_guest(const char *path) {
       0xef,                                           /* out dx, eax */
       0xb8, 0x40, 0x10, 0x20, 0x00,                   /* mov eax, 0x201040 */
       0xef,                                           /* out dx, eax */
+      0xb8, 0xa0, 0x10, 0x20, 0x00,                   /* mov eax, 0x2010a0 */
+      0xef,                                           /* out dx, eax */
       0x66, 0xba, 0x01, 0x05,                         /* mov dx, 0x501 (exit) */
       0xb8, 0x80, 0x10, 0x20, 0x00,                   /* mov eax, 0x201080 */
       0xef,                                           /* out dx, eax */
@@ -35,11 +41,12 @@ static void write_ident_guest(const char *path) {
   };
   uint8_t data[0x100];
   memset(data, 0, sizeof data);
-  struct vtb_hc_report r32 = {"ident.32", 0}, r16 = {"ident.16", 0};
+  struct vtb_hc_report r32 = {"ident.32", 0}, r16 = {"ident.16", 0}, fl = {"ident.flags", 0};
   struct vtb_hc_exit ex = {0};
   memcpy(data + 0x00, &r32, sizeof r32);
   memcpy(data + 0x40, &r16, sizeof r16);
   memcpy(data + 0x80, &ex, sizeof ex);
+  memcpy(data + 0xa0, &fl, sizeof fl);
   struct elf_builder b;
   eb__init(&b, EB_TEXT_GPA);
   eb__add_load(&b, EB_TEXT_GPA, PF_R | PF_X, text, sizeof text, sizeof text);
@@ -59,6 +66,12 @@ static void check_backend(const char *backend) {
   itest__assert_ok_run(&r);
   ck_assert_uint_eq(itest__guest_report(&r, "ident.32"), VTB_IDENT_MAGIC);
   ck_assert_uint_eq(itest__guest_report(&r, "ident.16"), VTB_IDENT_MAGIC & 0xffff);
+  uint64_t flags = itest__guest_report(&r, "ident.flags");
+  ck_assert_msg((flags & VTB_BOOT_F_SYSCALL_TRAP) != 0, "boot flags 0x%llx",
+                (unsigned long long)flags);
+  ck_assert_msg(((flags & VTB_BOOT_F_MODEL) != 0) == (strcmp(backend, "model") == 0),
+                "%s: boot flags 0x%llx, VTB_BOOT_F_MODEL must be set on the model only", backend,
+                (unsigned long long)flags);
   refvmm_result__free(&r);
 }
 

@@ -211,8 +211,6 @@ START_TEST(usage_errors_name_option_and_value) {
 }
 END_TEST
 
-/* The model runs native paging; its VT-x paging modes arrive with issue 6
- * and until then are refused with a message that says so. */
 /* The model needs no /dev/kvm: both VT paging modes run the same guest to
  * the host-computed checksum, and the result carries the model section. */
 START_TEST(model_backend_runs_shadow_and_ept) {

@@ -95,13 +95,26 @@ static void assert_no_user_exits(const struct refvmm_result *r) {
   ck_assert_msg(total == 0, "%" PRId64 " exits reached refvmm in the timed region, want 0", total);
 }
 
-/* A bad parameter: the guest exits 2 and says which parameter. */
+/* A bad parameter. One the image's parameter table refuses (an unknown
+ * key, not a number, out of range: the needle starts with "refvmm: ")
+ * ends refvmm with a usage error before the guest starts; one only the
+ * guest can judge (a ring the workload does not allow, ...) makes the guest
+ * exit 2 and say which parameter. */
 static void check_bad_param(const char *name, const char *param, const char *needle) {
   if (itest__kvm_missing()) return;
   char img[128];
   snprintf(img, sizeof img, IMG("%s"), name);
   const char *args[] = {"run", img, "--param", param, "--timeout", "60", NULL};
   struct refvmm_result r;
+  if (!strncmp(needle, "refvmm: ", 8)) {
+    ck_assert_int_eq(run_refvmm(&r, false, args), 0);
+    ck_assert_msg(r.exit_code == EXIT_USAGE, "%s %s: refvmm exit %d, want %d; stderr: %s", name,
+                  param, r.exit_code, EXIT_USAGE, r.err);
+    ck_assert_msg(strstr(r.err, needle) != NULL, "%s %s: stderr lacks \"%s\": %s", name, param,
+                  needle, r.err);
+    refvmm_result__free(&r);
+    return;
+  }
   ck_assert_int_eq(run_refvmm(&r, true, args), 0);
   ck_assert_msg(r.exit_code == EXIT_GUEST_FAILED, "%s %s: refvmm exit %d, want %d; stderr: %s",
                 name, param, r.exit_code, EXIT_GUEST_FAILED, r.err);
@@ -286,15 +299,15 @@ END_TEST
 /* ---- bad parameters ------------------------------------------------------------ */
 
 START_TEST(bad_params_name_the_parameter) {
-  check_bad_param("vmcall", "user=2", "parameter 'user'=2 out of range");
-  check_bad_param("vmcall", "insn=3", "parameter 'insn'=3 out of range");
+  check_bad_param("vmcall", "user=2", "refvmm: --param user=2: user is 2, outside its range");
+  check_bad_param("vmcall", "insn=3", "refvmm: --param insn=3: insn is 3, outside its range");
   check_bad_param("cr8wr", "cpl=3", "parameter 'cpl'");
-  check_bad_param("cr8wr", "n=0", "parameter 'n'=0 out of range");
+  check_bad_param("cr8wr", "n=0", "refvmm: --param n=0: n is 0, outside its range");
   check_bad_param("syscall", "cpl=0", "parameter 'cpl'");
-  check_bad_param("syscall", "syscall=int80", "parameter 'syscall'");
-  check_bad_param("callret", "bogus=1", "unknown parameter 'bogus'");
-  check_bad_param("callret", "n=12x", "parameter 'n'");
-  check_bad_param("divzero", "n=0", "parameter 'n'=0 out of range");
+  check_bad_param("syscall", "syscall=int80", "refvmm: --param syscall=int80: syscall is trap or");
+  check_bad_param("callret", "bogus=1", "refvmm: --param bogus=1: callret.elf has no parameter");
+  check_bad_param("callret", "n=12x", "refvmm: --param n=12x: '12x' is not a number");
+  check_bad_param("divzero", "n=0", "refvmm: --param n=0: n is 0, outside its range");
 }
 END_TEST
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# host_reconfig.sh - `vtbench run --allow-host-reconfig` (issue 8) on a
+# host_reconfig.sh - `vtbench run --allow-host-reconfig` on a
 # scratch copy of the kvm_intel sysfs fixture with a fake modprobe and a
 # fake refvmm: kvm cells the module does not give run in groups, each with
 # the module reloaded with exactly the parameters it needs, and the

@@ -21,7 +21,7 @@ layer_of() {
   refvmm/*) echo core ;;
   probes/*) echo probes ;;
   results/*) echo results ;;
-  workloads/rt/vtb_abi.h) echo abi ;;
+  workloads/rt/vtb_abi.h | workloads/rt/wl_params.h) echo abi ;;
   *) echo other ;;
   esac
 }

@@ -1,6 +1,6 @@
 /* test_catalog.c - vtbench/workload_catalog.c must say exactly what each
  * guest reads: the same workloads as workloads/NAME.c, the same parameter
- * names with the same defaults as each file's `struct wl_param params[]`
+ * names with the same defaults as each file's `struct vtb_param params[]`
  * table (the runtime rejects any other key), `cpl` listed exactly where the
  * workload allows both rings, and the ring column starting with the
  * workload's default CPL.
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/elf_loader.h"
 #include "vtbench/workload_catalog.h"
 
 #define SRC_PARAMS_MAX 32
@@ -76,17 +77,18 @@ static const char *skip_string(const char *s) {
 /* Parses the `{"key", DEF, ...}` entries of the first `struct wl_param`
  * table in src. Returns 0, or -1 with the reason in msgs. */
 static int parse_param_table(const char *src, struct src_workload *w, char *msgs, size_t len) {
-  const char *t = strstr(src, "struct wl_param params[]");
-  if (!t) return -note(msgs, len, "no `static const struct wl_param params[]` table");
+  const char *t = strstr(src, "struct vtb_param params[]");
+  if (!t) return -note(msgs, len, "no `static const struct vtb_param params[]` table");
   t = strchr(t, '{');
   if (!t) return -note(msgs, len, "params[] table has no initializer");
   t++;
   for (;;) {
     t = skip_ws(t);
-    if (*t == '}') return 0; /* end of the table without {0}: accept */
+    if (*t == '}') return 0;                        /* end of the table without {0}: accept */
+    if (!strncmp(t, "VTB_PARAM_END", 13)) return 0; /* the end entry */
     if (*t != '{') return -note(msgs, len, "params[]: expected '{' at \"%.20s\"", t);
     const char *e = skip_ws(t + 1);
-    if (*e == '0' || *e == '}') return 0; /* the {0} terminator */
+    if (*e == '0' || *e == '}') return 0; /* a {0} terminator */
     if (*e != '"') return -note(msgs, len, "params[]: expected a key string at \"%.20s\"", e);
     if (w->n == SRC_PARAMS_MAX) return -note(msgs, len, "params[]: more than %d entries", w->n);
     struct src_param *p = &w->p[w->n++];
@@ -407,22 +409,22 @@ START_TEST(test_compare_reports_drift) {
                                         {"block", WLP_INT, "50", "h"}}};
   static const char agree[] =
       "#define MAXN 4096\n"
-      "static const struct wl_param params[] = {\n"
+      "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
       "    {\"n\", 200, 1, MAXN, \"events, {braced}, help\"},\n"
       "    {\"page\", 4 << 10, 4096, 2ull << 20, \"page size\"},\n"
       "    {\"block\", (10 * 5), 0, 100, \"percent\"},\n"
-      "    {0},\n"
+      "    VTB_PARAM_END,\n"
       "};\n"
       "static int run(void) { return (int)param(\"n\") + (int)param(\"block\"); }\n"
       "const struct workload WORKLOAD = {\n"
       "    .cpl_allowed = WL_CPL0 | WL_CPL3,\n"
       "    .cpl_default = 3,\n"
       "};\n";
-  static const char drift[] = "static const struct wl_param params[] = {\n"
+  static const char drift[] = "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
                               "    {\"n\", 100, 1, 1000, \"events\"},\n"
                               "    {\"page\", 2ull << 20, 4096, 2ull << 20, \"page size\"},\n"
                               "    {\"block_us\", 500, 0, 1000000, \"spin\"},\n"
-                              "    {0},\n"
+                              "    VTB_PARAM_END,\n"
                               "};\n"
                               "static int run(void) { return (int)param(\"period_us\"); }\n"
                               "const struct workload WORKLOAD = {\n"
@@ -450,9 +452,9 @@ START_TEST(test_compare_linux_entry) {
   static const struct wl_info ok = {"linux:demo", "d", "s", "3 -> 0", {{"n", WLP_INT, "300", "h"}}};
   static const struct wl_info bad_entry = {
       "linux:demo", "d", "s", "0", {{"n", WLP_INT, "30", "h"}, {"cpl", WLP_INT, "0", "h"}}};
-  static const char src[] = "static const struct wl_param params[] = {\n"
+  static const char src[] = "static const struct vtb_param params[] VTB_PARAM_TABLE = {\n"
                             "    {\"n\", 300, 1, 1ull << 32, \"rounds\"},\n"
-                            "    {0},\n"
+                            "    VTB_PARAM_END,\n"
                             "};\n"
                             "static int run(void) { return (int)param(\"n\"); }\n"
                             "const struct lx_workload lx_wl_demo = {.name = \"demo\"};\n";
@@ -466,10 +468,63 @@ START_TEST(test_compare_linux_entry) {
 }
 END_TEST
 
+/* The images carry the tables the guests and refvmm read: every built
+ * freestanding image's table matches the catalog, key for key and default
+ * for default (cpl is the runtime's, not in the table). */
+START_TEST(test_catalog_matches_images) {
+  static char msgs[8192];
+  msgs[0] = '\0';
+  int bad = 0, checked = 0;
+  struct guest_mem gm;
+  ck_assert_int_eq(guest_mem__init(&gm, VTB_MEM_MIN), 0);
+  for (size_t i = 0; i < workload_catalog_len; i++) {
+    const struct wl_info *w = &workload_catalog[i];
+    if (workload_catalog__is_linux(w)) continue;
+    char rel[128], path[4096], err[512];
+    snprintf(rel, sizeof rel, "workloads/build/%s.elf", w->name);
+    src_path(path, sizeof path, rel);
+    static struct elf_image im;
+    if (elf__load_file(path, &gm, &im, err, sizeof err)) {
+      bad += note(msgs, sizeof msgs, "%s (run make first)", err);
+      continue;
+    }
+    checked++;
+    if (!im.params.present) {
+      bad += note(msgs, sizeof msgs, "%s: no parameter table in the image", path);
+      continue;
+    }
+    int listed = 0;
+    for (int k = 0; k < WL_PARAMS_MAX && w->params[k].name; k++) {
+      if (!strcmp(w->params[k].name, "cpl")) continue;
+      listed++;
+      const struct vtb_param *p = NULL;
+      for (int j = 0; j < im.params.n && !p; j++)
+        if (!strcmp(im.params.p[j].key, w->params[k].name)) p = &im.params.p[j];
+      uint64_t cv;
+      if (!p)
+        bad += note(msgs, sizeof msgs, "%s: the catalog lists %s, the image does not", w->name,
+                    w->params[k].name);
+      else if (!catalog_value(&w->params[k], &cv) || cv != p->def)
+        bad +=
+            note(msgs, sizeof msgs, "%s.%s: catalog default %s, the image's %llu", w->name, p->key,
+                 w->params[k].def ? w->params[k].def : "(null)", (unsigned long long)p->def);
+    }
+    if (listed != im.params.n)
+      bad += note(msgs, sizeof msgs, "%s: the catalog lists %d parameters, the image declares %d",
+                  w->name, listed, im.params.n);
+  }
+  guest_mem__destroy(&gm);
+  ck_assert_int_ge(checked, 17);
+  ck_assert_msg(bad == 0, "vtbench/workload_catalog.c disagrees with the images (%d):\n%s", bad,
+                msgs);
+}
+END_TEST
+
 Suite *suite_catalog(void) {
   Suite *s = suite_create("catalog");
   TCase *tc = tcase_create("sources");
   tcase_add_test(tc, test_catalog_matches_sources);
+  tcase_add_test(tc, test_catalog_matches_images);
   tcase_add_test(tc, test_compare_reports_drift);
   tcase_add_test(tc, test_compare_linux_entry);
   suite_add_tcase(s, tc);

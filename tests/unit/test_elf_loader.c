@@ -466,6 +466,116 @@ START_TEST(pvh_note_bad_descsz) {
 }
 END_TEST
 
+/* ---- the parameter table note ------------------------------------------------ */
+
+static void param_table(struct vtb_param *t, int n) {
+  memset(t, 0, sizeof(*t) * (size_t)(n + 1));
+  for (int i = 0; i < n; i++) {
+    snprintf(t[i].key, sizeof(t[i].key), "k%d", i);
+    t[i].def = 10, t[i].min = 1, t[i].max = 100;
+    snprintf(t[i].help, sizeof(t[i].help), "help %d", i);
+  }
+}
+
+START_TEST(params_note_parsed) {
+  struct elf_builder b;
+  eb__init_valid(&b);
+  struct vtb_param t[3];
+  param_table(t, 2);
+  eb__add_note(&b, VTB_NOTE_NAME, VTB_NOTE_PARAMS, t, sizeof(t));
+  struct elf_image img;
+  ck_assert_int_eq(load_b(&b, 0, &img), 0);
+  ck_assert(img.params.present);
+  ck_assert_int_eq(img.params.n, 2);
+  ck_assert_str_eq(img.params.p[1].key, "k1");
+  ck_assert_str_eq(img.params.p[1].help, "help 1");
+  ck_assert_uint_eq(img.params.p[0].max, 100);
+}
+END_TEST
+
+START_TEST(no_params_note) {
+  struct elf_builder b;
+  eb__init_valid(&b);
+  struct elf_image img;
+  ck_assert_int_eq(load_b(&b, 0, &img), 0);
+  ck_assert(!img.params.present);
+}
+END_TEST
+
+/* Each broken table: rejected with the field named. */
+START_TEST(params_note_broken) {
+  struct vtb_param t[3];
+  struct elf_builder b;
+  static const char *const want[] = {
+      "not a multiple of the 128-byte entry",
+      "key is not [a-z0-9_]+",
+      "help text is not NUL-terminated",
+      "default 200 outside its range [1, 100]",
+      "'k0' is declared twice",
+      "'cpl' is the runtime's own key",
+      "entries after its end",
+      "no end entry",
+      "key is not [a-z0-9_]+",
+  };
+  int i = _i;
+  param_table(t, 2);
+  uint32_t size = sizeof(t);
+  switch (i) {
+  case 0:
+    size -= 1;
+    break;
+  case 1:
+    memset(t[0].key, 'a', sizeof(t[0].key));
+    break;
+  case 2:
+    memset(t[1].help, 'h', sizeof(t[1].help));
+    break;
+  case 3:
+    t[1].def = 200;
+    break;
+  case 4:
+    strcpy(t[1].key, "k0");
+    break;
+  case 5:
+    strcpy(t[0].key, "cpl");
+    break;
+  case 6:
+    memset(&t[1], 0, sizeof(t[1])), strcpy(t[2].key, "late");
+    break;
+  case 7:
+    strcpy(t[2].key, "k2");
+    break;
+  case 8:
+    strcpy(t[0].key, "N-1");
+    break;
+  }
+  eb__init_valid(&b);
+  eb__add_note(&b, VTB_NOTE_NAME, VTB_NOTE_PARAMS, t, size);
+  expect_reject(&b, 0, "VTB parameter", want[i]);
+}
+END_TEST
+
+START_TEST(params_note_twice) {
+  struct vtb_param t[2];
+  param_table(t, 1);
+  struct elf_builder b;
+  eb__init_valid(&b);
+  eb__add_note(&b, VTB_NOTE_NAME, VTB_NOTE_PARAMS, t, sizeof(t));
+  eb__add_note(&b, VTB_NOTE_NAME, VTB_NOTE_PARAMS, t, sizeof(t));
+  expect_reject(&b, 0, "a second VTB parameter table", NULL);
+}
+END_TEST
+
+START_TEST(params_note_too_many) {
+  struct vtb_param t[VTB_PARAMS_DECL + 2];
+  param_table(t, VTB_PARAMS_DECL + 1);
+  struct elf_builder b;
+  eb__init_valid(&b);
+  eb__add_note(&b, VTB_NOTE_NAME, VTB_NOTE_PARAMS, t, sizeof(t));
+  expect_reject(&b, 0, "more than 32 entries", NULL);
+}
+END_TEST
+
 /* ---- files ------------------------------------------------------------------ */
 
 static char *write_tmp(const uint8_t *buf, size_t len) {
@@ -554,6 +664,15 @@ Suite *suite_elf_loader(void) {
   tcase_add_test(tc, pvh_note_8_byte_aligned_segment);
   tcase_add_test(tc, other_xen_note_ignored);
   tcase_add_test(tc, adjacent_segments_ok);
+  suite_add_tcase(s, tc);
+
+  tc = tcase_create("params");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, params_note_parsed);
+  tcase_add_test(tc, no_params_note);
+  tcase_add_loop_test(tc, params_note_broken, 0, 9);
+  tcase_add_test(tc, params_note_twice);
+  tcase_add_test(tc, params_note_too_many);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("header");

@@ -273,12 +273,60 @@ START_TEST(test_shard_parse_and_modes) {
   ck_assert_int_eq(matrix__parse_mode("", &md, err, sizeof(err)), -1);
   struct matrix q;
   matrix__quick(&q);
-  ck_assert_uint_le(q.reps, 3);
+  ck_assert_uint_le(q.reps, 4); /* kvm; the model runs once */
   ck_assert_uint_le(q.nworkloads, 8);
   /* native, four paging/tlb modes, NMI window alone, IRQ window alone: the
    * one-factor pairs the report compares, and no more */
   ck_assert_uint_le(q.nmodes, 7);
   matrix__free(&q);
+}
+END_TEST
+
+/* The model is deterministic: it runs each configuration model_reps times
+ * (default 1) without warm-up, while kvm keeps its warm-up and reps; the
+ * quick matrix gives kvm the 4 repetitions a Mann-Whitney test needs. */
+START_TEST(test_model_runs_once) {
+  struct matrix m;
+  matrix__quick(&m);
+  ck_assert_uint_eq(m.model_reps, 1);
+  ck_assert_uint_eq(m.reps, 4);
+  struct matrix_config *c;
+  size_t n = matrix__configs(&m, NULL, NULL, &c);
+  struct matrix_job *j;
+  size_t nj = matrix__jobs(&m, n, 1, 1, MATRIX_SEED, &j);
+  nj = matrix__trim_model(&m, c, j, nj);
+  size_t per[128] = {0}, nmodel = 0;
+  ck_assert_uint_le(n, 128);
+  for (size_t i = 0; i < nj; i++) {
+    per[j[i].config]++;
+    if (!strcmp(m.backends[c[j[i].config].backend], "model")) {
+      ck_assert(!j[i].warmup);
+      ck_assert_uint_eq(j[i].rep, 0);
+      nmodel++;
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    ck_assert_uint_eq(per[i], strcmp(m.backends[c[i].backend], "model") ? 5 : 1);
+  ck_assert_uint_eq(nmodel, 7 * 7);
+  free(j);
+  free(c);
+  /* model_reps from a file, bounded and echoed back */
+  json_error_t je;
+  json_t *f =
+      json_loads("{\"workloads\": [\"pio\"], \"modes\": [\"native\"], \"model_reps\": 3}", 0, &je);
+  char err[256];
+  struct matrix m2;
+  ck_assert_int_eq(matrix__from_json(&m2, f, "t.json", err, sizeof err), 0);
+  ck_assert_uint_eq(m2.model_reps, 3);
+  json_t *back = matrix__to_json(&m2);
+  ck_assert_int_eq(json_integer_value(json_object_get(back, "model_reps")), 3);
+  json_decref(back);
+  matrix__free(&m2);
+  json_object_set_new(f, "model_reps", json_integer(0));
+  ck_assert_int_eq(matrix__from_json(&m2, f, "t.json", err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "model_reps"), "%s", err);
+  json_decref(f);
+  matrix__free(&m);
 }
 END_TEST
 
@@ -289,6 +337,7 @@ Suite *suite_matrix(void) {
   tcase_add_loop_test(tc, test_errors_name_place, 0, (int)(sizeof(bad) / sizeof(bad[0])));
   tcase_add_test(tc, test_syntax_error_has_line);
   tcase_add_test(tc, test_cross_product);
+  tcase_add_test(tc, test_model_runs_once);
   tcase_add_test(tc, test_shard_independent_of_host);
   tcase_add_loop_test(tc, test_shards_union, 0, 3);
   tcase_add_test(tc, test_shard_parse_and_modes);

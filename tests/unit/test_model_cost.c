@@ -1,4 +1,4 @@
-/* test_model_cost.c - the model's cycle cost model (issue 7): cost
+/* test_model_cost.c - the model's cycle cost model: cost
  * arithmetic against hand-computed totals, strict profile validation
  * (unknown keys, missing figures, wrong types name the key path), RDTSC
  * reading modeled cycles, linearity in the profile, the native-baseline

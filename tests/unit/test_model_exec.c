@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model_features.h"
 #include "test_model_harness.h"
 
 enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -34,6 +35,7 @@ struct xcase {
   uint64_t flags_mask, rflags_out;
   const char *data; /* the data area's first data_len bytes; the rest stays 0 */
   unsigned data_len;
+  const char *feature; /* the CPUID feature it exercises (model_features.h), or NULL */
 };
 
 static const struct xcase cases[] = {
@@ -45,8 +47,7 @@ static const struct xcase cases[] = {
 static const char *const reg_names[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                           "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};
 
-START_TEST(test_snippet) {
-  const struct xcase *x = &cases[_i];
+static void check_snippet(const struct xcase *x) {
   struct tm_state st = {.rflags = x->rflags_in | 0x202, .cpl = 3, .keep_if = true};
   memcpy(st.gpr, x->in, sizeof st.gpr);
   struct tm_result r;
@@ -75,6 +76,63 @@ START_TEST(test_snippet) {
   for (unsigned i = 0; i < TM_DATA_LEN; i++)
     ck_assert_msg(r.data[i] == want[i], "%s (%s): data+%u = 0x%02x, the CPU's 0x%02x", x->name,
                   x->text, i, r.data[i], want[i]);
+}
+
+START_TEST(test_snippet) {
+  check_snippet(&cases[_i]);
+}
+END_TEST
+
+/* The model advertises in CPUID exactly what it implements: every feature
+ * bit it sets has an entry in model_features.c, and every entry that a
+ * ring-3 process can show has cases here, run against the host CPU's
+ * outcome (the entries a process cannot show run on KVM, in
+ * test_model_vs_kvm.c); an entry whose bit the model does not set, or a
+ * case naming a feature the table lacks, fails too. */
+START_TEST(test_cpuid_features_native) {
+  struct cpuid_bit bits[256];
+  int n = model_features__advertised(bits, 256);
+  ck_assert_int_gt(n, 0);
+  char where[48];
+  for (int i = 0; i < n; i++) {
+    const struct model_feature *f = model_features__find(bits[i].leaf, bits[i].sub, bits[i].reg,
+                                                          bits[i].bit);
+    ck_assert_msg(f, "%s is set by the model's CPUID but has no entry in model_features.c (and "
+                     "so no case comparing it with a real CPU)",
+                  model_features__where(bits[i].leaf, bits[i].sub, bits[i].reg, bits[i].bit, where,
+                                        sizeof where));
+    if (f->no_native) continue;
+    int ran = 0;
+    for (int k = 0; k < NCASES; k++)
+      if (cases[k].feature && strcmp(cases[k].feature, f->name) == 0) {
+        check_snippet(&cases[k]);
+        ran++;
+      }
+    ck_assert_msg(ran > 0,
+                  "feature %s (%s) is advertised but tests/gen/model_exec.cases has no case with "
+                  "'feature %s'",
+                  f->name, model_features__where(f->leaf, f->sub, f->reg, f->bit, where, sizeof where),
+                  f->name);
+  }
+  for (const struct model_feature *f = model_features; f->name; f++)
+    ck_assert_msg(model_features__set(f),
+                  "model_features.c lists %s (%s), which the model's CPUID does not set", f->name,
+                  model_features__where(f->leaf, f->sub, f->reg, f->bit, where, sizeof where));
+  for (int k = 0; k < NCASES; k++)
+    ck_assert_msg(!cases[k].feature || model_features__named(cases[k].feature),
+                  "case %s names feature '%s', which model_features.c does not list",
+                  cases[k].name, cases[k].feature);
+}
+END_TEST
+
+/* AVX is not advertised: a VEX encoding of it is #UD (vpxor xmm0, xmm0, xmm0). */
+START_TEST(test_avx_ud) {
+  static const char code[] = "\xc5\xf9\xef\xc0";
+  struct tm_state st = {.cpl = 3};
+  struct tm_result r;
+  ck_assert_int_eq(tm_model_exec((const uint8_t *)code, sizeof code - 1, &st, &r), MSTOP_HLT);
+  ck_assert_int_eq(r.vector, 6);
+  ck_assert_uint_eq(r.rip, TM_CODE);
 }
 END_TEST
 
@@ -299,6 +357,8 @@ Suite *suite_model_exec(void) {
   Suite *s = suite_create("model_exec");
   TCase *tc = tcase_create("snippets");
   tcase_add_loop_test(tc, test_snippet, 0, NCASES);
+  tcase_add_test(tc, test_cpuid_features_native);
+  tcase_add_test(tc, test_avx_ud);
   suite_add_tcase(s, tc);
   TCase *t0 = tcase_create("ring0");
   tcase_add_test(t0, test_ring0_msr_swapgs);

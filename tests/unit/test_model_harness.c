@@ -23,11 +23,14 @@ bool tm_vector_has_error(int v) {
 
 void tm_build_image(uint8_t *ram, const uint8_t *code, size_t len) {
   /* ram is zero-filled by the caller (calloc / anonymous mmap) */
-  /* page tables: identity map of RAM in 2 MiB pages, user + writable */
+  /* page tables: identity map of RAM in 2 MiB pages, user + writable; the
+   * last 2 MiB not executable (TM_NX_BASE); RAM again at TM_ALIAS_1G
+   * through one 1 GiB page */
   put64(ram, TM_PML4, TM_PDPT | 0x7);
   put64(ram, TM_PDPT, TM_PD | 0x7);
+  put64(ram, TM_PDPT + 8 * (TM_ALIAS_1G >> 30), 0x87);
   for (uint64_t i = 0; i < TM_RAM >> 21; i++)
-    put64(ram, TM_PD + 8 * i, (i << 21) | 0x87);
+    put64(ram, TM_PD + 8 * i, (i << 21) | 0x87 | ((i << 21) >= TM_NX_BASE ? 1ull << 63 : 0));
   /* GDT: null, kcode64, kdata, udata, ucode64, TSS */
   put64(ram, TM_GDT + 0x08, 0x00af9b000000ffffull);
   put64(ram, TM_GDT + 0x10, 0x00cf93000000ffffull);

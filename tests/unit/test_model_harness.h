@@ -1,7 +1,8 @@
 /* test_model_harness.h - a tiny machine for running hand-assembled snippets on
  * the model CPU (and, in test_model_vs_kvm.c, on KVM) from a given register
- * state: identity-mapped RAM, GDT, IDT whose every vector points to a HLT
- * stub, TSS with RSP0 and IST1. A snippet ends with an appended UD2, so a
+ * state: identity-mapped RAM (its last 2 MiB NX, and an alias through a
+ * 1 GiB page), GDT, IDT whose every vector points to a HLT stub, TSS with
+ * RSP0 and IST1. A snippet ends with an appended UD2, so a
  * normal end is "#UD at code+len"; any other exception shows up as its own
  * vector. */
 #ifndef TEST_MODEL_HARNESS_H
@@ -30,6 +31,8 @@
 #define TM_STACK    0x300000ull /* initial RSP */
 #define TM_KSTACK   0x380000ull /* TSS.RSP0 */
 #define TM_ISTACK   0x390000ull /* TSS.IST1 (#DF, NMI) */
+#define TM_NX_BASE  0x600000ull   /* from here to the end of RAM: not executable */
+#define TM_ALIAS_1G 0x40000000ull /* RAM again, through a 1 GiB page */
 
 #define TM_RFLAGS_MASK_ALL 0xcd5ull /* OF DF SF ZF AF PF CF */
 

@@ -1,4 +1,4 @@
-/* test_model_paging.c - the model backend's VT-x paging modes (issue 6):
+/* test_model_paging.c - the model backend's VT-x paging modes:
  * every workload gives the same checksum in native and in each finished
  * paging x tlb combination (ept x flush|vpid; shadow is refused until it
  * exists); exit and flush exactness (tlb flush: one flush per VM entry and
@@ -222,6 +222,33 @@ START_TEST(test_exit_reasons_exact) {
 }
 END_TEST
 
+/* A translation that ends in an EPT misconfiguration (or in the shadow
+ * MMU's entry for MMIO, which stands for KVM's faulting MMIO spte) is
+ * never cached (SDM vol. 3C, "Creating and Using Cached Translation
+ * Information"): each of mmio's n writes exits and is one EPT
+ * misconfiguration with VPID as without it, and each walks again. */
+START_TEST(test_mmio_translation_not_cached) {
+  static const char *const p0[] = {"n=500", NULL}, *const p3[] = {"n=500", "cpl=3", NULL};
+  static const enum pmode modes[] = {PM_EPT_FLUSH, PM_EPT_VPID, PM_SHADOW_FLUSH, PM_SHADOW_VPID};
+  struct prun r;
+  if (prun("mmio", p0, PM_EPT_FLUSH, &r) < 0) return;
+  for (int cpl3 = 0; cpl3 < 2; cpl3++)
+    for (unsigned k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+      prun_ok("mmio", cpl3 ? p3 : p0, modes[k], &r);
+      const char *m = pm_name[modes[k]];
+      if (modes[k] == PM_EPT_FLUSH || modes[k] == PM_EPT_VPID) {
+        ck_assert_msg(r.vmcs.ept_misconfigs == 500, "%s cpl%d: ept.misconfigs %llu, want 500", m,
+                      cpl3 * 3, (unsigned long long)r.vmcs.ept_misconfigs);
+        ck_assert_uint_eq(r.vmcs.exits[EXIT_REASON_EPT_MISCONFIG], 500);
+      } else {
+        ck_assert_uint_eq(r.vmcs.ept_misconfigs, 0);
+      }
+      ck_assert_msg(r.st.walks >= 500, "%s cpl%d: %llu walks for 500 MMIO writes", m, cpl3 * 3,
+                    (unsigned long long)r.st.walks);
+    }
+}
+END_TEST
+
 START_TEST(test_gups_more_refs_per_walk_in_ept) {
   static const char *const p[] = {"n=100000", "ws=16777216", NULL};
   struct prun n, e, sh;
@@ -303,6 +330,7 @@ Suite *suite_model_paging(void) {
   tcase_add_loop_test(tc, test_checksums_equal_in_every_finished_mode, 0, NWL);
   tcase_add_test(tc, test_shadow_exactness);
   tcase_add_test(tc, test_exit_reasons_exact);
+  tcase_add_test(tc, test_mmio_translation_not_cached);
   tcase_add_test(tc, test_gups_more_refs_per_walk_in_ept);
   tcase_add_test(tc, test_cr3switch_misses_more_with_flush);
   tcase_add_test(tc, test_json_model_section);

@@ -212,6 +212,45 @@ START_TEST(test_export_and_findings) {
 }
 END_TEST
 
+/* With 3 runs a side, no Mann-Whitney p can go below 0.1: a kvm pair then
+ * says it has too few runs to tell instead of "no measurable difference";
+ * with all five it can reach a verdict. */
+START_TEST(test_too_few_runs) {
+  for (int keep = 3; keep <= 5; keep += 2) {
+    json_t *doc = load(FIX "kvm_host_a.json");
+    json_t *runs = json_object_get(doc, "runs");
+    for (size_t i = json_array_size(runs); i-- > 0;) {
+      json_t *v = json_array_get(runs, i), *m = json_object_get(v, "modes");
+      if (json_integer_value(json_object_get(v, "repetition")) >= keep) {
+        json_array_remove(runs, i);
+        continue;
+      }
+      if (!strcmp(json_string_value(json_object_get(m, "irq")), "window"))
+        json_object_set_new(m, "irq", json_string("poll"));
+      json_object_del(v, "config");
+    }
+    struct agg_set s;
+    aggregate__group(doc, &s);
+    struct saving_row *sv;
+    size_t nsv = savings__compute(&s, json_object_get(doc, "context"), &sv);
+    int few = 0, measured = 0;
+    for (size_t r = 0; r < nsv; r++)
+      for (int a = 0; a < ASSIST_COUNT; a++) {
+        const struct saving_cell *c = &sv[r].cell[a];
+        if (c->status != SAVING_MEASURED || c->exact) continue;
+        measured++;
+        few += !strncmp(c->verdict_text, "too few runs to tell (3 vs 3; ", 30);
+      }
+    ck_assert_int_gt(measured, 0);
+    ck_assert_msg(few == (keep == 3 ? measured : 0), "keep %d: %d of %d cells too few", keep, few,
+                  measured);
+    free(sv);
+    aggregate__free(&s);
+    json_decref(doc);
+  }
+}
+END_TEST
+
 START_TEST(test_run_key) {
   /* Params given as strings (refvmm) and as numbers (matrix) are the same
    * configuration; an explicit `config` wins. */
@@ -599,6 +638,7 @@ Suite *suite_report(void) {
   tcase_add_test(tc, test_compare);
   tcase_add_test(tc, test_export_and_findings);
   tcase_add_test(tc, test_run_key);
+  tcase_add_test(tc, test_too_few_runs);
   tcase_add_test(tc, test_event_cdf);
   tcase_add_test(tc, test_findings_wording);
   tcase_add_test(tc, test_model_modeled_time);

@@ -3,7 +3,10 @@
  * random fills, guest page-table writes (zaps, write flooding), CR3 loads
  * over more roots than the root cache holds (root drops), every live shadow
  * page of a guest frame is found through the index, in a scan's order, and
- * every writable shadow leaf is in its frame's reverse map. */
+ * every writable shadow leaf is in its frame's reverse map. With the unsync
+ * policy the same, plus INVLPGs, and after each of the guest's TLB
+ * invalidations (a CR3 load: every entry of the root; INVLPG: its address)
+ * the shadow tables translate as the guest's do. */
 #include <check.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -103,6 +106,53 @@ static void guest_cr3(uint64_t cr3) {
   model_vmx__entry(c);
 }
 
+static void guest_invlpg(uint64_t va) {
+  struct model_cpu *c = t->c;
+  model_vmx__exit(c, EXIT_REASON_INVLPG, 0);
+  c->vmcs.invlpg_handler(c->vmcs.vmm, c, va);
+  model_vmx__entry(c);
+}
+
+static uint64_t gget(uint64_t gpa) {
+  uint64_t v;
+  memcpy(&v, t->ram + gpa, 8);
+  return v;
+}
+
+/* The shadow leaf of the current root for va agrees with the guest's
+ * tables: none, or the guest's frame with no more access than the guest
+ * gives (W only for a writable, dirty PTE). */
+static void check_va(uint64_t va) {
+  uint64_t spg = sh.roots[sh.cur].page, g = t->c->cr3 & ADDR, ge = 0;
+  int glevel = 4;
+  for (int level = 4; level >= 1; level--) {
+    uint64_t se = sh.mem[spg * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
+    if (!(se & P)) return;
+    if (level > 1) {
+      spg = (se & ADDR) >> 12;
+      continue;
+    }
+    for (glevel = 4; glevel >= 1; glevel--) {
+      ge = gget(g + ((va >> (12 + 9 * (glevel - 1))) & 511) * 8);
+      ck_assert_msg(ge & P, "va 0x%llx: shadow leaf 0x%llx, guest entry at level %d absent",
+                    (unsigned long long)va, (unsigned long long)se, glevel);
+      g = ge & ADDR;
+    }
+    ck_assert_msg((se & ADDR) == (ge & ADDR), "va 0x%llx: shadow 0x%llx, guest PTE 0x%llx",
+                  (unsigned long long)va, (unsigned long long)se, (unsigned long long)ge);
+    if (se & RW) ck_assert((ge & RW) && (ge & (1ull << 6)));
+  }
+}
+
+/* every va the test maps: data (slot 0) and the window (slot 1) */
+static void check_root(void) {
+  for (uint64_t a = 0; a < 4; a++)
+    for (uint64_t b = 0; b < 64; b++)
+      check_va((a << 21) | (b << 12));
+  for (unsigned i = 0; i < ntables; i++)
+    check_va(WIN + ((uint64_t)i << 12));
+}
+
 /* the index finds, ascending, exactly the live pages a scan finds */
 static void check_frames(void) {
   static uint32_t got[4096];
@@ -128,6 +178,11 @@ static void setup(void) {
   model_mmu__flush_cr3(t->c);
   ck_assert_int_eq(vmm_shadow__init(&sh, t->c, t->ram, TM_RAM, false), 0);
   vmm_shadow__boot(&sh, t->c);
+}
+
+static void setup_unsync(void) {
+  setup();
+  vmm_shadow__set_policy(&sh, SHADOW_POLICY_UNSYNC);
 }
 
 static void teardown(void) {
@@ -169,6 +224,43 @@ START_TEST(index_follows_every_change) {
 }
 END_TEST
 
+/* The same mix under the unsync policy, with INVLPGs: the index and the
+ * reverse map hold, and the shadow tables agree with the guest's after
+ * each invalidation. */
+START_TEST(unsync_syncs_at_each_invalidation) {
+  for (int round = 0; round < 4000; round++) {
+    unsigned op = (unsigned)(rnd() % 10);
+    uint64_t va = ((rnd() & 3) << 21) | ((rnd() & 63) << 12);
+    if (op < 4) {
+      guest_access(va, (rnd() & 1) ? ACC_W : 0, NULL);
+    } else if (op < 7) {
+      unsigned kind = (unsigned)(rnd() % 8);
+      if (kind < 5) /* leaf tables, the ones that go out of sync */
+        guest_write(pick(pt, NPT) + 8 * (rnd() & 63),
+                    (rnd() & 3) ? ((uint64_t)(DBASE + rnd() % 0x100) << 12) | P | RW | US |
+                                      ((rnd() & 1) ? 0x60ull : 0)
+                                : 0);
+      else if (kind < 7)
+        guest_write(pick(pd, NPD) + 8 * (rnd() & 3), pick(pt, NPT) | P | RW | US);
+      else
+        guest_write(pick(pdpt, NPDPT), pick(pd, NPD) | P | RW | US);
+    } else if (op < 9) {
+      guest_invlpg(va);
+      check_va(va);
+    } else {
+      guest_cr3(pick(root, NROOTS));
+      check_root();
+    }
+    ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+  }
+  check_frames();
+  ck_assert_uint_gt(sh.unsynced, 10);
+  ck_assert_uint_gt(sh.resynced, 10);
+  ck_assert_uint_gt(sh.invlpg_resyncs, 10);
+  ck_assert_uint_gt(sh.pt_write_exits, 10); /* upper-level tables stay write-protected */
+}
+END_TEST
+
 /* the check finds a broken index (so the test above can fail) */
 START_TEST(check_detects_a_lost_page) {
   for (int i = 0; i < 200; i++)
@@ -185,12 +277,6 @@ START_TEST(check_detects_a_lost_page) {
   ck_assert_int_eq(vmm_shadow__check(&sh), 0);
 }
 END_TEST
-
-static uint64_t gget(uint64_t gpa) {
-  uint64_t v;
-  memcpy(&v, t->ram + gpa, 8);
-  return v;
-}
 
 /* refvmm itself stores into a guest page table (guest_mem__write, the
  * model's guest_written hook): no write-protection exit happens, yet the
@@ -245,5 +331,10 @@ Suite *suite_vmm_shadow(void) {
   tcase_add_test(tc, check_detects_a_lost_page);
   tcase_add_test(tc, vmm_write_to_a_guest_table_is_seen);
   suite_add_tcase(s, tc);
+  TCase *tu = tcase_create("unsync");
+  tcase_add_checked_fixture(tu, setup_unsync, teardown);
+  tcase_set_timeout(tu, 60);
+  tcase_add_test(tu, unsync_syncs_at_each_invalidation);
+  suite_add_tcase(s, tu);
   return s;
 }

@@ -67,7 +67,7 @@ static int set_param(const char *w, size_t n) {
   size_t kn = (size_t)(eq - w), vn = n - kn - 1;
   const char *v = eq + 1;
   if (key_is(w, kn, "workload")) return 0;
-  const struct wl_param *p = wl->params;
+  const struct vtb_param *p = wl->params;
   int i;
   for (i = 0; i < nparams; i++)
     if (key_is(w, kn, p[i].key)) break;
@@ -108,7 +108,7 @@ int lx_cmdline__parse(const char *text) {
     list_workloads();
     return VTB_EXIT_BAD_PARAM;
   }
-  for (nparams = 0; wl->params && wl->params[nparams].key;)
+  for (nparams = 0; wl->params && wl->params[nparams].key[0];)
     nparams++;
   if (nparams > PARAMS_MAX) {
     printf("vtb: workload %s declares more than %d parameters\n", wl->name, PARAMS_MAX);

@@ -34,10 +34,10 @@
 #define LX_EXIT_SIGNAL  128 /* + signal: the workload process was killed by a signal */
 
 struct lx_workload {
-  const char *name;              /* [a-z0-9]+; vtbench's catalog knows it as linux:NAME */
-  const char *desc;              /* what it stresses, one line */
-  const struct wl_param *params; /* ends with an entry whose key is NULL */
-  int (*setup)(void);            /* before .run, in the workload process; may be NULL */
+  const char *name;               /* [a-z0-9]+; vtbench's catalog knows it as linux:NAME */
+  const char *desc;               /* what it stresses, one line */
+  const struct vtb_param *params; /* ends with an entry whose key is empty */
+  int (*setup)(void);             /* before .run, in the workload process; may be NULL */
   int (*run)(struct wl_result *res);
 };
 

@@ -58,8 +58,8 @@ static void set_runtime(const char *k, size_t kn, const char *v, size_t vn) {
 }
 
 void params__parse(void) {
-  const struct wl_param *p = WORKLOAD.params;
-  for (nparams = 0; p && p[nparams].key; nparams++) {
+  const struct vtb_param *p = WORKLOAD.params;
+  for (nparams = 0; p && p[nparams].key[0]; nparams++) {
     if (nparams == PARAMS_MAX) {
       printf("vtb: workload %s declares more than %d parameters\n", WORKLOAD.name, PARAMS_MAX);
       bad();

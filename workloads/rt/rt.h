@@ -22,7 +22,7 @@
 #include "trap.h"
 #include "user.h"
 #include "vtb_abi.h"
-#include "wl_params.h" /* struct wl_param, wl_result, VTB_EXIT_* */
+#include "wl_params.h" /* wl_result, VTB_EXIT_*, the number syntax */
 #include "x86.h"
 
 #define WL_CPL0 (1u << 0)
@@ -31,10 +31,10 @@
 struct workload {
   const char *name;
   const char *desc;
-  const struct wl_param *params; /* ends with an entry whose key is NULL */
-  unsigned cpl_allowed;          /* WL_CPL0 | WL_CPL3; 0 means CPL3 only */
-  int cpl_default;               /* 0 or 3 */
-  int (*setup)(void);            /* CPL0, before .run; nonzero aborts; may be NULL */
+  const struct vtb_param *params; /* ends with an entry whose key is empty */
+  unsigned cpl_allowed;           /* WL_CPL0 | WL_CPL3; 0 means CPL3 only */
+  int cpl_default;                /* 0 or 3 */
+  int (*setup)(void);             /* CPL0, before .run; nonzero aborts; may be NULL */
   int (*run)(struct wl_result *res);
 };
 
@@ -49,6 +49,11 @@ extern int rt_cpl;                          /* CPL the body runs at */
 extern int rt_cpl_given;                    /* cpl= was on the command line */
 static inline int rt_on_qemu(void) {
   return (rt_boot->flags & VTB_BOOT_F_QEMU_PVH) != 0;
+}
+/* refvmm's model backend runs this guest (a software CPU: its TSC counts
+ * modeled cycles). */
+static inline int rt_on_model(void) {
+  return (rt_boot->flags & VTB_BOOT_F_MODEL) != 0;
 }
 /* The host emulates ring-0 code instruction by instruction (kvm_pvm). */
 static inline int rt_ring0_emulated(void) {

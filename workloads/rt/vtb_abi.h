@@ -43,6 +43,7 @@
 #define VTB_BOOT_F_SYSCALL_TRAP   (1u << 0) /* use UD2 traps, not SYSCALL */
 #define VTB_BOOT_F_QEMU_PVH       (1u << 1) /* set by the runtime on the PVH path */
 #define VTB_BOOT_F_RING0_EMULATED (1u << 2) /* host emulates ring 0 (kvm_pvm): no VMCALL there */
+#define VTB_BOOT_F_MODEL          (1u << 3) /* refvmm's model backend: a software CPU, modeled time */
 
 struct vtb_boot_info {
   uint64_t magic;      /* VTB_BOOT_MAGIC */
@@ -167,5 +168,36 @@ struct vtb_event_log {
  * map covers [0, 4 GiB) so this window is mapped from the first instruction. */
 #define VTB_MMIO_GPA  0xc0000000ull
 #define VTB_MMIO_SIZE 0x1000ull
+
+/* ---- The image's parameter table ----------------------------------------
+ * A workload's declared parameters, as the guest reads them and as the VMM
+ * checks --param before the guest starts: one table in the image, in an ELF
+ * note (PT_NOTE segment, name "VTB", type VTB_NOTE_PARAMS) whose descriptor
+ * is an array of struct vtb_param ended by an entry with an empty key. The
+ * same bytes lie in the loaded text segment, where the guest's runtime
+ * reads them. Values are decimal or 0x hex with an optional k/m/g suffix
+ * (workloads/rt/wl_params.h); the runtime's own keys (VTB_RUNTIME_KEYS)
+ * are accepted by every workload and are not in the table. */
+#define VTB_NOTE_NAME    "VTB" /* n_namesz 4, including the NUL */
+#define VTB_NOTE_PARAMS  0x56540001u
+#define VTB_PARAM_KEY    24 /* bytes of a key, including the NUL: [a-z0-9_]+ */
+#define VTB_PARAM_HELP   80 /* bytes of its help text, including the NUL */
+#define VTB_PARAMS_DECL  32 /* most parameters one workload declares */
+#define VTB_RUNTIME_KEYS "cpl", "syscall"
+struct vtb_param {
+  char key[VTB_PARAM_KEY];
+  uint64_t def, min, max;
+  char help[VTB_PARAM_HELP];
+};
+_Static_assert(sizeof(struct vtb_param) == 128, "struct vtb_param is ABI: 128 bytes");
+/* In a workload: static const struct vtb_param params[] VTB_PARAM_TABLE = {...};
+ * the link script wraps the section in the note. */
+#define VTB_PARAM_TABLE __attribute__((section(".vtb.params"), used, aligned(8)))
+#define VTB_PARAM_END                                                                              \
+  {                                                                                                \
+    {0}, 0, 0, 0, {                                                                                \
+      0                                                                                            \
+    }                                                                                              \
+  } /* the entry that ends a table */
 
 #endif

@@ -2,18 +2,15 @@
  * number syntax every guest accepts: shared by the freestanding runtime
  * (rt/params.c reads boot info's key=value text) and the Linux guest's init
  * (workloads/linux: the kernel command line's vtb.KEY=VALUE words).
- * Header only and freestanding. */
+ * Header only and freestanding; refvmm checks --param with the same
+ * number syntax before the guest starts. */
 #ifndef RT_WL_PARAMS_H
 #define RT_WL_PARAMS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-struct wl_param {
-  const char *key; /* [a-z0-9_]+ */
-  uint64_t def, min, max;
-  const char *help;
-};
+#include "vtb_abi.h" /* struct vtb_param: the image's parameter table */
 
 struct wl_result {
   uint64_t checksum;

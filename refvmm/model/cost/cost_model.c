@@ -154,7 +154,9 @@ static int load_measured_on(struct load_ctx *x, const json_t *v, struct cost_pro
       return fail(x, "'measured_on.%s' must be a string (it is %s)", k, type_name(m));
   }
   snprintf(p->measured_host, sizeof p->measured_host, "%s",
-           json_string_value(json_object_get(v, "host")) ? json_string_value(json_object_get(v, "host")) : "");
+           json_string_value(json_object_get(v, "host"))
+               ? json_string_value(json_object_get(v, "host"))
+               : "");
   size_t n = 0;
   for (unsigned i = 0; i < 4; i++) {
     const json_t *s = json_object_get(v, keys[i]);
@@ -181,7 +183,8 @@ static int load_caches(struct load_ctx *x, const json_t *v, struct cost_profile 
   for (int l = 0; l < 3; l++) {
     const json_t *c = json_object_get(v, lv[l]);
     if (!c)
-      return fail(x, "missing key 'caches.%s' ({\"size_kib\": N, \"ways\": W, \"source\": \"...\"})",
+      return fail(x,
+                  "missing key 'caches.%s' ({\"size_kib\": N, \"ways\": W, \"source\": \"...\"})",
                   lv[l]);
     if (!json_is_object(c))
       return fail(x, "'caches.%s' must be an object (it is %s)", lv[l], type_name(c));
@@ -238,8 +241,7 @@ static int load_root(struct load_ctx *x, const json_t *root, struct cost_profile
       if (copy_str(x, v, k, p->host_flavour, sizeof p->host_flavour)) return -1;
       if (strcmp(p->host_flavour, "kvm_intel") && strcmp(p->host_flavour, "kvm_amd") &&
           strcmp(p->host_flavour, "kvm_pvm"))
-        return fail(x, "'host_flavour' = \"%s\": expected " COST_FLAVOURS,
-                    json_string_value(v));
+        return fail(x, "'host_flavour' = \"%s\": expected " COST_FLAVOURS, json_string_value(v));
     } else if (!strcmp(k, "caches")) {
       if (load_caches(x, v, p)) return -1;
     } else if (node_kind(k) == 1) {
@@ -252,8 +254,7 @@ static int load_root(struct load_ctx *x, const json_t *root, struct cost_profile
   if (!p->name[0]) return fail(x, "missing key 'name'");
   if (!json_object_get(root, "tsc_ghz")) return fail(x, "missing key 'tsc_ghz'");
   if (!p->host_flavour[0])
-    return fail(x, "missing key 'host_flavour' (the KVM the figures describe: " COST_FLAVOURS
-                   ")");
+    return fail(x, "missing key 'host_flavour' (the KVM the figures describe: " COST_FLAVOURS ")");
   if (!json_object_get(root, "caches"))
     return fail(x, "missing key 'caches' (the data caches: l1, l2, llc with size_kib, ways, "
                    "source)");
@@ -406,7 +407,10 @@ void cost_counts__from_cpu(const struct model_counters *n, const struct tlb_stat
 void model_cost__counts(const struct model_cost *m, struct cost_counts *k) {
   const struct model_cpu *c = m->c;
   const struct model_counters *n = &c->cnt;
-  cost_counts__from_cpu(n, &c->tlbm.st, &c->cache.st, model_cpu__cpl0_insns(c), k);
+  /* insn.cpl0 counts what a host that emulates ring 0 emulates: every
+   * ring-0 instruction, and a REP string instruction again as KVM does */
+  cost_counts__from_cpu(n, &c->tlbm.st, &c->cache.st,
+                        model_cpu__cpl0_insns(c) + c->cpl_acct.rep_emulations0, k);
   const struct model_vmcs *v = &c->vmcs;
   if (!v->active) return;
   uint64_t all = 0;

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../cpu/model_vmcs.h" /* EXIT_REASON_MAX */
+
 struct model_cpu;
 struct vmm_shadow;
 struct json_t;
@@ -225,8 +227,9 @@ struct model_cost {
   const struct vmm_shadow *shadow;    /* the shadow MMU's counters (paging shadow), else NULL */
   const struct cost_profile *profile; /* NULL: the built-in default */
   uint64_t user_exits;                /* VM exits handled in refvmm's user space */
-  struct cost_region region;          /* counts at the timed region's marks */
-  struct cost_baseline baseline;      /* the native run's counts (reference run) */
+  uint64_t user_exits_by[EXIT_REASON_MAX]; /* the same by SDM basic exit reason */
+  struct cost_region region;               /* counts at the timed region's marks */
+  struct cost_baseline baseline;           /* the native run's counts (reference run) */
 };
 
 void model_cost__init(struct model_cost *m, const struct model_cpu *c,

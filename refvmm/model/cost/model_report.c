@@ -295,10 +295,14 @@ void model_report__snapshot(const struct model_report *r, struct model_snapshot 
   k->ept_violations = v->ept_violations;
   k->ept_misconfigs = v->ept_misconfigs;
   k->user_exits = r->cost->user_exits;
+  memcpy(k->user_exits_by, r->cost->user_exits_by, sizeof k->user_exits_by);
   k->cpl0_insns = model_cpu__cpl0_insns(c);
   k->cpl0_writes = model_cpu__cpl0_writes(c);
   k->cpl0_entered = c->cpl_acct.entered;
   k->cpl0_left = c->cpl_acct.left;
+  k->cpl0_rep_emulations = c->cpl_acct.rep_emulations0;
+  k->cpl3_cpuid = c->cpl_acct.cpuid3;
+  k->cpl3_mmio = c->cpl_acct.mmio3;
   vmm_shadow__stats(r->shadow, &k->sh);
 }
 
@@ -422,6 +426,9 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
     FIELD(flush_batches)
     FIELD(pages_allocated)
     FIELD(pages_freed)
+    FIELD(unsynced)
+    FIELD(resynced)
+    FIELD(invlpg_resyncs)
 #undef FIELD
     json_object_set_new(
         shadow_j, "by_cpl",
@@ -432,21 +439,27 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
                   (json_int_t)(sh->hidden_faults - sh->hidden_faults_cpl0), "true_faults",
                   (json_int_t)(sh->true_faults - sh->true_faults_cpl0), "pt_write_exits",
                   (json_int_t)(sh->pt_write_exits - sh->pt_write_exits_cpl0)));
-    uint64_t vf = sh->flush_zap + sh->flush_protect + sh->flush_root_drop + sh->flush_invlpg;
+    uint64_t vf =
+        sh->flush_zap + sh->flush_protect + sh->flush_root_drop + sh->flush_invlpg + sh->flush_sync;
     json_object_set_new(
         shadow_j, "vmm_flushes",
-        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)vf, "zap",
+        json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)vf, "zap",
                   (json_int_t)sh->flush_zap, "protect", (json_int_t)sh->flush_protect,
                   "protect_user", (json_int_t)sh->flush_protect_user, "root_drop",
-                  (json_int_t)sh->flush_root_drop, "invlpg", (json_int_t)sh->flush_invlpg));
+                  (json_int_t)sh->flush_root_drop, "invlpg", (json_int_t)sh->flush_invlpg, "sync",
+                  (json_int_t)sh->flush_sync));
   }
   json_object_set_new(o, "instructions", json_integer((json_int_t)k->cnt.instructions));
   json_object_set_new(o, "timing", timing_json(k));
   json_object_set_new(o, "caches", caches_json(&k->cache));
   json_object_set_new(o, "cpl0",
-                      json_pack("{s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
+                      json_pack("{s:I,s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
                                 "mem_writes", (json_int_t)k->cpl0_writes, "entered",
-                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left));
+                                (json_int_t)k->cpl0_entered, "left", (json_int_t)k->cpl0_left,
+                                "rep_emulations", (json_int_t)k->cpl0_rep_emulations));
+  json_object_set_new(
+      o, "cpl3",
+      json_pack("{s:I,s:I}", "cpuid", (json_int_t)k->cpl3_cpuid, "mmio", (json_int_t)k->cpl3_mmio));
   json_object_set_new(o, "tlb", tlb);
   json_object_set_new(o, "walks", walks);
   json_object_set_new(o, "flushes", flushes);
@@ -466,6 +479,9 @@ json_t *model_report__to_json(const struct model_report *rep) {
                                        : "shadow",
                             "vpid", model_vmcs__vpid(v));
   if (!model) return NULL;
+  if (shadow)
+    json_object_set_new(model, "shadow_policy",
+                        json_string(vmm_shadow__policy_name(rep->shadow->policy)));
   struct model_snapshot whole;
   model_report__snapshot(rep, &whole);
   counters_to_json(model, &whole, ept, shadow);
@@ -519,21 +535,84 @@ void model_report__print(const struct model_report *rep, FILE *out) {
   const struct vmm_shadow *sh = rep->shadow;
   if (sh)
     fprintf(out,
-            "shadow: hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "
+            "shadow (%s): hidden faults %llu (cpl0 %llu), true faults %llu, pt writes %llu, roots "
             "built %llu, reused %llu, zaps %llu (flooded pages %llu), pages %llu allocated %llu "
-            "freed, vmm flushes %llu\n",
-            (unsigned long long)sh->hidden_faults, (unsigned long long)sh->hidden_faults_cpl0,
-            (unsigned long long)sh->true_faults, (unsigned long long)sh->pt_write_exits,
-            (unsigned long long)sh->roots_built, (unsigned long long)sh->roots_reused,
-            (unsigned long long)sh->zaps, (unsigned long long)sh->flooded,
-            (unsigned long long)sh->pages_allocated, (unsigned long long)sh->pages_freed,
+            "freed, unsynced %llu, vmm flushes %llu\n",
+            vmm_shadow__policy_name(sh->policy), (unsigned long long)sh->hidden_faults,
+            (unsigned long long)sh->hidden_faults_cpl0, (unsigned long long)sh->true_faults,
+            (unsigned long long)sh->pt_write_exits, (unsigned long long)sh->roots_built,
+            (unsigned long long)sh->roots_reused, (unsigned long long)sh->zaps,
+            (unsigned long long)sh->flooded, (unsigned long long)sh->pages_allocated,
+            (unsigned long long)sh->pages_freed, (unsigned long long)sh->unsynced,
             (unsigned long long)(sh->flush_zap + sh->flush_protect + sh->flush_root_drop +
-                                 sh->flush_invlpg));
+                                 sh->flush_invlpg + sh->flush_sync));
   fprintf(out, "tlb flushes on entry %llu, on exit %llu\n", (unsigned long long)v->flush_on_entry,
           (unsigned long long)v->flush_on_exit);
-  fprintf(out, "vm exits by reason (SDM):");
+}
+
+void model_report__print_time(const struct model_report *r, FILE *out) {
+  struct cost_view v;
+  cost_view(r->cost, &v);
+  fprintf(out, "%s: %.3f ms modeled, %llu cycles at %.2f GHz (cost profile %s)\n",
+          v.timed ? "timed region" : "whole run", (double)v.cycles / v.p->tsc_ghz / 1e6,
+          (unsigned long long)v.cycles, v.p->tsc_ghz, v.p->name);
+}
+
+/* The cost figure of an exit's round trip for SDM reason r. */
+static enum cost_fig exit_fig(unsigned r) {
+  switch (r) {
+#define EXIT_FIG(name)                                                                             \
+  case EXIT_REASON_##name:                                                                         \
+    return CF_EXIT_##name;
+    EXIT_FIG(CPUID)
+    EXIT_FIG(IO_INSTRUCTION)
+    EXIT_FIG(EPT_VIOLATION)
+    EXIT_FIG(EPT_MISCONFIG)
+    EXIT_FIG(EXCEPTION_NMI)
+    EXIT_FIG(CR_ACCESS)
+    EXIT_FIG(INVLPG)
+    EXIT_FIG(VMCALL)
+    EXIT_FIG(HLT)
+    EXIT_FIG(NMI_WINDOW)
+    EXIT_FIG(INTERRUPT_WINDOW)
+    EXIT_FIG(PREEMPTION_TIMER)
+    EXIT_FIG(EXTERNAL_INTERRUPT)
+#undef EXIT_FIG
+  default:
+    return CF_EXIT_DEFAULT;
+  }
+}
+
+void model_report__print_exits(const struct model_report *rep, FILE *out) {
+  if (!rep->c->vmcs.active) return;
+  const struct model_region *rg = &rep->region;
+  bool timed = rg->begun && rg->ended;
+  struct model_snapshot k;
+  if (timed)
+    snapshot_sub(&rg->end, &rg->begin, &k);
+  else
+    model_report__snapshot(rep, &k);
+  uint64_t total = 0, to_refvmm = 0;
   for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
-    if (v->exits[r] && vmx_exit_reason__name(r))
-      fprintf(out, " %s %llu", vmx_exit_reason__name(r), (unsigned long long)v->exits[r]);
-  fprintf(out, "\n");
+    total += k.exits[r], to_refvmm += k.user_exits_by[r];
+  const struct cost_profile *p = model_cost__profile(rep->cost);
+  fprintf(out,
+          "vm exits in the %s (model, SDM reasons; cycles: modeled round trip, plus refvmm's "
+          "handling for those that reached it):\n",
+          timed ? "timed region" : "whole run");
+  fprintf(out, "%-26s %10s %8s %10s %12s\n", "exit reason", "count", "share", "to refvmm",
+          "cycles/exit");
+  for (unsigned r = 0; r < EXIT_REASON_MAX; r++) {
+    if (!k.exits[r]) continue;
+    const char *name = vmx_exit_reason__name(r);
+    char unk[32];
+    if (!name) snprintf(unk, sizeof unk, "reason %u", r), name = unk;
+    double per = p->cycles[exit_fig(r)] +
+                 p->cycles[CF_VMM_USER_EXIT] * (double)k.user_exits_by[r] / (double)k.exits[r];
+    fprintf(out, "%-26s %10llu %7.2f%% %10llu %12.0f\n", name, (unsigned long long)k.exits[r],
+            100.0 * (double)k.exits[r] / (double)total, (unsigned long long)k.user_exits_by[r],
+            per);
+  }
+  fprintf(out, "%-26s %10llu %8s %10llu\n", "total", (unsigned long long)total, "",
+          (unsigned long long)to_refvmm);
 }

@@ -26,7 +26,9 @@ struct model_snapshot {
   struct cache_stats cache;
   uint64_t exits[EXIT_REASON_MAX];
   uint64_t flush_on_entry, flush_on_exit, ept_violations, ept_misconfigs, user_exits;
-  uint64_t cpl0_insns, cpl0_writes, cpl0_entered, cpl0_left;
+  uint64_t user_exits_by[EXIT_REASON_MAX]; /* exits that reached refvmm, by SDM reason */
+  uint64_t cpl0_insns, cpl0_writes, cpl0_entered, cpl0_left, cpl0_rep_emulations;
+  uint64_t cpl3_cpuid, cpl3_mmio;
   struct vmm_shadow_stats sh;
 };
 struct model_region {
@@ -59,5 +61,14 @@ void model_report__region_mark(struct model_report *r, bool end);
 struct json_t *model_report__to_json(const struct model_report *r);
 /* The same as a few human lines. */
 void model_report__print(const struct model_report *r, FILE *out);
+/* The timed region's modeled time, first of the summary's time lines
+ * ("timed region: 0.026 ms modeled, 105166 cycles at 4.00 GHz"); the whole
+ * run's when the guest marked no region. */
+void model_report__print_time(const struct model_report *r, FILE *out);
+/* The VM exits by SDM reason in the style of perf kvm stat (timed region,
+ * else the whole run): count, share, how many reached refvmm, modeled
+ * cycles per exit (the exit's round trip, plus refvmm's handling for those
+ * that reached it). Nothing without VMX (native). */
+void model_report__print_exits(const struct model_report *r, FILE *out);
 
 #endif

@@ -101,6 +101,10 @@ struct model_cpl_acct {
   uint64_t insns0, writes0;    /* instructions and data writes of the closed CPL0 intervals */
   uint64_t insn_at, writes_at; /* cnt.instructions / cnt.mem_writes when the open one began */
   uint64_t mmio_writes0;       /* CPL0 writes that went to MMIO (not to RAM) */
+  /* what else a KVM that emulates ring 0 counts as emulated instructions
+   * (insn_emulation on kvm_pvm, measured there; docs/VALIDATION.md): */
+  uint64_t rep_emulations0; /* for CPL0 REP string instructions beyond one each */
+  uint64_t cpuid3, mmio3;   /* CPUIDs and MMIO accesses (exits) at CPL3 */
 };
 
 /* The clock RDTSC reads (plus the TSC offset): modeled cycles, which the

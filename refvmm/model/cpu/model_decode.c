@@ -1,11 +1,12 @@
 /* model_decode.c - x86-64 instruction decoder for the model CPU: legacy
- * prefixes, REX, the one-byte and 0F opcode maps, ModRM/SIB/displacement
+ * prefixes, REX, VEX (model_vex.c), the one-byte and 0F opcode maps, ModRM/SIB/displacement
  * (incl. RIP-relative), immediates, into struct model_insn. 64-bit mode only.
  * Bounded: never reads past `avail` bytes nor decodes more than 15. */
 #include <stdbool.h>
 #include <string.h>
 
 #include "model_insn.h"
+#include "model_vex.h"
 #include "x86.h"
 
 /* attribute bits per opcode */
@@ -97,8 +98,6 @@ static const uint16_t map1[256] = {
     [0xc1] = A_M | IMM(I_B),
     [0xc2] = A_D64 | IMM(I_W),
     [0xc3] = A_D64,
-    [0xc4] = A_INV,
-    [0xc5] = A_INV,
     [0xc6] = A_M | A_B | IMM(I_B),
     [0xc7] = A_M | IMM(I_Z),
     [0xc8] = A_D64 | IMM(I_WB),
@@ -181,6 +180,7 @@ static const uint16_t map2[256] = {
 
 /* instruction class per opcode for the counters */
 static uint8_t iclass_of(unsigned op, unsigned reg) {
+  if (op >= VEX_OP_0F38) return op == VEX_OP_0F38 + 0xf6 ? IC_MULDIV : IC_ALU; /* BMI1/BMI2 */
   if (op < 0x100) {
     unsigned b = op;
     if (b < 0x40 || (b >= 0x80 && b <= 0x85) || (b >= 0xc0 && b <= 0xc1) ||
@@ -292,7 +292,12 @@ int model_decode(const uint8_t *buf, unsigned avail, struct model_insn *d) {
   }
   unsigned op, attr;
   NEED(i + 1);
-  if (buf[i] == 0x0f) {
+  if (buf[i] == 0xc4 || buf[i] == 0xc5) { /* VEX: in 64-bit mode never LES/LDS */
+    int v = model_vex__decode(buf, avail, &i, d, p66 || d->rep || d->lock || d->rex);
+    if (v < 0) return v;
+    op = d->op;
+    attr = A_M | ((v & VEX_DEC_IMM8) ? IMM(I_B) : 0) | ((v & VEX_DEC_UD) ? A_INV : 0);
+  } else if (buf[i] == 0x0f) {
     NEED(i + 2);
     op = 0x100 | buf[i + 1];
     attr = map2[buf[i + 1]];

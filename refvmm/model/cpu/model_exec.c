@@ -20,6 +20,7 @@
 #include "model_mmu.h"
 #include "model_strio.h"
 #include "model_sys.h"
+#include "model_vex.h"
 
 #define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
 #define REP_CHUNK 65536u /* string iterations per execution before yielding */
@@ -417,6 +418,27 @@ static inline void retire_count(struct model_cpu *c, const struct model_insn *d)
   c->dep_prev = d->dep_out;
 }
 
+/* A KVM that emulates ring 0 (kvm_pvm) counts a CPL0 REP string
+ * instruction that iterates as more than one emulated instruction: one more
+ * per instruction (measured there, REP MOVSB/STOSB/MOVSQ/STOSQ of 1 to 8192
+ * elements; not found in KVM's source), and one each time its emulator
+ * goes back to the guest mid-way, when RCX reaches a nonzero multiple of
+ * 1024 (arch/x86/kvm/emulate.c: "re-enter guest ... after each 1024
+ * iteration"), the instruction then being emulated again. This run of the
+ * instruction took RCX from `before` to its current value; `done`: it
+ * completed. */
+static void rep_account(struct model_cpu *c, const struct model_insn *d, uint64_t before,
+                        bool done) {
+  uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
+  uint64_t n = before & am, m = c->gpr[1] & am;
+  if (n == m) return; /* RCX was 0: no iteration */
+  /* RCX after each iteration ran from n-1 down to m; the emulator goes back
+   * at the nonzero multiples of 1024 among them but the one it completes at */
+  uint64_t lo = m ? m : 1, k = n - 1 >= lo ? (n - 1) / 1024 - (lo - 1) / 1024 : 0;
+  if (done && m && m % 1024 == 0) k--;
+  c->cpl_acct.rep_emulations0 += k + done;
+}
+
 /* ---- the interpreter ----------------------------------------------------------------- */
 static void exec(struct model_cpu *c, const struct model_insn *d) {
   uint64_t nrip = c->rip + d->len;
@@ -709,6 +731,13 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   case 0xad:
   case 0xae:
   case 0xaf:
+    if (d->rep && c->cpl == 0) { /* also what an emulating KVM counts (rep_account) */
+      uint64_t rcx = c->gpr[1];
+      bool done = string_op(c, d);
+      rep_account(c, d, rcx, done);
+      if (!done) return;
+      break;
+    }
     if (!string_op(c, d)) return; /* yielded: restart the same instruction */
     break;
   case 0xb0 ... 0xb7:
@@ -1177,6 +1206,9 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     c->rflags = nf;
     break;
   }
+  case VEX_OP_0F38 ... VEX_OP_0F3A + 0xff: /* VEX-encoded (BMI1, BMI2) */
+    model_vex__exec(c, d, d->mod3 ? 0 : ea_of(c, d));
+    break;
   case 0x1c8 ... 0x1cf:
     if (sz == 8)
       c->gpr[d->reg] = __builtin_bswap64(c->gpr[d->reg]);
@@ -1340,6 +1372,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
     break;
   default: /* MJ_STOP */
     c->delivering = -1;
+    if (c->stop == MSTOP_MMIO && c->cpl == 3) c->cpl_acct.mmio3++; /* a read */
     if (c->stop == MSTOP_SHUTDOWN || c->stop == MSTOP_INTERNAL || c->stop == MSTOP_MMIO)
       return c->stop;
     break;
@@ -1347,6 +1380,7 @@ enum model_stop model_cpu__run(struct model_cpu *c, uint64_t budget) {
   for (;;) {
     if (c->stop) {
       if (c->stop == MSTOP_MMIO && c->mmio.write && c->cpl == 0) c->cpl_acct.mmio_writes0++;
+      if (c->stop == MSTOP_MMIO && c->cpl == 3) c->cpl_acct.mmio3++; /* a write */
       return c->stop;
     }
     /* work done: retired instructions, REP iterations, and delivered events

@@ -36,7 +36,8 @@ enum model_dep_kind {
 /* ---- Decoded instruction ----------------------------------------------------------- */
 #define MODEL_NOREG 0xff
 struct model_insn {
-  uint16_t op;    /* opcode: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map */
+  uint16_t op;    /* opcode: 0x000-0x0ff one-byte map, 0x100-0x1ff 0F map,
+                   * 0x200-0x3ff VEX maps 0F38 and 0F3A (model_vex.h) */
   uint8_t len;    /* bytes, 1..15 */
   uint8_t osz;    /* operand size in bytes: 1, 2, 4, 8 */
   uint8_t asz;    /* address size: 4 or 8 */
@@ -54,6 +55,8 @@ struct model_insn {
   uint8_t riprel; /* memory operand is RIP-relative */
   uint8_t iclass; /* enum model_iclass */
   uint8_t osz66;  /* 0x66 prefix seen */
+  uint8_t vex;    /* VEX prefix: VEX_PRESENT | L | pp (model_vex.h), else 0 */
+  uint8_t vvvv;   /* VEX.vvvv: the extra register operand (0-15) */
   int64_t disp;   /* displacement (RIP-relative: from next RIP) */
   uint64_t imm;   /* immediate (sign-extended where the form says so) */
   uint16_t imm2;  /* ENTER's second immediate, RET/RETF imm16 in imm */

@@ -251,8 +251,15 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     for (unsigned l = end; l <= start; l++) /* the counted references, in the data caches */
       model_cache__walk_ref(c, c->walk_pa[l], CS_WALK);
     if (!err) {
-      if (hpa < c->ram_size) __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
       model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
+      if (hpa >= c->ram_size) { /* the VMM's entry for MMIO: it stands for KVM's MMIO spte
+                                 * (reserved bits: every access faults and exits), and a
+                                 * translation that faults is never cached */
+        c->xlat_nocache = true;
+        *perm = pm;
+        return hpa & ~0xfffull;
+      }
+      __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
       struct tlb_evicted ev;
       model_tlb__insert(&c->tlbm, TLBL_L2, va, hpa & ~0xfffull, 12, pm, false, &ev);
       fill_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
@@ -312,8 +319,18 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     unsigned shift = slot_shift(pm);
     if (model_vmcs__ept(&c->vmcs)) { /* the final guest-physical address through EPT */
       uint64_t hpa;
-      if (model_ept__translate(c, gpa, acc, va, true, true, &hpa))
-        hpa = gpa; /* misconfigured: MMIO outside RAM, the access becomes an MMIO exit */
+      if (model_ept__translate(c, gpa, acc, va, true, true, &hpa)) {
+        /* misconfigured: MMIO outside RAM, the access becomes an MMIO exit
+         * (EPT_MISCONFIG). No combined mapping is created from a
+         * misconfigured EPT entry (SDM vol. 3C, "Creating and Using Cached
+         * Translation Information"): nothing goes into the TLB, so every
+         * access walks and exits again. The guest's paging-structure
+         * caches keep what the walk read (those entries are good). */
+        model_tlb__pwc_fill_from(&c->tlbm, va, start, c->walk_level);
+        c->xlat_nocache = true;
+        *perm = pm;
+        return gpa & ~0xfffull;
+      }
       gpa = hpa;
       shift = 12; /* the VMM's EPT maps 4 KiB pages: the TLB holds the smaller size; perm
                    * keeps TLBP_2M/1G so INVLPG drops every piece of the guest's page */

@@ -46,10 +46,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
         model_cache__walk_ref(c, CACHE_EPT_BASE + 8 * at, CS_EPT);
       }
       if (!(e & (EPT_R | EPT_W | EPT_X))) break; /* not present: violation */
-      if ((e & (EPT_R | EPT_W)) == EPT_W) {      /* write without read */
-        v->ept_misconfigs++;
-        return 1;
-      }
+      if ((e & (EPT_R | EPT_W)) == EPT_W) return 1; /* write without read: misconfigured */
       if (level == 1) {
         *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
         if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);

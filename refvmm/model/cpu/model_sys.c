@@ -518,6 +518,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
   case 0x1a2: {    /* CPUID */
     uint32_t o[4];
     if (c->vmcs.active) model_vmx__exit_handled(c, EXIT_REASON_CPUID, 0); /* always exits */
+    if (c->cpl == 3) c->cpl_acct.cpuid3++;
     model_sys__cpuid((uint32_t)c->gpr[0], (uint32_t)c->gpr[1], o);
     c->gpr[0] = o[0], c->gpr[3] = o[1], c->gpr[1] = o[2], c->gpr[2] = o[3];
     return 0;
@@ -580,7 +581,7 @@ void model_sys__cpuid(uint32_t leaf, uint32_t sub, uint32_t o[4]) {
            (1u << 19); /* TSC MSR PAE CX8 PGE CMOV CLFSH */
     break;
   case 7:
-    if (sub == 0) o[1] = (1u << 3) | (1u << 9); /* BMI1 (TZCNT), ERMS */
+    if (sub == 0) o[1] = (1u << 3) | (1u << 8) | (1u << 9); /* BMI1, BMI2 (model_vex.c), ERMS */
     break;
   case 0x40000000:
     o[0] = 0x40000000;

@@ -56,6 +56,7 @@ void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual) {
   v->exit_reason = reason;
   v->exit_qualification = qual;
   if (reason < EXIT_REASON_MAX) v->exits[reason]++;
+  if (reason == EXIT_REASON_EPT_MISCONFIG) v->ept_misconfigs++;
   if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
     model_mmu__flush_vmx(c);
     v->flush_on_exit++;

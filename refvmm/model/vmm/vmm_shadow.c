@@ -23,6 +23,7 @@ enum flush_cause {
   FLUSH_PROTECT_USER, /* a user-mode fill did */
   FLUSH_ROOT_DROP,
   FLUSH_INVLPG,
+  FLUSH_SYNC,
   FLUSH_GUEST,
 };
 
@@ -120,6 +121,11 @@ static void rmap_add(struct vmm_shadow *s, uint64_t frame, uint32_t slot) {
 
 static void page_free(struct vmm_shadow *s, uint32_t pg) {
   index_del(s, pg);
+  if (s->unsync[pg]) {
+    s->unsync[pg] = 0;
+    s->roots[s->owner[pg]].unsync_pages--;
+    s->unsync_pages--;
+  }
   s->owner[pg] = -1;
   s->src[pg] = -1;
   s->free_stack[s->nfree++] = pg;
@@ -200,6 +206,9 @@ static void tlb_flush(struct vmm_shadow *s, struct model_cpu *c, enum flush_caus
   case FLUSH_INVLPG:
     s->flush_invlpg++;
     break;
+  case FLUSH_SYNC:
+    s->flush_sync++;
+    break;
   case FLUSH_GUEST:
     break;
   }
@@ -224,8 +233,11 @@ static void sync_root(struct vmm_shadow *s) {
   s->vmcs->shadow_root = s->roots[s->cur].page;
 }
 
+static void sync_unsync_pages(struct vmm_shadow *s, struct model_cpu *c);
+static void page_created(struct vmm_shadow *s, struct model_cpu *c, uint32_t pg);
+
 /* Pick (or build) the shadow root for guest CR3 `cr3`. */
-static void root_switch(struct vmm_shadow *s, uint64_t cr3) {
+static void root_switch(struct vmm_shadow *s, struct model_cpu *c, uint64_t cr3) {
   uint64_t key = cr3 & ADDR;
   s->clock++;
   for (int r = 0; r < SHADOW_ROOTS; r++)
@@ -234,6 +246,7 @@ static void root_switch(struct vmm_shadow *s, uint64_t cr3) {
       s->roots[r].last_use = s->clock;
       s->roots_reused++;
       sync_root(s);
+      if (s->roots[r].unsync_pages) sync_unsync_pages(s, c);
       return;
     }
   int victim = 0;
@@ -258,6 +271,7 @@ static void root_switch(struct vmm_shadow *s, uint64_t cr3) {
   s->cur = victim;
   s->roots_built++;
   sync_root(s);
+  page_created(s, c, (uint32_t)pg);
 }
 
 /* A guest page-table entry from guest RAM; 0 outside it. */
@@ -267,10 +281,8 @@ static uint64_t gread(const struct vmm_shadow *s, uint64_t gpa) {
   return v;
 }
 
-/* A guest frame becomes a page table: no shadow leaf may map it writable. */
-static void protect_frame(struct vmm_shadow *s, struct model_cpu *c, uint64_t frame) {
-  if (frame >= s->nframes || s->is_pt[frame]) return;
-  s->is_pt[frame] = 1;
+/* Take write access away from every shadow leaf to `frame`. */
+static void wp_leaves(struct vmm_shadow *s, struct model_cpu *c, uint64_t frame) {
   if (!s->wleaves[frame]) return; /* no writable leaf was ever made to it: nothing to scan */
   s->wleaves[frame] = 0;
   bool user = s->wuser[frame];
@@ -296,24 +308,19 @@ static void protect_frame(struct vmm_shadow *s, struct model_cpu *c, uint64_t fr
   if (changed) tlb_flush(s, c, user ? FLUSH_PROTECT_USER : FLUSH_PROTECT);
 }
 
-/* Zap a whole shadow page of an upper-level guest table (write flooding):
- * the entries pointing to it go, the pages below stay unlinked (found
- * again by page_find), and the frame is no longer write-protected when no
- * other page shadows it. A root is emptied in place and shadows nothing
- * until the next fill through it (KVM frees the root page and allocates a
- * new one when the vCPU next uses it: counted the same way here). */
-static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+/* A guest frame becomes a page table: no shadow leaf may map it writable. */
+static void protect_frame(struct vmm_shadow *s, struct model_cpu *c, uint64_t frame) {
+  if (frame >= s->nframes || s->is_pt[frame]) return;
+  s->is_pt[frame] = 1;
+  wp_leaves(s, c, frame);
+}
+
+/* Release a page that is not a root: the entries of its root that link it
+ * go, the pages below it stay unlinked (found again by page_find). */
+static void page_unlink_release(struct vmm_shadow *s, uint32_t pg) {
   unsigned level = s->role[pg] & 7;
   int owner = s->owner[pg];
-  int64_t frame = s->src[pg];
-  s->flooded++;
-  s->zaps++;
-  if (level == 4) {
-    memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
-    index_del(s, pg);
-    s->src[pg] = -1;
-    s->pages_freed++;
-  } else if (s->more_parents[pg]) { /* every entry of its level that links it */
+  if (s->more_parents[pg]) { /* every entry of its level that links it */
     for (uint32_t p = 0; p < s->hiwater; p++) {
       if (s->owner[p] != owner || (s->role[p] & 7) != level + 1) continue;
       uint64_t *t = &s->mem[(uint64_t)p * 512];
@@ -329,8 +336,134 @@ static void page_zap(struct vmm_shadow *s, uint32_t pg) {
       s->mem[slot] = 0;
     page_release(s, pg);
   }
+}
+
+/* Zap a whole shadow page of an upper-level guest table (write flooding):
+ * the frame is no longer write-protected when no other page shadows it. A
+ * root is emptied in place and shadows nothing until the next fill through
+ * it (KVM frees the root page and allocates a new one when the vCPU next
+ * uses it: counted the same way here). */
+static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+  int64_t frame = s->src[pg];
+  s->flooded++;
+  s->zaps++;
+  if ((s->role[pg] & 7) == 4) {
+    memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
+    index_del(s, pg);
+    s->src[pg] = -1;
+    s->pages_freed++;
+  } else {
+    page_unlink_release(s, pg);
+  }
   if (frame_shadowed(s, frame)) return;
   if (frame >= 0 && (uint64_t)frame < s->nframes) s->is_pt[frame] = 0;
+}
+
+/* ---- unsync (policy unsync; KVM's arch/x86/kvm/mmu/mmu.c) ---------------------------- */
+
+/* The shadow leaf a guest PTE `g` gives in a last-level page of role
+ * `role` (the access of the path above it), as a fill makes it; 0 when the
+ * entry cannot be kept without a fault: not present, reserved bits, or
+ * accessed bit clear (KVM keeps only accessed gptes when it maps without a
+ * fault, FNAME(prefetch_invalid_gpte)). */
+static uint64_t leaf_of(const struct vmm_shadow *s, struct model_cpu *c, uint8_t role, uint64_t g) {
+  bool nxe = (model_vmx__guest_efer(c) & EFER_NXE) != 0;
+  uint64_t rsvd = (((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1)) | (nxe ? 0 : SP_NX);
+  if (!(g & SP_P) || !(g & G_A) || (g & rsvd)) return 0;
+  uint64_t frame = (g & ADDR) >> 12, leaf = (g & ADDR) | SP_P | (1ull << 9);
+  if ((role & ROLE_U) && (g & SP_U)) leaf |= SP_U;
+  if ((role & ROLE_W) && (g & SP_W) && (g & G_D) &&
+      !(frame < s->nframes && s->is_pt[frame] && !s->open[frame]))
+    leaf |= SP_W;
+  if (((role & ROLE_NX) || (g & SP_NX)) && nxe) leaf |= SP_NX;
+  return leaf;
+}
+
+/* Record a writable leaf written at `slot` (protection finds it later). */
+static void wleaf_made(struct vmm_shadow *s, uint64_t leaf, uint32_t slot, bool sup) {
+  uint64_t frame = (leaf & ADDR) >> 12;
+  if (!(leaf & SP_W) || frame >= s->nframes) return;
+  s->wleaves[frame]++;
+  if (!sup) s->wuser[frame] = 1;
+  rmap_add(s, frame, slot);
+}
+
+/* Bring entry `idx` of unsync page `pg` in line with its guest PTE: kept,
+ * updated or dropped (KVM's FNAME(sync_spte)). True when it changed. */
+static bool resync_entry(struct vmm_shadow *s, struct model_cpu *c, uint32_t pg, unsigned idx) {
+  uint64_t *p = &s->mem[(uint64_t)pg * 512 + idx];
+  if (!*p) return false;
+  uint64_t g = gread(s, ((uint64_t)s->src[pg] << 12) + idx * 8);
+  uint64_t leaf = leaf_of(s, c, s->role[pg], g);
+  if ((leaf & ADDR) != (*p & ADDR)) leaf = 0; /* another frame: dropped, not moved */
+  if (leaf == *p) return false;
+  if (!leaf) s->zaps++;
+  *p = leaf;
+  wleaf_made(s, leaf, pg * 512 + idx, true);
+  return true;
+}
+
+static void mark_unsync(struct vmm_shadow *s, uint32_t pg) {
+  if (s->unsync[pg]) return;
+  s->unsync[pg] = 1;
+  s->roots[s->owner[pg]].unsync_pages++;
+  s->unsync_pages++;
+  s->unsynced++;
+}
+
+/* A fill would map guest table `frame` writable: let its shadow pages go
+ * out of sync, unless one of them shadows an upper-level table (those stay
+ * write-protected: KVM write-tracks them). True when the frame is open. */
+static bool unsync_frame(struct vmm_shadow *s, uint64_t frame) {
+  int n = pages_of(s, (int64_t)frame, s->scratch, (int)s->npages);
+  for (int i = 0; i < n; i++)
+    if ((s->role[s->scratch[i]] & 7) != 1) return false;
+  for (int i = 0; i < n; i++)
+    mark_unsync(s, s->scratch[i]);
+  s->open[frame] = 1;
+  return true;
+}
+
+/* A new shadow page for guest table `frame` (KVM's account_shadowed() and
+ * kvm_mmu_find_shadow_page()): an open frame is write-protected again, and
+ * an upper-level page takes the unsync pages of the frame with it. */
+static void page_created(struct vmm_shadow *s, struct model_cpu *c, uint32_t pg) {
+  int64_t frame = s->src[pg];
+  if (s->policy != SHADOW_POLICY_UNSYNC || frame < 0 || (uint64_t)frame >= s->nframes) return;
+  if ((s->role[pg] & 7) >= 2 && s->unsync_pages) {
+    int n = pages_of(s, frame, s->scratch, (int)s->npages);
+    for (int i = 0; i < n; i++)
+      if (s->unsync[s->scratch[i]]) {
+        page_unlink_release(s, s->scratch[i]);
+        s->zaps++;
+      }
+  }
+  if (s->open[frame]) {
+    s->open[frame] = 0;
+    wp_leaves(s, c, (uint64_t)frame);
+  }
+}
+
+/* At a CR3 load: every unsync page of the current root is write-protected
+ * again and checked entry by entry (KVM's kvm_mmu_sync_roots()). */
+static void sync_unsync_pages(struct vmm_shadow *s, struct model_cpu *c) {
+  int r = s->cur;
+  bool changed = false;
+  for (uint32_t pg = 0; pg < s->hiwater && s->roots[r].unsync_pages; pg++) {
+    if (s->owner[pg] != r || !s->unsync[pg]) continue;
+    s->unsync[pg] = 0;
+    s->roots[r].unsync_pages--;
+    s->unsync_pages--;
+    s->resynced++;
+    uint64_t frame = (uint64_t)s->src[pg];
+    if (frame < s->nframes && s->open[frame]) {
+      s->open[frame] = 0;
+      wp_leaves(s, c, frame);
+    }
+    for (unsigned i = 0; i < 512; i++)
+      changed |= resync_entry(s, c, pg, i);
+  }
+  if (changed) tlb_flush(s, c, FLUSH_SYNC);
 }
 
 /* Zap the shadow entries derived from the guest entry at gpa; an
@@ -388,7 +521,9 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     return SPF_TRUE_FAULT;
   }
   uint64_t frame = gpa >> 12;
-  if ((acc & ACC_W) && frame < s->nframes && s->is_pt[frame]) {
+  bool may_unsync = s->policy == SHADOW_POLICY_UNSYNC;
+  if ((acc & ACC_W) && frame < s->nframes && s->is_pt[frame] && !s->open[frame] &&
+      !(may_unsync && unsync_frame(s, frame))) {
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
     zap_guest_entry(s, c, gpa & ~7ull);
@@ -422,18 +557,18 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     uint64_t cr3 = s->roots[s->cur].cr3;
     for (int r = 0; r < SHADOW_ROOTS; r++)
       if (s->roots[r].valid) root_drop(s, r);
-    root_switch(s, cr3);
+    root_switch(s, c, cr3);
     s->roots_built--; /* a rebuild, not a new root */
     tlb_flush(s, c, FLUSH_ROOT_DROP);
   }
   for (int level = 4; level >= leaf_level; level--)
     protect_frame(s, c, gtab[level] >> 12);
-  if (frame < s->nframes && s->is_pt[frame]) allow_w = 0; /* maps a page table */
   uint64_t spg = s->roots[s->cur].page;
   if (s->src[spg] < 0) { /* the root was zapped (flooding): it shadows its table again */
     s->src[spg] = (int64_t)(gtab[4] >> 12);
     index_add(s, (uint32_t)spg);
     s->pages_allocated++;
+    page_created(s, c, (uint32_t)spg);
   }
   for (int level = 4; level >= 2; level--) {
     s->flood[spg] = 0; /* used by a fill: not flooded */
@@ -441,8 +576,17 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     if (!(*p & SP_P)) {
       int64_t src = level - 1 >= leaf_level ? (int64_t)(gtab[level - 1] >> 12) : -1;
       int64_t pg = src >= 0 ? page_find(s, s->cur, src, role[level - 1]) : -1;
-      if (pg < 0) pg = page_alloc(s, s->cur, src, src >= 0 ? role[level - 1] : 0);
-      if (pg < 0) return SPF_RETRY; /* cannot happen: room was made above */
+      if (pg >= 0 && s->unsync[pg]) { /* linked again: its entries checked, it stays unsync */
+        bool changed = false;
+        for (unsigned i = 0; i < 512; i++)
+          changed |= resync_entry(s, c, (uint32_t)pg, i);
+        if (changed) tlb_flush(s, c, FLUSH_SYNC);
+      }
+      if (pg < 0) {
+        pg = page_alloc(s, s->cur, src, src >= 0 ? role[level - 1] : 0);
+        if (pg < 0) return SPF_RETRY; /* cannot happen: room was made above */
+        page_created(s, c, (uint32_t)pg);
+      }
       *p = ((uint64_t)pg << 12) | SP_P | SP_W | SP_U;
       uint32_t slot = (uint32_t)(p - s->mem);
       if (s->parent[pg] == NONE)
@@ -452,6 +596,11 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     }
     spg = (*p & ADDR) >> 12;
   }
+  /* a page table is mapped read-only, unless it can go out of sync */
+  bool maps_pt = frame < s->nframes && s->is_pt[frame] && !s->open[frame];
+  if (maps_pt && may_unsync && (allow_w & 1) && (e & G_D) && unsync_frame(s, frame))
+    maps_pt = false;
+  if (maps_pt) allow_w = 0;
   uint64_t leaf = (gpa & ~0xfffull) | SP_P | (1ull << 9);
   if (allow_u & 1) leaf |= SP_U;
   if ((allow_w & 1) && (e & G_D)) { /* clean: the first write must exit (D bit) */
@@ -472,37 +621,32 @@ static void cr3_handler(void *vmm, struct model_cpu *c, uint64_t cr3) {
   s->exit_id++;
   s->cr3_exits++;
   model_vmx__set_guest_cr3(c, cr3);
-  root_switch(s, cr3);
+  root_switch(s, c, cr3);
   tlb_flush(s, c, FLUSH_GUEST); /* what the guest's CR3 load does to its TLB entries */
 }
 
+/* INVLPG (KVM's kvm_mmu_invlpg()): the guest's own TLB entry for va goes;
+ * a shadow entry of a synced page stays (write protection kept it equal to
+ * the guest's PTE), one of an unsync page in any root is brought in line
+ * with the guest's PTE (kept, updated or dropped). A guest large page is
+ * shadowed by synced pages only. */
 static void invlpg_handler(void *vmm, struct model_cpu *c, uint64_t va) {
   struct vmm_shadow *s = vmm;
   s->exit_id++;
   s->invlpg_exits++;
-  uint64_t spg = s->roots[s->cur].page;
-  for (int level = 4; level >= 2; level--) {
-    uint64_t *p = &s->mem[spg * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
-    if (!(*p & SP_P)) goto done;
-    if (level == 3 && s->src[(*p & ADDR) >> 12] < 0) { /* a guest 1 GiB page: its whole
-                                                        * shadow subtree goes */
-      *p = 0;
-      s->zaps++;
-      tlb_flush(s, c, FLUSH_INVLPG);
-      goto done;
+  bool changed = false;
+  for (int r = 0; r < SHADOW_ROOTS && s->unsync_pages; r++) {
+    if (!s->roots[r].valid || !s->roots[r].unsync_pages) continue;
+    uint64_t spg = s->roots[r].page;
+    for (int level = 4; level >= 2 && spg != NONE; level--) {
+      uint64_t e = s->mem[spg * 512 + ((va >> (12 + 9 * (level - 1))) & 511)];
+      spg = (e & SP_P) ? (e & ADDR) >> 12 : NONE;
     }
-    spg = (*p & ADDR) >> 12;
+    if (spg == NONE || !s->unsync[spg]) continue;
+    s->invlpg_resyncs++;
+    changed |= resync_entry(s, c, (uint32_t)spg, (unsigned)((va >> 12) & 511));
   }
-  if (s->src[spg] < 0) { /* shadows a guest large page: all its pieces, and the
-                          * TLB's 4 KiB entries of it (KVM flushes the TLB here too) */
-    memset(&s->mem[spg * 512], 0, 4096);
-    s->zaps++;
-    tlb_flush(s, c, FLUSH_INVLPG);
-  } else if (s->mem[spg * 512 + ((va >> 12) & 511)]) {
-    s->mem[spg * 512 + ((va >> 12) & 511)] = 0;
-    s->zaps++;
-  }
-done:
+  if (changed) tlb_flush(s, c, FLUSH_INVLPG);
   model_vmx__flush_va(c, va);
 }
 
@@ -519,8 +663,10 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *r
   s->owner = calloc(s->npages, 1);
   s->role = calloc(s->npages, 1);
   s->flood = calloc(s->npages, 1);
+  s->unsync = calloc(s->npages, 1);
   s->free_stack = calloc(s->npages, sizeof *s->free_stack);
   s->is_pt = calloc((size_t)s->nframes, 1);
+  s->open = calloc((size_t)s->nframes, 1);
   s->wleaves = calloc((size_t)s->nframes, sizeof *s->wleaves);
   s->wuser = calloc((size_t)s->nframes, 1);
   s->hhead = malloc(s->npages * sizeof *s->hhead);
@@ -531,9 +677,9 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *r
   s->scratch = calloc(s->npages, sizeof *s->scratch);
   s->parent = calloc(s->npages, sizeof *s->parent);
   s->more_parents = calloc(s->npages, 1);
-  if (!s->mem || !s->src || !s->owner || !s->role || !s->flood || !s->free_stack || !s->is_pt ||
-      !s->wleaves || !s->wuser || !s->hhead || !s->hnext || !s->hprev || !s->hashed || !s->rmap ||
-      !s->scratch || !s->parent || !s->more_parents) {
+  if (!s->mem || !s->src || !s->owner || !s->role || !s->flood || !s->unsync || !s->free_stack ||
+      !s->is_pt || !s->open || !s->wleaves || !s->wuser || !s->hhead || !s->hnext || !s->hprev ||
+      !s->hashed || !s->rmap || !s->scratch || !s->parent || !s->more_parents) {
     vmm_shadow__free(s);
     return -ENOMEM;
   }
@@ -557,9 +703,17 @@ int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *r
   return 0;
 }
 
+void vmm_shadow__set_policy(struct vmm_shadow *s, enum vmm_shadow_policy p) {
+  s->policy = p;
+}
+
+const char *vmm_shadow__policy_name(enum vmm_shadow_policy p) {
+  return p == SHADOW_POLICY_UNSYNC ? "unsync" : "sync";
+}
+
 /* The root for the boot CR3 (after the boot state is set). */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c) {
-  root_switch(s, model_vmx__guest_cr3(c));
+  root_switch(s, c, model_vmx__guest_cr3(c));
   s->roots_built = 1;
   s->roots_reused = 0;
 }
@@ -578,8 +732,10 @@ void vmm_shadow__free(struct vmm_shadow *s) {
   free(s->owner);
   free(s->role);
   free(s->flood);
+  free(s->unsync);
   free(s->free_stack);
   free(s->is_pt);
+  free(s->open);
   free(s->wleaves);
   free(s->wuser);
   free(s->hhead);

@@ -4,7 +4,17 @@
  * faults reflected to the guest, guest page-table pages write-protected and
  * the trapped writes emulated (counted as KVM's mmu_pte_write), guest A/D
  * bits kept by the fills, stale entries zapped. The CPU walks the shadow
- * tables (hardware format, in this manager's memory) instead of the guest's. */
+ * tables (hardware format, in this manager's memory) instead of the guest's.
+ *
+ * Two policies for the guest's last-level page tables (docs/MODEL.md,
+ * "Shadow paging"): `sync` keeps every shadowed guest table write-protected
+ * (each write exits); `unsync` lets a last-level table go out of sync as
+ * KVM's shadow MMU does (mmu_try_to_unsync_pages()): a fill that maps it
+ * writable makes its shadow pages unsync, the guest then writes it without
+ * exits, and the VMM brings the shadow entries back in line at the guest's
+ * TLB invalidations (a CR3 load: every unsync page of the new root; INVLPG:
+ * the one entry). In both, INVLPG leaves an entry of a synced page alone:
+ * write protection already keeps it equal to the guest's. */
 #ifndef REFVMM_MODEL_VMM_SHADOW_H
 #define REFVMM_MODEL_VMM_SHADOW_H
 
@@ -15,6 +25,11 @@ struct model_cpu;
 struct model_vmcs;
 
 #define SHADOW_ROOTS 8
+
+enum vmm_shadow_policy {
+  SHADOW_POLICY_SYNC,   /* every shadowed guest table write-protected (default) */
+  SHADOW_POLICY_UNSYNC, /* last-level tables may go out of sync (KVM) */
+};
 
 /* The manager's counters (a run's `model.shadow`, docs/MODEL.md):
  * - hidden_faults, true_faults, pt_write_exits: #PF exits by outcome (a fill
@@ -31,11 +46,17 @@ struct model_vmcs;
  * - flush_zap, flush_protect, flush_root_drop, flush_invlpg: TLB flushes the
  *   VMM starts itself (after zapping entries or flooded pages for a guest page-table write,
  *   after write-protecting a new guest page table, after dropping roots to
- *   make room, for a guest INVLPG of a large page): KVM's
+ *   make room, after an INVLPG's resync changed an entry): KVM's
  *   remote_tlb_flush_requests; flush_protect_user: of the protect flushes,
  *   those that take away write access a user-mode fill gave (the only kind
  *   a VMM that emulates ring 0 has: its ring-0 accesses make no shadow
  *   entries);
+ * - unsynced, resynced: (policy unsync) last-level shadow pages let go out of
+ *   sync (KVM's mmu_unsync rises by one each), and brought back in sync at a
+ *   CR3 load (write-protected again, every entry checked against the guest
+ *   table); invlpg_resyncs: entries an INVLPG checked in an unsync page;
+ *   flush_sync: flushes after a resync at a CR3 load changed entries or
+ *   took write access away (KVM's remote flush requests there);
  * - flush_exits: exits whose handling flushed the TLB (guest CR3 loads
  *   included): KVM's tlb_flush on a VT-x host, where every flush request is
  *   serviced at the next VM entry;
@@ -68,7 +89,11 @@ struct model_vmcs;
   X(flush_exits)                                                                                   \
   X(flush_batches)                                                                                 \
   X(pages_allocated)                                                                               \
-  X(pages_freed)
+  X(pages_freed)                                                                                   \
+  X(unsynced)                                                                                      \
+  X(resynced)                                                                                      \
+  X(invlpg_resyncs)                                                                                \
+  X(flush_sync)
 #define VMM_SHADOW_FIELD(name) uint64_t name;
 
 /* The counters alone (snapshots at the timed region's marks). */
@@ -80,15 +105,19 @@ struct vmm_shadow {
   struct model_vmcs *vmcs; /* the CPU's controls and exit information */
   const uint8_t *ram;      /* guest RAM, for the guest's page tables */
   uint64_t ram_size;
-  uint64_t *mem;  /* npages x 512 shadow entries */
-  int64_t *src;   /* per page: the guest table frame it shadows, -1 none */
-  int8_t *owner;  /* per page: the root slot owning it, -1 free */
-  uint8_t *role;  /* per page: the guest table's level and the access of the path above it */
-  uint8_t *flood; /* per page: guest writes to its table since the last fill through it */
+  uint64_t *mem;   /* npages x 512 shadow entries */
+  int64_t *src;    /* per page: the guest table frame it shadows, -1 none */
+  int8_t *owner;   /* per page: the root slot owning it, -1 free */
+  uint8_t *role;   /* per page: the guest table's level and the access of the path above it */
+  uint8_t *flood;  /* per page: guest writes to its table since the last fill through it */
+  uint8_t *unsync; /* per page: a last-level page out of sync (policy unsync) */
+  enum vmm_shadow_policy policy;
   uint32_t *free_stack;
   uint32_t npages, nfree;
   uint32_t hiwater;  /* pages at or above are free: scans stop here */
   uint8_t *is_pt;    /* per guest frame: holds a guest page table (write-protected) */
+  uint8_t *open;     /* per guest frame: its shadow pages are unsync and it is not
+                      * write-protected: writable leaves may map it (policy unsync) */
   uint32_t *wleaves; /* per guest frame: writable shadow leaves made to it (upper bound) */
   uint8_t *wuser;    /* per guest frame: one of them was made by a user-mode access */
   uint64_t nframes;
@@ -117,8 +146,10 @@ struct vmm_shadow {
     uint64_t cr3;
     uint32_t page;
     uint64_t last_use;
+    uint32_t unsync_pages; /* its pages out of sync */
     bool valid;
   } roots[SHADOW_ROOTS];
+  uint32_t unsync_pages; /* all roots' */
   int cur;
   uint64_t clock;
   uint64_t exit_id;      /* handler calls: one per VM exit the manager handled */
@@ -132,6 +163,9 @@ struct vmm_shadow {
 int vmm_shadow__init(struct vmm_shadow *s, struct model_cpu *c, const uint8_t *ram,
                      uint64_t ram_size, bool vpid);
 void vmm_shadow__free(struct vmm_shadow *s);
+/* The last-level-table policy (before the boot; default sync). */
+void vmm_shadow__set_policy(struct vmm_shadow *s, enum vmm_shadow_policy p);
+const char *vmm_shadow__policy_name(enum vmm_shadow_policy p);
 /* Build the root for the boot CR3 once the boot state is set. */
 void vmm_shadow__boot(struct vmm_shadow *s, struct model_cpu *c);
 /* The VMM itself stored into guest RAM [gpa, gpa+len): shadow entries made

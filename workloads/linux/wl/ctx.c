@@ -14,10 +14,10 @@
 
 #define TAG 0x637478ull
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 5000, 1, 1ull << 32, "round trips (two context switches each)"},
     {"ws", 0, 0, 64ull << 20, "bytes each process reads after each switch (multiple of 8)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int to_child[2], to_parent[2];

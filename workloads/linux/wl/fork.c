@@ -8,9 +8,9 @@
 
 #define TAG 0x666f726bull
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 1000, 1, 1ull << 32, "fork + exit + wait rounds"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

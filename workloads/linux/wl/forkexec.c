@@ -8,9 +8,9 @@
 #include "lx.h"
 #include "progs.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 300, 1, 1ull << 32, "fork + execve + wait rounds"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

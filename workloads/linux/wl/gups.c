@@ -12,12 +12,12 @@
 #include "lx_mem.h"
 #include "wl_memory.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 4000000, 1, 1ull << 40, "updates"},
     {"ws", 64ull << 20, 8192, 2ull << 30, "working set in bytes (power of two)"},
     {"page", 4096, 4096, 2ull << 20, "page size: 4k or 2m"},
     {"seed", 1, 1, ~0ull, "xorshift64 seed (nonzero)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint64_t *table;

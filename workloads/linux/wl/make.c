@@ -19,12 +19,12 @@
 #define DIR       "/tmp/vtb-make"
 #define FILES_MAX 256u
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 3, 1, 1u << 20, "builds"},
     {"files", 16, 1, FILES_MAX, "source files per build (one compiler process each)"},
     {"jobs", 2, 1, 64, "compilers running at once (make -j)"},
     {"size", 4096, 8, 1u << 20, "bytes per source file (multiple of 8)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static char src[FILES_MAX][32], obj[FILES_MAX][32];

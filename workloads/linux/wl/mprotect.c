@@ -15,10 +15,10 @@
 #include "lx.h"
 #include "lx_mem.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 3000, 1, 1ull << 32, "rounds"},
     {"pages", 16, 1, 1u << 16, "pages in the region"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static volatile uint64_t *region;

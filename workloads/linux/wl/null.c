@@ -4,9 +4,9 @@
  *   checksum = sum of getppid() = n;  iterations = n. */
 #include "lx.h"
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 200000, 1, 1ull << 40, "getppid() calls"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static int run(struct wl_result *res) {

@@ -16,10 +16,10 @@
 
 #define TAG 0x70676661756c74ull
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 20000, 1, 1ull << 24, "pages touched, one fault each"},
     {"chunk", 256, 1, 1ull << 18, "pages per mapping (mmap, touch, munmap)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint64_t minflt(void) {

@@ -18,12 +18,12 @@
 
 #define LINE WL_LINE
 
-static const struct wl_param params[] = {
+static const struct vtb_param params[] = {
     {"n", 2000000, 1, 1ull << 40, "dependent loads"},
     {"ws", 64ull << 20, 2 * LINE, 2ull << 30, "working set in bytes (multiple of 64)"},
     {"page", 4096, 4096, 2ull << 20, "page size: 4k or 2m"},
     {"seed", 1, 1, ~0ull, "xorshift64 seed (nonzero)"},
-    {0},
+    VTB_PARAM_END,
 };
 
 static uint8_t *base;
