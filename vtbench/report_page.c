@@ -104,10 +104,11 @@ static void outlier_cell(const struct agg_group *g, char *buf, size_t len) {
   free(reps);
 }
 
-/* The clock of a modeled figure with the profile that produced it and
- * whether it was calibrated on `host` (the host the document describes):
- * "modeled: NAME (calibrated here)", "... (not calibrated)", "... (calibrated
- * on OTHER)". Just "modeled" when the run names no profile. */
+/* The clock of a modeled figure with the profile that produced it, the
+ * host flavour it describes and whether it was calibrated on `host` (the
+ * host the document describes): "modeled: NAME, kvm_pvm (calibrated here)",
+ * "... (not calibrated)", "... (calibrated on OTHER)". Just "modeled" when
+ * the run names no profile. */
 static void modeled_clock(const struct agg_group *g, const char *host, char *buf, size_t len) {
   const json_t *pr =
       json_object_get(json_object_get(json_array_get(g->runs, 0), "model"), "profile");
@@ -116,14 +117,16 @@ static void modeled_clock(const struct agg_group *g, const char *host, char *buf
     snprintf(buf, len, "modeled");
     return;
   }
+  const char *fl = json_string_value(json_object_get(pr, "host_flavour"));
   const char *on = json_string_value(json_object_get(pr, "measured_host"));
   bool measured = json_is_string(json_object_get(pr, "measured_on"));
-  snprintf(buf, len, "modeled: %.40s (%s%.30s)", name,
-           !measured                   ? "not calibrated"
-           : !on || !*on               ? "calibrated on an unnamed host"
-           : host && !strcmp(on, host) ? "calibrated here"
-                                       : "calibrated on ",
-           measured && on && *on && !(host && !strcmp(on, host)) ? on : "");
+  bool here = measured && on && *on && host && !strcmp(on, host);
+  snprintf(buf, len, "modeled: %.36s%s%.10s (%s%.24s)", name, fl ? ", " : "", fl ? fl : "",
+           !measured     ? "not calibrated"
+           : !on || !*on ? "calibrated on an unnamed host"
+           : here        ? "calibrated here"
+                         : "calibrated on ",
+           measured && on && *on && !here ? on : "");
 }
 
 static void row_cells(const struct row *r, const char *host, char cells[][96]) {

@@ -24,7 +24,6 @@ struct wl_info {
   const char *stresses;
   const char *ring; /* where the hot loop runs: "0", "3", "3 -> 0" */
   struct wl_param params[WL_PARAMS_MAX];
-  bool tool; /* a measurement of vtbench calibrate, left out of the standard matrix */
 };
 
 /* Workloads of the Linux guest are named linux:NAME (workloads/linux/wl/NAME.c). */
@@ -36,6 +35,9 @@ extern const size_t workload_catalog_len;
 const struct wl_info *workload_catalog__find(const char *name);
 /* True for a workload of the Linux guest (runs under a Linux kernel). */
 bool workload_catalog__is_linux(const struct wl_info *w);
+/* A measurement tool of vtbench calibrate (ubench), left out of the
+ * standard matrix. */
+bool workload_catalog__is_tool(const struct wl_info *w);
 /* Parameter `key` of workload `w` (the freestanding runtime's common ones
  * included), or NULL. */
 const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key);

@@ -178,7 +178,7 @@ struct cost_breakdown {
   int64_t overhead, exits, walks, refills, events, other;
 };
 
-/* Key path of a figure ("mem.walk_ref.pd"). */
+/* Key path of a figure ("mem.l2.dependent"). */
 const char *cost_fig__path(enum cost_fig f);
 
 /* Load and strictly validate a profile: 0, or -1 with a message naming the
