@@ -221,7 +221,9 @@ TEST_ENV := REFVMM=$(BIN)/refvmm VTBENCH=$(BIN)/vtbench
 check: all $(BIN)/test_unit $(BIN)/test_integration
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_unit
 	$(TEST_ENV) CK_FORK=yes $(BIN)/test_integration
-	@for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; $(TEST_ENV) bash "$$t" || exit 1; done
+	@start=$$(date +%s); for t in tests/scripts/*.sh; do [ -f "$$t" ] || continue; echo "== $$t"; \
+	  t0=$$(date +%s); $(TEST_ENV) bash "$$t" || exit 1; echo "== $$t: $$(($$(date +%s) - t0)) s"; done; \
+	  echo "make check: the scripts took $$(($$(date +%s) - start)) s"
 	@echo "make check: all tests passed"
 
 # The full kvm_amd rig (make check runs its smoke plan): a Debian 6.1 kernel
@@ -255,7 +257,7 @@ integration: all $(BIN)/test_integration
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
 FUZZ_LONG_SECONDS ?= 600
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-gnu-variable-sized-type-not-at-end \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -I. -I$(BUILD)/gen -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers -Wno-gnu-variable-sized-type-not-at-end \
                -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=undefined
 FUZZ_LIBS := $(or $(shell pkg-config --libs jansson 2>/dev/null),-ljansson) -lpfm -lpthread -lm

@@ -4,7 +4,7 @@
 # --run new inputs are kept in build/fuzz/NAME/. A crash, leak or sanitizer
 # report fails (the input is saved in build/fuzz/artifacts/).
 #
-#   bash tests/scripts/fuzz_smoke.sh              make check: ~10 s each
+#   bash tests/scripts/fuzz_smoke.sh              make check: ~4 s each (the seeds, then new inputs)
 #   bash tests/scripts/fuzz_smoke.sh --run SECS   make fuzz-run / fuzz-long
 #
 # Prints per harness: executions, coverage (cov: edges, ft: features) and
@@ -12,7 +12,7 @@
 # the reason) when clang cannot build libFuzzer programs.
 set -u
 cd "$(dirname "$0")/../.."
-secs=${FUZZ_SMOKE_SECONDS:-10}
+secs=${FUZZ_SMOKE_SECONDS:-4}
 building=1
 if [ "${1:-}" = --run ]; then
   secs=$2
