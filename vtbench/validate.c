@@ -37,55 +37,54 @@ const struct validate_workload *validate__workload(const char *name) {
 #define U3 "model.timed.shadow.by_cpl.cpl3."
 const struct validate_pair validate_pairs[] = {
     /* the same work on every shadow-paging host */
-    {"pf_guest", "pf_guest", SH "true_faults", VALIDATE_HOST_SHADOW, false},
-    {"invlpg", "invlpg", SH "invlpg_exits", VALIDATE_HOST_SHADOW, false},
+    {"pf_guest", "pf_guest", SH "true_faults", VALIDATE_HOST_SHADOW},
+    {"invlpg", "invlpg", SH "invlpg_exits", VALIDATE_HOST_SHADOW},
     {"remote_tlb_flush_requests", "remote_tlb_flush_requests",
      SH "vmm_flushes.zap+" SH "vmm_flushes.protect_user+" SH "vmm_flushes.root_drop+" SH
         "vmm_flushes.invlpg",
-     VALIDATE_HOST_EMU0, false},
+     VALIDATE_HOST_EMU0},
     {"remote_tlb_flush_requests", "remote_tlb_flush_requests", SH "vmm_flushes.total",
-     VALIDATE_HOST_NATIVE, false},
-    {"mmu_cache_miss", "mmu_cache_miss", SH "pages_allocated", VALIDATE_HOST_SHADOW, false},
-    {"mmu_shadow_zapped", "mmu_shadow_zapped", SH "pages_freed", VALIDATE_HOST_SHADOW, false},
-    {"mmu_flooded", "mmu_flooded", SH "flooded", VALIDATE_HOST_SHADOW, false},
-    {"user exits", "run:exits.total", "exits.total", VALIDATE_HOST_ANY, false},
+     VALIDATE_HOST_NATIVE},
+    {"mmu_cache_miss", "mmu_cache_miss", SH "pages_allocated", VALIDATE_HOST_SHADOW},
+    {"mmu_shadow_zapped", "mmu_shadow_zapped", SH "pages_freed", VALIDATE_HOST_SHADOW},
+    {"mmu_flooded", "mmu_flooded", SH "flooded", VALIDATE_HOST_SHADOW},
+    {"user exits", "run:exits.total", "exits.total", VALIDATE_HOST_ANY},
     /* kvm_pvm leaves io_exits at 0; elsewhere it counts every OUT/IN exit,
      * the region's end mark included, as the model's IO_INSTRUCTION exits do */
-    {"io_exits", "io_exits", "exits.by_reason.IO.count", VALIDATE_HOST_EMU0, false},
-    {"io_exits", "io_exits", T "exits.IO_INSTRUCTION", VALIDATE_HOST_NATIVE | VALIDATE_HOST_TDP,
-     false},
-    {"mmio_exits", "mmio_exits", "exits.by_reason.MMIO.count", VALIDATE_HOST_ANY, false},
+    {"io_exits", "io_exits", "exits.by_reason.IO.count", VALIDATE_HOST_EMU0},
+    {"io_exits", "io_exits", T "exits.IO_INSTRUCTION", VALIDATE_HOST_NATIVE | VALIDATE_HOST_TDP},
+    {"mmio_exits", "mmio_exits", "exits.by_reason.MMIO.count", VALIDATE_HOST_ANY},
     /* ring 0 emulated (kvm_pvm): only user-mode accesses fault and fill,
      * ring-0 stores and instructions go through the emulator (a REP string
      * instruction more than once, ring-3 CPUID and MMIO too), a privilege
      * switch is an exit (a ring-3 CPUID too), flush requests coalesce until
      * the return to ring 3 */
-    {"pf_fixed", "pf_fixed", U3 "hidden_faults", VALIDATE_HOST_EMU0, false},
+    {"pf_fixed", "pf_fixed", U3 "hidden_faults", VALIDATE_HOST_EMU0},
     {"pf_taken", "pf_taken", U3 "hidden_faults+" U3 "true_faults+" U3 "pt_write_exits",
-     VALIDATE_HOST_EMU0, false},
-    {"pf_emulate", "pf_emulate", U3 "pt_write_exits", VALIDATE_HOST_EMU0, false},
-    {"mmu_pte_write", "mmu_pte_write", T "cpl0.mem_writes", VALIDATE_HOST_EMU0, false},
+     VALIDATE_HOST_EMU0},
+    {"pf_emulate", "pf_emulate", U3 "pt_write_exits", VALIDATE_HOST_EMU0},
+    {"mmu_pte_write", "mmu_pte_write", T "cpl0.mem_writes", VALIDATE_HOST_EMU0},
     {"insn_emulation", "insn_emulation",
      T "cpl0.instructions+" T "cpl0.rep_emulations+" T "cpl3.cpuid+" T "cpl3.mmio",
-     VALIDATE_HOST_EMU0, false},
-    {"insn_emulation_fail", "insn_emulation_fail", T "cpl0.left", VALIDATE_HOST_EMU0, false},
-    {"tlb_flush", "tlb_flush", SH "flush_batches", VALIDATE_HOST_EMU0, false},
+     VALIDATE_HOST_EMU0},
+    {"insn_emulation_fail", "insn_emulation_fail", T "cpl0.left", VALIDATE_HOST_EMU0},
+    {"tlb_flush", "tlb_flush", SH "flush_batches", VALIDATE_HOST_EMU0},
     {"exits", "exits",
      U3 "hidden_faults+" U3 "pt_write_exits+" T "cpl0.entered+" T "cpl0.left+" T
         "cpl3.cpuid+exits.total",
      VALIDATE_HOST_EMU0, true},
     /* ring 0 native (VT-x/SVM without EPT/NPT): every #PF and CR3/INVLPG exits */
-    {"pf_fixed", "pf_fixed", SH "hidden_faults", VALIDATE_HOST_NATIVE, false},
+    {"pf_fixed", "pf_fixed", SH "hidden_faults", VALIDATE_HOST_NATIVE},
     {"pf_taken", "pf_taken", SH "hidden_faults+" SH "true_faults+" SH "pt_write_exits",
-     VALIDATE_HOST_NATIVE, false},
-    {"pf_emulate", "pf_emulate", SH "pt_write_exits", VALIDATE_HOST_NATIVE, false},
-    {"mmu_pte_write", "mmu_pte_write", SH "pt_write_exits", VALIDATE_HOST_NATIVE, false},
-    {"tlb_flush", "tlb_flush", SH "flush_exits", VALIDATE_HOST_NATIVE, false},
+     VALIDATE_HOST_NATIVE},
+    {"pf_emulate", "pf_emulate", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
+    {"mmu_pte_write", "mmu_pte_write", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
+    {"tlb_flush", "tlb_flush", SH "flush_exits", VALIDATE_HOST_NATIVE},
     {"exits", "exits", T "exits.*", VALIDATE_HOST_NATIVE, true},
     /* EPT/NPT: the guest owns its page tables; KVM's TDP MMU fills a
      * second-level entry per EPT violation / nested page fault */
-    {"pf_fixed", "pf_fixed", T "ept.violations", VALIDATE_HOST_TDP, false},
-    {"pf_taken", "pf_taken", T "ept.violations", VALIDATE_HOST_TDP, false},
+    {"pf_fixed", "pf_fixed", T "ept.violations", VALIDATE_HOST_TDP},
+    {"pf_taken", "pf_taken", T "ept.violations", VALIDATE_HOST_TDP},
     {"exits", "exits", T "exits.*", VALIDATE_HOST_TDP, true},
 };
 #undef T
