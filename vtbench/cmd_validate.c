@@ -28,6 +28,7 @@
 #include "spawn.h"
 #include "stats.h"
 #include "validate.h"
+#include "validate_time.h"
 
 #define REPS_MAX  50
 #define STATS_MAX 96 /* KVM statistics tracked (45 vcpu + 15 vm here) */
@@ -38,8 +39,10 @@ struct vopts {
   const char *out;
   const char *only;
   int timeout;
-  const char *paging; /* "shadow" or "ept": the host's */
-  const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
+  bool time;           /* --time: modeled against measured time (validate_time.c) */
+  const char *profile; /* --time: the model's cost profile */
+  const char *paging;  /* "shadow" or "ept": the host's */
+  const char *tlb;     /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
   /* The model's shadow policy (paging shadow; NULL under EPT/NPT): what the
    * host's shadow MMU does with the guest's last-level tables. A KVM that
    * runs ring 0 natively lets them go out of sync; one that emulates ring 0
@@ -83,10 +86,18 @@ static void usage(FILE *f) {
   for (size_t i = 0; i < validate_workloads_len; i++)
     fprintf(f, " %s", validate_workloads[i].name);
   fprintf(f, "\n  Then one line per check (PASS, FAIL, XFAIL: a known difference\n"
-             "  docs/VALIDATION.md explains, SKIP) and \"N passed, M failed\".\n"
-             "  exit status: 0 every check passed, 1 a check failed (a row outside the band,\n"
-             "  a checksum, a run), 2 usage, 3 no KVM or its paging mode unknown, 20 output\n"
-             "  not written, 130 interrupted\n");
+             "  docs/VALIDATION.md explains, SKIP) and \"N passed, M failed\".\n");
+  fprintf(f,
+          "  --time       instead: modeled against measured time per iteration, one\n"
+          "               PASS/FAIL line per workload (tolerance: 25%% for ring-3 work, 35%% for\n"
+          "               shadow paging), DIR/time.md and time.json; workloads:");
+  for (size_t i = 0; i < vtime_workloads_len; i++)
+    fprintf(f, " %s", vtime_workloads[i].name);
+  fprintf(f, "\n  --profile F  --time: the model's cost profile (default: the built-in one;\n"
+             "               after vtbench calibrate: results/out/calibrated-profile.json)\n");
+  fprintf(f, "  exit status: 0 every check passed, 1 a check failed (a row outside the band,\n"
+             "  a checksum, a run; --time: a workload outside its tolerance), 2 usage, 3 no KVM\n"
+             "  or its paging mode unknown, 20 output not written, 130 interrupted\n");
 }
 
 static bool selected(const struct vopts *o, const char *name) {
@@ -562,12 +573,14 @@ int cmd_validate(int argc, char **argv) {
                                        {"out", required_argument, NULL, 'o'},
                                        {"only", required_argument, NULL, 'w'},
                                        {"timeout", required_argument, NULL, 't'},
+                                       {"time", no_argument, NULL, 'T'},
+                                       {"profile", required_argument, NULL, 'p'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct vopts o = {.reps = 0, .out = "validation", .timeout = 120};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "r:qo:w:t:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:qo:w:t:Tp:h", opts, NULL)) != -1) {
     switch (c) {
     case 'r': {
       long v;
@@ -590,6 +603,12 @@ int cmd_validate(int argc, char **argv) {
       o.timeout = (int)v;
       break;
     }
+    case 'T':
+      o.time = true;
+      break;
+    case 'p':
+      o.profile = optarg;
+      break;
     case 'h':
       usage(stdout);
       return VTB_EXIT_OK;
@@ -603,18 +622,32 @@ int cmd_validate(int argc, char **argv) {
     return VTB_EXIT_USAGE;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
+  if (o.profile && !o.time) {
+    fprintf(stderr, "vtbench validate: --profile goes with --time (the counts do not depend on "
+                    "costs)\n");
+    return VTB_EXIT_USAGE;
+  }
   for (const char *p = o.only; p && *p;) { /* every name given must exist */
     const char *cm = strchr(p, ',');
     size_t len = cm ? (size_t)(cm - p) : strlen(p);
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-    if (!validate__workload(name)) {
+    if (o.time ? !vtime__workload(name) : !validate__workload(name)) {
       msg__error("--only: unknown workload '%s' (vtbench validate --help lists them)", name);
       return VTB_EXIT_USAGE;
     }
     p = cm ? cm + 1 : NULL;
   }
 
+  if (o.time) {
+    struct vtime_opts to = {.out = o.out,
+                            .only = o.only,
+                            .profile = o.profile,
+                            .reps = o.reps,
+                            .quick = o.quick,
+                            .timeout = o.timeout};
+    return validate_time__run(&to, argc, argv);
+  }
   static struct kvm_host_info h;
   kvm_host__detect(NULL, &h);
   if (!h.dev_openable) {

@@ -971,11 +971,11 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   }
   c->rip = nrip;
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   return;
 delivered: /* INT3 / INT1: the trap retired before delivery */
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   model_cpu__cpl_sync(c, 0);
 #undef RD_E
 #undef RD_EW
@@ -1027,6 +1027,7 @@ static struct model_icache_entry *fetch(struct model_cpu *c) {
     c->ud_rip = rip;
     model__ud(c);
   }
+  model_insn__deps(&e->insn);
   e->handler = c->generic_only ? 0 : model_dispatch__select(&e->insn);
   model_mmu__mark_code(c, gpa1);
   if (gpa2 != ~0ull) model_mmu__mark_code(c, gpa2);
@@ -1048,7 +1049,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
     c->gpr[0] = c->hc.ret;
     c->rip += c->hc.len;
     c->cnt.instructions++;
-    c->cnt.by_class[IC_SYSTEM]++;
+    c->cnt.by_class[IC_SYSTEM][0]++;
   }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
@@ -1059,7 +1060,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
   wr_reg(c, 0, sz, 1, v);
   c->rip += c->io.len;
   c->cnt.instructions++;
-  c->cnt.by_class[IC_IO]++;
+  c->cnt.by_class[IC_IO][0]++;
 }
 
 void model_cpu__reset(struct model_cpu *c) {

@@ -266,11 +266,21 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
 }
 
 /* Commit a retired instruction: RIP and the retirement counters. */
+/* Count a retired instruction by class and by the kind of the instruction
+ * right before it when it reads a register that one wrote (the cost
+ * model's dependency feature; model_deps.c says which reads count). */
+static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
+  uint32_t prev = c->dep_prev;
+  uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
+  c->cnt.by_class[d->iclass][(prev >> MODEL_DEP_KIND_SHIFT) & waits]++;
+  c->dep_prev = d->dep_out;
+}
+
 static inline void model_ops__retire(struct model_cpu *c, const struct model_insn *d,
                                      uint64_t nrip) {
   c->rip = nrip;
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
 }
 
 #endif

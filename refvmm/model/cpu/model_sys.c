@@ -17,7 +17,7 @@ static inline bool canonical(uint64_t va) {
 
 static inline void retire(struct model_cpu *c, const struct model_insn *d) {
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  c->cnt.by_class[d->iclass][0]++;
 }
 
 int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
