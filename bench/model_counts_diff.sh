@@ -15,6 +15,16 @@
 # COUNTS_POLICIES runs every workload and mode once per NMI/IRQ delivery
 # policy (--nmi P --irq P); the run's `events` section is compared too.
 #
+# COUNTS_IGNORE_CYCLES=1 compares the counts only, for a change of the cost
+# model (new figures, other costs): everything the cost model prices in
+# cycles is left out (modeled_cycles and what derives from it: modeled_ns,
+# cycles_by_group, overhead_vs_native, breakdown, profile; the guest's TSC
+# over the timed region; the events' latencies), and of the model section only
+# the keys OLD has are compared (a new counter is not a difference). A guest
+# whose control flow reads the modeled clock (nmistorm and irqstorm pace
+# their events by the TSC) runs differently under other costs: that is a
+# difference this mode reports.
+#
 # Exit status 0 when every run is identical, 1 on any difference (printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +64,15 @@ trap 'rm -rf "$tmp"' EXIT
 # the deterministic part of a run: everything but the host's clocks (the
 # run's timed.wall_ns, tsc, tsc_hz; the guest's TSC is modeled: kept)
 filter='.runs[0] | {status, exit_code, model, exits, events, timed: (.timed | del(.wall_ns, .tsc, .tsc_hz))}'
+if [ "${COUNTS_IGNORE_CYCLES:-0}" = 1 ]; then
+  # cycle-priced figures out; the events' latencies are in modeled cycles
+  filter="$filter"' | del(.model.modeled_cycles, .model.modeled_cycles_scope,
+    .model.modeled_cycles_whole_run, .model.modeled_ns, .model.cycles_by_group,
+    .model.overhead_vs_native, .model.breakdown, .model.profile, .model.baseline)
+    | del(.timed.guest_tsc) | del(.events | .. | objects | .latency_ns)
+    | del(.events | .. | objects | .samples_ns) | del(.model.events | .. | objects | .latency_cycles)
+    | del(.model.events | .. | objects | .samples_cycles)'
+fi
 fail=0 n=0
 for wl in $WORKLOADS; do
   img=workloads/build/$wl.elf
@@ -74,11 +93,17 @@ for wl in $WORKLOADS; do
         --timeout 300 --json "$tmp/$side.json" >/dev/null 2>"$tmp/$side.err" || true
       jq -S "$filter" "$tmp/$side.json" >"$tmp/$side.f" 2>/dev/null || echo "no json" >"$tmp/$side.f"
     done
+    if [ "${COUNTS_IGNORE_CYCLES:-0}" = 1 ]; then # NEW's model section as OLD's keys
+      jq -S --slurpfile o "$tmp/old.f" 'def keep($t): if ($t|type) == "object" and type == "object"
+          then with_entries(select(.key as $k | $t | has($k)) | .key as $k | .value |= keep($t[$k]))
+          else . end; if .model and $o[0].model then .model = (.model | keep($o[0].model)) else . end' \
+        "$tmp/new.f" >"$tmp/new.k" 2>/dev/null && mv "$tmp/new.k" "$tmp/new.f"
+    fi
     n=$((n + 1))
     tag="$wl ${mode// //}$([ "$pol" != default ] && echo " $pol") $(params_of "$wl")"
     if cmp -s "$tmp/old.f" "$tmp/new.f"; then
       printf 'same  %-40s instructions=%s modeled_cycles=%s\n' "$tag" \
-        "$(jq -r .model.instructions "$tmp/new.f")" "$(jq -r .model.modeled_cycles "$tmp/new.f")"
+        "$(jq -r .model.instructions "$tmp/new.f")" "$(jq -r .runs[0].model.modeled_cycles "$tmp/new.json")"
     else
       echo "DIFF  $tag"
       diff "$tmp/old.f" "$tmp/new.f" | head -20 || true

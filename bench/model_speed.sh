@@ -29,7 +29,7 @@ QEMU=${QEMU:-qemu-system-x86_64}
 REPS=${MODEL_REPS:-3}
 MIN=${MODEL_MIN:-30}
 STRICT=${MODEL_STRICT:-0}
-WORKLOADS=${MODEL_WORKLOADS:-compute gups memstream cr3switch forkwait}
+WORKLOADS=${MODEL_WORKLOADS:-compute callret gups memstream cr3switch forkwait}
 MODES=("native" "shadow flush" "shadow vpid" "ept flush" "ept vpid")
 
 # workload -> "KEY LONG TCG-FACTOR OTHER-PARAMS": the key scaled by 10 between
@@ -39,6 +39,7 @@ MODES=("native" "shadow flush" "shadow vpid" "ept flush" "ept vpid")
 params_of() {
   case $1 in
   compute) echo "n 20000000 10" ;;
+  callret) echo "n 20000000 10" ;;
   gups) echo "n 8000000 1 ws=67108864" ;;
   memstream) echo "passes 10 4 ws=67108864" ;;
   cr3switch) echo "n 300000 1" ;;

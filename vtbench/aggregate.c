@@ -285,8 +285,14 @@ static void keep_view(struct agg_group *g, const json_t *run) {
   if (kept && (!events || kept >= AGG_EVENT_RUNS_MAX)) return;
   json_t *view = json_object();
   if (events) json_object_set(view, "events", (json_t *)events);
-  const json_t *bd = json_object_get(json_object_get(run, "model"), "breakdown");
-  if (!kept && bd) json_object_set_new(view, "model", json_pack("{s:O}", "breakdown", bd));
+  const json_t *model = json_object_get(run, "model");
+  const json_t *bd = json_object_get(model, "breakdown"), *pr = json_object_get(model, "profile");
+  if (!kept && (bd || pr)) { /* the profile: the report names it next to modeled figures */
+    json_t *mv = json_object();
+    if (bd) json_object_set(mv, "breakdown", (json_t *)bd);
+    if (pr) json_object_set(mv, "profile", (json_t *)pr);
+    json_object_set_new(view, "model", mv);
+  }
   json_array_append_new(g->runs, view);
 }
 

@@ -46,7 +46,7 @@ struct agg_group {
   struct agg_samples *samples;
   size_t nsamples, cap_samples;
   /* The ok runs as far as the per-run views need them: the first one's
-   * `events` and `model.breakdown`, and the `events` of the later ones
+   * `events`, `model.breakdown` and `model.profile`, and the `events` of the later ones
    * that have it (at most AGG_EVENT_RUNS_MAX), as objects {"events": ...,
    * "model": {"breakdown": ...}}. */
   json_t *runs;

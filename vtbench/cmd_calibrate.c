@@ -30,14 +30,21 @@
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE] [-v]\n"
+          "usage: vtbench calibrate [--out FILE] [--reps N] [--quick] [--base PROFILE]\n"
+          "                         [--only GROUPS] [-v]\n"
           "  Measures this KVM host: VM exit round trips (vmcall and cpuid from ring 3), the\n"
           "  trip through refvmm for an I/O exit (pio), the cost of ring-0 emulation where the\n"
-          "  host emulates it, and memory reference latency (ptrchase at L1, L2, LLC and DRAM\n"
-          "  working sets); each the median of N runs (default 5; --quick: 3 short runs, a few\n"
-          "  seconds). Writes a cost profile (default results/out/calibrated-profile.json)\n"
-          "  with the measured figures and the rest copied from PROFILE (default: the\n"
-          "  built-in %s), and prints every figure marked measured or default.\n"
+          "  host emulates it, instruction costs (ubench: 11 kernels of one kind each, run\n"
+          "  natively in ring 3), the data caches (ptrchase, gups and memstream at L1, L2,\n"
+          "  LLC and DRAM working sets), event delivery (syscall) and, under shadow paging,\n"
+          "  the shadow MMU's faults (pgfault); each the median of N runs (default 5; --quick:\n"
+          "  3 short runs), and each once on the model for what every figure counts. Fits the\n"
+          "  figures to the times (least squares, non-negative) and writes a cost profile\n"
+          "  (default results/out/calibrated-profile.json) with this host's caches and KVM\n"
+          "  flavour, the rest copied from PROFILE (default: the built-in %s);\n"
+          "  prints every figure marked measured (and from what) or default.\n"
+          "  --only exits,insn,caches,events,shadow measures those groups only (the other\n"
+          "  figures stay the base's).\n"
           "  Use it with: refvmm run IMAGE --backend model --profile FILE\n",
           cost_profile__default()->name);
 }
@@ -67,18 +74,16 @@ static int kvm_usable(char *err, size_t errlen) {
 }
 
 int cmd_calibrate(int argc, char **argv) {
-  static const struct option opts[] = {{"out", required_argument, NULL, 'o'},
-                                       {"reps", required_argument, NULL, 'r'},
-                                       {"quick", no_argument, NULL, 'q'},
-                                       {"base", required_argument, NULL, 'b'},
-                                       {"verbose", no_argument, NULL, 'v'},
-                                       {"help", no_argument, NULL, 'h'},
-                                       {0}};
+  static const struct option opts[] = {
+      {"out", required_argument, NULL, 'o'},  {"reps", required_argument, NULL, 'r'},
+      {"quick", no_argument, NULL, 'q'},      {"base", required_argument, NULL, 'b'},
+      {"only", required_argument, NULL, 'O'}, {"verbose", no_argument, NULL, 'v'},
+      {"help", no_argument, NULL, 'h'},       {0}};
   const char *out = "results/out/calibrated-profile.json", *base_path = NULL;
   struct calib_opts o = {.reps = 0};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "o:r:qb:vh", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "o:r:qb:O:vh", opts, NULL)) != -1) {
     switch (c) {
     case 'o':
       out = optarg;
@@ -95,6 +100,15 @@ int cmd_calibrate(int argc, char **argv) {
     case 'b':
       base_path = optarg;
       break;
+    case 'O': {
+      char gerr[200];
+      o.groups = calibrate__groups(optarg, gerr, sizeof gerr);
+      if (o.groups < 0) {
+        msg__error("%s", gerr);
+        return VTB_EXIT_USAGE;
+      }
+      break;
+    }
     case 'v':
       o.verbose = true;
       break;
@@ -153,6 +167,13 @@ int cmd_calibrate(int argc, char **argv) {
   /* Ctrl-C: the running refvmm gets it too; stop after it, clean up. */
   spawn__catch_signals();
   static struct calib_result r;
+  memset(&r, 0, sizeof(r));
+  o.base = base;
+  if (calibrate__host(&r.host, err, sizeof(err)))
+    fprintf(stderr,
+            "vtbench calibrate: %s: the model runs (instruction and cache figures) are "
+            "left out\n",
+            err);
   int rc = calibrate__measure(&o, &r);
   spawn__restore_signals();
   scratch__remove(&tmp);
@@ -167,7 +188,7 @@ int cmd_calibrate(int argc, char **argv) {
       msg__error("%s not measured: %s", r.m[i].label, r.m[i].err);
     }
   struct calib_figure figs[CF_COUNT];
-  int nf = rc ? 0 : calibrate__derive(&r, figs, CF_COUNT);
+  int nf = rc ? 0 : calibrate__derive(&r, base, figs, CF_COUNT);
   if (rc || !nf || !(r.host.tsc_hz > 0)) {
     msg__error("nothing measured on this host: no profile written");
     return VTB_EXIT_FAILED;

@@ -29,6 +29,7 @@
 #include "spawn.h"
 #include "stats.h"
 #include "validate.h"
+#include "validate_time.h"
 
 #define REPS_MAX  50
 #define STATS_MAX 96 /* KVM statistics tracked (45 vcpu + 15 vm here) */
@@ -39,8 +40,10 @@ struct vopts {
   const char *out;
   const char *only;
   int timeout;
-  const char *paging; /* "shadow" or "ept": the host's */
-  const char *tlb;    /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
+  bool time;           /* --time: modeled against measured time (validate_time.c) */
+  const char *profile; /* --time: the model's cost profile */
+  const char *paging;  /* "shadow" or "ept": the host's */
+  const char *tlb;     /* the model's: the host's ("flush" on kvm_pvm, "vpid" with VPID/ASIDs) */
   /* The model's shadow policy (paging shadow; NULL under EPT/NPT): what the
    * host's shadow MMU does with the guest's last-level tables. A KVM that
    * runs ring 0 natively lets them go out of sync; one that emulates ring 0
@@ -94,10 +97,18 @@ static void usage(FILE *f) {
   for (size_t i = 0; i < validate_workloads_len; i++)
     fprintf(f, " %s", validate_workloads[i].name);
   fprintf(f, "\n  Then one line per check (PASS, FAIL, XFAIL: a known difference\n"
-             "  docs/VALIDATION.md explains, SKIP) and \"N passed, M failed\".\n"
-             "  exit status: 0 every check passed, 1 a check failed (a row outside the band,\n"
-             "  a checksum, a run), 2 usage, 3 no KVM or its paging mode unknown, 20 output\n"
-             "  not written, 130 interrupted\n");
+             "  docs/VALIDATION.md explains, SKIP) and \"N passed, M failed\".\n");
+  fprintf(f,
+          "  --time       instead: modeled against measured time per iteration, one\n"
+          "               PASS/FAIL line per workload (tolerance: 25%% for ring-3 work, 35%% for\n"
+          "               shadow paging), DIR/time.md and time.json; workloads:");
+  for (size_t i = 0; i < vtime_workloads_len; i++)
+    fprintf(f, " %s", vtime_workloads[i].name);
+  fprintf(f, "\n  --profile F  --time: the model's cost profile (default: the built-in one;\n"
+             "               after vtbench calibrate: results/out/calibrated-profile.json)\n");
+  fprintf(f, "  exit status: 0 every check passed, 1 a check failed (a row outside the band,\n"
+             "  a checksum, a run; --time: a workload outside its tolerance), 2 usage, 3 no KVM\n"
+             "  or its paging mode unknown, 20 output not written, 130 interrupted\n");
 }
 
 static bool selected(const struct vopts *o, const char *name) {
@@ -718,12 +729,14 @@ int cmd_validate(int argc, char **argv) {
                                        {"timeout", required_argument, NULL, 't'},
                                        {"kvm-only", no_argument, NULL, 'K'},
                                        {"kvm-runs", required_argument, NULL, 'R'},
+                                       {"time", no_argument, NULL, 'T'},
+                                       {"profile", required_argument, NULL, 'p'},
                                        {"help", no_argument, NULL, 'h'},
                                        {0}};
   struct vopts o = {.reps = 0, .out = "validation", .timeout = 120};
   int c;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "r:qo:w:t:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "r:qo:w:t:Tp:h", opts, NULL)) != -1) {
     switch (c) {
     case 'r': {
       long v;
@@ -752,6 +765,12 @@ int cmd_validate(int argc, char **argv) {
     case 'R':
       o.kvm_runs = optarg;
       break;
+    case 'T':
+      o.time = true;
+      break;
+    case 'p':
+      o.profile = optarg;
+      break;
     case 'h':
       usage(stdout);
       return VTB_EXIT_OK;
@@ -779,18 +798,32 @@ int cmd_validate(int argc, char **argv) {
     if (read_host_json(&o, host, sizeof host)) return VTB_EXIT_NOTHING;
   }
   if (!o.reps) o.reps = o.quick ? 3 : 5;
+  if (o.profile && !o.time) {
+    fprintf(stderr, "vtbench validate: --profile goes with --time (the counts do not depend on "
+                    "costs)\n");
+    return VTB_EXIT_USAGE;
+  }
   for (const char *p = o.only; p && *p;) { /* every name given must exist */
     const char *cm = strchr(p, ',');
     size_t len = cm ? (size_t)(cm - p) : strlen(p);
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(len < 63 ? len : 63), p);
-    if (!validate__workload(name)) {
+    if (o.time ? !vtime__workload(name) : !validate__workload(name)) {
       msg__error("--only: unknown workload '%s' (vtbench validate --help lists them)", name);
       return VTB_EXIT_USAGE;
     }
     p = cm ? cm + 1 : NULL;
   }
 
+  if (o.time) {
+    struct vtime_opts to = {.out = o.out,
+                            .only = o.only,
+                            .profile = o.profile,
+                            .reps = o.reps,
+                            .quick = o.quick,
+                            .timeout = o.timeout};
+    return validate_time__run(&to, argc, argv);
+  }
   if (!o.kvm_runs && detect_host(&o, host, sizeof host)) return VTB_EXIT_NOTHING;
   /* the model's shadow MMU as KVM's on this kind of host */
   o.shadow_policy = o.kind == VALIDATE_KIND_TDP      ? NULL

@@ -335,7 +335,8 @@ void matrix__standard(struct matrix *m) {
   char text[2048];
   size_t off = (size_t)snprintf(text, sizeof(text), "{\"workloads\": [");
   for (size_t i = 0, n = 0; i < workload_catalog_len; i++)
-    if (!workload_catalog__is_linux(&workload_catalog[i]))
+    if (!workload_catalog__is_linux(&workload_catalog[i]) &&
+        !workload_catalog__is_tool(&workload_catalog[i]))
       off += (size_t)snprintf(text + off, sizeof(text) - off, "%s\"%s\"", n++ ? "," : "",
                               workload_catalog[i].name);
   snprintf(text + off, sizeof(text) - off,

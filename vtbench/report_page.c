@@ -104,7 +104,32 @@ static void outlier_cell(const struct agg_group *g, char *buf, size_t len) {
   free(reps);
 }
 
-static void row_cells(const struct row *r, char cells[][96]) {
+/* The clock of a modeled figure with the profile that produced it, the
+ * host flavour it describes and whether it was calibrated on `host` (the
+ * host the document describes): "modeled: NAME, kvm_pvm (calibrated here)",
+ * "... (not calibrated)", "... (calibrated on OTHER)". Just "modeled" when
+ * the run names no profile. */
+static void modeled_clock(const struct agg_group *g, const char *host, char *buf, size_t len) {
+  const json_t *pr =
+      json_object_get(json_object_get(json_array_get(g->runs, 0), "model"), "profile");
+  const char *name = json_string_value(json_object_get(pr, "name"));
+  if (!name) {
+    snprintf(buf, len, "modeled");
+    return;
+  }
+  const char *fl = json_string_value(json_object_get(pr, "host_flavour"));
+  const char *on = json_string_value(json_object_get(pr, "measured_host"));
+  bool measured = json_is_string(json_object_get(pr, "measured_on"));
+  bool here = measured && on && *on && host && !strcmp(on, host);
+  snprintf(buf, len, "modeled: %.36s%s%.10s (%s%.24s)", name, fl ? ", " : "", fl ? fl : "",
+           !measured     ? "not calibrated"
+           : !on || !*on ? "calibrated on an unnamed host"
+           : here        ? "calibrated here"
+                         : "calibrated on ",
+           measured && on && *on && !here ? on : "");
+}
+
+static void row_cells(const struct row *r, const char *host, char cells[][96]) {
   const struct agg_group *g = r->g;
   snprintf(cells[0], 96, "%s", g->backend);
   snprintf(cells[1], 96, "%s", g->label);
@@ -112,7 +137,10 @@ static void row_cells(const struct row *r, char cells[][96]) {
   snprintf(cells[3], 96, "%zu/%zu", g->nok, g->nruns);
   /* modeled time on the model (its wall time is the interpreter's), wall time elsewhere */
   const char *metric = agg_group__time_metric(g);
-  snprintf(cells[4], 96, "%s", aggregate__time_clock(metric));
+  if (!strcmp(aggregate__time_clock(metric), "modeled"))
+    modeled_clock(g, host, cells[4], 96);
+  else
+    snprintf(cells[4], 96, "%s", aggregate__time_clock(metric));
   const char *unit = strcmp(aggregate__time_per(metric), "run") ? "/iter" : "/run";
   enum { M = C_MEDIAN };
   if (r->have) {
@@ -632,13 +660,17 @@ json_t *report_page__build(const struct report_page_in *p) {
          "bootstrap CI of the median, coefficient of variation, MAD-flagged outliers (kept), "
          "and the ratio to the baseline mode with its CI. Clock modeled: the model's modeled "
          "time (cost-model cycles at the profile's TSC rate; the interpreter's own wall time is "
-         "not a figure of the guest); wall: measured wall time. Exits/run marked (VM): the "
+         "not a figure of the guest), with the cost profile that priced it and whether it was "
+         "calibrated (vtbench calibrate) on the host this document describes; wall: measured "
+         "wall time. Exits/run marked (VM): the "
          "model's VM exits, else exits that reached refvmm.");
   json_t *rows = report_doc__table(d, strings(table_head), 3, 2);
   struct row *rw = rows_of(s, p->baseline);
   for (size_t r = 0; r < s->n; r++) {
     char cells[NCELLS][96];
-    row_cells(&rw[r], cells);
+    row_cells(&rw[r],
+              json_string_value(json_object_get(json_object_get(in[0].doc, "context"), "host")),
+              cells);
     /* exact (deterministic) figures print no interval */
     if (rw[r].have && rw[r].sm.ci_hi - rw[r].sm.ci_lo <= 1e-9 * fabs(rw[r].sm.median))
       snprintf(cells[C_MEDIAN + 1], 96, "exact");

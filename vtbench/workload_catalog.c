@@ -128,6 +128,15 @@ const struct wl_info workload_catalog[] = {
      {N_ITERS("300000000"),
       CPL_DEF("3"),
       {"seed", WLP_INT, "1", "initial state of the hash chain"}}},
+    {"ubench",
+     "n iterations of a kernel of 32 instructions of one kind, independent or each on the last",
+     "instruction costs (vtbench calibrate)",
+     "3",
+     {N_ITERS("1000000"),
+      {"kernel", WLP_INT, "0",
+       "0 alu, 1 alu_dep, 2 mov, 3 mov_dep, 4 mul, 5 mul_dep, 6 load, 7 load_dep, 8 branch, "
+       "9 stack, 10 nop"},
+      {"seed", WLP_INT, "1", "R8 starts at seed, R9 at seed + 1, ..."}}},
     {"nmistorm",
      "n NMIs raised by refvmm, one at a time period_us apart (or at rate per second), while the "
      "guest's NMI handler keeps NMIs blocked block_us each",
@@ -215,6 +224,10 @@ const struct wl_info workload_catalog[] = {
       {"size", WLP_INT, "4096", "bytes per source file (multiple of 8)"}}},
 };
 const size_t workload_catalog_len = sizeof(workload_catalog) / sizeof(workload_catalog[0]);
+
+bool workload_catalog__is_tool(const struct wl_info *w) {
+  return !strcmp(w->name, "ubench");
+}
 
 bool workload_catalog__is_linux(const struct wl_info *w) {
   return !strncmp(w->name, WL_LINUX_PREFIX, sizeof WL_LINUX_PREFIX - 1);

@@ -35,6 +35,9 @@ extern const size_t workload_catalog_len;
 const struct wl_info *workload_catalog__find(const char *name);
 /* True for a workload of the Linux guest (runs under a Linux kernel). */
 bool workload_catalog__is_linux(const struct wl_info *w);
+/* A measurement tool of vtbench calibrate (ubench), left out of the
+ * standard matrix. */
+bool workload_catalog__is_tool(const struct wl_info *w);
 /* Parameter `key` of workload `w` (the freestanding runtime's common ones
  * included), or NULL. */
 const struct wl_param *workload_catalog__param(const struct wl_info *w, const char *key);

@@ -106,6 +106,7 @@ static void model_destroy(struct vm *vm) {
   vmm_shadow__free(&m->shadow);
   free(m->cpu.icache);
   free(m->cpu.code_pages);
+  model_cache__free(&m->cpu.cache);
   free(m->profile);
   free(m);
   vm->backend = NULL;
@@ -391,18 +392,19 @@ static uint64_t model_guest_tsc_hz(const struct vm *vm) {
  * one, parsed now rather than at the first RDTSC. */
 static int model_load_profile(struct vm *vm, const char *path, char *err, size_t errlen) {
   struct model_vm *m = mst(vm);
-  if (!path) {
-    model_cost__profile(&m->cost);
-    return 0;
+  if (path) {
+    m->profile = calloc(1, sizeof *m->profile);
+    if (!m->profile) {
+      snprintf(err, errlen, "out of memory for the cost profile");
+      return -ENOMEM;
+    }
+    if (cost_profile__load(path, m->profile, err, errlen)) return -EINVAL;
+    model_cost__set_profile(&m->cost, m->profile);
   }
-  m->profile = calloc(1, sizeof *m->profile);
-  if (!m->profile) {
-    snprintf(err, errlen, "out of memory for the cost profile");
-    return -ENOMEM;
-  }
-  if (cost_profile__load(path, m->profile, err, errlen)) return -EINVAL;
-  model_cost__set_profile(&m->cost, m->profile);
-  return 0;
+  /* the data caches are the profile's CPU's */
+  struct model_cache_config cc;
+  cost_profile__cache_config(model_cost__profile(&m->cost), &cc);
+  return model_cache__configure(&m->cpu.cache, &cc, err, errlen) ? -ENOMEM : 0;
 }
 
 /* The `model` section's and the cost model's counts at the timed region's marks. */

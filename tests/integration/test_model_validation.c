@@ -476,6 +476,52 @@ START_TEST(bad_command_lines_are_refused) {
 }
 END_TEST
 
+/* validate --time on KVM: a line per workload with both times and the
+ * verdict, the summary, time.md and time.json; exit 0 only when all passed
+ * (the built-in profile is not this host's, so either verdict can occur). */
+START_TEST(time_section_measures_and_judges) {
+  if (itest__kvm_missing()) return;
+  char dir[] = "/tmp/vtb-validate-XXXXXX", log[64], path[96];
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(log, sizeof log, "%s/log", dir);
+  const char *args[] = {"validate", "--time",          "--quick", "--reps", "1",
+                        "--only",   "compute,syscall", "--out",   dir,      NULL};
+  int rc = vtbench(args, log);
+  const char *out = slurp(log);
+  ck_assert_msg(rc == 0 || rc == 1, "vtbench validate --time exit %d:\n%s", rc, out);
+  int passed = -1, failed = -1;
+  const char *sum = strstr(out, " passed, ");
+  ck_assert_msg(sum, "no summary:\n%s", out);
+  while (sum > out && sum[-1] >= '0' && sum[-1] <= '9')
+    sum--;
+  ck_assert_int_eq(sscanf(sum, "%d passed, %d failed", &passed, &failed), 2);
+  ck_assert_int_eq(passed + failed, 2);
+  ck_assert_int_eq(rc, failed ? 1 : 0);
+  static const char *const wl[] = {"compute", "syscall"};
+  for (int i = 0; i < 2; i++) {
+    char want[64];
+    snprintf(want, sizeof want, " %s ns/iter model ", wl[i]);
+    const char *l = strstr(out, want);
+    ck_assert_msg(l && (!strncmp(l - 4, "PASS", 4) || !strncmp(l - 4, "FAIL", 4)),
+                  "no verdict for %s:\n%s", wl[i], out);
+    ck_assert_msg(strstr(l, " kvm ") && strstr(l, "tolerance"), "%s", l);
+  }
+  snprintf(path, sizeof path, "%s/time.json", dir);
+  json_error_t je;
+  json_t *doc = json_load_file(path, 0, &je);
+  ck_assert_msg(doc, "%s: %s", path, je.text);
+  json_decref(doc);
+  snprintf(path, sizeof path, "%s/time.md", dir);
+  ck_assert_int_eq(access(path, R_OK), 0);
+  const char *prof[] = {"validate", "--profile", "x.json", "--out", dir, NULL};
+  ck_assert_int_eq(vtbench(prof, log), 2);
+  ck_assert_ptr_nonnull(strstr(slurp(log), "--profile goes with --time"));
+  const char *unk[] = {"validate", "--time", "--only", "nosuch", "--out", dir, NULL};
+  ck_assert_int_eq(vtbench(unk, log), 2);
+  rm_tree(dir);
+}
+END_TEST
+
 Suite *suite_model_validation(void) {
   Suite *s = suite_create("model_validation");
   TCase *tt = tcase_create("table");
@@ -487,6 +533,7 @@ Suite *suite_model_validation(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, model_agrees_with_kvm_where_it_should);
   tcase_add_test(tc, kvm_side_then_model_side);
+  tcase_add_test(tc, time_section_measures_and_judges);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -33,7 +33,16 @@
 
 /* A profile object with every figure at `cycles` (source "test"). */
 static json_t *profile_obj(double cycles) {
-  json_t *root = json_pack("{s:s,s:f,s:n}", "name", "test", "tsc_ghz", 2.0, "measured_on");
+  json_t *root = json_pack("{s:s,s:f,s:n,s:s}", "name", "test", "tsc_ghz", 2.0, "measured_on",
+                           "host_flavour", "kvm_intel");
+  json_t *caches = json_object();
+  static const char *const lv[3] = {"l1", "l2", "llc"};
+  static const int kib[3] = {32, 256, 8192}, ways[3] = {8, 4, 16};
+  for (int l = 0; l < 3; l++)
+    json_object_set_new(caches, lv[l],
+                        json_pack("{s:i,s:i,s:s}", "size_kib", kib[l], "ways", ways[l], "source",
+                                  "test"));
+  json_object_set_new(root, "caches", caches);
   for (int f = 0; f < CF_COUNT; f++) {
     char path[128];
     snprintf(path, sizeof path, "%s", cost_fig__path(f));
@@ -99,8 +108,8 @@ START_TEST(test_total_against_hand_computed) {
   set_cycles(root, "insn.muldiv", 4);
   set_cycles(root, "insn.rep_iteration", 0.5);
   set_cycles(root, "mem.data_ref", 1);
-  set_cycles(root, "mem.walk_ref.pt", 24);
-  set_cycles(root, "mem.ept_walk_ref.pml4", 4);
+  set_cycles(root, "mem.llc.dependent", 24);
+  set_cycles(root, "mem.l1.independent", 4);
   set_cycles(root, "exit.CPUID", 1100);
   set_cycles(root, "exit.default", 900);
   set_cycles(root, "vmm.shadow_fill", 2500);
@@ -111,8 +120,8 @@ START_TEST(test_total_against_hand_computed) {
   k.n[CF_INSN_MULDIV] = 10;
   k.n[CF_INSN_REP_ITERATION] = 7; /* 3.5 cycles */
   k.n[CF_MEM_DATA_REF] = 300;
-  k.n[CF_MEM_WALK_PT] = 5;
-  k.n[CF_MEM_EPT_PML4] = 20;
+  k.n[CF_MEM_LLC_DEP] = 5;
+  k.n[CF_MEM_L1_INDEP] = 20;
   k.n[CF_EXIT_CPUID] = 3;
   k.n[CF_EXIT_DEFAULT] = 2;
   k.n[CF_VMM_SHADOW_FILL] = 4;
@@ -129,8 +138,7 @@ END_TEST
 
 START_TEST(test_breakdown_against_hand_computed) {
   json_t *root = profile_obj(1);
-  set_cycles(root, "mem.walk_ref.pt", 10);
-  set_cycles(root, "mem.ept_walk_ref.pt", 10);
+  set_cycles(root, "mem.l2.dependent", 10);
   set_cycles(root, "mem.tlb_l2_hit", 5);
   set_cycles(root, "exit.EXCEPTION_NMI", 1000);
   set_cycles(root, "vmm.pt_write_emulate", 3000);
@@ -139,15 +147,18 @@ START_TEST(test_breakdown_against_hand_computed) {
   struct cost_counts nat, vm;
   memset(&nat, 0, sizeof nat);
   nat.n[CF_INSN_ALU] = 1000;
-  nat.n[CF_MEM_WALK_PT] = 100; /* 100 walks of 1 reference: 1000 cycles */
+  const int l2 = CF_MEM_L2_DEP - COST_WALK_FIRST;
+  nat.n[CF_MEM_L2_DEP] = 100; /* 100 walks of 1 reference served by L2: 1000 cycles */
+  nat.wk[0][l2] = 100;
   nat.walks = 100;
   nat.n[CF_MEM_TLB_L2_HIT] = 10;
   nat.n[CF_EVENT_DELIVERY] = 1;
   vm = nat;
   vm.n[CF_INSN_ALU] = 1010;     /* other +10 */
   vm.walks = 150;               /* 50 more walks ... */
-  vm.n[CF_MEM_WALK_PT] = 150;   /* guest refs 1500 */
-  vm.n[CF_MEM_EPT_PT] = 600;    /* ... each with 4 EPT refs: 6000 */
+  vm.n[CF_MEM_L2_DEP] = 750;    /* walk references of both kinds, all in L2: */
+  vm.wk[0][l2] = 150;           /* guest refs 1500 */
+  vm.wk[1][l2] = 600;           /* ... each with 4 EPT refs: 6000 */
   vm.n[CF_MEM_TLB_L2_HIT] = 20; /* +50 */
   vm.n[CF_EXIT_EXCEPTION_NMI] = 2;
   vm.n[CF_VMM_PT_WRITE_EMULATE] = 2; /* exits 8000 */
@@ -184,6 +195,8 @@ START_TEST(test_rdtsc_reads_modeled_cycles) {
   };
   json_t *root = profile_obj(1);
   set_cycles(root, "insn.system", 7); /* RDTSC */
+  for (int f = CF_INSN_DEP_ALU; f <= CF_INSN_CPL0; f++) /* no stalls, no ring-0 extra */
+    set_cycles(root, cost_fig__path(f), 0);
   struct cost_profile *p = profile_new(root);
   struct tm_state st;
   memset(&st, 0, sizeof st);
@@ -196,6 +209,20 @@ START_TEST(test_rdtsc_reads_modeled_cycles) {
   /* rdtsc 7 + shl, or, mov 3 + 5 nops = 15 cycles, no data references */
   ck_assert_uint_eq(r.gpr[0], 15);
   ck_assert_uint_ge(model_cost__now(t->cost), t->c->cnt.instructions);
+  tm_free(t);
+  free(p);
+  /* a dependent ALU instruction waits insn.dep.alu more: OR reads SHL's
+   * RDX, MOV reads OR's RAX (RDTSC's outputs and the NOPs add no wait) */
+  root = profile_obj(1);
+  set_cycles(root, "insn.system", 7);
+  for (int f = CF_INSN_DEP_ALU; f <= CF_INSN_CPL0; f++)
+    set_cycles(root, cost_fig__path(f), 0);
+  set_cycles(root, "insn.dep.alu", 2);
+  p = profile_new(root);
+  t = tm_new(code, sizeof code, &st);
+  model_cost__set_profile(t->cost, p);
+  tm_run(t, &r);
+  ck_assert_uint_eq(r.gpr[0], 15 + 2 * 2);
   tm_free(t);
   free(p);
 }
@@ -229,7 +256,7 @@ START_TEST(test_default_profile_valid_and_sourced) {
   for (int i = 0; i < CF_COUNT; i++) {
     ck_assert_msg(d->fp[i] == f->fp[i], "built-in and source tree differ at %s", cost_fig__path(i));
     ck_assert_msg(strlen(d->source[i]) > 10, "%s has no real source", cost_fig__path(i));
-    if (i <= CF_INSN_OTHER) ck_assert_uint_ge(d->fp[i], 1u << COST_FP_SHIFT);
+    if (i <= CF_INSN_OTHER) ck_assert_uint_ge(d->fp[i], COST_INSN_MIN * (1u << COST_FP_SHIFT));
   }
   free(f);
 }
@@ -237,9 +264,13 @@ END_TEST
 
 START_TEST(test_unknown_key_named) {
   json_t *r = default_obj();
-  json_object_set_new(json_object_get(json_object_get(r, "mem"), "walk_ref"), "pml5",
+  json_object_set_new(json_object_get(json_object_get(r, "mem"), "l2"), "prefetch",
                       json_pack("{s:i,s:s}", "cycles", 4, "source", "x"));
-  expect_error(r, "mem.walk_ref.pml5");
+  expect_error(r, "mem.l2.prefetch");
+  r = default_obj();
+  json_object_set_new(json_object_get(r, "caches"), "l4",
+                      json_pack("{s:i,s:i,s:s}", "size_kib", 4, "ways", 4, "source", "x"));
+  expect_error(r, "caches.l4");
   r = default_obj();
   json_object_set_new(r, "colour", json_string("blue"));
   expect_error(r, "'colour'");
@@ -257,8 +288,14 @@ START_TEST(test_missing_figure_named) {
   json_object_del(json_object_get(r, "exit"), "CPUID");
   expect_error(r, "exit.CPUID");
   r = default_obj();
-  json_object_del(at(r, "mem.ept_walk_ref"), "pd");
-  expect_error(r, "mem.ept_walk_ref.pd");
+  json_object_del(at(r, "mem.dram"), "dependent");
+  expect_error(r, "mem.dram.dependent");
+  r = default_obj();
+  json_object_del(r, "host_flavour");
+  expect_error(r, "host_flavour");
+  r = default_obj();
+  json_object_del(json_object_get(r, "caches"), "l2");
+  expect_error(r, "caches.l2");
   r = default_obj();
   json_object_del(at(r, "vmm.root_build"), "source");
   expect_error(r, "vmm.root_build.source");
@@ -282,7 +319,7 @@ START_TEST(test_wrong_type_named) {
   json_object_set_new(r, "mem", json_array());
   expect_error(r, "'mem'");
   r = default_obj();
-  json_object_set_new(at(r, "insn.branch"), "cycles", json_real(0.5)); /* below 1 */
+  json_object_set_new(at(r, "insn.branch"), "cycles", json_real(0.01)); /* below the least */
   expect_error(r, "insn.branch.cycles");
   r = default_obj();
   json_object_set_new(at(r, "exit.HLT"), "cycles", json_integer(-3));
@@ -290,6 +327,15 @@ START_TEST(test_wrong_type_named) {
   r = default_obj();
   json_object_set_new(at(r, "exit.HLT"), "source", json_string(""));
   expect_error(r, "exit.HLT.source");
+  r = default_obj();
+  json_object_set_new(r, "host_flavour", json_string("xen"));
+  expect_error(r, "host_flavour");
+  r = default_obj();
+  json_object_set_new(at(r, "caches.l1"), "ways", json_integer(7)); /* 32 KiB / 64 B not / 7 */
+  expect_error(r, "caches.l1");
+  r = default_obj();
+  json_object_set_new(json_object_get(r, "mem"), "walk_ref", json_object()); /* an old profile */
+  expect_error(r, "mem.walk_ref");
 }
 END_TEST
 
@@ -379,9 +425,9 @@ START_TEST(test_gups_ept_costs_more_than_native) {
   ck_assert(nat.timed && ept.timed);
   ck_assert_msg(ept.cycles > nat.cycles, "gups: ept %llu <= native %llu cycles",
                 (unsigned long long)ept.cycles, (unsigned long long)nat.cycles);
-  /* every instruction costs at least one modeled cycle */
-  ck_assert_uint_ge(nat.whole, nat.instructions);
-  ck_assert_uint_ge(ept.whole, ept.instructions);
+  /* every instruction advances the clock by at least the least class cost */
+  ck_assert_uint_ge(nat.whole, (uint64_t)(nat.instructions * COST_INSN_MIN));
+  ck_assert_uint_ge(ept.whole, (uint64_t)(ept.instructions * COST_INSN_MIN));
 }
 END_TEST
 
@@ -470,7 +516,9 @@ START_TEST(test_profile_file_scales_cycles) {
   ck_assert_str_eq(
       json_string_value(json_object_get(json_object_get(two.model, "profile"), "name")), "doubled");
   json_decref(two.model);
-  ck_assert_msg(two.cycles >= 2 * one.cycles - 1 && two.cycles <= 2 * one.cycles + 1,
+  /* each figure is kept to 1/1024 cycle: doubling a fractional one (0.4 ->
+   * 410/1024, 0.8 -> 819/1024) moves the total by up to a few parts in 10^5 */
+  ck_assert_msg(fabs((double)two.cycles - 2.0 * (double)one.cycles) <= 1e-4 * (double)two.cycles,
                 "doubled profile: %llu vs 2 x %llu", (unsigned long long)two.cycles,
                 (unsigned long long)one.cycles);
 }

@@ -352,7 +352,7 @@ START_TEST(test_counters) {
   ck_assert_uint_eq(t->c->cnt.instructions, 1 + 3 * 100 + 1); /* + the stub's HLT */
   ck_assert_uint_eq(t->c->cnt.mem_reads, 100 + 3);            /* + IDT gate (2), CS descriptor */
   ck_assert_uint_eq(t->c->cnt.mem_writes, 100 + 5);           /* + the #UD frame */
-  ck_assert_uint_eq(t->c->cnt.by_class[IC_BRANCH], 100);
+  ck_assert_uint_eq(model_cpu__class_count(&t->c->cnt, IC_BRANCH), 100);
   tm_free(t);
 }
 END_TEST

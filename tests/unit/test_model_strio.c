@@ -90,7 +90,8 @@ START_TEST(rep_outs_one_exit_per_element) {
   }
   ck_assert_uint_eq(r.gpr[RSI], TM_DATA + 5);
   ck_assert_uint_eq(r.gpr[RCX], 0);
-  ck_assert_uint_eq(t->c->cnt.by_class[IC_IO], 1); /* one instruction for the 5 elements */
+  ck_assert_uint_eq(model_cpu__class_count(&t->c->cnt, IC_IO),
+                    1); /* one instruction for the 5 elements */
   ck_assert_uint_eq(t->c->cnt.rep_iterations, 5);
   tm_free(t);
 }
@@ -118,7 +119,7 @@ START_TEST(rep_ins_reads_ahead_1024_bytes) {
   }
   ck_assert_uint_eq(r.gpr[RDI], TM_DATA + 2400);
   ck_assert_uint_eq(r.gpr[RCX], 0);
-  ck_assert_uint_eq(t->c->cnt.by_class[IC_IO], 1);
+  ck_assert_uint_eq(model_cpu__class_count(&t->c->cnt, IC_IO), 1);
   ck_assert_uint_eq(t->c->cnt.rep_iterations, 600);
   tm_free(t);
 }

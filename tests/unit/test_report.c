@@ -521,6 +521,65 @@ static long png_size(const char *dir, const char *name) {
   return got == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8) ? n : -1;
 }
 
+/* Every modeled time in the report names its profile, the host flavour it
+ * describes and whether it was calibrated on the document's host. */
+START_TEST(test_report_names_the_profile) {
+  if (system("command -v gnuplot >/dev/null 2>&1")) {
+    printf("test_report_names_the_profile: skipped: gnuplot not installed (make deps)\n");
+    return;
+  }
+  char cwd[4096], plots[4200], dir[] = "/tmp/vtb_profile_report_XXXXXX", docp[300], out[300];
+  ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+  snprintf(plots, sizeof(plots), "%s/plots", cwd);
+  setenv("VTBENCH_PLOTS", plots, 1);
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  json_t *doc = load(FIX "model_quick.json");
+  json_object_set_new(json_object_get(doc, "context"), "host", json_string("hostA"));
+  size_t i;
+  json_t *run;
+  json_array_foreach(json_object_get(doc, "runs"), i, run) {
+    const char *wl = json_string_value(json_object_get(run, "workload"));
+    const char *on = !strcmp(wl, "pio") ? "hostA" : !strcmp(wl, "cr3switch") ? "hostB" : NULL;
+    if (!on) continue;
+    char name[64], mo[128];
+    snprintf(name, sizeof name, "calibrated-%s", on);
+    snprintf(mo, sizeof mo, "%s, kvm_pvm, 2026-12-07T00:00:00Z, vtbench calibrate", on);
+    json_object_set_new(json_object_get(run, "model"), "profile",
+                        json_pack("{s:s,s:s,s:s,s:f,s:s,s:s,s:s}", "name", name, "path", "p.json",
+                                  "cpu", "x", "tsc_ghz", 2.0, "measured_on", mo, "host_flavour",
+                                  "kvm_pvm", "measured_host", on));
+  }
+  snprintf(docp, sizeof(docp), "%s/doc.json", dir);
+  ck_assert_int_eq(result_doc__write(doc, docp), 0);
+  json_decref(doc);
+  snprintf(out, sizeof(out), "%s/report", dir);
+  char *argv[] = {"report", docp, "-o", out, NULL};
+  FILE *saved = stdout;
+  stdout = fopen("/dev/null", "w");
+  int rc = cmd_report(4, argv);
+  fclose(stdout);
+  stdout = saved;
+  ck_assert_int_eq(rc, 0);
+  char path[512];
+  snprintf(path, sizeof(path), "%s/summary.md", out);
+  FILE *f = fopen(path, "r");
+  ck_assert_ptr_nonnull(f);
+  static char md[1 << 20];
+  size_t len = fread(md, 1, sizeof(md) - 1, f);
+  md[len] = 0;
+  fclose(f);
+  static const char *const want[] = {"| pio n=1000 | shadow/flush/poll/poll | 3/3 | modeled: "
+                                     "calibrated-hostA, kvm_pvm (calibrated here) |",
+                                     "modeled: calibrated-hostB, kvm_pvm (calibrated on hostB) |",
+                                     "modeled: intel-skylake-default (not calibrated) |"};
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+    ck_assert_msg(strstr(md, want[k]), "summary.md lacks '%s'", want[k]);
+  char cmd[400];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 START_TEST(test_model_report_plots) {
   /* `vtbench report` on the model fixture merged with a KVM one: the
    * breakdown, walk/TLB, model NMI CDF and model-vs-KVM plots are drawn,
@@ -644,6 +703,7 @@ Suite *suite_report(void) {
   tcase_add_test(tc, test_model_modeled_time);
   tcase_add_test(tc, test_model_findings_cause);
   tcase_add_test(tc, test_model_report_plots);
+  tcase_add_test(tc, test_report_names_the_profile);
   suite_add_tcase(s, tc);
   return s;
 }

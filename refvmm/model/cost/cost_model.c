@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cpu/model_cache.h"
 #include "../cpu/model_cpu.h"
 #include "../vmm/vmm_shadow.h"
 
@@ -102,11 +103,11 @@ static int load_figure(struct load_ctx *x, const json_t *v, const char *path,
   double c = json_number_value(cy);
   if (!isfinite(c) || c < 0 || c > 1e9)
     return fail(x, "'%s.cycles' = %g: expected a finite number in [0, 1e9]", path, c);
-  if (f <= CF_INSN_OTHER && c < 1)
+  if (f <= CF_INSN_OTHER && c < COST_INSN_MIN)
     return fail(x,
-                "'%s.cycles' = %g: an instruction costs at least 1 modeled cycle (deadlines "
-                "count instructions as cycles)",
-                path, c);
+                "'%s.cycles' = %g: an instruction class costs at least %g modeled cycles (the "
+                "clock must advance with every instruction)",
+                path, c, COST_INSN_MIN);
   p->cycles[f] = c;
   p->fp[f] = (uint64_t)llround(c * (double)(1u << COST_FP_SHIFT));
   snprintf(p->source[f], sizeof p->source[f], "%s", json_string_value(src));
@@ -152,6 +153,10 @@ static int load_measured_on(struct load_ctx *x, const json_t *v, struct cost_pro
     if (!json_is_string(m))
       return fail(x, "'measured_on.%s' must be a string (it is %s)", k, type_name(m));
   }
+  snprintf(p->measured_host, sizeof p->measured_host, "%s",
+           json_string_value(json_object_get(v, "host"))
+               ? json_string_value(json_object_get(v, "host"))
+               : "");
   size_t n = 0;
   for (unsigned i = 0; i < 4; i++) {
     const json_t *s = json_object_get(v, keys[i]);
@@ -165,10 +170,57 @@ static int load_measured_on(struct load_ctx *x, const json_t *v, struct cost_pro
   return 0;
 }
 
+/* "caches": {"l1": {"size_kib": N, "ways": W, "source": "..."}, "l2": ..., "llc": ...} */
+static int load_caches(struct load_ctx *x, const json_t *v, struct cost_profile *p) {
+  static const char *const lv[3] = {"l1", "l2", "llc"};
+  if (!json_is_object(v)) return fail(x, "'caches' must be an object (it is %s)", type_name(v));
+  const char *k;
+  json_t *m;
+  json_object_foreach((json_t *)v, k, m) {
+    if (strcmp(k, "l1") && strcmp(k, "l2") && strcmp(k, "llc"))
+      return fail(x, "unknown key 'caches.%s' (expected l1, l2, llc)", k);
+  }
+  for (int l = 0; l < 3; l++) {
+    const json_t *c = json_object_get(v, lv[l]);
+    if (!c)
+      return fail(x,
+                  "missing key 'caches.%s' ({\"size_kib\": N, \"ways\": W, \"source\": \"...\"})",
+                  lv[l]);
+    if (!json_is_object(c))
+      return fail(x, "'caches.%s' must be an object (it is %s)", lv[l], type_name(c));
+    json_object_foreach((json_t *)c, k, m) {
+      if (strcmp(k, "size_kib") && strcmp(k, "ways") && strcmp(k, "source"))
+        return fail(x, "unknown key 'caches.%s.%s' (expected size_kib, ways, source)", lv[l], k);
+    }
+    const json_t *sz = json_object_get(c, "size_kib"), *w = json_object_get(c, "ways"),
+                 *src = json_object_get(c, "source");
+    if (!json_is_integer(sz) || !json_is_integer(w))
+      return fail(x, "'caches.%s.size_kib' and '.ways' must be integers", lv[l]);
+    if (!json_is_string(src) || !json_string_length(src))
+      return fail(x, "'caches.%s.source' must be a non-empty string", lv[l]);
+    json_int_t size = json_integer_value(sz), ways = json_integer_value(w);
+    /* sets = size / 64 B / ways: a whole number the cache model takes (16..2^24) */
+    if (ways < 1 || ways > 32 || size < 1 || size > (1 << 20) || (size * 16) % ways ||
+        (size * 16) / ways < 16)
+      return fail(x,
+                  "'caches.%s' = %lld KiB, %lld ways: expected 1..32 ways and a size in KiB "
+                  "(up to 1 GiB) that makes a whole number of at least 16 sets of 64-byte lines",
+                  lv[l], (long long)size, (long long)ways);
+    p->cache[l].size_kib = (uint32_t)size;
+    p->cache[l].ways = (uint32_t)ways;
+    snprintf(p->cache[l].source, sizeof p->cache[l].source, "%s", json_string_value(src));
+  }
+  return 0;
+}
+
 static int load_root(struct load_ctx *x, const json_t *root, struct cost_profile *p) {
   if (!json_is_object(root))
     return fail(x, "the top level must be an object (it is %s)", type_name(root));
   bool seen[CF_COUNT] = {false};
+  if (json_object_get(json_object_get(root, "mem"), "walk_ref"))
+    return fail(x, "'mem.walk_ref' is a figure of the model before its data caches: this "
+                   "profile predates them (make a new one with vtbench calibrate, or start "
+                   "from refvmm/model/profiles/intel-skylake.json)");
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)root, k, v) {
@@ -185,6 +237,13 @@ static int load_root(struct load_ctx *x, const json_t *root, struct cost_profile
         return fail(x, "'tsc_ghz' = %g: expected a number in (0, 100]", p->tsc_ghz);
     } else if (!strcmp(k, "measured_on")) {
       if (load_measured_on(x, v, p)) return -1;
+    } else if (!strcmp(k, "host_flavour")) {
+      if (copy_str(x, v, k, p->host_flavour, sizeof p->host_flavour)) return -1;
+      if (strcmp(p->host_flavour, "kvm_intel") && strcmp(p->host_flavour, "kvm_amd") &&
+          strcmp(p->host_flavour, "kvm_pvm"))
+        return fail(x, "'host_flavour' = \"%s\": expected " COST_FLAVOURS, json_string_value(v));
+    } else if (!strcmp(k, "caches")) {
+      if (load_caches(x, v, p)) return -1;
     } else if (node_kind(k) == 1) {
       if (!json_is_object(v)) return fail(x, "'%s' must be an object (it is %s)", k, type_name(v));
       if (load_node(x, v, k, p, seen)) return -1;
@@ -194,6 +253,11 @@ static int load_root(struct load_ctx *x, const json_t *root, struct cost_profile
   }
   if (!p->name[0]) return fail(x, "missing key 'name'");
   if (!json_object_get(root, "tsc_ghz")) return fail(x, "missing key 'tsc_ghz'");
+  if (!p->host_flavour[0])
+    return fail(x, "missing key 'host_flavour' (the KVM the figures describe: " COST_FLAVOURS ")");
+  if (!json_object_get(root, "caches"))
+    return fail(x, "missing key 'caches' (the data caches: l1, l2, llc with size_kib, ways, "
+                   "source)");
   for (int f = 0; f < CF_COUNT; f++)
     if (!seen[f])
       return fail(x, "missing figure '%s' (expected {\"cycles\": N, \"source\": \"...\"})",
@@ -292,25 +356,61 @@ static const unsigned exit_fig_reason[][2] = {
     {CF_EXIT_EXTERNAL_INTERRUPT, EXIT_REASON_EXTERNAL_INTERRUPT},
 };
 
-void model_cost__counts(const struct model_cost *m, struct cost_counts *k) {
-  const struct model_cpu *c = m->c;
+/* The figure a cache reference served at level l, of kind `kind`, is
+ * priced with (L1 data hits: mem.data_ref alone, never a row here; walk
+ * references are never streams). */
+static const int cache_fig[CL_COUNT][CK_COUNT] = {
+    [CL_L1] = {CF_MEM_L1_DEP, CF_MEM_L1_INDEP, CF_MEM_L1_INDEP},
+    [CL_L2] = {CF_MEM_L2_DEP, CF_MEM_L2_INDEP, CF_MEM_L2_STREAM},
+    [CL_LLC] = {CF_MEM_LLC_DEP, CF_MEM_LLC_INDEP, CF_MEM_LLC_STREAM},
+    [CL_DRAM] = {CF_MEM_DRAM_DEP, CF_MEM_DRAM_INDEP, CF_MEM_DRAM_STREAM},
+};
+
+static const int dep_fig[MODEL_DEP_COUNT] = {
+    [MODEL_DEP_NONE] = -1,
+    [MODEL_DEP_ALU] = CF_INSN_DEP_ALU,
+    [MODEL_DEP_MOV] = CF_INSN_DEP_MOV,
+    [MODEL_DEP_MULDIV] = CF_INSN_DEP_MULDIV,
+    [MODEL_DEP_LOAD] = CF_INSN_DEP_LOAD,
+};
+
+void cost_counts__from_cpu(const struct model_counters *n, const struct tlb_stats *st,
+                           const struct cache_stats *cs, uint64_t cpl0_insns,
+                           struct cost_counts *k) {
   memset(k, 0, sizeof *k);
-  const struct model_counters *n = &c->cnt;
-  const struct tlb_stats *st = &c->tlbm.st;
   for (int i = 0; i < IC_COUNT; i++)
-    k->n[CF_INSN_ALU + i] = n->by_class[i];
+    for (int d = 0; d < MODEL_DEP_COUNT; d++) {
+      k->n[CF_INSN_ALU + i] += n->by_class[i][d];
+      if (dep_fig[d] >= 0) k->n[dep_fig[d]] += n->by_class[i][d];
+    }
   k->n[CF_INSN_REP_ITERATION] = n->rep_iterations;
+  k->n[CF_INSN_CPL0] = cpl0_insns;
   k->n[CF_MEM_DATA_REF] = n->mem_reads + n->mem_writes;
-  for (int l = 1; l <= 4; l++) { /* by_level index 1..4 = PT..PML4 */
-    k->n[CF_MEM_WALK_PT - (l - 1)] = st->walk_refs_by_level[l];
-    k->n[CF_MEM_EPT_PT - (l - 1)] = st->ept_refs_by_level[l];
-  }
+  for (int l = CL_L2; l < CL_COUNT; l++) /* data: beyond L1 */
+    for (int kind = 0; kind < CK_COUNT; kind++)
+      k->n[cache_fig[l][kind]] += cs->refs[CS_DATA][l][kind];
+  for (int src = 0; src < 2; src++) /* walks: every level */
+    for (int l = 0; l < CL_COUNT; l++)
+      for (int kind = 0; kind < CK_COUNT; kind++) {
+        uint64_t r = cs->refs[src ? CS_EPT : CS_WALK][l][kind];
+        k->n[cache_fig[l][kind]] += r;
+        k->wk[src][cache_fig[l][kind] - COST_WALK_FIRST] += r;
+      }
   k->n[CF_MEM_TLB_L2_HIT] = st->hits[TLBL_L2];
   k->walks = st->walks;
   k->n[CF_TLB_FLUSH] = st->flushes;
   k->n[CF_TLB_INVLPG] = st->invlpg;
   k->n[CF_EVENT_DELIVERY] = n->exceptions;
   k->n[CF_EVENT_IRET] = n->exceptions; /* every delivered event returns once (approximation) */
+}
+
+void model_cost__counts(const struct model_cost *m, struct cost_counts *k) {
+  const struct model_cpu *c = m->c;
+  const struct model_counters *n = &c->cnt;
+  /* insn.cpl0 counts what a host that emulates ring 0 emulates: every
+   * ring-0 instruction, and a REP string instruction again as KVM does */
+  cost_counts__from_cpu(n, &c->tlbm.st, &c->cache.st,
+                        model_cpu__cpl0_insns(c) + c->cpl_acct.rep_emulations0, k);
   const struct model_vmcs *v = &c->vmcs;
   if (!v->active) return;
   uint64_t all = 0;
@@ -341,6 +441,22 @@ uint64_t cost__total_fp(const struct cost_profile *p, const struct cost_counts *
   for (int f = 0; f < CF_COUNT; f++)
     t += (unsigned __int128)p->fp[f] * k->n[f];
   return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
+}
+
+uint64_t cost__walk_fp(const struct cost_profile *p, const struct cost_counts *k, int src) {
+  uint64_t t = 0;
+  for (int f = 0; f < COST_WALK_FIGS; f++)
+    t += p->fp[COST_WALK_FIRST + f] * k->wk[src][f];
+  return t;
+}
+
+void cost_profile__cache_config(const struct cost_profile *p, struct model_cache_config *cc) {
+  memset(cc, 0, sizeof *cc);
+  for (int l = 0; l < 3; l++) {
+    uint32_t w = p->cache[l].ways;
+    cc->lv[l].ways = w;
+    cc->lv[l].sets = w ? p->cache[l].size_kib * 16 / w : 0; /* KiB / 64 B lines / ways */
+  }
 }
 
 uint64_t cost__cycles(const struct cost_profile *p, const struct cost_counts *k) {
@@ -403,6 +519,9 @@ void cost_counts__sub(const struct cost_counts *b, const struct cost_counts *a,
                       struct cost_counts *out) {
   for (int f = 0; f < CF_COUNT; f++)
     out->n[f] = b->n[f] - a->n[f];
+  for (int src = 0; src < 2; src++)
+    for (int f = 0; f < COST_WALK_FIGS; f++)
+      out->wk[src][f] = b->wk[src][f] - a->wk[src][f];
   out->walks = b->walks - a->walks;
 }
 
@@ -413,7 +532,7 @@ void cost__breakdown(const struct cost_profile *p, const struct cost_counts *mod
   for (int i = 0; i < 2; i++) {
     total[i] = (int64_t)cost__total_fp(p, k[i]);
     exits[i] = (int64_t)cost__sum_fp(p, k[i], CF_EXIT_DEFAULT, CF_VMM_EPT_VIOLATION);
-    wref[i] = (int64_t)cost__sum_fp(p, k[i], CF_MEM_WALK_PML4, CF_MEM_EPT_PT);
+    wref[i] = (int64_t)(cost__walk_fp(p, k[i], 0) + cost__walk_fp(p, k[i], 1));
     l2tlb[i] = (int64_t)cost__sum_fp(p, k[i], CF_MEM_TLB_L2_HIT, CF_TLB_INVLPG);
     events[i] = (int64_t)cost__sum_fp(p, k[i], CF_VMM_EVENT_INJECT, CF_EVENT_IRET);
   }

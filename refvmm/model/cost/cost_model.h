@@ -1,14 +1,16 @@
 /* cost_model.h - the model CPU's cycle cost model: modeled cycles as a
- * linear function of the model's exact counters (instructions by class,
- * REP iterations, data references, page-walk references by level, L2 TLB
- * hits, TLB invalidations, VM exits by SDM reason, the VMM's handling work
- * per exit kind, event delivery), with per-event costs from a JSON profile
+ * linear function of the model's exact counters (instructions by class and
+ * their dependency stalls, ring-0 instructions, REP iterations, data
+ * references and where the data caches served them, page-walk references
+ * by cache level, L2 TLB hits, TLB invalidations, VM exits by SDM reason,
+ * the VMM's handling work per exit kind, event delivery), with per-event
+ * costs and the data caches' geometry from a JSON profile
  * (refvmm/model/profiles/NAME.json, format in docs/COST_MODEL.md).
  *
  * Costs are kept as fixed point (1/1024 cycle) so a total is exact integer
- * arithmetic; every instruction class costs at least one cycle (the loader
- * refuses less), so running N instructions advances the modeled clock by at
- * least N: an instruction budget of (deadline - now) never overshoots. */
+ * arithmetic. An instruction class costs at least COST_INSN_MIN cycles
+ * (the loader refuses less), so the clock advances with every retired
+ * instruction. */
 #ifndef REFVMM_MODEL_COST_MODEL_H
 #define REFVMM_MODEL_COST_MODEL_H
 
@@ -35,15 +37,23 @@ struct json_t;
   X(INSN_IO, "insn.io")                                                                            \
   X(INSN_OTHER, "insn.other")                                                                      \
   X(INSN_REP_ITERATION, "insn.rep_iteration")                                                      \
+  X(INSN_DEP_ALU, "insn.dep.alu")                                                                  \
+  X(INSN_DEP_MOV, "insn.dep.mov")                                                                  \
+  X(INSN_DEP_MULDIV, "insn.dep.muldiv")                                                            \
+  X(INSN_DEP_LOAD, "insn.dep.load")                                                                \
+  X(INSN_CPL0, "insn.cpl0")                                                                        \
   X(MEM_DATA_REF, "mem.data_ref")                                                                  \
-  X(MEM_WALK_PML4, "mem.walk_ref.pml4")                                                            \
-  X(MEM_WALK_PDPT, "mem.walk_ref.pdpt")                                                            \
-  X(MEM_WALK_PD, "mem.walk_ref.pd")                                                                \
-  X(MEM_WALK_PT, "mem.walk_ref.pt")                                                                \
-  X(MEM_EPT_PML4, "mem.ept_walk_ref.pml4")                                                         \
-  X(MEM_EPT_PDPT, "mem.ept_walk_ref.pdpt")                                                         \
-  X(MEM_EPT_PD, "mem.ept_walk_ref.pd")                                                             \
-  X(MEM_EPT_PT, "mem.ept_walk_ref.pt")                                                             \
+  X(MEM_L1_DEP, "mem.l1.dependent")                                                                \
+  X(MEM_L1_INDEP, "mem.l1.independent")                                                            \
+  X(MEM_L2_DEP, "mem.l2.dependent")                                                                \
+  X(MEM_L2_INDEP, "mem.l2.independent")                                                            \
+  X(MEM_L2_STREAM, "mem.l2.stream")                                                                \
+  X(MEM_LLC_DEP, "mem.llc.dependent")                                                              \
+  X(MEM_LLC_INDEP, "mem.llc.independent")                                                          \
+  X(MEM_LLC_STREAM, "mem.llc.stream")                                                              \
+  X(MEM_DRAM_DEP, "mem.dram.dependent")                                                            \
+  X(MEM_DRAM_INDEP, "mem.dram.independent")                                                        \
+  X(MEM_DRAM_STREAM, "mem.dram.stream")                                                            \
   X(MEM_TLB_L2_HIT, "mem.tlb_l2_hit")                                                              \
   X(TLB_FLUSH, "tlb.flush")                                                                        \
   X(TLB_INVLPG, "tlb.invlpg")                                                                      \
@@ -81,16 +91,34 @@ enum cost_fig {
       CF_COUNT
 };
 
-#define COST_FP_SHIFT 10 /* fixed point: 1/1024 cycle */
+#define COST_FP_SHIFT 10    /* fixed point: 1/1024 cycle */
+#define COST_INSN_MIN 0.05  /* the least an instruction class may cost, cycles */
+#define COST_WALK_FIRST CF_MEM_L1_DEP /* the figures a walk reference is priced with */
+#define COST_WALK_LAST  CF_MEM_DRAM_STREAM
+#define COST_WALK_FIGS  (COST_WALK_LAST - COST_WALK_FIRST + 1)
+
+/* The host a profile's exit, VMM and ring-0 figures describe: its KVM
+ * flavour (kvm_intel, kvm_amd: ring 0 runs natively, insn.cpl0 is its
+ * native extra; kvm_pvm: ring 0 is emulated by the host, insn.cpl0 is the
+ * emulation's cost per instruction). */
+#define COST_FLAVOURS "kvm_intel, kvm_amd or kvm_pvm"
+
+struct cost_cache_level {
+  uint32_t size_kib, ways;
+  char source[400];
+};
 
 struct cost_profile {
   char name[96];
-  char description[512];
+  char description[1024];
   char cpu[160];
   char path[512]; /* the file it came from, or "built-in <source path>" */
+  char host_flavour[16];
   double tsc_ghz;
   bool measured;         /* measured_on is an object */
   char measured_on[512]; /* "host, kvm, date, command" or "" */
+  char measured_host[128]; /* measured_on.host, or "" */
+  struct cost_cache_level cache[3]; /* L1 data, L2, last level */
   double cycles[CF_COUNT];
   uint64_t fp[CF_COUNT]; /* cycles in 1/1024 cycle units (rounded) */
   char source[CF_COUNT][400];
@@ -98,9 +126,12 @@ struct cost_profile {
 
 /* The counts the cost is linear in, one per figure; `walks` (page walks,
  * i.e. L2 TLB misses) is not priced itself: the breakdown uses it to split
- * extra walk references into refills and longer walks. */
+ * extra walk references into refills and longer walks. n[] of the cache
+ * figures holds data and walk references together; wk[0] (guest or shadow
+ * tables) and wk[1] (EPT) the walks' share, by figure - COST_WALK_FIRST. */
 struct cost_counts {
   uint64_t n[CF_COUNT];
+  uint64_t wk[2][COST_WALK_FIGS];
   uint64_t walks;
 };
 
@@ -135,16 +166,19 @@ struct cost_baseline {
  *             TLB invalidation (tlb.*) costs: refills after flushes (and
  *             shadow walks retried after a #PF exit, guest large pages the
  *             4 KiB EPT fractures)
- *   walks   = the rest of the difference in walk-reference cost (guest +
- *             EPT levels): longer walks (2-D walks, shadow tables) for the
- *             native number of walks
+ *   walks   = the rest of the difference in walk-reference cost (guest and
+ *             EPT tables, each reference at the cache level that served
+ *             it): longer walks (2-D walks, shadow tables) for the native
+ *             number of walks
  *   events  = event.delivery + event.iret + vmm.event_inject difference
- *   other   = the remainder (instructions, REP iterations, data references) */
+ *   other   = the remainder (instructions and their dependency stalls,
+ *             ring-0 instructions, REP iterations, data references and
+ *             their cache misses) */
 struct cost_breakdown {
   int64_t overhead, exits, walks, refills, events, other;
 };
 
-/* Key path of a figure ("mem.walk_ref.pd"). */
+/* Key path of a figure ("mem.l2.dependent"). */
 const char *cost_fig__path(enum cost_fig f);
 
 /* Load and strictly validate a profile: 0, or -1 with a message naming the
@@ -158,6 +192,14 @@ int cost_profile__parse(const char *text, size_t len, const char *name, struct c
  * at build time), parsed once. Never NULL: a broken embedded profile is a
  * build error caught by the tests; at run time it aborts with the message. */
 const struct cost_profile *cost_profile__default(void);
+
+/* The data caches of a profile's CPU (model_cache.h geometry). */
+struct model_cache_config;
+void cost_profile__cache_config(const struct cost_profile *p, struct model_cache_config *cc);
+
+/* Walk references' cost in 1/1024 cycles: of the guest (or shadow) tables
+ * (src 0), of the EPT tables (1). */
+uint64_t cost__walk_fp(const struct cost_profile *p, const struct cost_counts *k, int src);
 
 /* Total in 1/1024 cycles, and in cycles (rounded down). */
 uint64_t cost__total_fp(const struct cost_profile *p, const struct cost_counts *k);
@@ -192,12 +234,19 @@ struct model_cost {
 
 void model_cost__init(struct model_cost *m, const struct model_cpu *c,
                       const struct vmm_shadow *shadow);
+/* The counts of a CPU's counters (a snapshot of them: model_report.h). */
+struct model_counters;
+struct tlb_stats;
+struct cache_stats;
+void cost_counts__from_cpu(const struct model_counters *n, const struct tlb_stats *st,
+                           const struct cache_stats *cs, uint64_t cpl0_insns,
+                           struct cost_counts *k);
 /* The counts now (cheap: reads counters). */
 void model_cost__counts(const struct model_cost *m, struct cost_counts *k);
 /* Modeled cycles since reset with the profile, plus the time the CPU
  * waited halted (counters.halted_cycles, not a cost): the CPU's clock
  * (RDTSC reads it plus the TSC offset; struct model_clock takes it as
- * now(arg) with arg = m). Monotonic; advances by >= 1 per retired
+ * now(arg) with arg = m). Monotonic; advances with every retired
  * instruction. */
 uint64_t model_cost__now(const void *m);
 /* Install the profile charged (NULL: the default); p must outlive m. */

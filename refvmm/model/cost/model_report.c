@@ -15,30 +15,53 @@
 
 /* ---- cost model: modeled cycles, overhead versus native, breakdown ------------------ */
 
-/* Figure groups of cycles_by_group (contiguous ranges of enum cost_fig). */
-static const struct {
-  const char *name;
-  enum cost_fig first, last;
-} cost_groups[] = {
-    {"instructions", CF_INSN_ALU, CF_INSN_REP_ITERATION},
-    {"data_refs", CF_MEM_DATA_REF, CF_MEM_DATA_REF},
-    {"walks_guest", CF_MEM_WALK_PML4, CF_MEM_WALK_PT},
-    {"walks_ept", CF_MEM_EPT_PML4, CF_MEM_EPT_PT},
-    {"tlb_l2_hits", CF_MEM_TLB_L2_HIT, CF_MEM_TLB_L2_HIT},
-    {"tlb_invalidations", CF_TLB_FLUSH, CF_TLB_INVLPG},
-    {"exits", CF_EXIT_DEFAULT, CF_EXIT_EXTERNAL_INTERRUPT},
-    {"vmm", CF_VMM_USER_EXIT, CF_VMM_EPT_VIOLATION},
-    {"events", CF_VMM_EVENT_INJECT, CF_EVENT_IRET},
+/* The groups of cycles_by_group, in this order. */
+static const char *const group_names[] = {
+    "instructions", "data_refs", "walks_guest", "walks_ept", "tlb_l2_hits",
+    "tlb_invalidations", "exits", "vmm", "events",
 };
-#define NGROUPS (sizeof cost_groups / sizeof cost_groups[0])
+#define NGROUPS (sizeof group_names / sizeof group_names[0])
 
-/* Group cycles rounded cumulatively, so they add up to the total exactly. */
+/* A group's cost in 1/1024 cycles: instructions (classes, dependency
+ * stalls, ring 0, REP iterations), data references with their cache misses
+ * (every cache figure's count less the walks' share), walk references of
+ * the guest (or shadow) and of the EPT tables, then ranges of figures. */
+static uint64_t group_fp(const struct cost_profile *p, const struct cost_counts *k, unsigned g) {
+  switch (g) {
+  case 0:
+    return cost__sum_fp(p, k, CF_INSN_ALU, CF_INSN_CPL0);
+  case 1:
+    return cost__sum_fp(p, k, CF_MEM_DATA_REF, COST_WALK_LAST) - cost__walk_fp(p, k, 0) -
+           cost__walk_fp(p, k, 1);
+  case 2:
+  case 3:
+    return cost__walk_fp(p, k, (int)g - 2);
+  case 4:
+    return cost__sum_fp(p, k, CF_MEM_TLB_L2_HIT, CF_MEM_TLB_L2_HIT);
+  case 5:
+    return cost__sum_fp(p, k, CF_TLB_FLUSH, CF_TLB_INVLPG);
+  case 6:
+    return cost__sum_fp(p, k, CF_EXIT_DEFAULT, CF_EXIT_EXTERNAL_INTERRUPT);
+  case 7:
+    return cost__sum_fp(p, k, CF_VMM_USER_EXIT, CF_VMM_EPT_VIOLATION);
+  default:
+    return cost__sum_fp(p, k, CF_VMM_EVENT_INJECT, CF_EVENT_IRET);
+  }
+}
+
+/* fp to whole cycles, rounded down (as cost__cycles does), for negatives too. */
+static int64_t floor_cycles(int64_t fp) {
+  return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
+}
+
+/* Group cycles rounded down cumulatively, on the grid of modeled_cycles (the
+ * total rounded down), so they add up to it exactly. */
 static void group_cycles(const struct cost_profile *p, const struct cost_counts *k,
                          int64_t out[NGROUPS]) {
   int64_t cum = 0, prev = 0;
   for (unsigned g = 0; g < NGROUPS; g++) {
-    cum += (int64_t)cost__sum_fp(p, k, cost_groups[g].first, cost_groups[g].last);
-    int64_t r = cost__fp_to_cycles(cum);
+    cum += (int64_t)group_fp(p, k, g);
+    int64_t r = floor_cycles(cum);
     out[g] = r - prev;
     prev = r;
   }
@@ -60,11 +83,6 @@ struct cost_view {
   uint64_t native_cycles;
   uint64_t native_fp; /* the native total in fp (exact), for rounding the causes */
 };
-
-/* fp to whole cycles, rounded down (as cost__cycles does), for negatives too. */
-static int64_t floor_cycles(int64_t fp) {
-  return fp >= 0 ? fp >> COST_FP_SHIFT : -((-fp + (1 << COST_FP_SHIFT) - 1) >> COST_FP_SHIFT);
-}
 
 static void cost_view(const struct model_cost *c, struct cost_view *v) {
   memset(v, 0, sizeof *v);
@@ -141,13 +159,19 @@ static void cost_to_json(const struct model_cost *c, json_t *model) {
   group_cycles(v.p, &v.k, g);
   json_t *groups = json_object();
   for (unsigned i = 0; i < NGROUPS; i++)
-    json_object_set_new(groups, cost_groups[i].name, json_integer((json_int_t)g[i]));
+    json_object_set_new(groups, group_names[i], json_integer((json_int_t)g[i]));
   json_object_set_new(model, "modeled_cycles", json_integer((json_int_t)v.cycles));
   json_object_set_new(model, "modeled_cycles_scope",
                       json_string(v.timed ? "timed_region" : "whole_run"));
   json_object_set_new(model, "modeled_cycles_whole_run", json_integer((json_int_t)v.whole_cycles));
   json_object_set_new(model, "modeled_ns", json_real((double)v.cycles / v.p->tsc_ghz));
   json_object_set_new(model, "cycles_by_group", groups);
+  /* what each figure was multiplied with (modeled_cycles' scope): a profile
+   * can be refitted to measured times from these (vtbench calibrate) */
+  json_t *counts = json_object();
+  for (int f = 0; f < CF_COUNT; f++)
+    json_object_set_new(counts, cost_fig__path(f), u64_json(v.k.n[f]));
+  json_object_set_new(model, "counts_by_figure", counts);
   const struct cost_baseline *bl = &c->baseline;
   json_object_set_new(
       model, "baseline",
@@ -188,10 +212,13 @@ static void cost_to_json(const struct model_cost *c, json_t *model) {
         model, "breakdown",
         json_pack("{s:o,s:n,s:n,s:n,s:n}", "exits", ex, "walks", "refills", "events", "other"));
   }
-  json_object_set_new(model, "profile",
-                      json_pack("{s:s,s:s,s:s,s:f,s:o}", "name", v.p->name, "path", v.p->path,
-                                "cpu", v.p->cpu, "tsc_ghz", v.p->tsc_ghz, "measured_on",
-                                v.p->measured ? json_string(v.p->measured_on) : json_null()));
+  json_object_set_new(
+      model, "profile",
+      json_pack("{s:s,s:s,s:s,s:f,s:o,s:s,s:o}", "name", v.p->name, "path", v.p->path, "cpu",
+                v.p->cpu, "tsc_ghz", v.p->tsc_ghz, "measured_on",
+                v.p->measured ? json_string(v.p->measured_on) : json_null(), "host_flavour",
+                v.p->host_flavour, "measured_host",
+                v.p->measured ? json_string(v.p->measured_host) : json_null()));
 }
 
 static void cost_print(const struct model_cost *c, FILE *out) {
@@ -206,7 +233,7 @@ static void cost_print(const struct model_cost *c, FILE *out) {
   group_cycles(v.p, &v.k, g);
   fprintf(out, "cycles by group:");
   for (unsigned i = 0; i < NGROUPS; i++)
-    if (g[i]) fprintf(out, " %s %lld", cost_groups[i].name, (long long)g[i]);
+    if (g[i]) fprintf(out, " %s %lld", group_names[i], (long long)g[i]);
   fprintf(out, "\n");
   if (!v.have_native) {
     fprintf(out, "overhead vs native: n/a (%s)\n", v.reason);
@@ -260,6 +287,7 @@ void model_report__snapshot(const struct model_report *r, struct model_snapshot 
   memset(k, 0, sizeof *k);
   k->cnt = c->cnt;
   k->st = c->tlbm.st;
+  k->cache = c->cache.st;
   const struct model_vmcs *v = &c->vmcs;
   memcpy(k->exits, v->exits, sizeof k->exits);
   k->flush_on_entry = v->flush_on_entry;
@@ -311,6 +339,42 @@ static void snapshot_sub(const struct model_snapshot *b, const struct model_snap
   for (size_t i = 0; i < SNAP_WORDS; i++)
     x[i] -= y[i];
   memcpy(out, x, sizeof x);
+}
+
+/* What the cost model's instruction figures count: retired instructions by
+ * class, dependency stalls by producer kind, REP iterations, data refs. */
+static json_t *timing_json(const struct model_snapshot *k) {
+  static const char *const cls[IC_COUNT] = {"alu",    "mov",    "branch", "stack", "muldiv",
+                                            "string", "system", "io",     "other"};
+  static const char *const dep[MODEL_DEP_COUNT] = {"none", "alu", "mov", "muldiv", "load"};
+  json_t *by_class = json_object(), *stalls = json_object();
+  for (unsigned i = 0; i < IC_COUNT; i++)
+    json_object_set_new(by_class, cls[i], json_integer((json_int_t)model_cpu__class_count(&k->cnt, i)));
+  for (unsigned i = 1; i < MODEL_DEP_COUNT; i++)
+    json_object_set_new(stalls, dep[i], json_integer((json_int_t)model_cpu__dep_count(&k->cnt, i)));
+  return json_pack("{s:o,s:o,s:I,s:I}", "by_class", by_class, "dep_stalls", stalls,
+                   "rep_iterations", (json_int_t)k->cnt.rep_iterations, "data_refs",
+                   (json_int_t)(k->cnt.mem_reads + k->cnt.mem_writes));
+}
+
+/* Where the data caches served references: data beyond L1 by kind, walk
+ * references (guest or shadow tables, EPT tables) at every level. */
+static json_t *caches_json(const struct cache_stats *cs) {
+  static const char *const lv[CL_COUNT] = {"l1", "l2", "llc", "dram"};
+  static const char *const kind[CK_COUNT] = {"dependent", "independent", "stream"};
+  static const char *const src[CS_COUNT] = {"data", "walk", "ept"};
+  json_t *o = json_object();
+  for (int s = 0; s < CS_COUNT; s++) {
+    json_t *so = json_object();
+    for (int l = s == CS_DATA ? CL_L2 : CL_L1; l < CL_COUNT; l++) {
+      json_t *lo = json_object();
+      for (int k = 0; k < (s == CS_DATA ? CK_COUNT : CK_STREAM); k++)
+        json_object_set_new(lo, kind[k], json_integer((json_int_t)cs->refs[s][l][k]));
+      json_object_set_new(so, lv[l], lo);
+    }
+    json_object_set_new(o, src[s], so);
+  }
+  return o;
 }
 
 /* The counters of a snapshot as the model section shows them: instructions
@@ -394,6 +458,8 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
                   (json_int_t)sh->flush_sync));
   }
   json_object_set_new(o, "instructions", json_integer((json_int_t)k->cnt.instructions));
+  json_object_set_new(o, "timing", timing_json(k));
+  json_object_set_new(o, "caches", caches_json(&k->cache));
   json_object_set_new(o, "cpl0",
                       json_pack("{s:I,s:I,s:I,s:I,s:I}", "instructions", (json_int_t)k->cpl0_insns,
                                 "mem_writes", (json_int_t)k->cpl0_writes, "entered",

@@ -23,6 +23,7 @@ struct vmm_ept;
 struct model_snapshot {
   struct model_counters cnt;
   struct tlb_stats st;
+  struct cache_stats cache;
   uint64_t exits[EXIT_REASON_MAX];
   uint64_t flush_on_entry, flush_on_exit, ept_violations, ept_misconfigs, user_exits;
   uint64_t user_exits_by[EXIT_REASON_MAX]; /* exits that reached refvmm, by SDM reason */
@@ -59,8 +60,9 @@ void model_report__region_mark(struct model_report *r, bool end);
 /* The guest reached user space for the first time (model_cpu user_seen):
  * the boot's figures; wall_ns since the guest's first entry. */
 void model_report__boot_mark(struct model_report *r, uint64_t wall_ns);
-/* The run's `model` section: instructions, tlb {l1d,l1i,l2 {lookups,hits,
- * misses}}, walks {count, refs, refs_per_walk, by_level, pwc_hits}, flushes,
+/* The run's `model` section: instructions, timing {by_class, dep_stalls,
+ * rep_iterations, data_refs}, caches {data, walks}, tlb {l1d,l1i,l2 {lookups,
+ * hits, misses}}, walks {count, refs, refs_per_walk, by_level, pwc_hits}, flushes,
  * shadow, ept, exits; the cost model's modeled_cycles, cycles_by_group,
  * baseline, overhead_vs_native, breakdown, profile (docs/COST_MODEL.md);
  * events. New reference. */

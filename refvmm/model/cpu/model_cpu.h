@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "model_fpu.h"
+#include "model_cache.h"
 #include "model_insn.h"
 #include "model_tlb.h"
 #include "model_vmcs.h"
@@ -51,11 +52,12 @@ _Static_assert(MODEL_TLB_SIZE <= 65536, "front_log holds slot numbers in 16 bits
 #define TLBP_W  2u     /* supervisor write */
 #define TLBP_X  4u     /* supervisor fetch */
 /* user bits are the same shifted left by 3 */
-struct model_tlb_entry {
-  uint64_t tag;  /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
-  uint8_t *host; /* host address of the page, NULL for non-RAM */
-  uint64_t gpa;  /* guest-physical page address */
-  uint32_t perm; /* TLBP_* for supervisor, << 3 for user */
+struct model_tlb_entry { /* what the fast path reads comes first */
+  uint64_t tag;   /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
+  uint8_t *host;  /* host address of the page, NULL for non-RAM */
+  uint64_t lines; /* bit i: the page's 64-byte line i is in the L1 data cache (model_cache.h) */
+  uint32_t perm;  /* TLBP_* for supervisor, << 3 for user */
+  uint64_t gpa;   /* guest-physical page address */
 };
 
 /* ---- Decoded-instruction cache ------------------------------------------------------ */
@@ -67,12 +69,20 @@ struct model_icache_entry {
   uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
   struct model_insn insn;
+  uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
+  /* speed: the entry of the instruction at memo_rip, which ran after this
+   * one the last time; still a hit while icache_epoch is memo_epoch */
+  uint64_t memo_rip, memo_epoch;
+  struct model_icache_entry *memo;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
 struct model_counters {
-  uint64_t instructions;          /* retired */
-  uint64_t by_class[IC_COUNT];    /* retired, by enum model_iclass */
+  uint64_t instructions; /* retired */
+  /* retired, by enum model_iclass and by what they waited for: [class][0]
+   * nothing, [class][k] a register the instruction right before them wrote,
+   * that producer being of enum model_dep_kind k (model_cpu__class_count) */
+  uint64_t by_class[IC_COUNT][MODEL_DEP_COUNT];
   uint64_t rep_iterations;        /* string-op element iterations */
   uint64_t mem_reads, mem_writes; /* data references (not fetch, not walks) */
   uint64_t fetches;               /* decodes (icache misses) */
@@ -158,14 +168,24 @@ struct model_cpu {
   unsigned front_nlog;
   bool tlb_has_2m, tlb_has_1g;
   struct model_tlb tlbm;       /* the TLB model behind the front (model_tlb.h) */
+  struct model_cache cache;    /* the data caches (model_cache.h) */
   struct model_tlb_entry xlat; /* translate() result not kept in the front */
   uint8_t walk_level;          /* level at which the last walk ended (leaf or fault) */
   uint8_t walk_start;          /* first level the walk reads (paging-structure caches) */
+  uint64_t walk_pa[5];         /* shadow walks: where each level's entry was read (1..4) */
   bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;
+  /* bumped whenever a decode-cache entry may have turned from hit to miss
+   * (an entry filled, a new generation, a CPL change): the dispatch's memos
+   * of the next entry (model_dispatch.c) are good while it stays */
+  uint64_t icache_epoch;
+  uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
+  /* tests' reference: every instruction in exec(), looked up in the cache
+   * one by one (model_dispatch.c, without handlers or memos) */
+  bool generic_only;
 
   /* run control */
   uint64_t slice_end; /* inner loop stops when instructions reaches it */
@@ -221,6 +241,7 @@ struct model_cpu {
     uint8_t len;
   } hc;
 
+  uint32_t dep_prev; /* the last retired instruction's dep_out (model_insn.h), next to cnt */
   struct model_counters cnt;
   const struct model_insn *cur; /* instruction being executed */
 
@@ -272,6 +293,19 @@ uint64_t model_cpu__cycles(const struct model_cpu *c);
  * to the old one. Called where the CPL can change, never per instruction. */
 void model_cpu__cpl_sync(struct model_cpu *c, unsigned pending);
 /* Instructions retired and data writes to RAM made at CPL0 so far. */
+/* Retired instructions of a class; those that waited for a producer of a kind. */
+static inline uint64_t model_cpu__class_count(const struct model_counters *n, unsigned cls) {
+  uint64_t t = 0;
+  for (unsigned k = 0; k < MODEL_DEP_COUNT; k++)
+    t += n->by_class[cls][k];
+  return t;
+}
+static inline uint64_t model_cpu__dep_count(const struct model_counters *n, unsigned kind) {
+  uint64_t t = 0;
+  for (unsigned i = 0; i < IC_COUNT; i++)
+    t += n->by_class[i][kind];
+  return t;
+}
 static inline uint64_t model_cpu__cpl0_insns(const struct model_cpu *c) {
   const struct model_cpl_acct *a = &c->cpl_acct;
   return a->insns0 + (a->cpl == 0 ? c->cnt.instructions - a->insn_at : 0);

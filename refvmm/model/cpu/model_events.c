@@ -115,6 +115,7 @@ void model_events__deliver(struct model_cpu *c, int vec, uint32_t err, bool has_
   c->rip = target;
   if (vec == X86_NMI && !soft) c->nmi_blocked = true;
   c->cnt.exceptions++;
+  c->dep_prev = 0; /* the handler waits for no register of the interrupted code */
   c->delivering = -1;
 }
 

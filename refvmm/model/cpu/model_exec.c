@@ -15,223 +15,18 @@
 #include <string.h>
 
 #include "model_cpu.h"
+#include "model_dispatch.h"
 #include "model_events.h"
 #include "model_fpu.h"
 #include "model_insn.h"
 #include "model_mmu.h"
 #include "model_msr.h"
+#include "model_ops.h"
 #include "model_strio.h"
 #include "model_sys.h"
 #include "model_vex.h"
 
-#define MASK(sz)  ((sz) == 8 ? ~0ull : (1ull << ((sz)*8)) - 1)
 #define REP_CHUNK 65536u /* string iterations per execution before yielding */
-
-static inline uint64_t sxt(uint64_t v, unsigned sz) {
-  unsigned sh = 64 - 8 * sz;
-  return (uint64_t)((int64_t)(v << sh) >> sh);
-}
-
-/* ---- registers ------------------------------------------------------------------ */
-static inline __attribute__((always_inline)) uint64_t rd_reg(const struct model_cpu *c, unsigned r,
-                                                             unsigned sz, unsigned rex) {
-  switch (sz) {
-  case 1:
-    if (!rex && r >= 4 && r < 8) return (c->gpr[r - 4] >> 8) & 0xff;
-    return c->gpr[r] & 0xff;
-  case 2:
-    return c->gpr[r] & 0xffff;
-  case 4:
-    return c->gpr[r] & 0xffffffffull;
-  default:
-    return c->gpr[r];
-  }
-}
-
-static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, unsigned r,
-                                                         unsigned sz, unsigned rex, uint64_t v) {
-  switch (sz) {
-  case 1:
-    if (!rex && r >= 4 && r < 8)
-      c->gpr[r - 4] = (c->gpr[r - 4] & ~0xff00ull) | ((v & 0xff) << 8);
-    else
-      c->gpr[r] = (c->gpr[r] & ~0xffull) | (v & 0xff);
-    return;
-  case 2:
-    c->gpr[r] = (c->gpr[r] & ~0xffffull) | (v & 0xffff);
-    return;
-  case 4:
-    c->gpr[r] = v & 0xffffffffull;
-    return;
-  default:
-    c->gpr[r] = v;
-    return;
-  }
-}
-
-static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
-  uint64_t a = (uint64_t)d->disp;
-  if (d->riprel)
-    a += c->rip + d->len;
-  else {
-    if (d->base != MODEL_NOREG) a += c->gpr[d->base];
-    if (d->index != MODEL_NOREG) a += c->gpr[d->index] << d->scale;
-  }
-  if (d->asz == 4) a = (uint32_t)a;
-  if (d->seg) a += c->seg[d->seg].base;
-  return a;
-}
-
-/* ---- flags ---------------------------------------------------------------------- */
-static inline uint64_t szp(uint64_t r, unsigned sz) {
-  uint64_t f = __builtin_parity((unsigned)(r & 0xff)) ? 0 : RF_PF;
-  if (!r) f |= RF_ZF;
-  f |= ((r >> (sz * 8 - 1)) & 1) ? RF_SF : 0;
-  return f;
-}
-
-static inline void set_arith(struct model_cpu *c, uint64_t f) {
-  c->rflags = (c->rflags & ~RF_ARITH) | f;
-}
-
-/* The eight ALU operations of the 00-3F rows and group 1, on masked inputs. */
-static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
-                                                          uint64_t a, uint64_t b, unsigned sz) {
-  uint64_t m = MASK(sz), r, f;
-  unsigned sb = sz * 8 - 1;
-  uint64_t cf = c->rflags & RF_CF;
-  switch (op & 7) {
-  case 0: /* ADD */
-    r = (a + b) & m;
-    f = (r < a) | ((((a ^ r) & (b ^ r)) >> sb) & 1) << 11 | ((a ^ b ^ r) & 0x10);
-    break;
-  case 2: /* ADC */
-    r = (a + b + cf) & m;
-    f = (cf ? r <= a : r < a) | ((((a ^ r) & (b ^ r)) >> sb) & 1) << 11 | ((a ^ b ^ r) & 0x10);
-    break;
-  case 3: /* SBB */
-    r = (a - b - cf) & m;
-    f = (cf ? a <= b : a < b) | ((((a ^ b) & (a ^ r)) >> sb) & 1) << 11 | ((a ^ b ^ r) & 0x10);
-    break;
-  case 5: /* SUB */
-  case 7: /* CMP */
-    r = (a - b) & m;
-    f = (a < b) | ((((a ^ b) & (a ^ r)) >> sb) & 1) << 11 | ((a ^ b ^ r) & 0x10);
-    break;
-  case 1:
-    r = a | b;
-    f = 0;
-    break;
-  case 4:
-    r = a & b;
-    f = 0;
-    break;
-  default:
-    r = a ^ b;
-    f = 0;
-    break; /* 6: XOR */
-  }
-  set_arith(c, f | szp(r, sz));
-  return r;
-}
-
-static inline bool cond(const struct model_cpu *c, unsigned cc) {
-  uint64_t f = c->rflags;
-  bool r;
-  switch (cc >> 1) {
-  case 0:
-    r = f & RF_OF;
-    break;
-  case 1:
-    r = f & RF_CF;
-    break;
-  case 2:
-    r = f & RF_ZF;
-    break;
-  case 3:
-    r = f & (RF_CF | RF_ZF);
-    break;
-  case 4:
-    r = f & RF_SF;
-    break;
-  case 5:
-    r = f & RF_PF;
-    break;
-  case 6:
-    r = !(f & RF_SF) != !(f & RF_OF);
-    break;
-  default:
-    r = (f & RF_ZF) || (!(f & RF_SF) != !(f & RF_OF));
-    break;
-  }
-  return (cc & 1) ? !r : r;
-}
-
-static uint64_t shift(struct model_cpu *c, unsigned op, uint64_t a, unsigned cnt, unsigned sz) {
-  unsigned bits = sz * 8, sb = bits - 1;
-  uint64_t m = MASK(sz), r = a, f = c->rflags;
-  cnt &= sz == 8 ? 63 : 31;
-  if (!cnt) return a;
-  uint64_t cf;
-  switch (op & 7) {
-  case 0: { /* ROL */
-    unsigned n = cnt % bits;
-    if (n) r = ((a << n) | (a >> (bits - n))) & m;
-    cf = r & 1;
-    f = (f & ~(RF_CF | RF_OF)) | cf | ((((r >> sb) ^ cf) & 1) << 11);
-    c->rflags = f;
-    return r;
-  }
-  case 1: { /* ROR */
-    unsigned n = cnt % bits;
-    if (n) r = ((a >> n) | (a << (bits - n))) & m;
-    cf = (r >> sb) & 1;
-    f = (f & ~(RF_CF | RF_OF)) | cf | ((((r >> sb) ^ (r >> (sb - 1))) & 1) << 11);
-    c->rflags = f;
-    return r;
-  }
-  case 2: { /* RCL */
-    unsigned n = sz < 4 ? cnt % (bits + 1) : cnt;
-    cf = f & RF_CF;
-    for (unsigned i = 0; i < n; i++) {
-      uint64_t nc = (r >> sb) & 1;
-      r = ((r << 1) | cf) & m;
-      cf = nc;
-    }
-    c->rflags = (f & ~(RF_CF | RF_OF)) | cf | ((((r >> sb) ^ cf) & 1) << 11);
-    return r;
-  }
-  case 3: { /* RCR */
-    unsigned n = sz < 4 ? cnt % (bits + 1) : cnt;
-    cf = f & RF_CF;
-    for (unsigned i = 0; i < n; i++) {
-      uint64_t nc = r & 1;
-      r = (r >> 1) | (cf << sb);
-      cf = nc;
-    }
-    c->rflags = (f & ~(RF_CF | RF_OF)) | cf | ((((r >> sb) ^ (r >> (sb - 1))) & 1) << 11);
-    return r;
-  }
-  case 4:
-  case 6: /* SHL/SAL */
-    r = (a << cnt) & m;
-    cf = ((a << (cnt - 1)) >> sb) & 1;
-    set_arith(c, cf | szp(r, sz) | ((((r >> sb) ^ cf) & 1) << 11));
-    return r;
-  case 5: /* SHR */
-    r = a >> cnt;
-    cf = (a >> (cnt - 1)) & 1;
-    set_arith(c, cf | szp(r, sz) | (((a >> sb) & 1) << 11));
-    return r;
-  default: { /* SAR */
-    int64_t s = (int64_t)sxt(a, sz);
-    r = (uint64_t)(s >> (cnt > 63 ? 63 : cnt)) & m;
-    cf = (uint64_t)(s >> (cnt - 1)) & 1;
-    set_arith(c, cf | szp(r, sz));
-    return r;
-  }
-  }
-}
 
 static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src, unsigned cnt,
                      unsigned sz) {
@@ -254,33 +49,10 @@ static uint64_t shxd(struct model_cpu *c, bool left, uint64_t dst, uint64_t src,
   return r;
 }
 
-static inline uint64_t rmw_read(struct model_cpu *c, uint64_t va, unsigned len) {
-  const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
-  unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
-  if (!(e->tag == model_tlb__tag(c, va) && (e->perm & need))) {
-    model_mmu__translate_probe(c, va, model__uacc(c) | ACC_W);
-    if ((va & 0xfff) + len > 4096)
-      model_mmu__translate_probe(c, va + len - 1, model__uacc(c) | ACC_W);
-  }
-  return model_mem__read(c, va, len);
-}
-
-/* ---- stack ---------------------------------------------------------------------- */
-static inline void push(struct model_cpu *c, uint64_t v, unsigned sz) {
-  uint64_t sp = c->gpr[4] - sz;
-  model_mem__write(c, sp, sz, v);
-  c->gpr[4] = sp;
-}
-
-static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
-  uint64_t v = model_mem__read(c, c->gpr[4], sz);
-  c->gpr[4] += sz;
-  return v;
-}
-
 /* ---- misc helpers ---------------------------------------------------------------- */
 void model_cpu__flush_decoded_xlat(struct model_cpu *c) {
   c->cnt.icache_flushes++;
+  c->icache_epoch++;
   if (++c->icache_gen == 0) { /* wrapped: really clear */
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
     c->icache_gen = 1;
@@ -634,17 +406,7 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   }
   case 0x8d:
     if (d->mod3) model__ud(c);
-    {
-      uint64_t e = (uint64_t)d->disp;
-      if (d->riprel)
-        e += nrip;
-      else {
-        if (d->base != MODEL_NOREG) e += c->gpr[d->base];
-        if (d->index != MODEL_NOREG) e += c->gpr[d->index] << d->scale;
-      }
-      if (d->asz == 4) e = (uint32_t)e;
-      WR_G(sz, e);
-    }
+    WR_G(sz, lea_of(c, d));
     break;
   case 0x8e: { /* MOV Sreg, Ew */
     unsigned s = d->reg & 7;
@@ -1001,11 +763,8 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
     unsigned g = d->reg & 7;
     if (g <= 1) { /* INC / DEC */
       a = RD_EW(sz);
-      uint64_t m = MASK(sz);
-      r = (g == 0 ? a + 1 : a - 1) & m;
-      uint64_t sbit = 1ull << (sz * 8 - 1);
-      uint64_t f = (c->rflags & RF_CF) | szp(r, sz) | ((a ^ 1 ^ r) & 0x10);
-      if ((g == 0 && r == sbit) || (g == 1 && a == sbit)) f |= RF_OF;
+      uint64_t f;
+      r = incdec(c, g == 1, a, sz, &f);
       WR_E(sz, r);
       set_arith(c, f);
       break;
@@ -1239,11 +998,11 @@ static void exec(struct model_cpu *c, const struct model_insn *d) {
   }
   c->rip = nrip;
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   return;
 delivered: /* INT3 / INT1: the trap retired before delivery */
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  retire_count(c, d);
   model_cpu__cpl_sync(c, 0);
 #undef RD_E
 #undef RD_EW
@@ -1254,11 +1013,10 @@ delivered: /* INT3 / INT1: the trap retired before delivery */
 }
 
 /* ---- fetch + decode with the cache ------------------------------------------------------ */
-static const struct model_insn *fetch(struct model_cpu *c) {
+static struct model_icache_entry *fetch(struct model_cpu *c) {
   uint64_t rip = c->rip;
-  struct model_icache_entry *e = &c->icache[(rip ^ (rip >> 13)) & (MODEL_ICACHE_SIZE - 1)];
-  if (__builtin_expect(e->rip == rip && e->gen == c->icache_gen && e->cpl == c->cpl, 1))
-    return &e->insn;
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (__builtin_expect(model_icache__hit(c, e, rip), 1)) return e;
   c->cnt.fetches++;
   unsigned acc = ACC_X | model__uacc(c);
   uint8_t buf[16];
@@ -1268,7 +1026,8 @@ static const struct model_insn *fetch(struct model_cpu *c) {
      * translation above is the ITLB lookup a re-decode makes; keep the
      * decode (the page is still marked as code: unmarking it bumps code_gen) */
     e->gen = c->icache_gen;
-    return &e->insn;
+    c->icache_epoch++;
+    return e;
   }
   const uint8_t *host = model_mem__ptr(c, gpa1, 4096);
   if (!host)
@@ -1278,6 +1037,7 @@ static const struct model_insn *fetch(struct model_cpu *c) {
   if (avail > 15) avail = 15;
   memcpy(buf, host + off, avail);
   e->rip = ~0ull; /* invalid until fully decoded */
+  c->icache_epoch++;
   int rc = model_decode(buf, avail, &e->insn);
   uint64_t gpa2 = ~0ull;
   if (rc == -1) { /* crosses into the next page: fetch it only when needed */
@@ -1294,6 +1054,8 @@ static const struct model_insn *fetch(struct model_cpu *c) {
     c->ud_rip = rip;
     model__ud(c);
   }
+  model_insn__deps(&e->insn);
+  e->handler = c->generic_only ? 0 : model_dispatch__select(&e->insn);
   model_mmu__mark_code(c, gpa1);
   if (gpa2 != ~0ull) model_mmu__mark_code(c, gpa2);
   e->rip = rip;
@@ -1301,14 +1063,11 @@ static const struct model_insn *fetch(struct model_cpu *c) {
   e->cpl = c->cpl;
   e->code_gen = c->code_gen;
   e->gpa = gpa2 == ~0ull ? gpa1 : ~0ull; /* page-crossing ones are decoded again */
-  return &e->insn;
+  return e;
 }
 
 static void inner_loop(struct model_cpu *c) {
-  while (c->cnt.instructions < c->slice_end) {
-    const struct model_insn *d = fetch(c);
-    exec(c, d);
-  }
+  model_dispatch__run(c, exec, fetch);
 }
 
 void model_cpu__complete_io(struct model_cpu *c) {
@@ -1324,14 +1083,14 @@ void model_cpu__complete_io(struct model_cpu *c) {
     }
     c->rip += c->msr.len;
     c->cnt.instructions++;
-    c->cnt.by_class[IC_SYSTEM]++;
+    c->cnt.by_class[IC_SYSTEM][0]++;
   }
   if (c->hc.pending) {
     c->hc.pending = false;
     c->gpr[0] = c->hc.ret;
     c->rip += c->hc.len;
     c->cnt.instructions++;
-    c->cnt.by_class[IC_SYSTEM]++;
+    c->cnt.by_class[IC_SYSTEM][0]++;
   }
   if (!c->io.in_pending) return;
   c->io.in_pending = false;
@@ -1342,7 +1101,7 @@ void model_cpu__complete_io(struct model_cpu *c) {
   wr_reg(c, 0, sz, 1, v);
   c->rip += c->io.len;
   c->cnt.instructions++;
-  c->cnt.by_class[IC_IO]++;
+  c->cnt.by_class[IC_IO][0]++;
 }
 
 void model_cpu__reset(struct model_cpu *c) {
@@ -1357,6 +1116,7 @@ void model_cpu__reset(struct model_cpu *c) {
   model_fpu__reset(&c->fpu);
   c->strio.wait = c->strio.ready = false;
   c->code_gen++; /* what was decoded before the reset is stale (not counted as a flush) */
+  c->icache_epoch++;
   if (++c->icache_gen == 0) {
     if (c->icache) memset(c->icache, 0, sizeof *c->icache * MODEL_ICACHE_SIZE);
     c->icache_gen = 1;

@@ -19,6 +19,20 @@ enum model_iclass {
   IC_COUNT
 };
 
+/* ---- Dependency kinds (the cost model's chain feature) ------------------------ */
+/* What a consumer of an instruction's register result waits for: the kind
+ * of its producer (model_deps.c). NONE: a result nothing waits on (branches,
+ * stores, stack and system instructions). */
+enum model_dep_kind {
+  MODEL_DEP_NONE,
+  MODEL_DEP_ALU,
+  MODEL_DEP_MOV,
+  MODEL_DEP_MULDIV,
+  MODEL_DEP_LOAD,
+  MODEL_DEP_COUNT
+};
+#define MODEL_DEP_KIND_SHIFT 24
+
 /* ---- Decoded instruction ----------------------------------------------------------- */
 #define MODEL_NOREG 0xff
 struct model_insn {
@@ -46,10 +60,16 @@ struct model_insn {
   int64_t disp;   /* displacement (RIP-relative: from next RIP) */
   uint64_t imm;   /* immediate (sign-extended where the form says so) */
   uint16_t imm2;  /* ENTER's second immediate, RET/RETF imm16 in imm */
+  /* model_insn__deps(): registers read that a dependent instruction waits
+   * for (bit r: GPR r, bit 16: the arithmetic flags), and the registers
+   * written | the producer's enum model_dep_kind << MODEL_DEP_KIND_SHIFT */
+  uint32_t rd, dep_out;
 };
 
 /* Decode from buf[0..avail). 0 ok; -1 need more bytes than avail (and fewer
  * than 15); -2 longer than 15 bytes (#GP); -3 undefined opcode (#UD). */
 int model_decode(const uint8_t *buf, unsigned avail, struct model_insn *d);
+/* Fill d->rd and d->dep_out of a decoded instruction (model_deps.c). */
+void model_insn__deps(struct model_insn *d);
 
 #endif

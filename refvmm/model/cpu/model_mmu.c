@@ -65,6 +65,7 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
     }
     uint8_t *p = model_mem__ptr(c, ea, 8);
     if (!p) return (int)pf_err(acc, c); /* table outside RAM: not present */
+    if (level <= c->walk_start) model_cache__walk_ref(c, ea, CS_WALK); /* a counted reference */
     memcpy(&e, p, 8);
     if (!(e & PTE_P)) return (int)pf_err(acc, c);
     bool leaf = level == 1 || ((e & PTE_PS) && level <= 3);
@@ -247,6 +248,8 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     uint32_t pm;
     int err = model_spt__walk(c, va, acc, &hpa, &pm, &end);
     model_tlb__count_walk(&c->tlbm, start, end);
+    for (unsigned l = end; l <= start; l++) /* the counted references, in the data caches */
+      model_cache__walk_ref(c, c->walk_pa[l], CS_WALK);
     if (!err) {
       model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
       if (hpa >= c->ram_size) { /* the VMM's entry for MMIO: it stands for KVM's MMIO spte
@@ -300,6 +303,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
       *perm = s2->perm;
       return s2->gpa + (va & ((1ull << s2->shift) - 1) & ~0xfffull);
     }
+    model_cache__walk_begin(c, acc);
     if (c->vmcs.active && !model_vmcs__ept(&c->vmcs)) return shadow_translate(c, va, acc, perm, l1);
     unsigned start = model_tlb__pwc_start(&c->tlbm, va);
     uint64_t gpa;
@@ -345,8 +349,8 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
   return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
 }
 
-static const struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsigned acc,
-                                               bool count_l1) {
+static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsigned acc,
+                                         bool count_l1) {
   if (!canonical(va)) model__gp0(c);
   bool front = !(acc & ACC_X) && !c->tlbm.front_off;
   struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
@@ -380,6 +384,7 @@ static const struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va,
     if (c->front_nlog <= MODEL_FRONT_LOG) c->front_nlog++;
   }
   e->host = host;
+  e->lines = 0; /* which of its lines are in L1: found again by model_cache__data */
   e->gpa = page;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
   return e;
@@ -449,24 +454,33 @@ static void mmio_write(struct model_cpu *c, uint64_t gpa, unsigned len, uint64_t
   c->slice_end = 0; /* leave after this instruction retires */
 }
 
+/* The data cache's part of a slow-path access through e (RAM only). */
+static inline void cache_ref(struct model_cpu *c, struct model_tlb_entry *e, uint64_t va,
+                             unsigned len, bool write) {
+  if (e->host && !((e->lines >> ((va >> 6) & 63)) & 1)) model_cache__data(c, e, va, len, write);
+}
+
 uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, unsigned acc) {
   unsigned off = va & 0xfff;
   if (off + len <= 4096) {
-    const struct model_tlb_entry *e = model_mmu__translate(c, va, acc);
+    struct model_tlb_entry *e = translate(c, va, acc, true);
     if (!e->host) return mmio_read(c, e->gpa + off, len);
+    cache_ref(c, e, va, len, false);
     uint64_t v = 0;
     memcpy(&v, e->host + off, len);
     return v;
   }
   /* page-crossing: both translations first (fault before any effect) */
   unsigned n1 = 4096 - off;
-  const struct model_tlb_entry *e1 = model_mmu__translate(c, va, acc);
+  struct model_tlb_entry *e1 = translate(c, va, acc, true);
   uint8_t *h1 = e1->host;
   uint64_t g1 = e1->gpa;
-  const struct model_tlb_entry *e2 = model_mmu__translate(c, va + n1, acc);
+  struct model_tlb_entry *e2 = translate(c, va + n1, acc, true);
   if (!h1 || !e2->host)
     model__internal(c, "page-crossing MMIO read at gva 0x%llx (gpa 0x%llx)", (unsigned long long)va,
                     (unsigned long long)(g1 + off));
+  cache_ref(c, e2, va + n1, len - n1, false); /* e1 may be evicted: its line counts too */
+  model_cache__data_line(c, g1 + off, false);
   uint8_t b[8];
   memcpy(b, h1 + off, n1);
   memcpy(b + n1, e2->host, len - n1);
@@ -479,23 +493,26 @@ void model_mmu__write_slow(struct model_cpu *c, uint64_t va, unsigned len, uint6
                            unsigned acc) {
   unsigned off = va & 0xfff;
   if (off + len <= 4096) {
-    const struct model_tlb_entry *e = model_mmu__translate(c, va, acc);
+    struct model_tlb_entry *e = translate(c, va, acc, true);
     if (!e->host) {
       mmio_write(c, e->gpa + off, len, v);
       return;
     }
+    cache_ref(c, e, va, len, true);
     memcpy(e->host + off, &v, len);
     return;
   }
   unsigned n1 = 4096 - off;
-  const struct model_tlb_entry *e1 = model_mmu__translate(c, va, acc);
+  struct model_tlb_entry *e1 = translate(c, va, acc, true);
   uint8_t *h1 = e1->host;
   uint64_t g1 = e1->gpa;
-  const struct model_tlb_entry *e2 = model_mmu__translate(c, va + n1, acc);
+  struct model_tlb_entry *e2 = translate(c, va + n1, acc, true);
   /* the first translation may have been evicted by the second: recheck */
   if (!h1 || !e2->host)
     model__internal(c, "page-crossing MMIO write at gva 0x%llx (gpa 0x%llx)",
                     (unsigned long long)va, (unsigned long long)(g1 + off));
+  cache_ref(c, e2, va + n1, len - n1, true);
+  model_cache__data_line(c, g1 + off, true);
   uint8_t b[8];
   memcpy(b, &v, len);
   memcpy(h1 + off, b, n1);
@@ -508,10 +525,11 @@ void model_mmu__read_bytes(struct model_cpu *c, uint64_t va, void *dst, unsigned
   while (len) {
     unsigned off = va & 0xfff, n = 4096 - off;
     if (n > len) n = len;
-    const struct model_tlb_entry *e = model_mmu__translate(c, va, acc);
+    struct model_tlb_entry *e = translate(c, va, acc, true);
     if (!e->host)
       model__internal(c, "access to non-RAM gpa 0x%llx (gva 0x%llx) where RAM is required",
                       (unsigned long long)(e->gpa + off), (unsigned long long)va);
+    cache_ref(c, e, va, n, false);
     memcpy(out, e->host + off, n);
     out += n;
     va += n;

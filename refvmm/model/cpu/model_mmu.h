@@ -53,9 +53,11 @@ static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigne
   c->cnt.mem_reads++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_R << 3) : TLBP_R;
-  if (__builtin_expect(
-          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
-    c->tlbm.st.front_hits++; /* an L1 DTLB hit (the front holds only L1 DTLB pages) */
+  /* an L1 DTLB hit (the front holds only L1 DTLB pages) on a line in L1 */
+  if (__builtin_expect(e->tag == model_tlb__tag(c, va) && (e->perm & need) &&
+                           (va & 0xfff) + len <= 4096 && ((e->lines >> ((va >> 6) & 63)) & 1),
+                       1)) {
+    c->tlbm.st.front_hits++;
     const uint8_t *p = e->host + (va & 0xfff);
     switch (len) {
     case 1:
@@ -84,8 +86,9 @@ static inline void model_mem__write(struct model_cpu *c, uint64_t va, unsigned l
   c->cnt.mem_writes++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;
-  if (__builtin_expect(
-          e->tag == model_tlb__tag(c, va) && (e->perm & need) && (va & 0xfff) + len <= 4096, 1)) {
+  if (__builtin_expect(e->tag == model_tlb__tag(c, va) && (e->perm & need) &&
+                           (va & 0xfff) + len <= 4096 && ((e->lines >> ((va >> 6) & 63)) & 1),
+                       1)) {
     c->tlbm.st.front_hits++;
     uint8_t *p = e->host + (va & 0xfff);
     switch (len) {

@@ -1,6 +1,8 @@
 /* model_mmu_vmx.c - the model CPU's walks of the VMM's tables under VMX:
  * the EPT walk (counted by level, with the EPT paging-structure caches) and
  * the walk of the shadow page tables. */
+#include <string.h>
+
 #include "model_cpu.h"
 #include "model_events.h"
 #include "model_mmu.h"
@@ -16,6 +18,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
   }
   uint64_t gfn = gpa >> 12;
   unsigned fi = (unsigned)(gfn & (EPT_FRONT - 1));
+  uint32_t walk_at[4] = {0};
   for (int tries = 0; tries < 8; tries++) {
     uint64_t table = v->eptp >> 12;
     int level;
@@ -26,6 +29,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
       for (unsigned l = 1; l <= start; l++) {
         t->st.walk_refs++;
         t->st.ept_refs_by_level[l]++;
+        model_cache__walk_ref(c, CACHE_EPT_BASE + 8 * (uint64_t)t->ept_front_at[fi][l - 1], CS_EPT);
       }
       if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
       *hpa = t->ept_front_hpa[fi] | (gpa & 0xfff);
@@ -33,10 +37,13 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
     }
     for (level = 4; level >= 1; level--) {
       if (table >= v->ept_pages) return 1; /* points outside the VMM's EPT memory */
-      uint64_t e = v->ept_mem[table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511)];
+      uint64_t at = table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511);
+      uint64_t e = v->ept_mem[at];
+      walk_at[level - 1] = (uint32_t)at;
       if ((unsigned)level <= start) {
         t->st.walk_refs++;
         t->st.ept_refs_by_level[level]++;
+        model_cache__walk_ref(c, CACHE_EPT_BASE + 8 * at, CS_EPT);
       }
       if (!(e & (EPT_R | EPT_W | EPT_X))) break; /* not present: violation */
       if ((e & (EPT_R | EPT_W)) == EPT_W) return 1; /* write without read: misconfigured */
@@ -44,6 +51,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
         *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
         if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
         t->ept_front_key[fi] = gfn + 1;
+        memcpy(t->ept_front_at[fi], walk_at, sizeof walk_at);
         t->ept_front_hpa[fi] = e & EPT_ADDR_MASK;
         return 0;
       }
@@ -83,6 +91,8 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
   if (m->key == va >> 21 && m->mem == v->spt_mem && m->root == v->shadow_root &&
       m->pages == v->spt_pages && v->spt_mem[m->idx[0]] == m->e[0] &&
       v->spt_mem[m->idx[1]] == m->e[1] && v->spt_mem[m->idx[2]] == m->e[2]) {
+    for (int l = 4; l >= 2; l--)
+      c->walk_pa[l] = CACHE_SPT_BASE + 8 * m->idx[4 - l];
     allow_u = m->u;
     allow_w = m->w;
     nx = m->nx;
@@ -94,6 +104,7 @@ int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hp
     if (table >= v->spt_pages) return spt_fault(c, acc);
     uint64_t at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
     e = v->spt_mem[at];
+    c->walk_pa[level] = CACHE_SPT_BASE + 8 * at; /* where the data caches see it */
     if (!(e & 1)) return spt_fault(c, acc);
     allow_u &= e >> 2;
     allow_w &= e >> 1;

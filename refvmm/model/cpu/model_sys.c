@@ -5,6 +5,7 @@
 #include "model_fpu.h"
 #include "model_mmu.h"
 #include "model_msr.h"
+#include "model_ops.h"
 #include "model_sys.h"
 
 #define CR4_ALLOWED                                                                                \
@@ -16,22 +17,9 @@ static inline bool canonical(uint64_t va) {
   return (uint64_t)((int64_t)(va << 16) >> 16) == va;
 }
 
-static inline uint64_t sys_ea(const struct model_cpu *c, const struct model_insn *d) {
-  uint64_t a = (uint64_t)d->disp;
-  if (d->riprel)
-    a += c->rip + d->len;
-  else {
-    if (d->base != MODEL_NOREG) a += c->gpr[d->base];
-    if (d->index != MODEL_NOREG) a += c->gpr[d->index] << d->scale;
-  }
-  if (d->asz == 4) a = (uint32_t)a;
-  if (d->seg) a += c->seg[d->seg].base;
-  return a;
-}
-
 static inline void retire(struct model_cpu *c, const struct model_insn *d) {
   c->cnt.instructions++;
-  c->cnt.by_class[d->iclass]++;
+  c->cnt.by_class[d->iclass][0]++;
 }
 
 int model_sys__rdmsr(struct model_cpu *c, uint32_t msr, uint64_t *v) {
@@ -276,7 +264,7 @@ static void mov_cr(struct model_cpu *c, const struct model_insn *d) {
 
 static void cmpxchg_wide(struct model_cpu *c, const struct model_insn *d) {
   if (d->mod3) model__ud(c);
-  uint64_t e = sys_ea(c, d);
+  uint64_t e = ea_of(c, d);
   bool wide = d->rex & 8;
   uint64_t m = wide ? ~0ull : 0xffffffffull;
   unsigned h = wide ? 8 : 4;
@@ -363,12 +351,12 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       if (d->mod3)
         c->gpr[d->rm] = d->osz == 2 ? (c->gpr[d->rm] & ~0xffffull) | v : v;
       else
-        model_mem__write(c, sys_ea(c, d), 2, v);
+        model_mem__write(c, ea_of(c, d), 2, v);
       return 0;
     }
     case 2: { /* LLDT: only the null LDT is modeled */
       if (c->cpl) model__gp0(c);
-      uint16_t sel = (uint16_t)(d->mod3 ? c->gpr[d->rm] : model_mem__read(c, sys_ea(c, d), 2));
+      uint16_t sel = (uint16_t)(d->mod3 ? c->gpr[d->rm] : model_mem__read(c, ea_of(c, d), 2));
       if (sel & ~3u)
         model__internal(c, "LLDT 0x%x at rip 0x%llx: LDTs are not modeled", sel,
                         (unsigned long long)c->rip);
@@ -377,7 +365,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     }
     case 3: { /* LTR */
       if (c->cpl) model__gp0(c);
-      uint16_t sel = (uint16_t)(d->mod3 ? c->gpr[d->rm] : model_mem__read(c, sys_ea(c, d), 2));
+      uint16_t sel = (uint16_t)(d->mod3 ? c->gpr[d->rm] : model_mem__read(c, ea_of(c, d), 2));
       if ((sel & ~3u) == 0 || (sel & 4)) model__fault(c, X86_GP, sel & ~3u, true);
       uint64_t lo = model_events__read_desc(c, sel);
       uint64_t hi = model_events__read_desc(c, (uint16_t)(sel + 8));
@@ -428,7 +416,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     case 0:
     case 1: { /* SGDT / SIDT */
       const struct model_dtr *t = g ? &c->idtr : &c->gdtr;
-      uint64_t e = sys_ea(c, d);
+      uint64_t e = ea_of(c, d);
       model_mem__write(c, e, 2, t->limit);
       model_mem__write(c, e + 2, 8, t->base);
       return 0;
@@ -436,7 +424,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
     case 2:
     case 3: { /* LGDT / LIDT */
       if (c->cpl) model__gp0(c);
-      uint64_t e = sys_ea(c, d);
+      uint64_t e = ea_of(c, d);
       uint16_t lim = (uint16_t)model_mem__read(c, e, 2);
       uint64_t base = model_mem__read(c, e + 2, 8);
       if (!canonical(base)) model__gp0(c);
@@ -446,19 +434,19 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       return 0;
     }
     case 4:
-      model_mem__write(c, sys_ea(c, d), 2, c->cr0 & 0xffff);
+      model_mem__write(c, ea_of(c, d), 2, c->cr0 & 0xffff);
       return 0;
     case 7: /* INVLPG */
       if (c->cpl) model__gp0(c);
       if (c->vmcs.active && (c->vmcs.proc_based & CPU_BASED_INVLPG_EXITING) &&
           c->vmcs.invlpg_handler) {
-        uint64_t va = sys_ea(c, d);
+        uint64_t va = ea_of(c, d);
         model_vmx__exit(c, EXIT_REASON_INVLPG, va);
         c->vmcs.invlpg_handler(c->vmcs.vmm, c, va);
         model_vmx__entry(c);
         return 0;
       }
-      model_mmu__flush_va(c, sys_ea(c, d));
+      model_mmu__flush_va(c, ea_of(c, d));
       return 0;
     default:
       model__ud(c);
@@ -571,7 +559,7 @@ int model_sys__exec(struct model_cpu *c, const struct model_insn *d, uint64_t *n
       model__ud(c);
     }
     if (g == 7) { /* CLFLUSH: permission check only */
-      model_mmu__translate(c, sys_ea(c, d), model__uacc(c));
+      model_mmu__translate(c, ea_of(c, d), model__uacc(c));
       return 0;
     }
     if (g <= 3 && !d->rep) { /* FXSAVE FXRSTOR LDMXCSR STMXCSR */

@@ -192,6 +192,7 @@ struct model_tlb {
   const uint64_t *ept_front_mem;
   uint64_t ept_front_eptp;
   uint64_t ept_front_key[EPT_FRONT], ept_front_hpa[EPT_FRONT];
+  uint32_t ept_front_at[EPT_FRONT][4]; /* where in the EPT memory its walk read each level */
   /* speed: inserts into the TLB arrays and the guest paging-structure
    * caches. A VPID group whose last full flush saw no fill since holds
    * nothing, and another flush of it only counts (empty_at: fills + 1 at

@@ -1,0 +1,476 @@
+/* model_dispatch.c - the threaded run loop of the model CPU and the
+ * specialised handlers of its common instruction forms (model_dispatch.h).
+ *
+ * Each handler is exec()'s code for one opcode, operand kind (register,
+ * memory, immediate) and operand size (4 or 8 bytes) with those fixed at
+ * compile time: no opcode switch, no size switch in the register accessors,
+ * the ALU operation and the condition code constant-folded. The semantics
+ * are the shared primitives of model_ops.h; memory goes through the same
+ * model_mem__read/model_mem__write (TLB front, counters, faults), writes
+ * come before register updates as in exec(), and every handler ends with
+ * model_ops__retire(), exec()'s retirement. Forms not listed here (byte
+ * and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system and string
+ * instructions ...) run in exec().
+ *
+ * The handlers are labels of one function, model_dispatch__run(), each
+ * ending with its own copy of the dispatch (NEXT): computed goto, a GNU C
+ * extension gcc and clang both have, as are the case ranges in exec().
+ */
+#include "model_dispatch.h"
+
+#include "model_events.h"
+#include "model_mmu.h"
+#include "model_ops.h"
+
+#define AI static inline __attribute__((always_inline))
+
+static inline uint64_t next_rip(const struct model_cpu *c, const struct model_insn *d) {
+  return c->rip + d->len;
+}
+
+/* a register written with operand size sz (4: zero-extended) */
+AI void set_gpr(struct model_cpu *c, unsigned r, unsigned sz, uint64_t v) {
+  c->gpr[r] = v & MASK(sz);
+}
+
+/* ---- ALU: add, or, and, sub, xor, cmp; test ------------------------------------------ */
+/* dst op= src on registers (the 00-3F rows with ModRM.mod == 3, TEST) */
+AI void alu_rr(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz,
+               unsigned dst, unsigned src, bool store) {
+  uint64_t m = MASK(sz);
+  uint64_t r = alu(c, aop, c->gpr[dst] & m, c->gpr[src] & m, sz);
+  if (store) c->gpr[dst] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* Ev op= imm on a register (group 1: 81, 83) */
+AI void alu_ri(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz) {
+  uint64_t m = MASK(sz);
+  uint64_t r = alu(c, aop, c->gpr[d->rm] & m, d->imm & m, sz);
+  if (aop != 7) c->gpr[d->rm] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* Gv op= [mem] (the 03 column with a memory operand) */
+AI void alu_gm(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz) {
+  uint64_t b = model_mem__read(c, ea_of(c, d), sz);
+  uint64_t r = alu(c, aop, c->gpr[d->reg] & MASK(sz), b, sz);
+  if (aop != 7) c->gpr[d->reg] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* rAX op= imm (the 05 column, TEST A9) */
+AI void alu_ai(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz,
+               bool store) {
+  uint64_t m = MASK(sz);
+  uint64_t r = alu(c, aop, c->gpr[0] & m, d->imm & m, sz);
+  if (store) c->gpr[0] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* [mem] op= Gv or imm (the 01 column, group 1): read-modify-write, the
+ * flags set only once the store went through; CMP reads only */
+AI void alu_m(struct model_cpu *c, const struct model_insn *d, unsigned aop, unsigned sz,
+              bool imm) {
+  uint64_t addr = ea_of(c, d), m = MASK(sz);
+  uint64_t a = aop == 7 ? model_mem__read(c, addr, sz) : rmw_read(c, addr, sz);
+  uint64_t b = imm ? d->imm & m : c->gpr[d->reg] & m;
+  if (aop == 7) {
+    alu(c, 7, a, b, sz);
+  } else {
+    uint64_t saved = c->rflags;
+    uint64_t r = alu(c, aop, a, b, sz);
+    uint64_t nf = c->rflags;
+    c->rflags = saved;
+    model_mem__write(c, addr, sz, r);
+    c->rflags = nf;
+  }
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* CMP byte [mem], imm8: read only */
+AI void cmp_mi(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
+  uint64_t a = model_mem__read(c, ea_of(c, d), sz);
+  alu(c, 7, a, d->imm & MASK(sz), sz);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* TEST r/m8, r8 on registers (the byte registers' REX rule) */
+AI void test_rr1(struct model_cpu *c, const struct model_insn *d) {
+  alu(c, 4, rd_reg(c, d->rm, 1, d->rex), rd_reg(c, d->reg, 1, d->rex), 1);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* INC / DEC of a register */
+AI void incdec_r(struct model_cpu *c, const struct model_insn *d, bool dec, unsigned sz) {
+  uint64_t f, r = incdec(c, dec, c->gpr[d->rm] & MASK(sz), sz, &f);
+  c->gpr[d->rm] = r;
+  set_arith(c, f);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* ---- SHL, SHR, SAR of a register by imm8, 1 or CL ----------------------------------- */
+enum { CNT_IMM, CNT_ONE, CNT_CL };
+AI void shift_r(struct model_cpu *c, const struct model_insn *d, unsigned kind, unsigned cnt_src,
+                unsigned sz) {
+  unsigned cnt = cnt_src == CNT_IMM   ? (unsigned)d->imm
+                 : cnt_src == CNT_ONE ? 1
+                                      : (unsigned)c->gpr[1] & 0xff;
+  c->gpr[d->rm] = shift(c, kind, c->gpr[d->rm] & MASK(sz), cnt, sz);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* ---- IMUL Gv, Ev(, imm) -------------------------------------------------------------- */
+AI void imul_g(struct model_cpu *c, const struct model_insn *d, unsigned sz, bool mem, bool imm) {
+  uint64_t a = mem ? model_mem__read(c, ea_of(c, d), sz) : c->gpr[d->rm] & MASK(sz);
+  int64_t x = (int64_t)sxt(a, sz), y = imm ? (int64_t)d->imm : (int64_t)sxt(c->gpr[d->reg], sz);
+  __int128 p = (__int128)x * y;
+  uint64_t r = (uint64_t)p & MASK(sz);
+  bool ov = p != (__int128)(int64_t)sxt(r, sz);
+  set_arith(c, (ov ? (RF_CF | RF_OF) : 0) | szp(r, sz));
+  c->gpr[d->reg] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* ---- moves ------------------------------------------------------------------------- */
+AI void mov_rr(struct model_cpu *c, const struct model_insn *d, unsigned sz, unsigned dst,
+               unsigned src) {
+  set_gpr(c, dst, sz, c->gpr[src]);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void mov_load(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
+  uint64_t v = model_mem__read(c, ea_of(c, d), sz);
+  c->gpr[d->reg] = v;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void mov_store(struct model_cpu *c, const struct model_insn *d, unsigned sz, uint64_t v) {
+  model_mem__write(c, ea_of(c, d), sz, v);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void mov_imm(struct model_cpu *c, const struct model_insn *d, unsigned sz, unsigned dst) {
+  set_gpr(c, dst, sz, d->imm);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void lea(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
+  set_gpr(c, d->reg, sz, lea_of(c, d));
+  model_ops__retire(c, d, next_rip(c, d));
+}
+/* MOVZX / MOVSX Gv, Eb/Ew and MOVSXD: ss is the source size */
+AI void movx(struct model_cpu *c, const struct model_insn *d, unsigned ss, bool sign, unsigned sz,
+             bool mem) {
+  uint64_t a = mem ? model_mem__read(c, ea_of(c, d), ss) : rd_reg(c, d->rm, ss, d->rex);
+  set_gpr(c, d->reg, sz, sign ? sxt(a, ss) : a);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+/* CMOVcc on registers: the 32-bit form zero-extends even when false */
+AI void cmov_r(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
+  uint64_t a = c->gpr[d->rm] & MASK(sz);
+  if (cond(c, d->op & 0xf))
+    c->gpr[d->reg] = a;
+  else if (sz == 4)
+    c->gpr[d->reg] &= 0xffffffffull;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void setcc_r(struct model_cpu *c, const struct model_insn *d) {
+  wr_reg(c, d->rm, 1, d->rex, cond(c, d->op & 0xf));
+  model_ops__retire(c, d, next_rip(c, d));
+}
+
+/* ---- stack and control transfer ---------------------------------------------------- */
+AI void push_r(struct model_cpu *c, const struct model_insn *d) {
+  push(c, c->gpr[d->reg], 8);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void pop_r(struct model_cpu *c, const struct model_insn *d) {
+  uint64_t v = pop(c, 8);
+  c->gpr[d->reg] = v;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void call_to(struct model_cpu *c, const struct model_insn *d, uint64_t target) {
+  push(c, next_rip(c, d), 8);
+  model_ops__retire(c, d, target);
+}
+AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
+  uint64_t nrip = next_rip(c, d);
+  model_ops__retire(c, d, cond(c, cc) ? nrip + d->imm : nrip);
+}
+
+/* ---- the handler list -------------------------------------------------------------- */
+/* X(name, statement): the statement runs the instruction d and retires it */
+#define ALU_FORMS(X, aop, nm, sz)                                                                  \
+  X(nm##_eg_r##sz, alu_rr(c, d, aop, sz, d->rm, d->reg, aop != 7))                                 \
+  X(nm##_ge_r##sz, alu_rr(c, d, aop, sz, d->reg, d->rm, aop != 7))                                 \
+  X(nm##_ri##sz, alu_ri(c, d, aop, sz))                                                            \
+  X(nm##_gm##sz, alu_gm(c, d, aop, sz))                                                            \
+  X(nm##_mg##sz, alu_m(c, d, aop, sz, false))                                                      \
+  X(nm##_mi##sz, alu_m(c, d, aop, sz, true))                                                       \
+  X(nm##_ai##sz, alu_ai(c, d, aop, sz, aop != 7))
+#define ALU_OP(X, aop, nm) ALU_FORMS(X, aop, nm, 4) ALU_FORMS(X, aop, nm, 8)
+#define SHIFT_FORMS(X, kind, nm, sz)                                                               \
+  X(nm##_i##sz, shift_r(c, d, kind, CNT_IMM, sz))                                                  \
+  X(nm##_1_##sz, shift_r(c, d, kind, CNT_ONE, sz))                                                 \
+  X(nm##_cl##sz, shift_r(c, d, kind, CNT_CL, sz))
+#define SHIFT_OP(X, kind, nm) SHIFT_FORMS(X, kind, nm, 4) SHIFT_FORMS(X, kind, nm, 8)
+#define MOVX_FORMS(X, nm, ss, sign)                                                                \
+  X(nm##_r4, movx(c, d, ss, sign, 4, false))                                                       \
+  X(nm##_r8, movx(c, d, ss, sign, 8, false))                                                       \
+  X(nm##_m4, movx(c, d, ss, sign, 4, true))                                                        \
+  X(nm##_m8, movx(c, d, ss, sign, 8, true))
+#define JCC(X, cc) X(jcc##cc, jcc(c, d, cc))
+
+#define HANDLERS(X)                                                                                \
+  ALU_OP(X, 0, add)                                                                                \
+  ALU_OP(X, 1, or)                                                                                 \
+  ALU_OP(X, 4, and)                                                                                \
+  ALU_OP(X, 5, sub)                                                                                \
+  ALU_OP(X, 6, xor)                                                                                \
+  ALU_OP(X, 7, cmp)                                                                                \
+  X(test_rr4, alu_rr(c, d, 4, 4, d->rm, d->reg, false))                                            \
+  X(test_rr8, alu_rr(c, d, 4, 8, d->rm, d->reg, false))                                            \
+  X(test_rr1, test_rr1(c, d))                                                                      \
+  X(test_ai4, alu_ai(c, d, 4, 4, false))                                                           \
+  X(test_ai8, alu_ai(c, d, 4, 8, false))                                                           \
+  X(cmp_mi1, cmp_mi(c, d, 1))                                                                      \
+  X(inc_r4, incdec_r(c, d, false, 4))                                                              \
+  X(inc_r8, incdec_r(c, d, false, 8))                                                              \
+  X(dec_r4, incdec_r(c, d, true, 4))                                                               \
+  X(dec_r8, incdec_r(c, d, true, 8))                                                               \
+  SHIFT_OP(X, 0, rol)                                                                              \
+  SHIFT_OP(X, 1, ror)                                                                              \
+  SHIFT_OP(X, 4, shl)                                                                              \
+  SHIFT_OP(X, 5, shr)                                                                              \
+  SHIFT_OP(X, 7, sar)                                                                              \
+  X(imul_r4, imul_g(c, d, 4, false, false))                                                        \
+  X(imul_r8, imul_g(c, d, 8, false, false))                                                        \
+  X(imul_m4, imul_g(c, d, 4, true, false))                                                         \
+  X(imul_m8, imul_g(c, d, 8, true, false))                                                         \
+  X(imul_ri4, imul_g(c, d, 4, false, true))                                                        \
+  X(imul_ri8, imul_g(c, d, 8, false, true))                                                        \
+  X(mov_eg_r4, mov_rr(c, d, 4, d->rm, d->reg))                                                     \
+  X(mov_eg_r8, mov_rr(c, d, 8, d->rm, d->reg))                                                     \
+  X(mov_ge_r4, mov_rr(c, d, 4, d->reg, d->rm))                                                     \
+  X(mov_ge_r8, mov_rr(c, d, 8, d->reg, d->rm))                                                     \
+  X(mov_load4, mov_load(c, d, 4))                                                                  \
+  X(mov_load8, mov_load(c, d, 8))                                                                  \
+  X(mov_store1, mov_store(c, d, 1, rd_reg(c, d->reg, 1, d->rex)))                                  \
+  X(mov_store4, mov_store(c, d, 4, c->gpr[d->reg]))                                                \
+  X(mov_store8, mov_store(c, d, 8, c->gpr[d->reg]))                                                \
+  X(mov_store_imm4, mov_store(c, d, 4, d->imm))                                                    \
+  X(mov_store_imm8, mov_store(c, d, 8, d->imm))                                                    \
+  X(mov_ri4, mov_imm(c, d, 4, d->reg))                                                             \
+  X(mov_ri8, mov_imm(c, d, 8, d->reg))                                                             \
+  X(mov_rmi4, mov_imm(c, d, 4, d->rm))                                                             \
+  X(mov_rmi8, mov_imm(c, d, 8, d->rm))                                                             \
+  X(lea4, lea(c, d, 4))                                                                            \
+  X(lea8, lea(c, d, 8))                                                                            \
+  MOVX_FORMS(X, movzb, 1, false)                                                                   \
+  MOVX_FORMS(X, movzw, 2, false)                                                                   \
+  MOVX_FORMS(X, movsb, 1, true)                                                                    \
+  MOVX_FORMS(X, movsw, 2, true)                                                                    \
+  MOVX_FORMS(X, movsxd, 4, true)                                                                   \
+  X(cmov_r4, cmov_r(c, d, 4))                                                                      \
+  X(cmov_r8, cmov_r(c, d, 8))                                                                      \
+  X(setcc_r, setcc_r(c, d))                                                                        \
+  X(nop, model_ops__retire(c, d, next_rip(c, d)))                                                  \
+  X(push_r, push_r(c, d))                                                                          \
+  X(pop_r, pop_r(c, d))                                                                            \
+  X(jmp_rel, model_ops__retire(c, d, next_rip(c, d) + d->imm))                                     \
+  X(call_rel, call_to(c, d, next_rip(c, d) + d->imm))                                              \
+  X(ret_near, model_ops__retire(c, d, pop(c, 8)))                                                  \
+  X(call_r, call_to(c, d, c->gpr[d->rm]))                                                          \
+  X(call_m, call_to(c, d, model_mem__read(c, ea_of(c, d), 8)))                                     \
+  X(jmp_r, model_ops__retire(c, d, c->gpr[d->rm]))                                                 \
+  X(jmp_m, model_ops__retire(c, d, model_mem__read(c, ea_of(c, d), 8)))                            \
+  JCC(X, 0)                                                                                        \
+  JCC(X, 1)                                                                                        \
+  JCC(X, 2)                                                                                        \
+  JCC(X, 3)                                                                                        \
+  JCC(X, 4)                                                                                        \
+  JCC(X, 5)                                                                                        \
+  JCC(X, 6)                                                                                        \
+  JCC(X, 7)                                                                                        \
+  JCC(X, 8)                                                                                        \
+  JCC(X, 9)                                                                                        \
+  JCC(X, 10)                                                                                       \
+  JCC(X, 11)                                                                                       \
+  JCC(X, 12)                                                                                       \
+  JCC(X, 13)                                                                                       \
+  JCC(X, 14)                                                                                       \
+  JCC(X, 15)
+
+#define ENUM_ENTRY(name, stmt) H_##name,
+enum { H_GENERIC, HANDLERS(ENUM_ENTRY) H_COUNT };
+_Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
+
+/* ---- selection --------------------------------------------------------------------- */
+#define SZ(h4, h8) (w ? H_##h8 : H_##h4)
+#define ALU_H(form, aop)                                                                           \
+  ((aop) == 0   ? SZ(add_##form##4, add_##form##8)                                                 \
+   : (aop) == 1 ? SZ(or_##form##4, or_##form##8)                                                   \
+   : (aop) == 4 ? SZ(and_##form##4, and_##form##8)                                                 \
+   : (aop) == 5 ? SZ(sub_##form##4, sub_##form##8)                                                 \
+   : (aop) == 6 ? SZ(xor_##form##4, xor_##form##8)                                                 \
+                : SZ(cmp_##form##4, cmp_##form##8))
+#define SHIFT_H(form, kind)                                                                        \
+  ((kind) == 0   ? SZ(rol_##form##4, rol_##form##8)                                                \
+   : (kind) == 1 ? SZ(ror_##form##4, ror_##form##8)                                                \
+   : (kind) == 4 ? SZ(shl_##form##4, shl_##form##8)                                                \
+   : (kind) == 5 ? SZ(shr_##form##4, shr_##form##8)                                                \
+                 : SZ(sar_##form##4, sar_##form##8))
+#define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
+
+uint8_t model_dispatch__select(const struct model_insn *d) {
+  unsigned op = d->op, sz = d->osz, g = d->reg & 7;
+  bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  if (op < 0x40 && (op & 7) <= 3) { /* the ALU rows: Eb,Gb Ev,Gv Gb,Eb Gv,Ev */
+    unsigned aop = op >> 3;
+    if (aop == 2 || aop == 3 || !wide || !(op & 1)) return H_GENERIC; /* ADC/SBB, bytes */
+    if (op & 2) return mem ? ALU_H(gm, aop) : ALU_H(ge_r, aop);
+    return mem ? ALU_H(mg, aop) : ALU_H(eg_r, aop);
+  }
+  if (op < 0x40 && (op & 7) == 5) { /* rAX, imm */
+    unsigned aop = op >> 3;
+    return aop == 2 || aop == 3 || !wide ? H_GENERIC : ALU_H(ai, aop);
+  }
+  switch (op) {
+  case 0x81:
+  case 0x83:
+    if (!wide || g == 2 || g == 3) return H_GENERIC;
+    return mem ? ALU_H(mi, g) : ALU_H(ri, g);
+  case 0x80:
+    return mem && g == 7 ? H_cmp_mi1 : H_GENERIC;
+  case 0x84:
+    return mem ? H_GENERIC : H_test_rr1;
+  case 0x85:
+    return !wide || mem ? H_GENERIC : SZ(test_rr4, test_rr8);
+  case 0xa9:
+    return !wide ? H_GENERIC : SZ(test_ai4, test_ai8);
+  case 0x50 ... 0x57:
+    return w ? H_push_r : H_GENERIC;
+  case 0x58 ... 0x5f:
+    return w ? H_pop_r : H_GENERIC;
+  case 0x63:
+    return w ? MOVX_H(movsxd) : H_GENERIC;
+  case 0x69:
+  case 0x6b:
+    return !wide || mem ? H_GENERIC : SZ(imul_ri4, imul_ri8);
+  case 0x1af:
+    return !wide ? H_GENERIC : mem ? SZ(imul_m4, imul_m8) : SZ(imul_r4, imul_r8);
+  case 0x70 ... 0x7f:
+  case 0x180 ... 0x18f:
+    return (uint8_t)(H_jcc0 + (op & 0xf));
+  case 0x88:
+    return mem ? H_mov_store1 : H_GENERIC;
+  case 0x89:
+    if (!wide) return H_GENERIC;
+    return mem ? SZ(mov_store4, mov_store8) : SZ(mov_eg_r4, mov_eg_r8);
+  case 0x8b:
+    if (!wide) return H_GENERIC;
+    return mem ? SZ(mov_load4, mov_load8) : SZ(mov_ge_r4, mov_ge_r8);
+  case 0x8d:
+    return !wide || !mem ? H_GENERIC : SZ(lea4, lea8);
+  case 0x90:
+    return d->reg == 0 ? H_nop : H_GENERIC; /* NOP, PAUSE (not XCHG r8, rAX) */
+  case 0xb8 ... 0xbf:
+    return !wide ? H_GENERIC : SZ(mov_ri4, mov_ri8);
+  case 0xc7:
+    if (!wide || g) return H_GENERIC;
+    return mem ? SZ(mov_store_imm4, mov_store_imm8) : SZ(mov_rmi4, mov_rmi8);
+  case 0xc1:
+  case 0xd1:
+  case 0xd3:
+    if (!wide || mem || g == 2 || g == 3 || g == 6) return H_GENERIC; /* RCL, RCR, SAL */
+    return op == 0xc1 ? SHIFT_H(i, g) : op == 0xd1 ? SHIFT_H(1_, g) : SHIFT_H(cl, g);
+  case 0xc3:
+    return w ? H_ret_near : H_GENERIC;
+  case 0xe8:
+    return H_call_rel;
+  case 0xe9:
+  case 0xeb:
+    return H_jmp_rel;
+  case 0xff:
+    if (g <= 1) return !wide || mem ? H_GENERIC : g ? SZ(dec_r4, dec_r8) : SZ(inc_r4, inc_r8);
+    if (g == 2) return mem ? H_call_m : H_call_r;
+    if (g == 4) return mem ? H_jmp_m : H_jmp_r;
+    return H_GENERIC;
+  case 0x10d:
+  case 0x118 ... 0x11f:
+    return H_nop;
+  case 0x140 ... 0x14f:
+    return !wide || mem ? H_GENERIC : SZ(cmov_r4, cmov_r8);
+  case 0x190 ... 0x19f:
+    return mem ? H_GENERIC : H_setcc_r;
+  case 0x1b6:
+    return !wide ? H_GENERIC : MOVX_H(movzb);
+  case 0x1b7:
+    return !wide ? H_GENERIC : MOVX_H(movzw);
+  case 0x1be:
+    return !wide ? H_GENERIC : MOVX_H(movsb);
+  case 0x1bf:
+    return !wide ? H_GENERIC : MOVX_H(movsw);
+  default:
+    return H_GENERIC;
+  }
+}
+
+/* ---- the run loop -------------------------------------------------------------------- */
+/* The entry of the instruction at RIP (decoded on a miss), remembered in
+ * prev, the entry that ran before it. */
+static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
+                                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+  uint64_t rip = c->rip;
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (c->generic_only) return e; /* the reference: every instruction looked up */
+  prev->memo = e;
+  prev->memo_rip = rip;
+  prev->memo_epoch = c->icache_epoch;
+  return e;
+}
+
+/* The CPL is part of a hit: a change invalidates the memos. It changes only
+ * in exec() (system instructions) and outside the run loop. */
+static inline void epoch_cpl(struct model_cpu *c) {
+  if (__builtin_expect(c->cpl != c->epoch_cpl || !c->icache_epoch, 0)) {
+    c->epoch_cpl = c->cpl;
+    c->icache_epoch++;
+  }
+}
+
+void model_dispatch__run(struct model_cpu *c,
+                         void (*generic)(struct model_cpu *c, const struct model_insn *d),
+                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+#define LABEL_ENTRY(name, stmt) [H_##name] = &&L_##name,
+  static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
+  struct model_icache_entry *e;
+  const struct model_insn *d;
+  /* the stop test and the cache lookup of the loop this replaces, the
+   * instruction being executed (c->cur, as exec() keeps it), then the jump
+   * to the handler: every handler has its own copy */
+#define NEXT()                                                                                     \
+  do {                                                                                             \
+    if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
+    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))            \
+      e = e->memo;                                                                                 \
+    else                                                                                           \
+      e = lookup(c, e, fetch);                                                                     \
+    d = c->cur = &e->insn;                                                                         \
+    goto *labels[e->handler];                                                                      \
+  } while (0)
+
+  epoch_cpl(c);
+  if (c->cnt.instructions >= c->slice_end) return;
+  e = model_icache__slot(c, c->rip);
+  if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
+  d = c->cur = &e->insn;
+  goto *labels[e->handler];
+L_generic:
+  generic(c, d);
+  epoch_cpl(c);
+  NEXT();
+#define BODY(name, stmt)                                                                           \
+  L_##name : stmt;                                                                                 \
+  NEXT();
+  HANDLERS(BODY)
+#undef NEXT
+}

@@ -1,0 +1,229 @@
+/* test_model_cache.c - the model CPU's data caches (model_cache.c): where
+ * a reference is served (L1 round-robin, L2 and LLC LRU, DRAM beyond), the
+ * classification of misses (stream: the line after a miss; dependent: a
+ * load whose address register holds the last missed load's value;
+ * independent otherwise), walk references counted at every level, the
+ * front's "line in L1" bits cleared when the line leaves L1, the profile's
+ * geometry refused when the model cannot take it; and on real workloads
+ * that ptrchase misses dependently, gups independently, memstream as
+ * streams, with the counts deterministic. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "refvmm/model/cpu/model_cache.h"
+#include "refvmm/model/cpu/model_cpu.h"
+#include "tests/lib/run_refvmm.h"
+
+static struct model_cpu *cpu_new(void) {
+  struct model_cpu *c = calloc(1, sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  struct model_cache_config cfg;
+  model_cache__default_config(&cfg);
+  char err[200];
+  ck_assert_int_eq(model_cache__configure(&c->cache, &cfg, err, sizeof err), 0);
+  return c;
+}
+
+static void cpu_free(struct model_cpu *c) {
+  model_cache__free(&c->cache);
+  free(c);
+}
+
+static uint64_t data(const struct model_cpu *c, enum cache_level l, enum cache_kind k) {
+  return c->cache.st.refs[CS_DATA][l][k];
+}
+
+#define LINE(n) ((uint64_t)(n) << CACHE_LINE_SHIFT)
+
+START_TEST(test_levels_and_streams) {
+  struct model_cpu *c = cpu_new();
+  model_cache__data_line(c, LINE(1000), false); /* cold: DRAM, a new stream */
+  ck_assert_uint_eq(data(c, CL_DRAM, CK_INDEPENDENT), 1);
+  model_cache__data_line(c, LINE(1001), false); /* the next line: a stream */
+  ck_assert_uint_eq(data(c, CL_DRAM, CK_STREAM), 1);
+  model_cache__data_line(c, LINE(1000), true); /* now in L1 */
+  ck_assert_uint_eq(data(c, CL_L1, CK_INDEPENDENT), 1);
+  /* 8 more lines in L1 set 1000 % 64 (other L2 sets): the 8-way round
+   * robin drops line 1000 from L1; L2 (1024 sets, 4 ways) still holds it */
+  for (int i = 1; i <= 8; i++)
+    model_cache__data_line(c, LINE(1000 + 64 * i), false);
+  model_cache__data_line(c, LINE(1000), false);
+  ck_assert_uint_eq(data(c, CL_L2, CK_INDEPENDENT), 1);
+  /* 4 more lines in its L2 set (every 1024th line) and 8 in its L1 set: L2
+   * drops it (LRU), the LLC (8192 sets, 16 ways) serves it */
+  for (int i = 1; i <= 8; i++)
+    model_cache__data_line(c, LINE(1000 + 1024 * 8 * i), false);
+  model_cache__data_line(c, LINE(1000), false);
+  ck_assert_uint_eq(data(c, CL_LLC, CK_INDEPENDENT), 1);
+  cpu_free(c);
+}
+END_TEST
+
+START_TEST(test_lru_keeps_the_recent_line) {
+  struct model_cpu *c = cpu_new();
+  /* L2 set 5: lines 5 + 1024 k. Touch A, B, C, D, then A again (hit, made
+   * most recent), then E: LRU drops B, not A. The L1 is kept out of it by
+   * 8 lines of A's L1 set between the accesses. */
+  const uint64_t A = 5, B = 5 + 1024, C = 5 + 2048, D = 5 + 3072, E = 5 + 4096;
+  uint64_t seq[] = {A, B, C, D};
+  for (int i = 0; i < 4; i++)
+    model_cache__data_line(c, LINE(seq[i]), false);
+  for (int i = 1; i <= 8; i++) /* flush L1 set 5 (these go to other L2 sets) */
+    model_cache__data_line(c, LINE(5 + 64 * i), false);
+  model_cache__data_line(c, LINE(A), false);
+  ck_assert_uint_eq(data(c, CL_L2, CK_INDEPENDENT), 1);
+  model_cache__data_line(c, LINE(E), false);
+  for (int i = 9; i <= 16; i++)
+    model_cache__data_line(c, LINE(5 + 64 * i), false);
+  model_cache__data_line(c, LINE(A), false); /* still in L2 */
+  ck_assert_uint_eq(data(c, CL_L2, CK_INDEPENDENT), 2);
+  model_cache__data_line(c, LINE(B), false); /* dropped from L2: the LLC */
+  ck_assert_uint_eq(data(c, CL_LLC, CK_INDEPENDENT), 1);
+  cpu_free(c);
+}
+END_TEST
+
+START_TEST(test_dependent_load) {
+  struct model_cpu *c = cpu_new();
+  static uint8_t page[4096];
+  uint64_t next = 0x123450;
+  memcpy(page + 64, &next, 8);
+  struct model_tlb_entry *e = &c->tlb[3];
+  e->host = page;
+  e->gpa = 0x7000;
+  struct model_insn d;
+  memset(&d, 0, sizeof d);
+  d.base = 0; /* [rax] */
+  d.index = MODEL_NOREG;
+  c->cur = &d;
+  c->gpr[0] = 0x999;
+  model_cache__data(c, e, 0x40000 + 64, 8, false); /* rax is no loaded value: independent */
+  ck_assert_uint_eq(data(c, CL_DRAM, CK_INDEPENDENT), 1);
+  ck_assert(e->lines & 2); /* line 1 of the page is in L1 now */
+  c->gpr[0] = next;        /* the address is what the last miss loaded */
+  /* the walk of a dependent access is dependent too; an L1 hit is counted */
+  model_cache__walk_begin(c, 0);
+  model_cache__walk_ref(c, 0x100000, CS_WALK);
+  model_cache__walk_ref(c, 0x100000, CS_WALK);
+  ck_assert_uint_eq(c->cache.st.refs[CS_WALK][CL_DRAM][CK_DEPENDENT], 1);
+  ck_assert_uint_eq(c->cache.st.refs[CS_WALK][CL_L1][CK_DEPENDENT], 1);
+  model_cache__data_line(c, LINE(777777), false);
+  ck_assert_uint_eq(data(c, CL_DRAM, CK_DEPENDENT), 1);
+  c->gpr[0] = 5; /* an independent access's walk */
+  model_cache__walk_begin(c, 0);
+  model_cache__walk_ref(c, CACHE_EPT_BASE + 8, CS_EPT);
+  ck_assert_uint_eq(c->cache.st.refs[CS_EPT][CL_DRAM][CK_INDEPENDENT], 1);
+  cpu_free(c);
+}
+END_TEST
+
+START_TEST(test_front_bit_cleared_on_eviction) {
+  struct model_cpu *c = cpu_new();
+  static uint8_t page[4096];
+  struct model_tlb_entry *e = &c->tlb[7];
+  e->host = page;
+  e->gpa = 0x40000; /* line 0x1000: L1 set 0 */
+  model_cache__data(c, e, 0x9000, 8, true);
+  ck_assert(e->lines & 1);
+  for (int i = 1; i <= 8; i++) /* 8 other lines of L1 set 0 */
+    model_cache__data_line(c, LINE(0x1000 + 64 * i), false);
+  ck_assert_msg(!(e->lines & 1), "the line left L1: the front must not claim a hit");
+  cpu_free(c);
+}
+END_TEST
+
+START_TEST(test_geometry_refused) {
+  struct model_cache k;
+  memset(&k, 0, sizeof k);
+  struct model_cache_config cfg;
+  model_cache__default_config(&cfg);
+  cfg.lv[1].ways = 64;
+  char err[200] = "";
+  ck_assert_int_eq(model_cache__configure(&k, &cfg, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "L2") && strstr(err, "64"), "%s", err);
+  model_cache__default_config(&cfg);
+  cfg.lv[2].sets = 8;
+  ck_assert_int_eq(model_cache__configure(&k, &cfg, err, sizeof err), -1);
+  ck_assert_msg(strstr(err, "LLC"), "%s", err);
+  model_cache__free(&k);
+}
+END_TEST
+
+/* ---- real workloads on the model ------------------------------------------------------ */
+
+/* model.timed.caches of a native model run (refvmm as a subprocess). */
+static bool run_caches(const char *wl, const char *const *params, json_t **caches) {
+  char img[256];
+  snprintf(img, sizeof img, "workloads/build/%s.elf", wl);
+  if (access(img, R_OK)) return false;
+  const char *args[24] = {"run", img, "--backend", "model", "--paging", "native", "--quiet"};
+  int a = 7;
+  for (int i = 0; params[i]; i++) {
+    args[a++] = "--param";
+    args[a++] = params[i];
+  }
+  args[a] = NULL;
+  struct refvmm_result r;
+  if (run_refvmm(&r, true, args)) return false;
+  ck_assert_msg(r.exit_code == 0, "refvmm %s: exit %d: %s", wl, r.exit_code, r.err);
+  *caches = json_incref(refvmm_result__get(&r, "model.timed.caches"));
+  refvmm_result__free(&r);
+  ck_assert_ptr_nonnull(*caches);
+  return true;
+}
+
+static uint64_t at(json_t *caches, const char *lv, const char *kind) {
+  json_t *v = json_object_get(json_object_get(json_object_get(caches, "data"), lv), kind);
+  ck_assert_msg(json_is_integer(v), "caches.data.%s.%s", lv, kind);
+  return (uint64_t)json_integer_value(v);
+}
+
+static uint64_t beyond_l1(json_t *caches, const char *kind) {
+  return at(caches, "l2", kind) + at(caches, "llc", kind) + at(caches, "dram", kind);
+}
+
+START_TEST(test_workloads_miss_as_they_access) {
+  json_t *pc, *gu, *ms, *pc2;
+  /* 32 MiB: 4 x the default LLC */
+  if (!run_caches("ptrchase", (const char *const[]){"n=20000", "ws=33554432", NULL}, &pc)) {
+    printf("test_model_cache: skipped (ptrchase image or refvmm missing)\n");
+    return;
+  }
+  ck_assert(run_caches("gups", (const char *const[]){"n=20000", "ws=33554432", NULL}, &gu));
+  ck_assert(run_caches("memstream", (const char *const[]){"passes=1", "ws=4194304", NULL}, &ms));
+  ck_assert(run_caches("ptrchase", (const char *const[]){"n=20000", "ws=33554432", NULL}, &pc2));
+  /* every chase load misses L1, nearly all dependently */
+  ck_assert_uint_ge(beyond_l1(pc, "dependent"), 19000);
+  ck_assert_uint_le(beyond_l1(pc, "independent") + beyond_l1(pc, "stream"), 500);
+  ck_assert_uint_ge(at(pc, "dram", "dependent"), 10000);
+  /* gups: a read and a write of a random word, (almost) never dependent */
+  ck_assert_uint_le(beyond_l1(gu, "dependent"), 20);
+  ck_assert_uint_ge(beyond_l1(gu, "independent"), 15000);
+  /* memstream: 4 MiB read and written once: 65536 lines, nearly all streams */
+  ck_assert_uint_ge(beyond_l1(ms, "stream"), 60000);
+  ck_assert_uint_le(beyond_l1(ms, "independent"), 2000);
+  ck_assert_msg(json_equal(pc, pc2), "the model's cache counts are not deterministic");
+  json_decref(pc);
+  json_decref(pc2);
+  json_decref(gu);
+  json_decref(ms);
+}
+END_TEST
+
+Suite *suite_model_cache(void) {
+  Suite *s = suite_create("model_cache");
+  TCase *tc = tcase_create("cache");
+  tcase_add_test(tc, test_levels_and_streams);
+  tcase_add_test(tc, test_lru_keeps_the_recent_line);
+  tcase_add_test(tc, test_dependent_load);
+  tcase_add_test(tc, test_front_bit_cleared_on_eviction);
+  tcase_add_test(tc, test_geometry_refused);
+  suite_add_tcase(s, tc);
+  TCase *tw = tcase_create("workloads");
+  tcase_set_timeout(tw, 120);
+  tcase_add_test(tw, test_workloads_miss_as_they_access);
+  suite_add_tcase(s, tw);
+  return s;
+}

@@ -1,0 +1,344 @@
+/* test_model_dispatch.c - the model CPU's specialised handlers
+ * (model_dispatch.c) against its generic interpreter (exec()): random
+ * sequences of the forms the handlers take (and their neighbours that stay
+ * in exec(): byte and 16-bit operands, ADC/SBB, RCL/RCR ...), from random
+ * register and flag states, run once through the handlers and once as the
+ * reference (c->generic_only: every instruction in exec(), each looked up in
+ * the decode cache, no memo of the next entry); registers, flags, RIP, the
+ * data page, the exception taken and every counter (decodes and ITLB
+ * lookups included) must be the same. And self-modifying code through a
+ * handler's store: the next instruction, already decoded with a handler and
+ * remembered as the store's successor, is decoded again. */
+#include <check.h>
+#include <string.h>
+
+#include "test_model_harness.h"
+
+static uint64_t s_rng;
+static uint64_t rnd(void) {
+  uint64_t z = (s_rng += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* a general register for an operand: never RBX (the memory base) nor RSP */
+static unsigned any_reg(void) {
+  static const unsigned regs[] = {0, 1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  return regs[rnd() % (sizeof regs / sizeof regs[0])];
+}
+
+struct gen {
+  uint8_t *p;
+  size_t n, cap;
+};
+static void put(struct gen *g, uint8_t b) {
+  if (g->n < g->cap) g->p[g->n++] = b;
+}
+static void put_imm(struct gen *g, unsigned bytes) {
+  uint64_t v = rnd();
+  if (rnd() & 1) v = (rnd() & 1) ? 0 : (v & 0xff); /* small values and zero often */
+  for (unsigned i = 0; i < bytes; i++)
+    put(g, (uint8_t)(v >> (8 * i)));
+}
+
+/* One instruction with a ModRM operand: prefix (66 or none), REX (W at
+ * random, R/B from the registers), the opcode bytes, ModRM with /digit (or a
+ * random register when digit < 0), a register or [rbx + disp8] operand,
+ * then `imm` immediate bytes. */
+static void modrm_insn(struct gen *g, const uint8_t *op, unsigned oplen, int digit, bool mem_ok,
+                       bool reg_ok, unsigned imm) {
+  bool mem = mem_ok && (!reg_ok || (rnd() & 1));
+  unsigned r = digit >= 0 ? (unsigned)digit : any_reg(), rm = any_reg();
+  unsigned w = (rnd() % 4) != 0; /* mostly 64-bit */
+  if ((rnd() % 8) == 0) put(g, 0x66);
+  unsigned rex = 0x40 | (w << 3) | ((r >> 3) << 2) | (mem ? 0 : (rm >> 3));
+  if (rex != 0x40 || (rnd() & 1)) put(g, (uint8_t)rex);
+  for (unsigned i = 0; i < oplen; i++)
+    put(g, op[i]);
+  if (mem) {
+    put(g, (uint8_t)(0x40 | ((r & 7) << 3) | 3)); /* [rbx + disp8] */
+    put(g, (uint8_t)(rnd() % 0xf0));
+  } else {
+    put(g, (uint8_t)(0xc0 | ((r & 7) << 3) | (rm & 7)));
+  }
+  put_imm(g, imm);
+}
+
+static void gen_insn(struct gen *g) {
+  uint8_t op[2];
+  unsigned k = rnd() % 30;
+  switch (k) {
+  case 0:
+  case 1:
+  case 2: /* the ALU rows: 00-3B, every operation and direction */
+    op[0] = (uint8_t)(((rnd() % 8) << 3) | (rnd() % 4));
+    modrm_insn(g, op, 1, -1, true, true, 0);
+    break;
+  case 3:
+  case 4: /* group 1 with imm32 / imm8 / byte */
+    op[0] = (uint8_t)((uint8_t[]){0x80, 0x81, 0x83}[rnd() % 3]);
+    modrm_insn(g, op, 1, (int)(rnd() % 8), true, true, op[0] == 0x81 ? 4 : 1);
+    break;
+  case 5: /* TEST */
+    op[0] = (uint8_t)(0x84 + (rnd() & 1));
+    modrm_insn(g, op, 1, -1, true, true, 0);
+    break;
+  case 6: /* MOV r/m <-> r, both sizes */
+  case 7:
+    op[0] = (uint8_t)(0x88 + (rnd() % 4));
+    modrm_insn(g, op, 1, -1, true, true, 0);
+    break;
+  case 8: /* LEA */
+    op[0] = 0x8d;
+    modrm_insn(g, op, 1, -1, true, false, 0);
+    break;
+  case 9: /* MOVSXD */
+    op[0] = 0x63;
+    modrm_insn(g, op, 1, -1, true, true, 0);
+    break;
+  case 10: /* IMUL Gv, Ev, imm32 / imm8 */
+    op[0] = (uint8_t)((rnd() & 1) ? 0x69 : 0x6b);
+    modrm_insn(g, op, 1, -1, true, true, op[0] == 0x69 ? 4 : 1);
+    break;
+  case 11: /* IMUL Gv, Ev */
+    op[0] = 0x0f, op[1] = 0xaf;
+    modrm_insn(g, op, 2, -1, true, true, 0);
+    break;
+  case 12: /* MOVZX / MOVSX */
+    op[0] = 0x0f, op[1] = (uint8_t)((uint8_t[]){0xb6, 0xb7, 0xbe, 0xbf}[rnd() % 4]);
+    modrm_insn(g, op, 2, -1, true, true, 0);
+    break;
+  case 13: /* CMOVcc */
+    op[0] = 0x0f, op[1] = (uint8_t)(0x40 + rnd() % 16);
+    modrm_insn(g, op, 2, -1, true, true, 0);
+    break;
+  case 14: /* SETcc */
+    op[0] = 0x0f, op[1] = (uint8_t)(0x90 + rnd() % 16);
+    modrm_insn(g, op, 2, 0, true, true, 0);
+    break;
+  case 15:
+  case 16: /* shifts and rotates by imm8, 1, CL */
+    op[0] = (uint8_t)((uint8_t[]){0xc1, 0xd1, 0xd3, 0xc0, 0xd0, 0xd2}[rnd() % 6]);
+    modrm_insn(g, op, 1, (int)(rnd() % 8), true, true, (op[0] == 0xc1 || op[0] == 0xc0) ? 1 : 0);
+    break;
+  case 17: /* INC / DEC */
+    op[0] = (uint8_t)(0xfe + (rnd() & 1));
+    modrm_insn(g, op, 1, (int)(rnd() % 2), true, true, 0);
+    break;
+  case 18: /* MOV r/m, imm32 */
+    op[0] = 0xc7;
+    modrm_insn(g, op, 1, 0, true, true, 4);
+    break;
+  case 19: { /* MOV r, imm (imm64 with REX.W) */
+    unsigned r = any_reg(), w = rnd() & 1;
+    put(g, (uint8_t)(0x40 | (w << 3) | (r >> 3)));
+    put(g, (uint8_t)(0xb8 + (r & 7)));
+    put_imm(g, w ? 8 : 4);
+    break;
+  }
+  case 20: /* Jcc rel8 / rel32 to the next instruction (both ways the same place) */
+    if (rnd() & 1) {
+      put(g, (uint8_t)(0x70 + rnd() % 16));
+      put(g, 0);
+    } else {
+      put(g, 0x0f), put(g, (uint8_t)(0x80 + rnd() % 16));
+      for (int i = 0; i < 4; i++)
+        put(g, 0);
+    }
+    break;
+  case 21: /* a short Jcc over a 1-byte NOP: taken or not, the flags decide */
+    put(g, (uint8_t)(0x70 + rnd() % 16));
+    put(g, 1);
+    put(g, 0x90);
+    break;
+  case 22: { /* PUSH r; POP r' */
+    unsigned a = any_reg(), b = any_reg();
+    if (a >= 8) put(g, 0x41);
+    put(g, (uint8_t)(0x50 + (a & 7)));
+    if (b >= 8) put(g, 0x41);
+    put(g, (uint8_t)(0x58 + (b & 7)));
+    break;
+  }
+  case 23: { /* CALL rel32 to the next instruction; ADD RSP, 8 */
+    static const uint8_t s[] = {0xe8, 0, 0, 0, 0, 0x48, 0x83, 0xc4, 0x08};
+    for (size_t i = 0; i < sizeof s; i++)
+      put(g, s[i]);
+    break;
+  }
+  case 24: { /* LEA RAX, [RIP+2]; PUSH RAX; RET (to the next instruction) */
+    static const uint8_t s[] = {0x48, 0x8d, 0x05, 0x02, 0, 0, 0, 0x50, 0xc3};
+    for (size_t i = 0; i < sizeof s; i++)
+      put(g, s[i]);
+    break;
+  }
+  case 25: { /* LEA RAX, [RIP+2]; JMP RAX  |  LEA RAX, [RIP+2]; CALL RAX; ADD RSP, 8 */
+    bool call = rnd() & 1;
+    static const uint8_t s[] = {0x48, 0x8d, 0x05, 0x02, 0, 0, 0, 0xff};
+    for (size_t i = 0; i < sizeof s; i++)
+      put(g, s[i]);
+    put(g, call ? 0xd0 : 0xe0);
+    if (call) put(g, 0x48), put(g, 0x83), put(g, 0xc4), put(g, 0x08);
+    break;
+  }
+  case 26: { /* CALL / JMP [RBX-8] holding the address right after it:
+              * MOV RAX, imm64 (10 bytes); MOV [RBX-8], RAX (4); FF /2 or /4 (3) */
+    bool call = rnd() & 1;
+    uint64_t next = TM_CODE + g->n + 10 + 4 + 3;
+    put(g, 0x48), put(g, 0xb8);
+    for (int i = 0; i < 8; i++)
+      put(g, (uint8_t)(next >> (8 * i)));
+    put(g, 0x48), put(g, 0x89), put(g, 0x43), put(g, 0xf8);
+    put(g, 0xff), put(g, call ? 0x53 : 0x63), put(g, 0xf8);
+    if (call) put(g, 0x48), put(g, 0x83), put(g, 0xc4), put(g, 0x08);
+    break;
+  }
+  case 27: /* NOPs */
+    if (rnd() & 1)
+      put(g, 0x90);
+    else
+      put(g, 0x0f), put(g, 0x1f), put(g, 0x40), put(g, 0x00);
+    break;
+  case 28: /* ADD/SUB/CMP/AND/XOR EAX/RAX, imm32 */
+    if (rnd() & 1) put(g, 0x48);
+    put(g, (uint8_t)(((rnd() % 8) << 3) | 5));
+    put_imm(g, 4);
+    break;
+  default: /* XCHG, other forms left to exec() */
+    op[0] = 0x87;
+    modrm_insn(g, op, 1, -1, true, true, 0);
+    break;
+  }
+}
+
+#define CODE_MAX 4000
+#define ROUNDS   150
+
+static void run_one(struct tm *t, const uint8_t *code, size_t len, const struct tm_state *st,
+                    struct tm_result *r) {
+  memset(t->ram + TM_CODE, 0, CODE_MAX + 16);
+  memcpy(t->ram + TM_CODE, code, len);
+  t->ram[TM_CODE + len] = 0x0f, t->ram[TM_CODE + len + 1] = 0x0b; /* UD2 */
+  memset(t->ram + TM_DATA, 0x5a, TM_DATA_LEN);
+  tm_set_state(t, st);
+  model_cpu__flush_decoded(t->c);
+  memset(&t->c->cnt, 0, sizeof t->c->cnt);
+  tm_run(t, r);
+}
+
+START_TEST(test_handlers_match_exec) {
+  s_rng = 0xd15a0000u + (uint64_t)_i;
+  static uint8_t code[CODE_MAX];
+  struct tm_state st0 = {.cpl = 0};
+  struct tm *fast = tm_new(code, 0, &st0), *slow = tm_new(code, 0, &st0);
+  slow->c->generic_only = true;
+  unsigned clean = 0;
+  for (int round = 0; round < ROUNDS; round++) {
+    struct gen g = {.p = code, .cap = CODE_MAX - 64};
+    unsigned n = 20 + (unsigned)(rnd() % 200);
+    for (unsigned i = 0; i < n && g.n < g.cap; i++)
+      gen_insn(&g);
+    struct tm_state st = {0};
+    for (int i = 0; i < 16; i++)
+      st.gpr[i] = (rnd() & 1) ? rnd() : rnd() & 0xff;
+    st.gpr[3] = TM_DATA;
+    st.gpr[4] = TM_STACK - 0x100;
+    st.rflags = rnd() & 0xcd5;
+    st.cpl = (rnd() & 1) ? 3 : 0;
+    struct tm_result a, b;
+    run_one(fast, code, g.n, &st, &a);
+    run_one(slow, code, g.n, &st, &b);
+    ck_assert_int_eq(a.vector, b.vector);
+    ck_assert_int_eq(a.stop, b.stop);
+    for (int i = 0; i < 16; i++)
+      ck_assert_msg(a.gpr[i] == b.gpr[i], "round %d: r%d 0x%llx vs exec() 0x%llx", round, i,
+                    (unsigned long long)a.gpr[i], (unsigned long long)b.gpr[i]);
+    ck_assert_msg(a.rflags == b.rflags, "round %d: rflags 0x%llx vs exec() 0x%llx", round,
+                  (unsigned long long)a.rflags, (unsigned long long)b.rflags);
+    ck_assert_uint_eq(a.rip, b.rip);
+    ck_assert_uint_eq(a.err, b.err);
+    ck_assert(memcmp(a.data, b.data, TM_DATA_LEN) == 0);
+    ck_assert(memcmp(fast->ram + TM_STACK - 0x400, slow->ram + TM_STACK - 0x400, 0x400) == 0);
+    ck_assert(memcmp(&fast->c->cnt, &slow->c->cnt, sizeof fast->c->cnt) == 0);
+    ck_assert(memcmp(&fast->c->tlbm.st, &slow->c->tlbm.st, sizeof fast->c->tlbm.st) == 0);
+    clean += a.vector == 6 && a.rip == TM_CODE + g.n; /* ran to the UD2 at the end */
+  }
+  /* most sequences run to their end: the comparison covers the handlers */
+  ck_assert_uint_gt(clean, ROUNDS / 2);
+  tm_free(fast);
+  tm_free(slow);
+}
+END_TEST
+
+/* Self-modifying code through a specialised store: MOV [RBX], AL (88 /r)
+ * rewrites the opcode of the very next instruction, which was decoded (with
+ * its handler, ADD) on the first pass. The second pass must run SUB.
+ *   0: 88 03        mov [rbx], al       (rbx = the ALU opcode's address, 2)
+ *   2: 01 ce        add esi, ecx        -> patched to 29 ce: sub esi, ecx
+ *   4: b0 29        mov al, 0x29        (what the second pass stores)
+ *   6: ff ca        dec edx
+ *   8: 75 f6        jnz 0                                                  */
+START_TEST(test_smc_through_handler) {
+  static const uint8_t code[] = {0x88, 0x03, 0x01, 0xce, 0xb0, 0x29, 0xff, 0xca, 0x75, 0xf6};
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[0] = 0x01;        /* the first pass stores 01: ADD stays ADD */
+    st.gpr[1] = 5;           /* ecx */
+    st.gpr[2] = 2;           /* edx: two passes */
+    st.gpr[3] = TM_CODE + 2; /* rbx */
+    st.gpr[6] = 100;         /* esi */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    struct tm_result r;
+    tm_run(t, &r);
+    ck_assert_int_eq(r.vector, 6);
+    ck_assert_uint_eq(r.gpr[6], 100); /* 100 + 5 - 5: the second pass subtracted */
+    ck_assert_uint_eq(t->ram[TM_CODE + 2], 0x29);
+    tm_free(t);
+  }
+}
+END_TEST
+
+/* The store's successor was remembered (memo) with no decode since: a store
+ * that now hits the code page must still make it decoded again.
+ *   0: 49 8b 18     mov rbx, [r8]      (the store's target, from a table)
+ *   3: 49 83 c0 08  add r8, 8
+ *   7: 88 03        mov [rbx], al      (al = 0x29)
+ *   9: 01 ce        add esi, ecx       -> on the third pass patched to SUB
+ *  11: ff ca        dec edx
+ *  13: 75 f1        jnz 0
+ * Passes 1 and 2 store into data (the second decodes nothing), pass 3 into
+ * the ADD's opcode. */
+START_TEST(test_smc_after_memo) {
+  static const uint8_t code[] = {0x49, 0x8b, 0x18, 0x49, 0x83, 0xc0, 0x08, 0x88,
+                                 0x03, 0x01, 0xce, 0xff, 0xca, 0x75, 0xf1};
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[0] = 0x29;
+    st.gpr[1] = 5;       /* ecx */
+    st.gpr[2] = 3;       /* edx: three passes */
+    st.gpr[6] = 100;     /* esi */
+    st.gpr[8] = TM_DATA; /* r8: the table of store targets */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    uint64_t targets[3] = {TM_DATA + 0x80, TM_DATA + 0x80, TM_CODE + 9};
+    memcpy(t->ram + TM_DATA, targets, sizeof targets);
+    struct tm_result r;
+    tm_run(t, &r);
+    ck_assert_int_eq(r.vector, 6);
+    ck_assert_uint_eq(r.gpr[6], 105); /* 100 + 5 + 5 - 5 */
+    tm_free(t);
+  }
+}
+END_TEST
+
+Suite *suite_model_dispatch(void) {
+  Suite *s = suite_create("model_dispatch");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
+  tcase_add_test(tc, test_smc_through_handler);
+  tcase_add_test(tc, test_smc_after_memo);
+  suite_add_tcase(s, tc);
+  return s;
+}
