@@ -29,7 +29,7 @@ if ! "$cc" -fsanitize=fuzzer,address -o "$probe/p" "$probe/p.c" >"$probe/log" 2>
 fi
 if [ $building = 1 ]; then
   # the harnesses are sanitizer builds of their own, independent of SAN=1
-  make -s fuzz FUZZ_CC="$cc" >"$probe/build" 2>&1 || {
+  make -s -j2 fuzz FUZZ_CC="$cc" >"$probe/build" 2>&1 || {
     echo "fuzz_smoke: FAIL: make fuzz:"
     tail -20 "$probe/build"
     exit 1
