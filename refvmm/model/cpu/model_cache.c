@@ -122,7 +122,7 @@ static bool l1_access(struct model_cpu *c, uint64_t line, uint16_t slot) {
     o[i] = slot;
   }
   if (slot) c->tlb[slot - 1].lines |= 1ull << (line & ((1u << (12 - CACHE_LINE_SHIFT)) - 1));
-  unsigned h = (unsigned)line & (CACHE_MEMO - 1);
+  unsigned h = cache_memo_slot(line);
   k->memo[h].line = line + 1;
   k->memo[h].pos = (uint32_t)(t + i - k->lv[0].tag);
   k->memo[h].tag = tag;

@@ -29,8 +29,8 @@
 #include <stdint.h>
 
 #define CACHE_LINE_SHIFT 6
-#define CACHE_STREAMS    8  /* sequential streams tracked */
-#define CACHE_MEMO       16 /* walk lines remembered in L1 (a power of two) */
+#define CACHE_STREAMS    8   /* sequential streams tracked */
+#define CACHE_MEMO       512 /* walk lines remembered in L1 (a power of two) */
 /* Physical address ranges of the VMM's tables (above any guest RAM). */
 #define CACHE_EPT_BASE (1ull << 40)
 #define CACHE_SPT_BASE (2ull << 40)
@@ -71,7 +71,7 @@ struct model_cache {
   bool last_valid;
   int walk_kind; /* CK_DEPENDENT or CK_INDEPENDENT for the walk under way */
   /* speed: walk references hit the same few table lines again and again.
-   * memo[line % CACHE_MEMO]: where in L1's tag array that line was last
+   * memo[cache_memo_slot(line)]: where in L1's tag array that line was last
    * found or put (pos) and its tag there; still there (the tag at pos is
    * unchanged) means still in L1: a hit without the lookup. */
   struct {
@@ -83,6 +83,14 @@ struct model_cache {
 
 struct model_cpu;
 struct model_tlb_entry;
+
+/* The walk memo's slot of a line: its place in the page mixed with the page
+ * number, since the upper-level entries a walk reads sit at the same few
+ * offsets of different table pages (index 0 of a PML4, a PDPT ...: the line
+ * alone would put them all into one slot). */
+static inline unsigned cache_memo_slot(uint64_t line) {
+  return (unsigned)(line ^ (line >> 6) ^ (line >> 12)) & (CACHE_MEMO - 1);
+}
 
 /* Skylake-like defaults (32 KiB 8-way, 256 KiB 4-way, 8 MiB 16-way). */
 void model_cache__default_config(struct model_cache_config *cfg);
@@ -109,7 +117,7 @@ void model_cache__walk_lookup(struct model_cpu *c, uint64_t pa, enum cache_src s
 static inline void model_cache__walk_ref_k(struct model_cpu *c, struct model_cache *k, uint64_t pa,
                                            enum cache_src src) {
   uint64_t line = pa >> CACHE_LINE_SHIFT;
-  unsigned h = (unsigned)line & (CACHE_MEMO - 1);
+  unsigned h = cache_memo_slot(line);
   if (k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag)
     k->st.refs[src][CL_L1][k->walk_kind]++;
   else if (k->on)
