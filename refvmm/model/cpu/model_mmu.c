@@ -49,13 +49,14 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   uint64_t table = c->cr3 & PADDR_MASK;
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
   uint64_t e = 0, ea = 0, page_mask = 0xfff;
+  bool ept = c->vmcs.active && model_vmcs__ept(&c->vmcs);
   c->cnt.walks++;
   for (int level = 4; level >= 1; level--) {
     unsigned shift = 12 + 9 * (level - 1);
     c->walk_level = (uint8_t)level;
     ea = table + ((va >> shift) & 511) * 8;
     c->cnt.walk_refs++;
-    if (c->vmcs.active && model_vmcs__ept(&c->vmcs)) {
+    if (ept) {
       /* 2-D walk: the guest table's address is guest-physical; levels a
        * paging-structure cache skipped are read without being counted */
       uint64_t hpa;
@@ -383,8 +384,13 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
     if (c->front_nlog < MODEL_FRONT_LOG) c->front_log[c->front_nlog] = (uint16_t)(e - c->tlb);
     if (c->front_nlog <= MODEL_FRONT_LOG) c->front_nlog++;
   }
+  /* which of its lines are in L1 (model_cache__data sets them again). A slot
+   * refilled with the page it held keeps them (speed: the re-translation after
+   * every TLB flush): the data caches clear the bits of a line that leaves L1
+   * or changes owner in every slot still holding its page, tag valid or not,
+   * so they are exact while gpa is unchanged; L1 hits change no modeled state. */
+  if (e->gpa != page || e->host != host) e->lines = 0;
   e->host = host;
-  e->lines = 0; /* which of its lines are in L1: found again by model_cache__data */
   e->gpa = page;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
   return e;
