@@ -236,6 +236,14 @@ static void fill_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_
   if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
 }
 
+/* The fill after a walk: L2, then the L1 level (as fill_l1). */
+static void fill_l2_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_t gpa,
+                       unsigned shift, uint32_t perm) {
+  struct tlb_evicted ev;
+  model_tlb__insert_l2_l1(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
+  if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
+}
+
 /* Shadow paging: the walk reads the VMM's shadow tables; a fault there is
  * a #PF, intercepted (exception bitmap) and handled by the VMM: a hidden
  * fault is filled and retried, a true one reflected to the guest, a write
@@ -261,9 +269,7 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
         return hpa & ~0xfffull;
       }
       __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
-      struct tlb_evicted ev;
-      model_tlb__insert(&c->tlbm, TLBL_L2, va, hpa & ~0xfffull, 12, pm, false, &ev);
-      fill_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
+      fill_l2_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
       *perm = pm;
       return hpa & ~0xfffull;
     }
@@ -340,9 +346,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     if (gpa < c->ram_size) __builtin_prefetch(c->ram + gpa);
     uint64_t page_gpa = gpa & ~((1ull << shift) - 1);
     model_tlb__pwc_fill_from(&c->tlbm, va, start, c->walk_level);
-    struct tlb_evicted ev;
-    model_tlb__insert(&c->tlbm, TLBL_L2, va, page_gpa, shift, pm, (pm & TLBP_G) != 0, &ev);
-    fill_l1(c, l1, va, page_gpa, shift, pm);
+    fill_l2_l1(c, l1, va, page_gpa, shift, pm);
     *perm = pm;
     return gpa & ~0xfffull;
   }

@@ -68,8 +68,18 @@ static void plan(struct model_tlb *t) {
     for (unsigned used = 0; used < 8; used++) {
       t->nprobe_used[lv][used] = 0;
       for (unsigned i = 0; i < t->nprobe[lv]; i++)
-        if (used & t->probe[lv][i].size_bit)
-          t->probe_used[lv][used][t->nprobe_used[lv][used]++] = (uint8_t)i;
+        if (used & t->probe[lv][i].size_bit) {
+          const struct tlb_array *ar = &t->arr[t->probe[lv][i].arr];
+          t->probe_used[lv][used][t->nprobe_used[lv][used]++] =
+              (struct tlb_probe){.all = ar->g.ways >= 64 ? ~0ull : (1ull << ar->g.ways) - 1,
+                                 .base = ar->base,
+                                 .set_mask = (uint16_t)(ar->g.sets - 1),
+                                 .set_base = ar->set_base,
+                                 .ways = (uint8_t)ar->g.ways,
+                                 .shift = t->probe[lv][i].shift,
+                                 .size_bit = t->probe[lv][i].size_bit,
+                                 .arr = t->probe[lv][i].arr};
+        }
     }
     for (int ps = 0; ps < 3; ps++) { /* the largest size held that is <= the page's */
       t->ins_arr[lv][ps] = -1;
@@ -208,14 +218,40 @@ probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shif
   return NULL;
 }
 
+/* probe() from a precomputed plan (the same slots in the same order) */
+static inline __attribute__((always_inline)) struct tlb_slot *
+probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g) {
+  uint64_t vpn = va >> p->shift;
+  uint32_t set = (uint32_t)vpn & p->set_mask;
+  uint32_t first = p->base + set * p->ways;
+  const uint64_t *tags = &t->vpn_of[first];
+  uint64_t ways = p->all;
+  if (t->setm_on) { /* set_ways() */
+    const struct tlb_setm *m = &t->setm[p->set_base + set];
+    if (!m->mixed) {
+      if (m->grp != g || m->gen != t->gen[g]) return NULL;
+      ways = m->ngen == t->ngen[g] ? m->mask : m->gmask;
+    }
+  }
+  for (; ways; ways &= ways - 1) { /* ascending: the first match, as a scan of every way */
+    unsigned w = (unsigned)__builtin_ctzll(ways);
+    if (tags[w] == vpn) {
+      struct tlb_slot *s = &t->slot[first + w];
+      if (s->shift == p->shift && s->vpid == t->vpid && live(t, s)) return s;
+    }
+  }
+  return NULL;
+}
+
 /* model_tlb__lookup (model_tlb.h) past its last-hit memo */
 struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                         uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
-  unsigned used = t->sizes_used[t->vpid % TLB_VPID_GENS][lv] & 7; /* no other size exists */
-  for (unsigned k = 0; k < t->nprobe_used[lv][used]; k++) {
-    unsigned i = t->probe_used[lv][used][k];
-    struct tlb_slot *s = probe(t, &t->arr[t->probe[lv][i].arr], va, t->probe[lv][i].shift);
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
+  const struct tlb_probe *p = t->probe_used[lv][used];
+  for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++) {
+    struct tlb_slot *s = probe_p(t, &p[k], va, g);
     if (s && (s->perm & need)) {
       if (count) t->st.hits[lv]++;
       t->last[lv].page = va >> 12;
@@ -230,9 +266,14 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
   return NULL;
 }
 
-struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                   uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
-                                   struct tlb_evicted *evicted) {
+/* TLBS_4K, TLBS_2M, TLBS_1G -> 0, 1, 2 (model_tlb.bloom's index) */
+static inline unsigned ps_of_bit(unsigned size_bit) {
+  return (unsigned)__builtin_ctz(size_bit);
+}
+
+static inline __attribute__((always_inline)) struct tlb_slot *
+insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, unsigned shift,
+       uint32_t perm, bool global, struct tlb_evicted *evicted) {
   evicted->valid = 0;
   unsigned ps = shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
   int ai = t->ins_arr[lv][ps];
@@ -261,8 +302,9 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
     m->ngen = t->ngen[g];
     goto fill;
   }
-  if (t->sizes_used[g][lv] & size_bit) /* else no live entry of this size to refresh */
-    s = probe(t, best, va, bshift);    /* refresh in place */
+  if ((t->sizes_used[g][lv] & size_bit) && /* else no live entry of this size to refresh */
+      ((t->bloom[g][lv][ps_of_bit(size_bit)] >> (vpn & 63)) & 1))
+    s = probe(t, best, va, bshift); /* refresh in place */
   if (s) {
     w = (unsigned)(s - set);
   } else {
@@ -322,10 +364,24 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                          .gen = t->gen[g],
                          .ngen = t->ngen[g]};
   t->sizes_used[g][lv] |= size_bit;
+  t->bloom[g][lv][ps_of_bit(size_bit)] |= 1ull << (vpn & 63);
   if (global) t->sizes_global[g][lv] |= size_bit;
   if ((perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) && bshift < ((perm & TLBP_FRAC_1G) ? 30u : 21u))
     t->frac_used = true;
   return s;
+}
+
+struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                   uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
+                                   struct tlb_evicted *evicted) {
+  return insert(t, lv, va, page_gpa, shift, perm, global, evicted);
+}
+
+void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa,
+                             unsigned shift, uint32_t perm, bool global,
+                             struct tlb_evicted *evicted) {
+  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted);
+  insert(t, l1, va, page_gpa, shift, perm, global, evicted);
 }
 
 /* Drop a VPID's paging-structure-cache entries: O(1), a new generation in
@@ -358,7 +414,10 @@ void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global)
     t->gen[g]++;
   for (int lv = 0; lv < TLBL_COUNT; lv++) /* only the group's global entries may live on */
     t->sizes_used[g][lv] = keep_global ? t->sizes_global[g][lv] : 0;
-  if (!keep_global) memset(t->sizes_global[g], 0, sizeof t->sizes_global[g]);
+  if (!keep_global) {
+    memset(t->sizes_global[g], 0, sizeof t->sizes_global[g]);
+    memset(t->bloom[g], 0, sizeof t->bloom[g]);
+  }
   pwc_drop_vpid(t, vpid); /* the EPT caches are guest-physical: kept */
 }
 
@@ -368,6 +427,7 @@ void model_tlb__flush_all(struct model_tlb *t) {
     t->slot[i].valid = 0;
   memset(t->sizes_used, 0, sizeof t->sizes_used);
   memset(t->sizes_global, 0, sizeof t->sizes_global);
+  memset(t->bloom, 0, sizeof t->bloom);
   setm_clear(t);
   t->frac_used = false;
   pwc_clear(t->pwc, &t->pwc_live[0][0], TLB_VPID_GENS * PWC_LEVELS);

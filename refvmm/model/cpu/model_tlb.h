@@ -91,6 +91,16 @@ struct tlb_array {
   uint16_t set_base; /* its first set's index in model_tlb.setm */
 };
 
+/* speed: one probe of an array for one page size, with everything the probe
+ * reads (a copy of the array's geometry: one load chain shorter) */
+struct tlb_probe {
+  uint64_t all;      /* every way's bit */
+  uint32_t base;     /* the array's first slot */
+  uint16_t set_mask; /* sets - 1 */
+  uint16_t set_base; /* the array's first set in model_tlb.setm */
+  uint8_t ways, shift, size_bit, arr;
+};
+
 /* speed: per set, a superset of the ways holding a live entry, for the one
  * VPID group (grp) that inserted into it (mixed: more than one did, the set
  * is scanned whole). The masks hold while gen / ngen equal the group's
@@ -148,9 +158,9 @@ struct model_tlb {
   struct {
     uint8_t arr, shift, size_bit;
   } probe[TLBL_COUNT][TLBA_COUNT * 3];
-  /* the same per set of sizes in use (TLBS_* bits): how many, and which */
+  /* the same per set of sizes in use (TLBS_* bits): how many, and the probes */
   uint8_t nprobe_used[TLBL_COUNT][8];
-  uint8_t probe_used[TLBL_COUNT][8][TLBA_COUNT * 3];
+  struct tlb_probe probe_used[TLBL_COUNT][8][TLBA_COUNT * 3];
   int8_t ins_arr[TLBL_COUNT][3];
   uint8_t ins_shift[TLBL_COUNT][3];
   uint8_t ins_size_bit[TLBL_COUNT][3]; /* TLBS_* of ins_shift */
@@ -159,6 +169,11 @@ struct model_tlb {
    * of the group restarts them (sizes_global: its global entries' sizes) */
   uint8_t sizes_used[TLB_VPID_GENS][TLBL_COUNT];
   uint8_t sizes_global[TLB_VPID_GENS][TLBL_COUNT];
+  /* speed: per VPID group, level and size (4K, 2M, 1G), a superset of the
+   * (va >> size's shift) % 64 of its live entries: bit clear, no entry of
+   * that size can hold va (no probe). Restarts empty at the group's full
+   * flush, as sizes_used; what other flushes invalidate may stay set. */
+  uint64_t bloom[TLB_VPID_GENS][TLBL_COUNT][3];
   bool frac_used; /* a piece of a larger guest page was inserted */
   uint16_t pwc_size[PWC_LEVELS];
   uint16_t pwc_gen[TLB_VPID_GENS]; /* per VPID group: dropping its entries is O(1) */
@@ -244,11 +259,20 @@ static inline struct tlb_slot *model_tlb__lookup_last(struct model_tlb *t, enum 
   }
   return NULL;
 }
+/* Whether an entry of VPID group g at level lv may hold va (bloom above). */
+static inline bool model_tlb__may_hold(const struct model_tlb *t, unsigned g, enum tlb_level lv,
+                                       uint64_t va) {
+  unsigned used = t->sizes_used[g][lv];
+  const uint64_t *b = t->bloom[g][lv];
+  return ((used & TLBS_4K) && ((b[0] >> ((va >> 12) & 63)) & 1)) ||
+         ((used & TLBS_2M) && ((b[1] >> ((va >> 21) & 63)) & 1)) ||
+         ((used & TLBS_1G) && ((b[2] >> ((va >> 30) & 63)) & 1));
+}
 static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_level lv,
                                                  uint64_t va, uint32_t need, bool count) {
   struct tlb_slot *s = model_tlb__lookup_last(t, lv, va, need, count);
   if (s) return s;
-  if (!(t->sizes_used[t->vpid % TLB_VPID_GENS][lv] & 7)) { /* the level holds none: a miss */
+  if (!model_tlb__may_hold(t, t->vpid % TLB_VPID_GENS, lv, va)) { /* the level holds none: a miss */
     if (count) {
       t->st.lookups[lv]++;
       t->st.misses[lv]++;
@@ -263,6 +287,11 @@ static inline struct tlb_slot *model_tlb__lookup(struct model_tlb *t, enum tlb_l
 struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_evicted *evicted);
+/* The fill after a walk: the same as inserting at L2, then at l1 (L1D or
+ * L1I); *evicted is the L1 insert's. */
+void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa,
+                             unsigned shift, uint32_t perm, bool global,
+                             struct tlb_evicted *evicted);
 /* Invalidate, for the current VPID: every entry (global too); the
  * non-global ones (CR3 load); the entries holding va (INVLPG, global too). */
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global);
