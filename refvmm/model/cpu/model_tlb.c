@@ -437,8 +437,10 @@ void model_tlb__flush_all(struct model_tlb *t) {
 }
 
 void model_tlb__flush_ept(struct model_tlb *t) {
+  t->ept_epoch++;
   pwc_clear(t->ept_pwc, t->ept_pwc_live, PWC_LEVELS);
-  memset(t->ept_front_key, 0, sizeof t->ept_front_key);
+  for (unsigned i = 0; i < EPT_FRONT; i++)
+    t->ept_front[i].key = 0;
 }
 
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {
@@ -550,11 +552,21 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
 }
 
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
-  return pwc_lookup(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
+  unsigned start =
+      pwc_lookup(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
+  t->ept_looked.gpa = gpa;
+  t->ept_looked.epoch = t->ept_epoch + 1;
+  t->ept_looked.start = (uint8_t)start;
+  return start;
 }
 
 void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
                              unsigned leaf_level) {
+  /* right after the lookup that returned start: the keys it fills are the
+   * ones that lookup missed (as model_tlb__pwc_fill_from) */
+  bool absent = t->ept_looked.epoch == t->ept_epoch + 1 && t->ept_looked.gpa == gpa &&
+                t->ept_looked.start == start;
+  t->ept_epoch++;
   pwc_insert(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_rr, t->ept_pwc_live, gpa, 0, start, leaf_level,
-             false);
+             absent);
 }

@@ -186,6 +186,12 @@ struct model_tlb {
   uint16_t ept_pwc_size[PWC_LEVELS];
   uint64_t ept_pwc[PWC_LEVELS][PWC_MAX]; /* gpa >> (39 - 9 level); PWC_EMPTY when invalid */
   uint64_t ept_pwc_live[PWC_LEVELS];     /* the same for the EPT caches (no groups) */
+  /* speed: as pwc_looked for the EPT caches, which change only with ept_epoch */
+  uint64_t ept_epoch;
+  struct {
+    uint64_t gpa, epoch;
+    uint8_t start;
+  } ept_looked;
   uint8_t ept_pwc_rr[PWC_LEVELS];
   /* speed device, not modeled hardware: the functional result of EPT walks
    * that reached a 4 KiB leaf, by guest frame (direct-mapped; key gfn + 1,
@@ -206,8 +212,12 @@ struct model_tlb {
   } spt_memo[8];
   const uint64_t *ept_front_mem;
   uint64_t ept_front_eptp;
-  uint64_t ept_front_key[EPT_FRONT], ept_front_hpa[EPT_FRONT];
-  uint32_t ept_front_at[EPT_FRONT][4]; /* where in the EPT memory its walk read each level */
+  /* one entry in one host cache line (a random guest frame's lookup is one
+   * host cache miss, not three) */
+  struct tlb_ept_front {
+    uint64_t key, hpa;
+    uint32_t at[4]; /* where in the EPT memory its walk read each level */
+  } ept_front[EPT_FRONT];
   /* speed: inserts into the TLB arrays and the guest paging-structure
    * caches. A VPID group whose last full flush saw no fill since holds
    * nothing, and another flush of it only counts (empty_at: fills + 1 at
