@@ -489,11 +489,13 @@ static inline bool pwc_has(const uint64_t *keys, unsigned n, uint64_t live, uint
   return false;
 }
 
-/* the deepest hit wins: returns the first level (1..4) to read */
-static unsigned pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const uint64_t *live,
-                           uint64_t *hits, uint64_t addr, uint64_t tag) {
+/* the deepest hit wins: returns the first level (1..4) to read (a level
+ * with no live position holds no key: not searched) */
+static inline __attribute__((always_inline)) unsigned
+pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const uint64_t *live, uint64_t *hits,
+           uint64_t addr, uint64_t tag) {
   for (int l = PWC_LEVELS - 1; l >= 0; l--)
-    if (pwc_has(pwc[l], size[l], live[l], pwc_key(addr, l, tag))) {
+    if (live[l] && pwc_has(pwc[l], size[l], live[l], pwc_key(addr, l, tag))) {
       hits[l]++;
       return (unsigned)(3 - l); /* PDE hit: read the PT (level 1) only */
     }
