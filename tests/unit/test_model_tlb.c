@@ -297,6 +297,77 @@ START_TEST(test_set_masks_change_no_result) {
 }
 END_TEST
 
+/* The lookup's bloom masks (a speed device) change no result: the same
+ * random mix on a TLB whose masks are saturated before every operation (so
+ * every lookup and insert probes, as without them) gives the same slots and
+ * counts. */
+static struct model_tlb tlb_probe_all;
+
+START_TEST(test_bloom_changes_no_result) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_probe_all, &cfg, NULL, 0), 0);
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  uint64_t rng = 987654321;
+  unsigned found = 0, missed = 0;
+  for (int i = 0; i < 200000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    uint64_t va = ((uint64_t)(r % 500) << 12) | ((uint64_t)(r % 3) << 30);
+    enum tlb_level lv = (enum tlb_level)((r >> 12) % TLBL_COUNT);
+    struct model_tlb *ts[2] = {&tlb, &tlb_probe_all};
+    struct tlb_slot *got[2] = {NULL, NULL};
+    memset(tlb_probe_all.bloom, 0xff, sizeof tlb_probe_all.bloom);
+    for (int k = 0; k < 2; k++) {
+      struct model_tlb *t = ts[k];
+      struct tlb_evicted ev;
+      if (op < 7)
+        got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
+                                   TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
+      else if (op < 12)
+        got[k] = model_tlb__lookup(t, lv, va, (r >> 19) & 1 ? TLBP_W : TLBP_R, true);
+      else if (op == 12)
+        model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
+      else if (op == 13 && r % 16 == 0)
+        model_tlb__flush_va(t, va);
+      else if (op == 14)
+        t->vpid = vpids[(r >> 9) % 4];
+    }
+    ck_assert((got[0] == NULL) == (got[1] == NULL));
+    if (got[0]) {
+      ck_assert_int_eq(got[0] - tlb.slot, got[1] - tlb_probe_all.slot);
+      ck_assert_uint_eq(got[0]->gpa, got[1]->gpa);
+    }
+    if (op >= 7 && op < 12) {
+      found += got[0] != NULL;
+      missed += got[0] == NULL;
+    }
+  }
+  ck_assert_uint_gt(found, 1000); /* the lookups did hit, and miss */
+  ck_assert_uint_gt(missed, 1000);
+  ck_assert_mem_eq(&tlb.st, &tlb_probe_all.st, sizeof tlb.st);
+}
+END_TEST
+
+/* A set of more than 64 ways has no live-way masks: every way is scanned
+ * (the probe must not stop at 64). */
+START_TEST(test_wide_set_scans_every_way) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  cfg.geom[TLBA_L1D_4K] = (struct tlb_geom){1, 128}; /* fully associative, 128 entries */
+  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, NULL, 0), 0);
+  ck_assert(!tlb.setm_on);
+  for (uint64_t p = 0; p < 128; p++)
+    ins(TLBL_L1D, p << 12, 12, false);
+  for (uint64_t p = 0; p < 128; p++)
+    ck_assert_msg(hit(TLBL_L1D, p << 12), "page %llu", (unsigned long long)p);
+  ck_assert_uint_eq(tlb.st.hits[TLBL_L1D], 128);
+  ins(TLBL_L1D, 128ull << 12, 12, false); /* the 129th evicts the first (round-robin) */
+  ck_assert(!hit(TLBL_L1D, 0));
+  ck_assert(hit(TLBL_L1D, 128ull << 12));
+}
+END_TEST
+
 START_TEST(test_front_keeps_counts_exact) {
   struct wl_run on, off;
   if (run_wl(exact_wls[_i].name, exact_wls[_i].p1, exact_wls[_i].p2, false, &on) < 0) {
@@ -352,6 +423,8 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_ept_paging_structure_caches);
   tcase_add_test(tc, test_cr3_flush_keeps_globals_of_other_levels);
   tcase_add_test(tc, test_set_masks_change_no_result);
+  tcase_add_test(tc, test_bloom_changes_no_result);
+  tcase_add_test(tc, test_wide_set_scans_every_way);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

@@ -71,8 +71,7 @@ static void plan(struct model_tlb *t) {
         if (used & t->probe[lv][i].size_bit) {
           const struct tlb_array *ar = &t->arr[t->probe[lv][i].arr];
           t->probe_used[lv][used][t->nprobe_used[lv][used]++] =
-              (struct tlb_probe){.all = ar->g.ways >= 64 ? ~0ull : (1ull << ar->g.ways) - 1,
-                                 .base = ar->base,
+              (struct tlb_probe){.base = ar->base,
                                  .set_mask = (uint16_t)(ar->g.sets - 1),
                                  .set_base = ar->set_base,
                                  .ways = (uint8_t)ar->g.ways,
@@ -225,21 +224,26 @@ probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g)
   uint32_t set = (uint32_t)vpn & p->set_mask;
   uint32_t first = p->base + set * p->ways;
   const uint64_t *tags = &t->vpn_of[first];
-  uint64_t ways = p->all;
   if (t->setm_on) { /* set_ways() */
     const struct tlb_setm *m = &t->setm[p->set_base + set];
     if (!m->mixed) {
       if (m->grp != g || m->gen != t->gen[g]) return NULL;
-      ways = m->ngen == t->ngen[g] ? m->mask : m->gmask;
+      uint64_t ways = m->ngen == t->ngen[g] ? m->mask : m->gmask;
+      for (; ways; ways &= ways - 1) { /* ascending: the first match, as the scan below */
+        unsigned w = (unsigned)__builtin_ctzll(ways);
+        if (tags[w] == vpn) {
+          struct tlb_slot *s = &t->slot[first + w];
+          if (s->shift == p->shift && s->vpid == t->vpid && live(t, s)) return s;
+        }
+      }
+      return NULL;
     }
   }
-  for (; ways; ways &= ways - 1) { /* ascending: the first match, as a scan of every way */
-    unsigned w = (unsigned)__builtin_ctzll(ways);
+  for (unsigned w = 0; w < p->ways; w++) /* mixed, or no masks (up to 255 ways): every way */
     if (tags[w] == vpn) {
       struct tlb_slot *s = &t->slot[first + w];
       if (s->shift == p->shift && s->vpid == t->vpid && live(t, s)) return s;
     }
-  }
   return NULL;
 }
 
@@ -315,7 +319,7 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
       maybe = ways_all(best); /* the owner's: scan */
     unsigned i = 0;
     for (; i < nways; i++)
-      if (!((maybe >> i) & 1) || !live(t, &set[i])) break;
+      if ((i < 64 && !((maybe >> i) & 1)) || !live(t, &set[i])) break; /* > 64 ways: no masks */
     if (i < nways) {
       set[i].valid = 0;
       w = i;

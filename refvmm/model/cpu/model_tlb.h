@@ -94,7 +94,6 @@ struct tlb_array {
 /* speed: one probe of an array for one page size, with everything the probe
  * reads (a copy of the array's geometry: one load chain shorter) */
 struct tlb_probe {
-  uint64_t all;      /* every way's bit */
   uint32_t base;     /* the array's first slot */
   uint16_t set_mask; /* sets - 1 */
   uint16_t set_base; /* the array's first set in model_tlb.setm */
