@@ -318,8 +318,13 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
     if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
       maybe = ways_all(best); /* the owner's: scan */
     unsigned i = 0;
-    for (; i < nways; i++)
-      if ((i < 64 && !((maybe >> i) & 1)) || !live(t, &set[i])) break; /* > 64 ways: no masks */
+    if (nways <= 64) {
+      for (; i < nways; i++)
+        if (!((maybe >> i) & 1) || !live(t, &set[i])) break;
+    } else { /* no masks (maybe is every way): every way's entry tested */
+      for (; i < nways; i++)
+        if (!live(t, &set[i])) break;
+    }
     if (i < nways) {
       set[i].valid = 0;
       w = i;
