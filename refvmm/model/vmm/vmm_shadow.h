@@ -29,6 +29,7 @@ struct model_vmcs;
 enum vmm_shadow_policy {
   SHADOW_POLICY_SYNC,   /* every shadowed guest table write-protected (default) */
   SHADOW_POLICY_UNSYNC, /* last-level tables may go out of sync (KVM) */
+  SHADOW_POLICY_FLOOD,  /* as sync, and last-level pages flood as upper-level ones do */
 };
 
 /* The manager's counters (a run's `model.shadow`, docs/MODEL.md):
