@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/model/cpu/model_insn.h"
 #include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
@@ -374,6 +375,44 @@ START_TEST(flood_zaps_a_leaf_table_written_as_data) {
 }
 END_TEST
 
+/* Policy unsync, KVM's retry_instruction(): a write to a write-protected
+ * upper-level table by an instruction KVM's emulator does not flag as
+ * page-table writing (REP STOSB: the kernel zeroing a freed table) zaps
+ * every shadow page of the frame and retries instead of emulating; a MOV
+ * is emulated (the entry zapped, the page kept). */
+START_TEST(unsync_retries_a_non_pt_write) {
+  struct model_insn stos = {.op = 0xaa, .rep = 0xf3, .len = 2};
+  struct model_insn mov = {.op = 0x89, .modrm = 0x07, .len = 2};
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0); /* shadows root[0]'s path to va 0 */
+  uint64_t pdpt0 = gget(root[0]) & ADDR, pd0 = gget(pdpt0) & ADDR;
+  uint32_t got[8];
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+  uint64_t exits = sh.pt_write_exits, hidden = sh.hidden_faults;
+  t->c->cur = &mov; /* emulated: the PD stays shadowed */
+  t->c->rip = 0x1000;
+  guest_write(pd0 + 8 * 200, 0);
+  ck_assert_uint_eq(sh.pt_write_exits, exits + 1);
+  ck_assert_uint_eq(sh.pt_write_retries, 0);
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+  uint64_t freed = sh.pages_freed;
+  t->c->cur = &stos; /* unprotected: the PD's page zapped, the write retried after a fill */
+  t->c->rip = 0x2000;
+  guest_write(pd0 + 8 * 201, 0);
+  t->c->cur = NULL;
+  ck_assert_uint_eq(sh.pt_write_exits, exits + 2);
+  ck_assert_uint_eq(sh.pt_write_retries, 1);
+  ck_assert_uint_eq(sh.pages_freed, freed + 1);
+  ck_assert_uint_eq(sh.flooded, 0);
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 0);
+  ck_assert_uint_eq(sh.is_pt[pd0 >> 12], 0);
+  ck_assert_uint_ge(sh.hidden_faults, hidden + 1); /* the retried write's fill */
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+  model_mmu__flush(t->c);
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0); /* va 0 is shadowed again through a new PD page */
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+}
+END_TEST
+
 Suite *suite_vmm_shadow(void) {
   Suite *s = suite_create("vmm_shadow");
   TCase *tc = tcase_create("index");
@@ -387,6 +426,7 @@ Suite *suite_vmm_shadow(void) {
   tcase_add_checked_fixture(tu, setup_unsync, teardown);
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, unsync_syncs_at_each_invalidation);
+  tcase_add_test(tu, unsync_retries_a_non_pt_write);
   suite_add_tcase(s, tu);
   TCase *tf = tcase_create("flood");
   tcase_add_checked_fixture(tf, setup_flood, teardown);

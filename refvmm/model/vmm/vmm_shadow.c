@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cpu/model_cpu.h"
+#include "../cpu/model_insn.h"
 #include "../cpu/model_vmcs.h"
 #include "../cpu/x86.h"
 
@@ -338,25 +340,74 @@ static void page_unlink_release(struct vmm_shadow *s, uint32_t pg) {
   }
 }
 
-/* Zap a whole shadow page of an upper-level guest table (write flooding):
- * the frame is no longer write-protected when no other page shadows it. A
- * root is emptied in place and shadows nothing until the next fill through
- * it (KVM frees the root page and allocates a new one when the vCPU next
- * uses it: counted the same way here). */
-static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+/* Zap a whole shadow page (write flooding, or an unprotect): the frame is
+ * no longer write-protected when no other page shadows it. A root is
+ * emptied in place and shadows nothing until the next fill through it.
+ * KVM marks a root in use invalid (kvm_mmu_prepare_zap_page(), counted in
+ * mmu_shadow_zapped), frees it when the vCPU lets it go at its next entry
+ * (kvm_mmu_free_obsolete_roots(): zapped, and counted, a second time) and
+ * allocates a new one: counted the same way here, twice freed, allocated
+ * at the next fill. */
+static void page_zap_whole(struct vmm_shadow *s, uint32_t pg) {
   int64_t frame = s->src[pg];
-  s->flooded++;
   s->zaps++;
   if ((s->role[pg] & 7) == 4) {
     memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
     index_del(s, pg);
     s->src[pg] = -1;
-    s->pages_freed++;
+    s->pages_freed += 2;
   } else {
     page_unlink_release(s, pg);
   }
   if (frame_shadowed(s, frame)) return;
   if (frame >= 0 && (uint64_t)frame < s->nframes) s->is_pt[frame] = 0;
+}
+
+static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+  s->flooded++;
+  page_zap_whole(s, pg);
+}
+
+/* KVM's x86_page_table_writing_insn(): the instructions its emulator flags
+ * PageTable (arch/x86/kvm/emulate.c, 6.1): OR, AND (00-0F/20-25 forms and
+ * group 1 /1, /4), XCHG, MOV to memory (88, 89, 8C, A2, A3, C6/C7 /0), BTS,
+ * BTC (0F AB, 0F BB, 0F BA /5 /7), CMPXCHG (0F B0, B1) and CMPXCHG8B/16B
+ * (0F C7 /1). Every other store (string instructions, ADD, SUB, XOR, INC,
+ * XADD, BTR, pushes, SSE moves ...) is taken as not writing a page table. */
+static bool pt_writing_insn(const struct model_insn *i) {
+  static const uint16_t always[] = {0x08, 0x09, 0x0a, 0x0b,  0x0c,  0x0d,  0x20, 0x21,
+                                    0x22, 0x23, 0x24, 0x25,  0x86,  0x87,  0x88, 0x89,
+                                    0x8c, 0xa2, 0xa3, 0x1ab, 0x1bb, 0x1b0, 0x1b1};
+  unsigned r = i->reg & 7;
+  for (size_t k = 0; k < sizeof always / sizeof always[0]; k++)
+    if (i->op == always[k]) return true;
+  if (i->op >= 0x80 && i->op <= 0x83) return r == 1 || r == 4; /* group 1: OR, AND */
+  if (i->op == 0xc6 || i->op == 0xc7) return r == 0;           /* MOV r/m, imm */
+  if (i->op == 0x1ba) return r == 5 || r == 7;                 /* BTS, BTC r/m, imm8 */
+  return i->op == 0x1c7 && r == 1 && !i->mod3;                 /* CMPXCHG8B/16B */
+}
+
+/* KVM's retry_instruction() (arch/x86/kvm/x86.c, 6.1), for a write fault on
+ * a write-protected guest table under policy unsync (KVM with ring 0 run
+ * natively): an instruction that does not write page tables (above) makes
+ * KVM unprotect the frame instead of emulating it: every shadow page of the
+ * frame is zapped (kvm_mmu_unprotect_page()) and the instruction runs
+ * again, now with write access after a fill. Not twice in a row for the
+ * same RIP and address (KVM's guard against a loop; the guard is cleared
+ * at every write emulation KVM attempts). True: unprotected, retry. */
+static bool retry_unprotected(struct vmm_shadow *s, struct model_cpu *c, uint64_t va,
+                              uint64_t frame) {
+  uint64_t last_rip = s->last_retry_rip, last_va = s->last_retry_va;
+  s->last_retry_rip = s->last_retry_va = 0;
+  if (!c->cur || pt_writing_insn(c->cur) || (c->rip == last_rip && va == last_va)) return false;
+  s->last_retry_rip = c->rip;
+  s->last_retry_va = va;
+  int n = pages_of(s, (int64_t)frame, s->scratch, (int)s->npages);
+  for (int i = 0; i < n; i++)
+    page_zap_whole(s, s->scratch[i]);
+  s->pt_write_retries++;
+  if (n) tlb_flush(s, c, FLUSH_ZAP); /* kvm_mmu_commit_zap_page()'s remote flush */
+  return true;
 }
 
 /* ---- unsync (policy unsync; KVM's arch/x86/kvm/mmu/mmu.c) ---------------------------- */
@@ -535,6 +586,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
       !(may_unsync && unsync_frame(s, frame))) {
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
+    if (may_unsync && retry_unprotected(s, c, va, frame)) return SPF_RETRY;
     zap_guest_entry(s, c, gpa & ~7ull);
     s->vmcs->emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
