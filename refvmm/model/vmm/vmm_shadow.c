@@ -483,11 +483,16 @@ static void page_created(struct vmm_shadow *s, struct model_cpu *c, uint32_t pg)
   if (s->policy != SHADOW_POLICY_UNSYNC || frame < 0 || (uint64_t)frame >= s->nframes) return;
   if ((s->role[pg] & 7) >= 2 && s->unsync_pages) {
     int n = pages_of(s, frame, s->scratch, (int)s->npages);
+    bool zapped = false;
     for (int i = 0; i < n; i++)
       if (s->unsync[s->scratch[i]]) {
         page_unlink_release(s, s->scratch[i]);
         s->zaps++;
+        zapped = true;
       }
+    /* kvm_mmu_commit_zap_page()'s remote flush: the zapped pages' entries
+     * may be in a TLB */
+    if (zapped) tlb_flush(s, c, FLUSH_ZAP);
   }
   if (s->open[frame]) {
     s->open[frame] = 0;
