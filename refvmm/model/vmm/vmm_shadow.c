@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cpu/model_cpu.h"
-#include "../cpu/model_insn.h"
 #include "../cpu/model_vmcs.h"
 #include "../cpu/x86.h"
 
@@ -374,17 +372,16 @@ static void page_zap(struct vmm_shadow *s, uint32_t pg) {
  * BTC (0F AB, 0F BB, 0F BA /5 /7), CMPXCHG (0F B0, B1) and CMPXCHG8B/16B
  * (0F C7 /1). Every other store (string instructions, ADD, SUB, XOR, INC,
  * XADD, BTR, pushes, SSE moves ...) is taken as not writing a page table. */
-static bool pt_writing_insn(const struct model_insn *i) {
+static bool pt_writing_insn(uint16_t op, uint8_t r, bool mod3) {
   static const uint16_t always[] = {0x08, 0x09, 0x0a, 0x0b,  0x0c,  0x0d,  0x20, 0x21,
                                     0x22, 0x23, 0x24, 0x25,  0x86,  0x87,  0x88, 0x89,
                                     0x8c, 0xa2, 0xa3, 0x1ab, 0x1bb, 0x1b0, 0x1b1};
-  unsigned r = i->reg & 7;
   for (size_t k = 0; k < sizeof always / sizeof always[0]; k++)
-    if (i->op == always[k]) return true;
-  if (i->op >= 0x80 && i->op <= 0x83) return r == 1 || r == 4; /* group 1: OR, AND */
-  if (i->op == 0xc6 || i->op == 0xc7) return r == 0;           /* MOV r/m, imm */
-  if (i->op == 0x1ba) return r == 5 || r == 7;                 /* BTS, BTC r/m, imm8 */
-  return i->op == 0x1c7 && r == 1 && !i->mod3;                 /* CMPXCHG8B/16B */
+    if (op == always[k]) return true;
+  if (op >= 0x80 && op <= 0x83) return r == 1 || r == 4; /* group 1: OR, AND */
+  if (op == 0xc6 || op == 0xc7) return r == 0;           /* MOV r/m, imm */
+  if (op == 0x1ba) return r == 5 || r == 7;              /* BTS, BTC r/m, imm8 */
+  return op == 0x1c7 && r == 1 && !mod3;                 /* CMPXCHG8B/16B */
 }
 
 /* KVM's retry_instruction() (arch/x86/kvm/x86.c, 6.1), for a write fault on
@@ -399,8 +396,14 @@ static bool retry_unprotected(struct vmm_shadow *s, struct model_cpu *c, uint64_
                               uint64_t frame) {
   uint64_t last_rip = s->last_retry_rip, last_va = s->last_retry_va;
   s->last_retry_rip = s->last_retry_va = 0;
-  if (!c->cur || pt_writing_insn(c->cur) || (c->rip == last_rip && va == last_va)) return false;
-  s->last_retry_rip = c->rip;
+  uint64_t rip;
+  uint16_t op;
+  uint8_t reg;
+  bool mod3;
+  if (!model_vmx__exit_insn(c, &rip, &op, &reg, &mod3) || pt_writing_insn(op, reg, mod3) ||
+      (rip == last_rip && va == last_va))
+    return false;
+  s->last_retry_rip = rip;
   s->last_retry_va = va;
   int n = pages_of(s, (int64_t)frame, s->scratch, (int)s->npages);
   for (int i = 0; i < n; i++)
