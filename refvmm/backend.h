@@ -72,7 +72,7 @@ struct backend_ops {
   /* The fds KVM's binary statistics and the PMU are read from (probes/
    * probe_set.h); NULL: this backend has no such probes. */
   int (*probe_fds)(const struct vm *vm, int *vm_fd, int *vcpu_fd);
-  /* Its shadow MMU takes --shadow-policy (sync|unsync, with paging shadow);
+  /* Its shadow MMU takes --shadow-policy (sync|unsync|flood, with paging shadow);
    * false: the option is refused. */
   bool shadow_policies;
   /* A cost profile (--profile FILE; NULL path: the built-in default),

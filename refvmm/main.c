@@ -61,9 +61,11 @@ static void usage(FILE *out) {
       "                            intel-skylake profile; docs/COST_MODEL.md)\n"
       "  --model-baseline run|none model, paging ept|shadow: run the image natively first\n"
       "                            for overhead_vs_native (default run)\n"
-      "  --shadow-policy sync|unsync  model, paging shadow: guest last-level page tables\n"
-      "                            stay write-protected (sync, default) or go out of sync\n"
-      "                            as KVM's shadow MMU lets them (unsync; docs/MODEL.md)\n"
+      "  --shadow-policy sync|unsync|flood  model, paging shadow: guest last-level page\n"
+      "                            tables stay write-protected (sync, default), go out of\n"
+      "                            sync as KVM's shadow MMU lets them (unsync), or stay\n"
+      "                            write-protected until written 3 times with no fault\n"
+      "                            through them (flood; docs/MODEL.md)\n"
       "\n"
       "A mode axis left out has its assist off (tlb flush, nmi poll, irq poll), as in\n"
       "vtbench's modes; paging and tlb on kvm are the host module's, and the model\n"
@@ -316,9 +318,9 @@ static int parse_run(int argc, char **argv, struct vm_config *cfg, struct sessio
       cfg->cmdline = optarg;
       break;
     case OPT_SHADOW_POLICY:
-      if (strcmp(optarg, "sync") && strcmp(optarg, "unsync"))
-        return usage_error("--shadow-policy '%s': expected sync or unsync", optarg);
-      cfg->shadow_unsync = strcmp(optarg, "unsync") == 0;
+      if (strcmp(optarg, "sync") && strcmp(optarg, "unsync") && strcmp(optarg, "flood"))
+        return usage_error("--shadow-policy '%s': expected sync, unsync or flood", optarg);
+      cfg->shadow_policy = !strcmp(optarg, "unsync") ? 1 : !strcmp(optarg, "flood") ? 2 : 0;
       cfg->shadow_policy_set = true;
       break;
     case OPT_HELP:

@@ -172,8 +172,10 @@ struct vm_config {
   uint32_t irq_vector; /* their vector (32..255); 0 = 0x40 */
   /* The shadow MMU's policy for the guest's last-level page tables
    * (--shadow-policy; backends with backend_ops.shadow_policies only):
-   * false sync (write-protected), true unsync (KVM's; docs/MODEL.md). */
-  bool shadow_unsync, shadow_policy_set;
+   * 0 sync (write-protected), 1 unsync (KVM's), 2 flood (sync, last-level
+   * tables flood too): enum vmm_shadow_policy's values (docs/MODEL.md). */
+  uint8_t shadow_policy;
+  bool shadow_policy_set;
 };
 
 /* ---- Guest reports -------------------------------------------------------- */
@@ -242,7 +244,7 @@ struct vm {
    * without one whether the guest sits halted (watchdog.h) */
   volatile uint64_t exits_seen;
   volatile int halt_check;
-  struct events *events;       /* refvmm/events.h: pending events, policies; NULL = none */
+  struct events *events; /* refvmm/events.h: pending events, policies; NULL = none */
 };
 
 #endif

@@ -87,7 +87,7 @@ const struct validate_pair validate_pairs[] = {
     {"pf_taken", "pf_taken", SH "hidden_faults+" SH "true_faults+" SH "pt_write_exits",
      VALIDATE_HOST_NATIVE},
     {"pf_emulate", "pf_emulate", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
-    {"mmu_pte_write", "mmu_pte_write", SH "pt_write_exits", VALIDATE_HOST_NATIVE},
+    {"mmu_pte_write", "mmu_pte_write", SH "pt_writes_emulated", VALIDATE_HOST_NATIVE},
     {"tlb_flush", "tlb_flush", SH "flush_exits", VALIDATE_HOST_NATIVE},
     {"exits", "exits", T "exits.*", VALIDATE_HOST_NATIVE, true},
     /* EPT/NPT: the guest owns its page tables; KVM's TDP MMU fills a
@@ -215,8 +215,6 @@ double validate__ratio(double kvm, double model) {
 const struct validate_known validate_known[] = {
     {"forkwait", "mmu_cache_miss", VALIDATE_HOST_EMU0,
      "the model shadows each root once more: a constant 6 more allocations"},
-    {"forkwait", "mmu_shadow_zapped", VALIDATE_HOST_EMU0,
-     "KVM zaps one page per round more than it floods; the model does not"},
     {"forkwait", "tlb_flush", VALIDATE_HOST_EMU0,
      "flush requests that land on their own at an entry from ring 3 vary with host timing"},
     {"forkwait", "exits", VALIDATE_HOST_EMU0,

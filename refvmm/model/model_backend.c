@@ -93,7 +93,7 @@ static int model_check_modes(struct vm *vm) {
   if (vm->cfg.shadow_policy_set && m->paging != PAGING_SHADOW) {
     snprintf(vm->status_detail, sizeof vm->status_detail,
              "--shadow-policy %s: applies to --paging shadow only (this run: --paging %s)",
-             vm->cfg.shadow_unsync ? "unsync" : "sync", paging_mode__name(m->paging));
+             vmm_shadow__policy_name(vm->cfg.shadow_policy), paging_mode__name(m->paging));
     return -EINVAL;
   }
   return 0;
@@ -158,9 +158,9 @@ static int model_create(struct vm *vm) {
              "model: out of memory for shadow page tables");
     return -ENOMEM;
   }
-  if (shadow)
-    vmm_shadow__set_policy(&m->shadow,
-                           vm->cfg.shadow_unsync ? SHADOW_POLICY_UNSYNC : SHADOW_POLICY_SYNC);
+  if (shadow) vmm_shadow__set_policy(&m->shadow, (enum vmm_shadow_policy)vm->cfg.shadow_policy);
+  _Static_assert(SHADOW_POLICY_SYNC == 0 && SHADOW_POLICY_UNSYNC == 1 && SHADOW_POLICY_FLOOD == 2,
+                 "vm.h's shadow_policy values (main.c parses them)");
   return 0;
 }
 

@@ -91,6 +91,78 @@ linux_steps() {
     --out out/validate-linux-npt0 --timeout 900
   step restore_l bin/vtbench host restore
 }
+# ktrace NAME CMD...: CMD (one refvmm run) with KVM's MMU traced from the
+# region's first mark (a port write to 0x502, the mark hypercall) on: the
+# kvm/kvmmmu tracepoints and, through the function tracer with a stack each,
+# the functions that count KVM's MMU statistics (docs/VALIDATION.md, "Where
+# the Linux workloads differ, traced"). out/NAME.trace.gz: the trace to the
+# end of the run (check.sh's host side cuts it at the second mark).
+ktrace() {
+  name=$1
+  shift
+  T=/sys/kernel/tracing
+  echo 0 >$T/tracing_on
+  echo nop >$T/current_tracer
+  echo >$T/trace
+  echo 65536 >$T/buffer_size_kb
+  : >$T/set_ftrace_filter
+  for f in kvm_flush_remote_tlbs kvm_flush_remote_tlbs_with_address kvm_mmu_invlpg \
+    kvm_mmu_invalidate_gva kvm_mmu_unprotect_page kvm_mmu_unprotect_page_virt kvm_mmu_sync_roots \
+    kvm_mmu_sync_prev_roots kvm_mmu_free_roots kvm_mmu_new_pgd kvm_mmu_pte_write mmu_sync_children \
+    kvm_mmu_commit_zap_page kvm_vcpu_flush_tlb_all kvm_vcpu_flush_tlb_guest \
+    kvm_vcpu_flush_tlb_current svm_flush_tlb_current svm_flush_tlb_all svm_flush_tlb_guest \
+    x86_emulate_instruction retry_instruction reexecute_instruction kvm_mmu_page_fault \
+    kvm_mmu_free_guest_mode_roots kvm_mmu_zap_oldest_mmu_pages kvm_mmu_remote_flush_or_zap \
+    mmu_zap_unsync_children kvm_mmu_zap_all_fast kvm_sync_page kvm_mmu_get_child_sp; do
+    echo "$f" >>$T/set_ftrace_filter 2>/dev/null && echo "traced: $f" || echo "not traceable: $f"
+  done
+  echo function >$T/current_tracer
+  echo 1 >$T/options/func_stack_trace
+  for e in kvm/kvm_exit kvm/kvm_page_fault kvm/kvm_emulate_insn kvm/kvm_pio kvm/kvm_cr kvm/kvm_inj_exception \
+    kvmmmu/kvm_mmu_get_page kvmmmu/kvm_mmu_prepare_zap_page kvmmmu/kvm_mmu_sync_page \
+    kvmmmu/kvm_mmu_unsync_page kvmmmu/kvm_mmu_pagetable_walk kvmmmu/kvm_mmu_set_spte \
+    kvmmmu/kvm_mmu_spte_requested; do
+    echo 1 >$T/events/$e/enable || echo "no event $e"
+  done
+  echo stacktrace >$T/events/kvmmmu/kvm_mmu_prepare_zap_page/trigger
+  echo 'traceon if port == 0x502' >$T/events/kvm/kvm_pio/trigger
+  step "$name" "$@"
+  echo 0 >$T/tracing_on
+  gzip -c $T/trace >"out/$name.trace.gz"
+  echo '!traceon if port == 0x502' >$T/events/kvm/kvm_pio/trigger
+  echo '!stacktrace' >$T/events/kvmmmu/kvm_mmu_prepare_zap_page/trigger
+  echo 0 >$T/events/enable
+  echo 0 >$T/options/func_stack_trace
+  echo nop >$T/current_tracer
+  echo >$T/trace
+}
+
+# The trace plan: the Linux workloads and freestanding ones that differ on
+# npt=0, one run each at validate's quick sizes, traced (ktrace).
+trace_steps() {
+  K=$(ls build/kvm-amd/cache/root/boot/vmlinuz-* 2>/dev/null | head -1)
+  LXCL="console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4 cryptomgr.notests=1"
+  step set_npt0_t bin/vtbench host set npt=0 --yes
+  # the kernel's text symbols (this kernel is the Linux guest's too, which
+  # runs at the unrandomized base: symbolize its RIPs against _text)
+  grep ' [tTwW] ' /proc/kallsyms | gzip >out/kallsyms.gz
+  for w in fork:25 forkexec:15 null:5000 ctx:100; do
+    ktrace "trace_linux_${w%%:*}" bin/refvmm run --kernel "$K" \
+      --initrd workloads/build/linux/initramfs.cpio \
+      --cmdline "$LXCL vtb.workload=${w%%:*} vtb.n=${w#*:}" --events kvm:all --timeout 900 \
+      --quiet --json "out/trace_linux_${w%%:*}.json"
+  done
+  ktrace trace_cr3switch bin/refvmm run workloads/build/cr3switch.elf --param n=500 --events kvm:all \
+    --json out/trace_cr3switch.json
+  ktrace trace_forkwait bin/refvmm run workloads/build/forkwait.elf --param n=25 --events kvm:all \
+    --json out/trace_forkwait.json
+  step restore_t bin/vtbench host restore
+}
+if [ "$PLAN" = trace ]; then
+  trace_steps
+  echo "plan $PLAN done"
+  exit 0
+fi
 if [ "$PLAN" = linux ]; then
   linux_steps
   echo "plan $PLAN done"

@@ -5,7 +5,7 @@
 # inside (scripts/kvm_amd/guest_plan.sh), bring the results back and judge
 # them (scripts/kvm_amd/check.sh).
 #
-#   bash scripts/kvm_amd/rig.sh smoke|full|linux [OUT_DIR] [BIN_DIR]
+#   bash scripts/kvm_amd/rig.sh smoke|full|linux|trace [OUT_DIR] [BIN_DIR]
 #
 # make check runs the smoke plan (tests/scripts/kvm_amd_smoke.sh), make
 # check-kvm-amd the full one. Exit 0 all checks passed, 1 a check failed or
@@ -16,7 +16,7 @@ PLAN=${1:-smoke}
 OUT=${2:-build/kvm-amd/$PLAN}
 BIN=${3:-bin}
 CACHE=${KVM_AMD_CACHE:-build/kvm-amd/cache}
-case $PLAN in smoke | full | linux) ;; *) echo "rig: unknown plan '$PLAN' (smoke, full or linux)" >&2; exit 2 ;; esac
+case $PLAN in smoke | full | linux | trace) ;; *) echo "rig: unknown plan '$PLAN' (smoke, full, linux or trace)" >&2; exit 2 ;; esac
 mkdir -p "$OUT"
 times=$OUT/times.txt
 : >"$times"
@@ -29,7 +29,7 @@ t0=$(date +%s)
 bash scripts/kvm_amd/initramfs.sh "$CACHE" "$OUT/initramfs.cpio" "$BIN" || exit 1
 t initramfs "$t0"
 t0=$(date +%s)
-timeout=${KVM_AMD_TIMEOUT:-$(case $PLAN in full) echo 3600 ;; linux) echo 2400 ;; *) echo 300 ;; esac)}
+timeout=${KVM_AMD_TIMEOUT:-$(case $PLAN in full) echo 3600 ;; linux | trace) echo 2400 ;; *) echo 300 ;; esac)}
 bash scripts/kvm_amd/boot.sh "$CACHE" "$OUT/initramfs.cpio" "$PLAN" "$OUT" "$timeout" || exit 1
 t "boot+plan" "$t0"
 rm -f "$OUT/initramfs.cpio"

@@ -6,12 +6,15 @@
  * every writable shadow leaf is in its frame's reverse map. With the unsync
  * policy the same, plus INVLPGs, and after each of the guest's TLB
  * invalidations (a CR3 load: every entry of the root; INVLPG: its address)
- * the shadow tables translate as the guest's do. */
+ * the shadow tables translate as the guest's do. With the flood policy the
+ * first mix again, and a last-level table written as data under sync and
+ * flood. */
 #include <check.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/model/cpu/model_insn.h"
 #include "refvmm/model/vmm/vmm_shadow.h"
 #include "test_model_harness.h"
 
@@ -185,6 +188,11 @@ static void setup_unsync(void) {
   vmm_shadow__set_policy(&sh, SHADOW_POLICY_UNSYNC);
 }
 
+static void setup_flood(void) {
+  setup();
+  vmm_shadow__set_policy(&sh, SHADOW_POLICY_FLOOD);
+}
+
 static void teardown(void) {
   vmm_shadow__free(&sh);
   tm_free(t);
@@ -322,6 +330,89 @@ START_TEST(vmm_write_to_a_guest_table_is_seen) {
 }
 END_TEST
 
+/* A last-level guest table the guest writes as data (a Linux kernel frees a
+ * page table and reuses the page): under sync its shadow page never floods
+ * (KVM's exemption of last-level pages), so every store exits; under flood
+ * the third store with no fill through the page zaps it, the frame is a
+ * page table no more, and after one fill (write access back) stores run
+ * without exits. A fill through the page in between is a use: no flood. */
+static void write_a_leaf_table_as_data(enum vmm_shadow_policy p) {
+  vmm_shadow__set_policy(&sh, p);
+  uint64_t l1 = gget(gget(gget(root[0]) & ADDR) & ADDR) & ADDR; /* the PT of va 0 */
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0);                /* shadowed: a fill through it */
+  ck_assert_uint_eq(sh.is_pt[l1 >> 12], 1);
+  uint64_t pt_writes = sh.pt_write_exits, flooded = sh.flooded;
+  guest_write(l1 + 8 * 100, 0); /* entries no va of the test maps through: no fill */
+  guest_write(l1 + 8 * 101, 0);
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0); /* the model's TLB may hold it: */
+  model_mmu__flush(t->c);                        /* make the access a fill */
+  ck_assert_int_eq(guest_access(1ull << 12, 0, NULL), 0);
+  guest_write(l1 + 8 * 102, 0);
+  guest_write(l1 + 8 * 103, 0); /* 2 since the fill: no flood under either policy */
+  ck_assert_uint_eq(sh.flooded, flooded);
+  ck_assert_uint_eq(sh.pt_write_exits, pt_writes + 4);
+  for (int i = 0; i < 8; i++)
+    guest_write(l1 + 8 * (110 + i), 0);
+  if (p == SHADOW_POLICY_FLOOD) { /* the third write zapped it; a fill gave write access back */
+    ck_assert_uint_eq(sh.flooded, flooded + 1);
+    ck_assert_uint_eq(sh.pt_write_exits, pt_writes + 5);
+    ck_assert_uint_eq(sh.is_pt[l1 >> 12], 0);
+  } else { /* every write exits, the page stays */
+    ck_assert_uint_eq(sh.flooded, flooded);
+    ck_assert_uint_eq(sh.pt_write_exits, pt_writes + 12);
+    ck_assert_uint_eq(sh.is_pt[l1 >> 12], 1);
+  }
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+}
+
+START_TEST(sync_keeps_a_leaf_table_written_as_data) {
+  write_a_leaf_table_as_data(SHADOW_POLICY_SYNC);
+}
+END_TEST
+
+START_TEST(flood_zaps_a_leaf_table_written_as_data) {
+  write_a_leaf_table_as_data(SHADOW_POLICY_FLOOD);
+}
+END_TEST
+
+/* Policy unsync, KVM's retry_instruction(): a write to a write-protected
+ * upper-level table by an instruction KVM's emulator does not flag as
+ * page-table writing (REP STOSB: the kernel zeroing a freed table) zaps
+ * every shadow page of the frame and retries instead of emulating; a MOV
+ * is emulated (the entry zapped, the page kept). */
+START_TEST(unsync_retries_a_non_pt_write) {
+  struct model_insn stos = {.op = 0xaa, .rep = 0xf3, .len = 2};
+  struct model_insn mov = {.op = 0x89, .modrm = 0x07, .len = 2};
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0); /* shadows root[0]'s path to va 0 */
+  uint64_t pdpt0 = gget(root[0]) & ADDR, pd0 = gget(pdpt0) & ADDR;
+  uint32_t got[8];
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+  uint64_t exits = sh.pt_write_exits, hidden = sh.hidden_faults;
+  t->c->cur = &mov; /* emulated: the PD stays shadowed */
+  t->c->rip = 0x1000;
+  guest_write(pd0 + 8 * 200, 0);
+  ck_assert_uint_eq(sh.pt_write_exits, exits + 1);
+  ck_assert_uint_eq(sh.pt_write_retries, 0);
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+  uint64_t freed = sh.pages_freed;
+  t->c->cur = &stos; /* unprotected: the PD's page zapped, the write retried after a fill */
+  t->c->rip = 0x2000;
+  guest_write(pd0 + 8 * 201, 0);
+  t->c->cur = NULL;
+  ck_assert_uint_eq(sh.pt_write_exits, exits + 2);
+  ck_assert_uint_eq(sh.pt_write_retries, 1);
+  ck_assert_uint_eq(sh.pages_freed, freed + 1);
+  ck_assert_uint_eq(sh.flooded, 0);
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 0);
+  ck_assert_uint_eq(sh.is_pt[pd0 >> 12], 0);
+  ck_assert_uint_ge(sh.hidden_faults, hidden + 1); /* the retried write's fill */
+  ck_assert_int_eq(vmm_shadow__check(&sh), 0);
+  model_mmu__flush(t->c);
+  ck_assert_int_eq(guest_access(0, 0, NULL), 0); /* va 0 is shadowed again through a new PD page */
+  ck_assert_int_eq(vmm_shadow__pages_of(&sh, (int64_t)(pd0 >> 12), got, 8), 1);
+}
+END_TEST
+
 Suite *suite_vmm_shadow(void) {
   Suite *s = suite_create("vmm_shadow");
   TCase *tc = tcase_create("index");
@@ -335,6 +426,14 @@ Suite *suite_vmm_shadow(void) {
   tcase_add_checked_fixture(tu, setup_unsync, teardown);
   tcase_set_timeout(tu, 60);
   tcase_add_test(tu, unsync_syncs_at_each_invalidation);
+  tcase_add_test(tu, unsync_retries_a_non_pt_write);
   suite_add_tcase(s, tu);
+  TCase *tf = tcase_create("flood");
+  tcase_add_checked_fixture(tf, setup_flood, teardown);
+  tcase_set_timeout(tf, 60);
+  tcase_add_test(tf, index_follows_every_change);
+  suite_add_tcase(s, tf);
+  tcase_add_test(tc, sync_keeps_a_leaf_table_written_as_data);
+  tcase_add_test(tc, flood_zaps_a_leaf_table_written_as_data);
   return s;
 }

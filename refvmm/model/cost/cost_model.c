@@ -427,9 +427,11 @@ void model_cost__counts(const struct model_cost *m, struct cost_counts *k) {
   k->n[CF_VMM_EVENT_INJECT] = n->nmis + n->irqs;
   if (m->shadow) {
     const struct vmm_shadow *s = m->shadow;
-    k->n[CF_VMM_SHADOW_FILL] = s->hidden_faults;
+    /* an unprotect-and-retry (policy unsync) emulates nothing: a #PF exit
+     * whose VMM work is a walk and a zap, priced as a fill */
+    k->n[CF_VMM_SHADOW_FILL] = s->hidden_faults + s->pt_write_retries;
     k->n[CF_VMM_SHADOW_TRUE_FAULT] = s->true_faults;
-    k->n[CF_VMM_PT_WRITE_EMULATE] = s->pt_write_exits;
+    k->n[CF_VMM_PT_WRITE_EMULATE] = s->pt_write_exits - s->pt_write_retries;
     k->n[CF_VMM_CR3_SWITCH] = s->cr3_exits;
     k->n[CF_VMM_ROOT_BUILD] = s->roots_built;
     k->n[CF_VMM_INVLPG] = s->invlpg_exits;

@@ -437,7 +437,10 @@ static void counters_to_json(json_t *o, const struct model_snapshot *k, bool ept
     FIELD(unsynced)
     FIELD(resynced)
     FIELD(invlpg_resyncs)
+    FIELD(pt_write_retries)
 #undef FIELD
+    json_object_set_new(shadow_j, "pt_writes_emulated",
+                        json_integer((json_int_t)(sh->pt_write_exits - sh->pt_write_retries)));
     json_object_set_new(
         shadow_j, "by_cpl",
         json_pack("{s:{s:I,s:I,s:I},s:{s:I,s:I,s:I}}", "cpl0", "hidden_faults",

@@ -123,6 +123,16 @@ uint64_t model_vmx__cpl_switches(const struct model_cpu *c) {
   return c->cpl_acct.switches;
 }
 
+bool model_vmx__exit_insn(const struct model_cpu *c, uint64_t *rip, uint16_t *op, uint8_t *reg,
+                          bool *mod3) {
+  if (!c->cur) return false;
+  *rip = c->rip;
+  *op = c->cur->op;
+  *reg = c->cur->reg & 7;
+  *mod3 = c->cur->mod3 != 0;
+  return true;
+}
+
 void model_vmx__flush_nonglobal(struct model_cpu *c) {
   model_mmu__flush_cr3(c);
 }

@@ -201,6 +201,13 @@ void model_vmx__set_guest_cr3(struct model_cpu *c, uint64_t cr3);
 uint64_t model_vmx__guest_efer(const struct model_cpu *c);
 unsigned model_vmx__guest_cpl(const struct model_cpu *c);
 uint64_t model_vmx__cpl_switches(const struct model_cpu *c);
+/* The instruction the exit happened in, as a VMM's emulator would decode
+ * it from guest memory: its RIP, its opcode (0x000-0x0ff the one-byte map,
+ * 0x100-0x1ff the 0F map, model_insn.h), ModRM.reg (the group's operation)
+ * and whether its r/m operand is a register. False when no instruction is
+ * being executed (an access of event delivery). */
+bool model_vmx__exit_insn(const struct model_cpu *c, uint64_t *rip, uint16_t *op, uint8_t *reg,
+                          bool *mod3);
 /* TLB invalidations the VMM asks for (INVVPID-like): the current VPID's
  * entries but global pages (what a guest CR3 load does), all of them, the
  * translations of one address. */

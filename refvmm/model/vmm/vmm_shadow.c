@@ -338,25 +338,79 @@ static void page_unlink_release(struct vmm_shadow *s, uint32_t pg) {
   }
 }
 
-/* Zap a whole shadow page of an upper-level guest table (write flooding):
- * the frame is no longer write-protected when no other page shadows it. A
- * root is emptied in place and shadows nothing until the next fill through
- * it (KVM frees the root page and allocates a new one when the vCPU next
- * uses it: counted the same way here). */
-static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+/* Zap a whole shadow page (write flooding, or an unprotect): the frame is
+ * no longer write-protected when no other page shadows it. A root is
+ * emptied in place and shadows nothing until the next fill through it.
+ * KVM marks a root in use invalid (kvm_mmu_prepare_zap_page(), counted in
+ * mmu_shadow_zapped), frees it when the vCPU lets it go at its next entry
+ * (kvm_mmu_free_obsolete_roots(): zapped, and counted, a second time) and
+ * allocates a new one: counted the same way here, twice freed, allocated
+ * at the next fill. */
+static void page_zap_whole(struct vmm_shadow *s, uint32_t pg) {
   int64_t frame = s->src[pg];
-  s->flooded++;
   s->zaps++;
   if ((s->role[pg] & 7) == 4) {
     memset(&s->mem[(uint64_t)pg * 512], 0, 4096);
     index_del(s, pg);
     s->src[pg] = -1;
-    s->pages_freed++;
+    s->pages_freed += 2;
   } else {
     page_unlink_release(s, pg);
   }
   if (frame_shadowed(s, frame)) return;
   if (frame >= 0 && (uint64_t)frame < s->nframes) s->is_pt[frame] = 0;
+}
+
+static void page_zap(struct vmm_shadow *s, uint32_t pg) {
+  s->flooded++;
+  page_zap_whole(s, pg);
+}
+
+/* KVM's x86_page_table_writing_insn(): the instructions its emulator flags
+ * PageTable (arch/x86/kvm/emulate.c, 6.1): OR, AND (00-0F/20-25 forms and
+ * group 1 /1, /4), XCHG, MOV to memory (88, 89, 8C, A2, A3, C6/C7 /0), BTS,
+ * BTC (0F AB, 0F BB, 0F BA /5 /7), CMPXCHG (0F B0, B1) and CMPXCHG8B/16B
+ * (0F C7 /1). Every other store (string instructions, ADD, SUB, XOR, INC,
+ * XADD, BTR, pushes, SSE moves ...) is taken as not writing a page table. */
+static bool pt_writing_insn(uint16_t op, uint8_t r, bool mod3) {
+  static const uint16_t always[] = {0x08, 0x09, 0x0a, 0x0b,  0x0c,  0x0d,  0x20, 0x21,
+                                    0x22, 0x23, 0x24, 0x25,  0x86,  0x87,  0x88, 0x89,
+                                    0x8c, 0xa2, 0xa3, 0x1ab, 0x1bb, 0x1b0, 0x1b1};
+  for (size_t k = 0; k < sizeof always / sizeof always[0]; k++)
+    if (op == always[k]) return true;
+  if (op >= 0x80 && op <= 0x83) return r == 1 || r == 4; /* group 1: OR, AND */
+  if (op == 0xc6 || op == 0xc7) return r == 0;           /* MOV r/m, imm */
+  if (op == 0x1ba) return r == 5 || r == 7;              /* BTS, BTC r/m, imm8 */
+  return op == 0x1c7 && r == 1 && !mod3;                 /* CMPXCHG8B/16B */
+}
+
+/* KVM's retry_instruction() (arch/x86/kvm/x86.c, 6.1), for a write fault on
+ * a write-protected guest table under policy unsync (KVM with ring 0 run
+ * natively): an instruction that does not write page tables (above) makes
+ * KVM unprotect the frame instead of emulating it: every shadow page of the
+ * frame is zapped (kvm_mmu_unprotect_page()) and the instruction runs
+ * again, now with write access after a fill. Not twice in a row for the
+ * same RIP and address (KVM's guard against a loop; the guard is cleared
+ * at every write emulation KVM attempts). True: unprotected, retry. */
+static bool retry_unprotected(struct vmm_shadow *s, struct model_cpu *c, uint64_t va,
+                              uint64_t frame) {
+  uint64_t last_rip = s->last_retry_rip, last_va = s->last_retry_va;
+  s->last_retry_rip = s->last_retry_va = 0;
+  uint64_t rip;
+  uint16_t op;
+  uint8_t reg;
+  bool mod3;
+  if (!model_vmx__exit_insn(c, &rip, &op, &reg, &mod3) || pt_writing_insn(op, reg, mod3) ||
+      (rip == last_rip && va == last_va))
+    return false;
+  s->last_retry_rip = rip;
+  s->last_retry_va = va;
+  int n = pages_of(s, (int64_t)frame, s->scratch, (int)s->npages);
+  for (int i = 0; i < n; i++)
+    page_zap_whole(s, s->scratch[i]);
+  s->pt_write_retries++;
+  if (n) tlb_flush(s, c, FLUSH_ZAP); /* kvm_mmu_commit_zap_page()'s remote flush */
+  return true;
 }
 
 /* ---- unsync (policy unsync; KVM's arch/x86/kvm/mmu/mmu.c) ---------------------------- */
@@ -432,11 +486,16 @@ static void page_created(struct vmm_shadow *s, struct model_cpu *c, uint32_t pg)
   if (s->policy != SHADOW_POLICY_UNSYNC || frame < 0 || (uint64_t)frame >= s->nframes) return;
   if ((s->role[pg] & 7) >= 2 && s->unsync_pages) {
     int n = pages_of(s, frame, s->scratch, (int)s->npages);
+    bool zapped = false;
     for (int i = 0; i < n; i++)
       if (s->unsync[s->scratch[i]]) {
         page_unlink_release(s, s->scratch[i]);
         s->zaps++;
+        zapped = true;
       }
+    /* kvm_mmu_commit_zap_page()'s remote flush: the zapped pages' entries
+     * may be in a TLB */
+    if (zapped) tlb_flush(s, c, FLUSH_ZAP);
   }
   if (s->open[frame]) {
     s->open[frame] = 0;
@@ -466,17 +525,26 @@ static void sync_unsync_pages(struct vmm_shadow *s, struct model_cpu *c) {
   if (changed) tlb_flush(s, c, FLUSH_SYNC);
 }
 
-/* Zap the shadow entries derived from the guest entry at gpa; an
- * upper-level page written the third time with no fill through it since
- * goes whole (KVM's detect_write_flooding()). */
+/* Zap the shadow entries derived from the guest entry at gpa; a page
+ * written the third time with no fill through it since goes whole (KVM's
+ * detect_write_flooding()). KVM exempts last-level pages "because [they]
+ * can become unsync, then the guest page is not write-protected". Policy
+ * sync keeps the exemption (KVM's rule, as on kvm_pvm, whose emulated ring 0
+ * writes the tables without faulting, so they never unsync: validated
+ * there); policy flood drops it, as KVM did before it had unsync, for a guest
+ * whose ring 0 runs natively: there a guest table the kernel frees and
+ * reuses as data stays write-protected while any root holds its shadow
+ * page, and every store to it exits (a Linux fork+exec: 44,000 exits per
+ * iteration under sync, docs/LINUX.md). */
 static void zap_guest_entry(struct vmm_shadow *s, struct model_cpu *c, uint64_t gpa) {
   int64_t frame = (int64_t)(gpa >> 12);
   unsigned idx = (unsigned)((gpa & 0xfff) >> 3);
   bool any = false;
+  unsigned flood_level = s->policy == SHADOW_POLICY_FLOOD ? 1 : 2;
   int n = pages_of(s, frame, s->scratch, (int)s->npages);
   for (int i = 0; i < n; i++) {
     uint32_t pg = s->scratch[i];
-    if ((s->role[pg] & 7) >= 2 && ++s->flood[pg] >= 3) {
+    if ((s->role[pg] & 7) >= flood_level && ++s->flood[pg] >= 3) {
       page_zap(s, pg);
       any = true;
       continue;
@@ -526,6 +594,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
       !(may_unsync && unsync_frame(s, frame))) {
     s->pt_write_exits++; /* KVM: pf_emulate (on VT-x) */
     s->pt_write_exits_cpl0 += sup;
+    if (may_unsync && retry_unprotected(s, c, va, frame)) return SPF_RETRY;
     zap_guest_entry(s, c, gpa & ~7ull);
     s->vmcs->emulate_hpa = gpa & ~0xfffull;
     return SPF_EMULATE;
@@ -596,6 +665,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     }
     spg = (*p & ADDR) >> 12;
   }
+  s->flood[spg] = 0; /* the leaf's page too (it floods under policy flood) */
   /* a page table is mapped read-only, unless it can go out of sync */
   bool maps_pt = frame < s->nframes && s->is_pt[frame] && !s->open[frame];
   if (maps_pt && may_unsync && (allow_w & 1) && (e & G_D) && unsync_frame(s, frame))
@@ -708,7 +778,7 @@ void vmm_shadow__set_policy(struct vmm_shadow *s, enum vmm_shadow_policy p) {
 }
 
 const char *vmm_shadow__policy_name(enum vmm_shadow_policy p) {
-  return p == SHADOW_POLICY_UNSYNC ? "unsync" : "sync";
+  return p == SHADOW_POLICY_UNSYNC ? "unsync" : p == SHADOW_POLICY_FLOOD ? "flood" : "sync";
 }
 
 /* The root for the boot CR3 (after the boot state is set). */

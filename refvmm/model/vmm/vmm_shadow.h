@@ -29,6 +29,7 @@ struct model_vmcs;
 enum vmm_shadow_policy {
   SHADOW_POLICY_SYNC,   /* every shadowed guest table write-protected (default) */
   SHADOW_POLICY_UNSYNC, /* last-level tables may go out of sync (KVM) */
+  SHADOW_POLICY_FLOOD,  /* as sync, and last-level pages flood as upper-level ones do */
 };
 
 /* The manager's counters (a run's `model.shadow`, docs/MODEL.md):
@@ -42,7 +43,8 @@ enum vmm_shadow_policy {
  *   zapped (and roots dropped);
  * - flooded: upper-level shadow pages zapped whole because their guest table
  *   was written 3 times with no fill through them in between (KVM's write
- *   flooding detection, mmu_flooded); leaf-level pages are exempt;
+ *   flooding detection, mmu_flooded); leaf-level pages are exempt but under
+ *   policy flood;
  * - flush_zap, flush_protect, flush_root_drop, flush_invlpg: TLB flushes the
  *   VMM starts itself (after zapping entries or flooded pages for a guest page-table write,
  *   after write-protecting a new guest page table, after dropping roots to
@@ -57,6 +59,11 @@ enum vmm_shadow_policy {
  *   table); invlpg_resyncs: entries an INVLPG checked in an unsync page;
  *   flush_sync: flushes after a resync at a CR3 load changed entries or
  *   took write access away (KVM's remote flush requests there);
+ *   pt_write_retries: (policy unsync) of the pt_write_exits, those KVM does
+ *   not emulate: the instruction does not write page tables (a REP STOS
+ *   zeroing a freed table), so the frame is unprotected (its shadow pages
+ *   zapped) and the instruction retried (KVM's pf_emulate counts them, its
+ *   mmu_pte_write does not);
  * - flush_exits: exits whose handling flushed the TLB (guest CR3 loads
  *   included): KVM's tlb_flush on a VT-x host, where every flush request is
  *   serviced at the next VM entry;
@@ -65,7 +72,9 @@ enum vmm_shadow_policy {
  *   execution between two returns to CPL3, once per exit from CPL3 (protect
  *   flushes that only supervisor-mode fills made necessary left out);
  * - pages_allocated, pages_freed: shadow table pages (roots included): KVM's
- *   mmu_cache_miss and mmu_shadow_zapped. Pages are freed with their root
+ *   mmu_cache_miss and mmu_shadow_zapped (a root zapped whole counts twice,
+ *   as KVM zaps a root in use once to invalidate it and once to free it).
+ *   Pages are freed with their root
  *   (dropped from the root cache or to make room); a zapped upper-level
  *   entry leaves the subtree below unlinked until then. */
 #define VMM_SHADOW_STATS(X)                                                                        \
@@ -93,6 +102,7 @@ enum vmm_shadow_policy {
   X(unsynced)                                                                                      \
   X(resynced)                                                                                      \
   X(invlpg_resyncs)                                                                                \
+  X(pt_write_retries)                                                                              \
   X(flush_sync)
 #define VMM_SHADOW_FIELD(name) uint64_t name;
 
@@ -152,9 +162,10 @@ struct vmm_shadow {
   uint32_t unsync_pages; /* all roots' */
   int cur;
   uint64_t clock;
-  uint64_t exit_id;      /* handler calls: one per VM exit the manager handled */
-  uint64_t flushed_exit; /* exit_id + 1 of the last exit that flushed (0 none) */
-  uint64_t batch_key;    /* the last flush batch counted (see flush_batches) */
+  uint64_t exit_id;                       /* handler calls: one per VM exit the manager handled */
+  uint64_t flushed_exit;                  /* exit_id + 1 of the last exit that flushed (0 none) */
+  uint64_t batch_key;                     /* the last flush batch counted (see flush_batches) */
+  uint64_t last_retry_rip, last_retry_va; /* the last unprotect-and-retry (policy unsync) */
   VMM_SHADOW_STATS(VMM_SHADOW_FIELD)
 };
 
