@@ -74,6 +74,9 @@ struct model_icache_entry {
    * one the last time; still a hit while icache_epoch is memo_epoch */
   uint64_t memo_rip, memo_epoch;
   struct model_icache_entry *memo;
+  /* the memo's count slot: where in cnt.by_class_flat it retires when it
+   * runs after this one (its class, and what it waits for from this one) */
+  uint8_t memo_slot;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
@@ -81,8 +84,13 @@ struct model_counters {
   uint64_t instructions; /* retired */
   /* retired, by enum model_iclass and by what they waited for: [class][0]
    * nothing, [class][k] a register the instruction right before them wrote,
-   * that producer being of enum model_dep_kind k (model_cpu__class_count) */
-  uint64_t by_class[IC_COUNT][MODEL_DEP_COUNT];
+   * that producer being of enum model_dep_kind k (model_cpu__class_count);
+   * by_class_flat[class * MODEL_DEP_COUNT + k] is the same counter (the
+   * dispatch counts through one remembered index) */
+  union {
+    uint64_t by_class[IC_COUNT][MODEL_DEP_COUNT];
+    uint64_t by_class_flat[IC_COUNT * MODEL_DEP_COUNT];
+  };
   uint64_t rep_iterations;        /* string-op element iterations */
   uint64_t mem_reads, mem_writes; /* data references (not fetch, not walks) */
   uint64_t fetches;               /* decodes (icache misses) */

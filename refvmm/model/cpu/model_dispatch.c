@@ -415,7 +415,8 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 
 /* ---- the run loop -------------------------------------------------------------------- */
 /* The entry of the instruction at RIP (decoded on a miss), remembered in
- * prev, the entry that ran before it. */
+ * prev, the entry that ran before it, with the count slot it has after
+ * prev (prev retired: the next instruction waits or not on its dep_out). */
 static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
                                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
   uint64_t rip = c->rip;
@@ -425,6 +426,7 @@ static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icach
   prev->memo = e;
   prev->memo_rip = rip;
   prev->memo_epoch = c->icache_epoch;
+  prev->memo_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
 
@@ -437,6 +439,8 @@ static inline void epoch_cpl(struct model_cpu *c) {
   }
 }
 
+_Static_assert((IC_COUNT * MODEL_DEP_COUNT) <= 256, "count slots are kept in a byte");
+
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
@@ -444,16 +448,29 @@ void model_dispatch__run(struct model_cpu *c,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
   struct model_icache_entry *e;
   const struct model_insn *d;
-  /* the stop test and the cache lookup of the loop this replaces, the
-   * instruction being executed (c->cur, as exec() keeps it), then the jump
-   * to the handler: every handler has its own copy */
+  /* where the running instruction's retirement is counted in
+   * cnt.by_class_flat (retire_count's slot, model_ops.h): taken from the
+   * memo of the entry before it, which depends only on the pair (a handler
+   * always retires, so c->dep_prev is then that entry's dep_out), else
+   * computed from c->dep_prev. Counted in NEXT right after the handler
+   * retired it, before anything can observe the counters. */
+  unsigned slot;
+  /* A handler's end: its instruction's count by class, the stop test and
+   * the cache lookup of the loop this replaces, the instruction being
+   * executed (c->cur, as exec() keeps it), then the jump to the handler:
+   * every handler has its own copy */
 #define NEXT()                                                                                     \
   do {                                                                                             \
+    c->cnt.by_class_flat[slot]++;                                                                  \
+    c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))            \
+    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1)) {          \
+      slot = e->memo_slot;                                                                         \
       e = e->memo;                                                                                 \
-    else                                                                                           \
+    } else {                                                                                       \
       e = lookup(c, e, fetch);                                                                     \
+      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
+    }                                                                                              \
     d = c->cur = &e->insn;                                                                         \
     goto *labels[e->handler];                                                                      \
   } while (0)
@@ -462,12 +479,22 @@ void model_dispatch__run(struct model_cpu *c,
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
   if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
+  slot = model_ops__class_slot(&e->insn, c->dep_prev);
   d = c->cur = &e->insn;
   goto *labels[e->handler];
 L_generic:
+  /* exec() counts what it retires itself (it may also retire nothing, or
+   * deliver an event): the next slot comes from c->dep_prev */
   generic(c, d);
   epoch_cpl(c);
-  NEXT();
+  if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;
+  if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))
+    e = e->memo;
+  else
+    e = lookup(c, e, fetch);
+  slot = model_ops__class_slot(&e->insn, c->dep_prev);
+  d = c->cur = &e->insn;
+  goto *labels[e->handler];
 #define BODY(name, stmt)                                                                           \
   L_##name : stmt;                                                                                 \
   NEXT();

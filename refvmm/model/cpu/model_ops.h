@@ -265,22 +265,29 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
   return v;
 }
 
-/* Commit a retired instruction: RIP and the retirement counters. */
 /* Count a retired instruction by class and by the kind of the instruction
  * right before it when it reads a register that one wrote (the cost
- * model's dependency feature; model_deps.c says which reads count). */
-static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
-  uint32_t prev = c->dep_prev;
+ * model's dependency feature; model_deps.c says which reads count): the
+ * slot of cnt.by_class (flattened: class * MODEL_DEP_COUNT + kind) of d
+ * retired after an instruction whose dep_out was prev. */
+static inline unsigned model_ops__class_slot(const struct model_insn *d, uint32_t prev) {
   uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
-  c->cnt.by_class[d->iclass][(prev >> MODEL_DEP_KIND_SHIFT) & waits]++;
+  return d->iclass * MODEL_DEP_COUNT + ((prev >> MODEL_DEP_KIND_SHIFT) & waits);
+}
+static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
+  c->cnt.by_class_flat[model_ops__class_slot(d, c->dep_prev)]++;
   c->dep_prev = d->dep_out;
 }
 
+/* Commit an instruction retired by a handler of the threaded dispatch: RIP
+ * and the instruction count. Its count by class (retire_count's) is made by
+ * the dispatch right after the handler, from the slot it remembered for
+ * this transition (model_dispatch.c). d is the instruction retired. */
 static inline void model_ops__retire(struct model_cpu *c, const struct model_insn *d,
                                      uint64_t nrip) {
+  (void)d;
   c->rip = nrip;
   c->cnt.instructions++;
-  retire_count(c, d);
 }
 
 #endif
