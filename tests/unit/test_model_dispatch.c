@@ -332,12 +332,57 @@ START_TEST(test_smc_after_memo) {
 }
 END_TEST
 
+/* The memo of the next entry across a privilege change: IRETQ (in exec())
+ * returns to the same RIP, twice at CPL0 and then at CPL3. The second pass
+ * remembers T as IRETQ's successor with no decode after it; on the third the
+ * entry of T decoded at CPL0 is no hit at CPL3 (the cache is per CPL), so T,
+ * and what follows, must be looked up and decoded again, as the reference
+ * (every instruction looked up) does: the same counters (fetches). It fails
+ * without the epoch bump on a CPL change (model_dispatch.c, epoch_cpl()).
+ *   0: 48 cf        iretq              (frames: T at CPL0, T at CPL0, T at CPL3)
+ *   2: ff ca        dec edx            T
+ *   4: 75 fa        jnz 0
+ *   6: 0f 0b        ud2                (appended)                             */
+START_TEST(test_memo_across_cpl_change) {
+  static const uint8_t code[] = {0x48, 0xcf, 0xff, 0xca, 0x75, 0xfa};
+  const uint64_t rsp = TM_STACK - 0x100, user_rsp = TM_STACK - 0x800, t_rip = TM_CODE + 2;
+  struct tm_result r[2];
+  uint64_t fetches[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[2] = 3; /* edx: three passes */
+    st.gpr[4] = rsp;
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    /* three IRETQ frames one after the other: RIP, CS, RFLAGS, RSP, SS */
+    const uint64_t frames[3][5] = {
+        {t_rip, 0x08, 0x2, rsp + 40, 0x10},
+        {t_rip, 0x08, 0x2, rsp + 80, 0x10},
+        {t_rip, 0x23, 0x2, user_rsp, 0x1b},
+    };
+    memcpy(t->ram + rsp, frames, sizeof frames);
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6); /* the UD2, reached at CPL3 */
+    ck_assert_uint_eq(r[generic].rip, TM_CODE + sizeof code);
+    ck_assert_uint_eq(r[generic].gpr[4], user_rsp);
+    fetches[generic] = t->c->cnt.fetches;
+    /* IRETQ, DEC, JNZ three times, then the #UD handler's HLT */
+    ck_assert_uint_eq(t->c->cnt.instructions, 3 * 3 + 1);
+    tm_free(t);
+  }
+  ck_assert_msg(fetches[0] == fetches[1], "decodes: %llu with the memos, %llu looked up one by one",
+                (unsigned long long)fetches[0], (unsigned long long)fetches[1]);
+  ck_assert_uint_eq(fetches[1], 7); /* iretq, T, jnz at CPL0; T, jnz at CPL3; ud2; the stub */
+}
+END_TEST
+
 Suite *suite_model_dispatch(void) {
   Suite *s = suite_create("model_dispatch");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
   tcase_add_test(tc, test_smc_through_handler);
+  tcase_add_test(tc, test_memo_across_cpl_change);
   tcase_add_test(tc, test_smc_after_memo);
   suite_add_tcase(s, tc);
   return s;
