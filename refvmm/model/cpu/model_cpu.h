@@ -63,12 +63,12 @@ struct model_tlb_entry { /* what the fast path reads comes first */
 /* ---- Decoded-instruction cache ------------------------------------------------------ */
 #define MODEL_ICACHE_SIZE 16384
 struct model_icache_entry {
+  struct model_insn insn; /* first: the dispatch's entry and instruction are one pointer */
   uint64_t rip;
   uint32_t gen;
   uint8_t cpl;
   uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
-  struct model_insn insn;
   uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
   /* speed: the entry of the instruction at memo_rip, which ran after this
    * one the last time; still a hit while icache_epoch is memo_epoch */
