@@ -10,8 +10,10 @@
  * handler's store: the next instruction, already decoded with a handler and
  * remembered as the store's successor, is decoded again. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/model/cpu/model_ops.h"
 #include "test_model_harness.h"
 
 static uint64_t s_rng;
@@ -376,6 +378,53 @@ START_TEST(test_memo_across_cpl_change) {
 }
 END_TEST
 
+/* alu() takes ADD, SUB, CMP, AND, OR, XOR's flags from the host on x86-64
+ * (model_ops.h): the same result and flags as the C definition
+ * (model_ops__alu_c) for every operation and size, on edge operands (0, 1,
+ * the sign bit and its neighbours, all ones: carries, overflows, AF from
+ * bit 3, parity) and random ones, from both CF states (ADC and SBB read
+ * it), with the non-arithmetic RFLAGS bits left alone. */
+START_TEST(test_alu_host_flags) {
+#ifndef MODEL_OPS_HOST_FLAGS
+  ck_assert_msg(0, "built without MODEL_OPS_HOST_FLAGS: alu() is model_ops__alu_c itself");
+#endif
+  struct model_cpu *c = calloc(1, sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  s_rng = 0xf1a65u;
+  static const unsigned sizes[] = {1, 2, 4, 8};
+  unsigned checked = 0;
+  for (unsigned si = 0; si < 4; si++) {
+    unsigned sz = sizes[si];
+    uint64_t m = MASK(sz), sign = 1ull << (sz * 8 - 1);
+    const uint64_t edge[] = {0,    1,        2,    0xf,      0x10,  0x7f, 0x80,
+                             0xff, sign - 1, sign, sign + 1, m - 1, m};
+    const unsigned ne = sizeof edge / sizeof edge[0];
+    for (unsigned i = 0; i < ne * ne + 4000; i++) {
+      uint64_t a = i < ne * ne ? edge[i / ne] : rnd(), b = i < ne * ne ? edge[i % ne] : rnd();
+      a &= m, b &= m;
+      for (unsigned op = 0; op < 8; op++)
+        for (uint64_t cf = 0; cf < 2; cf++) {
+          uint64_t other = (rnd() & ~RF_ARITH & 0x3f7fd5ull) | RF_FIXED, want_f;
+          c->rflags = other | cf;
+          uint64_t want = model_ops__alu_c(cf, op, a, b, sz, &want_f);
+          uint64_t got = alu(c, op, a, b, sz);
+          if (op != 7) /* CMP's result is not stored */
+            ck_assert_msg(got == want, "op %u sz %u: 0x%llx op 0x%llx = 0x%llx, C says 0x%llx", op,
+                          sz, (unsigned long long)a, (unsigned long long)b, (unsigned long long)got,
+                          (unsigned long long)want);
+          ck_assert_msg(c->rflags == (other | want_f),
+                        "op %u sz %u: 0x%llx op 0x%llx: rflags 0x%llx, C says 0x%llx", op, sz,
+                        (unsigned long long)a, (unsigned long long)b, (unsigned long long)c->rflags,
+                        (unsigned long long)(other | want_f));
+          checked++;
+        }
+    }
+  }
+  ck_assert_uint_gt(checked, 100000);
+  free(c);
+}
+END_TEST
+
 Suite *suite_model_dispatch(void) {
   Suite *s = suite_create("model_dispatch");
   TCase *tc = tcase_create("core");
@@ -383,6 +432,7 @@ Suite *suite_model_dispatch(void) {
   tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
   tcase_add_test(tc, test_smc_through_handler);
   tcase_add_test(tc, test_memo_across_cpl_change);
+  tcase_add_test(tc, test_alu_host_flags);
   tcase_add_test(tc, test_smc_after_memo);
   suite_add_tcase(s, tc);
   return s;

@@ -88,12 +88,13 @@ static inline void set_arith(struct model_cpu *c, uint64_t f) {
   c->rflags = (c->rflags & ~RF_ARITH) | f;
 }
 
-/* The eight ALU operations of the 00-3F rows and group 1, on masked inputs. */
-static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
-                                                          uint64_t a, uint64_t b, unsigned sz) {
+/* The eight ALU operations of the 00-3F rows and group 1, on masked inputs:
+ * the result, and the arithmetic flags in *fl (the portable definition;
+ * model_ops__alu_c: the tests compare the host path below with it). */
+static inline __attribute__((always_inline)) uint64_t
+model_ops__alu_c(uint64_t cf, unsigned op, uint64_t a, uint64_t b, unsigned sz, uint64_t *fl) {
   uint64_t m = MASK(sz), r, f;
   unsigned sb = sz * 8 - 1;
-  uint64_t cf = c->rflags & RF_CF;
   switch (op & 7) {
   case 0: /* ADD */
     r = (a + b) & m;
@@ -125,8 +126,79 @@ static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, u
     f = 0;
     break; /* 6: XOR */
   }
-  set_arith(c, f | szp(r, sz));
+  *fl = f | szp(r, sz);
   return r;
+}
+
+/* speed: on an x86-64 host ADD, SUB, CMP, AND, OR and XOR run as the host's
+ * own instruction of the same size and the flags are read back with LAHF
+ * (SF ZF AF PF CF, at their RFLAGS positions) and SETO: a third of the host
+ * instructions of the C definition. Only flags the SDM defines for these
+ * operations are taken: for AND, OR, XOR, AF is undefined (the model's is
+ * 0) and CF and OF are 0. ADC and SBB stay in C. */
+#if defined(__x86_64__) && !defined(MODEL_OPS_NO_HOST_FLAGS)
+#define MODEL_OPS_HOST_FLAGS 1
+/* r = r OP b in the host's size sfx (b, w, l, q with operand modifier m),
+ * fl = AH:AL after LAHF and SETO */
+#define HOST_OP(mn, sfx, m, r, b, fl)                                                              \
+  __asm__(mn sfx " %" m "[b], %" m "[r]\n\tlahf\n\tseto %%al"                                      \
+          : [r] "+r"(r), "=&a"(fl)                                                                 \
+          : [b] "r"(b)                                                                             \
+          : "cc")
+#define HOST_OP_SIZES(mn, r, b, fl, sz)                                                            \
+  do {                                                                                             \
+    if ((sz) == 8)                                                                                 \
+      HOST_OP(mn, "q", "q", r, b, fl);                                                             \
+    else if ((sz) == 4)                                                                            \
+      HOST_OP(mn, "l", "k", r, b, fl);                                                             \
+    else if ((sz) == 2)                                                                            \
+      HOST_OP(mn, "w", "w", r, b, fl);                                                             \
+    else                                                                                           \
+      HOST_OP(mn, "b", "b", r, b, fl);                                                             \
+  } while (0)
+#endif
+
+static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
+                                                          uint64_t a, uint64_t b, unsigned sz) {
+  uint64_t f;
+#ifdef MODEL_OPS_HOST_FLAGS
+  uint64_t r = a;
+  uint16_t hf;
+  switch (op & 7) {
+  case 0:
+    HOST_OP_SIZES("add", r, b, hf, sz);
+    break;
+  case 5:
+    HOST_OP_SIZES("sub", r, b, hf, sz);
+    break;
+  case 7: /* CMP: the flags of SUB, r is not stored */
+    HOST_OP_SIZES("cmp", r, b, hf, sz);
+    break;
+  case 1:
+    HOST_OP_SIZES("or", r, b, hf, sz);
+    break;
+  case 4:
+    HOST_OP_SIZES("and", r, b, hf, sz);
+    break;
+  case 6:
+    HOST_OP_SIZES("xor", r, b, hf, sz);
+    break;
+  default: /* ADC, SBB */
+    r = model_ops__alu_c(c->rflags & RF_CF, op, a, b, sz, &f);
+    set_arith(c, f);
+    return r;
+  }
+  if ((op & 7) == 0 || (op & 7) == 5 || (op & 7) == 7)
+    f = ((hf >> 8) & (RF_SF | RF_ZF | RF_AF | RF_PF | RF_CF)) | (uint64_t)(hf & 1) << 11;
+  else
+    f = (hf >> 8) & (RF_SF | RF_ZF | RF_PF);
+  set_arith(c, f);
+  return r;
+#else
+  uint64_t r = model_ops__alu_c(c->rflags & RF_CF, op, a, b, sz, &f);
+  set_arith(c, f);
+  return r;
+#endif
 }
 
 static inline bool cond(const struct model_cpu *c, unsigned cc) {
