@@ -218,7 +218,12 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(nm##_m8, movx(c, d, ss, sign, 8, true))
 #define JCC(X, cc) X(jcc##cc, jcc(c, d, cc))
 
-#define HANDLERS(X)                                                                                \
+/* STRAIGHT_HANDLERS: the instruction after them is always the next one (no
+ * control transfer; a fault leaves by longjmp), which lets their dispatch
+ * skip the memo's RIP test (model_dispatch__run). Any handler that can set
+ * another RIP belongs in BRANCH_HANDLERS. */
+#define HANDLERS(X) STRAIGHT_HANDLERS(X) BRANCH_HANDLERS(X)
+#define STRAIGHT_HANDLERS(X)                                                                       \
   ALU_OP(X, 0, add)                                                                                \
   ALU_OP(X, 1, or)                                                                                 \
   ALU_OP(X, 4, and)                                                                                \
@@ -273,7 +278,8 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(setcc_r, setcc_r(c, d))                                                                        \
   X(nop, model_ops__retire(c, d, next_rip(c, d)))                                                  \
   X(push_r, push_r(c, d))                                                                          \
-  X(pop_r, pop_r(c, d))                                                                            \
+  X(pop_r, pop_r(c, d))
+#define BRANCH_HANDLERS(X)                                                                         \
   X(jmp_rel, model_ops__retire(c, d, next_rip(c, d) + d->imm))                                     \
   X(call_rel, call_to(c, d, next_rip(c, d) + d->imm))                                              \
   X(ret_near, model_ops__retire(c, d, pop(c, 8)))                                                  \
@@ -459,12 +465,12 @@ void model_dispatch__run(struct model_cpu *c,
    * the cache lookup of the loop this replaces, the instruction being
    * executed (c->cur, as exec() keeps it), then the jump to the handler:
    * every handler has its own copy */
-#define NEXT()                                                                                     \
+#define NEXT_(rip_test)                                                                            \
   do {                                                                                             \
     c->cnt.by_class_flat[slot]++;                                                                  \
     c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1)) {          \
+    if (__builtin_expect((rip_test) && e->memo_epoch == c->icache_epoch, 1)) {                     \
       slot = e->memo_slot;                                                                         \
       e = e->memo;                                                                                 \
     } else {                                                                                       \
@@ -474,6 +480,11 @@ void model_dispatch__run(struct model_cpu *c,
     d = c->cur = &e->insn;                                                                         \
     goto *labels[e->handler];                                                                      \
   } while (0)
+  /* after a straight handler RIP is the memo's RIP whenever the memo holds:
+   * it was taken after the same instruction, which is still the same while
+   * icache_epoch is (a refill or a new decode bumps it) */
+#define NEXT()          NEXT_(e->memo_rip == c->rip)
+#define NEXT_STRAIGHT() NEXT_(1)
 
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
@@ -498,6 +509,12 @@ L_generic:
 #define BODY(name, stmt)                                                                           \
   L_##name : stmt;                                                                                 \
   NEXT();
-  HANDLERS(BODY)
+#define BODY_STRAIGHT(name, stmt)                                                                  \
+  L_##name : stmt;                                                                                 \
+  NEXT_STRAIGHT();
+  STRAIGHT_HANDLERS(BODY_STRAIGHT)
+  BRANCH_HANDLERS(BODY)
+#undef NEXT_
 #undef NEXT
+#undef NEXT_STRAIGHT
 }
