@@ -74,7 +74,7 @@ timed() {
   if [ "$CLOCK" = cpu ]; then
     local TIMEFORMAT='%3U %3S'
     { time "$@" 2>&4; } 4>&2 2>"$tmp/cpu.time" || rc=$?
-    awk '{ printf "%d\n", ($1 + $2) * 1e9 }' "$tmp/cpu.time" >&3
+    awk '{ printf "%.0f\n", ($1 + $2) * 1e9 }' "$tmp/cpu.time" >&3 # %d: 32 bits in mawk
   else
     t0=$(now)
     "$@" || rc=$?
