@@ -8,9 +8,10 @@
  * are the shared primitives of model_ops.h; memory goes through the same
  * model_mem__read/model_mem__write (TLB front, counters, faults), writes
  * come before register updates as in exec(), and every handler ends with
- * model_ops__retire(), exec()'s retirement. Forms not listed here (byte
- * and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system and string
- * instructions ...) run in exec().
+ * model_ops__retire() (RIP, the instruction count; the count by class that
+ * completes exec()'s retirement follows in the dispatch). Forms not listed
+ * here (byte and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system
+ * and string instructions ...) run in exec().
  *
  * The handlers are labels of one function, model_dispatch__run(), each
  * ending with its own copy of the dispatch (NEXT): computed goto, a GNU C
