@@ -18,6 +18,7 @@
  */
 #include "model_dispatch.h"
 
+#include "model_dispatch_stats.h"
 #include "model_events.h"
 #include "model_mmu.h"
 #include "model_ops.h"
@@ -195,6 +196,8 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   model_ops__retire(c, d, cond(c, cc) ? nrip + d->imm : nrip);
 }
 
+#include "model_dispatch_more.h"
+
 /* ---- the handler list -------------------------------------------------------------- */
 /* X(name, statement): the statement runs the instruction d and retires it */
 #define ALU_FORMS(X, aop, nm, sz)                                                                  \
@@ -296,7 +299,8 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   JCC(X, 12)                                                                                       \
   JCC(X, 13)                                                                                       \
   JCC(X, 14)                                                                                       \
-  JCC(X, 15)
+  JCC(X, 15)                                                                                       \
+  HANDLERS_MORE(X)
 
 #define ENUM_ENTRY(name, stmt) H_##name,
 enum { H_GENERIC, HANDLERS(ENUM_ENTRY) H_COUNT };
@@ -319,9 +323,54 @@ _Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
                  : SZ(sar_##form##4, sar_##form##8))
 #define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
 
+/* the forms of model_dispatch_more.h (H_GENERIC: none of them) */
+static uint8_t select_more(const struct model_insn *d) {
+  unsigned op = d->op, sz = d->osz, g = d->reg & 7;
+  bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  switch (op) {
+  case 0x11:
+  case 0x19:
+  case 0x13:
+  case 0x1b:
+    if (!wide || mem) return H_GENERIC;
+    if (op == 0x11) return SZ(adc_eg_r4, adc_eg_r8);
+    if (op == 0x13) return SZ(adc_ge_r4, adc_ge_r8);
+    return op == 0x19 ? SZ(sbb_eg_r4, sbb_eg_r8) : SZ(sbb_ge_r4, sbb_ge_r8);
+  case 0x38:
+    return mem ? H_cmp_mg1 : H_GENERIC;
+  case 0x3a:
+    return mem ? H_cmp_gm1 : H_GENERIC;
+  case 0x3c:
+    return H_cmp_ai1;
+  case 0xa8:
+    return H_test_ai1;
+  case 0x80: {
+    static const uint8_t h[8] = {H_add_ri1, 0, 0, 0, H_and_ri1, H_sub_ri1, H_xor_ri1, H_cmp_ri1};
+    return mem ? H_GENERIC : g == 1 ? H_or_ri1 : h[g];
+  }
+  case 0x89:
+    return mem && sz == 2 ? H_mov_store2 : H_GENERIC;
+  case 0xc1: {
+    static const uint8_t h[8] = {H_rol_i2, H_ror_i2, 0, 0, H_shl_i2, H_shr_i2, 0, H_sar_i2};
+    return mem || sz != 2 ? H_GENERIC : h[g];
+  }
+  case 0xc6:
+    return mem && g == 0 ? H_mov_store_imm1 : H_GENERIC;
+  case 0xf6:
+    return mem && g <= 1 ? H_test_mi1 : H_GENERIC;
+  case 0xf7:
+    if (!wide || mem) return H_GENERIC;
+    return g == 2 ? SZ(not_r4, not_r8) : g == 3 ? SZ(neg_r4, neg_r8) : H_GENERIC;
+  default:
+    return H_GENERIC;
+  }
+}
+
 uint8_t model_dispatch__select(const struct model_insn *d) {
   unsigned op = d->op, sz = d->osz, g = d->reg & 7;
   bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  uint8_t more = select_more(d);
+  if (more != H_GENERIC) return more;
   if (op < 0x40 && (op & 7) <= 3) { /* the ALU rows: Eb,Gb Ev,Gv Gb,Eb Gv,Ev */
     unsigned aop = op >> 3;
     if (aop == 2 || aop == 3 || !wide || !(op & 1)) return H_GENERIC; /* ADC/SBB, bytes */
@@ -455,14 +504,21 @@ void model_dispatch__run(struct model_cpu *c,
     else                                                                                           \
       e = lookup(c, e, fetch);                                                                     \
     d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
     goto *labels[e->handler];                                                                      \
   } while (0)
 
+#ifdef MODEL_DISPATCH_STATS
+#define NAME_ENTRY(name, stmt) [H_##name] = #name,
+  static const char *const names[H_COUNT] = {[H_GENERIC] = "exec", HANDLERS(NAME_ENTRY)};
+  DSTAT_NAMES(names, H_COUNT);
+#endif
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
   if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
   d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
   goto *labels[e->handler];
 L_generic:
   generic(c, d);
