@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define NH 256
+#define NH    256
 #define NFORM 0x8000 /* generic forms: op (10 bits) | osz (4) | mod3 */
-#define NRIP (1u << 16)
+#define NRIP  (1u << 16)
 _Static_assert(NRIP >= NFORM && NRIP >= NH, "the sort buffer holds every list");
 
 static const char *const *hnames;
@@ -29,7 +29,8 @@ static int cmp_desc(const void *a, const void *b) {
 
 static void report(void) {
   uint64_t total = 0;
-  for (unsigned i = 0; i < NH; i++) total += by_handler[i];
+  for (unsigned i = 0; i < NH; i++)
+    total += by_handler[i];
   if (!total) return;
   fprintf(stderr, "dispatch stats: %llu instructions\n", (unsigned long long)total);
   /* handlers, sorted: pairs (count, index) */
@@ -60,9 +61,10 @@ static void report(void) {
       unsigned k = (unsigned)pairs[2 * i + 1];
       if (pass && rips[k].handler) continue;
       shown++;
-      fprintf(stderr, "  %s %016llx %12llu op %03x modrm %02x osz %u %s %s\n", pass ? "exec-rip" : "rip",
-              (unsigned long long)rips[k].rip, (unsigned long long)rips[k].n, rips[k].op,
-              rips[k].modrm, rips[k].osz, rips[k].mod3 ? "reg" : "mem",
+      fprintf(stderr, "  %s %016llx %12llu op %03x modrm %02x osz %u %s %s\n",
+              pass ? "exec-rip" : "rip", (unsigned long long)rips[k].rip,
+              (unsigned long long)rips[k].n, rips[k].op, rips[k].modrm, rips[k].osz,
+              rips[k].mod3 ? "reg" : "mem",
               rips[k].handler < nhnames ? hnames[rips[k].handler] : "?");
     }
   fprintf(stderr, "  rips not tracked: %llu\n", (unsigned long long)rips_dropped);
