@@ -58,7 +58,8 @@ static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, un
 
 /* The memory operand's offset, what LEA loads: base + index << scale + disp
  * (RIP-relative: from the next RIP) in the address size; no segment base */
-static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t lea_of(const struct model_cpu *c,
+                                                             const struct model_insn *d) {
   uint64_t a = (uint64_t)d->disp;
   if (d->riprel)
     a += c->rip + d->len;
@@ -70,21 +71,22 @@ static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn
 }
 
 /* The memory operand's linear address (FS/GS base added) */
-static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t ea_of(const struct model_cpu *c,
+                                                            const struct model_insn *d) {
   uint64_t a = lea_of(c, d);
   if (d->seg) a += c->seg[d->seg].base;
   return a;
 }
 
 /* ---- flags ---------------------------------------------------------------------- */
-static inline uint64_t szp(uint64_t r, unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t szp(uint64_t r, unsigned sz) {
   uint64_t f = __builtin_parity((unsigned)(r & 0xff)) ? 0 : RF_PF;
   if (!r) f |= RF_ZF;
   f |= ((r >> (sz * 8 - 1)) & 1) ? RF_SF : 0;
   return f;
 }
 
-static inline void set_arith(struct model_cpu *c, uint64_t f) {
+static inline __attribute__((always_inline)) void set_arith(struct model_cpu *c, uint64_t f) {
   c->rflags = (c->rflags & ~RF_ARITH) | f;
 }
 
@@ -269,15 +271,16 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
 /* Count a retired instruction by class and by the kind of the instruction
  * right before it when it reads a register that one wrote (the cost
  * model's dependency feature; model_deps.c says which reads count). */
-static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) void retire_count(struct model_cpu *c,
+                                                               const struct model_insn *d) {
   uint32_t prev = c->dep_prev;
   uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
   c->cnt.by_class[d->iclass][(prev >> MODEL_DEP_KIND_SHIFT) & waits]++;
   c->dep_prev = d->dep_out;
 }
 
-static inline void model_ops__retire(struct model_cpu *c, const struct model_insn *d,
-                                     uint64_t nrip) {
+static inline __attribute__((always_inline)) void
+model_ops__retire(struct model_cpu *c, const struct model_insn *d, uint64_t nrip) {
   c->rip = nrip;
   c->cnt.instructions++;
   retire_count(c, d);
