@@ -85,7 +85,7 @@ static void modrm_insn16(struct gen *g, uint8_t op, int digit, unsigned imm) {
 
 static void gen_insn(struct gen *g) {
   uint8_t op[2];
-  unsigned k = rnd() % 34;
+  unsigned k = rnd() % 36;
   switch (k) {
   case 0:
   case 1:
@@ -251,6 +251,27 @@ static void gen_insn(struct gen *g) {
       break;
     }
     break;
+  case 33:
+  case 34: { /* a SIB operand, [rbx + r12 << scale + disp8] (r12 set to 0..15 right
+              * before) or [rbx + disp8] with no index, for the loads, stores,
+              * LEA and ALU forms that have handlers per address shape */
+    static const uint8_t ops[][2] = {{0x8b, 0}, {0x89, 0}, {0x88, 0}, {0x0f, 0xb6}, {0x0f, 0xb7},
+                                     {0x3b, 0}, {0x33, 0}, {0x8d, 0}, {0x03, 0},    {0x39, 0}};
+    unsigned i = (unsigned)(rnd() % (sizeof ops / sizeof ops[0])), r = any_reg();
+    bool index = rnd() % 4 != 0;
+    if (index) {
+      put(g, 0x41), put(g, 0xbc); /* mov r12d, 0..15 */
+      put(g, (uint8_t)(rnd() % 16)), put(g, 0), put(g, 0), put(g, 0);
+    }
+    if ((rnd() % 4) == 0) put(g, 0x66);
+    put(g, (uint8_t)(0x40 | ((rnd() % 4 != 0) << 3) | ((r >> 3) << 2) | (index << 1)));
+    put(g, ops[i][0]);
+    if (ops[i][0] == 0x0f) put(g, ops[i][1]);
+    put(g, (uint8_t)(0x44 | ((r & 7) << 3)));             /* mod 01, SIB */
+    put(g, (uint8_t)(((rnd() % 4) << 6) | (4 << 3) | 3)); /* r12 (or none), rbx */
+    put(g, (uint8_t)(rnd() % 0x80));
+    break;
+  }
   default: /* XCHG, other forms left to exec() */
     op[0] = 0x87;
     modrm_insn(g, op, 1, -1, true, true, 0);

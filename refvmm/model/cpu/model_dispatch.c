@@ -323,10 +323,47 @@ _Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
                  : SZ(sar_##form##4, sar_##form##8))
 #define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
 
+/* the address shape of d's memory operand for the EA_ forms of
+ * model_dispatch_more.h, 0: none of them (a register operand, RIP-relative,
+ * no base, a 32-bit address or an FS/GS override) */
+static unsigned select_ea(const struct model_insn *d) {
+  if (d->mod3 || d->riprel || d->seg || d->asz != 8 || d->base == MODEL_NOREG) return 0;
+  return d->index == MODEL_NOREG ? EA_BD : EA_BISD;
+}
+#define EA_H(nm) (k == EA_BD ? H_##nm##_bd : H_##nm##_bisd)
+
 /* the forms of model_dispatch_more.h (H_GENERIC: none of them) */
 static uint8_t select_more(const struct model_insn *d) {
-  unsigned op = d->op, sz = d->osz, g = d->reg & 7;
+  unsigned op = d->op, sz = d->osz, g = d->reg & 7, k = select_ea(d);
   bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  if (k) {
+    switch (op) {
+    case 0x8b:
+      if (wide) return w ? EA_H(mov_load8) : EA_H(mov_load4);
+      break;
+    case 0x89:
+      if (wide) return w ? EA_H(mov_store8) : EA_H(mov_store4);
+      if (sz == 2) return EA_H(mov_store2);
+      break;
+    case 0x88:
+      return EA_H(mov_store1);
+    case 0x1b6:
+      if (sz == 4) return EA_H(movzb_m4);
+      break;
+    case 0x1b7:
+      if (sz == 4) return EA_H(movzw_m4);
+      break;
+    case 0x3b:
+      if (sz == 8) return EA_H(cmp_gm8);
+      break;
+    case 0x33:
+      if (sz == 4) return EA_H(xor_gm4);
+      break;
+    case 0x8d:
+      if (wide) return w ? EA_H(lea8) : EA_H(lea4);
+      break;
+    }
+  }
   switch (op) {
   case 0x11:
   case 0x19:

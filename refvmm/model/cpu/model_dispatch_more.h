@@ -52,6 +52,54 @@ AI void neg_r(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
   model_ops__retire(c, d, next_rip(c, d));
 }
 
+/* ---- memory operands without the general address computation ------------ */
+/* The hottest memory forms again for the two address shapes most compiled
+ * code uses, so the handler skips lea_of()'s tests (RIP-relative? base?
+ * index? 32-bit address? segment base?): EA_BD [base + disp], EA_BISD
+ * [base + index << scale + disp], both with a 64-bit address and no FS/GS
+ * override (select_ea() decides). The sum is lea_of()'s modulo 2^64. */
+enum { EA_BD = 1, EA_BISD = 2 };
+AI uint64_t ea_k(const struct model_cpu *c, const struct model_insn *d, unsigned k) {
+  uint64_t a = (uint64_t)d->disp + c->gpr[d->base];
+  if (k == EA_BISD) a += c->gpr[d->index] << d->scale;
+  return a;
+}
+AI void load_k(struct model_cpu *c, const struct model_insn *d, unsigned k, unsigned ss, bool sign,
+               unsigned sz) {
+  uint64_t v = model_mem__read(c, ea_k(c, d, k), ss);
+  set_gpr(c, d->reg, sz, sign ? sxt(v, ss) : v);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void store_k(struct model_cpu *c, const struct model_insn *d, unsigned k, unsigned sz) {
+  uint64_t v = sz == 1 ? rd_reg(c, d->reg, 1, d->rex) : c->gpr[d->reg];
+  model_mem__write(c, ea_k(c, d, k), sz, v);
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void alu_gm_k(struct model_cpu *c, const struct model_insn *d, unsigned k, unsigned aop,
+                 unsigned sz) {
+  uint64_t b = model_mem__read(c, ea_k(c, d, k), sz);
+  uint64_t r = alu(c, aop, c->gpr[d->reg] & MASK(sz), b, sz);
+  if (aop != 7) c->gpr[d->reg] = r;
+  model_ops__retire(c, d, next_rip(c, d));
+}
+AI void lea_k(struct model_cpu *c, const struct model_insn *d, unsigned k, unsigned sz) {
+  set_gpr(c, d->reg, sz, ea_k(c, d, k));
+  model_ops__retire(c, d, next_rip(c, d));
+}
+#define EA_FORMS(X, k, s)                                                                          \
+  X(mov_load8##s, load_k(c, d, k, 8, false, 8))                                                    \
+  X(mov_load4##s, load_k(c, d, k, 4, false, 4))                                                    \
+  X(movzb_m4##s, load_k(c, d, k, 1, false, 4))                                                     \
+  X(movzw_m4##s, load_k(c, d, k, 2, false, 4))                                                     \
+  X(mov_store8##s, store_k(c, d, k, 8))                                                            \
+  X(mov_store4##s, store_k(c, d, k, 4))                                                            \
+  X(mov_store2##s, store_k(c, d, k, 2))                                                            \
+  X(mov_store1##s, store_k(c, d, k, 1))                                                            \
+  X(cmp_gm8##s, alu_gm_k(c, d, k, 7, 8))                                                           \
+  X(xor_gm4##s, alu_gm_k(c, d, k, 6, 4))                                                           \
+  X(lea8##s, lea_k(c, d, k, 8))                                                                    \
+  X(lea4##s, lea_k(c, d, k, 4))
+
 #define MORE_ALU1(X, aop, nm) X(nm##_ri1, alu_ri1(c, d, aop))
 #define MORE_ADCSBB(X, aop, nm, sz)                                                                \
   X(nm##_eg_r##sz, alu_rr(c, d, aop, sz, d->rm, d->reg, true))                                     \
@@ -83,6 +131,8 @@ AI void neg_r(struct model_cpu *c, const struct model_insn *d, unsigned sz) {
   X(neg_r4, neg_r(c, d, 4))                                                                        \
   X(neg_r8, neg_r(c, d, 8))                                                                        \
   X(mov_store2, mov_store(c, d, 2, c->gpr[d->reg]))                                                \
-  X(mov_store_imm1, mov_store(c, d, 1, d->imm))
+  X(mov_store_imm1, mov_store(c, d, 1, d->imm))                                                    \
+  EA_FORMS(X, EA_BD, _bd)                                                                          \
+  EA_FORMS(X, EA_BISD, _bisd)
 
 #endif

@@ -163,8 +163,8 @@ static inline bool cond(const struct model_cpu *c, unsigned cc) {
   return (cc & 1) ? !r : r;
 }
 
-static inline uint64_t shift(struct model_cpu *c, unsigned op, uint64_t a, unsigned cnt,
-                             unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t shift(struct model_cpu *c, unsigned op,
+                                                            uint64_t a, unsigned cnt, unsigned sz) {
   unsigned bits = sz * 8, sb = bits - 1;
   uint64_t m = MASK(sz), r = a, f = c->rflags;
   cnt &= sz == 8 ? 63 : 31;
