@@ -74,6 +74,10 @@ struct model_icache_entry {
    * one the last time; still a hit while icache_epoch is memo_epoch */
   uint64_t memo_rip, memo_epoch;
   struct model_icache_entry *memo;
+  /* speed: the same for a Jcc's taken way (memo: the way not taken), so a
+   * branch that goes both ways finds both successors */
+  uint64_t memo_t_rip, memo_t_epoch;
+  struct model_icache_entry *memo_t;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */

@@ -191,9 +191,12 @@ AI void call_to(struct model_cpu *c, const struct model_insn *d, uint64_t target
   push(c, next_rip(c, d), 8);
   model_ops__retire(c, d, target);
 }
-AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
+/* retires the Jcc; true: taken (the run loop then looks at memo_t) */
+AI bool jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   uint64_t nrip = next_rip(c, d);
-  model_ops__retire(c, d, cond(c, cc) ? nrip + d->imm : nrip);
+  bool t = cond(c, cc);
+  model_ops__retire(c, d, t ? nrip + d->imm : nrip);
+  return t;
 }
 
 #include "model_dispatch_more.h"
@@ -219,7 +222,7 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(nm##_r8, movx(c, d, ss, sign, 8, false))                                                       \
   X(nm##_m4, movx(c, d, ss, sign, 4, true))                                                        \
   X(nm##_m8, movx(c, d, ss, sign, 8, true))
-#define JCC(X, cc) X(jcc##cc, jcc(c, d, cc))
+#define JCC(X, cc) X(jcc##cc, if (jcc(c, d, cc)) NEXT_TAKEN())
 
 #define HANDLERS(X)                                                                                \
   ALU_OP(X, 0, add)                                                                                \
@@ -505,12 +508,27 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
                                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
   uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
   struct model_icache_entry *e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch(c);
   if (c->generic_only) return e; /* the reference: every instruction looked up */
   prev->memo = e;
   prev->memo_rip = rip;
   prev->memo_epoch = c->icache_epoch;
+  return e;
+}
+/* lookup() after a taken Jcc: remembered in prev's memo_t */
+static struct model_icache_entry *
+lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
+             struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+  uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (c->generic_only) return e;
+  prev->memo_t = e;
+  prev->memo_t_rip = rip;
+  prev->memo_t_epoch = c->icache_epoch;
   return e;
 }
 
@@ -550,6 +568,18 @@ void model_dispatch__run(struct model_cpu *c,
   static const char *const names[H_COUNT] = {[H_GENERIC] = "exec", HANDLERS(NAME_ENTRY)};
   DSTAT_NAMES(names, H_COUNT);
 #endif
+  /* NEXT() after a taken Jcc */
+#define NEXT_TAKEN()                                                                               \
+  do {                                                                                             \
+    if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
+    if (__builtin_expect(e->memo_t_rip == c->rip && e->memo_t_epoch == c->icache_epoch, 1))        \
+      e = e->memo_t;                                                                               \
+    else                                                                                           \
+      e = lookup_taken(c, e, fetch);                                                               \
+    d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
+    goto *labels[e->handler];                                                                      \
+  } while (0)
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
@@ -566,4 +596,5 @@ L_generic:
   NEXT();
   HANDLERS(BODY)
 #undef NEXT
+#undef NEXT_TAKEN
 }

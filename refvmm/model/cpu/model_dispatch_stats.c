@@ -13,7 +13,7 @@ _Static_assert(NRIP >= NFORM && NRIP >= NH, "the sort buffer holds every list");
 
 static const char *const *hnames;
 static unsigned nhnames;
-static uint64_t by_handler[NH];
+static uint64_t by_handler[NH], lookups_after[NH];
 static uint64_t by_form[NFORM];
 static struct {
   uint64_t rip, n;
@@ -43,6 +43,14 @@ static void report(void) {
     fprintf(stderr, "  handler %-16s %14llu %6.2f%%\n",
             pairs[2 * i + 1] < nhnames ? hnames[pairs[2 * i + 1]] : "?",
             (unsigned long long)pairs[2 * i], 100.0 * pairs[2 * i] / total);
+  n = 0;
+  for (unsigned i = 0; i < NH; i++)
+    if (lookups_after[i]) pairs[2 * n] = lookups_after[i], pairs[2 * n + 1] = i, n++;
+  qsort(pairs, n, 16, cmp_desc);
+  for (unsigned i = 0; i < n && i < 30; i++)
+    fprintf(stderr, "  memo miss after %-16s %14llu\n",
+            pairs[2 * i + 1] < nhnames ? hnames[pairs[2 * i + 1]] : "?",
+            (unsigned long long)pairs[2 * i]);
   n = 0;
   for (unsigned i = 0; i < NFORM; i++)
     if (by_form[i]) pairs[2 * n] = by_form[i], pairs[2 * n + 1] = i, n++;
@@ -74,6 +82,10 @@ void model_dispatch_stats__names(const char *const *names, unsigned n) {
   if (!hnames) atexit(report);
   hnames = names;
   nhnames = n;
+}
+
+void model_dispatch_stats__lookup(const struct model_icache_entry *prev) {
+  lookups_after[prev->handler]++;
 }
 
 void model_dispatch_stats__count(const struct model_icache_entry *e) {
