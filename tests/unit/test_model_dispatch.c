@@ -1,7 +1,7 @@
 /* test_model_dispatch.c - the model CPU's specialised handlers
  * (model_dispatch.c) against its generic interpreter (exec()): random
  * sequences of the forms the handlers take (and their neighbours that stay
- * in exec(): byte and 16-bit operands, ADC/SBB, RCL/RCR ...), from random
+ * in exec(): 16-bit ALU, RCL/RCR, MUL/DIV, XCHG ...), from random
  * register and flag states, run once through the handlers and once as the
  * reference (c->generic_only: every instruction in exec(), each looked up in
  * the decode cache, no memo of the next entry); registers, flags, RIP, the
@@ -67,9 +67,27 @@ static void modrm_insn(struct gen *g, const uint8_t *op, unsigned oplen, int dig
   put_imm(g, imm);
 }
 
+/* A 16-bit operand form: 66, REX without W (or none), opcode, ModRM with
+ * /digit (or a random register), a register or [rbx + disp8], `imm` bytes. */
+static void modrm_insn16(struct gen *g, uint8_t op, int digit, unsigned imm) {
+  bool mem = rnd() & 1;
+  unsigned r = digit >= 0 ? (unsigned)digit : any_reg(), rm = any_reg();
+  put(g, 0x66);
+  unsigned rex = 0x40 | ((r >> 3) << 2) | (mem ? 0 : (rm >> 3));
+  if (rex != 0x40 || (rnd() & 1)) put(g, (uint8_t)rex);
+  put(g, op);
+  if (mem) {
+    put(g, (uint8_t)(0x40 | ((r & 7) << 3) | 3));
+    put(g, (uint8_t)(rnd() % 0xf0));
+  } else {
+    put(g, (uint8_t)(0xc0 | ((r & 7) << 3) | (rm & 7)));
+  }
+  put_imm(g, imm);
+}
+
 static void gen_insn(struct gen *g) {
   uint8_t op[2];
-  unsigned k = rnd() % 30;
+  unsigned k = rnd() % 36;
   switch (k) {
   case 0:
   case 1:
@@ -206,6 +224,56 @@ static void gen_insn(struct gen *g) {
     put(g, (uint8_t)(((rnd() % 8) << 3) | 5));
     put_imm(g, 4);
     break;
+  case 29: /* group 3: TEST imm, NOT, NEG (F6 bytes, F7) */
+    op[0] = (uint8_t)(0xf6 + (rnd() & 1));
+    {
+      static const int digits[] = {0, 1, 2, 3};
+      int dg = digits[rnd() % 4];
+      modrm_insn(g, op, 1, dg, true, true, dg <= 1 ? (op[0] == 0xf6 ? 1 : 4) : 0);
+    }
+    break;
+  case 30: /* ALU AL, imm8 (04, 0C, ... 3C) and TEST AL, imm8 (A8) */
+    put(g, (uint8_t)((rnd() % 9) == 8 ? 0xa8 : (((rnd() % 8) << 3) | 4)));
+    put_imm(g, 1);
+    break;
+  case 31: /* MOV r/m8, imm8 */
+    op[0] = 0xc6;
+    modrm_insn(g, op, 1, 0, true, true, 1);
+    break;
+  case 32: /* 16-bit operands: shifts by imm8, MOV stores and loads, ALU */
+    switch (rnd() % 3) {
+    case 0:
+      modrm_insn16(g, 0xc1, (int)(rnd() % 8), 1);
+      break;
+    case 1:
+      modrm_insn16(g, (uint8_t)(0x88 + 1 + 2 * (rnd() & 1)), -1, 0); /* 89, 8B */
+      break;
+    default:
+      modrm_insn16(g, (uint8_t)(((rnd() % 8) << 3) | 1), -1, 0);
+      break;
+    }
+    break;
+  case 33:
+  case 34: { /* a SIB operand, [rbx + r12 << scale + disp8] (r12 set to 0..15 right
+              * before) or [rbx + disp8] with no index, for the loads, stores,
+              * LEA and ALU forms that have handlers per address shape */
+    static const uint8_t ops[][2] = {{0x8b, 0}, {0x89, 0}, {0x88, 0}, {0x0f, 0xb6}, {0x0f, 0xb7},
+                                     {0x3b, 0}, {0x33, 0}, {0x8d, 0}, {0x03, 0},    {0x39, 0}};
+    unsigned i = (unsigned)(rnd() % (sizeof ops / sizeof ops[0])), r = any_reg();
+    bool index = rnd() % 4 != 0;
+    if (index) {
+      put(g, 0x41), put(g, 0xbc); /* mov r12d, 0..15 */
+      put(g, (uint8_t)(rnd() % 16)), put(g, 0), put(g, 0), put(g, 0);
+    }
+    if ((rnd() % 4) == 0) put(g, 0x66);
+    put(g, (uint8_t)(0x40 | ((rnd() % 4 != 0) << 3) | ((r >> 3) << 2) | (index << 1)));
+    put(g, ops[i][0]);
+    if (ops[i][0] == 0x0f) put(g, ops[i][1]);
+    put(g, (uint8_t)(0x44 | ((r & 7) << 3)));             /* mod 01, SIB */
+    put(g, (uint8_t)(((rnd() % 4) << 6) | (4 << 3) | 3)); /* r12 (or none), rbx */
+    put(g, (uint8_t)(rnd() % 0x80));
+    break;
+  }
   default: /* XCHG, other forms left to exec() */
     op[0] = 0x87;
     modrm_insn(g, op, 1, -1, true, true, 0);

@@ -76,7 +76,11 @@ struct model_icache_entry {
   struct model_icache_entry *memo;
   /* the memo's count slot: where in cnt.by_class_flat it retires when it
    * runs after this one (its class, and what it waits for from this one) */
-  uint8_t memo_slot;
+  uint8_t memo_slot, memo_t_slot; /* memo_t_slot: memo_t's */
+  /* speed: the same for a Jcc's taken way (memo: the way not taken), so a
+   * branch that goes both ways finds both successors */
+  uint64_t memo_t_rip, memo_t_epoch;
+  struct model_icache_entry *memo_t;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */

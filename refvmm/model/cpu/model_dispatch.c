@@ -19,6 +19,7 @@
  */
 #include "model_dispatch.h"
 
+#include "model_dispatch_stats.h"
 #include "model_events.h"
 #include "model_mmu.h"
 #include "model_ops.h"
@@ -191,10 +192,15 @@ AI void call_to(struct model_cpu *c, const struct model_insn *d, uint64_t target
   push(c, next_rip(c, d), 8);
   model_ops__retire(c, d, target);
 }
-AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
+/* retires the Jcc; true: taken (the run loop then looks at memo_t) */
+AI bool jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   uint64_t nrip = next_rip(c, d);
-  model_ops__retire(c, d, cond(c, cc) ? nrip + d->imm : nrip);
+  bool t = cond(c, cc);
+  model_ops__retire(c, d, t ? nrip + d->imm : nrip);
+  return t;
 }
+
+#include "model_dispatch_more.h"
 
 /* ---- the handler list -------------------------------------------------------------- */
 /* X(name, statement): the statement runs the instruction d and retires it */
@@ -217,13 +223,13 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(nm##_r8, movx(c, d, ss, sign, 8, false))                                                       \
   X(nm##_m4, movx(c, d, ss, sign, 4, true))                                                        \
   X(nm##_m8, movx(c, d, ss, sign, 8, true))
-#define JCC(X, cc) X(jcc##cc, jcc(c, d, cc))
+#define JCC(X, cc) X(jcc##cc, if (jcc(c, d, cc)) NEXT_TAKEN())
 
 /* STRAIGHT_HANDLERS: the instruction after them is always the next one (no
  * control transfer; a fault leaves by longjmp), which lets their dispatch
  * skip the memo's RIP test (model_dispatch__run). Any handler that can set
  * another RIP belongs in BRANCH_HANDLERS. */
-#define HANDLERS(X) STRAIGHT_HANDLERS(X) BRANCH_HANDLERS(X)
+#define HANDLERS(X) STRAIGHT_HANDLERS(X) HANDLERS_MORE(X) BRANCH_HANDLERS(X)
 #define STRAIGHT_HANDLERS(X)                                                                       \
   ALU_OP(X, 0, add)                                                                                \
   ALU_OP(X, 1, or)                                                                                 \
@@ -326,9 +332,91 @@ _Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
                  : SZ(sar_##form##4, sar_##form##8))
 #define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
 
+/* the address shape of d's memory operand for the EA_ forms of
+ * model_dispatch_more.h, 0: none of them (a register operand, RIP-relative,
+ * no base, a 32-bit address or an FS/GS override) */
+static unsigned select_ea(const struct model_insn *d) {
+  if (d->mod3 || d->riprel || d->seg || d->asz != 8 || d->base == MODEL_NOREG) return 0;
+  return d->index == MODEL_NOREG ? EA_BD : EA_BISD;
+}
+#define EA_H(nm) (k == EA_BD ? H_##nm##_bd : H_##nm##_bisd)
+
+/* the forms of model_dispatch_more.h (H_GENERIC: none of them) */
+static uint8_t select_more(const struct model_insn *d) {
+  unsigned op = d->op, sz = d->osz, g = d->reg & 7, k = select_ea(d);
+  bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  if (k) {
+    switch (op) {
+    case 0x8b:
+      if (wide) return w ? EA_H(mov_load8) : EA_H(mov_load4);
+      break;
+    case 0x89:
+      if (wide) return w ? EA_H(mov_store8) : EA_H(mov_store4);
+      if (sz == 2) return EA_H(mov_store2);
+      break;
+    case 0x88:
+      return EA_H(mov_store1);
+    case 0x1b6:
+      if (sz == 4) return EA_H(movzb_m4);
+      break;
+    case 0x1b7:
+      if (sz == 4) return EA_H(movzw_m4);
+      break;
+    case 0x3b:
+      if (sz == 8) return EA_H(cmp_gm8);
+      break;
+    case 0x33:
+      if (sz == 4) return EA_H(xor_gm4);
+      break;
+    case 0x8d:
+      if (wide) return w ? EA_H(lea8) : EA_H(lea4);
+      break;
+    }
+  }
+  switch (op) {
+  case 0x11:
+  case 0x19:
+  case 0x13:
+  case 0x1b:
+    if (!wide || mem) return H_GENERIC;
+    if (op == 0x11) return SZ(adc_eg_r4, adc_eg_r8);
+    if (op == 0x13) return SZ(adc_ge_r4, adc_ge_r8);
+    return op == 0x19 ? SZ(sbb_eg_r4, sbb_eg_r8) : SZ(sbb_ge_r4, sbb_ge_r8);
+  case 0x38:
+    return mem ? H_cmp_mg1 : H_GENERIC;
+  case 0x3a:
+    return mem ? H_cmp_gm1 : H_GENERIC;
+  case 0x3c:
+    return H_cmp_ai1;
+  case 0xa8:
+    return H_test_ai1;
+  case 0x80: {
+    static const uint8_t h[8] = {H_add_ri1, 0, 0, 0, H_and_ri1, H_sub_ri1, H_xor_ri1, H_cmp_ri1};
+    return mem ? H_GENERIC : g == 1 ? H_or_ri1 : h[g];
+  }
+  case 0x89:
+    return mem && sz == 2 ? H_mov_store2 : H_GENERIC;
+  case 0xc1: {
+    static const uint8_t h[8] = {H_rol_i2, H_ror_i2, 0, 0, H_shl_i2, H_shr_i2, 0, H_sar_i2};
+    return mem || sz != 2 ? H_GENERIC : h[g];
+  }
+  case 0xc6:
+    return mem && g == 0 ? H_mov_store_imm1 : H_GENERIC;
+  case 0xf6:
+    return mem && g <= 1 ? H_test_mi1 : H_GENERIC;
+  case 0xf7:
+    if (!wide || mem) return H_GENERIC;
+    return g == 2 ? SZ(not_r4, not_r8) : g == 3 ? SZ(neg_r4, neg_r8) : H_GENERIC;
+  default:
+    return H_GENERIC;
+  }
+}
+
 uint8_t model_dispatch__select(const struct model_insn *d) {
   unsigned op = d->op, sz = d->osz, g = d->reg & 7;
   bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  uint8_t more = select_more(d);
+  if (more != H_GENERIC) return more;
   if (op < 0x40 && (op & 7) <= 3) { /* the ALU rows: Eb,Gb Ev,Gv Gb,Eb Gv,Ev */
     unsigned aop = op >> 3;
     if (aop == 2 || aop == 3 || !wide || !(op & 1)) return H_GENERIC; /* ADC/SBB, bytes */
@@ -427,6 +515,7 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
                                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
   uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
   struct model_icache_entry *e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch(c);
   if (c->generic_only) return e; /* the reference: every instruction looked up */
@@ -434,6 +523,21 @@ static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icach
   prev->memo_rip = rip;
   prev->memo_epoch = c->icache_epoch;
   prev->memo_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
+  return e;
+}
+/* lookup() after a taken Jcc: remembered in prev's memo_t */
+static struct model_icache_entry *
+lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
+             struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+  uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (c->generic_only) return e;
+  prev->memo_t = e;
+  prev->memo_t_rip = rip;
+  prev->memo_t_epoch = c->icache_epoch;
+  prev->memo_t_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
 
@@ -479,6 +583,7 @@ void model_dispatch__run(struct model_cpu *c,
       slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
     }                                                                                              \
     d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
     goto *labels[e->handler];                                                                      \
   } while (0)
   /* after a straight handler RIP is the memo's RIP whenever the memo holds:
@@ -487,12 +592,35 @@ void model_dispatch__run(struct model_cpu *c,
 #define NEXT()          NEXT_(e->memo_rip == c->rip)
 #define NEXT_STRAIGHT() NEXT_(1)
 
+#ifdef MODEL_DISPATCH_STATS
+#define NAME_ENTRY(name, stmt) [H_##name] = #name,
+  static const char *const names[H_COUNT] = {[H_GENERIC] = "exec", HANDLERS(NAME_ENTRY)};
+  DSTAT_NAMES(names, H_COUNT);
+#endif
+  /* NEXT() after a taken Jcc */
+#define NEXT_TAKEN()                                                                               \
+  do {                                                                                             \
+    c->cnt.by_class_flat[slot]++;                                                                  \
+    c->dep_prev = d->dep_out;                                                                      \
+    if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
+    if (__builtin_expect(e->memo_t_rip == c->rip && e->memo_t_epoch == c->icache_epoch, 1)) {      \
+      slot = e->memo_t_slot;                                                                       \
+      e = e->memo_t;                                                                               \
+    } else {                                                                                       \
+      e = lookup_taken(c, e, fetch);                                                               \
+      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
+    }                                                                                              \
+    d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
+    goto *labels[e->handler];                                                                      \
+  } while (0)
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
   if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
   slot = model_ops__class_slot(&e->insn, c->dep_prev);
   d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
   goto *labels[e->handler];
 L_generic:
   /* exec() counts what it retires itself (it may also retire nothing, or
@@ -506,6 +634,7 @@ L_generic:
     e = lookup(c, e, fetch);
   slot = model_ops__class_slot(&e->insn, c->dep_prev);
   d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
   goto *labels[e->handler];
 #define BODY(name, stmt)                                                                           \
   L_##name : stmt;                                                                                 \
@@ -514,8 +643,10 @@ L_generic:
   L_##name : stmt;                                                                                 \
   NEXT_STRAIGHT();
   STRAIGHT_HANDLERS(BODY_STRAIGHT)
+  HANDLERS_MORE(BODY_STRAIGHT) /* model_dispatch_more.h: none branches */
   BRANCH_HANDLERS(BODY)
 #undef NEXT_
 #undef NEXT
 #undef NEXT_STRAIGHT
+#undef NEXT_TAKEN
 }

@@ -58,7 +58,8 @@ static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, un
 
 /* The memory operand's offset, what LEA loads: base + index << scale + disp
  * (RIP-relative: from the next RIP) in the address size; no segment base */
-static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t lea_of(const struct model_cpu *c,
+                                                             const struct model_insn *d) {
   uint64_t a = (uint64_t)d->disp;
   if (d->riprel)
     a += c->rip + d->len;
@@ -70,21 +71,22 @@ static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn
 }
 
 /* The memory operand's linear address (FS/GS base added) */
-static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t ea_of(const struct model_cpu *c,
+                                                            const struct model_insn *d) {
   uint64_t a = lea_of(c, d);
   if (d->seg) a += c->seg[d->seg].base;
   return a;
 }
 
 /* ---- flags ---------------------------------------------------------------------- */
-static inline uint64_t szp(uint64_t r, unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t szp(uint64_t r, unsigned sz) {
   uint64_t f = __builtin_parity((unsigned)(r & 0xff)) ? 0 : RF_PF;
   if (!r) f |= RF_ZF;
   f |= ((r >> (sz * 8 - 1)) & 1) ? RF_SF : 0;
   return f;
 }
 
-static inline void set_arith(struct model_cpu *c, uint64_t f) {
+static inline __attribute__((always_inline)) void set_arith(struct model_cpu *c, uint64_t f) {
   c->rflags = (c->rflags & ~RF_ARITH) | f;
 }
 
@@ -233,8 +235,8 @@ static inline bool cond(const struct model_cpu *c, unsigned cc) {
   return (cc & 1) ? !r : r;
 }
 
-static inline uint64_t shift(struct model_cpu *c, unsigned op, uint64_t a, unsigned cnt,
-                             unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t shift(struct model_cpu *c, unsigned op,
+                                                            uint64_t a, unsigned cnt, unsigned sz) {
   unsigned bits = sz * 8, sb = bits - 1;
   uint64_t m = MASK(sz), r = a, f = c->rflags;
   cnt &= sz == 8 ? 63 : 31;
@@ -342,11 +344,13 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
  * model's dependency feature; model_deps.c says which reads count): the
  * slot of cnt.by_class (flattened: class * MODEL_DEP_COUNT + kind) of d
  * retired after an instruction whose dep_out was prev. */
-static inline unsigned model_ops__class_slot(const struct model_insn *d, uint32_t prev) {
+static inline __attribute__((always_inline)) unsigned
+model_ops__class_slot(const struct model_insn *d, uint32_t prev) {
   uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
   return d->iclass * MODEL_DEP_COUNT + ((prev >> MODEL_DEP_KIND_SHIFT) & waits);
 }
-static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) void retire_count(struct model_cpu *c,
+                                                               const struct model_insn *d) {
   c->cnt.by_class_flat[model_ops__class_slot(d, c->dep_prev)]++;
   c->dep_prev = d->dep_out;
 }
@@ -355,8 +359,8 @@ static inline void retire_count(struct model_cpu *c, const struct model_insn *d)
  * and the instruction count. Its count by class (retire_count's) is made by
  * the dispatch right after the handler, from the slot it remembered for
  * this transition (model_dispatch.c). d is the instruction retired. */
-static inline void model_ops__retire(struct model_cpu *c, const struct model_insn *d,
-                                     uint64_t nrip) {
+static inline __attribute__((always_inline)) void
+model_ops__retire(struct model_cpu *c, const struct model_insn *d, uint64_t nrip) {
   (void)d;
   c->rip = nrip;
   c->cnt.instructions++;
