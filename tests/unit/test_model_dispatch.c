@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/model/cpu/model_dispatch.h"
 #include "refvmm/model/cpu/model_ops.h"
 #include "test_model_harness.h"
 
@@ -446,6 +447,45 @@ START_TEST(test_memo_across_cpl_change) {
 }
 END_TEST
 
+/* A straight-line instruction whose successor's decode goes into its own
+ * cache slot: 0x3fffffff and 0x40000000 share one (rip ^ rip >> 13). The
+ * lookup after the NOP refills the NOP's slot with DEC; a memo taken then
+ * would say DEC follows DEC, and after a straight-line handler the dispatch
+ * takes a memo without testing RIP. The same registers, RIP and counters as
+ * the reference run (it fails without lookup()'s e == prev test: Linux's
+ * init crashed on it).
+ *   TM_CODE:     mov rax, 0x3fffffff; jmp rax
+ *   0x3fffffff:  nop                   (a 2 MiB page onto physical 0x400000)
+ *   0x40000000:  dec edx; jnz 0x3fffffff; ud2   (the 1 GiB alias: physical 0) */
+START_TEST(test_memo_own_slot) {
+  static const uint8_t code[] = {0x48, 0xb8, 0xff, 0xff, 0xff, 0x3f, 0, 0, 0, 0, 0xff, 0xe0};
+  static const uint8_t loop[] = {0xff, 0xca, 0x75, 0xfb, 0x0f, 0x0b};
+  const uint64_t nop_va = 0x3fffffffull, nop_pa = 0x5fffffull;
+  struct tm_result r[2];
+  struct model_counters n[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[2] = 3; /* edx: three passes */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    ck_assert_ptr_eq(model_icache__slot(t->c, nop_va), model_icache__slot(t->c, nop_va + 1));
+    t->c->generic_only = generic;
+    uint64_t pde = 0x400000ull | 0x87; /* PD entry 511: 0x3fe00000 -> 0x400000, 2 MiB */
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    t->ram[nop_pa] = 0x90;
+    memcpy(t->ram, loop, sizeof loop);
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].rip, TM_ALIAS_1G + 4);
+    ck_assert_uint_eq(r[generic].gpr[2], 0);
+    ck_assert_uint_eq(t->c->cnt.instructions, 2 + 3 * 3 + 1); /* the #UD handler's HLT */
+    n[generic] = t->c->cnt;
+    tm_free(t);
+  }
+  ck_assert(memcmp(r[0].gpr, r[1].gpr, sizeof r[0].gpr) == 0);
+  ck_assert(memcmp(&n[0], &n[1], sizeof n[0]) == 0);
+}
+END_TEST
+
 /* alu() takes ADD, SUB, CMP, AND, OR, XOR's flags from the host on x86-64
  * (model_ops.h): the same result and flags as the C definition
  * (model_ops__alu_c) for every operation and size, on edge operands (0, 1,
@@ -500,6 +540,7 @@ Suite *suite_model_dispatch(void) {
   tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
   tcase_add_test(tc, test_smc_through_handler);
   tcase_add_test(tc, test_memo_across_cpl_change);
+  tcase_add_test(tc, test_memo_own_slot);
   tcase_add_test(tc, test_alu_host_flags);
   tcase_add_test(tc, test_smc_after_memo);
   suite_add_tcase(s, tc);

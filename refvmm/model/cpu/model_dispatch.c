@@ -519,6 +519,11 @@ static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icach
   struct model_icache_entry *e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch(c);
   if (c->generic_only) return e; /* the reference: every instruction looked up */
+  /* e == prev: the decode went into prev's own slot (or prev jumps to
+   * itself): prev no longer holds the instruction that ran, and a memo
+   * would be of another instruction's successor, which the dispatch after
+   * a straight-line handler (no RIP test) must never take */
+  if (e == prev) return e;
   prev->memo = e;
   prev->memo_rip = rip;
   prev->memo_epoch = c->icache_epoch;
