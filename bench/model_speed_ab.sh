@@ -5,6 +5,7 @@
 # M guest instructions/s of each and NEW/OLD, then their geometric mean.
 #
 #   R=5 MODEL_WORKLOADS="forkwait cr3switch" bash bench/model_speed_ab.sh OLD NEW
+#   MODEL_CLOCK=cpu ...   rates of CPU time, not wall time (a shared host)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OLD=${1:?usage: $0 OLD_REFVMM NEW_REFVMM} NEW=${2:?usage: $0 OLD_REFVMM NEW_REFVMM}
@@ -17,7 +18,7 @@ for i in $(seq 1 "$R"); do
   for side in $order; do
     bin=$OLD; [ $side = new ] && bin=$NEW
     REFVMM=$bin MODEL_REPS=1 MODEL_TCG=0 bash bench/model_speed.sh 2>/dev/null |
-      grep -E '^(compute|gups|memstream|cr3switch|forkwait) ' | sed "s/^/$side $i /" >> "$OUT"
+      grep -E '^(compute|callret|gups|memstream|cr3switch|forkwait) ' | sed "s/^/$side $i /" >> "$OUT"
   done
 done
 python3 - "$OUT" <<'PY'

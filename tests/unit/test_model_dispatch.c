@@ -1,7 +1,7 @@
 /* test_model_dispatch.c - the model CPU's specialised handlers
  * (model_dispatch.c) against its generic interpreter (exec()): random
  * sequences of the forms the handlers take (and their neighbours that stay
- * in exec(): byte and 16-bit operands, ADC/SBB, RCL/RCR ...), from random
+ * in exec(): 16-bit ALU, RCL/RCR, MUL/DIV, XCHG ...), from random
  * register and flag states, run once through the handlers and once as the
  * reference (c->generic_only: every instruction in exec(), each looked up in
  * the decode cache, no memo of the next entry); registers, flags, RIP, the
@@ -10,8 +10,11 @@
  * handler's store: the next instruction, already decoded with a handler and
  * remembered as the store's successor, is decoded again. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "refvmm/model/cpu/model_dispatch.h"
+#include "refvmm/model/cpu/model_ops.h"
 #include "test_model_harness.h"
 
 static uint64_t s_rng;
@@ -65,9 +68,27 @@ static void modrm_insn(struct gen *g, const uint8_t *op, unsigned oplen, int dig
   put_imm(g, imm);
 }
 
+/* A 16-bit operand form: 66, REX without W (or none), opcode, ModRM with
+ * /digit (or a random register), a register or [rbx + disp8], `imm` bytes. */
+static void modrm_insn16(struct gen *g, uint8_t op, int digit, unsigned imm) {
+  bool mem = rnd() & 1;
+  unsigned r = digit >= 0 ? (unsigned)digit : any_reg(), rm = any_reg();
+  put(g, 0x66);
+  unsigned rex = 0x40 | ((r >> 3) << 2) | (mem ? 0 : (rm >> 3));
+  if (rex != 0x40 || (rnd() & 1)) put(g, (uint8_t)rex);
+  put(g, op);
+  if (mem) {
+    put(g, (uint8_t)(0x40 | ((r & 7) << 3) | 3));
+    put(g, (uint8_t)(rnd() % 0xf0));
+  } else {
+    put(g, (uint8_t)(0xc0 | ((r & 7) << 3) | (rm & 7)));
+  }
+  put_imm(g, imm);
+}
+
 static void gen_insn(struct gen *g) {
   uint8_t op[2];
-  unsigned k = rnd() % 30;
+  unsigned k = rnd() % 36;
   switch (k) {
   case 0:
   case 1:
@@ -204,6 +225,56 @@ static void gen_insn(struct gen *g) {
     put(g, (uint8_t)(((rnd() % 8) << 3) | 5));
     put_imm(g, 4);
     break;
+  case 29: /* group 3: TEST imm, NOT, NEG (F6 bytes, F7) */
+    op[0] = (uint8_t)(0xf6 + (rnd() & 1));
+    {
+      static const int digits[] = {0, 1, 2, 3};
+      int dg = digits[rnd() % 4];
+      modrm_insn(g, op, 1, dg, true, true, dg <= 1 ? (op[0] == 0xf6 ? 1 : 4) : 0);
+    }
+    break;
+  case 30: /* ALU AL, imm8 (04, 0C, ... 3C) and TEST AL, imm8 (A8) */
+    put(g, (uint8_t)((rnd() % 9) == 8 ? 0xa8 : (((rnd() % 8) << 3) | 4)));
+    put_imm(g, 1);
+    break;
+  case 31: /* MOV r/m8, imm8 */
+    op[0] = 0xc6;
+    modrm_insn(g, op, 1, 0, true, true, 1);
+    break;
+  case 32: /* 16-bit operands: shifts by imm8, MOV stores and loads, ALU */
+    switch (rnd() % 3) {
+    case 0:
+      modrm_insn16(g, 0xc1, (int)(rnd() % 8), 1);
+      break;
+    case 1:
+      modrm_insn16(g, (uint8_t)(0x88 + 1 + 2 * (rnd() & 1)), -1, 0); /* 89, 8B */
+      break;
+    default:
+      modrm_insn16(g, (uint8_t)(((rnd() % 8) << 3) | 1), -1, 0);
+      break;
+    }
+    break;
+  case 33:
+  case 34: { /* a SIB operand, [rbx + r12 << scale + disp8] (r12 set to 0..15 right
+              * before) or [rbx + disp8] with no index, for the loads, stores,
+              * LEA and ALU forms that have handlers per address shape */
+    static const uint8_t ops[][2] = {{0x8b, 0}, {0x89, 0}, {0x88, 0}, {0x0f, 0xb6}, {0x0f, 0xb7},
+                                     {0x3b, 0}, {0x33, 0}, {0x8d, 0}, {0x03, 0},    {0x39, 0}};
+    unsigned i = (unsigned)(rnd() % (sizeof ops / sizeof ops[0])), r = any_reg();
+    bool index = rnd() % 4 != 0;
+    if (index) {
+      put(g, 0x41), put(g, 0xbc); /* mov r12d, 0..15 */
+      put(g, (uint8_t)(rnd() % 16)), put(g, 0), put(g, 0), put(g, 0);
+    }
+    if ((rnd() % 4) == 0) put(g, 0x66);
+    put(g, (uint8_t)(0x40 | ((rnd() % 4 != 0) << 3) | ((r >> 3) << 2) | (index << 1)));
+    put(g, ops[i][0]);
+    if (ops[i][0] == 0x0f) put(g, ops[i][1]);
+    put(g, (uint8_t)(0x44 | ((r & 7) << 3)));             /* mod 01, SIB */
+    put(g, (uint8_t)(((rnd() % 4) << 6) | (4 << 3) | 3)); /* r12 (or none), rbx */
+    put(g, (uint8_t)(rnd() % 0x80));
+    break;
+  }
   default: /* XCHG, other forms left to exec() */
     op[0] = 0x87;
     modrm_insn(g, op, 1, -1, true, true, 0);
@@ -332,12 +403,145 @@ START_TEST(test_smc_after_memo) {
 }
 END_TEST
 
+/* The memo of the next entry across a privilege change: IRETQ (in exec())
+ * returns to the same RIP, twice at CPL0 and then at CPL3. The second pass
+ * remembers T as IRETQ's successor with no decode after it; on the third the
+ * entry of T decoded at CPL0 is no hit at CPL3 (the cache is per CPL), so T,
+ * and what follows, must be looked up and decoded again, as the reference
+ * (every instruction looked up) does: the same counters (fetches). It fails
+ * without the epoch bump on a CPL change (model_dispatch.c, epoch_cpl()).
+ *   0: 48 cf        iretq              (frames: T at CPL0, T at CPL0, T at CPL3)
+ *   2: ff ca        dec edx            T
+ *   4: 75 fa        jnz 0
+ *   6: 0f 0b        ud2                (appended)                             */
+START_TEST(test_memo_across_cpl_change) {
+  static const uint8_t code[] = {0x48, 0xcf, 0xff, 0xca, 0x75, 0xfa};
+  const uint64_t rsp = TM_STACK - 0x100, user_rsp = TM_STACK - 0x800, t_rip = TM_CODE + 2;
+  struct tm_result r[2];
+  uint64_t fetches[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[2] = 3; /* edx: three passes */
+    st.gpr[4] = rsp;
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    /* three IRETQ frames one after the other: RIP, CS, RFLAGS, RSP, SS */
+    const uint64_t frames[3][5] = {
+        {t_rip, 0x08, 0x2, rsp + 40, 0x10},
+        {t_rip, 0x08, 0x2, rsp + 80, 0x10},
+        {t_rip, 0x23, 0x2, user_rsp, 0x1b},
+    };
+    memcpy(t->ram + rsp, frames, sizeof frames);
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6); /* the UD2, reached at CPL3 */
+    ck_assert_uint_eq(r[generic].rip, TM_CODE + sizeof code);
+    ck_assert_uint_eq(r[generic].gpr[4], user_rsp);
+    fetches[generic] = t->c->cnt.fetches;
+    /* IRETQ, DEC, JNZ three times, then the #UD handler's HLT */
+    ck_assert_uint_eq(t->c->cnt.instructions, 3 * 3 + 1);
+    tm_free(t);
+  }
+  ck_assert_msg(fetches[0] == fetches[1], "decodes: %llu with the memos, %llu looked up one by one",
+                (unsigned long long)fetches[0], (unsigned long long)fetches[1]);
+  ck_assert_uint_eq(fetches[1], 7); /* iretq, T, jnz at CPL0; T, jnz at CPL3; ud2; the stub */
+}
+END_TEST
+
+/* A straight-line instruction whose successor's decode goes into its own
+ * cache slot: 0x3fffffff and 0x40000000 share one (rip ^ rip >> 13). The
+ * lookup after the NOP refills the NOP's slot with DEC; a memo taken then
+ * would say DEC follows DEC, and after a straight-line handler the dispatch
+ * takes a memo without testing RIP. The same registers, RIP and counters as
+ * the reference run (it fails without lookup()'s e == prev test: Linux's
+ * init crashed on it).
+ *   TM_CODE:     mov rax, 0x3fffffff; jmp rax
+ *   0x3fffffff:  nop                   (a 2 MiB page onto physical 0x400000)
+ *   0x40000000:  dec edx; jnz 0x3fffffff; ud2   (the 1 GiB alias: physical 0) */
+START_TEST(test_memo_own_slot) {
+  static const uint8_t code[] = {0x48, 0xb8, 0xff, 0xff, 0xff, 0x3f, 0, 0, 0, 0, 0xff, 0xe0};
+  static const uint8_t loop[] = {0xff, 0xca, 0x75, 0xfb, 0x0f, 0x0b};
+  const uint64_t nop_va = 0x3fffffffull, nop_pa = 0x5fffffull;
+  struct tm_result r[2];
+  struct model_counters n[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[2] = 3; /* edx: three passes */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    ck_assert_ptr_eq(model_icache__slot(t->c, nop_va), model_icache__slot(t->c, nop_va + 1));
+    t->c->generic_only = generic;
+    uint64_t pde = 0x400000ull | 0x87; /* PD entry 511: 0x3fe00000 -> 0x400000, 2 MiB */
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    t->ram[nop_pa] = 0x90;
+    memcpy(t->ram, loop, sizeof loop);
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].rip, TM_ALIAS_1G + 4);
+    ck_assert_uint_eq(r[generic].gpr[2], 0);
+    ck_assert_uint_eq(t->c->cnt.instructions, 2 + 3 * 3 + 1); /* the #UD handler's HLT */
+    n[generic] = t->c->cnt;
+    tm_free(t);
+  }
+  ck_assert(memcmp(r[0].gpr, r[1].gpr, sizeof r[0].gpr) == 0);
+  ck_assert(memcmp(&n[0], &n[1], sizeof n[0]) == 0);
+}
+END_TEST
+
+/* alu() takes ADD, SUB, CMP, AND, OR, XOR's flags from the host on x86-64
+ * (model_ops.h): the same result and flags as the C definition
+ * (model_ops__alu_c) for every operation and size, on edge operands (0, 1,
+ * the sign bit and its neighbours, all ones: carries, overflows, AF from
+ * bit 3, parity) and random ones, from both CF states (ADC and SBB read
+ * it), with the non-arithmetic RFLAGS bits left alone. */
+START_TEST(test_alu_host_flags) {
+#ifndef MODEL_OPS_HOST_FLAGS
+  ck_assert_msg(0, "built without MODEL_OPS_HOST_FLAGS: alu() is model_ops__alu_c itself");
+#endif
+  struct model_cpu *c = calloc(1, sizeof *c);
+  ck_assert_ptr_nonnull(c);
+  s_rng = 0xf1a65u;
+  static const unsigned sizes[] = {1, 2, 4, 8};
+  unsigned checked = 0;
+  for (unsigned si = 0; si < 4; si++) {
+    unsigned sz = sizes[si];
+    uint64_t m = MASK(sz), sign = 1ull << (sz * 8 - 1);
+    const uint64_t edge[] = {0,    1,        2,    0xf,      0x10,  0x7f, 0x80,
+                             0xff, sign - 1, sign, sign + 1, m - 1, m};
+    const unsigned ne = sizeof edge / sizeof edge[0];
+    for (unsigned i = 0; i < ne * ne + 4000; i++) {
+      uint64_t a = i < ne * ne ? edge[i / ne] : rnd(), b = i < ne * ne ? edge[i % ne] : rnd();
+      a &= m, b &= m;
+      for (unsigned op = 0; op < 8; op++)
+        for (uint64_t cf = 0; cf < 2; cf++) {
+          uint64_t other = (rnd() & ~RF_ARITH & 0x3f7fd5ull) | RF_FIXED, want_f;
+          c->rflags = other | cf;
+          uint64_t want = model_ops__alu_c(cf, op, a, b, sz, &want_f);
+          uint64_t got = alu(c, op, a, b, sz);
+          if (op != 7) /* CMP's result is not stored */
+            ck_assert_msg(got == want, "op %u sz %u: 0x%llx op 0x%llx = 0x%llx, C says 0x%llx", op,
+                          sz, (unsigned long long)a, (unsigned long long)b, (unsigned long long)got,
+                          (unsigned long long)want);
+          ck_assert_msg(c->rflags == (other | want_f),
+                        "op %u sz %u: 0x%llx op 0x%llx: rflags 0x%llx, C says 0x%llx", op, sz,
+                        (unsigned long long)a, (unsigned long long)b, (unsigned long long)c->rflags,
+                        (unsigned long long)(other | want_f));
+          checked++;
+        }
+    }
+  }
+  ck_assert_uint_gt(checked, 100000);
+  free(c);
+}
+END_TEST
+
 Suite *suite_model_dispatch(void) {
   Suite *s = suite_create("model_dispatch");
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_handlers_match_exec, 0, 4);
   tcase_add_test(tc, test_smc_through_handler);
+  tcase_add_test(tc, test_memo_across_cpl_change);
+  tcase_add_test(tc, test_memo_own_slot);
+  tcase_add_test(tc, test_alu_host_flags);
   tcase_add_test(tc, test_smc_after_memo);
   suite_add_tcase(s, tc);
   return s;

@@ -63,17 +63,24 @@ struct model_tlb_entry { /* what the fast path reads comes first */
 /* ---- Decoded-instruction cache ------------------------------------------------------ */
 #define MODEL_ICACHE_SIZE 16384
 struct model_icache_entry {
+  struct model_insn insn; /* first: the dispatch's entry and instruction are one pointer */
   uint64_t rip;
   uint32_t gen;
   uint8_t cpl;
   uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
-  struct model_insn insn;
   uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
   /* speed: the entry of the instruction at memo_rip, which ran after this
    * one the last time; still a hit while icache_epoch is memo_epoch */
   uint64_t memo_rip, memo_epoch;
   struct model_icache_entry *memo;
+  /* the memo's count slot: where in cnt.by_class_flat it retires when it
+   * runs after this one (its class, and what it waits for from this one) */
+  uint8_t memo_slot, memo_t_slot; /* memo_t_slot: memo_t's */
+  /* speed: the same for a Jcc's taken way (memo: the way not taken), so a
+   * branch that goes both ways finds both successors */
+  uint64_t memo_t_rip, memo_t_epoch;
+  struct model_icache_entry *memo_t;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
@@ -81,8 +88,13 @@ struct model_counters {
   uint64_t instructions; /* retired */
   /* retired, by enum model_iclass and by what they waited for: [class][0]
    * nothing, [class][k] a register the instruction right before them wrote,
-   * that producer being of enum model_dep_kind k (model_cpu__class_count) */
-  uint64_t by_class[IC_COUNT][MODEL_DEP_COUNT];
+   * that producer being of enum model_dep_kind k (model_cpu__class_count);
+   * by_class_flat[class * MODEL_DEP_COUNT + k] is the same counter (the
+   * dispatch counts through one remembered index) */
+  union {
+    uint64_t by_class[IC_COUNT][MODEL_DEP_COUNT];
+    uint64_t by_class_flat[IC_COUNT * MODEL_DEP_COUNT];
+  };
   uint64_t rep_iterations;        /* string-op element iterations */
   uint64_t mem_reads, mem_writes; /* data references (not fetch, not walks) */
   uint64_t fetches;               /* decodes (icache misses) */

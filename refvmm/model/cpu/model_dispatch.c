@@ -8,9 +8,10 @@
  * are the shared primitives of model_ops.h; memory goes through the same
  * model_mem__read/model_mem__write (TLB front, counters, faults), writes
  * come before register updates as in exec(), and every handler ends with
- * model_ops__retire(), exec()'s retirement. Forms not listed here (byte
- * and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system and string
- * instructions ...) run in exec().
+ * model_ops__retire() (RIP, the instruction count; the count by class that
+ * completes exec()'s retirement follows in the dispatch). Forms not listed
+ * here (byte and 16-bit operands mostly, ADC/SBB, RCL/RCR, MUL/DIV, system
+ * and string instructions ...) run in exec().
  *
  * The handlers are labels of one function, model_dispatch__run(), each
  * ending with its own copy of the dispatch (NEXT): computed goto, a GNU C
@@ -18,6 +19,7 @@
  */
 #include "model_dispatch.h"
 
+#include "model_dispatch_stats.h"
 #include "model_events.h"
 #include "model_mmu.h"
 #include "model_ops.h"
@@ -190,10 +192,15 @@ AI void call_to(struct model_cpu *c, const struct model_insn *d, uint64_t target
   push(c, next_rip(c, d), 8);
   model_ops__retire(c, d, target);
 }
-AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
+/* retires the Jcc; true: taken (the run loop then looks at memo_t) */
+AI bool jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   uint64_t nrip = next_rip(c, d);
-  model_ops__retire(c, d, cond(c, cc) ? nrip + d->imm : nrip);
+  bool t = cond(c, cc);
+  model_ops__retire(c, d, t ? nrip + d->imm : nrip);
+  return t;
 }
+
+#include "model_dispatch_more.h"
 
 /* ---- the handler list -------------------------------------------------------------- */
 /* X(name, statement): the statement runs the instruction d and retires it */
@@ -216,9 +223,14 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(nm##_r8, movx(c, d, ss, sign, 8, false))                                                       \
   X(nm##_m4, movx(c, d, ss, sign, 4, true))                                                        \
   X(nm##_m8, movx(c, d, ss, sign, 8, true))
-#define JCC(X, cc) X(jcc##cc, jcc(c, d, cc))
+#define JCC(X, cc) X(jcc##cc, if (jcc(c, d, cc)) NEXT_TAKEN())
 
-#define HANDLERS(X)                                                                                \
+/* STRAIGHT_HANDLERS: the instruction after them is always the next one (no
+ * control transfer; a fault leaves by longjmp), which lets their dispatch
+ * skip the memo's RIP test (model_dispatch__run). Any handler that can set
+ * another RIP belongs in BRANCH_HANDLERS. */
+#define HANDLERS(X) STRAIGHT_HANDLERS(X) HANDLERS_MORE(X) BRANCH_HANDLERS(X)
+#define STRAIGHT_HANDLERS(X)                                                                       \
   ALU_OP(X, 0, add)                                                                                \
   ALU_OP(X, 1, or)                                                                                 \
   ALU_OP(X, 4, and)                                                                                \
@@ -273,7 +285,8 @@ AI void jcc(struct model_cpu *c, const struct model_insn *d, unsigned cc) {
   X(setcc_r, setcc_r(c, d))                                                                        \
   X(nop, model_ops__retire(c, d, next_rip(c, d)))                                                  \
   X(push_r, push_r(c, d))                                                                          \
-  X(pop_r, pop_r(c, d))                                                                            \
+  X(pop_r, pop_r(c, d))
+#define BRANCH_HANDLERS(X)                                                                         \
   X(jmp_rel, model_ops__retire(c, d, next_rip(c, d) + d->imm))                                     \
   X(call_rel, call_to(c, d, next_rip(c, d) + d->imm))                                              \
   X(ret_near, model_ops__retire(c, d, pop(c, 8)))                                                  \
@@ -319,9 +332,91 @@ _Static_assert(H_COUNT <= 256, "handler numbers are kept in a byte");
                  : SZ(sar_##form##4, sar_##form##8))
 #define MOVX_H(nm) (mem ? SZ(nm##_m4, nm##_m8) : SZ(nm##_r4, nm##_r8))
 
+/* the address shape of d's memory operand for the EA_ forms of
+ * model_dispatch_more.h, 0: none of them (a register operand, RIP-relative,
+ * no base, a 32-bit address or an FS/GS override) */
+static unsigned select_ea(const struct model_insn *d) {
+  if (d->mod3 || d->riprel || d->seg || d->asz != 8 || d->base == MODEL_NOREG) return 0;
+  return d->index == MODEL_NOREG ? EA_BD : EA_BISD;
+}
+#define EA_H(nm) (k == EA_BD ? H_##nm##_bd : H_##nm##_bisd)
+
+/* the forms of model_dispatch_more.h (H_GENERIC: none of them) */
+static uint8_t select_more(const struct model_insn *d) {
+  unsigned op = d->op, sz = d->osz, g = d->reg & 7, k = select_ea(d);
+  bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  if (k) {
+    switch (op) {
+    case 0x8b:
+      if (wide) return w ? EA_H(mov_load8) : EA_H(mov_load4);
+      break;
+    case 0x89:
+      if (wide) return w ? EA_H(mov_store8) : EA_H(mov_store4);
+      if (sz == 2) return EA_H(mov_store2);
+      break;
+    case 0x88:
+      return EA_H(mov_store1);
+    case 0x1b6:
+      if (sz == 4) return EA_H(movzb_m4);
+      break;
+    case 0x1b7:
+      if (sz == 4) return EA_H(movzw_m4);
+      break;
+    case 0x3b:
+      if (sz == 8) return EA_H(cmp_gm8);
+      break;
+    case 0x33:
+      if (sz == 4) return EA_H(xor_gm4);
+      break;
+    case 0x8d:
+      if (wide) return w ? EA_H(lea8) : EA_H(lea4);
+      break;
+    }
+  }
+  switch (op) {
+  case 0x11:
+  case 0x19:
+  case 0x13:
+  case 0x1b:
+    if (!wide || mem) return H_GENERIC;
+    if (op == 0x11) return SZ(adc_eg_r4, adc_eg_r8);
+    if (op == 0x13) return SZ(adc_ge_r4, adc_ge_r8);
+    return op == 0x19 ? SZ(sbb_eg_r4, sbb_eg_r8) : SZ(sbb_ge_r4, sbb_ge_r8);
+  case 0x38:
+    return mem ? H_cmp_mg1 : H_GENERIC;
+  case 0x3a:
+    return mem ? H_cmp_gm1 : H_GENERIC;
+  case 0x3c:
+    return H_cmp_ai1;
+  case 0xa8:
+    return H_test_ai1;
+  case 0x80: {
+    static const uint8_t h[8] = {H_add_ri1, 0, 0, 0, H_and_ri1, H_sub_ri1, H_xor_ri1, H_cmp_ri1};
+    return mem ? H_GENERIC : g == 1 ? H_or_ri1 : h[g];
+  }
+  case 0x89:
+    return mem && sz == 2 ? H_mov_store2 : H_GENERIC;
+  case 0xc1: {
+    static const uint8_t h[8] = {H_rol_i2, H_ror_i2, 0, 0, H_shl_i2, H_shr_i2, 0, H_sar_i2};
+    return mem || sz != 2 ? H_GENERIC : h[g];
+  }
+  case 0xc6:
+    return mem && g == 0 ? H_mov_store_imm1 : H_GENERIC;
+  case 0xf6:
+    return mem && g <= 1 ? H_test_mi1 : H_GENERIC;
+  case 0xf7:
+    if (!wide || mem) return H_GENERIC;
+    return g == 2 ? SZ(not_r4, not_r8) : g == 3 ? SZ(neg_r4, neg_r8) : H_GENERIC;
+  default:
+    return H_GENERIC;
+  }
+}
+
 uint8_t model_dispatch__select(const struct model_insn *d) {
   unsigned op = d->op, sz = d->osz, g = d->reg & 7;
   bool wide = sz == 4 || sz == 8, mem = !d->mod3, w = sz == 8;
+  uint8_t more = select_more(d);
+  if (more != H_GENERIC) return more;
   if (op < 0x40 && (op & 7) <= 3) { /* the ALU rows: Eb,Gb Ev,Gv Gb,Eb Gv,Ev */
     unsigned aop = op >> 3;
     if (aop == 2 || aop == 3 || !wide || !(op & 1)) return H_GENERIC; /* ADC/SBB, bytes */
@@ -415,16 +510,39 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 
 /* ---- the run loop -------------------------------------------------------------------- */
 /* The entry of the instruction at RIP (decoded on a miss), remembered in
- * prev, the entry that ran before it. */
+ * prev, the entry that ran before it, with the count slot it has after
+ * prev (prev retired: the next instruction waits or not on its dep_out). */
 static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
                                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
   uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
   struct model_icache_entry *e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch(c);
   if (c->generic_only) return e; /* the reference: every instruction looked up */
+  /* e == prev: the decode went into prev's own slot (or prev jumps to
+   * itself): prev no longer holds the instruction that ran, and a memo
+   * would be of another instruction's successor, which the dispatch after
+   * a straight-line handler (no RIP test) must never take */
+  if (e == prev) return e;
   prev->memo = e;
   prev->memo_rip = rip;
   prev->memo_epoch = c->icache_epoch;
+  prev->memo_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
+  return e;
+}
+/* lookup() after a taken Jcc: remembered in prev's memo_t */
+static struct model_icache_entry *
+lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
+             struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+  uint64_t rip = c->rip;
+  DSTAT_LOOKUP(prev);
+  struct model_icache_entry *e = model_icache__slot(c, rip);
+  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (c->generic_only) return e;
+  prev->memo_t = e;
+  prev->memo_t_rip = rip;
+  prev->memo_t_epoch = c->icache_epoch;
+  prev->memo_t_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
 
@@ -437,6 +555,8 @@ static inline void epoch_cpl(struct model_cpu *c) {
   }
 }
 
+_Static_assert((IC_COUNT * MODEL_DEP_COUNT) <= 256, "count slots are kept in a byte");
+
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
                          struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
@@ -444,33 +564,94 @@ void model_dispatch__run(struct model_cpu *c,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
   struct model_icache_entry *e;
   const struct model_insn *d;
-  /* the stop test and the cache lookup of the loop this replaces, the
-   * instruction being executed (c->cur, as exec() keeps it), then the jump
-   * to the handler: every handler has its own copy */
-#define NEXT()                                                                                     \
+  /* where the running instruction's retirement is counted in
+   * cnt.by_class_flat (retire_count's slot, model_ops.h): taken from the
+   * memo of the entry before it, which depends only on the pair (a handler
+   * always retires, so c->dep_prev is then that entry's dep_out), else
+   * computed from c->dep_prev. Counted in NEXT right after the handler
+   * retired it, before anything can observe the counters. */
+  unsigned slot;
+  /* A handler's end: its instruction's count by class, the stop test and
+   * the cache lookup of the loop this replaces, the instruction being
+   * executed (c->cur, as exec() keeps it), then the jump to the handler:
+   * every handler has its own copy */
+#define NEXT_(rip_test)                                                                            \
   do {                                                                                             \
+    c->cnt.by_class_flat[slot]++;                                                                  \
+    c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))            \
+    if (__builtin_expect((rip_test) && e->memo_epoch == c->icache_epoch, 1)) {                     \
+      slot = e->memo_slot;                                                                         \
       e = e->memo;                                                                                 \
-    else                                                                                           \
+    } else {                                                                                       \
       e = lookup(c, e, fetch);                                                                     \
+      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
+    }                                                                                              \
     d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
     goto *labels[e->handler];                                                                      \
   } while (0)
+  /* after a straight handler RIP is the memo's RIP whenever the memo holds:
+   * it was taken after the same instruction, which is still the same while
+   * icache_epoch is (a refill or a new decode bumps it) */
+#define NEXT()          NEXT_(e->memo_rip == c->rip)
+#define NEXT_STRAIGHT() NEXT_(1)
 
+#ifdef MODEL_DISPATCH_STATS
+#define NAME_ENTRY(name, stmt) [H_##name] = #name,
+  static const char *const names[H_COUNT] = {[H_GENERIC] = "exec", HANDLERS(NAME_ENTRY)};
+  DSTAT_NAMES(names, H_COUNT);
+#endif
+  /* NEXT() after a taken Jcc */
+#define NEXT_TAKEN()                                                                               \
+  do {                                                                                             \
+    c->cnt.by_class_flat[slot]++;                                                                  \
+    c->dep_prev = d->dep_out;                                                                      \
+    if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
+    if (__builtin_expect(e->memo_t_rip == c->rip && e->memo_t_epoch == c->icache_epoch, 1)) {      \
+      slot = e->memo_t_slot;                                                                       \
+      e = e->memo_t;                                                                               \
+    } else {                                                                                       \
+      e = lookup_taken(c, e, fetch);                                                               \
+      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
+    }                                                                                              \
+    d = c->cur = &e->insn;                                                                         \
+    DSTAT_COUNT(e);                                                                                \
+    goto *labels[e->handler];                                                                      \
+  } while (0)
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
   if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
+  slot = model_ops__class_slot(&e->insn, c->dep_prev);
   d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
   goto *labels[e->handler];
 L_generic:
+  /* exec() counts what it retires itself (it may also retire nothing, or
+   * deliver an event): the next slot comes from c->dep_prev */
   generic(c, d);
   epoch_cpl(c);
-  NEXT();
+  if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;
+  if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))
+    e = e->memo;
+  else
+    e = lookup(c, e, fetch);
+  slot = model_ops__class_slot(&e->insn, c->dep_prev);
+  d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
+  goto *labels[e->handler];
 #define BODY(name, stmt)                                                                           \
   L_##name : stmt;                                                                                 \
   NEXT();
-  HANDLERS(BODY)
+#define BODY_STRAIGHT(name, stmt)                                                                  \
+  L_##name : stmt;                                                                                 \
+  NEXT_STRAIGHT();
+  STRAIGHT_HANDLERS(BODY_STRAIGHT)
+  HANDLERS_MORE(BODY_STRAIGHT) /* model_dispatch_more.h: none branches */
+  BRANCH_HANDLERS(BODY)
+#undef NEXT_
 #undef NEXT
+#undef NEXT_STRAIGHT
+#undef NEXT_TAKEN
 }

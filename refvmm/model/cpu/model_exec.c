@@ -121,9 +121,11 @@ bool model_exec__io_allowed(struct model_cpu *c, uint16_t port, unsigned sz) {
 }
 
 /* ---- string operations ------------------------------------------------------------- */
-/* Returns true when the instruction completed (false: yielded mid-REP). */
-static bool string_op(struct model_cpu *c, const struct model_insn *d) {
-  unsigned sz = d->osz, op = d->op;
+/* Returns true when the instruction completed (false: yielded mid-REP).
+ * op and sz are d's opcode and operand size, constants where string_op()
+ * calls it (the per-element switches fold away). */
+static inline __attribute__((always_inline)) bool
+string_loop(struct model_cpu *c, const struct model_insn *d, unsigned op, unsigned sz) {
   uint64_t am = d->asz == 4 ? 0xffffffffull : ~0ull;
   int64_t step = (c->rflags & RF_DF) ? -(int64_t)sz : (int64_t)sz;
   uint64_t sbase = d->seg ? c->seg[d->seg].base : 0;
@@ -179,6 +181,24 @@ static bool string_op(struct model_cpu *c, const struct model_insn *d) {
       c->slice_end = 0; /* let the run loop look at its budget and events */
       return false;
     }
+  }
+}
+
+/* speed: REP MOVS and STOS (page clearing and copying in a booting kernel)
+ * get a loop each per size */
+static bool string_op(struct model_cpu *c, const struct model_insn *d) {
+  unsigned sz = d->osz;
+  switch (d->op) {
+  case 0xa4:
+    return string_loop(c, d, 0xa4, 1);
+  case 0xa5:
+    return sz == 8 ? string_loop(c, d, 0xa5, 8) : string_loop(c, d, 0xa5, sz);
+  case 0xaa:
+    return string_loop(c, d, 0xaa, 1);
+  case 0xab:
+    return sz == 8 ? string_loop(c, d, 0xab, 8) : string_loop(c, d, 0xab, sz);
+  default:
+    return string_loop(c, d, d->op, sz);
   }
 }
 

@@ -49,7 +49,8 @@ static inline uint64_t model_tlb__tag(const struct model_cpu *c, uint64_t va) {
   return (va >> 12) | c->tlb_gen_tag;
 }
 
-static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigned len) {
+static inline __attribute__((always_inline)) uint64_t model_mem__read(struct model_cpu *c,
+                                                                      uint64_t va, unsigned len) {
   c->cnt.mem_reads++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_R << 3) : TLBP_R;
@@ -82,7 +83,8 @@ static inline uint64_t model_mem__read(struct model_cpu *c, uint64_t va, unsigne
   return model_mmu__read_slow(c, va, len, model__uacc(c));
 }
 
-static inline void model_mem__write(struct model_cpu *c, uint64_t va, unsigned len, uint64_t v) {
+static inline __attribute__((always_inline)) void model_mem__write(struct model_cpu *c, uint64_t va,
+                                                                   unsigned len, uint64_t v) {
   c->cnt.mem_writes++;
   const struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
   unsigned need = c->cpl == 3 ? (TLBP_W << 3) : TLBP_W;

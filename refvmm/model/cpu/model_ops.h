@@ -58,7 +58,8 @@ static inline __attribute__((always_inline)) void wr_reg(struct model_cpu *c, un
 
 /* The memory operand's offset, what LEA loads: base + index << scale + disp
  * (RIP-relative: from the next RIP) in the address size; no segment base */
-static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t lea_of(const struct model_cpu *c,
+                                                             const struct model_insn *d) {
   uint64_t a = (uint64_t)d->disp;
   if (d->riprel)
     a += c->rip + d->len;
@@ -70,30 +71,32 @@ static inline uint64_t lea_of(const struct model_cpu *c, const struct model_insn
 }
 
 /* The memory operand's linear address (FS/GS base added) */
-static inline uint64_t ea_of(const struct model_cpu *c, const struct model_insn *d) {
+static inline __attribute__((always_inline)) uint64_t ea_of(const struct model_cpu *c,
+                                                            const struct model_insn *d) {
   uint64_t a = lea_of(c, d);
   if (d->seg) a += c->seg[d->seg].base;
   return a;
 }
 
 /* ---- flags ---------------------------------------------------------------------- */
-static inline uint64_t szp(uint64_t r, unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t szp(uint64_t r, unsigned sz) {
   uint64_t f = __builtin_parity((unsigned)(r & 0xff)) ? 0 : RF_PF;
   if (!r) f |= RF_ZF;
   f |= ((r >> (sz * 8 - 1)) & 1) ? RF_SF : 0;
   return f;
 }
 
-static inline void set_arith(struct model_cpu *c, uint64_t f) {
+static inline __attribute__((always_inline)) void set_arith(struct model_cpu *c, uint64_t f) {
   c->rflags = (c->rflags & ~RF_ARITH) | f;
 }
 
-/* The eight ALU operations of the 00-3F rows and group 1, on masked inputs. */
-static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
-                                                          uint64_t a, uint64_t b, unsigned sz) {
+/* The eight ALU operations of the 00-3F rows and group 1, on masked inputs:
+ * the result, and the arithmetic flags in *fl (the portable definition;
+ * model_ops__alu_c: the tests compare the host path below with it). */
+static inline __attribute__((always_inline)) uint64_t
+model_ops__alu_c(uint64_t cf, unsigned op, uint64_t a, uint64_t b, unsigned sz, uint64_t *fl) {
   uint64_t m = MASK(sz), r, f;
   unsigned sb = sz * 8 - 1;
-  uint64_t cf = c->rflags & RF_CF;
   switch (op & 7) {
   case 0: /* ADD */
     r = (a + b) & m;
@@ -125,8 +128,79 @@ static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, u
     f = 0;
     break; /* 6: XOR */
   }
-  set_arith(c, f | szp(r, sz));
+  *fl = f | szp(r, sz);
   return r;
+}
+
+/* speed: on an x86-64 host ADD, SUB, CMP, AND, OR and XOR run as the host's
+ * own instruction of the same size and the flags are read back with LAHF
+ * (SF ZF AF PF CF, at their RFLAGS positions) and SETO: a third of the host
+ * instructions of the C definition. Only flags the SDM defines for these
+ * operations are taken: for AND, OR, XOR, AF is undefined (the model's is
+ * 0) and CF and OF are 0. ADC and SBB stay in C. */
+#if defined(__x86_64__) && !defined(MODEL_OPS_NO_HOST_FLAGS)
+#define MODEL_OPS_HOST_FLAGS 1
+/* r = r OP b in the host's size sfx (b, w, l, q with operand modifier m),
+ * fl = AH:AL after LAHF and SETO */
+#define HOST_OP(mn, sfx, m, r, b, fl)                                                              \
+  __asm__(mn sfx " %" m "[b], %" m "[r]\n\tlahf\n\tseto %%al"                                      \
+          : [r] "+r"(r), "=&a"(fl)                                                                 \
+          : [b] "r"(b)                                                                             \
+          : "cc")
+#define HOST_OP_SIZES(mn, r, b, fl, sz)                                                            \
+  do {                                                                                             \
+    if ((sz) == 8)                                                                                 \
+      HOST_OP(mn, "q", "q", r, b, fl);                                                             \
+    else if ((sz) == 4)                                                                            \
+      HOST_OP(mn, "l", "k", r, b, fl);                                                             \
+    else if ((sz) == 2)                                                                            \
+      HOST_OP(mn, "w", "w", r, b, fl);                                                             \
+    else                                                                                           \
+      HOST_OP(mn, "b", "b", r, b, fl);                                                             \
+  } while (0)
+#endif
+
+static inline __attribute__((always_inline)) uint64_t alu(struct model_cpu *c, unsigned op,
+                                                          uint64_t a, uint64_t b, unsigned sz) {
+  uint64_t f;
+#ifdef MODEL_OPS_HOST_FLAGS
+  uint64_t r = a;
+  uint16_t hf;
+  switch (op & 7) {
+  case 0:
+    HOST_OP_SIZES("add", r, b, hf, sz);
+    break;
+  case 5:
+    HOST_OP_SIZES("sub", r, b, hf, sz);
+    break;
+  case 7: /* CMP: the flags of SUB, r is not stored */
+    HOST_OP_SIZES("cmp", r, b, hf, sz);
+    break;
+  case 1:
+    HOST_OP_SIZES("or", r, b, hf, sz);
+    break;
+  case 4:
+    HOST_OP_SIZES("and", r, b, hf, sz);
+    break;
+  case 6:
+    HOST_OP_SIZES("xor", r, b, hf, sz);
+    break;
+  default: /* ADC, SBB */
+    r = model_ops__alu_c(c->rflags & RF_CF, op, a, b, sz, &f);
+    set_arith(c, f);
+    return r;
+  }
+  if ((op & 7) == 0 || (op & 7) == 5 || (op & 7) == 7)
+    f = ((hf >> 8) & (RF_SF | RF_ZF | RF_AF | RF_PF | RF_CF)) | (uint64_t)(hf & 1) << 11;
+  else
+    f = (hf >> 8) & (RF_SF | RF_ZF | RF_PF);
+  set_arith(c, f);
+  return r;
+#else
+  uint64_t r = model_ops__alu_c(c->rflags & RF_CF, op, a, b, sz, &f);
+  set_arith(c, f);
+  return r;
+#endif
 }
 
 static inline bool cond(const struct model_cpu *c, unsigned cc) {
@@ -161,8 +235,8 @@ static inline bool cond(const struct model_cpu *c, unsigned cc) {
   return (cc & 1) ? !r : r;
 }
 
-static inline uint64_t shift(struct model_cpu *c, unsigned op, uint64_t a, unsigned cnt,
-                             unsigned sz) {
+static inline __attribute__((always_inline)) uint64_t shift(struct model_cpu *c, unsigned op,
+                                                            uint64_t a, unsigned cnt, unsigned sz) {
   unsigned bits = sz * 8, sb = bits - 1;
   uint64_t m = MASK(sz), r = a, f = c->rflags;
   cnt &= sz == 8 ? 63 : 31;
@@ -265,22 +339,31 @@ static inline uint64_t pop(struct model_cpu *c, unsigned sz) {
   return v;
 }
 
-/* Commit a retired instruction: RIP and the retirement counters. */
 /* Count a retired instruction by class and by the kind of the instruction
  * right before it when it reads a register that one wrote (the cost
- * model's dependency feature; model_deps.c says which reads count). */
-static inline void retire_count(struct model_cpu *c, const struct model_insn *d) {
-  uint32_t prev = c->dep_prev;
+ * model's dependency feature; model_deps.c says which reads count): the
+ * slot of cnt.by_class (flattened: class * MODEL_DEP_COUNT + kind) of d
+ * retired after an instruction whose dep_out was prev. */
+static inline __attribute__((always_inline)) unsigned
+model_ops__class_slot(const struct model_insn *d, uint32_t prev) {
   uint32_t waits = -(uint32_t)((d->rd & prev & 0xffffffu) != 0); /* branch-free: unpredictable */
-  c->cnt.by_class[d->iclass][(prev >> MODEL_DEP_KIND_SHIFT) & waits]++;
+  return d->iclass * MODEL_DEP_COUNT + ((prev >> MODEL_DEP_KIND_SHIFT) & waits);
+}
+static inline __attribute__((always_inline)) void retire_count(struct model_cpu *c,
+                                                               const struct model_insn *d) {
+  c->cnt.by_class_flat[model_ops__class_slot(d, c->dep_prev)]++;
   c->dep_prev = d->dep_out;
 }
 
-static inline void model_ops__retire(struct model_cpu *c, const struct model_insn *d,
-                                     uint64_t nrip) {
+/* Commit an instruction retired by a handler of the threaded dispatch: RIP
+ * and the instruction count. Its count by class (retire_count's) is made by
+ * the dispatch right after the handler, from the slot it remembered for
+ * this transition (model_dispatch.c). d is the instruction retired. */
+static inline __attribute__((always_inline)) void
+model_ops__retire(struct model_cpu *c, const struct model_insn *d, uint64_t nrip) {
+  (void)d;
   c->rip = nrip;
   c->cnt.instructions++;
-  retire_count(c, d);
 }
 
 #endif
