@@ -575,16 +575,16 @@ void model_dispatch__run(struct model_cpu *c,
    * the cache lookup of the loop this replaces, the instruction being
    * executed (c->cur, as exec() keeps it), then the jump to the handler:
    * every handler has its own copy */
-#define NEXT_(rip_test)                                                                            \
+#define NEXT_(rip_test, m, lookup_m)                                                               \
   do {                                                                                             \
     c->cnt.by_class_flat[slot]++;                                                                  \
     c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect((rip_test) && e->memo_epoch == c->icache_epoch, 1)) {                     \
-      slot = e->memo_slot;                                                                         \
-      e = e->memo;                                                                                 \
+    if (__builtin_expect((rip_test) && e->m##_epoch == c->icache_epoch, 1)) {                      \
+      slot = e->m##_slot;                                                                          \
+      e = e->m;                                                                                    \
     } else {                                                                                       \
-      e = lookup(c, e, fetch);                                                                     \
+      e = lookup_m(c, e, fetch);                                                                   \
       slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
     }                                                                                              \
     d = c->cur = &e->insn;                                                                         \
@@ -594,31 +594,16 @@ void model_dispatch__run(struct model_cpu *c,
   /* after a straight handler RIP is the memo's RIP whenever the memo holds:
    * it was taken after the same instruction, which is still the same while
    * icache_epoch is (a refill or a new decode bumps it) */
-#define NEXT()          NEXT_(e->memo_rip == c->rip)
-#define NEXT_STRAIGHT() NEXT_(1)
+#define NEXT()          NEXT_(e->memo_rip == c->rip, memo, lookup)
+#define NEXT_STRAIGHT() NEXT_(1, memo, lookup)
+  /* after a taken Jcc: the successor remembered for that way (memo_t) */
+#define NEXT_TAKEN() NEXT_(e->memo_t_rip == c->rip, memo_t, lookup_taken)
 
 #ifdef MODEL_DISPATCH_STATS
 #define NAME_ENTRY(name, stmt) [H_##name] = #name,
   static const char *const names[H_COUNT] = {[H_GENERIC] = "exec", HANDLERS(NAME_ENTRY)};
   DSTAT_NAMES(names, H_COUNT);
 #endif
-  /* NEXT() after a taken Jcc */
-#define NEXT_TAKEN()                                                                               \
-  do {                                                                                             \
-    c->cnt.by_class_flat[slot]++;                                                                  \
-    c->dep_prev = d->dep_out;                                                                      \
-    if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect(e->memo_t_rip == c->rip && e->memo_t_epoch == c->icache_epoch, 1)) {      \
-      slot = e->memo_t_slot;                                                                       \
-      e = e->memo_t;                                                                               \
-    } else {                                                                                       \
-      e = lookup_taken(c, e, fetch);                                                               \
-      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
-    }                                                                                              \
-    d = c->cur = &e->insn;                                                                         \
-    DSTAT_COUNT(e);                                                                                \
-    goto *labels[e->handler];                                                                      \
-  } while (0)
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
