@@ -251,6 +251,27 @@ static const struct {
  * random mix of inserts, lookups, flushes, INVLPGs and VPID switches (two
  * VPIDs sharing a generation group: mixed sets) on a TLB that scans every
  * way gives the same slots and the same counts. */
+/* One operation of the random mixes below, chosen by op (a 4-bit draw): an
+ * insert when op < ins_ops, a lookup up to 12, then a VPID flush, a
+ * single-address flush, a VPID switch; r supplies the operands. Returns the
+ * slot an insert or lookup gave. */
+static struct tlb_slot *random_tlb_op(struct model_tlb *t, unsigned op, unsigned ins_ops,
+                                      unsigned r, uint64_t va, enum tlb_level lv,
+                                      const uint16_t *vpids) {
+  struct tlb_evicted ev;
+  if (op < ins_ops)
+    return model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
+                             TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
+  if (op < 12) return model_tlb__lookup(t, lv, va, (r >> 19) & 1 ? TLBP_W : TLBP_R, true);
+  if (op == 12)
+    model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
+  else if (op == 13 && r % 16 == 0)
+    model_tlb__flush_va(t, va);
+  else if (op == 14)
+    t->vpid = vpids[(r >> 9) % 4];
+  return NULL;
+}
+
 static struct model_tlb tlb_scan;
 
 START_TEST(test_set_masks_change_no_result) {
@@ -269,21 +290,8 @@ START_TEST(test_set_masks_change_no_result) {
     enum tlb_level lv = (enum tlb_level)((r >> 12) % TLBL_COUNT);
     struct model_tlb *ts[2] = {&tlb, &tlb_scan};
     struct tlb_slot *got[2] = {NULL, NULL};
-    for (int k = 0; k < 2; k++) {
-      struct model_tlb *t = ts[k];
-      struct tlb_evicted ev;
-      if (op < 6)
-        got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
-                                   TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
-      else if (op < 12)
-        got[k] = model_tlb__lookup(t, lv, va, (r >> 19) & 1 ? TLBP_W : TLBP_R, true);
-      else if (op == 12)
-        model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
-      else if (op == 13 && r % 16 == 0)
-        model_tlb__flush_va(t, va);
-      else if (op == 14)
-        t->vpid = vpids[(r >> 9) % 4];
-    }
+    for (int k = 0; k < 2; k++)
+      got[k] = random_tlb_op(ts[k], op, 6, r, va, lv, vpids);
     if (got[0] || got[1]) {
       ck_assert_ptr_nonnull(got[0]);
       ck_assert_ptr_nonnull(got[1]);
@@ -318,21 +326,8 @@ START_TEST(test_bloom_changes_no_result) {
     struct model_tlb *ts[2] = {&tlb, &tlb_probe_all};
     struct tlb_slot *got[2] = {NULL, NULL};
     memset(tlb_probe_all.bloom, 0xff, sizeof tlb_probe_all.bloom);
-    for (int k = 0; k < 2; k++) {
-      struct model_tlb *t = ts[k];
-      struct tlb_evicted ev;
-      if (op < 7)
-        got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
-                                   TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0), (r >> 18) % 8 == 0, &ev);
-      else if (op < 12)
-        got[k] = model_tlb__lookup(t, lv, va, (r >> 19) & 1 ? TLBP_W : TLBP_R, true);
-      else if (op == 12)
-        model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
-      else if (op == 13 && r % 16 == 0)
-        model_tlb__flush_va(t, va);
-      else if (op == 14)
-        t->vpid = vpids[(r >> 9) % 4];
-    }
+    for (int k = 0; k < 2; k++)
+      got[k] = random_tlb_op(ts[k], op, 7, r, va, lv, vpids);
     ck_assert((got[0] == NULL) == (got[1] == NULL));
     if (got[0]) {
       ck_assert_int_eq(got[0] - tlb.slot, got[1] - tlb_probe_all.slot);
