@@ -190,7 +190,8 @@ struct model_cpu {
   struct model_icache_entry *icache;
   uint32_t icache_gen;
   /* bumped whenever a decode-cache entry may have turned from hit to miss
-   * (an entry filled, a new generation, a CPL change): the dispatch's memos
+   * (an entry decoded into, a new generation, a CPL change; not a re-fetch
+   * that keeps an entry's decode, which turns only it into a hit): the dispatch's memos
    * of the next entry (model_dispatch.c) are good while it stays */
   uint64_t icache_epoch;
   uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */

@@ -1044,9 +1044,11 @@ static struct model_icache_entry *fetch(struct model_cpu *c) {
   if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen && e->gpa == gpa1) {
     /* fetched again after a TLB flush from the same unchanged page: the
      * translation above is the ITLB lookup a re-decode makes; keep the
-     * decode (the page is still marked as code: unmarking it bumps code_gen) */
+     * decode (the page is still marked as code: unmarking it bumps code_gen).
+     * No icache_epoch bump: this turns e from a miss into a hit and no
+     * entry from a hit into a miss, so every memo that holds still names a
+     * hit of the same instruction (model_dispatch.c) */
     e->gen = c->icache_gen;
-    c->icache_epoch++;
     return e;
   }
   const uint8_t *host = model_mem__ptr(c, gpa1, 4096);
