@@ -486,6 +486,54 @@ START_TEST(test_memo_own_slot) {
 }
 END_TEST
 
+/* Re-fetches after a flush (MOV CR3: the TLBs and the decode cache's
+ * generation): every instruction after it is fetched again, one ITLB
+ * lookup each, the decode kept (the run loop's inline re-fetch,
+ * model_dispatch.c fetch_miss()), through the memos and looked up one by
+ * one alike. N passes of 6 instructions fetch 6 each (the first pass
+ * decodes them), plus the UD2 and the #UD stub's HLT: 6N + 2 fetches and as
+ * many L1 ITLB lookups; the misses are the first fetch of the code page
+ * before the first flush and after each (the stubs are in the same 2 MiB
+ * page, which the harness maps with one entry). It fails if the
+ * inline path skips either count, or keeps a decode it must not.
+ *   0: 0f 20 d8     mov rax, cr3
+ *   3: 0f 22 d8     mov cr3, rax
+ *   6: 01 ce        add esi, ecx
+ *   8: 83 c7 01     add edi, 1
+ *  11: ff ca        dec edx
+ *  13: 75 f1        jnz 0                                                   */
+START_TEST(test_refetch_after_flush_counts) {
+  static const uint8_t code[] = {0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8, 0x01, 0xce,
+                                 0x83, 0xc7, 0x01, 0xff, 0xca, 0x75, 0xf1};
+  enum { N = 5 };
+  struct tm_result r[2];
+  struct model_counters n[2];
+  struct tlb_stats s[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[1] = 3;  /* ecx */
+    st.gpr[2] = N;  /* edx: N passes */
+    st.gpr[6] = 10; /* esi */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].rip, TM_CODE + sizeof code);
+    ck_assert_uint_eq(r[generic].gpr[6], 10 + 3 * N);
+    ck_assert_uint_eq(r[generic].gpr[7], N);
+    ck_assert_uint_eq(t->c->cnt.instructions, 6 * N + 1); /* the stub's HLT */
+    ck_assert_uint_eq(t->c->cnt.fetches, 6 * N + 2);
+    ck_assert_uint_eq(t->c->tlbm.st.lookups[TLBL_L1I], 6 * N + 2);
+    ck_assert_uint_eq(t->c->tlbm.st.misses[TLBL_L1I], N + 1);
+    n[generic] = t->c->cnt;
+    s[generic] = t->c->tlbm.st;
+    tm_free(t);
+  }
+  ck_assert(memcmp(&n[0], &n[1], sizeof n[0]) == 0);
+  ck_assert(memcmp(&s[0], &s[1], sizeof s[0]) == 0);
+}
+END_TEST
+
 /* alu() takes ADD, SUB, CMP, AND, OR, XOR's flags from the host on x86-64
  * (model_ops.h): the same result and flags as the C definition
  * (model_ops__alu_c) for every operation and size, on edge operands (0, 1,
@@ -543,6 +591,7 @@ Suite *suite_model_dispatch(void) {
   tcase_add_test(tc, test_memo_own_slot);
   tcase_add_test(tc, test_alu_host_flags);
   tcase_add_test(tc, test_smc_after_memo);
+  tcase_add_test(tc, test_refetch_after_flush_counts);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -509,15 +509,38 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 }
 
 /* ---- the run loop -------------------------------------------------------------------- */
+/* The entry of the instruction at rip, e its cache slot, after a miss. Most
+ * misses come after a TLB flush (a new generation) and find the
+ * instruction still decoded in its slot (the same RIP, CPL and code) on a
+ * page the L1 ITLB's last hit holds: the fetch is then that counted lookup,
+ * the one fetch() would make, and the decode is kept when it came from that
+ * page (fetch()'s rule), without the call. Anything else goes to fetch(). */
+AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icache_entry *e,
+                                         uint64_t rip, model_fetch_fn *fetch) {
+  uint64_t gpa1 = ~0ull;
+  if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen) {
+    /* e->rip == rip: a decode was made at rip, so rip is canonical */
+    gpa1 = model_mmu__fetch_last(c, rip);
+    if (gpa1 != ~0ull) {
+      c->cnt.fetches++;
+      if (gpa1 == e->gpa) { /* no icache_epoch bump: see fetch() */
+        e->gen = c->icache_gen;
+        return e;
+      }
+    }
+  }
+  return fetch(c, e, gpa1);
+}
+
 /* The entry of the instruction at RIP (decoded on a miss), remembered in
  * prev, the entry that ran before it, with the count slot it has after
  * prev (prev retired: the next instruction waits or not on its dep_out). */
 static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
-                                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+                                         model_fetch_fn *fetch) {
   uint64_t rip = c->rip;
   DSTAT_LOOKUP(prev);
   struct model_icache_entry *e = model_icache__slot(c, rip);
-  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (!model_icache__hit(c, e, rip)) e = fetch_miss(c, e, rip, fetch);
   if (c->generic_only) return e; /* the reference: every instruction looked up */
   /* e == prev: the decode went into prev's own slot (or prev jumps to
    * itself): prev no longer holds the instruction that ran, and a memo
@@ -531,13 +554,12 @@ static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icach
   return e;
 }
 /* lookup() after a taken Jcc: remembered in prev's memo_t */
-static struct model_icache_entry *
-lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
-             struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+static struct model_icache_entry *lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
+                                               model_fetch_fn *fetch) {
   uint64_t rip = c->rip;
   DSTAT_LOOKUP(prev);
   struct model_icache_entry *e = model_icache__slot(c, rip);
-  if (!model_icache__hit(c, e, rip)) e = fetch(c);
+  if (!model_icache__hit(c, e, rip)) e = fetch_miss(c, e, rip, fetch);
   if (c->generic_only) return e;
   prev->memo_t = e;
   prev->memo_t_rip = rip;
@@ -559,7 +581,7 @@ _Static_assert((IC_COUNT * MODEL_DEP_COUNT) <= 256, "count slots are kept in a b
 
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
-                         struct model_icache_entry *(*fetch)(struct model_cpu *c)) {
+                         model_fetch_fn *fetch) {
 #define LABEL_ENTRY(name, stmt) [H_##name] = &&L_##name,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
   struct model_icache_entry *e;
@@ -607,7 +629,7 @@ void model_dispatch__run(struct model_cpu *c,
   epoch_cpl(c);
   if (c->cnt.instructions >= c->slice_end) return;
   e = model_icache__slot(c, c->rip);
-  if (!model_icache__hit(c, e, c->rip)) e = fetch(c);
+  if (!model_icache__hit(c, e, c->rip)) e = fetch_miss(c, e, c->rip, fetch);
   slot = model_ops__class_slot(&e->insn, c->dep_prev);
   d = c->cur = &e->insn;
   DSTAT_COUNT(e);

@@ -34,11 +34,16 @@ static inline bool model_icache__hit(const struct model_cpu *c, const struct mod
 /* The handler number for d (0: exec() runs it). */
 uint8_t model_dispatch__select(const struct model_insn *d);
 
-/* Run instructions while c->cnt.instructions < c->slice_end: `fetch` gives
- * the cache entry of the instruction at RIP (decoding on a miss, faulting by
- * longjmp), `generic` runs an instruction no specialised handler takes. */
+/* `fetch` after a miss in e, RIP's slot: the entry of the instruction at
+ * RIP (decoded, or a decode kept; faulting by longjmp). gpa1 is ~0, or the
+ * page RIP's fetch already translated to (the ITLB lookup made and counted
+ * with `fetches`). */
+typedef struct model_icache_entry *model_fetch_fn(struct model_cpu *c, struct model_icache_entry *e,
+                                                  uint64_t gpa1);
+/* Run instructions while c->cnt.instructions < c->slice_end: `fetch` as
+ * above, `generic` runs an instruction no specialised handler takes. */
 void model_dispatch__run(struct model_cpu *c,
                          void (*generic)(struct model_cpu *c, const struct model_insn *d),
-                         struct model_icache_entry *(*fetch)(struct model_cpu *c));
+                         model_fetch_fn *fetch);
 
 #endif

@@ -1033,14 +1033,18 @@ delivered: /* INT3 / INT1: the trap retired before delivery */
 }
 
 /* ---- fetch + decode with the cache ------------------------------------------------------ */
-static struct model_icache_entry *fetch(struct model_cpu *c) {
+/* The fetch of RIP's instruction into e, its cache slot, after a miss
+ * (model_dispatch.h). gpa1: ~0, or the page the run loop's inline fetch
+ * (model_mmu__fetch_last) already translated RIP to, counted in fetches. */
+static struct model_icache_entry *fetch(struct model_cpu *c, struct model_icache_entry *e,
+                                        uint64_t gpa1) {
   uint64_t rip = c->rip;
-  struct model_icache_entry *e = model_icache__slot(c, rip);
-  if (__builtin_expect(model_icache__hit(c, e, rip), 1)) return e;
-  c->cnt.fetches++;
   unsigned acc = ACC_X | model__uacc(c);
   uint8_t buf[16];
-  uint64_t gpa1 = model_mmu__fetch_page(c, rip, acc);
+  if (gpa1 == ~0ull) {
+    c->cnt.fetches++;
+    gpa1 = model_mmu__fetch_page(c, rip, acc);
+  }
   if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen && e->gpa == gpa1) {
     /* fetched again after a TLB flush from the same unchanged page: the
      * translation above is the ITLB lookup a re-decode makes; keep the

@@ -18,6 +18,16 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
  * translate() makes, without the data front or the host pointer; returns
  * the 4 KiB page's gpa (faults by longjmp as translate() does). */
 uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc);
+/* model_mmu__fetch_page()'s common case, inline: the L1 ITLB's last hit
+ * holds va's page (nothing changed since), a counted hit; returns the 4 KiB
+ * page's gpa, or ~0 when it does not hold it (nothing counted: then
+ * model_mmu__fetch_page() makes the whole lookup). va must be canonical. */
+static inline uint64_t model_mmu__fetch_last(struct model_cpu *c, uint64_t va) {
+  if (!c->tlbm.configured) return ~0ull;
+  uint32_t need = c->cpl == 3 ? TLBP_X << 3 : TLBP_X; /* need_bit(ACC_X | model__uacc(c)) */
+  const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need, true);
+  return s ? s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull) : ~0ull;
+}
 /* Walk only (no TLB, no fault): 0 and *gpa, or MMU_FAULT | the #PF error code. */
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
                     bool set_ad);
