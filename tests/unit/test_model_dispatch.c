@@ -486,6 +486,59 @@ START_TEST(test_memo_own_slot) {
 }
 END_TEST
 
+/* A memo whose holder was decoded again: X, the last instruction of a
+ * 2 MiB page, is followed by R on the next page (the 1 GiB alias of
+ * physical 0). The first run remembers R after X (mov eax, ecx: R waits on
+ * its eax). Then X's page is remapped to a copy where X is mov ebx, ecx and
+ * the TLB flushed: X is decoded again, R is only fetched again (its page is
+ * unchanged) and keeps its decode, so the memo X -> R still names R's
+ * decode (model_memo.dser), but its count slot was computed after the old
+ * X: lookup() may reuse it only because a decode drops the memos its entry
+ * holds (model_exec.c). The same registers and counters (R's count by what
+ * it waited for) as the reference; it fails without that reset.
+ *   TM_CODE:     mov rax, 0x3ffffffe; jmp rax
+ *   0x3ffffffe:  X                    (PD entry 511: a 2 MiB page)
+ *   0x40000000:  add esi, eax; dec edx; jnz 0x3ffffffe; ud2                */
+START_TEST(test_memo_of_redecoded_entry) {
+  static const uint8_t code[] = {0x48, 0xb8, 0xfe, 0xff, 0xff, 0x3f, 0, 0, 0, 0, 0xff, 0xe0};
+  static const uint8_t loop[] = {0x01, 0xc6, 0xff, 0xca, 0x75, 0xf8, 0x0f, 0x0b};
+  const uint64_t pa1 = 0x400000ull, pa2 = 0x200000ull, x_off = 0x1ffffeull;
+  struct tm_result r[2];
+  struct model_counters n[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[1] = 7; /* ecx */
+    st.gpr[2] = 2; /* edx: two passes */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    uint64_t pde = pa1 | 0x87;
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    t->ram[pa1 + x_off] = 0x89, t->ram[pa1 + x_off + 1] = 0xc8; /* mov eax, ecx */
+    t->ram[pa2 + x_off] = 0x89, t->ram[pa2 + x_off + 1] = 0xcb; /* mov ebx, ecx */
+    memcpy(t->ram, loop, sizeof loop);
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].gpr[6], 14);
+    pde = pa2 | 0x87;
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    model_mmu__flush(t->c);
+    t->c->rip = TM_CODE;
+    t->c->gpr[0] = 1;
+    t->c->gpr[2] = 2;
+    t->c->gpr[4] = TM_STACK;
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].rip, TM_ALIAS_1G + 6);
+    ck_assert_uint_eq(r[generic].gpr[3], 7); /* the copy's X ran */
+    n[generic] = t->c->cnt;
+    tm_free(t);
+  }
+  ck_assert(memcmp(r[0].gpr, r[1].gpr, sizeof r[0].gpr) == 0);
+  ck_assert(memcmp(n[0].by_class, n[1].by_class, sizeof n[0].by_class) == 0);
+  ck_assert(memcmp(&n[0], &n[1], sizeof n[0]) == 0);
+}
+END_TEST
+
 /* Re-fetches after a flush (MOV CR3: the TLBs and the decode cache's
  * generation): every instruction after it is fetched again, one ITLB
  * lookup each, the decode kept (the run loop's inline re-fetch,
@@ -592,6 +645,7 @@ Suite *suite_model_dispatch(void) {
   tcase_add_test(tc, test_alu_host_flags);
   tcase_add_test(tc, test_smc_after_memo);
   tcase_add_test(tc, test_refetch_after_flush_counts);
+  tcase_add_test(tc, test_memo_of_redecoded_entry);
   suite_add_tcase(s, tc);
   return s;
 }

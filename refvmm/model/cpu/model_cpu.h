@@ -62,25 +62,32 @@ struct model_tlb_entry { /* what the fast path reads comes first */
 
 /* ---- Decoded-instruction cache ------------------------------------------------------ */
 #define MODEL_ICACHE_SIZE 16384
+struct model_icache_entry;
+/* speed (model_dispatch.c): the entry e of the instruction at rip, which
+ * ran after the entry holding this memo the last time; still a hit while
+ * icache_epoch is `epoch`. slot: where in cnt.by_class_flat e retires when
+ * it runs after that entry (its class, and what it waits for from it). */
+struct model_memo {
+  uint64_t rip, epoch;
+  struct model_icache_entry *e;
+  uint8_t slot;
+  /* e's dser when the memo was taken (0: never): while e->dser is that, e
+   * holds the same decode of rip, which lets lookup() reuse the memo after a
+   * new generation or a CPL change (model_dispatch.c) */
+  uint32_t dser;
+};
 struct model_icache_entry {
   struct model_insn insn; /* first: the dispatch's entry and instruction are one pointer */
   uint64_t rip;
   uint32_t gen;
   uint8_t cpl;
+  uint8_t handler;   /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
   uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
+  uint32_t dser;     /* speed: which decode it holds (model_cpu.decode_serial), 0: none */
   uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
-  uint8_t handler; /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
-  /* speed: the entry of the instruction at memo_rip, which ran after this
-   * one the last time; still a hit while icache_epoch is memo_epoch */
-  uint64_t memo_rip, memo_epoch;
-  struct model_icache_entry *memo;
-  /* the memo's count slot: where in cnt.by_class_flat it retires when it
-   * runs after this one (its class, and what it waits for from this one) */
-  uint8_t memo_slot, memo_t_slot; /* memo_t_slot: memo_t's */
-  /* speed: the same for a Jcc's taken way (memo: the way not taken), so a
-   * branch that goes both ways finds both successors */
-  uint64_t memo_t_rip, memo_t_epoch;
-  struct model_icache_entry *memo_t;
+  /* the successor; for a Jcc, of the way not taken, and memo_t of the taken
+   * way, so a branch that goes both ways finds both successors */
+  struct model_memo memo, memo_t;
 };
 
 /* ---- Counters ---------------------------------------------------------------------- */
@@ -194,6 +201,9 @@ struct model_cpu {
    * that keeps an entry's decode, which turns only it into a hit): the dispatch's memos
    * of the next entry (model_dispatch.c) are good while it stays */
   uint64_t icache_epoch;
+  /* the number of the last decode (model_icache_entry.dser), from 1; a
+   * wrap clears every memo's (model_exec.c) */
+  uint32_t decode_serial;
   uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
   /* tests' reference: every instruction in exec(), looked up in the cache

@@ -532,40 +532,53 @@ AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icach
   return fetch(c, e, gpa1);
 }
 
-/* The entry of the instruction at RIP (decoded on a miss), remembered in
- * prev, the entry that ran before it, with the count slot it has after
- * prev (prev retired: the next instruction waits or not on its dep_out). */
-static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
-                                         model_fetch_fn *fetch) {
+/* The entry of the instruction at RIP (decoded on a miss) when the memo m
+ * of prev, the entry that ran before it, does not hold: remembered in m,
+ * with the count slot it has after prev (prev retired: the next
+ * instruction waits or not on its dep_out). m is prev's memo, or memo_t
+ * after a taken Jcc. */
+AI struct model_icache_entry *lookup_in(struct model_cpu *c, struct model_icache_entry *prev,
+                                        struct model_memo *m, model_fetch_fn *fetch) {
   uint64_t rip = c->rip;
   DSTAT_LOOKUP(prev);
-  struct model_icache_entry *e = model_icache__slot(c, rip);
+  struct model_icache_entry *e = m->e;
+  if (m->rip == rip && m->dser && e->dser == m->dser && e->cpl == c->cpl) {
+    /* m->e holds the decode of rip it held when m was taken (rip's slot,
+     * the same instruction: m's count slot holds) at this CPL; m is stale
+     * only by a new generation (a TLB flush), a CPL change and back or
+     * another entry's decode: a hit unless its generation is stale, then
+     * fetched again as after the slot hash and hit test */
+    if (e->gen != c->icache_gen) {
+      e = fetch_miss(c, e, rip, fetch);
+      if (e->dser != m->dser) goto decoded; /* decoded again */
+    }
+    m->epoch = c->icache_epoch;
+    return e;
+  }
+  e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch_miss(c, e, rip, fetch);
+decoded:
   if (c->generic_only) return e; /* the reference: every instruction looked up */
   /* e == prev: the decode went into prev's own slot (or prev jumps to
    * itself): prev no longer holds the instruction that ran, and a memo
    * would be of another instruction's successor, which the dispatch after
    * a straight-line handler (no RIP test) must never take */
   if (e == prev) return e;
-  prev->memo = e;
-  prev->memo_rip = rip;
-  prev->memo_epoch = c->icache_epoch;
-  prev->memo_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
+  m->e = e;
+  m->rip = rip;
+  m->epoch = c->icache_epoch;
+  m->dser = e->dser;
+  m->slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
-/* lookup() after a taken Jcc: remembered in prev's memo_t */
+/* one body, a copy per memo (no memo pointer to pass) */
+static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
+                                         model_fetch_fn *fetch) {
+  return lookup_in(c, prev, &prev->memo, fetch);
+}
 static struct model_icache_entry *lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
                                                model_fetch_fn *fetch) {
-  uint64_t rip = c->rip;
-  DSTAT_LOOKUP(prev);
-  struct model_icache_entry *e = model_icache__slot(c, rip);
-  if (!model_icache__hit(c, e, rip)) e = fetch_miss(c, e, rip, fetch);
-  if (c->generic_only) return e;
-  prev->memo_t = e;
-  prev->memo_t_rip = rip;
-  prev->memo_t_epoch = c->icache_epoch;
-  prev->memo_t_slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
-  return e;
+  return lookup_in(c, prev, &prev->memo_t, fetch);
 }
 
 /* The CPL is part of a hit: a change invalidates the memos. It changes only
@@ -602,9 +615,9 @@ void model_dispatch__run(struct model_cpu *c,
     c->cnt.by_class_flat[slot]++;                                                                  \
     c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect((rip_test) && e->m##_epoch == c->icache_epoch, 1)) {                      \
-      slot = e->m##_slot;                                                                          \
-      e = e->m;                                                                                    \
+    if (__builtin_expect((rip_test) && e->m.epoch == c->icache_epoch, 1)) {                        \
+      slot = e->m.slot;                                                                            \
+      e = e->m.e;                                                                                  \
     } else {                                                                                       \
       e = lookup_m(c, e, fetch);                                                                   \
       slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
@@ -616,10 +629,10 @@ void model_dispatch__run(struct model_cpu *c,
   /* after a straight handler RIP is the memo's RIP whenever the memo holds:
    * it was taken after the same instruction, which is still the same while
    * icache_epoch is (a refill or a new decode bumps it) */
-#define NEXT()          NEXT_(e->memo_rip == c->rip, memo, lookup)
+#define NEXT()          NEXT_(e->memo.rip == c->rip, memo, lookup)
 #define NEXT_STRAIGHT() NEXT_(1, memo, lookup)
   /* after a taken Jcc: the successor remembered for that way (memo_t) */
-#define NEXT_TAKEN() NEXT_(e->memo_t_rip == c->rip, memo_t, lookup_taken)
+#define NEXT_TAKEN() NEXT_(e->memo_t.rip == c->rip, memo_t, lookup_taken)
 
 #ifdef MODEL_DISPATCH_STATS
 #define NAME_ENTRY(name, stmt) [H_##name] = #name,
@@ -640,8 +653,8 @@ L_generic:
   generic(c, d);
   epoch_cpl(c);
   if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;
-  if (__builtin_expect(e->memo_rip == c->rip && e->memo_epoch == c->icache_epoch, 1))
-    e = e->memo;
+  if (__builtin_expect(e->memo.rip == c->rip && e->memo.epoch == c->icache_epoch, 1))
+    e = e->memo.e;
   else
     e = lookup(c, e, fetch);
   slot = model_ops__class_slot(&e->insn, c->dep_prev);

@@ -1064,6 +1064,16 @@ static struct model_icache_entry *fetch(struct model_cpu *c, struct model_icache
   memcpy(buf, host + off, avail);
   e->rip = ~0ull; /* invalid until fully decoded */
   c->icache_epoch++;
+  /* a new decode number: memos of this entry's old decode no longer hold,
+   * and its own memos (of its successors) were taken after another
+   * instruction */
+  if (__builtin_expect(++c->decode_serial == 0, 0)) { /* wrapped: no memo may match */
+    for (unsigned i = 0; i < MODEL_ICACHE_SIZE; i++)
+      c->icache[i].memo.dser = c->icache[i].memo_t.dser = 0;
+    c->decode_serial = 1;
+  }
+  e->dser = c->decode_serial;
+  e->memo.dser = e->memo_t.dser = 0;
   int rc = model_decode(buf, avail, &e->insn);
   uint64_t gpa2 = ~0ull;
   if (rc == -1) { /* crosses into the next page: fetch it only when needed */
