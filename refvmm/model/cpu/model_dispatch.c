@@ -511,25 +511,32 @@ uint8_t model_dispatch__select(const struct model_insn *d) {
 /* ---- the run loop -------------------------------------------------------------------- */
 /* The entry of the instruction at rip, e its cache slot, after a miss. Most
  * misses come after a TLB flush (a new generation) and find the
- * instruction still decoded in its slot (the same RIP, CPL and code) on a
- * page the L1 ITLB's last hit holds: the fetch is then that counted lookup,
- * the one fetch() would make, and the decode is kept when it came from that
- * page (fetch()'s rule), without the call. Anything else goes to fetch(). */
+ * instruction still decoded in its slot (the same RIP, CPL and code): the
+ * fetch is then the ITLB lookup fetch() would make (the L1 ITLB's last hit
+ * inline, else the rest of the lookup, a walk on a miss), and the decode is
+ * kept when it came from that page (fetch()'s rule), without the call.
+ * Anything else, or another page, goes to fetch(), which decodes. */
+/* fetch_miss() when the L1 ITLB's last hit does not hold rip: the rest of
+ * the lookup (out of line: the common case saves no registers for it) */
+static __attribute__((noinline)) struct model_icache_entry *
+fetch_past_last(struct model_cpu *c, struct model_icache_entry *e, uint64_t rip,
+                model_fetch_fn *fetch) {
+  c->cnt.fetches++;
+  uint64_t gpa1 = model_mmu__fetch_past_last(c, rip); /* faults by longjmp */
+  if (gpa1 != e->gpa) return fetch(c, e, gpa1);
+  e->gen = c->icache_gen; /* no icache_epoch bump: see fetch() */
+  return e;
+}
 AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icache_entry *e,
                                          uint64_t rip, model_fetch_fn *fetch) {
-  uint64_t gpa1 = ~0ull;
-  if (e->rip == rip && e->cpl == c->cpl && e->code_gen == c->code_gen) {
-    /* e->rip == rip: a decode was made at rip, so rip is canonical */
-    gpa1 = model_mmu__fetch_last(c, rip);
-    if (gpa1 != ~0ull) {
-      c->cnt.fetches++;
-      if (gpa1 == e->gpa) { /* no icache_epoch bump: see fetch() */
-        e->gen = c->icache_gen;
-        return e;
-      }
-    }
-  }
-  return fetch(c, e, gpa1);
+  if (e->rip != rip || e->cpl != c->cpl || e->code_gen != c->code_gen) return fetch(c, e, ~0ull);
+  /* e->rip == rip: a decode was made at rip, so rip is canonical */
+  uint64_t gpa1 = model_mmu__fetch_last(c, rip);
+  if (gpa1 == ~0ull) return fetch_past_last(c, e, rip, fetch);
+  c->cnt.fetches++;
+  if (gpa1 != e->gpa) return fetch(c, e, gpa1);
+  e->gen = c->icache_gen; /* no icache_epoch bump: see fetch() */
+  return e;
 }
 
 /* The entry of the instruction at RIP (decoded on a miss) when the memo m

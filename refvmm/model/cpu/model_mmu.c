@@ -415,6 +415,11 @@ uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc) {
   return tlb_translate(c, va, acc, &perm, true);
 }
 
+uint64_t model_mmu__fetch_past_last(struct model_cpu *c, uint64_t va) {
+  uint32_t perm;
+  return tlb_translate(c, va, ACC_X | model__uacc(c), &perm, true);
+}
+
 void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc) {
   translate(c, va, acc, false);
 }

@@ -28,6 +28,9 @@ static inline uint64_t model_mmu__fetch_last(struct model_cpu *c, uint64_t va) {
   const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need, true);
   return s ? s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull) : ~0ull;
 }
+/* The rest of model_mmu__fetch_page() after model_mmu__fetch_last() found
+ * nothing (the same lookup, counted, walk and fill): the page's gpa. */
+uint64_t model_mmu__fetch_past_last(struct model_cpu *c, uint64_t va);
 /* Walk only (no TLB, no fault): 0 and *gpa, or MMU_FAULT | the #PF error code. */
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
                     bool set_ad);
