@@ -527,9 +527,10 @@ fetch_past_last(struct model_cpu *c, struct model_icache_entry *e, uint64_t rip,
   e->gen = c->icache_gen; /* no icache_epoch bump: see fetch() */
   return e;
 }
-AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icache_entry *e,
-                                         uint64_t rip, model_fetch_fn *fetch) {
-  if (e->rip != rip || e->cpl != c->cpl || e->code_gen != c->code_gen) return fetch(c, e, ~0ull);
+/* fetch_miss() for an entry known to hold rip's decode at this CPL */
+AI struct model_icache_entry *refetch(struct model_cpu *c, struct model_icache_entry *e,
+                                      uint64_t rip, model_fetch_fn *fetch) {
+  if (e->code_gen != c->code_gen) return fetch(c, e, ~0ull);
   /* e->rip == rip: a decode was made at rip, so rip is canonical */
   uint64_t gpa1 = model_mmu__fetch_last(c, rip);
   if (gpa1 == ~0ull) return fetch_past_last(c, e, rip, fetch);
@@ -537,6 +538,11 @@ AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icach
   if (gpa1 != e->gpa) return fetch(c, e, gpa1);
   e->gen = c->icache_gen; /* no icache_epoch bump: see fetch() */
   return e;
+}
+AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icache_entry *e,
+                                         uint64_t rip, model_fetch_fn *fetch) {
+  if (e->rip != rip || e->cpl != c->cpl) return fetch(c, e, ~0ull);
+  return refetch(c, e, rip, fetch);
 }
 
 /* The entry of the instruction at RIP (decoded on a miss) when the memo m
@@ -556,7 +562,7 @@ AI struct model_icache_entry *lookup_in(struct model_cpu *c, struct model_icache
      * another entry's decode: a hit unless its generation is stale, then
      * fetched again as after the slot hash and hit test */
     if (e->gen != c->icache_gen) {
-      e = fetch_miss(c, e, rip, fetch);
+      e = refetch(c, e, rip, fetch);
       if (e->dser != m->dser) goto decoded; /* decoded again */
     }
     m->epoch = c->icache_epoch;
