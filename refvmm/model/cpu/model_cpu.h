@@ -205,6 +205,7 @@ struct model_cpu {
    * wrap clears every memo's (model_exec.c) */
   uint32_t decode_serial;
   uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */
+  uint8_t lookup_slot; /* the count slot the dispatch's last lookup found (model_dispatch.c) */
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
   /* tests' reference: every instruction in exec(), looked up in the cache
    * one by one (model_dispatch.c, without handlers or memos) */

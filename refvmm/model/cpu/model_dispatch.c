@@ -549,7 +549,9 @@ AI struct model_icache_entry *fetch_miss(struct model_cpu *c, struct model_icach
  * of prev, the entry that ran before it, does not hold: remembered in m,
  * with the count slot it has after prev (prev retired: the next
  * instruction waits or not on its dep_out). m is prev's memo, or memo_t
- * after a taken Jcc. */
+ * after a taken Jcc. That slot is also left in c->lookup_slot, the one to
+ * count when c->dep_prev is prev's dep_out (after a handler; exec() may
+ * leave another). */
 AI struct model_icache_entry *lookup_in(struct model_cpu *c, struct model_icache_entry *prev,
                                         struct model_memo *m, model_fetch_fn *fetch) {
   uint64_t rip = c->rip;
@@ -566,22 +568,26 @@ AI struct model_icache_entry *lookup_in(struct model_cpu *c, struct model_icache
       if (e->dser != m->dser) goto decoded; /* decoded again */
     }
     m->epoch = c->icache_epoch;
+    c->lookup_slot = m->slot;
     return e;
   }
   e = model_icache__slot(c, rip);
   if (!model_icache__hit(c, e, rip)) e = fetch_miss(c, e, rip, fetch);
 decoded:
-  if (c->generic_only) return e; /* the reference: every instruction looked up */
-  /* e == prev: the decode went into prev's own slot (or prev jumps to
-   * itself): prev no longer holds the instruction that ran, and a memo
-   * would be of another instruction's successor, which the dispatch after
-   * a straight-line handler (no RIP test) must never take */
-  if (e == prev) return e;
+  /* c->generic_only: the reference, every instruction looked up. e == prev:
+   * the decode went into prev's own slot (or prev jumps to itself): prev
+   * no longer holds the instruction that ran, and a memo would be of
+   * another instruction's successor, which the dispatch after a
+   * straight-line handler (no RIP test) must never take */
+  if (c->generic_only || e == prev) {
+    c->lookup_slot = (uint8_t)model_ops__class_slot(&e->insn, c->dep_prev);
+    return e;
+  }
   m->e = e;
   m->rip = rip;
   m->epoch = c->icache_epoch;
   m->dser = e->dser;
-  m->slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
+  c->lookup_slot = m->slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
 /* one body, a copy per memo (no memo pointer to pass) */
@@ -633,7 +639,7 @@ void model_dispatch__run(struct model_cpu *c,
       e = e->m.e;                                                                                  \
     } else {                                                                                       \
       e = lookup_m(c, e, fetch);                                                                   \
-      slot = model_ops__class_slot(&e->insn, c->dep_prev);                                         \
+      slot = c->lookup_slot; /* c->dep_prev is the previous entry's dep_out */                     \
     }                                                                                              \
     d = c->cur = &e->insn;                                                                         \
     DSTAT_COUNT(e);                                                                                \
