@@ -198,14 +198,16 @@ struct model_cpu {
   uint32_t icache_gen;
   /* bumped whenever a decode-cache entry may have turned from hit to miss
    * (an entry decoded into, a new generation, a CPL change; not a re-fetch
-   * that keeps an entry's decode, which turns only it into a hit): the dispatch's memos
-   * of the next entry (model_dispatch.c) are good while it stays */
+   * that keeps an entry's decode, which turns only it into a hit): the
+   * dispatch's memos of the next entry (model_dispatch.c) are good while it
+   * stays */
   uint64_t icache_epoch;
   /* the number of the last decode (model_icache_entry.dser), from 1; a
    * wrap clears every memo's (model_exec.c) */
   uint32_t decode_serial;
   uint8_t epoch_cpl; /* the CPL icache_epoch was last bumped for */
-  uint8_t lookup_slot; /* the count slot the dispatch's last lookup found (model_dispatch.c) */
+  /* the count slot the dispatch's last lookup found (model_dispatch.c) */
+  uint8_t lookup_slot;
   uint32_t code_gen; /* bumped when decoded bytes may have changed (not on TLB flushes) */
   /* tests' reference: every instruction in exec(), looked up in the cache
    * one by one (model_dispatch.c, without handlers or memos) */
