@@ -4,10 +4,12 @@
 #include "model_vmcs.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "model_cpu.h"
 #include "model_events.h"
 #include "model_mmu.h"
+#include "x86.h"
 
 const char *vmx_exit_reason__name(unsigned reason) {
   switch (reason) {
@@ -148,4 +150,93 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
 int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
                           uint32_t *perm) {
   return model_mmu__walk(c, va, acc, gpa, perm, true);
+}
+
+/* model_mmu__walk() with set_ad, no EPT and no paging-structure-cache start
+ * (walk_start 0: every level read and counted alike), step for step: the
+ * same counters (walks, walk_refs, walk_level), the same A/D writes, the
+ * same result and error code; and the path. Speed: the VMM walks once per
+ * shadow #PF exit, and needed a second pass over the tables for the path. */
+int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                               uint32_t *perm, struct vmx_guest_path *path) {
+  enum {
+    P = 1,
+    W = 2,
+    U = 4,
+    A = 1 << 5,
+    D = 1 << 6,
+    PS = 1 << 7,
+    G = 1 << 8,
+  };
+  const uint64_t pa_mask = ((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull;
+  const uint64_t rsvd_hi = ((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1);
+  path->leaf_level = 0;
+  if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs))
+    return model_mmu__walk(c, va, acc, gpa, perm, true);
+  bool nxe = (c->efer & EFER_NXE) != 0;
+  uint32_t fault = MMU_FAULT | ((acc & ACC_W) ? PFEC_W : 0) | ((acc & ACC_U) ? PFEC_U : 0) |
+                   ((acc & ACC_X) && nxe ? PFEC_I : 0);
+  uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
+  uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
+  uint8_t *p;
+  int level = 4;
+  c->cnt.walks++;
+#pragma GCC unroll 4 /* speed: each level's tests fold to constants */
+  for (; level >= 1; level--) {
+    c->walk_level = (uint8_t)level;
+    c->cnt.walk_refs++;
+    p = model_mem__ptr(c, table + ((va >> (3 + 9 * level)) & 511) * 8, 8);
+    if (!p) return (int)fault; /* table outside RAM: not present */
+    memcpy(&e, p, 8);
+    if (!(e & P)) return (int)fault;
+    bool leaf = level == 1 || ((e & PS) && level <= 3);
+    uint64_t r = rsvd | (level == 4 ? PS : 0);
+    if (leaf && level == 3) r |= 0x3fffe000ull; /* 1 GiB frame bits 29:13 */
+    if (leaf && level == 2) r |= 0x1fe000ull;   /* 2 MiB frame bits 20:13 */
+    if (e & r) return (int)(fault | PFEC_P | PFEC_RSVD);
+    allow_u &= e >> 2;
+    allow_w &= e >> 1;
+    if (nxe) nx |= e >> 63;
+    if (!(e & A)) {
+      e |= A;
+      memcpy(p, &e, 8);
+    }
+    path->e[level] = e;
+    if (leaf) break;
+    table = e & pa_mask;
+  }
+  allow_u &= 1;
+  allow_w &= 1;
+  nx &= 1;
+  bool wp = c->cr0 & (1ull << 16);
+  bool ok;
+  if (acc & ACC_X)
+    ok = !nx && (!(acc & ACC_U) || allow_u);
+  else if (acc & ACC_W)
+    ok = (acc & ACC_U) ? (allow_u && allow_w) : (allow_w || !wp);
+  else
+    ok = !(acc & ACC_U) || allow_u;
+  if (!ok) return (int)(fault | PFEC_P);
+  if ((acc & ACC_W) && !(e & D)) {
+    e |= D;
+    memcpy(p, &e, 8);
+    path->e[level] = e;
+  }
+  uint64_t page_mask = (1ull << (3 + 9 * level)) - 1;
+  bool dirty = e & D;
+  uint32_t pm = TLBP_R;
+  if ((allow_w || !wp) && dirty) pm |= TLBP_W;
+  if (!nx) pm |= TLBP_X;
+  if (allow_u) {
+    pm |= TLBP_R << 3;
+    if (allow_w && dirty) pm |= TLBP_W << 3;
+    if (!nx) pm |= TLBP_X << 3;
+  }
+  if (level == 2) pm |= TLBP_2M;
+  if (level == 3) pm |= TLBP_1G;
+  if ((e & G) && (c->cr4 & (1ull << 7))) pm |= TLBP_G;
+  *perm = pm;
+  *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
+  path->leaf_level = level;
+  return 0;
 }

@@ -221,5 +221,20 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
  * error code. */
 int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
                           uint32_t *perm);
+/* The entries a successful model_vmx__walk_guest_path() read, for each
+ * level from 4 down to leaf_level (with the A/D bits the walk set);
+ * leaf_level 0 when the walk did not keep them (the caller reads the
+ * tables itself). */
+struct vmx_guest_path {
+  int leaf_level;
+  uint64_t e[5];
+};
+/* model_vmx__walk_guest(), and the path it took (a shadow #PF handler
+ * needs both: KVM's FNAME(walk_addr) keeps the table gfns and ptes too).
+ * Speed: without EPT (shadow paging), it is a copy of the CPU's walk
+ * specialised for the VMM (A/D set, no paging-structure-cache start);
+ * tests/unit/test_model_mmu.c checks it against model_mmu__walk(). */
+int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                               uint32_t *perm, struct vmx_guest_path *path);
 
 #endif
