@@ -178,9 +178,29 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
                    ((acc & ACC_X) && nxe ? PFEC_I : 0);
   uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
   uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
-  uint8_t *p;
+  uint8_t *p = NULL;
   int level = 4;
   c->cnt.walks++;
+  struct vmx_walk_memo *m = &c->vmcs.walk_memo[(va >> 21) & 7];
+  uint64_t e0, e1, e2 = 0;
+  if (m->ram == c->ram && m->key == va >> 21 && m->cr3 == c->cr3 && m->nxe == nxe &&
+      m->ram_size == c->ram_size && (memcpy(&e0, m->p[0], 8), e0 == m->e[0]) &&
+      (memcpy(&e1, m->p[1], 8), e1 == m->e[1]) &&
+      (m->n == 2 || (memcpy(&e2, m->p[2], 8), e2 == m->e[2]))) {
+    /* the levels kept as the walk below would do them: present, no
+     * reserved bit, not a leaf, A already set */
+    c->cnt.walk_refs += m->n;
+    path->e[4] = e0;
+    path->e[3] = e1;
+    path->e[2] = e2; /* read again below when not kept */
+    allow_u = m->u;
+    allow_w = m->w;
+    nx = m->nx;
+    table = (m->n == 3 ? e2 : e1) & pa_mask;
+    level = 4 - m->n;
+  } else {
+    m->ram = NULL; /* rewritten below: valid again once level 3 leads on */
+  }
 #pragma GCC unroll 4 /* speed: each level's tests fold to constants */
   for (; level >= 1; level--) {
     c->walk_level = (uint8_t)level;
@@ -204,6 +224,21 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     path->e[level] = e;
     if (leaf) break;
     table = e & pa_mask;
+    if (level >= 2) {
+      m->p[4 - level] = p;
+      m->e[4 - level] = e;
+    }
+    if (level == 3 || level == 2) { /* the levels down to this one lead on: keep them */
+      m->ram = c->ram;
+      m->ram_size = c->ram_size;
+      m->key = va >> 21;
+      m->cr3 = c->cr3;
+      m->n = (uint8_t)(5 - level);
+      m->u = (uint8_t)(allow_u & 1);
+      m->w = (uint8_t)(allow_w & 1);
+      m->nx = (uint8_t)(nx & 1);
+      m->nxe = nxe;
+    }
   }
   allow_u &= 1;
   allow_w &= 1;
