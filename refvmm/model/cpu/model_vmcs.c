@@ -152,6 +152,16 @@ int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64
   return model_mmu__walk(c, va, acc, gpa, perm, true);
 }
 
+/* A failed guest walk's result: MMU_FAULT | the #PF error code (as
+ * model_mmu__walk()'s). */
+static int walk_fault(const struct model_cpu *c, unsigned acc, uint32_t bits) {
+  uint32_t e = MMU_FAULT | bits;
+  if (acc & ACC_W) e |= PFEC_W;
+  if (acc & ACC_U) e |= PFEC_U;
+  if ((acc & ACC_X) && (c->efer & EFER_NXE)) e |= PFEC_I;
+  return (int)e;
+}
+
 /* model_mmu__walk() with set_ad, no EPT and no paging-structure-cache start
  * (walk_start 0: every level read and counted alike), step for step: the
  * same counters (walks, walk_refs, walk_level), the same A/D writes, the
@@ -174,8 +184,6 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
   if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs))
     return model_mmu__walk(c, va, acc, gpa, perm, true);
   bool nxe = (c->efer & EFER_NXE) != 0;
-  uint32_t fault = MMU_FAULT | ((acc & ACC_W) ? PFEC_W : 0) | ((acc & ACC_U) ? PFEC_U : 0) |
-                   ((acc & ACC_X) && nxe ? PFEC_I : 0);
   uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
   uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
   uint8_t *p = NULL;
@@ -206,14 +214,14 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     c->walk_level = (uint8_t)level;
     c->cnt.walk_refs++;
     p = model_mem__ptr(c, table + ((va >> (3 + 9 * level)) & 511) * 8, 8);
-    if (!p) return (int)fault; /* table outside RAM: not present */
+    if (!p) return walk_fault(c, acc, 0); /* table outside RAM: not present */
     memcpy(&e, p, 8);
-    if (!(e & P)) return (int)fault;
+    if (!(e & P)) return walk_fault(c, acc, 0);
     bool leaf = level == 1 || ((e & PS) && level <= 3);
     uint64_t r = rsvd | (level == 4 ? PS : 0);
     if (leaf && level == 3) r |= 0x3fffe000ull; /* 1 GiB frame bits 29:13 */
     if (leaf && level == 2) r |= 0x1fe000ull;   /* 2 MiB frame bits 20:13 */
-    if (e & r) return (int)(fault | PFEC_P | PFEC_RSVD);
+    if (e & r) return walk_fault(c, acc, PFEC_P | PFEC_RSVD);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     if (nxe) nx |= e >> 63;
@@ -240,35 +248,23 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
       m->nxe = nxe;
     }
   }
-  allow_u &= 1;
-  allow_w &= 1;
-  nx &= 1;
-  bool wp = c->cr0 & (1ull << 16);
-  bool ok;
-  if (acc & ACC_X)
-    ok = !nx && (!(acc & ACC_U) || allow_u);
-  else if (acc & ACC_W)
-    ok = (acc & ACC_U) ? (allow_u && allow_w) : (allow_w || !wp);
-  else
-    ok = !(acc & ACC_U) || allow_u;
-  if (!ok) return (int)(fault | PFEC_P);
+  /* the access check and the permissions, as model_mmu__walk() computes
+   * them (branch-free: speed) */
+  uint32_t u = (uint32_t)allow_u & 1, w = (uint32_t)allow_w & 1, x = !(nx & 1);
+  uint32_t wp = (c->cr0 >> 16) & 1, user = (acc & ACC_U) != 0;
+  uint32_t okr = user ? u : 1, okw = user ? (u & w) : (w | (wp ^ 1));
+  uint32_t ok = (acc & ACC_X) ? x & okr : (acc & ACC_W) ? okw : okr;
+  if (!ok) return walk_fault(c, acc, PFEC_P);
   if ((acc & ACC_W) && !(e & D)) {
     e |= D;
     memcpy(p, &e, 8);
     path->e[level] = e;
   }
   uint64_t page_mask = (1ull << (3 + 9 * level)) - 1;
-  bool dirty = e & D;
-  uint32_t pm = TLBP_R;
-  if ((allow_w || !wp) && dirty) pm |= TLBP_W;
-  if (!nx) pm |= TLBP_X;
-  if (allow_u) {
-    pm |= TLBP_R << 3;
-    if (allow_w && dirty) pm |= TLBP_W << 3;
-    if (!nx) pm |= TLBP_X << 3;
-  }
-  if (level == 2) pm |= TLBP_2M;
-  if (level == 3) pm |= TLBP_1G;
+  uint32_t dirty = (e >> 6) & 1;
+  uint32_t pm = TLBP_R | (((w | (wp ^ 1)) & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0);
+  pm |= u ? (TLBP_R | ((w & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0)) << 3 : 0;
+  pm |= level == 2 ? TLBP_2M : level == 3 ? TLBP_1G : 0;
   if ((e & G) && (c->cr4 & (1ull << 7))) pm |= TLBP_G;
   *perm = pm;
   *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
