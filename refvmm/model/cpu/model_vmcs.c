@@ -189,7 +189,7 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
   uint8_t *p = NULL;
   int level = 4;
   c->cnt.walks++;
-  struct vmx_walk_memo *m = &c->vmcs.walk_memo[(va >> 21) & 7];
+  struct vmx_walk_memo *m = &c->vmx_walk_memo[(va >> 21) & 7];
   uint64_t e0, e1, e2 = 0;
   if (m->ram == c->ram && m->key == va >> 21 && m->cr3 == c->cr3 && m->nxe == nxe &&
       m->ram_size == c->ram_size && (memcpy(&e0, m->p[0], 8), e0 == m->e[0]) &&

@@ -96,6 +96,21 @@ struct model_cpu;
  * stops with an internal error (message in the CPU's msg). */
 typedef int (*vmm_exit_handler)(void *vmm, struct model_cpu *c);
 
+/* speed: the VMM's guest walks (model_vmx__walk_guest_path()): the upper
+ * non-leaf entries (levels 4-3, or 4-2) of a recent walk of a 2 MiB
+ * region, by region, with where in guest RAM they were read (the same
+ * CR3, EFER.NXE and RAM); used only after re-reading those entries and
+ * finding them unchanged (then the walk through them reads, checks and
+ * writes nothing else) (struct model_cpu's vmx_walk_memo[8]) */
+struct vmx_walk_memo {
+  const uint8_t *ram; /* NULL: invalid */
+  uint64_t ram_size, key, cr3;
+  const uint8_t *p[3];
+  uint64_t e[3];
+  uint8_t n; /* levels kept: 2 or 3 */
+  uint8_t u, w, nx, nxe;
+};
+
 struct model_vmcs {
   bool active; /* the CPU runs as a VMX guest (paging shadow|ept) */
   uint32_t proc_based, secondary;
@@ -126,20 +141,6 @@ struct model_vmcs {
   uint32_t pin_based;
   uint64_t preemption_deadline;
   uint64_t nmi_delivered_tsc, irq_delivered_tsc;
-  /* speed: the VMM's guest walks (model_vmx__walk_guest_path()): the upper
-   * non-leaf entries (levels 4-3, or 4-2) of a recent walk of a 2 MiB
-   * region, by region, with where in guest RAM they were read (the same
-   * CR3, EFER.NXE and RAM); used only after re-reading those entries and
-   * finding them unchanged (then the walk through them reads, checks and
-   * writes nothing else) */
-  struct vmx_walk_memo {
-    const uint8_t *ram; /* NULL: invalid */
-    uint64_t ram_size, key, cr3;
-    const uint8_t *p[3];
-    uint64_t e[3];
-    uint8_t n; /* levels kept: 2 or 3 */
-    uint8_t u, w, nx, nxe;
-  } walk_memo[8];
   /* accounting */
   uint64_t exits[EXIT_REASON_MAX];
   uint64_t entries, flush_on_entry, flush_on_exit;
