@@ -125,7 +125,9 @@ static inline __attribute__((always_inline)) void model_mem__write(struct model_
  * address is the guest's data, not a table. */
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa);
-/* The CPU's walk of the shadow tables (model_spt.h, inline). */
-#include "model_spt.h"
+/* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
+ * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
+int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
+                    unsigned *end);
 
 #endif
