@@ -196,6 +196,90 @@ START_TEST(test_invlpg_from_guest) {
 }
 END_TEST
 
+/* The VMM's walk (model_vmx__walk_guest_path(), a specialised copy of this
+ * walk for the shadow #PF handler) against model_mmu__walk() on random
+ * tables: the same result, error code, gpa and perm, the same A/D writes,
+ * the same counters, and a path that is what the tables hold afterwards. */
+START_TEST(test_vmm_walk_matches_cpu_walk) {
+  enum { NT = 16, RBASE = 0x400000, RLEN = NT << 12 };
+  static uint8_t before[RLEN], after_cpu[RLEN];
+  uint64_t rng = 0x2545f4914f6cdd1dull;
+#define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+  struct model_cpu *c = t->c;
+  unsigned oks = 0, faults = 0, large = 0;
+  for (int trial = 0; trial < 20000; trial++) {
+    /* new tables every 64 walks (entries 0..3 of every frame), between
+     * them one entry changed now and then (what the VMM's memo of upper
+     * entries must notice) */
+    for (unsigned f = 0; f < NT; f++)
+      for (unsigned i = 0; i < 4; i++)
+        if (trial % 64 == 0 || (f == 0 && i == 0 && RND() % 4 == 0)) {
+          unsigned ff = trial % 64 ? (unsigned)(RND() % NT) : f, ii = trial % 64 ? RND() % 4 : i;
+          uint64_t r = RND(), e = RBASE + (RND() % NT) * 4096;
+          if (r % 32 == 0) e = 0x7f000000ull; /* outside RAM */
+          if (r % 8) e |= P;
+          e |= (r >> 8) & (W | U | A | D | 0x100 /* G */);
+          if ((r >> 16) % 4 == 0) e |= PS;
+          if ((r >> 20) % 4 == 0) e |= NX;
+          if ((r >> 24) % 16 == 0) e |= 1ull << 45; /* reserved above MAXPHYADDR */
+          if ((r >> 28) % 16 == 0) e |= 1ull << 13; /* reserved in a large frame */
+          put(RBASE + ff * 4096 + ii * 8, e);
+        }
+    uint64_t r = RND();
+    c->cr3 = RBASE + ((trial / 64 + r % 2) % NT) * 4096; /* two roots at a time */
+    c->cr0 = (r >> 8) & 1 ? c->cr0 | (1ull << 16) : c->cr0 & ~(1ull << 16);
+    c->efer = (r >> 9) & 1 ? c->efer | (1ull << 11) : c->efer & ~(1ull << 11);
+    c->cr4 = (r >> 10) & 1 ? c->cr4 | (1ull << 7) : c->cr4 & ~(1ull << 7);
+    unsigned acc = (unsigned)(r >> 11) % 8;
+    if ((acc & ACC_X) && (acc & ACC_W)) acc &= ~ACC_W;
+    uint64_t va = ((r >> 16) & 1) << 39 | ((r >> 18) & 1) << 30 | ((r >> 20) & 3) << 21 |
+                  ((r >> 22) & 3) << 12 | ((r >> 24) & 0xfff);
+    memcpy(before, t->ram + RBASE, RLEN);
+    uint64_t walks = c->cnt.walks, refs = c->cnt.walk_refs;
+    uint64_t gpa1 = 0, gpa2 = 0;
+    uint32_t perm1 = 0, perm2 = 0;
+    int err1 = model_mmu__walk(c, va, acc, &gpa1, &perm1, true);
+    uint64_t dwalks = c->cnt.walks - walks, drefs = c->cnt.walk_refs - refs;
+    uint8_t level1 = c->walk_level;
+    memcpy(after_cpu, t->ram + RBASE, RLEN);
+    memcpy(t->ram + RBASE, before, RLEN);
+    walks = c->cnt.walks, refs = c->cnt.walk_refs;
+    struct vmx_guest_path path;
+    int err2 = model_vmx__walk_guest_path(c, va, acc, &gpa2, &perm2, &path);
+    ck_assert_int_eq(err2, err1);
+    ck_assert_uint_eq(c->cnt.walks - walks, dwalks);
+    ck_assert_uint_eq(c->cnt.walk_refs - refs, drefs);
+    ck_assert_uint_eq(c->walk_level, level1);
+    ck_assert(memcmp(t->ram + RBASE, after_cpu, RLEN) == 0);
+    if (err1) {
+      faults++;
+      ck_assert_int_eq(path.leaf_level, 0);
+      continue;
+    }
+    oks++;
+    ck_assert_uint_eq(gpa2, gpa1);
+    ck_assert_uint_eq(perm2, perm1);
+    ck_assert_int_eq(path.leaf_level, c->walk_level);
+    large += path.leaf_level > 1;
+    /* what a second pass over the tables reads: the leaf exactly; an upper
+     * entry but for the A/D bits a later step may have set in it (tables
+     * that alias: the same entry on two levels) */
+    uint64_t table = c->cr3 & 0x000ffffffffff000ull;
+    for (int l = 4; l >= path.leaf_level; l--) {
+      uint64_t e = get(table + ((va >> (3 + 9 * l)) & 511) * 8);
+      uint64_t mask = l == path.leaf_level ? ~0ull : ~(A | D);
+      ck_assert_uint_eq(path.e[l] & mask, e & mask);
+      table = e & 0x000ffffffffff000ull;
+    }
+  }
+#undef RND
+  /* the mix reaches every outcome */
+  ck_assert_uint_gt(oks, 500);
+  ck_assert_uint_gt(faults, 500);
+  ck_assert_uint_gt(large, 20);
+}
+END_TEST
+
 Suite *suite_model_mmu(void) {
   Suite *s = suite_create("model_mmu");
   TCase *tc = tcase_create("walk");
@@ -211,6 +295,7 @@ Suite *suite_model_mmu(void) {
   tcase_add_test(tc, test_nx);
   tcase_add_test(tc, test_reserved_bits);
   tcase_add_test(tc, test_table_outside_ram_is_not_present);
+  tcase_add_test(tc, test_vmm_walk_matches_cpu_walk);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("guest");
   tcase_add_test(tg, test_invlpg_from_guest);

@@ -287,6 +287,9 @@ struct model_cpu {
     bool ready; /* filled: for the INS at rip */
     uint8_t buf[1024];
   } strio;
+  /* the VMM's guest walks' memo (model_vmcs.h), last: the fields above
+   * keep their places (speed: the dispatch's hot fields) */
+  struct vmx_walk_memo vmx_walk_memo[8];
 };
 
 /* ---- model_exec.c ---------------------------------------------------------------------- */

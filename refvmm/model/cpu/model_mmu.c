@@ -165,7 +165,10 @@ void model_mmu__flush_cr3(struct model_cpu *c) {
 void model_mmu__flush_vmx(struct model_cpu *c) {
   ensure_tlb(c);
   front_flush(c);
-  model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
+  if (model_tlb__group_empty(&c->tlbm, c->tlbm.vpid)) /* what model_tlb__flush_vpid() does then */
+    c->tlbm.st.flushes++;
+  else
+    model_tlb__flush_vpid(&c->tlbm, c->tlbm.vpid, false);
   model_cpu__flush_decoded_xlat(c);
 }
 

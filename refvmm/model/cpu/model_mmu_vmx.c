@@ -84,73 +84,67 @@ static int spt_fault(const struct model_cpu *c, unsigned acc) {
 int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,
                     unsigned *end) {
   const struct model_vmcs *v = &c->vmcs;
-  uint64_t table = v->shadow_root, e = 0;
-  uint64_t allow_u = 1, allow_w = 1, nx = 0;
-  int level = 4;
+  const uint64_t *mem = v->spt_mem;
+  uint64_t table, e, at;
+  uint64_t allow_u, allow_w, nx;
   /* speed: the upper entries of an earlier walk of this 2 MiB region, if
    * they still read the same (then so does everything they lead to) */
   struct tlb_spt_memo *m = &c->tlbm.spt_memo[(va >> 21) & 7];
-  if (m->key == va >> 21 && m->mem == v->spt_mem && m->root == v->shadow_root &&
-      m->pages == v->spt_pages && v->spt_mem[m->idx[0]] == m->e[0] &&
-      v->spt_mem[m->idx[1]] == m->e[1] && v->spt_mem[m->idx[2]] == m->e[2]) {
-    for (int l = 4; l >= 2; l--)
-      c->walk_pa[l] = CACHE_SPT_BASE + 8 * m->idx[4 - l];
+  if (m->key == va >> 21 && m->mem == mem && m->root == v->shadow_root &&
+      m->pages == v->spt_pages && mem[m->idx[0]] == m->e[0] && mem[m->idx[1]] == m->e[1] &&
+      mem[m->idx[2]] == m->e[2]) {
+    c->walk_pa[4] = CACHE_SPT_BASE + 8 * m->idx[0];
+    c->walk_pa[3] = CACHE_SPT_BASE + 8 * m->idx[1];
+    c->walk_pa[2] = CACHE_SPT_BASE + 8 * m->idx[2];
     allow_u = m->u;
     allow_w = m->w;
     nx = m->nx;
     table = m->table;
-    level = 1;
-  }
-  for (; level >= 1; level--) {
-    *end = (unsigned)level;
-    if (table >= v->spt_pages) return spt_fault(c, acc);
-    uint64_t at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
-    e = v->spt_mem[at];
-    c->walk_pa[level] = CACHE_SPT_BASE + 8 * at; /* where the data caches see it */
-    if (!(e & 1)) return spt_fault(c, acc);
-    allow_u &= e >> 2;
-    allow_w &= e >> 1;
-    nx |= e >> 63;
-    table = (e & EPT_ADDR_MASK) >> 12;
-    if (level >= 2) {
+  } else {
+    table = v->shadow_root;
+    allow_u = allow_w = 1;
+    nx = 0;
+    m->mem = NULL; /* rewritten below: valid again once all three are present */
+    for (int level = 4; level >= 2; level--) {
+      *end = (unsigned)level;
+      if (table >= v->spt_pages) return spt_fault(c, acc);
+      at = table * 512 + ((va >> (12 + 9 * (level - 1))) & 511);
+      e = mem[at];
+      c->walk_pa[level] = CACHE_SPT_BASE + 8 * at; /* where the data caches see it */
+      if (!(e & 1)) return spt_fault(c, acc);
+      allow_u &= e >> 2;
+      allow_w &= e >> 1;
+      nx |= e >> 63;
+      table = (e & EPT_ADDR_MASK) >> 12;
       m->idx[4 - level] = at;
       m->e[4 - level] = e;
-      if (level == 2) { /* all three present: remember them */
-        m->key = va >> 21;
-        m->mem = v->spt_mem;
-        m->root = v->shadow_root;
-        m->pages = v->spt_pages;
-        m->table = table;
-        m->u = (uint8_t)(allow_u & 1);
-        m->w = (uint8_t)(allow_w & 1);
-        m->nx = (uint8_t)(nx & 1);
-      } else {
-        m->mem = NULL; /* half-written: invalid until level 2 */
-      }
     }
+    m->key = va >> 21;
+    m->mem = mem;
+    m->root = v->shadow_root;
+    m->pages = v->spt_pages;
+    m->table = table;
+    m->u = (uint8_t)(allow_u & 1);
+    m->w = (uint8_t)(allow_w & 1);
+    m->nx = (uint8_t)(nx & 1);
   }
-  allow_u &= 1;
-  allow_w &= 1;
-  nx &= 1;
+  *end = 1;
+  if (table >= v->spt_pages) return spt_fault(c, acc);
+  at = table * 512 + ((va >> 12) & 511);
+  e = mem[at];
+  c->walk_pa[1] = CACHE_SPT_BASE + 8 * at;
+  if (!(e & 1)) return spt_fault(c, acc);
+  allow_u &= e >> 2;
+  allow_w &= e >> 1;
+  nx |= e >> 63;
   /* shadow entries are read-only where the VMM must see writes (clean
    * guest PTEs, guest page tables): writes need W at every privilege, as
-   * with CR0.WP=1 (guest CR0.WP=0 is not modeled in shadow mode) */
-  bool ok;
-  if (acc & ACC_X)
-    ok = !nx && (!(acc & ACC_U) || allow_u);
-  else if (acc & ACC_W)
-    ok = allow_w && (!(acc & ACC_U) || allow_u);
-  else
-    ok = !(acc & ACC_U) || allow_u;
-  if (!ok) return spt_fault(c, acc) | PFEC_P;
-  uint32_t pm = TLBP_R;
-  if (allow_w) pm |= TLBP_W;
-  if (!nx) pm |= TLBP_X;
-  if (allow_u) {
-    pm |= TLBP_R << 3;
-    if (allow_w) pm |= TLBP_W << 3;
-    if (!nx) pm |= TLBP_X << 3;
-  }
+   * with CR0.WP=1 (guest CR0.WP=0 is not modeled in shadow mode); a user
+   * access needs U, then has what a supervisor one has */
+  uint32_t pm = TLBP_R | ((allow_w & 1) ? TLBP_W : 0) | ((nx & 1) ? 0 : TLBP_X);
+  if (allow_u & 1) pm |= pm << 3;
+  uint32_t need = (acc & ACC_X) ? TLBP_X : (acc & ACC_W) ? TLBP_W : TLBP_R;
+  if (!(pm & ((acc & ACC_U) ? need << 3 : need))) return spt_fault(c, acc) | PFEC_P;
   *perm = pm;
   *hpa = (e & EPT_ADDR_MASK) | (va & 0xfff);
   return 0;

@@ -414,7 +414,7 @@ void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global)
   unsigned g = vpid % TLB_VPID_GENS;
   t->st.flushes++;
   if (keep_global) t->st.flushes_nonglobal++;
-  if (t->empty_at[g] == t->fills + 1) return; /* nothing filled since it was emptied */
+  if (model_tlb__group_empty(t, vpid)) return; /* nothing filled since it was emptied */
   if (!keep_global) t->empty_at[g] = t->fills + 1;
   t->mod++;
   if (keep_global)

@@ -304,6 +304,12 @@ void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va
 /* Invalidate, for the current VPID: every entry (global too); the
  * non-global ones (CR3 load); the entries holding va (INVLPG, global too). */
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global);
+/* Whether a full flush of vpid's group would only count itself: nothing
+ * filled since its last one (speed: the flushes of a VM exit's handling
+ * and of the entry after it, without VPID). */
+static inline bool model_tlb__group_empty(const struct model_tlb *t, uint16_t vpid) {
+  return t->empty_at[vpid % TLB_VPID_GENS] == t->fills + 1;
+}
 void model_tlb__flush_all(struct model_tlb *t); /* every VPID */
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va);
 

@@ -4,10 +4,12 @@
 #include "model_vmcs.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "model_cpu.h"
 #include "model_events.h"
 #include "model_mmu.h"
+#include "x86.h"
 
 const char *vmx_exit_reason__name(unsigned reason) {
   switch (reason) {
@@ -148,4 +150,124 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
 int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
                           uint32_t *perm) {
   return model_mmu__walk(c, va, acc, gpa, perm, true);
+}
+
+/* A failed guest walk's result: MMU_FAULT | the #PF error code (as
+ * model_mmu__walk()'s). */
+static int walk_fault(const struct model_cpu *c, unsigned acc, uint32_t bits) {
+  uint32_t e = MMU_FAULT | bits;
+  if (acc & ACC_W) e |= PFEC_W;
+  if (acc & ACC_U) e |= PFEC_U;
+  if ((acc & ACC_X) && (c->efer & EFER_NXE)) e |= PFEC_I;
+  return (int)e;
+}
+
+/* model_mmu__walk() with set_ad, no EPT and no paging-structure-cache start
+ * (walk_start 0: every level read and counted alike), step for step: the
+ * same counters (walks, walk_refs, walk_level), the same A/D writes, the
+ * same result and error code; and the path. Speed: the VMM walks once per
+ * shadow #PF exit, and needed a second pass over the tables for the path. */
+int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                               uint32_t *perm, struct vmx_guest_path *path) {
+  enum {
+    P = 1,
+    W = 2,
+    U = 4,
+    A = 1 << 5,
+    D = 1 << 6,
+    PS = 1 << 7,
+    G = 1 << 8,
+  };
+  const uint64_t pa_mask = ((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull;
+  const uint64_t rsvd_hi = ((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1);
+  path->leaf_level = 0;
+  if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs))
+    return model_mmu__walk(c, va, acc, gpa, perm, true);
+  bool nxe = (c->efer & EFER_NXE) != 0;
+  uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
+  uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
+  uint8_t *p = NULL;
+  int level = 4;
+  c->cnt.walks++;
+  struct vmx_walk_memo *m = &c->vmx_walk_memo[(va >> 21) & 7];
+  uint64_t e0, e1, e2 = 0;
+  if (m->ram == c->ram && m->key == va >> 21 && m->cr3 == c->cr3 && m->nxe == nxe &&
+      m->ram_size == c->ram_size && (memcpy(&e0, m->p[0], 8), e0 == m->e[0]) &&
+      (memcpy(&e1, m->p[1], 8), e1 == m->e[1]) &&
+      (m->n == 2 || (memcpy(&e2, m->p[2], 8), e2 == m->e[2]))) {
+    /* the levels kept as the walk below would do them: present, no
+     * reserved bit, not a leaf, A already set */
+    c->cnt.walk_refs += m->n;
+    path->e[4] = e0;
+    path->e[3] = e1;
+    path->e[2] = e2; /* read again below when not kept */
+    allow_u = m->u;
+    allow_w = m->w;
+    nx = m->nx;
+    table = (m->n == 3 ? e2 : e1) & pa_mask;
+    level = 4 - m->n;
+  } else {
+    m->ram = NULL; /* rewritten below: valid again once level 3 leads on */
+  }
+#pragma GCC unroll 4 /* speed: each level's tests fold to constants */
+  for (; level >= 1; level--) {
+    c->walk_level = (uint8_t)level;
+    c->cnt.walk_refs++;
+    p = model_mem__ptr(c, table + ((va >> (3 + 9 * level)) & 511) * 8, 8);
+    if (!p) return walk_fault(c, acc, 0); /* table outside RAM: not present */
+    memcpy(&e, p, 8);
+    if (!(e & P)) return walk_fault(c, acc, 0);
+    bool leaf = level == 1 || ((e & PS) && level <= 3);
+    uint64_t r = rsvd | (level == 4 ? PS : 0);
+    if (leaf && level == 3) r |= 0x3fffe000ull; /* 1 GiB frame bits 29:13 */
+    if (leaf && level == 2) r |= 0x1fe000ull;   /* 2 MiB frame bits 20:13 */
+    if (e & r) return walk_fault(c, acc, PFEC_P | PFEC_RSVD);
+    allow_u &= e >> 2;
+    allow_w &= e >> 1;
+    if (nxe) nx |= e >> 63;
+    if (!(e & A)) {
+      e |= A;
+      memcpy(p, &e, 8);
+    }
+    path->e[level] = e;
+    if (leaf) break;
+    table = e & pa_mask;
+    if (level >= 2) {
+      m->p[4 - level] = p;
+      m->e[4 - level] = e;
+    }
+    if (level == 3 || level == 2) { /* the levels down to this one lead on: keep them */
+      m->ram = c->ram;
+      m->ram_size = c->ram_size;
+      m->key = va >> 21;
+      m->cr3 = c->cr3;
+      m->n = (uint8_t)(5 - level);
+      m->u = (uint8_t)(allow_u & 1);
+      m->w = (uint8_t)(allow_w & 1);
+      m->nx = (uint8_t)(nx & 1);
+      m->nxe = nxe;
+    }
+  }
+  /* the access check and the permissions, as model_mmu__walk() computes
+   * them (branch-free: speed) */
+  uint32_t u = (uint32_t)allow_u & 1, w = (uint32_t)allow_w & 1, x = !(nx & 1);
+  uint32_t wp = (c->cr0 >> 16) & 1, user = (acc & ACC_U) != 0;
+  uint32_t okr = user ? u : 1, okw = user ? (u & w) : (w | (wp ^ 1));
+  uint32_t ok = (acc & ACC_X) ? x & okr : (acc & ACC_W) ? okw : okr;
+  if (!ok) return walk_fault(c, acc, PFEC_P);
+  if ((acc & ACC_W) && !(e & D)) {
+    e |= D;
+    memcpy(p, &e, 8);
+    path->e[level] = e;
+  }
+  uint64_t page_mask = (1ull << (3 + 9 * level)) - 1;
+  uint32_t dirty = (e >> 6) & 1;
+  uint32_t pm = TLBP_R | (((w | (wp ^ 1)) & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0);
+  pm |= u ? (TLBP_R | ((w & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0)) << 3 : 0;
+  pm |= level == 2 ? TLBP_2M : level == 3 ? TLBP_1G : 0;
+  if ((e & G) && (c->cr4 & (1ull << 7))) pm |= TLBP_G;
+  *perm = pm;
+  *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
+  path->leaf_level = level;
+  return 0;
 }

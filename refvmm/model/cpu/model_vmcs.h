@@ -96,6 +96,21 @@ struct model_cpu;
  * stops with an internal error (message in the CPU's msg). */
 typedef int (*vmm_exit_handler)(void *vmm, struct model_cpu *c);
 
+/* speed: the VMM's guest walks (model_vmx__walk_guest_path()): the upper
+ * non-leaf entries (levels 4-3, or 4-2) of a recent walk of a 2 MiB
+ * region, by region, with where in guest RAM they were read (the same
+ * CR3, EFER.NXE and RAM); used only after re-reading those entries and
+ * finding them unchanged (then the walk through them reads, checks and
+ * writes nothing else) (struct model_cpu's vmx_walk_memo[8]) */
+struct vmx_walk_memo {
+  const uint8_t *ram; /* NULL: invalid */
+  uint64_t ram_size, key, cr3;
+  const uint8_t *p[3];
+  uint64_t e[3];
+  uint8_t n; /* levels kept: 2 or 3 */
+  uint8_t u, w, nx, nxe;
+};
+
 struct model_vmcs {
   bool active; /* the CPU runs as a VMX guest (paging shadow|ept) */
   uint32_t proc_based, secondary;
@@ -221,5 +236,20 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
  * error code. */
 int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
                           uint32_t *perm);
+/* The entries a successful model_vmx__walk_guest_path() read, for each
+ * level from 4 down to leaf_level (with the A/D bits the walk set);
+ * leaf_level 0 when the walk did not keep them (the caller reads the
+ * tables itself). */
+struct vmx_guest_path {
+  int leaf_level;
+  uint64_t e[5];
+};
+/* model_vmx__walk_guest(), and the path it took (a shadow #PF handler
+ * needs both: KVM's FNAME(walk_addr) keeps the table gfns and ptes too).
+ * Speed: without EPT (shadow paging), it is a copy of the CPU's walk
+ * specialised for the VMM (A/D set, no paging-structure-cache start);
+ * tests/unit/test_model_mmu.c checks it against model_mmu__walk(). */
+int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
+                               uint32_t *perm, struct vmx_guest_path *path);
 
 #endif

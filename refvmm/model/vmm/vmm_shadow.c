@@ -581,7 +581,8 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
   uint32_t gperm;
-  int err = model_vmx__walk_guest(c, va, acc, &gpa, &gperm); /* sets the guest's A/D */
+  struct vmx_guest_path path;
+  int err = model_vmx__walk_guest_path(c, va, acc, &gpa, &gperm, &path); /* sets the guest's A/D */
   if (err) {
     s->vmcs->inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
@@ -601,7 +602,8 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   }
   s->hidden_faults++;
   s->hidden_faults_cpl0 += sup;
-  /* the guest's tables again, for their frames and the leaf's bits */
+  /* the guest's tables again, for their frames and the leaf's bits (the
+   * entries the walk read, or read again when it kept none) */
   uint64_t gtab[5] = {0}, e = 0;
   uint8_t role[5] = {0};
   uint64_t table = model_vmx__guest_cr3(c) & ADDR;
@@ -612,7 +614,8 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
     gtab[level] = table;
     role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
                             ((nx & 1) ? ROLE_NX : 0) | nxe);
-    e = gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+    e = path.leaf_level ? path.e[level]
+                        : gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     nx |= e >> 63;
