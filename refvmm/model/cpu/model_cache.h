@@ -123,14 +123,6 @@ static inline void model_cache__walk_ref_k(struct model_cpu *c, struct model_cac
   else if (k->on)
     model_cache__walk_lookup(c, pa, src);
 }
-/* Speed: start loading the L2 and LLC tag sets a reference to pa will
- * search (no modeled effect). */
-static inline void model_cache__prefetch(const struct model_cache *k, uint64_t pa) {
-  uint64_t line = pa >> CACHE_LINE_SHIFT;
-  for (int l = 1; l < 3; l++)
-    if (k->lv[l].ways && k->lv[l].shift >= 0)
-      __builtin_prefetch(k->lv[l].tag + (line & (k->lv[l].sets - 1)) * k->lv[l].ways);
-}
 /* (c's cache is passed apart: struct model_cpu is incomplete here) */
 #define model_cache__walk_ref(c, pa, src) model_cache__walk_ref_k((c), &(c)->cache, (pa), (src))
 

@@ -38,41 +38,6 @@ static uint32_t pf_err(unsigned acc, const struct model_cpu *c) {
   return e;
 }
 
-/* Speed: the page table a walk of va's 2 MiB region ended in (its page at
- * off in base), for pf_hint(). */
-static inline void pf_hint_fill(struct model_cpu *c, uint64_t va, const void *base, uint64_t off) {
-  struct tlb_pf_hint *h = &c->tlbm.pf_hint[(va >> 21) & (TLB_PF_HINTS - 1)];
-  h->key = (va >> 21) + 1;
-  h->cr3 = c->cr3;
-  h->base = base;
-  h->off = off;
-}
-
-/* Speed: before a translation's lookups, prefetch the data (and the data
- * caches' tag sets) an access to va reaches, read from the page table the
- * last walk of its region ended in: on a TLB miss the walk finds the
- * address only after both lookups, and the data's host cache miss would
- * come after the fills. A hint: nothing modeled reads it, a stale one
- * prefetches the wrong line. The frame is taken as the host's: refvmm's EPT
- * and shadow tables map guest RAM 1:1. */
-static inline void pf_hint(struct model_cpu *c, uint64_t va) {
-  const struct tlb_pf_hint *h = &c->tlbm.pf_hint[(va >> 21) & (TLB_PF_HINTS - 1)];
-  if (h->key != (va >> 21) + 1 || h->cr3 != c->cr3) return;
-  const uint8_t *pt;
-  if (h->base == c->ram)
-    pt = c->ram + h->off;
-  else if (h->base == c->vmcs.spt_mem && h->off < (uint64_t)c->vmcs.spt_pages * 4096)
-    pt = (const uint8_t *)c->vmcs.spt_mem + h->off;
-  else
-    return;
-  uint64_t pte;
-  memcpy(&pte, pt + ((va >> 12) & 511) * 8, 8);
-  uint64_t pa = (pte & PADDR_MASK) | (va & 0xfff);
-  if (!(pte & PTE_P) || pa >= c->ram_size) return;
-  __builtin_prefetch(c->ram + pa);
-  model_cache__prefetch(&c->cache, pa);
-}
-
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
                     bool set_ad) {
   if (!(c->cr0 & (1ull << 31))) { /* paging off: identity */
@@ -120,7 +85,6 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
     }
     if (leaf) {
       page_mask = (1ull << shift) - 1;
-      if (level == 1) pf_hint_fill(c, va, c->ram, ea & ~0xfffull); /* p: ea is in RAM */
       break;
     }
     table = e & PADDR_MASK;
@@ -305,8 +269,6 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
         return hpa & ~0xfffull;
       }
       __builtin_prefetch(c->ram + hpa); /* speed: overlap the fills */
-      if (end == 1) /* the shadow page table it ended in (c->walk_pa[1]: where) */
-        pf_hint_fill(c, va, c->vmcs.spt_mem, ((c->walk_pa[1] - CACHE_SPT_BASE) >> 3 & ~511ull) * 8);
       fill_l2_l1(c, l1, va, hpa & ~0xfffull, 12, pm);
       *perm = pm;
       return hpa & ~0xfffull;
@@ -404,7 +366,6 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
   }
   uint32_t perm;
   c->xlat_nocache = false;
-  pf_hint(c, va);
   uint64_t page = tlb_translate(c, va, acc, &perm, count_l1);
   if (c->xlat_nocache) front = false;
   uint8_t *host = model_mem__ptr(c, page, 4096);

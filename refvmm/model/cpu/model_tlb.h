@@ -82,7 +82,6 @@ struct tlb_evicted {
 #define WALK_LEVELS   5    /* by_level index 1..4 = guest PT..PML4 */
 #define EPT_FRONT     4096 /* entries of the EPT walk front (speed device) */
 #define TLB_SETS_MAX  1024 /* sets with live-way masks (speed); more: plain scans */
-#define TLB_PF_HINTS  64   /* data-prefetch hints, by 2 MiB region (speed) */
 
 struct tlb_array {
   struct tlb_geom g;
@@ -228,16 +227,6 @@ struct model_tlb {
     uint32_t root, pages;
     uint8_t u, w, nx; /* bits 2 and 1 ANDed, bit 63 ORed over e[] */
   } spt_memo[8];
-  /* speed device: by 2 MiB region of va, where the last walk there found its
-   * 4 KiB leaf: the page table's page at `off` in `base` (guest RAM, or the
-   * VMM's shadow tables). Read before a translation's lookups to prefetch
-   * the data a TLB miss will reach only after its walk: a hint, never a
-   * translation (model_mmu.c, pf_hint()). */
-  struct tlb_pf_hint {
-    uint64_t key; /* (va >> 21) + 1, 0 empty */
-    uint64_t cr3, off;
-    const void *base;
-  } pf_hint[TLB_PF_HINTS];
   const uint64_t *ept_front_mem;
   uint64_t ept_front_eptp;
   /* one entry in one host cache line (a random guest frame's lookup is one
