@@ -129,6 +129,7 @@ static inline __attribute__((always_inline)) void to_front(uint32_t *t, uint32_t
 
 static inline __attribute__((always_inline)) bool lru_set(uint32_t *t, uint32_t ways,
                                                           uint32_t tag) {
+  if (t[0] == tag) return true; /* the most recent already: nothing moves */
   uint32_t i = find_way(t, ways, tag);
   bool hit = i < ways;
   to_front(t, ways, hit ? i : ways - 1, tag);

@@ -192,36 +192,12 @@ static inline uint64_t set_ways(const struct model_tlb *t, const struct tlb_arra
   return m->ngen == t->ngen[g] ? m->mask : m->gmask;
 }
 
-/* A slot's fingerprint: 8 bits of its tag (all of the tag's bits mixed:
- * the low ones select the set, equal within it). */
-static inline uint8_t tlb_fp(uint64_t vpn) {
-  return (uint8_t)((vpn * 0x9e3779b97f4a7c15ull) >> 56);
-}
-
-/* The ways (bit w: way w) among the first n (<= 64) of the fingerprints at fps
- * whose fingerprint may be fp: a superset of those equal to it (a byte-wise
- * zero test, 8 ways per word; its borrow may flag a way above a match). */
-static inline uint64_t fp_match(const uint8_t *fps, unsigned n, uint8_t fp) {
-  const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-  uint64_t m = 0;
-  for (unsigned j = 0; j < n; j += 8) {
-    uint64_t x;
-    memcpy(&x, fps + j, 8);
-    x ^= fp * ones;
-    uint64_t z = ((x - ones) & ~x & highs) >> 7;   /* bit 8i: byte i may be zero */
-    m |= ((z * 0x0102040810204080ull) >> 56) << j; /* bit 8i -> bit i */
-  }
-  return n >= 64 ? m : m & ((1ull << n) - 1);
-}
-
 /* The first of the ways (ascending, as a scan of every way) holding vpn at
- * `shift` for the current VPID, live; the fingerprints exclude most ways
- * without reading their tags. */
+ * `shift` for the current VPID, live. */
 static inline __attribute__((always_inline)) struct tlb_slot *
-probe_ways(struct model_tlb *t, uint32_t first, uint64_t ways, unsigned nways, uint64_t vpn,
-           unsigned shift) {
+probe_ways(struct model_tlb *t, uint32_t first, uint64_t ways, uint64_t vpn, unsigned shift) {
   const uint64_t *tags = &t->vpn_of[first];
-  for (ways &= fp_match(&t->fp_of[first], nways, tlb_fp(vpn)); ways; ways &= ways - 1) {
+  for (; ways; ways &= ways - 1) {
     unsigned w = (unsigned)__builtin_ctzll(ways);
     if (tags[w] == vpn) {
       struct tlb_slot *s = &t->slot[first + w];
@@ -249,7 +225,7 @@ probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shif
   uint32_t first = a->base + set * a->g.ways;
   if (!t->setm_on) return probe_wide(t, first, a->g.ways, vpn, shift); /* no speed devices */
   uint64_t ways = set_ways(t, a, setm_of(t, a, set), t->vpid % TLB_VPID_GENS);
-  return probe_ways(t, first, ways, a->g.ways, vpn, shift);
+  return probe_ways(t, first, ways, vpn, shift);
 }
 
 /* probe() from a precomputed plan (the same slots in the same order) */
@@ -267,7 +243,7 @@ probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g)
   } else { /* mixed: every way */
     ways = p->ways == 64 ? ~0ull : (1ull << p->ways) - 1;
   }
-  return probe_ways(t, first, ways, p->ways, vpn, p->shift);
+  return probe_ways(t, first, ways, vpn, p->shift);
 }
 
 /* model_tlb__lookup (model_tlb.h) past its last-hit memo */
@@ -277,13 +253,9 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
   unsigned g = t->vpid % TLB_VPID_GENS;
   unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
   const struct tlb_probe *p = t->probe_used[lv][used];
-  const uint64_t *bloom = t->bloom[g][lv];
   t->missed[lv].ins = 0;
   for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++) {
-    /* no entry of this size can hold va when its bloom bit is clear */
-    unsigned ps = (unsigned)__builtin_ctz(p[k].size_bit);
-    struct tlb_slot *s =
-        (bloom[ps] >> ((va >> p[k].shift) & 63)) & 1 ? probe_p(t, &p[k], va, g) : NULL;
+    struct tlb_slot *s = probe_p(t, &p[k], va, g);
     t->missed[lv].slot[k] = s;
     if (s && (s->perm & need)) {
       if (count) t->st.hits[lv]++;
@@ -428,7 +400,6 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
    * levels' slots and memos are untouched */
   if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == vpn) t->last[lv].mod = 0;
   t->vpn_of[first + w] = vpn;
-  t->fp_of[first + w] = tlb_fp(vpn);
   *s = (struct tlb_slot){.gpa = gpa,
                          .perm = perm,
                          .vpid = t->vpid,

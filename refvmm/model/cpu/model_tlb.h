@@ -140,11 +140,8 @@ struct model_tlb {
   uint32_t ngen[TLB_VPID_GENS]; /* non-global generation: a CR3-load flush is O(1) */
   uint8_t rr[TLB_POOL];         /* round-robin victim per set (first slot of a set) */
   uint64_t vpn_of[TLB_POOL];    /* speed: slot[i].vpn, scanned before the whole slot */
-  /* speed: a byte of each slot's vpn_of (tlb_fp()), compared 8 ways at a time
-   * before the tags (8 bytes past the end: a set's last word may be read) */
-  uint8_t fp_of[TLB_POOL + 8];
   bool setm_on; /* every array has <= 64 ways, <= TLB_SETS_MAX sets in all; off (or for
-                 * tests): no set masks, fingerprints or exact victims, every way scanned */
+                 * tests): no set masks or exact victims, every way scanned */
   struct tlb_setm setm[TLB_SETS_MAX];
   /* speed: the last hit per level (consecutive fetches from one page), good
    * while nothing was invalidated since (mod unchanged) and no insert at
