@@ -134,6 +134,102 @@ START_TEST(test_front_bit_cleared_on_eviction) {
 }
 END_TEST
 
+/* The levels' tag search and LRU order (four ways per compare, the order
+ * moved without memmove when the ways are a multiple of four) against a
+ * plain reference: per set a list of lines, most recent first, searched one
+ * by one; L1 round-robin. Every reference must be served where the
+ * reference serves it, on the default geometry and on others (ways not a
+ * multiple of four take the scalar code). */
+struct ref_level {
+  uint32_t sets, ways;
+  uint64_t *line; /* [set][way] line + 1, 0 empty; L2/LLC most recent first */
+  uint32_t *rr;
+};
+
+static bool ref_access(struct ref_level *r, uint64_t line, bool lru) {
+  uint32_t set = (uint32_t)(line % r->sets);
+  uint64_t *t = r->line + (size_t)set * r->ways;
+  uint32_t i = 0;
+  while (i < r->ways && t[i] != line + 1)
+    i++;
+  bool hit = i < r->ways;
+  if (!lru) {
+    if (!hit) {
+      t[r->rr[set]] = line + 1;
+      r->rr[set] = (r->rr[set] + 1) % r->ways;
+    }
+    return hit;
+  }
+  if (!hit) i = r->ways - 1;
+  for (; i > 0; i--)
+    t[i] = t[i - 1];
+  t[0] = line + 1;
+  return hit;
+}
+
+START_TEST(test_levels_match_reference) {
+  static const struct cache_level_geom geoms[][3] = {
+      {{64, 8}, {1024, 4}, {8192, 16}}, /* the default */
+      {{16, 4}, {64, 12}, {128, 20}},
+      {{16, 5}, {32, 3}, {64, 32}},
+      {{16, 4}, {32, 8}, {64, 24}},
+  };
+  for (unsigned gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++) {
+    struct model_cpu *c = calloc(1, sizeof *c);
+    ck_assert_ptr_nonnull(c);
+    struct model_cache_config cfg;
+    memcpy(cfg.lv, geoms[gi], sizeof cfg.lv);
+    char err[200];
+    ck_assert_int_eq(model_cache__configure(&c->cache, &cfg, err, sizeof err), 0);
+    struct ref_level ref[3];
+    for (int l = 0; l < 3; l++) {
+      ref[l].sets = cfg.lv[l].sets;
+      ref[l].ways = cfg.lv[l].ways;
+      ref[l].line = calloc((size_t)ref[l].sets * ref[l].ways, sizeof *ref[l].line);
+      ref[l].rr = calloc(ref[l].sets, sizeof *ref[l].rr);
+    }
+    uint64_t rng = 77 + gi, served[CL_COUNT] = {0};
+    /* a quarter of the references each to twice what L1, L2, the LLC hold
+     * (the same lines' first part), a quarter to 3 times the LLC */
+    uint64_t span[4];
+    for (int l = 0; l < 3; l++)
+      span[l] = (uint64_t)cfg.lv[l].sets * cfg.lv[l].ways * 2;
+    span[3] = span[2] * 3 / 2;
+    for (int i = 0; i < 200000; i++) {
+      rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+      uint64_t r = rng >> 20, line = (r >> 2) % span[r & 3];
+      enum cache_level want = CL_DRAM;
+      if (ref_access(&ref[0], line, false))
+        want = CL_L1;
+      else if (ref_access(&ref[1], line, true))
+        want = CL_L2;
+      else if (ref_access(&ref[2], line, true))
+        want = CL_LLC;
+      served[want]++;
+      model_cache__data_line(c, line << CACHE_LINE_SHIFT, (r >> 40) & 1);
+      for (int l = 0; l < CL_COUNT; l++) {
+        uint64_t n = 0;
+        for (int k = 0; k < CK_COUNT; k++)
+          n += c->cache.st.refs[CS_DATA][l][k];
+        if (n != served[l]) /* (ck_assert in the loop: a file write per check) */
+          ck_abort_msg("geometry %u, reference %d (line %llu): level %d served %llu, "
+                       "the reference %llu",
+                       gi, i, (unsigned long long)line, l, (unsigned long long)n,
+                       (unsigned long long)served[l]);
+      }
+    }
+    ck_assert_uint_gt(served[CL_L2], 1000); /* every level served some */
+    ck_assert_uint_gt(served[CL_LLC], 1000);
+    ck_assert_uint_gt(served[CL_DRAM], 1000);
+    for (int l = 0; l < 3; l++) {
+      free(ref[l].line);
+      free(ref[l].rr);
+    }
+    cpu_free(c);
+  }
+}
+END_TEST
+
 START_TEST(test_geometry_refused) {
   struct model_cache k;
   memset(&k, 0, sizeof k);
@@ -220,6 +316,7 @@ Suite *suite_model_cache(void) {
   tcase_add_test(tc, test_dependent_load);
   tcase_add_test(tc, test_front_bit_cleared_on_eviction);
   tcase_add_test(tc, test_geometry_refused);
+  tcase_add_test(tc, test_levels_match_reference);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

@@ -344,6 +344,89 @@ START_TEST(test_bloom_changes_no_result) {
 }
 END_TEST
 
+/* The insert after a missed lookup (the memo of what that lookup's probes
+ * found) and the exact live-way masks (the victim without testing each way)
+ * change no result: translations as the CPU makes them (a lookup, on a miss
+ * maybe something in between, then the insert of the same page), against a
+ * TLB that scans every way and probes again at every insert. What comes in
+ * between (an insert elsewhere at the same level, a flush, an INVLPG, a VPID
+ * switch) must make the insert probe again; a lookup that needs W finding an
+ * entry without it is refreshed in place. */
+static struct model_tlb tlb_plain;
+
+START_TEST(test_insert_after_miss_changes_no_result) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_plain, &cfg, NULL, 0), 0);
+  tlb_plain.setm_on = false;
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  uint64_t rng = 4242;
+  unsigned refreshed = 0, between = 0, evicted = 0;
+  for (int i = 0; i < 200000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    uint64_t va = ((uint64_t)(r % 700) << 12) | ((uint64_t)(r % 3) << 30);
+    enum tlb_level lv = (enum tlb_level)((r >> 12) % TLBL_COUNT);
+    uint32_t need = (r >> 19) & 1 ? TLBP_W : TLBP_R;
+    struct model_tlb *ts[2] = {&tlb, &tlb_plain};
+    if (op >= 12) { /* a flush (rarely: the sets fill up), an INVLPG, a VPID switch alone */
+      if (op == 12 && r % 8) continue;
+      for (int k = 0; k < 2; k++)
+        random_tlb_op(ts[k], op, 0, r, va, lv, vpids);
+      continue;
+    }
+    struct tlb_slot *got[2];
+    struct tlb_evicted ev[2];
+    bool hit[2];
+    for (int k = 0; k < 2; k++) {
+      struct model_tlb *t = ts[k];
+      got[k] = model_tlb__lookup(t, lv, va, need, true);
+      hit[k] = got[k] != NULL;
+      if (hit[k]) continue;
+      if (op < 3) { /* something in between */
+        uint64_t va2 = va ^ ((uint64_t)((r >> 22) % 64 + 1) << 12);
+        if (op == 0) { /* elsewhere, or this very page (then the insert below refreshes it) */
+          uint64_t at = (r >> 21) & 1 ? va : va2;
+          model_tlb__insert(t, lv, at, at + 0x40000000ull, 12, TLBP_R, false, &ev[k]);
+        } else if (op == 1) {
+          model_tlb__flush_va(t, (r >> 21) & 1 ? va : va2);
+        } else if (r % 8 == 0) {
+          model_tlb__flush_vpid(t, t->vpid, (r >> 21) & 1);
+        } else {
+          t->vpid = vpids[(r >> 9) % 4];
+        }
+        between += k == 0;
+      }
+      if (k == 1) { /* the plain TLB probes again; an entry without W is refreshed */
+        if (op >= 3 && need == TLBP_W && model_tlb__lookup(t, lv, va, TLBP_R, false)) refreshed++;
+        t->missed[lv].ins = 0;
+      }
+      uint32_t perm = TLBP_R | (need == TLBP_W || (r >> 23) % 3 == 0 ? TLBP_W : 0);
+      if ((r >> 25) % 4 == 0) perm &= ~(uint32_t)TLBP_W; /* stays without W: refreshed later */
+      got[k] = model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21, perm,
+                                 (r >> 18) % 8 == 0, &ev[k]);
+    }
+    /* (no ck_assert per operation: each one writes a file) */
+    bool same = hit[0] == hit[1] && (got[0] == NULL) == (got[1] == NULL);
+    if (same && got[0])
+      same = got[0] - tlb.slot == got[1] - tlb_plain.slot && got[0]->gpa == got[1]->gpa &&
+             got[0]->perm == got[1]->perm;
+    if (same && !hit[0]) {
+      same = ev[0].valid == ev[1].valid &&
+             (!ev[0].valid || (ev[0].vpn == ev[1].vpn && ev[0].shift == ev[1].shift));
+      evicted += ev[0].valid;
+    }
+    if (!same)
+      ck_abort_msg("operation %d (op %u, va 0x%llx, level %d): results differ", i, op,
+                   (unsigned long long)va, (int)lv);
+  }
+  ck_assert_uint_gt(between, 1000);
+  ck_assert_uint_gt(evicted, 1000);
+  ck_assert_uint_gt(refreshed, 100);
+  ck_assert_mem_eq(&tlb.st, &tlb_plain.st, sizeof tlb.st);
+}
+END_TEST
+
 /* A set of more than 64 ways has no live-way masks: every way is scanned
  * (the probe must not stop at 64). */
 START_TEST(test_wide_set_scans_every_way) {
@@ -419,6 +502,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_cr3_flush_keeps_globals_of_other_levels);
   tcase_add_test(tc, test_set_masks_change_no_result);
   tcase_add_test(tc, test_bloom_changes_no_result);
+  tcase_add_test(tc, test_insert_after_miss_changes_no_result);
   tcase_add_test(tc, test_wide_set_scans_every_way);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");

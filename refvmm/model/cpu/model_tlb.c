@@ -192,22 +192,12 @@ static inline uint64_t set_ways(const struct model_tlb *t, const struct tlb_arra
   return m->ngen == t->ngen[g] ? m->mask : m->gmask;
 }
 
+/* The first of the ways (ascending, as a scan of every way) holding vpn at
+ * `shift` for the current VPID, live. */
 static inline __attribute__((always_inline)) struct tlb_slot *
-probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shift) {
-  uint64_t vpn = va >> shift;
-  uint32_t set = (uint32_t)(vpn & (a->g.sets - 1));
-  uint32_t first = a->base + set * a->g.ways;
+probe_ways(struct model_tlb *t, uint32_t first, uint64_t ways, uint64_t vpn, unsigned shift) {
   const uint64_t *tags = &t->vpn_of[first];
-  uint64_t ways = set_ways(t, a, setm_of(t, a, set), t->vpid % TLB_VPID_GENS);
-  if (ways == ways_all(a)) { /* a full set: scan every tag */
-    for (unsigned w = 0; w < a->g.ways; w++)
-      if (tags[w] == vpn) {
-        struct tlb_slot *s = &t->slot[first + w];
-        if (s->shift == shift && s->vpid == t->vpid && live(t, s)) return s;
-      }
-    return NULL;
-  }
-  for (; ways; ways &= ways - 1) { /* ascending: the first match, as a scan of every way */
+  for (; ways; ways &= ways - 1) {
     unsigned w = (unsigned)__builtin_ctzll(ways);
     if (tags[w] == vpn) {
       struct tlb_slot *s = &t->slot[first + w];
@@ -217,34 +207,43 @@ probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shif
   return NULL;
 }
 
+/* without the set masks (a set of more than 64 ways; tests): every way's tag */
+static struct tlb_slot *probe_wide(struct model_tlb *t, uint32_t first, unsigned nways,
+                                   uint64_t vpn, unsigned shift) {
+  for (unsigned w = 0; w < nways; w++)
+    if (t->vpn_of[first + w] == vpn) {
+      struct tlb_slot *s = &t->slot[first + w];
+      if (s->shift == shift && s->vpid == t->vpid && live(t, s)) return s;
+    }
+  return NULL;
+}
+
+static inline __attribute__((always_inline)) struct tlb_slot *
+probe(struct model_tlb *t, const struct tlb_array *a, uint64_t va, unsigned shift) {
+  uint64_t vpn = va >> shift;
+  uint32_t set = (uint32_t)(vpn & (a->g.sets - 1));
+  uint32_t first = a->base + set * a->g.ways;
+  if (!t->setm_on) return probe_wide(t, first, a->g.ways, vpn, shift); /* no speed devices */
+  uint64_t ways = set_ways(t, a, setm_of(t, a, set), t->vpid % TLB_VPID_GENS);
+  return probe_ways(t, first, ways, vpn, shift);
+}
+
 /* probe() from a precomputed plan (the same slots in the same order) */
 static inline __attribute__((always_inline)) struct tlb_slot *
 probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g) {
   uint64_t vpn = va >> p->shift;
   uint32_t set = (uint32_t)vpn & p->set_mask;
   uint32_t first = p->base + set * p->ways;
-  const uint64_t *tags = &t->vpn_of[first];
-  if (t->setm_on) { /* set_ways() */
-    const struct tlb_setm *m = &t->setm[p->set_base + set];
-    if (!m->mixed) {
-      if (m->grp != g || m->gen != t->gen[g]) return NULL;
-      uint64_t ways = m->ngen == t->ngen[g] ? m->mask : m->gmask;
-      for (; ways; ways &= ways - 1) { /* ascending: the first match, as the scan below */
-        unsigned w = (unsigned)__builtin_ctzll(ways);
-        if (tags[w] == vpn) {
-          struct tlb_slot *s = &t->slot[first + w];
-          if (s->shift == p->shift && s->vpid == t->vpid && live(t, s)) return s;
-        }
-      }
-      return NULL;
-    }
+  if (!t->setm_on) return probe_wide(t, first, p->ways, vpn, p->shift); /* no speed devices */
+  const struct tlb_setm *m = &t->setm[p->set_base + set];
+  uint64_t ways;
+  if (!m->mixed) { /* set_ways() */
+    if (m->grp != g || m->gen != t->gen[g]) return NULL;
+    ways = m->ngen == t->ngen[g] ? m->mask : m->gmask;
+  } else { /* mixed: every way */
+    ways = p->ways == 64 ? ~0ull : (1ull << p->ways) - 1;
   }
-  for (unsigned w = 0; w < p->ways; w++) /* mixed, or no masks (up to 255 ways): every way */
-    if (tags[w] == vpn) {
-      struct tlb_slot *s = &t->slot[first + w];
-      if (s->shift == p->shift && s->vpid == t->vpid && live(t, s)) return s;
-    }
-  return NULL;
+  return probe_ways(t, first, ways, vpn, p->shift);
 }
 
 /* model_tlb__lookup (model_tlb.h) past its last-hit memo */
@@ -254,8 +253,10 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
   unsigned g = t->vpid % TLB_VPID_GENS;
   unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
   const struct tlb_probe *p = t->probe_used[lv][used];
+  t->missed[lv].ins = 0;
   for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++) {
     struct tlb_slot *s = probe_p(t, &p[k], va, g);
+    t->missed[lv].slot[k] = s;
     if (s && (s->perm & need)) {
       if (count) t->st.hits[lv]++;
       t->last[lv].page = va >> 12;
@@ -267,6 +268,11 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
     }
   }
   if (count) t->st.misses[lv]++;
+  t->missed[lv].page = va >> 12;
+  t->missed[lv].mod = t->mod;
+  t->missed[lv].ins = t->ins[lv] + 1;
+  t->missed[lv].vpid = t->vpid;
+  t->missed[lv].used = (uint8_t)used;
   return NULL;
 }
 
@@ -294,6 +300,7 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
   struct tlb_setm *m = setm_of(t, best, setno);
   struct tlb_slot *s = NULL;
   t->fills++;
+  const uint64_t ins_was = t->ins[lv]++;
   unsigned w;
   if (t->setm_on && !m->mixed && m->grp == g && m->gen != t->gen[g]) {
     /* speed: the set holds nothing of the group since its last full flush
@@ -304,26 +311,53 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
     m->mask = m->gmask = 0;
     m->gen = t->gen[g];
     m->ngen = t->ngen[g];
+    m->mod = t->mod;
     goto fill;
   }
-  if ((t->sizes_used[g][lv] & size_bit) && /* else no live entry of this size to refresh */
-      ((t->bloom[g][lv][ps_of_bit(size_bit)] >> (vpn & 63)) & 1))
+  if (t->missed[lv].ins == ins_was + 1 && t->missed[lv].mod == t->mod &&
+      t->missed[lv].page == va >> 12 && t->missed[lv].vpid == t->vpid) {
+    /* speed: the miss right before probed this array for va's page */
+    unsigned used = t->missed[lv].used;
+    const struct tlb_probe *p = t->probe_used[lv][used];
+    for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++)
+      if (p[k].arr == ai && p[k].shift == bshift) {
+        s = t->missed[lv].slot[k];
+        break;
+      }
+  } else if ((t->sizes_used[g][lv] & size_bit) && /* else no live entry of this size to refresh */
+             ((t->bloom[g][lv][ps_of_bit(size_bit)] >> (vpn & 63)) & 1)) {
     s = probe(t, best, va, bshift); /* refresh in place */
+  }
   if (s) {
     w = (unsigned)(s - set);
   } else {
     w = t->rr[first] < nways ? t->rr[first] : 0; /* rr < ways: no division */
     /* an invalid way first; a way outside the live-way superset is one */
-    uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
-    if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
-      maybe = ways_all(best); /* the owner's: scan */
     unsigned i = 0;
-    if (nways <= 64) {
-      for (; i < nways; i++)
-        if (!((maybe >> i) & 1) || !live(t, &set[i])) break;
-    } else { /* no masks (maybe is every way): every way's entry tested */
-      for (; i < nways; i++)
-        if (!live(t, &set[i])) break;
+    if (t->setm_on && !m->mixed && m->grp == g && m->mod == t->mod) {
+      /* speed: the mask is exactly the live ways (none invalidated since) */
+      i = m->mask == ways_all(best) ? nways : (unsigned)__builtin_ctzll(~m->mask);
+    } else {
+      uint64_t maybe = t->setm_on && m->grp == TLB_SET_FREE ? 0 : set_ways(t, best, m, g);
+      if (t->setm_on && !m->mixed && m->grp != TLB_SET_FREE && m->grp != g)
+        maybe = ways_all(best); /* the owner's: scan */
+      if (nways <= 64) {
+        uint64_t liv = 0; /* every way of the superset tested: the exact live ways */
+        for (uint64_t b = maybe; b; b &= b - 1) {
+          unsigned k = (unsigned)__builtin_ctzll(b);
+          if (live(t, &set[k])) liv |= 1ull << k;
+        }
+        i = liv == ways_all(best) ? nways : (unsigned)__builtin_ctzll(~liv);
+        if (t->setm_on && !m->mixed && m->grp == g && m->gen == t->gen[g]) {
+          m->mask = liv; /* exact from now on, as the flush's generations left it */
+          m->gmask &= liv;
+          m->ngen = t->ngen[g];
+          m->mod = t->mod;
+        }
+      } else { /* no masks (maybe is every way): every way's entry tested */
+        for (; i < nways; i++)
+          if (!live(t, &set[i])) break;
+      }
     }
     if (i < nways) {
       set[i].valid = 0;
@@ -340,13 +374,15 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
   }
   if (t->setm_on && !m->mixed) { /* the new entry's way joins the group's masks */
     if (m->grp == TLB_SET_FREE) {
-      *m = (struct tlb_setm){.grp = (uint8_t)g, .gen = t->gen[g], .ngen = t->ngen[g]};
+      *m =
+          (struct tlb_setm){.grp = (uint8_t)g, .gen = t->gen[g], .ngen = t->ngen[g], .mod = t->mod};
     } else if (m->grp != g) {
       m->mixed = true;
     } else if (m->gen != t->gen[g]) {
       m->mask = m->gmask = 0;
       m->gen = t->gen[g];
       m->ngen = t->ngen[g];
+      m->mod = t->mod;
     } else if (m->ngen != t->ngen[g]) {
       m->mask = m->gmask;
       m->ngen = t->ngen[g];

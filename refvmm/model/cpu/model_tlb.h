@@ -107,6 +107,7 @@ struct tlb_probe {
  * entries) can live, after a full flush (gen moved) none. */
 struct tlb_setm {
   uint64_t mask, gmask;
+  uint64_t mod; /* == model_tlb.mod: mask is exactly the live ways (gmask their global ones) */
   uint32_t gen, ngen;
   uint8_t grp; /* TLB_SET_FREE: no entry inserted since the last clear */
   bool mixed;
@@ -139,7 +140,8 @@ struct model_tlb {
   uint32_t ngen[TLB_VPID_GENS]; /* non-global generation: a CR3-load flush is O(1) */
   uint8_t rr[TLB_POOL];         /* round-robin victim per set (first slot of a set) */
   uint64_t vpn_of[TLB_POOL];    /* speed: slot[i].vpn, scanned before the whole slot */
-  bool setm_on;                 /* every array has <= 64 ways, <= TLB_SETS_MAX sets in all */
+  bool setm_on; /* every array has <= 64 ways, <= TLB_SETS_MAX sets in all; off (or for
+                 * tests): no set masks or exact victims, every way scanned */
   struct tlb_setm setm[TLB_SETS_MAX];
   /* speed: the last hit per level (consecutive fetches from one page), good
    * while nothing was invalidated since (mod unchanged) and no insert at
@@ -151,6 +153,19 @@ struct model_tlb {
     uint32_t need;
     uint16_t vpid;
   } last[TLBL_COUNT];
+  /* speed: what the level's last lookup past that memo found for va's page
+   * in each array it probed (the live entry of the page, any permission, or
+   * none): still so while no insert at that level (ins[lv]) and nothing
+   * invalidated (mod) since, so the insert after the walk that miss started
+   * refreshes or replaces without probing again. ins: ins[lv] + 1 then, 0
+   * none. */
+  uint64_t ins[TLBL_COUNT];
+  struct {
+    uint64_t page, mod, ins;
+    struct tlb_slot *slot[TLBA_COUNT * 3]; /* by probe_used[lv][used] index */
+    uint16_t vpid;
+    uint8_t used;
+  } missed[TLBL_COUNT];
   /* speed: per level the arrays and page sizes to probe, in order, and the
    * array (and size) an insert of a page of each size goes to */
   uint8_t nprobe[TLBL_COUNT];
