@@ -94,6 +94,17 @@ static void plan(struct model_tlb *t) {
       }
       t->ins_shift[lv][ps] = (uint8_t)bshift;
       t->ins_size_bit[lv][ps] = bshift == 30 ? TLBS_1G : bshift == 21 ? TLBS_2M : TLBS_4K;
+      t->ins_p[lv][ps] = (struct tlb_probe){0};
+      if (t->ins_arr[lv][ps] >= 0) {
+        const struct tlb_array *ar = &t->arr[t->ins_arr[lv][ps]];
+        t->ins_p[lv][ps] = (struct tlb_probe){.base = ar->base,
+                                              .set_mask = (uint16_t)(ar->g.sets - 1),
+                                              .set_base = ar->set_base,
+                                              .ways = (uint8_t)ar->g.ways,
+                                              .shift = (uint8_t)bshift,
+                                              .size_bit = t->ins_size_bit[lv][ps],
+                                              .arr = (uint8_t)t->ins_arr[lv][ps]};
+      }
     }
   }
 }
@@ -281,39 +292,85 @@ static inline unsigned ps_of_bit(unsigned size_bit) {
   return (unsigned)__builtin_ctz(size_bit);
 }
 
+static inline unsigned ps_of_shift(unsigned shift) {
+  return shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
+}
+
+/* the common tail of an insert: the slot's tag and entry, the group's sizes
+ * and bloom bits */
+static inline __attribute__((always_inline)) void
+insert_tail(struct model_tlb *t, enum tlb_level lv, struct tlb_slot *s, uint32_t slotno,
+            uint64_t vpn, unsigned bshift, uint8_t size_bit, uint64_t gpa, uint32_t perm,
+            bool global, unsigned g) {
+  /* the level's last-hit memo is stale if this slot was it, or if the new
+   * entry covers its page (a lookup could find this one first); the other
+   * levels' slots and memos are untouched */
+  if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == vpn) t->last[lv].mod = 0;
+  t->vpn_of[slotno] = vpn;
+  *s = (struct tlb_slot){.gpa = gpa,
+                         .perm = perm,
+                         .vpid = t->vpid,
+                         .valid = 1,
+                         .global = global,
+                         .shift = (uint8_t)bshift,
+                         .gen = t->gen[g],
+                         .ngen = t->ngen[g]};
+  t->sizes_used[g][lv] |= size_bit;
+  t->bloom[g][lv][ps_of_bit(size_bit)] |= 1ull << (vpn & 63);
+  if (global) t->sizes_global[g][lv] |= size_bit;
+  if ((perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) && bshift < ((perm & TLBP_FRAC_1G) ? 30u : 21u))
+    t->frac_used = true;
+}
+
+/* speed: insert()'s first case, from the level's plan for the page size
+ * (p, one record): a set of group g with nothing live since the group's
+ * last full flush (every set after a flush) takes the entry in way 0
+ * (nothing live to refresh or evict). NULL (nothing done): another case. */
+static inline __attribute__((always_inline)) struct tlb_slot *
+insert_fresh(struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p, uint64_t va,
+             uint64_t page_gpa, unsigned shift, uint32_t perm, bool global, unsigned g) {
+  if (!t->setm_on || !p->ways) return NULL;
+  uint64_t vpn = va >> p->shift;
+  uint32_t setno = (uint32_t)vpn & p->set_mask;
+  struct tlb_setm *m = &t->setm[p->set_base + setno];
+  if (m->mixed || m->grp != g || m->gen == t->gen[g]) return NULL;
+  uint32_t first = p->base + setno * p->ways;
+  t->fills++;
+  t->ins[lv]++;
+  m->mask = 1;
+  m->gmask = global;
+  m->gen = t->gen[g];
+  m->ngen = t->ngen[g];
+  m->mod = t->mod;
+  uint64_t gpa = page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << p->shift) - 1));
+  struct tlb_slot *s = &t->slot[first];
+  insert_tail(t, lv, s, first, vpn, p->shift, p->size_bit, gpa, perm, global, g);
+  return s;
+}
+
 static inline __attribute__((always_inline)) struct tlb_slot *
 insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, unsigned shift,
        uint32_t perm, bool global, struct tlb_evicted *evicted) {
   evicted->valid = 0;
-  unsigned ps = shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
+  unsigned ps = ps_of_shift(shift);
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  struct tlb_slot *s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, g);
+  if (s) return s;
   int ai = t->ins_arr[lv][ps];
   if (ai < 0) return NULL;
   const struct tlb_array *best = &t->arr[ai];
   unsigned bshift = t->ins_shift[lv][ps], nways = best->g.ways;
   uint8_t size_bit = t->ins_size_bit[lv][ps];
-  unsigned g = t->vpid % TLB_VPID_GENS;
   uint64_t vpn = va >> bshift;
   uint64_t gpa = page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << bshift) - 1));
   uint32_t setno = (uint32_t)(vpn & (best->g.sets - 1));
   uint32_t first = best->base + setno * nways;
   struct tlb_slot *set = &t->slot[first];
   struct tlb_setm *m = setm_of(t, best, setno);
-  struct tlb_slot *s = NULL;
   t->fills++;
   const uint64_t ins_was = t->ins[lv]++;
   unsigned w;
-  if (t->setm_on && !m->mixed && m->grp == g && m->gen != t->gen[g]) {
-    /* speed: the set holds nothing of the group since its last full flush
-     * (the probe and the scan below would find nothing live): way 0 */
-    w = 0;
-    s = set;
-    s->valid = 0;
-    m->mask = m->gmask = 0;
-    m->gen = t->gen[g];
-    m->ngen = t->ngen[g];
-    m->mod = t->mod;
-    goto fill;
-  }
+  /* (a set of the group with nothing live since its last full flush: insert_fresh) */
   if (t->missed[lv].ins == ins_was + 1 && t->missed[lv].mod == t->mod &&
       t->missed[lv].page == va >> 12 && t->missed[lv].vpid == t->vpid) {
     /* speed: the miss right before probed this array for va's page */
@@ -387,7 +444,6 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
       m->mask = m->gmask;
       m->ngen = t->ngen[g];
     }
-  fill:;
     uint64_t bit = 1ull << w;
     m->mask |= bit;
     if (global)
@@ -395,24 +451,7 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
     else
       m->gmask &= ~bit;
   }
-  /* the level's last-hit memo is stale if this slot was it, or if the new
-   * entry covers its page (a lookup could find this one first); the other
-   * levels' slots and memos are untouched */
-  if (t->last[lv].slot == s || (t->last[lv].page << 12) >> bshift == vpn) t->last[lv].mod = 0;
-  t->vpn_of[first + w] = vpn;
-  *s = (struct tlb_slot){.gpa = gpa,
-                         .perm = perm,
-                         .vpid = t->vpid,
-                         .valid = 1,
-                         .global = global,
-                         .shift = (uint8_t)bshift,
-                         .gen = t->gen[g],
-                         .ngen = t->ngen[g]};
-  t->sizes_used[g][lv] |= size_bit;
-  t->bloom[g][lv][ps_of_bit(size_bit)] |= 1ull << (vpn & 63);
-  if (global) t->sizes_global[g][lv] |= size_bit;
-  if ((perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) && bshift < ((perm & TLBP_FRAC_1G) ? 30u : 21u))
-    t->frac_used = true;
+  insert_tail(t, lv, s, first + w, vpn, bshift, size_bit, gpa, perm, global, g);
   return s;
 }
 

@@ -178,6 +178,9 @@ struct model_tlb {
   int8_t ins_arr[TLBL_COUNT][3];
   uint8_t ins_shift[TLBL_COUNT][3];
   uint8_t ins_size_bit[TLBL_COUNT][3]; /* TLBS_* of ins_shift */
+  /* speed: the same as one probe record per level and page size (ways 0:
+   * the level holds no array for it), read by the insert's first case */
+  struct tlb_probe ins_p[TLBL_COUNT][3];
   /* speed: per VPID group, a superset of the sizes (TLBS_*) of its live
    * entries per level, so a lookup probes no array that holds none; a flush
    * of the group restarts them (sizes_global: its global entries' sizes) */
