@@ -138,6 +138,19 @@ static inline __attribute__((always_inline)) void model_mem__write(struct model_
  * address is the guest's data, not a table. */
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa);
+/* speed: the EPT walk front's known result for gpa (what
+ * model_ept__translate returns for an uncounted reference), without the
+ * call: true and *hpa when the front holds gpa's frame for the current
+ * EPT tables (a mismatch of the tables: false, the call then flushes). */
+static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
+  const struct model_tlb *t = &c->tlbm;
+  uint64_t gfn = gpa >> 12;
+  const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
+  if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp || f->key != gfn + 1)
+    return false;
+  *hpa = f->hpa | (gpa & 0xfff);
+  return true;
+}
 /* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
  * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
 int model_spt__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *hpa, uint32_t *perm,

@@ -20,7 +20,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
   unsigned fi = (unsigned)(gfn & (EPT_FRONT - 1));
   struct tlb_ept_front *f = &t->ept_front[fi];
   __builtin_prefetch(f); /* speed: a random frame's entry is a host cache miss */
-  uint32_t walk_at[4] = {0};
+  uint32_t walk_at[4];   /* all four written before a leaf is reached, the only use */
   for (int tries = 0; tries < 8; tries++) {
     uint64_t table = v->eptp >> 12;
     int level;
@@ -33,7 +33,8 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
         t->st.ept_refs_by_level[l]++;
         model_cache__walk_ref(c, CACHE_EPT_BASE + 8 * (uint64_t)f->at[l - 1], CS_EPT);
       }
-      if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
+      /* speed: a walk from level 1 fills nothing (no call) */
+      if (start > 1) model_tlb__ept_pwc_fill(t, gpa, start, 1);
       *hpa = f->hpa | (gpa & 0xfff);
       return 0;
     }
@@ -51,7 +52,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
       if ((e & (EPT_R | EPT_W)) == EPT_W) return 1; /* write without read: misconfigured */
       if (level == 1) {
         *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
-        if (count) model_tlb__ept_pwc_fill(t, gpa, start, 1);
+        if (start > 1) model_tlb__ept_pwc_fill(t, gpa, start, 1);
         f->key = gfn + 1;
         memcpy(f->at, walk_at, sizeof walk_at);
         f->hpa = e & EPT_ADDR_MASK;
