@@ -181,6 +181,54 @@ START_TEST(test_ept_paging_structure_caches) {
 }
 END_TEST
 
+/* The EPT paging-structure caches' position hints (a speed device) change
+ * no result: a random mix of EPT walks (a lookup, then the fill from the
+ * level it returned), fills without a lookup and INVEPTs over 72 regions of
+ * 2 MiB (more than the 32-entry PDE cache holds) gives, at every lookup, the level and
+ * the hit counts of a plain search of each cache's entries, and a hinted
+ * PDE (model_tlb__ept_pde_hinted) is always a PDE hit. */
+START_TEST(test_ept_pwc_hints_change_no_result) {
+  uint64_t hits[PWC_LEVELS] = {0};
+  unsigned x = 12345, pde_hinted = 0;
+  for (int i = 0; i < 200000; i++) {
+    x = x * 1103515245u + 12345u;
+    unsigned r = x >> 8;
+    uint64_t gpa = (uint64_t)(r % 3) << 39 | (uint64_t)(r / 3 % 2) << 30 |
+                   (uint64_t)(r / 6 % 12) << 21 | (uint64_t)(r / 72 % 512) << 12;
+    x = x * 1103515245u + 12345u;
+    unsigned op = (x >> 8) % 100;
+    if (op < 2) {
+      model_tlb__flush_ept(&tlb);
+      continue;
+    }
+    if (op < 10) { /* a fill whose lookup was another address's */
+      model_tlb__ept_pwc_fill(&tlb, gpa, 4 - op % 4, 1);
+      continue;
+    }
+    unsigned want = 4; /* the deepest level holding gpa's key among its entries */
+    for (int l = PWC_LEVELS - 1; l >= 0 && want == 4; l--) {
+      uint64_t k = (gpa & 0xffffffffffffull) >> (39 - 9 * l);
+      for (unsigned w = 0; w < tlb.ept_pwc_size[l]; w++)
+        if (tlb.ept_pwc[l][w] == k) {
+          want = (unsigned)(3 - l);
+          hits[l]++;
+          break;
+        }
+    }
+    bool hinted = model_tlb__ept_pde_hinted(&tlb, gpa);
+    pde_hinted += hinted;
+    if (hinted) ck_assert_uint_eq(want, 1);
+    unsigned start = model_tlb__ept_pwc_start(&tlb, gpa);
+    ck_assert_uint_eq(start, want);
+    for (int l = 0; l < PWC_LEVELS; l++)
+      ck_assert_uint_eq(tlb.st.ept_pwc_hits[l], hits[l]);
+    if (op < 95) model_tlb__ept_pwc_fill(&tlb, gpa, start, 1);
+  }
+  ck_assert_uint_gt(pde_hinted, 5000);        /* the hints were used */
+  ck_assert_uint_gt(hits[0] + hits[1], 1000); /* and the upper levels searched */
+}
+END_TEST
+
 START_TEST(test_cr3_flush_keeps_globals_of_other_levels) {
   /* the O(1) non-global flush: globals survive at every level, other
    * VPIDs keep everything, a later insert is live again */
@@ -499,6 +547,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_large_pages_and_fracturing);
   tcase_add_test(tc, test_paging_structure_caches);
   tcase_add_test(tc, test_ept_paging_structure_caches);
+  tcase_add_test(tc, test_ept_pwc_hints_change_no_result);
   tcase_add_test(tc, test_cr3_flush_keeps_globals_of_other_levels);
   tcase_add_test(tc, test_set_masks_change_no_result);
   tcase_add_test(tc, test_bloom_changes_no_result);

@@ -61,9 +61,9 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
        * paging-structure cache skipped are read without being counted */
       uint64_t hpa;
       bool count = level <= c->walk_start;
-      /* speed: a level the guest's caches skipped counts nothing in EPT
-       * either; the front's result is the call's */
-      if (!(!count && model_ept__front(c, ea, &hpa)) &&
+      /* speed: the front's result and counts are the call's (a level the
+       * guest's caches skipped counts nothing in EPT either) */
+      if (!(count ? model_ept__front_counted(c, ea, &hpa) : model_ept__front(c, ea, &hpa)) &&
           model_ept__translate(c, ea, 0, va, false, count, &hpa))
         return (int)pf_err(acc, c);
       ea = hpa;

@@ -9,6 +9,7 @@
 
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa) {
+  if (count && model_ept__front_counted(c, gpa, hpa)) return 0; /* speed: the usual case */
   struct model_vmcs *v = &c->vmcs;
   struct model_tlb *t = &c->tlbm;
   if (t->ept_front_mem != v->ept_mem || t->ept_front_eptp != v->eptp) { /* other EPT tables */

@@ -637,9 +637,40 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
              start, leaf_level, absent);
 }
 
+/* pwc_has, and where: the position of k or -1 */
+static inline int pwc_find(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
+  if (live == (n >= 64 ? ~0ull : (1ull << n) - 1)) {
+    for (unsigned i = 0; i < n; i++)
+      if (keys[i] == k) return (int)i;
+    return -1;
+  }
+  for (; live; live &= live - 1)
+    if (keys[__builtin_ctzll(live)] == k) return __builtin_ctzll(live);
+  return -1;
+}
+
+_Static_assert(EPT_PWC_HINTS <= 256 && (EPT_PWC_HINTS & (EPT_PWC_HINTS - 1)) == 0,
+               "EPT PWC hints: a power of two");
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
-  unsigned start =
-      pwc_lookup(t->ept_pwc, t->ept_pwc_size, t->ept_pwc_live, t->st.ept_pwc_hits, gpa, 0);
+  /* pwc_lookup's result (the deepest hit wins), the hinted position tried
+   * first: the 2-D walk's guest tables and data sit in a few regions. A
+   * position outside the searched ones (not live, or past the size) holds
+   * PWC_EMPTY (pwc_clear; never written), which no key equals: a hint hit is
+   * a hit of the search. */
+  unsigned start = 4;
+  for (int l = PWC_LEVELS - 1; l >= 0; l--) {
+    if (!t->ept_pwc_live[l]) continue;
+    uint64_t k = pwc_key(gpa, l, 0);
+    uint8_t *hint = &t->ept_pwc_hint[l][k & (EPT_PWC_HINTS - 1)];
+    if (t->ept_pwc[l][*hint & (PWC_MAX - 1)] != k) {
+      int w = pwc_find(t->ept_pwc[l], t->ept_pwc_size[l], t->ept_pwc_live[l], k);
+      if (w < 0) continue;
+      *hint = (uint8_t)w;
+    }
+    t->st.ept_pwc_hits[l]++;
+    start = (unsigned)(3 - l);
+    break;
+  }
   t->ept_looked.gpa = gpa;
   t->ept_looked.epoch = t->ept_epoch + 1;
   t->ept_looked.start = (uint8_t)start;

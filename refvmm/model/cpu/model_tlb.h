@@ -80,6 +80,7 @@ struct tlb_evicted {
 #define PWC_MAX       64   /* entries per paging-structure cache */
 #define PWC_LEVELS    3    /* PML4E (index 0), PDPTE (1), PDE (2) */
 #define WALK_LEVELS   5    /* by_level index 1..4 = guest PT..PML4 */
+#define EPT_PWC_HINTS 32   /* position hints per EPT paging-structure cache (speed) */
 #define EPT_FRONT     4096 /* entries of the EPT walk front (speed device) */
 #define TLB_SETS_MAX  1024 /* sets with live-way masks (speed); more: plain scans */
 
@@ -210,6 +211,10 @@ struct model_tlb {
     uint8_t start;
   } ept_looked;
   uint8_t ept_pwc_rr[PWC_LEVELS];
+  /* speed: per EPT cache level, by key's low bits, the position where a
+   * lookup last found that key (a hint, checked against the key: every
+   * position a lookup does not search holds PWC_EMPTY, never a key) */
+  uint8_t ept_pwc_hint[PWC_LEVELS][EPT_PWC_HINTS];
   /* speed device, not modeled hardware: the functional result of EPT walks
    * that reached a 4 KiB leaf, by guest frame (direct-mapped; key gfn + 1,
    * 0 empty), for the EPT tables at ept_front_mem. The VMM only ever fills
@@ -345,6 +350,14 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
  * (1..4) at which an EPT walk of gpa starts reading, counted in
  * st.ept_pwc_hits; fill after a walk from `start` ending at leaf_level. */
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa);
+/* speed: whether the EPT PDE cache's hinted position for gpa holds gpa's
+ * key (the key of pwc_key(gpa, 2, 0) in model_tlb.c): then
+ * model_tlb__ept_pwc_start(t, gpa) would return 1 (the deepest level, hit),
+ * and nothing else; a false says nothing. */
+static inline bool model_tlb__ept_pde_hinted(const struct model_tlb *t, uint64_t gpa) {
+  uint64_t k = (gpa & 0xffffffffffffull) >> 21;
+  return t->ept_pwc[2][t->ept_pwc_hint[2][k & (EPT_PWC_HINTS - 1)] & (PWC_MAX - 1)] == k;
+}
 void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
                              unsigned leaf_level);
 /* INVEPT (all contexts): drop the EPT paging-structure caches. */
