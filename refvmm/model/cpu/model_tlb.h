@@ -81,8 +81,10 @@ struct tlb_evicted {
 #define PWC_LEVELS    3    /* PML4E (index 0), PDPTE (1), PDE (2) */
 #define WALK_LEVELS   5    /* by_level index 1..4 = guest PT..PML4 */
 #define EPT_PWC_HINTS 32   /* position hints per EPT paging-structure cache (speed) */
-#define EPT_FRONT     4096 /* entries of the EPT walk front (speed device) */
 #define TLB_SETS_MAX  1024 /* sets with live-way masks (speed); more: plain scans */
+/* entries of the EPT walk front (speed device): a 64 MiB guest working set
+ * (gups' default) fits, 512 KiB of host memory */
+#define EPT_FRONT 16384
 
 struct tlb_array {
   struct tlb_geom g;
