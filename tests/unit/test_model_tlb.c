@@ -229,6 +229,25 @@ START_TEST(test_ept_pwc_hints_change_no_result) {
 }
 END_TEST
 
+/* The EPT walk front's keys carry its generation: a flush makes every key
+ * stale at once, and the generation's wrap clears the keys left over */
+START_TEST(test_ept_front_flush_by_generation) {
+  uint64_t gfn = 0x12345, far = 1ull << 40;
+  struct tlb_ept_front *f = &tlb.ept_front[gfn & (EPT_FRONT - 1)];
+  f->key = model_tlb__ept_front_key(&tlb, gfn);
+  ck_assert_uint_eq(f->key, model_tlb__ept_front_key(&tlb, gfn));
+  ck_assert_uint_ne(f->key, model_tlb__ept_front_key(&tlb, gfn + EPT_FRONT)); /* same entry */
+  ck_assert_uint_eq(model_tlb__ept_front_key(&tlb, far), ~0ull); /* beyond 52 bits: none */
+  model_tlb__flush_ept(&tlb);
+  ck_assert_uint_ne(f->key, model_tlb__ept_front_key(&tlb, gfn));
+  tlb.ept_front_tag = 0xffffull << 48; /* the last generation before the wrap */
+  f->key = 0x77;                       /* a key of the generation 0, left over */
+  model_tlb__flush_ept(&tlb);
+  ck_assert_uint_eq(tlb.ept_front_tag, 0);
+  ck_assert_uint_eq(f->key, 0);
+}
+END_TEST
+
 START_TEST(test_cr3_flush_keeps_globals_of_other_levels) {
   /* the O(1) non-global flush: globals survive at every level, other
    * VPIDs keep everything, a later insert is live again */
@@ -548,6 +567,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_paging_structure_caches);
   tcase_add_test(tc, test_ept_paging_structure_caches);
   tcase_add_test(tc, test_ept_pwc_hints_change_no_result);
+  tcase_add_test(tc, test_ept_front_flush_by_generation);
   tcase_add_test(tc, test_cr3_flush_keeps_globals_of_other_levels);
   tcase_add_test(tc, test_set_masks_change_no_result);
   tcase_add_test(tc, test_bloom_changes_no_result);

@@ -146,7 +146,8 @@ static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uin
   const struct model_tlb *t = &c->tlbm;
   uint64_t gfn = gpa >> 12;
   const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
-  if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp || f->key != gfn + 1)
+  if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp ||
+      f->key != model_tlb__ept_front_key(t, gfn))
     return false;
   *hpa = f->hpa | (gpa & 0xfff);
   return true;
@@ -160,7 +161,7 @@ static inline bool model_ept__front_counted(struct model_cpu *c, uint64_t gpa, u
   uint64_t gfn = gpa >> 12;
   const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
   if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp ||
-      f->key != gfn + 1 || !model_tlb__ept_pde_hinted(t, gpa))
+      f->key != model_tlb__ept_front_key(t, gfn) || !model_tlb__ept_pde_hinted(t, gpa))
     return false;
   t->st.ept_pwc_hits[2]++;
   t->st.walk_refs++;

@@ -20,6 +20,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
   uint64_t gfn = gpa >> 12;
   unsigned fi = (unsigned)(gfn & (EPT_FRONT - 1));
   struct tlb_ept_front *f = &t->ept_front[fi];
+  uint64_t key = model_tlb__ept_front_key(t, gfn);
   __builtin_prefetch(f); /* speed: a random frame's entry is a host cache miss */
   uint32_t walk_at[4];   /* all four written before a leaf is reached, the only use */
   for (int tries = 0; tries < 8; tries++) {
@@ -28,7 +29,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
     /* the EPT paging-structure caches: levels above their deepest hit are
      * not read (counted); the functional walk still reads them all */
     unsigned start = count ? model_tlb__ept_pwc_start(t, gpa) : 0;
-    if (f->key == gfn + 1) { /* the walk's known result: count it alike */
+    if (f->key == key) { /* the walk's known result: count it alike */
       for (unsigned l = 1; l <= start; l++) {
         t->st.walk_refs++;
         t->st.ept_refs_by_level[l]++;
@@ -54,7 +55,7 @@ int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64
       if (level == 1) {
         *hpa = (e & EPT_ADDR_MASK) | (gpa & 0xfff);
         if (start > 1) model_tlb__ept_pwc_fill(t, gpa, start, 1);
-        f->key = gfn + 1;
+        f->key = key == ~0ull ? 0 : key;
         memcpy(f->at, walk_at, sizeof walk_at);
         f->hpa = e & EPT_ADDR_MASK;
         return 0;

@@ -523,8 +523,10 @@ void model_tlb__flush_all(struct model_tlb *t) {
 void model_tlb__flush_ept(struct model_tlb *t) {
   t->ept_epoch++;
   pwc_clear(t->ept_pwc, t->ept_pwc_live, PWC_LEVELS);
-  for (unsigned i = 0; i < EPT_FRONT; i++)
-    t->ept_front[i].key = 0;
+  t->ept_front_tag += 1ull << 48; /* a new generation: every key held is stale */
+  if (!t->ept_front_tag)          /* wrapped: keys of the generation 0 may be left */
+    for (unsigned i = 0; i < EPT_FRONT; i++)
+      t->ept_front[i].key = 0;
 }
 
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {

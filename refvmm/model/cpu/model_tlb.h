@@ -242,6 +242,10 @@ struct model_tlb {
     uint64_t key, hpa;
     uint32_t at[4]; /* where in the EPT memory its walk read each level */
   } ept_front[EPT_FRONT];
+  /* speed: the front's generation in bits 48-63 of every key it holds
+   * (key = gfn + 1 | tag, model_tlb__ept_front_key), so that a flush is
+   * one increment and not a pass over the front's 512 KiB */
+  uint64_t ept_front_tag;
   /* speed: inserts into the TLB arrays and the guest paging-structure
    * caches. A VPID group whose last full flush saw no fill since holds
    * nothing, and another flush of it only counts (empty_at: fills + 1 at
@@ -359,6 +363,12 @@ unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa);
 static inline bool model_tlb__ept_pde_hinted(const struct model_tlb *t, uint64_t gpa) {
   uint64_t k = (gpa & 0xffffffffffffull) >> 21;
   return t->ept_pwc[2][t->ept_pwc_hint[2][k & (EPT_PWC_HINTS - 1)] & (PWC_MAX - 1)] == k;
+}
+/* the key the EPT walk front holds for gfn in its current generation;
+ * frames of 2^40 and above (beyond 52-bit guest-physical addresses) have
+ * none: ~0, which no entry holds (a fill stores 0, empty, for them) */
+static inline uint64_t model_tlb__ept_front_key(const struct model_tlb *t, uint64_t gfn) {
+  return gfn < (1ull << 40) ? (gfn + 1) | t->ept_front_tag : ~0ull;
 }
 void model_tlb__ept_pwc_fill(struct model_tlb *t, uint64_t gpa, unsigned start,
                              unsigned leaf_level);
