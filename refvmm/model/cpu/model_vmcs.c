@@ -147,11 +147,6 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
   model_mmu__flush_va(c, va);
 }
 
-int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                          uint32_t *perm) {
-  return model_mmu__walk(c, va, acc, gpa, perm, true);
-}
-
 /* A failed guest walk's result: MMU_FAULT | the #PF error code (as
  * model_mmu__walk()'s). */
 static int walk_fault(const struct model_cpu *c, unsigned acc, uint32_t bits) {

@@ -229,13 +229,6 @@ bool model_vmx__exit_insn(const struct model_cpu *c, uint64_t *rip, uint16_t *op
 void model_vmx__flush_nonglobal(struct model_cpu *c);
 void model_vmx__flush_all(struct model_cpu *c);
 void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
-/* The guest's own translation of va for acc through its page tables
- * (CR3, CR4, EFER), setting their A/D bits as the CPU would: what a VMM's
- * software walker computes (KVM's paging_tmpl.h); the CPU's walker serves
- * both so the two cannot differ. 0 and *gpa, *perm, or MMU_FAULT | the #PF
- * error code. */
-int model_vmx__walk_guest(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                          uint32_t *perm);
 /* The entries a successful model_vmx__walk_guest_path() read, for each
  * level from 4 down to leaf_level (with the A/D bits the walk set);
  * leaf_level 0 when the walk did not keep them (the caller reads the
@@ -244,7 +237,10 @@ struct vmx_guest_path {
   int leaf_level;
   uint64_t e[5];
 };
-/* model_vmx__walk_guest(), and the path it took (a shadow #PF handler
+/* The guest's own translation of va for acc through its page tables
+ * (CR3, CR4, EFER), setting their A/D bits as the CPU would: what a VMM's
+ * software walker computes (KVM's paging_tmpl.h): 0 and *gpa, *perm, or
+ * MMU_FAULT | the #PF error code; and the path it took (a shadow #PF handler
  * needs both: KVM's FNAME(walk_addr) keeps the table gfns and ptes too).
  * Speed: without EPT (shadow paging), it is a copy of the CPU's walk
  * specialised for the VMM (A/D set, no paging-structure-cache start);
