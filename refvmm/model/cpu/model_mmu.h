@@ -138,17 +138,25 @@ static inline __attribute__((always_inline)) void model_mem__write(struct model_
  * address is the guest's data, not a table. */
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa);
-/* speed: the EPT walk front's known result for gpa (what
- * model_ept__translate returns for an uncounted reference), without the
- * call: true and *hpa when the front holds gpa's frame for the current
- * EPT tables (a mismatch of the tables: false, the call then flushes). */
-static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
+/* speed: the EPT walk front's entry for gpa's frame under the current EPT
+ * tables, or NULL */
+static inline const struct tlb_ept_front *model_ept__front_entry(const struct model_cpu *c,
+                                                                 uint64_t gpa) {
   const struct model_tlb *t = &c->tlbm;
   uint64_t gfn = gpa >> 12;
   const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
   if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp ||
       f->key != model_tlb__ept_front_key(t, gfn))
-    return false;
+    return NULL;
+  return f;
+}
+/* speed: the front's known result for gpa (what model_ept__translate
+ * returns for an uncounted reference), without the call: true and *hpa
+ * when the front holds gpa's frame for the current EPT tables (a mismatch
+ * of the tables: false, the call then flushes). */
+static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
+  const struct tlb_ept_front *f = model_ept__front_entry(c, gpa);
+  if (!f) return false;
   *hpa = f->hpa | (gpa & 0xfff);
   return true;
 }
@@ -158,11 +166,8 @@ static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uin
  * the EPT PTE, the data caches' walk reference; no cache fill). */
 static inline bool model_ept__front_counted(struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
   struct model_tlb *t = &c->tlbm;
-  uint64_t gfn = gpa >> 12;
-  const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
-  if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp ||
-      f->key != model_tlb__ept_front_key(t, gfn) || !model_tlb__ept_pde_hinted(t, gpa))
-    return false;
+  const struct tlb_ept_front *f = model_ept__front_entry(c, gpa);
+  if (!f || !model_tlb__ept_pde_hinted(t, gpa)) return false;
   t->st.ept_pwc_hits[2]++;
   t->st.walk_refs++;
   t->st.ept_refs_by_level[1]++;
