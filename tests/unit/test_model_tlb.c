@@ -494,6 +494,100 @@ START_TEST(test_insert_after_miss_changes_no_result) {
 }
 END_TEST
 
+/* The fill's slot taken as the level's last hit right after the fill
+ * (model_tlb__last_after_fill(), the instruction fetch after a flush)
+ * changes no result: lookups, each missed one followed by the fill of its
+ * page (sometimes with something in between: an insert of the same page at
+ * the other size or of another page at that level, a VPID switch, an
+ * INVLPG or a flush), and often the same lookup again right after, against
+ * the same TLB without the shortcut (which probes to find the filled slot).
+ * Taking the memo after another insert at the level, after a VPID switch,
+ * or for an entry without the permission the lookup needs each fails it. */
+static struct model_tlb tlb_nofill;
+
+START_TEST(test_last_after_fill_changes_no_result) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_nofill, &cfg, NULL, 0), 0);
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  static const uint32_t needs[] = {TLBP_R, TLBP_W, TLBP_X, TLBP_X << 3};
+  uint64_t rng = 777;
+  uint64_t pva = 0;
+  enum tlb_level plv = TLBL_L1I;
+  uint32_t pneed = TLBP_X;
+  unsigned taken = 0, memo_hits = 0;
+  struct tlb_slot *took = NULL; /* the slot the shortcut last made the memo */
+  struct model_tlb *ts[2] = {&tlb, &tlb_nofill};
+  for (int i = 0; i < 200000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    uint64_t va = ((uint64_t)(r % 300) << 12) | ((uint64_t)(r % 3) << 30);
+    enum tlb_level lv = (enum tlb_level)((r >> 12) % TLBL_COUNT);
+    uint32_t need = needs[(r >> 19) % 4];
+    if (op >= 14) { /* a flush (rarely), an INVLPG, a VPID switch alone */
+      if (op == 14 && r % 8) continue;
+      for (int k = 0; k < 2; k++)
+        random_tlb_op(ts[k], op == 14 ? 12 : 13 + (r & 1), 0, r, va, lv, vpids);
+      continue;
+    }
+    if (op >= 7) { /* the same lookup as the last fill's (the next fetch from its page) */
+      va = pva | (r & 0xfff);
+      lv = plv;
+      need = pneed;
+    }
+    bool on_memo = took && op >= 7 && tlb.last[lv].slot == took && tlb.last[lv].mod == tlb.mod &&
+                   tlb.last[lv].page == va >> 12 && tlb.last[lv].vpid == tlb.vpid;
+    struct tlb_slot *got[2];
+    for (int k = 0; k < 2; k++)
+      got[k] = model_tlb__lookup(ts[k], lv, va, need, true);
+    memo_hits += on_memo && got[0] == took;
+    if (!got[0] && !got[1]) {
+      uint64_t ins = tlb.ins[lv];
+      uint16_t vpid = tlb.vpid;
+      unsigned shift = (r >> 14) % 4 ? 12 : 21;
+      uint32_t perm = need | ((r >> 23) & 1 ? TLBP_R : 0) | ((r >> 24) & 1 ? TLBP_W : 0);
+      if ((r >> 25) % 6 == 0) perm = (need == TLBP_R ? TLBP_W : TLBP_R); /* without need */
+      for (int k = 0; k < 2; k++) {
+        struct model_tlb *t = ts[k];
+        struct tlb_evicted ev;
+        if (op == 0) /* this page at the other size: maybe found before the fill */
+          model_tlb__insert(t, lv, va, va + 0x80000000ull, shift == 12 ? 21 : 12, need | TLBP_R,
+                            false, &ev);
+        else if (op == 1)
+          model_tlb__insert(t, lv, va ^ (((uint64_t)(r % 7) + 1) << 12), 0x1000, 12, need, false,
+                            &ev);
+        else if (op == 2)
+          t->vpid = vpids[(r >> 9) % 4];
+        else if (op == 3)
+          model_tlb__flush_va(t, (r >> 21) & 1 ? va : va ^ 0x1000);
+        else if (op == 4 && r % 4 == 0)
+          model_tlb__flush_vpid(t, t->vpid, (r >> 21) & 1);
+        got[k] =
+            model_tlb__insert(t, lv, va, va + 0x40000000ull, shift, perm, (r >> 18) % 8 == 0, &ev);
+      }
+      model_tlb__last_after_fill(&tlb, lv, va, need, ins, vpid, got[0]);
+      took = got[0] && tlb.last[lv].slot == got[0] && tlb.last[lv].mod == tlb.mod &&
+                     tlb.last[lv].page == va >> 12 && tlb.last[lv].need == need
+                 ? got[0]
+                 : NULL;
+      taken += took != NULL;
+      pva = va & ~0xfffull;
+      plv = lv;
+      pneed = need;
+    }
+    bool same = (got[0] == NULL) == (got[1] == NULL);
+    if (same && got[0])
+      same = got[0] - tlb.slot == got[1] - tlb_nofill.slot && got[0]->gpa == got[1]->gpa;
+    if (!same)
+      ck_abort_msg("operation %d (op %u, va 0x%llx, level %d): results differ", i, op,
+                   (unsigned long long)va, (int)lv);
+  }
+  ck_assert_uint_gt(taken, 5000);
+  ck_assert_uint_gt(memo_hits, 5000); /* lookups served by a memo the shortcut took */
+  ck_assert_mem_eq(&tlb.st, &tlb_nofill.st, sizeof tlb.st);
+}
+END_TEST
+
 /* A set of more than 64 ways has no live-way masks: every way is scanned
  * (the probe must not stop at 64). */
 START_TEST(test_wide_set_scans_every_way) {
@@ -572,6 +666,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_set_masks_change_no_result);
   tcase_add_test(tc, test_bloom_changes_no_result);
   tcase_add_test(tc, test_insert_after_miss_changes_no_result);
+  tcase_add_test(tc, test_last_after_fill_changes_no_result);
   tcase_add_test(tc, test_wide_set_scans_every_way);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");

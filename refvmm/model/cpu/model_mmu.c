@@ -239,16 +239,20 @@ static inline unsigned slot_shift(uint32_t perm) {
 static void fill_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_t gpa,
                     unsigned shift, uint32_t perm) {
   struct tlb_evicted ev;
-  model_tlb__insert(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
+  struct tlb_slot *s =
+      model_tlb__insert(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
   if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
+  if (lv == TLBL_L1I) c->fill_l1i = s; /* for fetch_translate() */
 }
 
 /* The fill after a walk: L2, then the L1 level (as fill_l1). */
 static void fill_l2_l1(struct model_cpu *c, enum tlb_level lv, uint64_t va, uint64_t gpa,
                        unsigned shift, uint32_t perm) {
   struct tlb_evicted ev;
-  model_tlb__insert_l2_l1(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
+  struct tlb_slot *s =
+      model_tlb__insert_l2_l1(&c->tlbm, lv, va, gpa, shift, perm, (perm & TLBP_G) != 0, &ev);
   if (lv == TLBL_L1D && ev.valid) front_drop(c, ev.vpn << ev.shift, ev.shift);
+  if (lv == TLBL_L1I) c->fill_l1i = s; /* for fetch_translate() */
 }
 
 /* Shadow paging: the walk reads the VMM's shadow tables; a fault there is
@@ -411,20 +415,38 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
   return translate(c, va, acc, true);
 }
 
+/* A fetch's lookup past the L1 ITLB's last hit (tlb_translate(): the lookup,
+ * on a miss the L2 and the walk, then the fill). After a fill the fetch of
+ * the next instruction from the same page would probe the L1 ITLB again and
+ * find the slot just filled (in forkwait shadow/flush, where every VM exit
+ * flushes the TLBs, about one fetch per exit): the fill's slot becomes the
+ * last hit at once when that lookup is sure to find it
+ * (model_tlb__last_after_fill()), so that fetch takes the inline path. */
+static uint64_t fetch_translate(struct model_cpu *c, uint64_t va, unsigned acc) {
+  uint32_t perm;
+  ensure_tlb(c);
+  struct model_tlb *t = &c->tlbm;
+  uint64_t ins = t->ins[TLBL_L1I];
+  uint16_t vpid = t->vpid;
+  uint64_t gpa = tlb_translate(c, va, acc, &perm, true);
+  if (t->ins[TLBL_L1I] == ins + 1) /* one L1I insert since the lookup: c->fill_l1i's */
+    model_tlb__last_after_fill(t, TLBL_L1I, va, need_bit(acc), ins, vpid, c->fill_l1i);
+  return gpa;
+}
+
 uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc) {
   if (!canonical(va)) model__gp0(c);
-  uint32_t perm; /* a fetch never writes: translate()'s code-page and front work is moot */
+  /* a fetch never writes: translate()'s code-page and front work is moot */
   c->xlat_nocache = false;
   if (c->tlbm.configured) { /* the L1 ITLB's last hit: most re-fetches after a flush */
     const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need_bit(acc), true);
     if (s) return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
   }
-  return tlb_translate(c, va, acc, &perm, true);
+  return fetch_translate(c, va, acc);
 }
 
 uint64_t model_mmu__fetch_past_last(struct model_cpu *c, uint64_t va) {
-  uint32_t perm;
-  return tlb_translate(c, va, ACC_X | model__uacc(c), &perm, true);
+  return fetch_translate(c, va, ACC_X | model__uacc(c));
 }
 
 void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc) {

@@ -461,11 +461,11 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
   return insert(t, lv, va, page_gpa, shift, perm, global, evicted);
 }
 
-void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa,
-                             unsigned shift, uint32_t perm, bool global,
-                             struct tlb_evicted *evicted) {
+struct tlb_slot *model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va,
+                                         uint64_t page_gpa, unsigned shift, uint32_t perm,
+                                         bool global, struct tlb_evicted *evicted) {
   insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted);
-  insert(t, l1, va, page_gpa, shift, perm, global, evicted);
+  return insert(t, l1, va, page_gpa, shift, perm, global, evicted);
 }
 
 /* Drop a VPID's paging-structure-cache entries: O(1), a new generation in

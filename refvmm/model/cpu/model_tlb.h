@@ -326,10 +326,10 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_evicted *evicted);
 /* The fill after a walk: the same as inserting at L2, then at l1 (L1D or
- * L1I); *evicted is the L1 insert's. */
-void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa,
-                             unsigned shift, uint32_t perm, bool global,
-                             struct tlb_evicted *evicted);
+ * L1I); *evicted is the L1 insert's. Returns the L1 insert's slot. */
+struct tlb_slot *model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va,
+                                         uint64_t page_gpa, unsigned shift, uint32_t perm,
+                                         bool global, struct tlb_evicted *evicted);
 /* Invalidate, for the current VPID: every entry (global too); the
  * non-global ones (CR3 load); the entries holding va (INVLPG, global too). */
 void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global);
@@ -338,6 +338,27 @@ void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global)
  * and of the entry after it, without VPID). */
 static inline bool model_tlb__group_empty(const struct model_tlb *t, uint16_t vpid) {
   return t->empty_at[vpid % TLB_VPID_GENS] == t->fills + 1;
+}
+/* speed (the instruction fetch after a flush, model_mmu.c): a lookup of va
+ * at level lv with need missed, the TLB then at VPID vpid and ins (ins[lv]),
+ * and the fill after it put va's page in slot s. If the VPID is the same
+ * and s's insert is the only one at lv since, the next lookup of va's page
+ * with need finds s: the probes before s's array found no entry of the page
+ * with need and still find none (what else can have happened at lv, a
+ * flush or an INVLPG, only removes entries), and s's probe finds s (the
+ * insert refreshed the entry of the page that probe would find, or there
+ * was none). So s becomes the level's last hit now, as that lookup would
+ * make it, and that lookup (still counted) is the memo's hit instead of a
+ * probe of the level. */
+static inline void model_tlb__last_after_fill(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                              uint32_t need, uint64_t ins, uint16_t vpid,
+                                              struct tlb_slot *s) {
+  if (!s || !(s->perm & need) || t->ins[lv] != ins + 1 || t->vpid != vpid) return;
+  t->last[lv].page = va >> 12;
+  t->last[lv].mod = t->mod;
+  t->last[lv].slot = s;
+  t->last[lv].vpid = vpid;
+  t->last[lv].need = need;
 }
 void model_tlb__flush_all(struct model_tlb *t); /* every VPID */
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va);
