@@ -588,6 +588,82 @@ START_TEST(test_last_after_fill_changes_no_result) {
 }
 END_TEST
 
+/* The second last-hit memo (model_tlb__keep_prev(), model_tlb__lookup_prev(),
+ * the instruction fetch's) changes no result: lookups at L1I as the fetch
+ * makes them (the memo first, else the lookup, the memo taking the last hit
+ * it replaces; on a miss the fill), over pages that alternate and crowd one
+ * set (evictions), with both needs (supervisor and user fetch; some entries
+ * only for one), and now and then an insert of another page, an INVLPG, a
+ * flush or a VPID switch, against the same TLB without the memo. Dropping
+ * the memo's page, mod, insert-count, need or VPID test each fails it. */
+static struct model_tlb tlb_noprev;
+
+START_TEST(test_lookup_prev_changes_no_result) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_noprev, &cfg, NULL, 0), 0);
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  struct tlb_prev prev = {0};
+  uint64_t rng = 31337;
+  unsigned prev_hits = 0;
+  struct model_tlb *ts[2] = {&tlb, &tlb_noprev};
+  const enum tlb_level lv = TLBL_L1I;
+  for (int i = 0; i < 200000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    /* 12 pages of one L1I set (16 sets), and their 2 MiB regions */
+    /* mostly two pages in turn (a pair that moves on every 64 operations) */
+    unsigned pick = (r >> 21) % 4 ? (unsigned)(i / 64 + (r & 1)) : r >> 3;
+    uint64_t page = (uint64_t)(pick % 12) * 16 + ((r >> 7) % 4 == 0 ? 0x200 : 0);
+    uint64_t va = (page << 12) | (r & 0xfff);
+    uint32_t need = (r >> 11) % 3 == 0 ? TLBP_X << 3 : TLBP_X;
+    if (op >= 13) {
+      for (int k = 0; k < 2; k++) {
+        struct model_tlb *t = ts[k];
+        struct tlb_evicted ev;
+        if (op == 13)
+          model_tlb__insert(t, lv, va ^ 0x5000, 0x7000, (r >> 13) % 4 ? 12 : 21, TLBP_X, false,
+                            &ev);
+        else if (op == 14 && r % 4 == 0)
+          model_tlb__flush_va(t, va);
+        else if (op == 14 && r % 4 == 1)
+          model_tlb__flush_vpid(t, t->vpid, (r >> 13) & 1);
+        else if (op == 15)
+          t->vpid = vpids[(r >> 9) % 4];
+      }
+      continue;
+    }
+    struct tlb_slot *got[2];
+    got[0] = model_tlb__lookup_last(&tlb, lv, va, need, true);
+    if (!got[0]) {
+      got[0] = model_tlb__lookup_prev(&tlb, lv, &prev, va, need);
+      prev_hits += got[0] != NULL;
+      if (!got[0]) {
+        model_tlb__keep_prev(&tlb, lv, &prev);
+        got[0] = model_tlb__lookup(&tlb, lv, va, need, true);
+      }
+    }
+    got[1] = model_tlb__lookup(&tlb_noprev, lv, va, need, true);
+    bool same = (got[0] == NULL) == (got[1] == NULL);
+    if (same && got[0])
+      same = got[0] - tlb.slot == got[1] - tlb_noprev.slot && got[0]->gpa == got[1]->gpa;
+    if (!same)
+      ck_abort_msg("operation %d (op %u, va 0x%llx): results differ", i, op,
+                   (unsigned long long)va);
+    if (!got[0]) { /* the fill: some pages' entries only for supervisor fetches */
+      uint32_t perm = TLBP_R | TLBP_X | (page % 3 ? TLBP_X << 3 : 0);
+      for (int k = 0; k < 2; k++) {
+        struct tlb_evicted ev;
+        model_tlb__insert(ts[k], lv, va, (page << 12) + 0x40000000ull + ((r >> 15) & 1) * 0x1000,
+                          (r >> 16) % 8 ? 12 : 21, perm, false, &ev);
+      }
+    }
+  }
+  ck_assert_uint_gt(prev_hits, 5000);
+  ck_assert_mem_eq(&tlb.st, &tlb_noprev.st, sizeof tlb.st);
+}
+END_TEST
+
 /* A set of more than 64 ways has no live-way masks: every way is scanned
  * (the probe must not stop at 64). */
 START_TEST(test_wide_set_scans_every_way) {
@@ -667,6 +743,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_bloom_changes_no_result);
   tcase_add_test(tc, test_insert_after_miss_changes_no_result);
   tcase_add_test(tc, test_last_after_fill_changes_no_result);
+  tcase_add_test(tc, test_lookup_prev_changes_no_result);
   tcase_add_test(tc, test_wide_set_scans_every_way);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");

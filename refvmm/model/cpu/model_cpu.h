@@ -194,6 +194,7 @@ struct model_cpu {
   uint64_t walk_pa[5];         /* shadow walks: where each level's entry was read (1..4) */
   bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
   struct tlb_slot *fill_l1i;   /* the L1 ITLB slot of the last fill there (model_mmu.c) */
+  struct tlb_prev fetch_prev;  /* the L1 ITLB's second last hit (model_mmu.c) */
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;

@@ -339,6 +339,53 @@ void model_tlb__flush_vpid(struct model_tlb *t, uint16_t vpid, bool keep_global)
 static inline bool model_tlb__group_empty(const struct model_tlb *t, uint16_t vpid) {
   return t->empty_at[vpid % TLB_VPID_GENS] == t->fills + 1;
 }
+/* speed: a second last-hit memo of one level, kept by its user (the
+ * instruction fetch, model_mmu.c: code that alternates between two pages,
+ * a call into another page and back, kernel and user code): a last hit the
+ * level's memo gave up, with the level as it was then (mod, ins: ins[lv]).
+ * While neither changed (nothing invalidated, nothing inserted at the
+ * level since) a lookup of that page with that need and VPID finds the
+ * same slot. mod 0: empty (t->mod starts at 1). */
+struct tlb_prev {
+  uint64_t page, mod, ins;
+  struct tlb_slot *slot;
+  uint32_t need;
+  uint16_t vpid;
+};
+/* The level's last hit, if good, into p (before a lookup past it, which may
+ * replace it). */
+static inline void model_tlb__keep_prev(const struct model_tlb *t, enum tlb_level lv,
+                                        struct tlb_prev *p) {
+  if (t->last[lv].mod != t->mod) return; /* gone: then p, older, is too */
+  p->page = t->last[lv].page;
+  p->mod = t->mod;
+  p->ins = t->ins[lv];
+  p->slot = t->last[lv].slot;
+  p->need = t->last[lv].need;
+  p->vpid = t->last[lv].vpid;
+}
+/* A lookup of va at lv with need that the last hit does not serve, when p
+ * holds va's page: counted and made the last hit as model_tlb__lookup_slow()
+ * would make it (the last hit it replaces goes to p); else NULL, nothing
+ * counted or changed. */
+static inline struct tlb_slot *model_tlb__lookup_prev(struct model_tlb *t, enum tlb_level lv,
+                                                      struct tlb_prev *p, uint64_t va,
+                                                      uint32_t need) {
+  if (p->page != va >> 12 || p->mod != t->mod || p->ins != t->ins[lv] || p->need != need ||
+      p->vpid != t->vpid)
+    return NULL;
+  struct tlb_slot *s = p->slot;
+  t->st.lookups[lv]++;
+  t->st.hits[lv]++;
+  t->missed[lv].ins = 0; /* as lookup_slow(): no miss memo for the next insert */
+  model_tlb__keep_prev(t, lv, p);
+  t->last[lv].page = va >> 12;
+  t->last[lv].mod = t->mod;
+  t->last[lv].slot = s;
+  t->last[lv].vpid = t->vpid;
+  t->last[lv].need = need;
+  return s;
+}
 /* speed (the instruction fetch after a flush, model_mmu.c): a lookup of va
  * at level lv with need missed, the TLB then at VPID vpid and ins (ins[lv]),
  * and the fill after it put va's page in slot s. If the VPID is the same
