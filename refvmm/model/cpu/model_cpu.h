@@ -81,10 +81,11 @@ struct model_icache_entry {
   uint64_t rip;
   uint32_t gen;
   uint8_t cpl;
-  uint8_t handler;   /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
-  uint32_t code_gen; /* speed: the decode stays good while code_gen is unchanged */
-  uint32_t dser;     /* speed: which decode it holds (model_cpu.decode_serial), 0: none */
-  uint64_t gpa;      /* page the bytes came from (~0: crosses a page) */
+  uint8_t handler;    /* how it runs: 0 exec(), else a specialised handler (model_dispatch.h) */
+  uint8_t fetch_need; /* speed: its fetch's L1 ITLB need at cpl (TLBP_X, << 3 at CPL3) */
+  uint32_t code_gen;  /* speed: the decode stays good while code_gen is unchanged */
+  uint32_t dser;      /* speed: which decode it holds (model_cpu.decode_serial), 0: none */
+  uint64_t gpa;       /* page the bytes came from (~0: crosses a page) */
   /* the successor; for a Jcc, of the way not taken, and memo_t of the taken
    * way, so a branch that goes both ways finds both successors */
   struct model_memo memo, memo_t;

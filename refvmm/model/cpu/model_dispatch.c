@@ -531,9 +531,11 @@ fetch_past_last(struct model_cpu *c, struct model_icache_entry *e, uint64_t rip,
 AI struct model_icache_entry *refetch(struct model_cpu *c, struct model_icache_entry *e,
                                       uint64_t rip, model_fetch_fn *fetch) {
   if (e->code_gen != c->code_gen) return fetch(c, e, ~0ull);
-  /* e->rip == rip: a decode was made at rip, so rip is canonical */
-  uint64_t gpa1 = model_mmu__fetch_last(c, rip);
-  if (gpa1 == ~0ull) return fetch_past_last(c, e, rip, fetch);
+  /* e->rip == rip: a decode was made at rip, so rip is canonical; e->cpl is
+   * c->cpl, so e->fetch_need is this fetch's need */
+  uint64_t gpa1;
+  if (!model_mmu__fetch_last(c, rip, e->fetch_need, &gpa1))
+    return fetch_past_last(c, e, rip, fetch);
   c->cnt.fetches++;
   if (gpa1 != e->gpa) return fetch(c, e, gpa1);
   e->gen = c->icache_gen; /* no icache_epoch bump: see fetch() */

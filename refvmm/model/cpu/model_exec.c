@@ -1097,6 +1097,7 @@ static struct model_icache_entry *fetch(struct model_cpu *c, struct model_icache
   e->rip = rip;
   e->gen = c->icache_gen;
   e->cpl = c->cpl;
+  e->fetch_need = (uint8_t)(c->cpl == 3 ? TLBP_X << 3 : TLBP_X);
   e->code_gen = c->code_gen;
   e->gpa = gpa2 == ~0ull ? gpa1 : ~0ull; /* page-crossing ones are decoded again */
   return e;

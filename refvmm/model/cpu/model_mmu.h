@@ -19,14 +19,17 @@ const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t
  * the 4 KiB page's gpa (faults by longjmp as translate() does). */
 uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc);
 /* model_mmu__fetch_page()'s common case, inline: the L1 ITLB's last hit
- * holds va's page (nothing changed since), a counted hit; returns the 4 KiB
- * page's gpa, or ~0 when it does not hold it (nothing counted: then
- * model_mmu__fetch_page() makes the whole lookup). va must be canonical. */
-static inline uint64_t model_mmu__fetch_last(struct model_cpu *c, uint64_t va) {
-  if (!c->tlbm.configured) return ~0ull;
-  uint32_t need = c->cpl == 3 ? TLBP_X << 3 : TLBP_X; /* need_bit(ACC_X | model__uacc(c)) */
+ * holds va's page (nothing changed since), a counted hit: true, the 4 KiB
+ * page's gpa in *gpa; false, nothing counted, when it does not hold it (then
+ * model_mmu__fetch_past_last() makes the rest of the lookup). need: the
+ * fetch's, need_bit(ACC_X | model__uacc(c)). An unconfigured TLB (zeroed)
+ * holds nothing here: no fetch's need is 0. va must be canonical. */
+static inline bool model_mmu__fetch_last(struct model_cpu *c, uint64_t va, uint32_t need,
+                                         uint64_t *gpa) {
   const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need, true);
-  return s ? s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull) : ~0ull;
+  if (!s) return false;
+  *gpa = s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+  return true;
 }
 /* The rest of model_mmu__fetch_page() after model_mmu__fetch_last() found
  * nothing (the same lookup, counted, walk and fill): the page's gpa. */
