@@ -409,7 +409,8 @@ END_TEST
  * entry of T decoded at CPL0 is no hit at CPL3 (the cache is per CPL), so T,
  * and what follows, must be looked up and decoded again, as the reference
  * (every instruction looked up) does: the same counters (fetches). It fails
- * without the epoch bump on a CPL change (model_dispatch.c, epoch_cpl()).
+ * without the epoch bump on a CPL change (model_dispatch.c, epoch_cpl()). The
+ * entries keep their CPL's ITLB need (fetch_need) for the inline re-fetch.
  *   0: 48 cf        iretq              (frames: T at CPL0, T at CPL0, T at CPL3)
  *   2: ff ca        dec edx            T
  *   4: 75 fa        jnz 0
@@ -439,6 +440,12 @@ START_TEST(test_memo_across_cpl_change) {
     fetches[generic] = t->c->cnt.fetches;
     /* IRETQ, DEC, JNZ three times, then the #UD handler's HLT */
     ck_assert_uint_eq(t->c->cnt.instructions, 3 * 3 + 1);
+    /* the ITLB need the inline re-fetch takes from an entry (refetch()) is
+     * its CPL's: IRETQ decoded at CPL0, T last decoded at CPL3 */
+    const struct model_icache_entry *ei = model_icache__slot(t->c, TM_CODE),
+                                    *et = model_icache__slot(t->c, t_rip);
+    ck_assert(ei->rip == TM_CODE && ei->cpl == 0 && ei->fetch_need == TLBP_X);
+    ck_assert(et->rip == t_rip && et->cpl == 3 && et->fetch_need == TLBP_X << 3);
     tm_free(t);
   }
   ck_assert_msg(fetches[0] == fetches[1], "decodes: %llu with the memos, %llu looked up one by one",
