@@ -194,8 +194,6 @@ struct model_cpu {
   uint8_t walk_start;          /* first level the walk reads (paging-structure caches) */
   uint64_t walk_pa[5];         /* shadow walks: where each level's entry was read (1..4) */
   bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
-  struct tlb_slot *fill_l1i;   /* the L1 ITLB slot of the last fill there (model_mmu.c) */
-  struct tlb_prev fetch_prev;  /* the L1 ITLB's second last hit (model_mmu.c) */
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;
@@ -293,6 +291,10 @@ struct model_cpu {
   /* the VMM's guest walks' memo (model_vmcs.h), last: the fields above
    * keep their places (speed: the dispatch's hot fields) */
   struct vmx_walk_memo vmx_walk_memo[8];
+  /* the instruction fetch's L1 ITLB memos (model_mmu.c), after it for the
+   * same reason: the slot of the last fill there, and the second last hit */
+  struct tlb_slot *fill_l1i;
+  struct tlb_prev fetch_prev;
 };
 
 /* ---- model_exec.c ---------------------------------------------------------------------- */
