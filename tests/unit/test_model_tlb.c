@@ -514,10 +514,15 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
     uint64_t va = ((uint64_t)(r % 600) << 12) | ((uint64_t)(r % 3) << 30);
     enum tlb_level l1 = (r >> 12) & 1 ? TLBL_L1I : TLBL_L1D;
     struct model_tlb *ts[2] = {&tlb, &tlb_plain};
-    if (op >= 12) { /* a flush (rarely: the sets fill up), an INVLPG, a VPID switch */
-      if (op == 12 && r % 16) continue;
+    if (op >= 12) { /* a flush (full or CR3-load), an INVLPG, a VPID switch, a flush of all */
+      if ((op == 12 && r % 4) || (op == 14 && r % 8) || (op == 15 && r % 64)) continue;
       for (int k = 0; k < 2; k++)
-        random_tlb_op(ts[k], op, 0, r, va, l1, vpids);
+        if (op == 15)
+          model_tlb__flush_all(ts[k]); /* (its sets restart: no mixed ones) */
+        else if (op == 13)             /* INVLPG of another page in va's 2 MiB: its pieces go */
+          model_tlb__flush_va(ts[k], va ^ ((uint64_t)((r >> 22) % 511 + 1) << 12));
+        else
+          random_tlb_op(ts[k], op, 0, r, va, l1, vpids);
       continue;
     }
     if (op >= 8) { /* a lookup (hits leave the last-hit memos the inserts must spoil) */
@@ -530,6 +535,8 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
     unsigned shift = (r >> 14) % 5 ? 12 : (r >> 14) % 10 ? 21 : 30;
     uint64_t page = 0x100000000ull + (va & ~((1ull << shift) - 1) & 0x3fffffffull);
     uint32_t perm = TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0);
+    if (shift == 12 && (r >> 21) % 4 == 0) /* EPT's 4 KiB piece of a guest 2 MiB page */
+      perm |= TLBP_2M;
     bool global = (r >> 18) % 8 == 0;
     struct tlb_evicted ev[2], ev2;
     model_tlb__insert_l2_l1(&tlb, l1, va, page, shift, perm, global, &ev[0]);
@@ -554,6 +561,28 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
   ck_assert_uint_gt(fills, 30000);
   ck_assert_uint_gt(evicted, 1000);
   ck_assert_mem_eq(&tlb.st, &tlb_plain.st, sizeof tlb.st);
+  /* the last-hit memo: a 2 MiB entry found for va, then a 4 KiB fill of va
+   * into emptied sets; the next lookup finds the 4 KiB entry (probed first) */
+  setup();
+  struct tlb_evicted ev;
+  uint64_t va = 0x40212000ull;
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x400000, 21, TLBP_R, false, &ev);
+  model_tlb__flush_vpid(&tlb, 0, false); /* the group's sets are emptied ones now */
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x400000, 21, TLBP_R, false, &ev);
+  ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 21);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 12);
+  /* a 4 KiB piece of a guest 2 MiB page filled into emptied sets: an INVLPG
+   * of another address in that 2 MiB page drops it */
+  setup();
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  model_tlb__flush_vpid(&tlb, 0, false);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R | TLBP_2M, false, &ev);
+  ck_assert_ptr_nonnull(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+  model_tlb__flush_va(&tlb, va + 0x5000);
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L2, va, TLBP_R, true));
 }
 END_TEST
 
