@@ -586,6 +586,25 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
 }
 END_TEST
 
+/* An entry lacking the permission a lookup needs is a miss (the walk then
+ * sets D or faults), with one page size in use (the lookup's one-probe
+ * case) and with two. */
+START_TEST(test_lookup_needs_permission) {
+  uint64_t va = 0x7000;
+  struct tlb_evicted ev;
+  model_tlb__insert(&tlb, TLBL_L1D, va, 0x100000, 12, TLBP_R, false, &ev);
+  for (int sizes = 1; sizes <= 2; sizes++) {
+    uint64_t misses = tlb.st.misses[TLBL_L1D];
+    ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true));
+    ck_assert_uint_eq(tlb.st.misses[TLBL_L1D], misses + 1);
+    ck_assert_ptr_nonnull(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+    ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true));
+    model_tlb__insert(&tlb, TLBL_L1D, 0x40000000, 0x200000, 21, TLBP_R | TLBP_W, false, &ev);
+  }
+  ck_assert_uint_eq(tlb.nprobe_used[TLBL_L1D][tlb.sizes_used[0][TLBL_L1D]], 2);
+}
+END_TEST
+
 /* The guest paging-structure caches (straight-line lookup, a fill right
  * after its lookup without searching) against a plain reference: per cache
  * a FIFO of (VPID, key) entries searched one by one, a drop of a VPID group
@@ -759,6 +778,7 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_wide_set_scans_every_way);
   tcase_add_test(tc, test_insert_l2_l1_is_two_inserts);
   tcase_add_test(tc, test_guest_pwc_matches_reference);
+  tcase_add_test(tc, test_lookup_needs_permission);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

@@ -258,26 +258,23 @@ probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g)
 }
 
 /* model_tlb__lookup (model_tlb.h) past its last-hit memo */
-struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                        uint32_t need, bool count) {
-  if (count) t->st.lookups[lv]++;
-  unsigned g = t->vpid % TLB_VPID_GENS;
-  unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
-  const struct tlb_probe *p = t->probe_used[lv][used];
-  t->missed[lv].ins = 0;
-  for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++) {
-    struct tlb_slot *s = probe_p(t, &p[k], va, g);
-    t->missed[lv].slot[k] = s;
-    if (s && (s->perm & need)) {
-      if (count) t->st.hits[lv]++;
-      t->last[lv].page = va >> 12;
-      t->last[lv].mod = t->mod;
-      t->last[lv].slot = s;
-      t->last[lv].vpid = t->vpid;
-      t->last[lv].need = need;
-      return s;
-    }
-  }
+/* the end of a lookup that found s: counted, the level's last-hit memo */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_hit(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count,
+           struct tlb_slot *s) {
+  if (count) t->st.hits[lv]++;
+  t->last[lv].page = va >> 12;
+  t->last[lv].mod = t->mod;
+  t->last[lv].slot = s;
+  t->last[lv].vpid = t->vpid;
+  t->last[lv].need = need;
+  return s;
+}
+
+/* the end of a lookup that missed: counted, the record of its probes
+ * (missed[lv].slot[], written by the caller) made valid */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_miss(struct model_tlb *t, enum tlb_level lv, uint64_t va, bool count, unsigned used) {
   if (count) t->st.misses[lv]++;
   t->missed[lv].page = va >> 12;
   t->missed[lv].mod = t->mod;
@@ -285,6 +282,28 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
   t->missed[lv].vpid = t->vpid;
   t->missed[lv].used = (uint8_t)used;
   return NULL;
+}
+
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count) {
+  if (count) t->st.lookups[lv]++;
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
+  const struct tlb_probe *p = t->probe_used[lv][used];
+  unsigned n = t->nprobe_used[lv][used];
+  t->missed[lv].ins = 0;
+  if (n == 1) { /* speed: one array and size in use (4 KiB pages only): no loop */
+    struct tlb_slot *s = probe_p(t, p, va, g);
+    t->missed[lv].slot[0] = s;
+    if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
+    return lookup_miss(t, lv, va, count, used);
+  }
+  for (unsigned k = 0; k < n; k++) {
+    struct tlb_slot *s = probe_p(t, &p[k], va, g);
+    t->missed[lv].slot[k] = s;
+    if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
+  }
+  return lookup_miss(t, lv, va, count, used);
 }
 
 /* TLBS_4K, TLBS_2M, TLBS_1G -> 0, 1, 2 (model_tlb.bloom's index) */
