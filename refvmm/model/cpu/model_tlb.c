@@ -257,7 +257,6 @@ probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g)
   return probe_ways(t, first, ways, vpn, p->shift);
 }
 
-/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
 /* the end of a lookup that found s: counted, the level's last-hit memo */
 static inline __attribute__((always_inline)) struct tlb_slot *
 lookup_hit(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count,
@@ -284,6 +283,7 @@ lookup_miss(struct model_tlb *t, enum tlb_level lv, uint64_t va, bool count, uns
   return NULL;
 }
 
+/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
 struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                         uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
@@ -647,9 +647,9 @@ static inline bool pwc_has_live(const uint64_t *keys, uint64_t live, uint64_t k)
 
 _Static_assert(PWC_LEVELS == 3, "model_tlb__pwc_start tests three live sets");
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
-  /* the deepest hit wins (the first level to read, 1..4), straight-line: a level with no live
-   * position is not searched, and none of the group's entries since its last drop is no hit at all
-   */
+  /* the first level to read (1..4), straight-line: the deepest hit wins, a
+   * level with no live position is not searched, and no live position at
+   * all (none of the group's entries since its last drop) is no hit */
   const uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS];
   unsigned start = 4;
   if (live[0] | live[1] | live[2]) {
