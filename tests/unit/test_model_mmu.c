@@ -264,12 +264,34 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
     /* what a second pass over the tables reads: the leaf exactly; an upper
      * entry but for the A/D bits a later step may have set in it (tables
      * that alias: the same entry on two levels) */
-    uint64_t table = c->cr3 & 0x000ffffffffff000ull;
+    uint64_t table = c->cr3 & 0x000ffffffffff000ull, above = 3;
     for (int l = 4; l >= path.leaf_level; l--) {
       uint64_t e = get(table + ((va >> (3 + 9 * l)) & 511) * 8);
       uint64_t mask = l == path.leaf_level ? ~0ull : ~(A | D);
       ck_assert_uint_eq(path.e[l] & mask, e & mask);
+      /* the table it was read from and what the entries above allow */
+      ck_assert_uint_eq(path.tab[l], table);
+      ck_assert_uint_eq(path.above[l], above);
+      above &= (e >> 2 & 1) | (e & 2) | 4;
+      if ((c->efer >> 11) & 1) above |= e >> 63 << 2;
       table = e & 0x000ffffffffff000ull;
+    }
+    /* again, without perm (the shadow #PF handler's call), over what the
+     * walk left (its A/D bits set: the memo of upper entries now holds) */
+    walks = c->cnt.walks, refs = c->cnt.walk_refs;
+    struct vmx_guest_path path2;
+    uint64_t gpa3 = 0;
+    ck_assert_int_eq(model_vmx__walk_guest_path(c, va, acc, &gpa3, NULL, &path2), 0);
+    ck_assert_uint_eq(gpa3, gpa1);
+    ck_assert_uint_eq(c->cnt.walks - walks, dwalks);
+    ck_assert_uint_eq(c->cnt.walk_refs - refs, drefs);
+    ck_assert(memcmp(t->ram + RBASE, after_cpu, RLEN) == 0);
+    ck_assert_int_eq(path2.leaf_level, path.leaf_level);
+    for (int l = 4; l >= path.leaf_level; l--) {
+      uint64_t mask = l == path.leaf_level ? ~0ull : ~(A | D); /* aliases, as above */
+      ck_assert_uint_eq(path2.e[l] & mask, path.e[l] & mask);
+      ck_assert_uint_eq(path2.tab[l], path.tab[l]);
+      ck_assert_uint_eq(path2.above[l], path.above[l]);
     }
   }
 #undef RND
