@@ -302,6 +302,63 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
 }
 END_TEST
 
+/* model_mmu__flush_vmx_inline() (a VM exit's or entry's flush, the case that
+ * only counts inline) against model_mmu__flush_vmx(): the same mix of data
+ * translations (reads and writes of four pages), fetches (TLBs but no
+ * front), VPID switches, single and repeated flushes on two fresh CPUs,
+ * one flushing
+ * through each; after every step the same TLB counts, front hits, walks,
+ * flushes and decode-cache flushes. Without the inline case's test of the front (its log) or of
+ * the TLB group's emptiness, a flush would leave translations behind. */
+static void flush_mix(bool inl, uint64_t (*rec)[6], unsigned n) {
+  setup();
+  for (unsigned i = 0; i < 8; i++)
+    put(T_PT + i * 8, (0x500000 + i * 4096ull) | P | W | U);
+  struct model_cpu *c = t->c;
+  uint64_t rng = 0x9e3779b97f4a7c15ull;
+  for (unsigned k = 0; k < n; k++) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    unsigned op = rng % 16;
+    /* first the one way a front holds entries while the flushed group is
+     * empty: VPID 1 fills, VPID 0 is flushed, VPID 1 refills its front
+     * from its TLB entry (no fill), VPID 0 is flushed again, VPID 1 reads */
+    if (k < 5) {
+      model_vmx__set_vpid(c, k % 2 ? 0 : 1);
+      op = k % 2 ? 11 : 0;
+      rng = rng & ~(3ull << 8 | 1ull << 16); /* va0, a read */
+    }
+    uint64_t va = 0x00007f8040200000ull + ((rng >> 8) % 4) * 4096;
+    if (op < 6) /* data: the front and the TLBs */
+      model_mmu__translate(c, va, (rng >> 16) & 1 ? ACC_W : 0);
+    else if (op < 11) /* fetches: the TLBs only */
+      model_mmu__fetch_page(c, va, ACC_X);
+    else if (op == 15) /* another VPID: its group may be empty while the front is not */
+      model_vmx__set_vpid(c, c->tlbm.vpid ^ 1);
+    for (unsigned f = 0; op >= 11 && op < 15 && f < op % 3 + 1; f++) /* one to three in a row */
+      inl ? model_mmu__flush_vmx_inline(c) : model_mmu__flush_vmx(c);
+    const struct tlb_stats *st = &c->tlbm.st;
+    uint64_t r[6] = {st->lookups[TLBL_L1D], st->hits[TLBL_L1I],   st->front_hits, st->walks,
+                     st->flushes,           c->cnt.icache_flushes};
+    memcpy(rec[k], r, sizeof r);
+  }
+  teardown();
+}
+
+START_TEST(test_vmx_flush_inline_matches) {
+  enum { N = 1000 };
+  static uint64_t plain[N][6], inl[N][6];
+  teardown(); /* the fixture's CPU: each run gets a fresh one */
+  flush_mix(false, plain, N);
+  flush_mix(true, inl, N);
+  setup();
+  for (unsigned k = 0; k < N; k++)
+    for (unsigned i = 0; i < 6; i++)
+      ck_assert_uint_eq(inl[k][i], plain[k][i]);
+  ck_assert_uint_gt(plain[N - 1][2], 20); /* front hits between the flushes */
+  ck_assert_uint_gt(plain[N - 1][1], 20); /* and L1 ITLB hits */
+}
+END_TEST
+
 Suite *suite_model_mmu(void) {
   Suite *s = suite_create("model_mmu");
   TCase *tc = tcase_create("walk");
@@ -318,6 +375,7 @@ Suite *suite_model_mmu(void) {
   tcase_add_test(tc, test_reserved_bits);
   tcase_add_test(tc, test_table_outside_ram_is_not_present);
   tcase_add_test(tc, test_vmm_walk_matches_cpu_walk);
+  tcase_add_test(tc, test_vmx_flush_inline_matches);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("guest");
   tcase_add_test(tg, test_invlpg_from_guest);

@@ -280,9 +280,9 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
       *perm = pm;
       return hpa & ~0xfffull;
     }
-    model_vmx__exit(c, EXIT_REASON_EXCEPTION_NMI, va);
+    model_vmx__exit_inline(c, EXIT_REASON_EXCEPTION_NMI, va);
     int r = c->vmcs.pf_handler ? c->vmcs.pf_handler(c->vmcs.vmm, c, va, acc) : SPF_TRUE_FAULT;
-    model_vmx__entry(c);
+    model_vmx__entry_inline(c);
     if (r == SPF_TRUE_FAULT) {
       c->cr2 = va;
       model__fault(c, X86_PF, c->vmcs.inject_error, true);

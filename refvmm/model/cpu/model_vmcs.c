@@ -53,26 +53,11 @@ const char *vmx_exit_reason__name(unsigned reason) {
 }
 
 void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->exit_reason = reason;
-  v->exit_qualification = qual;
-  if (reason < EXIT_REASON_MAX) v->exits[reason]++;
-  if (reason == EXIT_REASON_EPT_MISCONFIG) v->ept_misconfigs++;
-  if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
-    model_mmu__flush_vmx(c);
-    v->flush_on_exit++;
-  }
+  model_vmx__exit_inline(c, reason, qual);
 }
 
 void model_vmx__entry(struct model_cpu *c) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->entries++;
-  if (!model_vmcs__vpid(v)) {
-    model_mmu__flush_vmx(c);
-    v->flush_on_entry++;
-  }
+  model_vmx__entry_inline(c);
 }
 
 int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual) {
@@ -140,7 +125,7 @@ void model_vmx__flush_nonglobal(struct model_cpu *c) {
 }
 
 void model_vmx__flush_all(struct model_cpu *c) {
-  model_mmu__flush_vmx(c);
+  model_mmu__flush_vmx_inline(c); /* speed: the VMM's flushes after the exit's only count */
 }
 
 void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
