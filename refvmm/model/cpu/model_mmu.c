@@ -372,6 +372,15 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
     return e;
   }
   uint32_t perm;
+  /* speed: a slot whose tag went stale (its page left the L1 DTLB, or a
+   * flush) still holds the host page it last mapped, most often va's page
+   * again (gups: one slot per page of its 64 MiB table). Start loading the
+   * data line now, so that the host's cache miss on it overlaps the TLB
+   * model's lookups, walk and fills below instead of following them (the
+   * prefetch after the walk came ~1,500 host instructions later). A guess
+   * only: no modeled state reads it, a wrong page wastes one prefetch, and
+   * a prefetch never faults. */
+  if (e->host) __builtin_prefetch(e->host + (va & 0xfff));
   c->xlat_nocache = false;
   uint64_t page = tlb_translate(c, va, acc, &perm, count_l1);
   if (c->xlat_nocache) front = false;
