@@ -227,6 +227,7 @@ START_TEST(test_stale_front_slot_is_only_a_guess) {
       e->gpa = 0x500000;
       e->lines = ~0ull;
       e->perm = ~0u;
+      e->hint = 0x12345; /* an EPT frame hint where there is no EPT */
     }
     tm_run(g, &r[k]);
     ts[k] = g->c->tlbm.st;
