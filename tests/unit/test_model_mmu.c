@@ -322,12 +322,34 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
     /* what a second pass over the tables reads: the leaf exactly; an upper
      * entry but for the A/D bits a later step may have set in it (tables
      * that alias: the same entry on two levels) */
-    uint64_t table = c->cr3 & 0x000ffffffffff000ull;
+    uint64_t table = c->cr3 & 0x000ffffffffff000ull, above = 3;
     for (int l = 4; l >= path.leaf_level; l--) {
       uint64_t e = get(table + ((va >> (3 + 9 * l)) & 511) * 8);
       uint64_t mask = l == path.leaf_level ? ~0ull : ~(A | D);
       ck_assert_uint_eq(path.e[l] & mask, e & mask);
+      /* the table it was read from and what the entries above allow */
+      ck_assert_uint_eq(path.tab[l], table);
+      ck_assert_uint_eq(path.above[l], above);
+      above &= (e >> 2 & 1) | (e & 2) | 4;
+      if ((c->efer >> 11) & 1) above |= e >> 63 << 2;
       table = e & 0x000ffffffffff000ull;
+    }
+    /* again, without perm (the shadow #PF handler's call), over what the
+     * walk left (its A/D bits set: the memo of upper entries now holds) */
+    walks = c->cnt.walks, refs = c->cnt.walk_refs;
+    struct vmx_guest_path path2;
+    uint64_t gpa3 = 0;
+    ck_assert_int_eq(model_vmx__walk_guest_path(c, va, acc, &gpa3, NULL, &path2), 0);
+    ck_assert_uint_eq(gpa3, gpa1);
+    ck_assert_uint_eq(c->cnt.walks - walks, dwalks);
+    ck_assert_uint_eq(c->cnt.walk_refs - refs, drefs);
+    ck_assert(memcmp(t->ram + RBASE, after_cpu, RLEN) == 0);
+    ck_assert_int_eq(path2.leaf_level, path.leaf_level);
+    for (int l = 4; l >= path.leaf_level; l--) {
+      uint64_t mask = l == path.leaf_level ? ~0ull : ~(A | D); /* aliases, as above */
+      ck_assert_uint_eq(path2.e[l] & mask, path.e[l] & mask);
+      ck_assert_uint_eq(path2.tab[l], path.tab[l]);
+      ck_assert_uint_eq(path2.above[l], path.above[l]);
     }
   }
 #undef RND
@@ -335,6 +357,63 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
   ck_assert_uint_gt(oks, 500);
   ck_assert_uint_gt(faults, 500);
   ck_assert_uint_gt(large, 20);
+}
+END_TEST
+
+/* model_mmu__flush_vmx_inline() (a VM exit's or entry's flush, the case that
+ * only counts inline) against model_mmu__flush_vmx(): the same mix of data
+ * translations (reads and writes of four pages), fetches (TLBs but no
+ * front), VPID switches, single and repeated flushes on two fresh CPUs,
+ * one flushing
+ * through each; after every step the same TLB counts, front hits, walks,
+ * flushes and decode-cache flushes. Without the inline case's test of the front (its log) or of
+ * the TLB group's emptiness, a flush would leave translations behind. */
+static void flush_mix(bool inl, uint64_t (*rec)[6], unsigned n) {
+  setup();
+  for (unsigned i = 0; i < 8; i++)
+    put(T_PT + i * 8, (0x500000 + i * 4096ull) | P | W | U);
+  struct model_cpu *c = t->c;
+  uint64_t rng = 0x9e3779b97f4a7c15ull;
+  for (unsigned k = 0; k < n; k++) {
+    rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+    unsigned op = rng % 16;
+    /* first the one way a front holds entries while the flushed group is
+     * empty: VPID 1 fills, VPID 0 is flushed, VPID 1 refills its front
+     * from its TLB entry (no fill), VPID 0 is flushed again, VPID 1 reads */
+    if (k < 5) {
+      model_vmx__set_vpid(c, k % 2 ? 0 : 1);
+      op = k % 2 ? 11 : 0;
+      rng = rng & ~(3ull << 8 | 1ull << 16); /* va0, a read */
+    }
+    uint64_t va = 0x00007f8040200000ull + ((rng >> 8) % 4) * 4096;
+    if (op < 6) /* data: the front and the TLBs */
+      model_mmu__translate(c, va, (rng >> 16) & 1 ? ACC_W : 0);
+    else if (op < 11) /* fetches: the TLBs only */
+      model_mmu__fetch_page(c, va, ACC_X);
+    else if (op == 15) /* another VPID: its group may be empty while the front is not */
+      model_vmx__set_vpid(c, c->tlbm.vpid ^ 1);
+    for (unsigned f = 0; op >= 11 && op < 15 && f < op % 3 + 1; f++) /* one to three in a row */
+      inl ? model_mmu__flush_vmx_inline(c) : model_mmu__flush_vmx(c);
+    const struct tlb_stats *st = &c->tlbm.st;
+    uint64_t r[6] = {st->lookups[TLBL_L1D], st->hits[TLBL_L1I],   st->front_hits, st->walks,
+                     st->flushes,           c->cnt.icache_flushes};
+    memcpy(rec[k], r, sizeof r);
+  }
+  teardown();
+}
+
+START_TEST(test_vmx_flush_inline_matches) {
+  enum { N = 1000 };
+  static uint64_t plain[N][6], inl[N][6];
+  teardown(); /* the fixture's CPU: each run gets a fresh one */
+  flush_mix(false, plain, N);
+  flush_mix(true, inl, N);
+  setup();
+  for (unsigned k = 0; k < N; k++)
+    for (unsigned i = 0; i < 6; i++)
+      ck_assert_uint_eq(inl[k][i], plain[k][i]);
+  ck_assert_uint_gt(plain[N - 1][2], 20); /* front hits between the flushes */
+  ck_assert_uint_gt(plain[N - 1][1], 20); /* and L1 ITLB hits */
 }
 END_TEST
 
@@ -354,6 +433,7 @@ Suite *suite_model_mmu(void) {
   tcase_add_test(tc, test_reserved_bits);
   tcase_add_test(tc, test_table_outside_ram_is_not_present);
   tcase_add_test(tc, test_vmm_walk_matches_cpu_walk);
+  tcase_add_test(tc, test_vmx_flush_inline_matches);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("guest");
   tcase_add_test(tg, test_invlpg_from_guest);

@@ -494,6 +494,209 @@ START_TEST(test_insert_after_miss_changes_no_result) {
 }
 END_TEST
 
+/* The fill after a walk (model_tlb__insert_l2_l1: both inserts of one call
+ * read the VPID's group and generations once) is the insert at L2, then at
+ * the L1 level: the same slots, evictions and counts as those two inserts
+ * on a TLB without set masks (whose inserts never take the emptied-set
+ * case), through flushes, INVLPGs and VPID switches (two VPIDs sharing a
+ * group) between fills. */
+START_TEST(test_insert_l2_l1_is_two_inserts) {
+  struct model_tlb_config cfg;
+  model_tlb__default_config(&cfg);
+  ck_assert_int_eq(model_tlb__configure(&tlb_plain, &cfg, NULL, 0), 0);
+  tlb_plain.setm_on = false;
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  uint64_t rng = 777;
+  unsigned fills = 0, evicted = 0;
+  for (int i = 0; i < 100000; i++) {
+    rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+    unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
+    uint64_t va = ((uint64_t)(r % 600) << 12) | ((uint64_t)(r % 3) << 30);
+    enum tlb_level l1 = (r >> 12) & 1 ? TLBL_L1I : TLBL_L1D;
+    struct model_tlb *ts[2] = {&tlb, &tlb_plain};
+    if (op >= 12) { /* a flush (full or CR3-load), an INVLPG, a VPID switch, a flush of all */
+      if ((op == 12 && r % 4) || (op == 14 && r % 8) || (op == 15 && r % 64)) continue;
+      for (int k = 0; k < 2; k++)
+        if (op == 15)
+          model_tlb__flush_all(ts[k]); /* (its sets restart: no mixed ones) */
+        else if (op == 13)             /* INVLPG of another page in va's 2 MiB: its pieces go */
+          model_tlb__flush_va(ts[k], va ^ ((uint64_t)((r >> 22) % 511 + 1) << 12));
+        else
+          random_tlb_op(ts[k], op, 0, r, va, l1, vpids);
+      continue;
+    }
+    if (op >= 8) { /* a lookup (hits leave the last-hit memos the inserts must spoil) */
+      struct tlb_slot *got[2];
+      for (int k = 0; k < 2; k++)
+        got[k] = model_tlb__lookup(ts[k], (r >> 13) & 1 ? TLBL_L2 : l1, va, TLBP_R, true);
+      ck_assert_int_eq(got[0] ? got[0] - tlb.slot : -1, got[1] ? got[1] - tlb_plain.slot : -1);
+      continue;
+    }
+    unsigned shift = (r >> 14) % 5 ? 12 : (r >> 14) % 10 ? 21 : 30;
+    uint64_t page = 0x100000000ull + (va & ~((1ull << shift) - 1) & 0x3fffffffull);
+    uint32_t perm = TLBP_R | ((r >> 17) & 1 ? TLBP_W : 0);
+    if (shift == 12 && (r >> 21) % 4 == 0) /* EPT's 4 KiB piece of a guest 2 MiB page */
+      perm |= TLBP_2M;
+    bool global = (r >> 18) % 8 == 0;
+    struct tlb_evicted ev[2], ev2;
+    model_tlb__insert_l2_l1(&tlb, l1, va, page, shift, perm, global, &ev[0]);
+    model_tlb__insert(&tlb_plain, TLBL_L2, va, page, shift, perm, global, &ev2);
+    model_tlb__insert(&tlb_plain, l1, va, page, shift, perm, global, &ev[1]);
+    fills++;
+    ck_assert_uint_eq(ev[0].valid, ev[1].valid);
+    if (ev[0].valid) {
+      evicted++;
+      ck_assert_uint_eq(ev[0].vpn, ev[1].vpn);
+      ck_assert_uint_eq(ev[0].shift, ev[1].shift);
+    }
+  }
+  for (unsigned i = 0; i < TLB_POOL; i++) { /* every slot, live or not */
+    const struct tlb_slot *a = &tlb.slot[i], *b = &tlb_plain.slot[i];
+    if (a->valid != b->valid ||
+        (a->valid && (a->gpa != b->gpa || a->perm != b->perm || a->gen != b->gen ||
+                      a->ngen != b->ngen || a->vpid != b->vpid || a->global != b->global ||
+                      a->shift != b->shift || tlb.vpn_of[i] != tlb_plain.vpn_of[i])))
+      ck_abort_msg("slot %u differs", i);
+  }
+  ck_assert_uint_gt(fills, 30000);
+  ck_assert_uint_gt(evicted, 1000);
+  ck_assert_mem_eq(&tlb.st, &tlb_plain.st, sizeof tlb.st);
+  /* the last-hit memo: a 2 MiB entry found for va, then a 4 KiB fill of va
+   * into emptied sets; the next lookup finds the 4 KiB entry (probed first) */
+  setup();
+  struct tlb_evicted ev;
+  uint64_t va = 0x40212000ull;
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x400000, 21, TLBP_R, false, &ev);
+  model_tlb__flush_vpid(&tlb, 0, false); /* the group's sets are emptied ones now */
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x400000, 21, TLBP_R, false, &ev);
+  ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 21);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 12);
+  /* a 4 KiB piece of a guest 2 MiB page filled into emptied sets: an INVLPG
+   * of another address in that 2 MiB page drops it */
+  setup();
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  model_tlb__flush_vpid(&tlb, 0, false);
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R | TLBP_2M, false, &ev);
+  ck_assert_ptr_nonnull(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+  model_tlb__flush_va(&tlb, va + 0x5000);
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L2, va, TLBP_R, true));
+}
+END_TEST
+
+/* An entry lacking the permission a lookup needs is a miss (the walk then
+ * sets D or faults), with one page size in use (the lookup's one-probe
+ * case) and with two. */
+START_TEST(test_lookup_needs_permission) {
+  uint64_t va = 0x7000;
+  struct tlb_evicted ev;
+  model_tlb__insert(&tlb, TLBL_L1D, va, 0x100000, 12, TLBP_R, false, &ev);
+  for (int sizes = 1; sizes <= 2; sizes++) {
+    uint64_t misses = tlb.st.misses[TLBL_L1D];
+    ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true));
+    ck_assert_uint_eq(tlb.st.misses[TLBL_L1D], misses + 1);
+    ck_assert_ptr_nonnull(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true));
+    ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true));
+    model_tlb__insert(&tlb, TLBL_L1D, 0x40000000, 0x200000, 21, TLBP_R | TLBP_W, false, &ev);
+  }
+  ck_assert_uint_eq(tlb.nprobe_used[TLBL_L1D][tlb.sizes_used[0][TLBL_L1D]], 2);
+}
+END_TEST
+
+/* The guest paging-structure caches (straight-line lookup, a fill right
+ * after its lookup without searching) against a plain reference: per cache
+ * a FIFO of (VPID, key) entries searched one by one, a drop of a VPID group
+ * clearing its entries. Random walks (a lookup, then the fill from the level
+ * it returned down to a random leaf), fills whose lookup was another
+ * address's or came before a flush, full and CR3-load flushes, INVLPGs,
+ * VPID switches (1 and 1 + TLB_VPID_GENS share a group) and rare full
+ * flushes: every lookup's level and hit counts must match. */
+START_TEST(test_guest_pwc_matches_reference) {
+  struct {
+    uint64_t key;
+    uint16_t vpid;
+    bool valid;
+  } ref[PWC_LEVELS][PWC_MAX];
+  unsigned ref_rr[PWC_LEVELS] = {0};
+  memset(ref, 0, sizeof ref);
+  uint64_t hits[PWC_LEVELS] = {0};
+  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  unsigned x = 4711, deep = 0, after_flush = 0;
+  for (int i = 0; i < 200000; i++) {
+    x = x * 1103515245u + 12345u;
+    unsigned r = x >> 8;
+    uint64_t va = (uint64_t)(r % 3) << 39 | (uint64_t)(r / 3 % 3) << 30 |
+                  (uint64_t)(r / 9 % 4) << 21 | (uint64_t)(r / 36 % 512) << 12 |
+                  ((r & 1) ? 0xffff000000000000ull : 0);
+    x = x * 1103515245u + 12345u;
+    unsigned op = (x >> 8) % 100, r2 = x >> 16;
+    unsigned leaf = 1 + (r2 % 8 == 0) + (r2 % 16 == 0);
+    if (op < 6) { /* drops: the VPID's group (flush, CR3 load, INVLPG) */
+      if (op < 3)
+        model_tlb__flush_vpid(&tlb, tlb.vpid, op == 1);
+      else
+        model_tlb__flush_va(&tlb, va);
+      for (int l = 0; l < PWC_LEVELS; l++) /* (a skipped flush: the group held none) */
+        for (unsigned w = 0; w < PWC_MAX; w++)
+          if (ref[l][w].vpid % TLB_VPID_GENS == tlb.vpid % TLB_VPID_GENS) ref[l][w].valid = false;
+      continue;
+    }
+    if (op < 9) {
+      tlb.vpid = vpids[r2 % 4];
+      continue;
+    }
+    if (op == 9 && r2 % 8 == 0) {
+      model_tlb__flush_all(&tlb);
+      memset(ref, 0, sizeof ref);
+      continue;
+    }
+    unsigned start = 4 - (r2 >> 4) % 4; /* a fill whose lookup was another address's */
+    if (op >= 14) {
+      unsigned want = 4; /* the deepest cache holding the key */
+      for (int l = PWC_LEVELS - 1; l >= 0 && want == 4; l--)
+        for (unsigned w = 0; w < tlb.pwc_size[l]; w++)
+          if (ref[l][w].valid && ref[l][w].vpid == tlb.vpid &&
+              ref[l][w].key == (va & 0xffffffffffffull) >> (39 - 9 * l)) {
+            want = (unsigned)(3 - l);
+            hits[l]++;
+            break;
+          }
+      start = model_tlb__pwc_start(&tlb, va);
+      ck_assert_uint_eq(start, want);
+      for (int l = 0; l < PWC_LEVELS; l++)
+        ck_assert_uint_eq(tlb.st.pwc_hits[l], hits[l]);
+      deep += start == 1;
+      if (op < 18) { /* a drop between the lookup and its fill */
+        model_tlb__flush_va(&tlb, va ^ 0x1000);
+        for (int l = 0; l < PWC_LEVELS; l++)
+          for (unsigned w = 0; w < PWC_MAX; w++)
+            if (ref[l][w].vpid % TLB_VPID_GENS == tlb.vpid % TLB_VPID_GENS) ref[l][w].valid = false;
+        after_flush++;
+      }
+    }
+    model_tlb__pwc_fill_from(&tlb, va, start, leaf);
+    int lo = start >= 4 ? 0 : 4 - (int)start, hi = 3 - (int)leaf; /* the levels it read */
+    for (int l = lo; l <= hi && l < PWC_LEVELS; l++) {
+      uint64_t k = (va & 0xffffffffffffull) >> (39 - 9 * l);
+      unsigned n = tlb.pwc_size[l];
+      bool have = false;
+      for (unsigned w = 0; w < n; w++)
+        have |= ref[l][w].valid && ref[l][w].vpid == tlb.vpid && ref[l][w].key == k;
+      if (have || !n) continue;
+      ref[l][ref_rr[l]].key = k;
+      ref[l][ref_rr[l]].vpid = tlb.vpid;
+      ref[l][ref_rr[l]].valid = true;
+      ref_rr[l] = (ref_rr[l] + 1) % n;
+    }
+  }
+  ck_assert_uint_gt(deep, 10000); /* PDE hits, and the upper levels searched */
+  ck_assert_uint_gt(hits[0] + hits[1], 5000);
+  ck_assert_uint_gt(after_flush, 1000);
+}
+END_TEST
+
 /* A set of more than 64 ways has no live-way masks: every way is scanned
  * (the probe must not stop at 64). */
 START_TEST(test_wide_set_scans_every_way) {
@@ -573,6 +776,9 @@ Suite *suite_model_tlb(void) {
   tcase_add_test(tc, test_bloom_changes_no_result);
   tcase_add_test(tc, test_insert_after_miss_changes_no_result);
   tcase_add_test(tc, test_wide_set_scans_every_way);
+  tcase_add_test(tc, test_insert_l2_l1_is_two_inserts);
+  tcase_add_test(tc, test_guest_pwc_matches_reference);
+  tcase_add_test(tc, test_lookup_needs_permission);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

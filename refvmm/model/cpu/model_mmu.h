@@ -37,6 +37,42 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
 void model_mmu__flush(struct model_cpu *c);     /* all entries of the current VPID */
 void model_mmu__flush_cr3(struct model_cpu *c); /* a CR3 load: global pages stay (CR4.PGE) */
 void model_mmu__flush_vmx(struct model_cpu *c); /* VM exit/entry without VPID */
+/* model_mmu__flush_vmx(), its case that only counts inline (speed: the
+ * entry's flush after the exit's, with nothing filled into the TLBs, the
+ * paging-structure caches or the front in between) */
+static inline void model_mmu__flush_vmx_inline(struct model_cpu *c) {
+  /* (a TLB not configured yet was never flushed: its group is not empty) */
+  if (c->front_nlog || !model_tlb__group_empty(&c->tlbm, c->tlbm.vpid)) {
+    model_mmu__flush_vmx(c);
+    return;
+  }
+  c->tlb_has_2m = c->tlb_has_1g = false; /* front_flush() of an empty front */
+  c->tlbm.st.flushes++;                  /* model_tlb__flush_vpid() of an empty group */
+  model_cpu__flush_decoded_xlat(c);
+}
+/* The bodies of model_vmx__exit() and model_vmx__entry() (model_vmcs.h),
+ * for the exits the CPU takes in its own hot paths (speed: no call) */
+static inline void model_vmx__exit_inline(struct model_cpu *c, unsigned reason, uint64_t qual) {
+  struct model_vmcs *v = &c->vmcs;
+  if (!v->active) return;
+  v->exit_reason = reason;
+  v->exit_qualification = qual;
+  if (reason < EXIT_REASON_MAX) v->exits[reason]++;
+  if (reason == EXIT_REASON_EPT_MISCONFIG) v->ept_misconfigs++;
+  if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
+    model_mmu__flush_vmx(c);
+    v->flush_on_exit++;
+  }
+}
+static inline void model_vmx__entry_inline(struct model_cpu *c) {
+  struct model_vmcs *v = &c->vmcs;
+  if (!v->active) return;
+  v->entries++;
+  if (!model_vmcs__vpid(v)) {
+    model_mmu__flush_vmx_inline(c);
+    v->flush_on_entry++;
+  }
+}
 /* Like translate() but a hit in the L1 DTLB is not counted: RMW pre-checks,
  * so an RMW costs the same two lookups with and without the front. */
 void model_mmu__translate_probe(struct model_cpu *c, uint64_t va, unsigned acc);

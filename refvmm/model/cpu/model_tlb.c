@@ -257,27 +257,23 @@ probe_p(struct model_tlb *t, const struct tlb_probe *p, uint64_t va, unsigned g)
   return probe_ways(t, first, ways, vpn, p->shift);
 }
 
-/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
-struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                        uint32_t need, bool count) {
-  if (count) t->st.lookups[lv]++;
-  unsigned g = t->vpid % TLB_VPID_GENS;
-  unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
-  const struct tlb_probe *p = t->probe_used[lv][used];
-  t->missed[lv].ins = 0;
-  for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++) {
-    struct tlb_slot *s = probe_p(t, &p[k], va, g);
-    t->missed[lv].slot[k] = s;
-    if (s && (s->perm & need)) {
-      if (count) t->st.hits[lv]++;
-      t->last[lv].page = va >> 12;
-      t->last[lv].mod = t->mod;
-      t->last[lv].slot = s;
-      t->last[lv].vpid = t->vpid;
-      t->last[lv].need = need;
-      return s;
-    }
-  }
+/* the end of a lookup that found s: counted, the level's last-hit memo */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_hit(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count,
+           struct tlb_slot *s) {
+  if (count) t->st.hits[lv]++;
+  t->last[lv].page = va >> 12;
+  t->last[lv].mod = t->mod;
+  t->last[lv].slot = s;
+  t->last[lv].vpid = t->vpid;
+  t->last[lv].need = need;
+  return s;
+}
+
+/* the end of a lookup that missed: counted, the record of its probes
+ * (missed[lv].slot[], written by the caller) made valid */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_miss(struct model_tlb *t, enum tlb_level lv, uint64_t va, bool count, unsigned used) {
   if (count) t->st.misses[lv]++;
   t->missed[lv].page = va >> 12;
   t->missed[lv].mod = t->mod;
@@ -285,6 +281,29 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
   t->missed[lv].vpid = t->vpid;
   t->missed[lv].used = (uint8_t)used;
   return NULL;
+}
+
+/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count) {
+  if (count) t->st.lookups[lv]++;
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
+  const struct tlb_probe *p = t->probe_used[lv][used];
+  unsigned n = t->nprobe_used[lv][used];
+  t->missed[lv].ins = 0;
+  if (n == 1) { /* speed: one array and size in use (4 KiB pages only): no loop */
+    struct tlb_slot *s = probe_p(t, p, va, g);
+    t->missed[lv].slot[0] = s;
+    if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
+    return lookup_miss(t, lv, va, count, used);
+  }
+  for (unsigned k = 0; k < n; k++) {
+    struct tlb_slot *s = probe_p(t, &p[k], va, g);
+    t->missed[lv].slot[k] = s;
+    if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
+  }
+  return lookup_miss(t, lv, va, count, used);
 }
 
 /* TLBS_4K, TLBS_2M, TLBS_1G -> 0, 1, 2 (model_tlb.bloom's index) */
@@ -296,12 +315,27 @@ static inline unsigned ps_of_shift(unsigned shift) {
   return shift >= 30 ? 2 : shift >= 21 ? 1 : 0;
 }
 
+/* speed: what every insert of one fill reads and none changes (the
+ * inserts' stores to slots and set masks could alias the generations for
+ * the compiler, which would load them again in each) */
+struct ins_ctx {
+  unsigned g; /* the VPID's group */
+  uint32_t gen, ngen;
+  uint16_t vpid;
+};
+
+static inline __attribute__((always_inline)) struct ins_ctx ins_ctx_of(const struct model_tlb *t) {
+  unsigned g = t->vpid % TLB_VPID_GENS;
+  return (struct ins_ctx){.g = g, .gen = t->gen[g], .ngen = t->ngen[g], .vpid = t->vpid};
+}
+
 /* the common tail of an insert: the slot's tag and entry, the group's sizes
  * and bloom bits */
 static inline __attribute__((always_inline)) void
 insert_tail(struct model_tlb *t, enum tlb_level lv, struct tlb_slot *s, uint32_t slotno,
             uint64_t vpn, unsigned bshift, uint8_t size_bit, uint64_t gpa, uint32_t perm,
-            bool global, unsigned g) {
+            bool global, const struct ins_ctx *c) {
+  unsigned g = c->g;
   /* the level's last-hit memo is stale if this slot was it, or if the new
    * entry covers its page (a lookup could find this one first); the other
    * levels' slots and memos are untouched */
@@ -309,12 +343,12 @@ insert_tail(struct model_tlb *t, enum tlb_level lv, struct tlb_slot *s, uint32_t
   t->vpn_of[slotno] = vpn;
   *s = (struct tlb_slot){.gpa = gpa,
                          .perm = perm,
-                         .vpid = t->vpid,
+                         .vpid = c->vpid,
                          .valid = 1,
                          .global = global,
                          .shift = (uint8_t)bshift,
-                         .gen = t->gen[g],
-                         .ngen = t->ngen[g]};
+                         .gen = c->gen,
+                         .ngen = c->ngen};
   t->sizes_used[g][lv] |= size_bit;
   t->bloom[g][lv][ps_of_bit(size_bit)] |= 1ull << (vpn & 63);
   if (global) t->sizes_global[g][lv] |= size_bit;
@@ -328,33 +362,37 @@ insert_tail(struct model_tlb *t, enum tlb_level lv, struct tlb_slot *s, uint32_t
  * (nothing live to refresh or evict). NULL (nothing done): another case. */
 static inline __attribute__((always_inline)) struct tlb_slot *
 insert_fresh(struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p, uint64_t va,
-             uint64_t page_gpa, unsigned shift, uint32_t perm, bool global, unsigned g) {
+             uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
+             const struct ins_ctx *c) {
   if (!t->setm_on || !p->ways) return NULL;
   uint64_t vpn = va >> p->shift;
   uint32_t setno = (uint32_t)vpn & p->set_mask;
   struct tlb_setm *m = &t->setm[p->set_base + setno];
-  if (m->mixed || m->grp != g || m->gen == t->gen[g]) return NULL;
+  if (m->mixed || m->grp != c->g || m->gen == c->gen) return NULL;
   uint32_t first = p->base + setno * p->ways;
   t->fills++;
   t->ins[lv]++;
   m->mask = 1;
   m->gmask = global;
-  m->gen = t->gen[g];
-  m->ngen = t->ngen[g];
+  m->gen = c->gen;
+  m->ngen = c->ngen;
   m->mod = t->mod;
-  uint64_t gpa = page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << p->shift) - 1));
+  /* the piece of the page at the array's size (the page itself when equal) */
+  uint64_t gpa = shift == p->shift
+                     ? page_gpa
+                     : page_gpa + (va & ((1ull << shift) - 1) & ~((1ull << p->shift) - 1));
   struct tlb_slot *s = &t->slot[first];
-  insert_tail(t, lv, s, first, vpn, p->shift, p->size_bit, gpa, perm, global, g);
+  insert_tail(t, lv, s, first, vpn, p->shift, p->size_bit, gpa, perm, global, c);
   return s;
 }
 
 static inline __attribute__((always_inline)) struct tlb_slot *
 insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, unsigned shift,
-       uint32_t perm, bool global, struct tlb_evicted *evicted) {
+       uint32_t perm, bool global, struct tlb_evicted *evicted, const struct ins_ctx *c) {
   evicted->valid = 0;
   unsigned ps = ps_of_shift(shift);
-  unsigned g = t->vpid % TLB_VPID_GENS;
-  struct tlb_slot *s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, g);
+  unsigned g = c->g;
+  struct tlb_slot *s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, c);
   if (s) return s;
   int ai = t->ins_arr[lv][ps];
   if (ai < 0) return NULL;
@@ -405,10 +443,10 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
           if (live(t, &set[k])) liv |= 1ull << k;
         }
         i = liv == ways_all(best) ? nways : (unsigned)__builtin_ctzll(~liv);
-        if (t->setm_on && !m->mixed && m->grp == g && m->gen == t->gen[g]) {
+        if (t->setm_on && !m->mixed && m->grp == g && m->gen == c->gen) {
           m->mask = liv; /* exact from now on, as the flush's generations left it */
           m->gmask &= liv;
-          m->ngen = t->ngen[g];
+          m->ngen = c->ngen;
           m->mod = t->mod;
         }
       } else { /* no masks (maybe is every way): every way's entry tested */
@@ -431,18 +469,17 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
   }
   if (t->setm_on && !m->mixed) { /* the new entry's way joins the group's masks */
     if (m->grp == TLB_SET_FREE) {
-      *m =
-          (struct tlb_setm){.grp = (uint8_t)g, .gen = t->gen[g], .ngen = t->ngen[g], .mod = t->mod};
+      *m = (struct tlb_setm){.grp = (uint8_t)g, .gen = c->gen, .ngen = c->ngen, .mod = t->mod};
     } else if (m->grp != g) {
       m->mixed = true;
-    } else if (m->gen != t->gen[g]) {
+    } else if (m->gen != c->gen) {
       m->mask = m->gmask = 0;
-      m->gen = t->gen[g];
-      m->ngen = t->ngen[g];
+      m->gen = c->gen;
+      m->ngen = c->ngen;
       m->mod = t->mod;
-    } else if (m->ngen != t->ngen[g]) {
+    } else if (m->ngen != c->ngen) {
       m->mask = m->gmask;
-      m->ngen = t->ngen[g];
+      m->ngen = c->ngen;
     }
     uint64_t bit = 1ull << w;
     m->mask |= bit;
@@ -451,21 +488,23 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
     else
       m->gmask &= ~bit;
   }
-  insert_tail(t, lv, s, first + w, vpn, bshift, size_bit, gpa, perm, global, g);
+  insert_tail(t, lv, s, first + w, vpn, bshift, size_bit, gpa, perm, global, c);
   return s;
 }
 
 struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint64_t va,
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_evicted *evicted) {
-  return insert(t, lv, va, page_gpa, shift, perm, global, evicted);
+  struct ins_ctx c = ins_ctx_of(t);
+  return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c);
 }
 
 void model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa,
                              unsigned shift, uint32_t perm, bool global,
                              struct tlb_evicted *evicted) {
-  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted);
-  insert(t, l1, va, page_gpa, shift, perm, global, evicted);
+  struct ins_ctx c = ins_ctx_of(t); /* the same for both */
+  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted, &c);
+  insert(t, l1, va, page_gpa, shift, perm, global, evicted, &c);
 }
 
 /* Drop a VPID's paging-structure-cache entries: O(1), a new generation in
@@ -575,19 +614,6 @@ static inline bool pwc_has(const uint64_t *keys, unsigned n, uint64_t live, uint
   return false;
 }
 
-/* the deepest hit wins: returns the first level (1..4) to read (a level
- * with no live position holds no key: not searched) */
-static inline __attribute__((always_inline)) unsigned
-pwc_lookup(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, const uint64_t *live, uint64_t *hits,
-           uint64_t addr, uint64_t tag) {
-  for (int l = PWC_LEVELS - 1; l >= 0; l--)
-    if (live[l] && pwc_has(pwc[l], size[l], live[l], pwc_key(addr, l, tag))) {
-      hits[l]++;
-      return (unsigned)(3 - l); /* PDE hit: read the PT (level 1) only */
-    }
-  return 4;
-}
-
 /* a walk that read the levels start..leaf_level used the non-leaf entries
  * of the levels start..leaf_level+1: cache those not cached yet (absent:
  * the caller knows none is). Cache level l holds table level 4 - l, so the
@@ -610,12 +636,35 @@ static inline void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, ui
   }
 }
 
+/* speed, the guest caches only: whether k is among the positions in live
+ * (a superset of those holding the group's entries; a position past the
+ * cache's size is never in it) */
+static inline bool pwc_has_live(const uint64_t *keys, uint64_t live, uint64_t k) {
+  for (; live; live &= live - 1)
+    if (keys[__builtin_ctzll(live)] == k) return true;
+  return false;
+}
+
 _Static_assert(PWC_LEVELS == 3, "model_tlb__pwc_start tests three live sets");
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
+  /* the first level to read (1..4), straight-line: the deepest hit wins, a
+   * level with no live position is not searched, and no live position at
+   * all (none of the group's entries since its last drop) is no hit */
   const uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS];
-  unsigned start = 4; /* none of the group's entries since its last drop: no hit */
-  if (live[0] | live[1] | live[2])
-    start = pwc_lookup(t->pwc, t->pwc_size, live, t->st.pwc_hits, va, guest_tag(t));
+  unsigned start = 4;
+  if (live[0] | live[1] | live[2]) {
+    uint64_t a = va & VA48, tag = guest_tag(t);
+    if (live[2] && pwc_has_live(t->pwc[2], live[2], (a >> 21) | tag)) {
+      t->st.pwc_hits[2]++;
+      start = 1; /* PDE hit: read the PT (level 1) only */
+    } else if (live[1] && pwc_has_live(t->pwc[1], live[1], (a >> 30) | tag)) {
+      t->st.pwc_hits[1]++;
+      start = 2;
+    } else if (live[0] && pwc_has_live(t->pwc[0], live[0], (a >> 39) | tag)) {
+      t->st.pwc_hits[0]++;
+      start = 3;
+    }
+  }
   t->pwc_looked.va = va;
   t->pwc_looked.epoch = t->pwc_epoch + 1;
   t->pwc_looked.vpid = t->vpid;
@@ -627,6 +676,27 @@ void model_tlb__pwc_fill(struct model_tlb *t, uint64_t va, unsigned leaf_level) 
   model_tlb__pwc_fill_from(t, va, 4, leaf_level);
 }
 
+/* speed: pwc_insert's absent case for one guest cache level l (its key,
+ * not searched for: the lookup right before missed it) */
+static inline __attribute__((always_inline)) void pwc_put(struct model_tlb *t, uint64_t *live,
+                                                          int l, uint64_t k) {
+  unsigned n = t->pwc_size[l];
+  if (!n) return;
+  unsigned w = t->pwc_rr[l] < n ? t->pwc_rr[l] : 0; /* rr < size always: no division */
+  t->pwc_rr[l] = (uint8_t)(w + 1 < n ? w + 1 : 0);
+  t->pwc[l][w] = k;
+  live[l] |= 1ull << w;
+}
+
+/* the general case of the guest caches' fill (out of line: the common case
+ * below then saves no registers) */
+static __attribute__((noinline)) void pwc_fill_general(struct model_tlb *t, uint64_t va,
+                                                       unsigned start, unsigned leaf_level,
+                                                       bool absent) {
+  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
+             start, leaf_level, absent);
+}
+
 void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
                               unsigned leaf_level) {
   /* right after the lookup that returned start, the levels it fills are the
@@ -635,8 +705,18 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
                 t->pwc_looked.vpid == t->vpid && t->pwc_looked.start == start;
   t->fills++;
   t->pwc_epoch++;
-  pwc_insert(t->pwc, t->pwc_size, t->pwc_rr, t->pwc_live[t->vpid % TLB_VPID_GENS], va, guest_tag(t),
-             start, leaf_level, absent);
+  if (start <= leaf_level) return; /* a walk from a hit right above its leaf: nothing read */
+  if (!absent || leaf_level != 1) {
+    pwc_fill_general(t, va, start, leaf_level, absent);
+    return;
+  }
+  /* speed: a 4 KiB walk's fill right after its lookup, straight-line (as
+   * pwc_insert: cache levels 4 - start .. 2) */
+  uint64_t *live = t->pwc_live[t->vpid % TLB_VPID_GENS];
+  uint64_t a = va & VA48, tag = guest_tag(t);
+  if (start >= 4) pwc_put(t, live, 0, (a >> 39) | tag);
+  if (start >= 3) pwc_put(t, live, 1, (a >> 30) | tag);
+  pwc_put(t, live, 2, (a >> 21) | tag);
 }
 
 /* pwc_has, and where: the position of k or -1 */
@@ -654,7 +734,7 @@ static inline int pwc_find(const uint64_t *keys, unsigned n, uint64_t live, uint
 _Static_assert(EPT_PWC_HINTS <= 256 && (EPT_PWC_HINTS & (EPT_PWC_HINTS - 1)) == 0,
                "EPT PWC hints: a power of two");
 unsigned model_tlb__ept_pwc_start(struct model_tlb *t, uint64_t gpa) {
-  /* pwc_lookup's result (the deepest hit wins), the hinted position tried
+  /* the deepest hit wins (as model_tlb__pwc_start), the hinted position tried
    * first: the 2-D walk's guest tables and data sit in a few regions. A
    * position outside the searched ones (not live, or past the size) holds
    * PWC_EMPTY (pwc_clear; never written), which no key equals: a hint hit is

@@ -53,26 +53,11 @@ const char *vmx_exit_reason__name(unsigned reason) {
 }
 
 void model_vmx__exit(struct model_cpu *c, unsigned reason, uint64_t qual) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->exit_reason = reason;
-  v->exit_qualification = qual;
-  if (reason < EXIT_REASON_MAX) v->exits[reason]++;
-  if (reason == EXIT_REASON_EPT_MISCONFIG) v->ept_misconfigs++;
-  if (!model_vmcs__vpid(v)) { /* without VPID the host's and guest's entries share tag 0 */
-    model_mmu__flush_vmx(c);
-    v->flush_on_exit++;
-  }
+  model_vmx__exit_inline(c, reason, qual);
 }
 
 void model_vmx__entry(struct model_cpu *c) {
-  struct model_vmcs *v = &c->vmcs;
-  if (!v->active) return;
-  v->entries++;
-  if (!model_vmcs__vpid(v)) {
-    model_mmu__flush_vmx(c);
-    v->flush_on_entry++;
-  }
+  model_vmx__entry_inline(c);
 }
 
 int model_vmx__exit_handled(struct model_cpu *c, unsigned reason, uint64_t qual) {
@@ -140,7 +125,7 @@ void model_vmx__flush_nonglobal(struct model_cpu *c) {
 }
 
 void model_vmx__flush_all(struct model_cpu *c) {
-  model_mmu__flush_vmx(c);
+  model_mmu__flush_vmx_inline(c); /* speed: the VMM's flushes after the exit's only count */
 }
 
 void model_vmx__flush_va(struct model_cpu *c, uint64_t va) {
@@ -176,8 +161,10 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
   const uint64_t pa_mask = ((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull;
   const uint64_t rsvd_hi = ((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1);
   path->leaf_level = 0;
-  if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs))
-    return model_mmu__walk(c, va, acc, gpa, perm, true);
+  if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs)) {
+    uint32_t pm;
+    return model_mmu__walk(c, va, acc, gpa, perm ? perm : &pm, true);
+  }
   bool nxe = (c->efer & EFER_NXE) != 0;
   uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
   uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
@@ -196,6 +183,12 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     path->e[4] = e0;
     path->e[3] = e1;
     path->e[2] = e2; /* read again below when not kept */
+    path->tab[4] = table;
+    path->tab[3] = e0 & pa_mask;
+    path->tab[2] = e1 & pa_mask; /* (the same when level 2 is not kept) */
+    path->above[4] = 3;
+    path->above[3] = m->above[0];
+    path->above[2] = m->above[1];
     allow_u = m->u;
     allow_w = m->w;
     nx = m->nx;
@@ -217,6 +210,8 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     if (leaf && level == 3) r |= 0x3fffe000ull; /* 1 GiB frame bits 29:13 */
     if (leaf && level == 2) r |= 0x1fe000ull;   /* 2 MiB frame bits 20:13 */
     if (e & r) return walk_fault(c, acc, PFEC_P | PFEC_RSVD);
+    path->tab[level] = table;
+    path->above[level] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     if (nxe) nx |= e >> 63;
@@ -231,6 +226,8 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
       m->p[4 - level] = p;
       m->e[4 - level] = e;
     }
+    if (level >= 3)
+      m->above[4 - level] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
     if (level == 3 || level == 2) { /* the levels down to this one lead on: keep them */
       m->ram = c->ram;
       m->ram_size = c->ram_size;
@@ -255,14 +252,15 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     memcpy(p, &e, 8);
     path->e[level] = e;
   }
+  path->leaf_level = level;
   uint64_t page_mask = (1ull << (3 + 9 * level)) - 1;
+  *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
+  if (!perm) return 0; /* speed: the shadow #PF handler needs none */
   uint32_t dirty = (e >> 6) & 1;
   uint32_t pm = TLBP_R | (((w | (wp ^ 1)) & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0);
   pm |= u ? (TLBP_R | ((w & dirty) ? TLBP_W : 0) | (x ? TLBP_X : 0)) << 3 : 0;
   pm |= level == 2 ? TLBP_2M : level == 3 ? TLBP_1G : 0;
   if ((e & G) && (c->cr4 & (1ull << 7))) pm |= TLBP_G;
   *perm = pm;
-  *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
-  path->leaf_level = level;
   return 0;
 }

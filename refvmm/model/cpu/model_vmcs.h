@@ -109,6 +109,7 @@ struct vmx_walk_memo {
   uint64_t e[3];
   uint8_t n; /* levels kept: 2 or 3 */
   uint8_t u, w, nx, nxe;
+  uint8_t above[2]; /* vmx_guest_path.above of levels 3 and 2 */
 };
 
 struct model_vmcs {
@@ -236,12 +237,16 @@ void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
 struct vmx_guest_path {
   int leaf_level;
   uint64_t e[5];
+  uint64_t tab[5];  /* the guest-physical table each level's entry was read from */
+  uint8_t above[5]; /* what the entries above that level allow: bit 0 U, bit 1 W,
+                     * bit 2 NX (U and W ANDed, NX ORed; 3 at level 4) */
 };
 /* The guest's own translation of va for acc through its page tables
  * (CR3, CR4, EFER), setting their A/D bits as the CPU would: what a VMM's
  * software walker computes (KVM's paging_tmpl.h): 0 and *gpa, *perm, or
- * MMU_FAULT | the #PF error code; and the path it took (a shadow #PF handler
- * needs both: KVM's FNAME(walk_addr) keeps the table gfns and ptes too).
+ * MMU_FAULT | the #PF error code (perm may be NULL: not computed); and the
+ * path it took (a shadow #PF handler needs both: KVM's FNAME(walk_addr)
+ * keeps the table gfns and ptes too, and the access of each level).
  * Speed: without EPT (shadow paging), it is a copy of the CPU's walk
  * specialised for the VMM (A/D set, no paging-structure-cache start);
  * tests/unit/test_model_mmu.c checks it against model_mmu__walk(). */

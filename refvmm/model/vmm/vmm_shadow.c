@@ -144,6 +144,8 @@ static void page_release(struct vmm_shadow *s, uint32_t pg) {
 #define ROLE_W   0x10u
 #define ROLE_NX  0x20u
 #define ROLE_NXE 0x40u
+_Static_assert(ROLE_U == 1u << 3 && ROLE_W == 2u << 3 && ROLE_NX == 4u << 3,
+               "roles hold vmx_guest_path.above << 3");
 
 static int64_t page_alloc(struct vmm_shadow *s, int owner, int64_t src, uint8_t role) {
   if (!s->nfree) return -1;
@@ -580,9 +582,8 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   s->exit_id++;
   bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
-  uint32_t gperm;
   struct vmx_guest_path path;
-  int err = model_vmx__walk_guest_path(c, va, acc, &gpa, &gperm, &path); /* sets the guest's A/D */
+  int err = model_vmx__walk_guest_path(c, va, acc, &gpa, NULL, &path); /* sets the guest's A/D */
   if (err) {
     s->vmcs->inject_error = (uint32_t)err & 0xffff;
     s->true_faults++;
@@ -602,28 +603,39 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   }
   s->hidden_faults++;
   s->hidden_faults_cpl0 += sup;
-  /* the guest's tables again, for their frames and the leaf's bits (the
-   * entries the walk read, or read again when it kept none) */
-  uint64_t gtab[5] = {0}, e = 0;
+  /* the guest's tables, their frames and the access above each level (from
+   * the walk's path, or read again when it kept none), and the leaf's bits */
+  uint64_t *gtab = path.tab, e = 0;
   uint8_t role[5] = {0};
-  uint64_t table = model_vmx__guest_cr3(c) & ADDR;
-  int leaf_level = 1;
-  uint64_t allow_u = 1, allow_w = 1, nx = 0;
+  int leaf_level = path.leaf_level;
+  uint64_t allow_u, allow_w, nx;
   uint8_t nxe = (model_vmx__guest_efer(c) & EFER_NXE) ? ROLE_NXE : 0;
-  for (int level = 4; level >= 1; level--) {
-    gtab[level] = table;
-    role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
-                            ((nx & 1) ? ROLE_NX : 0) | nxe);
-    e = path.leaf_level ? path.e[level]
-                        : gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
-    allow_u &= e >> 2;
-    allow_w &= e >> 1;
-    nx |= e >> 63;
-    if (level == 1 || (level <= 3 && (e & G_PS))) {
-      leaf_level = level;
-      break;
+  if (leaf_level) {
+    for (int level = 4; level >= leaf_level; level--) /* above: U, W, NX as ROLE_U, _W, _NX */
+      role[level] = (uint8_t)(level | path.above[level] << 3 | nxe);
+    e = path.e[leaf_level];
+    allow_u = path.above[leaf_level] & e >> 2;
+    allow_w = path.above[leaf_level] >> 1 & e >> 1;
+    nx = (path.above[leaf_level] >> 2 | e >> 63) & 1;
+  } else {
+    uint64_t table = model_vmx__guest_cr3(c) & ADDR;
+    allow_u = allow_w = 1;
+    nx = 0;
+    leaf_level = 1;
+    for (int level = 4; level >= 1; level--) {
+      gtab[level] = table;
+      role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
+                              ((nx & 1) ? ROLE_NX : 0) | nxe);
+      e = gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
+      allow_u &= e >> 2;
+      allow_w &= e >> 1;
+      nx |= e >> 63;
+      if (level == 1 || (level <= 3 && (e & G_PS))) {
+        leaf_level = level;
+        break;
+      }
+      table = e & ADDR;
     }
-    table = e & ADDR;
   }
   if (s->nfree < 8) { /* make room: keep only the current root */
     uint64_t cr3 = s->roots[s->cur].cr3;
