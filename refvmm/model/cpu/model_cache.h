@@ -123,6 +123,15 @@ static inline void model_cache__walk_ref_k(struct model_cpu *c, struct model_cac
   else if (k->on)
     model_cache__walk_lookup(c, pa, src);
 }
+/* speed: prefetch the LLC's tag set of the line at physical address pa (a
+ * random line of a 512 KiB array by default, which a reference to pa will
+ * search); nothing when the LLC is absent or its sets are not a power of
+ * two. Changes no state. */
+static inline void model_cache__prefetch_sets(const struct model_cache *k, uint64_t pa) {
+  if (k->lv[2].ways && k->lv[2].shift >= 0)
+    __builtin_prefetch(k->lv[2].tag +
+                       (size_t)((pa >> CACHE_LINE_SHIFT) & (k->lv[2].sets - 1)) * k->lv[2].ways);
+}
 /* (c's cache is passed apart: struct model_cpu is incomplete here) */
 #define model_cache__walk_ref(c, pa, src) model_cache__walk_ref_k((c), &(c)->cache, (pa), (src))
 

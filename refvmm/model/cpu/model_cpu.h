@@ -57,6 +57,7 @@ struct model_tlb_entry { /* what the fast path reads comes first */
   uint8_t *host;  /* host address of the page, NULL for non-RAM */
   uint64_t lines; /* bit i: the page's 64-byte line i is in the L1 data cache (model_cache.h) */
   uint32_t perm;  /* TLBP_* for supervisor, << 3 for user */
+  uint32_t hint;  /* speed: guest frame of the last EPT walk via this slot (translate()) */
   uint64_t gpa;   /* guest-physical page address */
 };
 
@@ -194,6 +195,7 @@ struct model_cpu {
   uint8_t walk_start;          /* first level the walk reads (paging-structure caches) */
   uint64_t walk_pa[5];         /* shadow walks: where each level's entry was read (1..4) */
   bool xlat_nocache;           /* the last translation must not be kept (emulated write) */
+  uint32_t xlat_gfn;           /* speed: guest frame of that translation's EPT walk, 0 none */
   struct model_vmcs vmcs;      /* VMX controls and exits (model_vmcs.h) */
   struct model_icache_entry *icache;
   uint32_t icache_gen;

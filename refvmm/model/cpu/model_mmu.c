@@ -347,6 +347,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     unsigned shift = slot_shift(pm);
     if (model_vmcs__ept(&c->vmcs)) { /* the final guest-physical address through EPT */
       uint64_t hpa;
+      c->xlat_gfn = (uint32_t)(gpa >> 12); /* translate()'s prefetch hint (0: none) */
       if (model_ept__translate(c, gpa, acc, va, true, true, &hpa)) {
         /* misconfigured: MMIO outside RAM, the access becomes an MMIO exit
          * (EPT_MISCONFIG). No combined mapping is created from a
@@ -386,6 +387,23 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
     return e;
   }
   uint32_t perm;
+  /* speed: a slot whose tag went stale (its page left the L1 DTLB, or a
+   * flush) still holds the host page it last mapped, most often va's page
+   * again (gups: one slot per page of its 64 MiB table). Start loading the
+   * data line now, so that the host's cache miss on it overlaps the TLB
+   * model's lookups, walk and fills below instead of following them (the
+   * prefetch after the walk came ~1,500 host instructions later); with it
+   * the data caches' LLC tag set of that line and, under EPT, the EPT walk
+   * front's entry of the guest frame the slot's last walk ended at (both
+   * random host lines of 512 KiB arrays, read further down). Guesses only:
+   * no modeled state reads them, a wrong one wastes a prefetch, and a
+   * prefetch never faults. */
+  if (e->host) {
+    __builtin_prefetch(e->host + (va & 0xfff));
+    model_cache__prefetch_sets(&c->cache, e->gpa + (va & 0xfff));
+    if (e->hint) __builtin_prefetch(&c->tlbm.ept_front[e->hint & (EPT_FRONT - 1)]);
+  }
+  c->xlat_gfn = 0;
   c->xlat_nocache = false;
   uint64_t page = tlb_translate(c, va, acc, &perm, count_l1);
   if (c->xlat_nocache) front = false;
@@ -417,6 +435,7 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
   if (e->gpa != page || e->host != host) e->lines = 0;
   e->host = host;
   e->gpa = page;
+  if (c->xlat_gfn) e->hint = c->xlat_gfn;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
   return e;
 }
