@@ -254,6 +254,42 @@ START_TEST(test_stale_front_slot_is_only_a_guess) {
 }
 END_TEST
 
+/* Under EPT the walk reads the guest's tables through the EPT walk front,
+ * whose tables it tests once per walk: after the VMM switches EPTP (no
+ * INVEPT), the front holds the old tables' frames and must not be used. */
+START_TEST(test_ept_walk_front_follows_eptp) {
+  static uint64_t ept[8 * 512]; /* tables A: pages 0-3, tables B: pages 4-7 */
+  memset(ept, 0, sizeof ept);
+  for (unsigned b = 0; b < 8; b += 4) {
+    ept[b * 512] = ((b + 1ull) << 12) | 7;           /* PML4[0] */
+    ept[(b + 1) * 512] = ((b + 2ull) << 12) | 7;     /* PDPT[0] */
+    ept[(b + 2) * 512 + 2] = ((b + 3ull) << 12) | 7; /* PD[2]: 4 MiB.. */
+    for (uint64_t f = 0x400; f <= 0x403; f++)        /* the guest's tables */
+      ept[(b + 3) * 512 + (f & 511)] = (f << 12) | 7;
+  }
+  ept[7 * 512 + 3] = (0x603ull << 12) | 7; /* B: the PT's frame is another one */
+  put(0x603000 + 1 * 8, 0x510000 | P | W | U);
+  struct model_cpu *c = t->c;
+  c->vmcs = (struct model_vmcs){.active = true,
+                                .proc_based = CPU_BASED_ACTIVATE_SECONDARY,
+                                .secondary = SECONDARY_EXEC_ENABLE_EPT,
+                                .ept_mem = ept,
+                                .ept_pages = 8};
+  uint64_t gpa = 0;
+  for (int i = 0; i < 2; i++) { /* the second walk through the front */
+    ck_assert_int_eq(walk(VA4K, 0, &gpa), 0);
+    ck_assert_uint_eq(gpa, 0x500123);
+  }
+  c->vmcs.eptp = 4ull << 12;
+  ck_assert_int_eq(walk(VA4K, 0, &gpa), 0);
+  ck_assert_uint_eq(gpa, 0x510123);
+  c->vmcs.eptp = 0;
+  ck_assert_int_eq(walk(VA4K, 0, &gpa), 0);
+  ck_assert_uint_eq(gpa, 0x500123);
+  c->vmcs = (struct model_vmcs){0};
+}
+END_TEST
+
 /* The VMM's walk (model_vmx__walk_guest_path(), a specialised copy of this
  * walk for the shadow #PF handler) against model_mmu__walk() on random
  * tables: the same result, error code, gpa and perm, the same A/D writes,
@@ -434,6 +470,7 @@ Suite *suite_model_mmu(void) {
   tcase_add_test(tc, test_table_outside_ram_is_not_present);
   tcase_add_test(tc, test_vmm_walk_matches_cpu_walk);
   tcase_add_test(tc, test_vmx_flush_inline_matches);
+  tcase_add_test(tc, test_ept_walk_front_follows_eptp);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("guest");
   tcase_add_test(tg, test_invlpg_from_guest);

@@ -50,6 +50,9 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   uint64_t allow_u = 1, allow_w = 1, nx = 0;
   uint64_t e = 0, ea = 0, page_mask = 0xfff;
   bool ept = c->vmcs.active && model_vmcs__ept(&c->vmcs);
+  /* speed: the front's tables tested once per walk, not per level (only a
+   * model_ept__translate call changes them) */
+  bool front_ok = ept && model_ept__front_current(c);
   c->cnt.walks++;
   for (int level = 4; level >= 1; level--) {
     unsigned shift = 12 + 9 * (level - 1);
@@ -63,9 +66,13 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       bool count = level <= c->walk_start;
       /* speed: the front's result and counts are the call's (a level the
        * guest's caches skipped counts nothing in EPT either) */
-      if (!(count ? model_ept__front_counted(c, ea, &hpa) : model_ept__front(c, ea, &hpa)) &&
-          model_ept__translate(c, ea, 0, va, false, count, &hpa))
-        return (int)pf_err(acc, c);
+      const struct tlb_ept_front *f = front_ok ? model_ept__front_slot(&c->tlbm, ea) : NULL;
+      if (count ? model_ept__front_counted_at(c, f, ea, &hpa) : f != NULL) {
+        if (!count) hpa = f->hpa | (ea & 0xfff);
+      } else {
+        if (model_ept__translate(c, ea, 0, va, false, count, &hpa)) return (int)pf_err(acc, c);
+        front_ok = model_ept__front_current(c);
+      }
       ea = hpa;
     }
     uint8_t *p = model_mem__ptr(c, ea, 8);

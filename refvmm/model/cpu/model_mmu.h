@@ -177,35 +177,31 @@ static inline __attribute__((always_inline)) void model_mem__write(struct model_
  * address is the guest's data, not a table. */
 int model_ept__translate(struct model_cpu *c, uint64_t gpa, unsigned acc, uint64_t gva, bool final,
                          bool count, uint64_t *hpa);
-/* speed: the EPT walk front's entry for gpa's frame under the current EPT
- * tables, or NULL */
-static inline const struct tlb_ept_front *model_ept__front_entry(const struct model_cpu *c,
-                                                                 uint64_t gpa) {
-  const struct model_tlb *t = &c->tlbm;
+/* speed: whether the EPT walk front holds the current EPT tables' results
+ * (a walk tests it once, and again after a model_ept__translate call,
+ * which makes it so) */
+static inline bool model_ept__front_current(const struct model_cpu *c) {
+  return c->tlbm.ept_front_mem == c->vmcs.ept_mem && c->tlbm.ept_front_eptp == c->vmcs.eptp;
+}
+/* the front's entry for gpa's frame, or NULL, when model_ept__front_current */
+static inline const struct tlb_ept_front *model_ept__front_slot(const struct model_tlb *t,
+                                                                uint64_t gpa) {
   uint64_t gfn = gpa >> 12;
   const struct tlb_ept_front *f = &t->ept_front[gfn & (EPT_FRONT - 1)];
-  if (t->ept_front_mem != c->vmcs.ept_mem || t->ept_front_eptp != c->vmcs.eptp ||
-      f->key != model_tlb__ept_front_key(t, gfn))
-    return NULL;
-  return f;
+  return f->key == model_tlb__ept_front_key(t, gfn) ? f : NULL;
 }
-/* speed: the front's known result for gpa (what model_ept__translate
- * returns for an uncounted reference), without the call: true and *hpa
- * when the front holds gpa's frame for the current EPT tables (a mismatch
- * of the tables: false, the call then flushes). */
-static inline bool model_ept__front(const struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
-  const struct tlb_ept_front *f = model_ept__front_entry(c, gpa);
-  if (!f) return false;
-  *hpa = f->hpa | (gpa & 0xfff);
-  return true;
+/* the same, NULL also when the front is not current */
+static inline const struct tlb_ept_front *model_ept__front_entry(const struct model_cpu *c,
+                                                                 uint64_t gpa) {
+  return model_ept__front_current(c) ? model_ept__front_slot(&c->tlbm, gpa) : NULL;
 }
-/* speed: the same for a counted reference whose EPT walk the EPT PDE
- * cache starts at level 1 (a hit on its hinted position): counts what
- * model_ept__translate counts then (the PDE cache's hit, one reference to
- * the EPT PTE, the data caches' walk reference; no cache fill). */
-static inline bool model_ept__front_counted(struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
+/* speed: the front's result (f: its entry for gpa, or NULL) for a counted
+ * reference whose EPT walk the EPT PDE cache starts at level 1 (a hit on its hinted position):
+ * counts what model_ept__translate counts then (the PDE cache's hit, one reference to the EPT PTE,
+ * the data caches' walk reference; no cache fill). */
+static inline bool model_ept__front_counted_at(struct model_cpu *c, const struct tlb_ept_front *f,
+                                               uint64_t gpa, uint64_t *hpa) {
   struct model_tlb *t = &c->tlbm;
-  const struct tlb_ept_front *f = model_ept__front_entry(c, gpa);
   if (!f || !model_tlb__ept_pde_hinted(t, gpa)) return false;
   t->st.ept_pwc_hits[2]++;
   t->st.walk_refs++;
@@ -213,6 +209,9 @@ static inline bool model_ept__front_counted(struct model_cpu *c, uint64_t gpa, u
   model_cache__walk_ref(c, CACHE_EPT_BASE + 8 * (uint64_t)f->at[0], CS_EPT);
   *hpa = f->hpa | (gpa & 0xfff);
   return true;
+}
+static inline bool model_ept__front_counted(struct model_cpu *c, uint64_t gpa, uint64_t *hpa) {
+  return model_ept__front_counted_at(c, model_ept__front_entry(c, gpa), gpa, hpa);
 }
 /* The CPU's walk of the shadow tables: 0 and *hpa, *perm (TLBP_ bits), or
  * MMU_FAULT | #PF error code; *end = the level the walk ended at. */
