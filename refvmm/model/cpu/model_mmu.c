@@ -53,6 +53,11 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   /* speed: the front's tables tested once per walk, not per level (only a
    * model_ept__translate call changes them) */
   bool front_ok = ept && model_ept__front_current(c);
+  /* speed: what no step of the walk changes, in registers (the A-bit
+   * stores through a byte pointer would make the compiler reload them) */
+  const int wstart = c->walk_start;
+  uint8_t *const ram = c->ram;
+  const uint64_t ram_size = c->ram_size;
   c->cnt.walks++;
   for (int level = 4; level >= 1; level--) {
     unsigned shift = 12 + 9 * (level - 1);
@@ -63,7 +68,7 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       /* 2-D walk: the guest table's address is guest-physical; levels a
        * paging-structure cache skipped are read without being counted */
       uint64_t hpa;
-      bool count = level <= c->walk_start;
+      bool count = level <= wstart;
       /* speed: the front's result and counts are the call's (a level the
        * guest's caches skipped counts nothing in EPT either) */
       const struct tlb_ept_front *f = front_ok ? model_ept__front_slot(&c->tlbm, ea) : NULL;
@@ -75,9 +80,10 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       }
       ea = hpa;
     }
-    uint8_t *p = model_mem__ptr(c, ea, 8);
-    if (!p) return (int)pf_err(acc, c); /* table outside RAM: not present */
-    if (level <= c->walk_start) model_cache__walk_ref(c, ea, CS_WALK); /* a counted reference */
+    if (ea > ram_size || 8 > ram_size - ea) /* model_mem__ptr's test */
+      return (int)pf_err(acc, c);           /* table outside RAM: not present */
+    uint8_t *p = ram + ea;
+    if (level <= wstart) model_cache__walk_ref(c, ea, CS_WALK); /* a counted reference */
     memcpy(&e, p, 8);
     if (!(e & PTE_P)) return (int)pf_err(acc, c);
     bool leaf = level == 1 || ((e & PTE_PS) && level <= 3);
