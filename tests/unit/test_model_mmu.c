@@ -255,8 +255,9 @@ START_TEST(test_stale_front_slot_is_only_a_guess) {
 END_TEST
 
 /* Under EPT the walk reads the guest's tables through the EPT walk front,
- * whose tables it tests once per walk: after the VMM switches EPTP (no
- * INVEPT), the front holds the old tables' frames and must not be used. */
+ * whose tables it tests once per walk, and the translation's final step
+ * consults it inline: after the VMM switches EPTP (no INVEPT), the front
+ * holds the old tables' frames and must not be used by either. */
 START_TEST(test_ept_walk_front_follows_eptp) {
   static uint64_t ept[8 * 512]; /* tables A: pages 0-3, tables B: pages 4-7 */
   memset(ept, 0, sizeof ept);
@@ -286,6 +287,18 @@ START_TEST(test_ept_walk_front_follows_eptp) {
   c->vmcs.eptp = 0;
   ck_assert_int_eq(walk(VA4K, 0, &gpa), 0);
   ck_assert_uint_eq(gpa, 0x500123);
+  /* the translation's last step, the page's frame (a counted reference):
+   * the same guest page, another host frame under B */
+  ept[7 * 512 + 3] = (0x403ull << 12) | 7;
+  ept[3 * 512 + 0x100] = (0x500ull << 12) | 7;
+  ept[7 * 512 + 0x100] = (0x530ull << 12) | 7;
+  for (int i = 0; i < 2; i++) {
+    model_mmu__flush_va(c, VA4K);
+    ck_assert_uint_eq(model_mmu__translate(c, VA4K, 0)->gpa, 0x500000);
+  }
+  model_mmu__flush_va(c, VA4K);
+  c->vmcs.eptp = 4ull << 12;
+  ck_assert_uint_eq(model_mmu__translate(c, VA4K, 0)->gpa, 0x530000);
   c->vmcs = (struct model_vmcs){0};
 }
 END_TEST
