@@ -39,7 +39,8 @@ const char *console__last_line(const struct console *c, char *buf, size_t len) {
   size_t n = c->tail_len, start = (c->tail_pos + CONSOLE_TAIL - n) % CONSOLE_TAIL;
   for (size_t i = 0; i < n; i++)
     lin[i] = c->tail[(start + i) % CONSOLE_TAIL];
-  while (n && (lin[n - 1] == '\n' || lin[n - 1] == '\r' || lin[n - 1] == ' ')) n--;
+  while (n && (lin[n - 1] == '\n' || lin[n - 1] == '\r' || lin[n - 1] == ' '))
+    n--;
   size_t b = n;
   while (b && lin[b - 1] != '\n')
     b--;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define CONSOLE_KEEP_MAX (64u * 1024u) /* bytes kept for the JSON record */
-#define CONSOLE_TAIL     1024u          /* the last bytes, kept whatever was dropped */
+#define CONSOLE_TAIL     1024u         /* the last bytes, kept whatever was dropped */
 
 struct console {
   char buf[CONSOLE_KEEP_MAX + 1]; /* always NUL-terminated */

@@ -6,18 +6,18 @@
 
 #include <string.h>
 
-#define IOREGSEL        0x00
-#define IOWIN           0x10
-#define RTE_MASKED      (1ull << 16)
-#define RTE_LEVEL       (1ull << 15)
-#define RTE_REMOTE_IRR  (1ull << 14)
-#define RTE_DELIV_STAT  (1ull << 12)
-#define RTE_LOGICAL     (1ull << 11)
-#define RTE_RO          (RTE_REMOTE_IRR | RTE_DELIV_STAT)
-#define RTE_MODE(e)     (((e) >> 8) & 7u)
-#define DM_FIXED        0u
-#define DM_LOWEST       1u
-#define DM_NMI          4u
+#define IOREGSEL       0x00
+#define IOWIN          0x10
+#define RTE_MASKED     (1ull << 16)
+#define RTE_LEVEL      (1ull << 15)
+#define RTE_REMOTE_IRR (1ull << 14)
+#define RTE_DELIV_STAT (1ull << 12)
+#define RTE_LOGICAL    (1ull << 11)
+#define RTE_RO         (RTE_REMOTE_IRR | RTE_DELIV_STAT)
+#define RTE_MODE(e)    (((e) >> 8) & 7u)
+#define DM_FIXED       0u
+#define DM_LOWEST      1u
+#define DM_NMI         4u
 
 /* The interrupt message a redirection entry makes (SDM vol. 3, 11.11):
  * address 0xfee00000 | destination << 12 | logical << 2; data vector,

@@ -167,8 +167,8 @@ static uint32_t current_count(const struct lapic *a) {
   unsigned mode = LVT_TIMER_MODE(a->lvt[LVT_TIMER]);
   if (mode == TIMER_TSCDEADLINE || !a->initial_count) return 0;
   uint64_t t = now(a);
-  uint64_t elapsed = t > a->count_start ? (uint64_t)((double)(t - a->count_start) / tick_ratio(a))
-                                        : 0;
+  uint64_t elapsed =
+      t > a->count_start ? (uint64_t)((double)(t - a->count_start) / tick_ratio(a)) : 0;
   if (mode == TIMER_PERIODIC) return a->initial_count - (uint32_t)(elapsed % a->initial_count);
   return elapsed >= a->initial_count ? 0 : a->initial_count - (uint32_t)elapsed;
 }

@@ -57,8 +57,7 @@ struct lapic {
 
 /* Reset state (SDM 11.4.7.1: LVTs masked, software-disabled) and bound to
  * the policy; registers the timer. 0 or -1 with err. */
-int lapic__init(struct lapic *a, struct event_policy *p, uint64_t tsc_hz, char *err,
-                size_t errlen);
+int lapic__init(struct lapic *a, struct event_policy *p, uint64_t tsc_hz, char *err, size_t errlen);
 /* Register the MMIO page and the TSC-deadline MSR on the bus. */
 int lapic__register(struct lapic *a, struct device_bus *bus, char *err, size_t errlen);
 /* An interrupt message: fixed delivery of `vector` (NMI when nmi), level

@@ -34,8 +34,8 @@ static int reset_pio(struct vm *vm, void *opaque, uint16_t port, uint8_t size, b
   return 1;
 }
 
-int dev_reset__register(struct device_bus *bus, struct reset_dev *r, struct console *con,
-                        char *err, size_t errlen) {
+int dev_reset__register(struct device_bus *bus, struct reset_dev *r, struct console *con, char *err,
+                        size_t errlen) {
   memset(r, 0, sizeof *r);
   r->con = con;
   return devbus__register(bus, "reset", PLATFORM_KBC_PORT, 1, reset_pio, r, err, errlen);

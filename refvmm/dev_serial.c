@@ -173,8 +173,7 @@ int dev_serial__register(struct device_bus *bus, struct serial_dev *s, struct co
   memset(s, 0, sizeof *s);
   s->con = con;
   s->msr_last = msr_inputs(s);
-  return devbus__register(bus, "serial", VTB_PORT_SERIAL, SERIAL_PORTS, serial_pio, s, err,
-                          errlen);
+  return devbus__register(bus, "serial", VTB_PORT_SERIAL, SERIAL_PORTS, serial_pio, s, err, errlen);
 }
 
 void dev_serial__set_irq(struct serial_dev *s, void (*irq)(void *arg, bool level), void *arg) {

@@ -66,7 +66,7 @@ struct device_bus {
   int ndevs;
   uint8_t port_dev[65536]; /* 1 + index into devs, 0 = unclaimed */
   uint64_t unclaimed_reads, unclaimed_writes;
-  int32_t first_unclaimed_port; /* -1 = none */
+  int32_t first_unclaimed_port;     /* -1 = none */
   uint64_t mmio_reads, mmio_writes; /* unclaimed */
   int64_t first_mmio_gpa;           /* -1 = none */
   struct mmio_device mmio[DEVBUS_MMIO_MAX];
@@ -114,11 +114,11 @@ struct console;
 struct serial_dev {
   struct console *con;
   uint8_t ier, lcr, mcr, fcr, scr, dll, dlm, rbr;
-  bool lsr_dr;           /* a byte waits in RBR (loopback only) */
-  bool thre_int;         /* THR-empty interrupt pending */
-  uint8_t msr_last;      /* modem status inputs at the last change */
-  uint8_t msr_delta;     /* their delta bits since MSR was read */
-  bool irq_level;        /* the interrupt output now */
+  bool lsr_dr;       /* a byte waits in RBR (loopback only) */
+  bool thre_int;     /* THR-empty interrupt pending */
+  uint8_t msr_last;  /* modem status inputs at the last change */
+  uint8_t msr_delta; /* their delta bits since MSR was read */
+  bool irq_level;    /* the interrupt output now */
   void (*irq)(void *arg, bool level);
   void *irq_arg;
   uint64_t bytes_out;
@@ -138,8 +138,8 @@ struct reset_dev {
   struct console *con;
   uint64_t resets;
 };
-int dev_reset__register(struct device_bus *bus, struct reset_dev *r, struct console *con,
-                        char *err, size_t errlen);
+int dev_reset__register(struct device_bus *bus, struct reset_dev *r, struct console *con, char *err,
+                        size_t errlen);
 /* The CMOS clock at 0x70/0x71; its time advances with now_ns(arg), the
  * guest's time in ns since it started. */
 struct rtc_dev {

@@ -104,7 +104,6 @@ int bzimage__parse(const uint8_t *f, size_t len, const char *name, struct bzimag
                 "init_size 0x%x is smaller than the protected-mode kernel (0x%zx bytes): "
                 "corrupt header",
                 bz->init_size, len - bz->pm_offset);
-  if (bz->cmdline_size == 0)
-    return fail(name, err, errlen, "cmdline_size is 0: corrupt header");
+  if (bz->cmdline_size == 0) return fail(name, err, errlen, "cmdline_size is 0: corrupt header");
   return 0;
 }

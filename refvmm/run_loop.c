@@ -43,8 +43,7 @@ static int handle_mmio(struct run_loop *rl, struct vcpu_exit *e, enum exit_sub_k
                        uint64_t *key) {
   *kind = EXIT_SUB_MMIO_PAGE;
   *key = e->mmio.gpa & ~0xfffull;
-  return devbus__mmio(rl->vm, rl->vm->bus, e->mmio.gpa, e->mmio.len, e->mmio.write,
-                      e->mmio.data);
+  return devbus__mmio(rl->vm, rl->vm->bus, e->mmio.gpa, e->mmio.len, e->mmio.write, e->mmio.data);
 }
 
 /* RDMSR/WRMSR of an MSR a device owns (the local APIC's TSC deadline). */
@@ -287,8 +286,7 @@ enum run_status run_loop__run(struct run_loop *rl) {
     bool looked = e.reason == KVM_EXIT_INTR && vm->halt_check;
     if (!looked) {
       rl->exits_all++;
-      rl->exits_all_by_reason[e.reason < RUN_EXIT_REASONS_MAX ? e.reason
-                                                             : RUN_EXIT_REASONS_MAX]++;
+      rl->exits_all_by_reason[e.reason < RUN_EXIT_REASONS_MAX ? e.reason : RUN_EXIT_REASONS_MAX]++;
     }
     bool counting = stats && stats->enabled && !looked; /* exits before mark begin stay out */
     bool begun = vm->timed_begun, ended = vm->timed_ended;

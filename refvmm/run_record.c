@@ -171,8 +171,8 @@ static json_t *linux_json(const struct session *s) {
                    (char[8]){'2', '.', (char)('0' + ((li->protocol & 0xff) / 10) % 10),
                              (char)('0' + (li->protocol & 0xff) % 10), 0},
                    "kernel_gpa", u64_json(li->kernel_lo), "init_size", u64_json(li->init_size),
-                   "initrd_gpa", u64_json(li->initrd_lo), "initrd_bytes",
-                   u64_json(li->initrd_len), "e820", e820);
+                   "initrd_gpa", u64_json(li->initrd_lo), "initrd_bytes", u64_json(li->initrd_len),
+                   "e820", e820);
 }
 
 json_t *run_record__to_json(const struct session *s) {
@@ -180,8 +180,9 @@ json_t *run_record__to_json(const struct session *s) {
   char name[256];
   json_t *run = json_object();
   if (vm->cfg.kernel) {
-    json_object_set_new(run, "workload",
-                        json_string(run_record__linux_workload(vm->cfg.cmdline, name, sizeof name)));
+    json_object_set_new(
+        run, "workload",
+        json_string(run_record__linux_workload(vm->cfg.cmdline, name, sizeof name)));
     json_object_set_new(run, "image", json_string(vm->cfg.kernel));
   } else {
     json_object_set_new(run, "workload",

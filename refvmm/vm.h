@@ -150,7 +150,7 @@ struct backend_ops; /* refvmm/backend.h */
 /* ---- Run configuration (from the command line) --------------------------- */
 #define VM_PARAMS_MAX 64
 struct vm_config {
-  const char *image;   /* path of the workload ELF (NULL: a Linux kernel boots) */
+  const char *image; /* path of the workload ELF (NULL: a Linux kernel boots) */
   /* Linux (refvmm/linux_boot.h): --kernel bzImage, --initrd, --cmdline */
   const char *kernel;  /* NULL: a freestanding workload image */
   const char *initrd;  /* NULL: none */

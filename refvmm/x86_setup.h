@@ -45,8 +45,8 @@ int x86__identity_map(struct guest_mem *gm, gpa_t base);
 #define X86_PTE_ADDR_MASK 0x000ffffffffff000ull
 
 /* Boot GDT layout: null, kernel code64, kernel data, user data, user code64. */
-#define X86_BOOT_GDT_ENTRIES 5
-#define X86_BOOT_GDT_LIMIT   (X86_BOOT_GDT_ENTRIES * 8 - 1)
+#define X86_BOOT_GDT_ENTRIES  5
+#define X86_BOOT_GDT_LIMIT    (X86_BOOT_GDT_ENTRIES * 8 - 1)
 #define X86_IDMAP_BYTES       (4ull << 30) /* [0, 4 GiB), MMIO window included */
 #define X86_IDMAP_TABLE_BYTES ((2 + (X86_IDMAP_BYTES >> 30)) * 4096ull) /* PML4, PDPT, PDs */
 

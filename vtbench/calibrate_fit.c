@@ -102,8 +102,7 @@ static int fit_group(struct fit *x, const enum calib_meas_id *ids, int nids,
     b[m] = rest / t;
     m++;
     if (off < sizeof(runs))
-      off += (size_t)snprintf(runs + off, sizeof(runs) - off, "%s%s", off ? ", " : "",
-                              me->label);
+      off += (size_t)snprintf(runs + off, sizeof(runs) - off, "%s%s", off ? ", " : "", me->label);
   }
   if (!m || calibrate__nnls(m, ncols, A, b, sol)) return 0;
   /* the relative residual of the fit, for the sources */
@@ -141,11 +140,17 @@ static void fit_exits(struct fit *x) {
         "%s: the bare round trip stands for an OUT's exit+entry (vmm.user_exit adds the "
         "user-space trip), %.0f ns",
         hc->args, hc->median);
-    static const enum cost_fig others[] = {
-        CF_EXIT_DEFAULT,    CF_EXIT_EPT_VIOLATION,   CF_EXIT_EPT_MISCONFIG,
-        CF_EXIT_EXCEPTION_NMI, CF_EXIT_CR_ACCESS,    CF_EXIT_INVLPG,
-        CF_EXIT_HLT,        CF_EXIT_NMI_WINDOW,      CF_EXIT_INTERRUPT_WINDOW,
-        CF_EXIT_PREEMPTION_TIMER, CF_EXIT_EXTERNAL_INTERRUPT};
+    static const enum cost_fig others[] = {CF_EXIT_DEFAULT,
+                                           CF_EXIT_EPT_VIOLATION,
+                                           CF_EXIT_EPT_MISCONFIG,
+                                           CF_EXIT_EXCEPTION_NMI,
+                                           CF_EXIT_CR_ACCESS,
+                                           CF_EXIT_INVLPG,
+                                           CF_EXIT_HLT,
+                                           CF_EXIT_NMI_WINDOW,
+                                           CF_EXIT_INTERRUPT_WINDOW,
+                                           CF_EXIT_PREEMPTION_TIMER,
+                                           CF_EXIT_EXTERNAL_INTERRUPT};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
       add(x, others[i], hc->median * g,
           "%s: the bare round trip (%.0f ns) stands for every exit reason's; the reason's "
@@ -200,12 +205,12 @@ int calibrate__derive(const struct calib_result *r, const struct cost_profile *b
   fit_exits(&x);
   fit_ring0(&x);
 
-  static const enum calib_meas_id ub[] = {CM_UB_ALU,  CM_UB_ALU_DEP,  CM_UB_MOV,    CM_UB_MOV_DEP,
-                                          CM_UB_MUL,  CM_UB_MUL_DEP,  CM_UB_LOAD,   CM_UB_LOAD_DEP,
-                                          CM_UB_BRANCH, CM_UB_STACK,  CM_UB_NOP};
-  static const enum cost_fig insn[] = {CF_INSN_ALU,     CF_INSN_MOV,     CF_INSN_BRANCH,
-                                       CF_INSN_STACK,   CF_INSN_MULDIV,  CF_INSN_OTHER,
-                                       CF_INSN_DEP_ALU, CF_INSN_DEP_MOV, CF_INSN_DEP_MULDIV,
+  static const enum calib_meas_id ub[] = {CM_UB_ALU,    CM_UB_ALU_DEP, CM_UB_MOV,  CM_UB_MOV_DEP,
+                                          CM_UB_MUL,    CM_UB_MUL_DEP, CM_UB_LOAD, CM_UB_LOAD_DEP,
+                                          CM_UB_BRANCH, CM_UB_STACK,   CM_UB_NOP};
+  static const enum cost_fig insn[] = {CF_INSN_ALU,      CF_INSN_MOV,     CF_INSN_BRANCH,
+                                       CF_INSN_STACK,    CF_INSN_MULDIV,  CF_INSN_OTHER,
+                                       CF_INSN_DEP_ALU,  CF_INSN_DEP_MOV, CF_INSN_DEP_MULDIV,
                                        CF_INSN_DEP_LOAD, CF_MEM_DATA_REF};
   fit_group(&x, ub, 11, insn, 11, "instruction costs");
 
@@ -230,8 +235,8 @@ int calibrate__derive(const struct calib_result *r, const struct cost_profile *b
     have_ratio |= out[i].fig == CF_MEM_DRAM_INDEP;
   }
   if (have_l1 && have_ratio && x.cyc[CF_MEM_DRAM_DEP] > 0)
-    add(&x, CF_MEM_L1_INDEP, x.cyc[CF_MEM_L1_DEP] * x.cyc[CF_MEM_DRAM_INDEP] /
-                                 x.cyc[CF_MEM_DRAM_DEP],
+    add(&x, CF_MEM_L1_INDEP,
+        x.cyc[CF_MEM_L1_DEP] * x.cyc[CF_MEM_DRAM_INDEP] / x.cyc[CF_MEM_DRAM_DEP],
         "mem.l1.dependent x mem.dram.independent / mem.dram.dependent (%.2f x %.2f / %.2f): a "
         "walk of an independent access overlaps as its misses do",
         x.cyc[CF_MEM_L1_DEP], x.cyc[CF_MEM_DRAM_INDEP], x.cyc[CF_MEM_DRAM_DEP]);

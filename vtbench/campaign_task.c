@@ -167,8 +167,8 @@ int campaign__run_shard(const struct campaign *c, const char *site, unsigned i) 
    * refuses, a guest that failed); their records are the shard's results,
    * and the shard is done: nothing to run again */
   if (rc == VTB_EXIT_FAILED && !strcmp(status, "complete")) {
-    msg__note("shard %s (site %s): complete; some runs are not ok, their records are in %s",
-              shard, site, doc);
+    msg__note("shard %s (site %s): complete; some runs are not ok, their records are in %s", shard,
+              site, doc);
     rc = VTB_EXIT_OK;
   }
   if (rc != VTB_EXIT_OK)

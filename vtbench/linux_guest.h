@@ -25,7 +25,8 @@
  * every run (nokaslr), reboot at once on a panic, and no self-tests of the
  * crypto algorithms at boot (cryptomgr.notests: 0.87 G of a 5.85 G
  * instruction boot on the model, nothing a workload uses). */
-#define LINUX_GUEST_BASE_CMDLINE "console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4 cryptomgr.notests=1"
+#define LINUX_GUEST_BASE_CMDLINE                                                                   \
+  "console=ttyS0 pci=off acpi=off nokaslr panic=-1 quiet loglevel=4 cryptomgr.notests=1"
 
 struct linux_guest {
   char kernel[4096], initrd[4096];

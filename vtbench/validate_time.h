@@ -18,11 +18,11 @@
 
 struct vtime_workload {
   const char *name;
-  const char *params[VTIME_PARAMS_MAX];       /* "k=v", NULL ends */
-  const char *quick[VTIME_PARAMS_MAX];        /* with --quick */
-  bool shadow_only;                           /* only on a shadow-paging host */
-  double tolerance;                           /* |model / kvm - 1| allowed */
-  const char *mem;                            /* refvmm --mem, or NULL */
+  const char *params[VTIME_PARAMS_MAX]; /* "k=v", NULL ends */
+  const char *quick[VTIME_PARAMS_MAX];  /* with --quick */
+  bool shadow_only;                     /* only on a shadow-paging host */
+  double tolerance;                     /* |model / kvm - 1| allowed */
+  const char *mem;                      /* refvmm --mem, or NULL */
 };
 
 extern const struct vtime_workload vtime_workloads[];

@@ -33,17 +33,17 @@ static const struct {
   uint8_t oplen;
   unsigned extra;
 } reps[] = {
-    {1, {0xf3, 0xa4}, 2, 1},          /* rep movsb: one more per instruction */
-    {7, {0xf3, 0xa4}, 2, 1},          /* the same */
-    {64, {0xf3, 0xa4}, 2, 1},         /* the same */
-    {1024, {0xf3, 0xa4}, 2, 1},       /* RCX reaches 0 at the multiple: no re-entry */
-    {1025, {0xf3, 0xa4}, 2, 2},       /* re-enters at RCX = 1024 */
-    {4096, {0xf3, 0xa4}, 2, 4},       /* at 3072, 2048, 1024 */
-    {8193, {0xf3, 0xa4}, 2, 9},       /* at 8192, 7168, ..., 1024 */
-    {512, {0xf3, 0x48, 0xa5}, 3, 1},  /* rep movsq */
-    {512, {0xf3, 0x48, 0xab}, 3, 1},  /* rep stosq */
-    {2049, {0xf3, 0xaa}, 2, 3},       /* rep stosb: at 2048 and 1024 */
-    {0, {0xf3, 0xa4}, 2, 0},          /* RCX = 0: no iteration, no extra */
+    {1, {0xf3, 0xa4}, 2, 1},         /* rep movsb: one more per instruction */
+    {7, {0xf3, 0xa4}, 2, 1},         /* the same */
+    {64, {0xf3, 0xa4}, 2, 1},        /* the same */
+    {1024, {0xf3, 0xa4}, 2, 1},      /* RCX reaches 0 at the multiple: no re-entry */
+    {1025, {0xf3, 0xa4}, 2, 2},      /* re-enters at RCX = 1024 */
+    {4096, {0xf3, 0xa4}, 2, 4},      /* at 3072, 2048, 1024 */
+    {8193, {0xf3, 0xa4}, 2, 9},      /* at 8192, 7168, ..., 1024 */
+    {512, {0xf3, 0x48, 0xa5}, 3, 1}, /* rep movsq */
+    {512, {0xf3, 0x48, 0xab}, 3, 1}, /* rep stosq */
+    {2049, {0xf3, 0xaa}, 2, 3},      /* rep stosb: at 2048 and 1024 */
+    {0, {0xf3, 0xa4}, 2, 0},         /* RCX = 0: no iteration, no extra */
 };
 #define NREPS (sizeof reps / sizeof reps[0])
 
@@ -109,8 +109,8 @@ static void write_rep_guest(const char *path) {
 /* refvmm on `backend` (paging shadow, tlb flush: what kvm_pvm has). */
 static void run(struct refvmm_result *r, const char *backend, const char *image,
                 const char *const *params) {
-  const char *args[24] = {"run",   image, "--backend", backend, "--paging", "shadow", "--tlb",
-                          "flush", "--quiet", "--timeout", "120", "--no-pmu"};
+  const char *args[24] = {"run",   image,   "--backend", backend,     "--paging", "shadow",
+                          "--tlb", "flush", "--quiet",   "--timeout", "120",      "--no-pmu"};
   int a = 12;
   for (; params && *params && a < 22; params++) {
     args[a++] = "--param";

@@ -36,7 +36,7 @@ struct cpuid_bit {
 extern const struct model_feature model_features[];
 /* The entry for a bit, NULL when the table has none. */
 const struct model_feature *model_features__find(uint32_t leaf, uint32_t sub, enum cpuid_reg reg,
-                                                  unsigned bit);
+                                                 unsigned bit);
 /* The entry called `name`, NULL when the table has none. */
 const struct model_feature *model_features__named(const char *name);
 /* Every feature bit the model's CPUID sets in leaves 1, 7.0 and

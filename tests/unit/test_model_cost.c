@@ -39,9 +39,9 @@ static json_t *profile_obj(double cycles) {
   static const char *const lv[3] = {"l1", "l2", "llc"};
   static const int kib[3] = {32, 256, 8192}, ways[3] = {8, 4, 16};
   for (int l = 0; l < 3; l++)
-    json_object_set_new(caches, lv[l],
-                        json_pack("{s:i,s:i,s:s}", "size_kib", kib[l], "ways", ways[l], "source",
-                                  "test"));
+    json_object_set_new(
+        caches, lv[l],
+        json_pack("{s:i,s:i,s:s}", "size_kib", kib[l], "ways", ways[l], "source", "test"));
   json_object_set_new(root, "caches", caches);
   for (int f = 0; f < CF_COUNT; f++) {
     char path[128];
@@ -194,7 +194,7 @@ START_TEST(test_rdtsc_reads_modeled_cycles) {
       0x48, 0x29, 0xd8,             /* sub rax, rbx */
   };
   json_t *root = profile_obj(1);
-  set_cycles(root, "insn.system", 7); /* RDTSC */
+  set_cycles(root, "insn.system", 7);                   /* RDTSC */
   for (int f = CF_INSN_DEP_ALU; f <= CF_INSN_CPL0; f++) /* no stalls, no ring-0 extra */
     set_cycles(root, cost_fig__path(f), 0);
   struct cost_profile *p = profile_new(root);

@@ -28,9 +28,9 @@
 #define TM_CODE     0x100000ull
 #define TM_DATA     0x200000ull /* 4 KiB compared after each run */
 #define TM_DATA_LEN 256u
-#define TM_STACK    0x300000ull /* initial RSP */
-#define TM_KSTACK   0x380000ull /* TSS.RSP0 */
-#define TM_ISTACK   0x390000ull /* TSS.IST1 (#DF, NMI) */
+#define TM_STACK    0x300000ull   /* initial RSP */
+#define TM_KSTACK   0x380000ull   /* TSS.RSP0 */
+#define TM_ISTACK   0x390000ull   /* TSS.IST1 (#DF, NMI) */
 #define TM_NX_BASE  0x600000ull   /* from here to the end of RAM: not executable */
 #define TM_ALIAS_1G 0x40000000ull /* RAM again, through a 1 GiB page */
 

@@ -46,8 +46,8 @@ struct dcase {
   const char *code;
   size_t len;
   enum dkind kind;
-  int width; /* operand bytes */
-  bool mem;  /* rbx points into the data area */
+  int width;           /* operand bytes */
+  bool mem;            /* rbx points into the data area */
   const char *feature; /* the CPUID feature it exercises (model_features.h), or NULL */
   bool ring0;          /* runs at CPL0 (what only ring 0 can run), else at CPL3 */
 };
@@ -329,7 +329,8 @@ START_TEST(test_cpuid_features_kvm) {
     ck_assert_msg(found > 0,
                   "feature %s (%s) is advertised but tests/gen/model_vs_kvm.cases has no case "
                   "with 'feature=%s'",
-                  f->name, model_features__where(f->leaf, f->sub, f->reg, f->bit, where, sizeof where),
+                  f->name,
+                  model_features__where(f->leaf, f->sub, f->reg, f->bit, where, sizeof where),
                   f->name);
   }
   struct cpuid_bit bits[256];

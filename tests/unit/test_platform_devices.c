@@ -190,7 +190,7 @@ START_TEST(uart_thre_interrupt) {
 END_TEST
 
 START_TEST(uart_loopback) {
-  outb(0x3f8 + 4, 0x10 | 0x03); /* LOOP, DTR, RTS */
+  outb(0x3f8 + 4, 0x10 | 0x03);                   /* LOOP, DTR, RTS */
   ck_assert_uint_eq(inb(0x3f8 + 6) & 0xf0, 0x30); /* CTS <- RTS, DSR <- DTR */
   outb(0x3f8, 'q');
   ck_assert_uint_eq(con.total, 0); /* looped back, not sent */
@@ -221,8 +221,8 @@ START_TEST(lapic_ack_eoi_priorities) {
   entry();
   ck_assert_int_eq(f.ninjected, 1);
   ck_assert_uint_eq(f.injected[0], 0x41);
-  ck_assert(!irr(0x41) && isr(0x41));   /* acknowledged at injection */
-  ck_assert_uint_eq(apic_rd(0xa0), 0x40); /* PPR: the class in service */
+  ck_assert(!irr(0x41) && isr(0x41));        /* acknowledged at injection */
+  ck_assert_uint_eq(apic_rd(0xa0), 0x40);    /* PPR: the class in service */
   lapic__accept(&lapic, 0x35, false, false); /* a lower class waits for the EOI */
   lapic__accept(&lapic, 0x52, false, false); /* a higher class nests */
   entry();
@@ -232,7 +232,7 @@ START_TEST(lapic_ack_eoi_priorities) {
   ck_assert(!isr(0x52) && isr(0x41));
   entry();
   ck_assert_int_eq(f.ninjected, 2); /* 0x35 still below 0x41's class */
-  apic_wr(0xb0, 0);                  /* EOI: 0x41 */
+  apic_wr(0xb0, 0);                 /* EOI: 0x41 */
   entry();
   ck_assert_int_eq(f.ninjected, 3);
   ck_assert_uint_eq(f.injected[2], 0x35);
@@ -279,7 +279,7 @@ START_TEST(lapic_tsc_deadline) {
   uint64_t v;
   bool refused;
   devbus__msr(&vm, &bus, 0x6e0, false, &v, &refused);
-  ck_assert_uint_eq(v, 0); /* a fired deadline reads 0 */
+  ck_assert_uint_eq(v, 0);                   /* a fired deadline reads 0 */
   ck_assert_uint_eq(pol.st[EV_IRQ].nlat, 0); /* delivered_at_injection: no sample */
   wrmsr(0x6e0, 9000);
   wrmsr(0x6e0, 0); /* disarmed */
@@ -343,8 +343,7 @@ END_TEST
 /* ---- I/O APIC --------------------------------------------------------------------- */
 static void ioapic_wr(uint32_t reg, uint32_t v) {
   ck_assert_int_eq(devbus__mmio(&vm, &bus, PLATFORM_IOAPIC_GPA, 4, true, (uint8_t *)&reg), 0);
-  ck_assert_int_eq(devbus__mmio(&vm, &bus, PLATFORM_IOAPIC_GPA + 0x10, 4, true, (uint8_t *)&v),
-                   0);
+  ck_assert_int_eq(devbus__mmio(&vm, &bus, PLATFORM_IOAPIC_GPA + 0x10, 4, true, (uint8_t *)&v), 0);
 }
 static uint32_t ioapic_rd(uint32_t reg) {
   uint32_t v;

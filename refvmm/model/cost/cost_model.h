@@ -91,8 +91,8 @@ enum cost_fig {
       CF_COUNT
 };
 
-#define COST_FP_SHIFT 10    /* fixed point: 1/1024 cycle */
-#define COST_INSN_MIN 0.05  /* the least an instruction class may cost, cycles */
+#define COST_FP_SHIFT   10            /* fixed point: 1/1024 cycle */
+#define COST_INSN_MIN   0.05          /* the least an instruction class may cost, cycles */
 #define COST_WALK_FIRST CF_MEM_L1_DEP /* the figures a walk reference is priced with */
 #define COST_WALK_LAST  CF_MEM_DRAM_STREAM
 #define COST_WALK_FIGS  (COST_WALK_LAST - COST_WALK_FIRST + 1)
@@ -115,9 +115,9 @@ struct cost_profile {
   char path[512]; /* the file it came from, or "built-in <source path>" */
   char host_flavour[16];
   double tsc_ghz;
-  bool measured;         /* measured_on is an object */
-  char measured_on[512]; /* "host, kvm, date, command" or "" */
-  char measured_host[128]; /* measured_on.host, or "" */
+  bool measured;                    /* measured_on is an object */
+  char measured_on[512];            /* "host, kvm, date, command" or "" */
+  char measured_host[128];          /* measured_on.host, or "" */
   struct cost_cache_level cache[3]; /* L1 data, L2, last level */
   double cycles[CF_COUNT];
   uint64_t fp[CF_COUNT]; /* cycles in 1/1024 cycle units (rounded) */

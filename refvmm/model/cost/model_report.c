@@ -17,8 +17,8 @@
 
 /* The groups of cycles_by_group, in this order. */
 static const char *const group_names[] = {
-    "instructions", "data_refs", "walks_guest", "walks_ept", "tlb_l2_hits",
-    "tlb_invalidations", "exits", "vmm", "events",
+    "instructions",      "data_refs", "walks_guest", "walks_ept", "tlb_l2_hits",
+    "tlb_invalidations", "exits",     "vmm",         "events",
 };
 #define NGROUPS (sizeof group_names / sizeof group_names[0])
 
@@ -212,13 +212,12 @@ static void cost_to_json(const struct model_cost *c, json_t *model) {
         model, "breakdown",
         json_pack("{s:o,s:n,s:n,s:n,s:n}", "exits", ex, "walks", "refills", "events", "other"));
   }
-  json_object_set_new(
-      model, "profile",
-      json_pack("{s:s,s:s,s:s,s:f,s:o,s:s,s:o}", "name", v.p->name, "path", v.p->path, "cpu",
-                v.p->cpu, "tsc_ghz", v.p->tsc_ghz, "measured_on",
-                v.p->measured ? json_string(v.p->measured_on) : json_null(), "host_flavour",
-                v.p->host_flavour, "measured_host",
-                v.p->measured ? json_string(v.p->measured_host) : json_null()));
+  json_object_set_new(model, "profile",
+                      json_pack("{s:s,s:s,s:s,s:f,s:o,s:s,s:o}", "name", v.p->name, "path",
+                                v.p->path, "cpu", v.p->cpu, "tsc_ghz", v.p->tsc_ghz, "measured_on",
+                                v.p->measured ? json_string(v.p->measured_on) : json_null(),
+                                "host_flavour", v.p->host_flavour, "measured_host",
+                                v.p->measured ? json_string(v.p->measured_host) : json_null()));
 }
 
 static void cost_print(const struct model_cost *c, FILE *out) {
@@ -349,7 +348,8 @@ static json_t *timing_json(const struct model_snapshot *k) {
   static const char *const dep[MODEL_DEP_COUNT] = {"none", "alu", "mov", "muldiv", "load"};
   json_t *by_class = json_object(), *stalls = json_object();
   for (unsigned i = 0; i < IC_COUNT; i++)
-    json_object_set_new(by_class, cls[i], json_integer((json_int_t)model_cpu__class_count(&k->cnt, i)));
+    json_object_set_new(by_class, cls[i],
+                        json_integer((json_int_t)model_cpu__class_count(&k->cnt, i)));
   for (unsigned i = 1; i < MODEL_DEP_COUNT; i++)
     json_object_set_new(stalls, dep[i], json_integer((json_int_t)model_cpu__dep_count(&k->cnt, i)));
   return json_pack("{s:o,s:o,s:I,s:I}", "by_class", by_class, "dep_stalls", stalls,

@@ -53,8 +53,8 @@ _Static_assert(MODEL_TLB_SIZE <= 65536, "front_log holds slot numbers in 16 bits
 #define TLBP_X  4u     /* supervisor fetch */
 /* user bits are the same shifted left by 3 */
 struct model_tlb_entry { /* what the fast path reads comes first */
-  uint64_t tag;   /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
-  uint8_t *host;  /* host address of the page, NULL for non-RAM */
+  uint64_t tag;          /* VPN | generation << TLB_GEN_SHIFT (0 = invalid) */
+  uint8_t *host;         /* host address of the page, NULL for non-RAM */
   uint64_t lines; /* bit i: the page's 64-byte line i is in the L1 data cache (model_cache.h) */
   uint32_t perm;  /* TLBP_* for supervisor, << 3 for user */
   uint32_t hint;  /* speed: guest frame of the last EPT walk via this slot (translate()) */
@@ -110,11 +110,11 @@ struct model_counters {
   uint64_t icache_flushes;
   uint64_t tlb_misses; /* translation-cache misses */
   uint64_t tlb_flushes;
-  uint64_t walks;      /* page walks */
-  uint64_t walk_refs;  /* memory references made by walks */
-  uint64_t exceptions; /* delivered exceptions/interrupts */
-  uint64_t nmis, irqs; /* delivered NMIs / external interrupts */
-  uint64_t cr3_loads;  /* MOV to CR3 executed by the guest (exiting or not) */
+  uint64_t walks;         /* page walks */
+  uint64_t walk_refs;     /* memory references made by walks */
+  uint64_t exceptions;    /* delivered exceptions/interrupts */
+  uint64_t nmis, irqs;    /* delivered NMIs / external interrupts */
+  uint64_t cr3_loads;     /* MOV to CR3 executed by the guest (exiting or not) */
   uint64_t halted_cycles; /* modeled time spent waiting in HLT (a clock advance, not work) */
   uint64_t halts;         /* HLTs that waited for an interrupt */
 };
@@ -159,7 +159,7 @@ struct model_cpu {
   uint64_t efer, star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat, apic_base;
   uint64_t misc_enable, mtrr_def_type; /* model_msr.c */
   struct model_fpu fpu;                /* x87 and SSE state (model_fpu.h) */
-  uint64_t tsc_offset; /* RDTSC = tsc_offset + modeled cycles */
+  uint64_t tsc_offset;                 /* RDTSC = tsc_offset + modeled cycles */
   struct model_seg seg[SEG_COUNT];
   struct model_seg tr, ldtr;
   struct model_dtr gdtr, idtr;
@@ -279,7 +279,7 @@ struct model_cpu {
    * guest's first user-space instruction): the run stops right there
    * (MSTOP_EVENT) so the backend can take its figures */
   bool user_seen;
-  struct model_clock clock;       /* what RDTSC reads (model_cpu__tsc) */
+  struct model_clock clock; /* what RDTSC reads (model_cpu__tsc) */
   /* an INS batch in flight (model_strio.c): the exit asks the VMM for
    * `count` elements into buf; the INS at `rip` stores them when it runs
    * again */

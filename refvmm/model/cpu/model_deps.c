@@ -65,8 +65,7 @@ static bool has_modrm(unsigned op) {
  * for the data cache (LEA reads none, a multiplication stays one). */
 static unsigned kind_of(const struct model_insn *d, unsigned k, uint32_t wr) {
   if (!(wr & 0xffffu)) return wr ? MODEL_DEP_ALU : MODEL_DEP_NONE; /* flags only */
-  if (!d->mod3 && has_modrm(d->op) && k != MODEL_DEP_MULDIV && d->op != 0x8d)
-    return MODEL_DEP_LOAD;
+  if (!d->mod3 && has_modrm(d->op) && k != MODEL_DEP_MULDIV && d->op != 0x8d) return MODEL_DEP_LOAD;
   return k;
 }
 
@@ -241,8 +240,8 @@ void model_insn__deps(struct model_insn *d) {
         k = MODEL_DEP_MULDIV;
       }
       break;
-    case 0xfe: /* INC/DEC Eb */
-    case 0xff: /* INC/DEC Ev; CALL/JMP/PUSH indirect read nothing waited for */
+    case 0xfe:      /* INC/DEC Eb */
+    case 0xff:      /* INC/DEC Ev; CALL/JMP/PUSH indirect read nothing waited for */
       if (r3 < 2) { /* INC/DEC keep CF without waiting for it (flags are renamed in parts) */
         rd = rm_src(d);
         wr = rm_dst(d) | RD_FLAGS;

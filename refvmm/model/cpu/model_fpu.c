@@ -12,9 +12,9 @@
 #include "model_events.h"
 #include "model_mmu.h"
 
-#define CR0_MP  (1ull << 1)
-#define CR0_EM  (1ull << 2)
-#define CR0_TS  (1ull << 3)
+#define CR0_MP     (1ull << 1)
+#define CR0_EM     (1ull << 2)
+#define CR0_TS     (1ull << 3)
 #define CR4_OSFXSR (1ull << 9)
 
 void model_fpu__reset(struct model_fpu *f) {

@@ -21,7 +21,7 @@ struct model_cpu;
 
 /* IA32_MISC_ENABLE at reset: fast strings (bit 0) on; BTS and PEBS
  * unavailable (bits 11, 12): there is no PMU */
-#define MISC_ENABLE_RESET   ((1ull << 0) | (1ull << 11) | (1ull << 12))
+#define MISC_ENABLE_RESET ((1ull << 0) | (1ull << 11) | (1ull << 12))
 /* MTRRs enabled (E, bit 11), default type write-back (6), no fixed or
  * variable ranges (IA32_MTRRCAP reads 0): memory types have no effect on
  * the model, which has no caches */

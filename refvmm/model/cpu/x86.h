@@ -67,7 +67,7 @@ enum {
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define MSR_TSC_AUX        0xc0000103u
 
-#define APIC_BASE_ENABLE   (1ull << 11)
+#define APIC_BASE_ENABLE (1ull << 11)
 
 /* Model CPU physical address width (CPUID 0x80000008). */
 #define MODEL_MAXPHYADDR 40
