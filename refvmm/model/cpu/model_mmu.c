@@ -80,8 +80,8 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       }
       ea = hpa;
     }
-    if (ea > ram_size || 8 > ram_size - ea) /* model_mem__ptr's test */
-      return (int)pf_err(acc, c);           /* table outside RAM: not present */
+    if (!model_mem__in_ram(ram_size, ea, 8)) /* table outside RAM: not present */
+      return (int)pf_err(acc, c);
     uint8_t *p = ram + ea;
     if (level <= wstart) model_cache__walk_ref(c, ea, CS_WALK); /* a counted reference */
     memcpy(&e, p, 8);
@@ -342,7 +342,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     if (s2) {
       fill_l1(c, l1, va, s2->gpa, s2->shift, s2->perm);
       *perm = s2->perm;
-      return s2->gpa + (va & ((1ull << s2->shift) - 1) & ~0xfffull);
+      return model_tlb__slot_page(s2, va);
     }
     model_cache__walk_begin(c, acc);
     if (c->vmcs.active && !model_vmcs__ept(&c->vmcs)) return shadow_translate(c, va, acc, perm, l1);
@@ -388,7 +388,7 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
     return gpa & ~0xfffull;
   }
   *perm = s->perm;
-  return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+  return model_tlb__slot_page(s, va);
 }
 
 static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsigned acc,
@@ -475,7 +475,7 @@ static uint64_t fetch_translate(struct model_cpu *c, uint64_t va, unsigned acc) 
   ensure_tlb(c);
   struct model_tlb *t = &c->tlbm;
   const struct tlb_slot *s = model_tlb__lookup_prev(t, TLBL_L1I, &c->fetch_prev, va, need_bit(acc));
-  if (s) return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+  if (s) return model_tlb__slot_page(s, va);
   model_tlb__keep_prev(t, TLBL_L1I, &c->fetch_prev);
   uint64_t ins = t->ins[TLBL_L1I];
   uint16_t vpid = t->vpid;
@@ -491,7 +491,7 @@ uint64_t model_mmu__fetch_page(struct model_cpu *c, uint64_t va, unsigned acc) {
   c->xlat_nocache = false;
   if (c->tlbm.configured) { /* the L1 ITLB's last hit: most re-fetches after a flush */
     const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need_bit(acc), true);
-    if (s) return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+    if (s) return model_tlb__slot_page(s, va);
   }
   return fetch_translate(c, va, acc);
 }

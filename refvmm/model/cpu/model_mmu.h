@@ -6,10 +6,13 @@
 
 #include "model_cpu.h"
 
+/* Whether [gpa, gpa+len) lies inside guest RAM of ram_size bytes. */
+static inline bool model_mem__in_ram(uint64_t ram_size, uint64_t gpa, uint64_t len) {
+  return gpa <= ram_size && len <= ram_size - gpa;
+}
 /* Host pointer for [gpa, gpa+len) inside RAM or NULL. */
 static inline uint8_t *model_mem__ptr(const struct model_cpu *c, uint64_t gpa, uint64_t len) {
-  if (gpa > c->ram_size || len > c->ram_size - gpa) return 0;
-  return c->ram + gpa;
+  return model_mem__in_ram(c->ram_size, gpa, len) ? c->ram + gpa : 0;
 }
 /* Translate va for an access; on failure raise #PF (longjmp). Returns the
  * TLB entry holding the translation. */
@@ -28,7 +31,7 @@ static inline bool model_mmu__fetch_last(struct model_cpu *c, uint64_t va, uint3
                                          uint64_t *gpa) {
   const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, va, need, true);
   if (!s) return false;
-  *gpa = s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+  *gpa = model_tlb__slot_page(s, va);
   return true;
 }
 /* The rest of model_mmu__fetch_page() after model_mmu__fetch_last() found

@@ -262,11 +262,7 @@ static inline __attribute__((always_inline)) struct tlb_slot *
 lookup_hit(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count,
            struct tlb_slot *s) {
   if (count) t->st.hits[lv]++;
-  t->last[lv].page = va >> 12;
-  t->last[lv].mod = t->mod;
-  t->last[lv].slot = s;
-  t->last[lv].vpid = t->vpid;
-  t->last[lv].need = need;
+  model_tlb__make_last(t, lv, va, need, s);
   return s;
 }
 

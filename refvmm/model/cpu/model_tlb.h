@@ -68,6 +68,10 @@ struct tlb_slot {
   uint8_t valid, global, shift;
 };
 _Static_assert(sizeof(struct tlb_slot) == 32, "a TLB slot is 32 bytes");
+/* The guest-physical address of the 4 KiB page holding va that slot s maps. */
+static inline uint64_t model_tlb__slot_page(const struct tlb_slot *s, uint64_t va) {
+  return s->gpa + (va & ((1ull << s->shift) - 1) & ~0xfffull);
+}
 
 /* what an insert evicted */
 struct tlb_evicted {
@@ -297,6 +301,17 @@ static inline struct tlb_slot *model_tlb__lookup_last(struct model_tlb *t, enum 
   }
   return NULL;
 }
+/* s becomes the level's last hit for va's page with need (what a lookup
+ * that finds s records, model_tlb.c's lookup_hit(), and the memos that stand
+ * for such a lookup). */
+static inline void model_tlb__make_last(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, struct tlb_slot *s) {
+  t->last[lv].page = va >> 12;
+  t->last[lv].mod = t->mod;
+  t->last[lv].slot = s;
+  t->last[lv].vpid = t->vpid;
+  t->last[lv].need = need;
+}
 /* Whether an entry of VPID group g at level lv may hold va (bloom above). */
 static inline bool model_tlb__may_hold(const struct model_tlb *t, unsigned g, enum tlb_level lv,
                                        uint64_t va) {
@@ -379,11 +394,7 @@ static inline struct tlb_slot *model_tlb__lookup_prev(struct model_tlb *t, enum 
   t->st.hits[lv]++;
   t->missed[lv].ins = 0; /* as lookup_slow(): no miss memo for the next insert */
   model_tlb__keep_prev(t, lv, p);
-  t->last[lv].page = va >> 12;
-  t->last[lv].mod = t->mod;
-  t->last[lv].slot = s;
-  t->last[lv].vpid = t->vpid;
-  t->last[lv].need = need;
+  model_tlb__make_last(t, lv, va, need, s);
   return s;
 }
 /* speed (the instruction fetch after a flush, model_mmu.c): a lookup of va
@@ -401,11 +412,7 @@ static inline void model_tlb__last_after_fill(struct model_tlb *t, enum tlb_leve
                                               uint32_t need, uint64_t ins, uint16_t vpid,
                                               struct tlb_slot *s) {
   if (!s || !(s->perm & need) || t->ins[lv] != ins + 1 || t->vpid != vpid) return;
-  t->last[lv].page = va >> 12;
-  t->last[lv].mod = t->mod;
-  t->last[lv].slot = s;
-  t->last[lv].vpid = vpid;
-  t->last[lv].need = need;
+  model_tlb__make_last(t, lv, va, need, s);
 }
 void model_tlb__flush_all(struct model_tlb *t); /* every VPID */
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va);
