@@ -17,12 +17,21 @@
 
 static struct model_tlb tlb;
 
-static void setup(void) {
+/* t with the default geometry (the TLB under test, or a reference one) */
+static void configure_default(struct model_tlb *t) {
   struct model_tlb_config cfg;
   model_tlb__default_config(&cfg);
   char err[128];
-  ck_assert_int_eq(model_tlb__configure(&tlb, &cfg, err, sizeof err), 0);
+  ck_assert_int_eq(model_tlb__configure(t, &cfg, err, sizeof err), 0);
 }
+
+static void setup(void) {
+  configure_default(&tlb);
+}
+
+/* the VPIDs the randomized tests switch between: 1 and 1 + TLB_VPID_GENS
+ * share a generation group */
+static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
 
 static struct tlb_slot *ins(enum tlb_level lv, uint64_t va, unsigned shift, bool global) {
   struct tlb_evicted ev;
@@ -323,8 +332,7 @@ static const struct {
  * single-address flush, a VPID switch; r supplies the operands. Returns the
  * slot an insert or lookup gave. */
 static struct tlb_slot *random_tlb_op(struct model_tlb *t, unsigned op, unsigned ins_ops,
-                                      unsigned r, uint64_t va, enum tlb_level lv,
-                                      const uint16_t *vpids) {
+                                      unsigned r, uint64_t va, enum tlb_level lv) {
   struct tlb_evicted ev;
   if (op < ins_ops)
     return model_tlb__insert(t, lv, va, va + 0x40000000ull, (r >> 14) % 5 ? 12 : 21,
@@ -342,12 +350,9 @@ static struct tlb_slot *random_tlb_op(struct model_tlb *t, unsigned op, unsigned
 static struct model_tlb tlb_scan;
 
 START_TEST(test_set_masks_change_no_result) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_scan, &cfg, NULL, 0), 0);
+  configure_default(&tlb_scan);
   ck_assert(tlb.setm_on);
   tlb_scan.setm_on = false;
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
   uint64_t rng = 12345;
   unsigned found = 0;
   for (int i = 0; i < 200000; i++) {
@@ -358,7 +363,7 @@ START_TEST(test_set_masks_change_no_result) {
     struct model_tlb *ts[2] = {&tlb, &tlb_scan};
     struct tlb_slot *got[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++)
-      got[k] = random_tlb_op(ts[k], op, 6, r, va, lv, vpids);
+      got[k] = random_tlb_op(ts[k], op, 6, r, va, lv);
     if (got[0] || got[1]) {
       ck_assert_ptr_nonnull(got[0]);
       ck_assert_ptr_nonnull(got[1]);
@@ -379,10 +384,7 @@ END_TEST
 static struct model_tlb tlb_probe_all;
 
 START_TEST(test_bloom_changes_no_result) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_probe_all, &cfg, NULL, 0), 0);
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  configure_default(&tlb_probe_all);
   uint64_t rng = 987654321;
   unsigned found = 0, missed = 0;
   for (int i = 0; i < 200000; i++) {
@@ -394,7 +396,7 @@ START_TEST(test_bloom_changes_no_result) {
     struct tlb_slot *got[2] = {NULL, NULL};
     memset(tlb_probe_all.bloom, 0xff, sizeof tlb_probe_all.bloom);
     for (int k = 0; k < 2; k++)
-      got[k] = random_tlb_op(ts[k], op, 7, r, va, lv, vpids);
+      got[k] = random_tlb_op(ts[k], op, 7, r, va, lv);
     ck_assert((got[0] == NULL) == (got[1] == NULL));
     if (got[0]) {
       ck_assert_int_eq(got[0] - tlb.slot, got[1] - tlb_probe_all.slot);
@@ -422,11 +424,8 @@ END_TEST
 static struct model_tlb tlb_plain;
 
 START_TEST(test_insert_after_miss_changes_no_result) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_plain, &cfg, NULL, 0), 0);
+  configure_default(&tlb_plain);
   tlb_plain.setm_on = false;
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
   uint64_t rng = 4242;
   unsigned refreshed = 0, between = 0, evicted = 0;
   for (int i = 0; i < 200000; i++) {
@@ -439,7 +438,7 @@ START_TEST(test_insert_after_miss_changes_no_result) {
     if (op >= 12) { /* a flush (rarely: the sets fill up), an INVLPG, a VPID switch alone */
       if (op == 12 && r % 8) continue;
       for (int k = 0; k < 2; k++)
-        random_tlb_op(ts[k], op, 0, r, va, lv, vpids);
+        random_tlb_op(ts[k], op, 0, r, va, lv);
       continue;
     }
     struct tlb_slot *got[2];
@@ -501,11 +500,8 @@ END_TEST
  * case), through flushes, INVLPGs and VPID switches (two VPIDs sharing a
  * group) between fills. */
 START_TEST(test_insert_l2_l1_is_two_inserts) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_plain, &cfg, NULL, 0), 0);
+  configure_default(&tlb_plain);
   tlb_plain.setm_on = false;
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
   uint64_t rng = 777;
   unsigned fills = 0, evicted = 0;
   for (int i = 0; i < 100000; i++) {
@@ -522,7 +518,7 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
         else if (op == 13)             /* INVLPG of another page in va's 2 MiB: its pieces go */
           model_tlb__flush_va(ts[k], va ^ ((uint64_t)((r >> 22) % 511 + 1) << 12));
         else
-          random_tlb_op(ts[k], op, 0, r, va, l1, vpids);
+          random_tlb_op(ts[k], op, 0, r, va, l1);
       continue;
     }
     if (op >= 8) { /* a lookup (hits leave the last-hit memos the inserts must spoil) */
@@ -622,7 +618,6 @@ START_TEST(test_guest_pwc_matches_reference) {
   unsigned ref_rr[PWC_LEVELS] = {0};
   memset(ref, 0, sizeof ref);
   uint64_t hits[PWC_LEVELS] = {0};
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
   unsigned x = 4711, deep = 0, after_flush = 0;
   for (int i = 0; i < 200000; i++) {
     x = x * 1103515245u + 12345u;
@@ -709,10 +704,7 @@ END_TEST
 static struct model_tlb tlb_nofill;
 
 START_TEST(test_last_after_fill_changes_no_result) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_nofill, &cfg, NULL, 0), 0);
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  configure_default(&tlb_nofill);
   static const uint32_t needs[] = {TLBP_R, TLBP_W, TLBP_X, TLBP_X << 3};
   uint64_t rng = 777;
   uint64_t pva = 0;
@@ -730,7 +722,7 @@ START_TEST(test_last_after_fill_changes_no_result) {
     if (op >= 14) { /* a flush (rarely), an INVLPG, a VPID switch alone */
       if (op == 14 && r % 8) continue;
       for (int k = 0; k < 2; k++)
-        random_tlb_op(ts[k], op == 14 ? 12 : 13 + (r & 1), 0, r, va, lv, vpids);
+        random_tlb_op(ts[k], op == 14 ? 12 : 13 + (r & 1), 0, r, va, lv);
       continue;
     }
     if (op >= 7) { /* the same lookup as the last fill's (the next fetch from its page) */
@@ -802,10 +794,7 @@ END_TEST
 static struct model_tlb tlb_noprev;
 
 START_TEST(test_lookup_prev_changes_no_result) {
-  struct model_tlb_config cfg;
-  model_tlb__default_config(&cfg);
-  ck_assert_int_eq(model_tlb__configure(&tlb_noprev, &cfg, NULL, 0), 0);
-  static const uint16_t vpids[] = {0, 1, 1 + TLB_VPID_GENS, 2};
+  configure_default(&tlb_noprev);
   struct tlb_prev prev = {0};
   uint64_t rng = 31337;
   unsigned prev_hits = 0;
