@@ -107,7 +107,7 @@ int session__prepare(struct session *s) {
                 vm->status_detail);
   vm->status_detail[0] = '\0';
 
-  int rc = guest_mem__init(&vm->mem, vm->cfg.mem_size);
+  int rc = guest_mem__init_backing(&vm->mem, vm->cfg.mem_size, vm->ops->ram_private_huge);
   if (rc)
     return fail(s, EXIT_HOST, "refvmm: cannot allocate %" PRIu64 " bytes of guest RAM: %s",
                 vm->cfg.mem_size, strerror(-rc));

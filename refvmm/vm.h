@@ -54,6 +54,9 @@ struct guest_mem {
 };
 
 int guest_mem__init(struct guest_mem *gm, uint64_t size); /* 0 or -errno */
+/* The same, with `private_huge`: private anonymous memory advised for
+ * transparent huge pages (backend_ops.ram_private_huge) instead of shared. */
+int guest_mem__init_backing(struct guest_mem *gm, uint64_t size, bool private_huge);
 void guest_mem__destroy(struct guest_mem *gm);
 /* The one checked-GPA helper: a read-only host view of [gpa, gpa+len) when
  * that range lies wholly inside guest RAM (no wrap-around), else NULL. len

@@ -254,6 +254,23 @@ static json_t *tool_json(void) {
   return t;
 }
 
+/* The host's transparent-huge-page mode, the bracketed word of
+ * /sys/kernel/mm/transparent_hugepage/enabled ("always", "madvise" or
+ * "never"; guest RAM is advised, so either of the first two backs it with
+ * huge pages), or null where the kernel has no THP. */
+static json_t *thp_json(void) {
+  char buf[256];
+  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (!f) return json_null();
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *a = strchr(buf, '['), *b = a ? strchr(a, ']') : NULL;
+  if (!b || b - a < 2) return json_null();
+  *b = '\0';
+  return str_json(a + 1);
+}
+
 json_t *context__collect(int argc, char **argv) {
   json_t *ctx = json_object();
   if (!ctx) return NULL;
@@ -288,6 +305,7 @@ json_t *context__collect(int argc, char **argv) {
     json_object_set_new(ctx, "mem_total_bytes", json_integer(strtoll(buf, NULL, 10) * 1024));
   else
     json_object_set_new(ctx, "mem_total_bytes", json_null());
+  json_object_set_new(ctx, "thp", thp_json());
   double load[3];
   if (getloadavg(load, 3) == 3) {
     json_t *la = json_array();

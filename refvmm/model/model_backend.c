@@ -526,6 +526,7 @@ const struct backend_ops model_backend_ops = {
     .reference_config = model_reference_config,
     .reference_done = model_reference_done,
     .interprets_guest = true,
+    .ram_private_huge = true,
     .section = "model",
     .section_json = model_backend__to_json,
     .print_summary = model_backend__print,

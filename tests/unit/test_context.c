@@ -27,6 +27,19 @@ START_TEST(has_fields) {
     ck_assert_msg(json_is_object(json_object_get(c, objects[i])), "%s not an object", objects[i]);
   ck_assert(json_is_integer(json_object_get(c, "num_cpus")));
   ck_assert(json_is_integer(json_object_get(c, "mem_total_bytes")));
+  /* the bracketed word of the THP mode file, or null where there is none */
+  json_t *thp = json_object_get(c, "thp");
+  FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+  if (f) {
+    char line[256] = "", want[64] = "";
+    ck_assert(fgets(line, sizeof line, f) != NULL);
+    fclose(f);
+    const char *a = strchr(line, '[');
+    ck_assert(a && sscanf(a, "[%63[a-z+]]", want) == 1);
+    ck_assert_str_eq(json_string_value(thp), want);
+  } else {
+    ck_assert(json_is_null(thp));
+  }
 
   char host[256];
   gethostname(host, sizeof(host));

@@ -3,7 +3,10 @@
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "refvmm/vm.h"
 
@@ -23,6 +26,62 @@ START_TEST(init_sets_size_and_zeroed_ram) {
   ck_assert_uint_eq(gm.host[gm.size - 1], 0);
   gm.host[gm.size - 1] = 0x77; /* whole range writable */
   ck_assert_uint_eq(gm.host[gm.size - 1], 0x77);
+}
+END_TEST
+
+/* The mapping's VmFlags line in /proc/self/smaps, or "" when not found. */
+static void vmflags_of(const void *addr, char *out, size_t len) {
+  out[0] = '\0';
+  FILE *f = fopen("/proc/self/smaps", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[512];
+  bool in = false;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2) { /* a mapping's first line */
+      in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+      continue;
+    }
+    if (in && !strncmp(line, "VmFlags:", 8)) {
+      snprintf(out, len, "%s", line + 8);
+      break;
+    }
+  }
+  fclose(f);
+}
+
+/* Whether a child's write to the RAM shows in the parent's view: shared
+ * memory shows it, private memory does not. */
+static bool child_write_shows(struct guest_mem *g) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    g->host[4096] = 0x5a;
+    _exit(0);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return g->host[4096] == 0x5a;
+}
+
+/* The model's RAM: private, zeroed, writable and advised for huge pages
+ * (VmFlags "hg") where the kernel has THP; the default stays shared and
+ * unadvised (KVM's counts depend on it, backend.h). */
+START_TEST(private_huge_backing) {
+  struct guest_mem h;
+  ck_assert_int_eq(guest_mem__init_backing(&h, 8u << 20, true), 0);
+  ck_assert_uint_eq(h.host[h.size - 1], 0);
+  h.host[h.size - 1] = 0x77;
+  ck_assert_uint_eq(h.host[h.size - 1], 0x77);
+  ck_assert(!child_write_shows(&h));
+  ck_assert(child_write_shows(&gm));
+  char fl[512];
+  bool thp = access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) == 0;
+  vmflags_of(h.host, fl, sizeof fl);
+  ck_assert_msg(!thp || strstr(fl, " hg"), "private_huge RAM not advised: VmFlags%s", fl);
+  vmflags_of(gm.host, fl, sizeof fl);
+  ck_assert_msg(fl[0] && !strstr(fl, " hg"), "shared RAM advised: VmFlags%s", fl);
+  guest_mem__destroy(&h);
 }
 END_TEST
 
@@ -149,6 +208,7 @@ Suite *suite_guest_mem(void) {
   TCase *tc = tcase_create("init");
   tcase_add_checked_fixture(tc, setup, teardown);
   tcase_add_test(tc, init_sets_size_and_zeroed_ram);
+  tcase_add_test(tc, private_huge_backing);
   tcase_add_test(tc, copies_and_the_written_hook);
   tcase_add_test(tc, init_rejects_bad_sizes);
   tcase_add_test(tc, init_accepts_max);
