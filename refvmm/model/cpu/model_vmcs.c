@@ -145,10 +145,9 @@ static int walk_fault(const struct model_cpu *c, unsigned acc, uint32_t bits) {
 /* model_mmu__walk() with set_ad, no EPT and no paging-structure-cache start
  * (walk_start 0: every level read and counted alike), step for step: the
  * same counters (walks, walk_refs, walk_level), the same A/D writes, the
- * same result and error code; and the path. Speed: the VMM walks once per
- * shadow #PF exit, and needed a second pass over the tables for the path. */
+ * same result and error code; and the path, in the region's memo. */
 int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                               uint32_t *perm, struct vmx_guest_path *path) {
+                               uint32_t *perm, const struct vmx_guest_path **path) {
   enum {
     P = 1,
     W = 2,
@@ -158,45 +157,57 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     PS = 1 << 7,
     G = 1 << 8,
   };
+  static const struct vmx_guest_path no_path; /* leaf_level 0: not kept */
   const uint64_t pa_mask = ((1ull << MODEL_MAXPHYADDR) - 1) & ~0xfffull;
   const uint64_t rsvd_hi = ((1ull << 52) - 1) & ~((1ull << MODEL_MAXPHYADDR) - 1);
-  path->leaf_level = 0;
   if (!(c->cr0 & (1ull << 31)) || c->walk_start || model_vmcs__ept(&c->vmcs)) {
     uint32_t pm;
+    *path = &no_path;
     return model_mmu__walk(c, va, acc, gpa, perm ? perm : &pm, true);
   }
   bool nxe = (c->efer & EFER_NXE) != 0;
-  uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
-  uint64_t table = c->cr3 & pa_mask, allow_u = 1, allow_w = 1, nx = 0, e = 0;
+  uint64_t table, allow_u, allow_w, nx, e = 0;
   uint8_t *p = NULL;
-  int level = 4;
+  int level;
   c->cnt.walks++;
   struct vmx_walk_memo *m = &c->vmx_walk_memo[(va >> 21) & 7];
-  uint64_t e0, e1, e2 = 0;
+  struct vmx_guest_path *pt = &m->path; /* written in place: the memo's levels stay as they are */
+  *path = pt;
   if (m->ram == c->ram && m->key == va >> 21 && m->cr3 == c->cr3 && m->nxe == nxe &&
-      m->ram_size == c->ram_size && (memcpy(&e0, m->p[0], 8), e0 == m->e[0]) &&
-      (memcpy(&e1, m->p[1], 8), e1 == m->e[1]) &&
-      (m->n == 2 || (memcpy(&e2, m->p[2], 8), e2 == m->e[2]))) {
+      m->ram_size == c->ram_size && !memcmp(m->p[0], &m->e[0], 8) &&
+      !memcmp(m->p[1], &m->e[1], 8) && (m->n == 2 || !memcmp(m->p[2], &m->e[2], 8))) {
     /* the levels kept as the walk below would do them: present, no
-     * reserved bit, not a leaf, A already set */
+     * reserved bit, not a leaf, A already set; the path holds them */
     c->cnt.walk_refs += m->n;
-    path->e[4] = e0;
-    path->e[3] = e1;
-    path->e[2] = e2; /* read again below when not kept */
-    path->tab[4] = table;
-    path->tab[3] = e0 & pa_mask;
-    path->tab[2] = e1 & pa_mask; /* (the same when level 2 is not kept) */
-    path->above[4] = 3;
-    path->above[3] = m->above[0];
-    path->above[2] = m->above[1];
+    level = 4 - m->n;
+    /* the leaf of the last walk through them, re-read unchanged: present,
+     * no reserved bit, a leaf at this level, A set; the path holds it too
+     * (speed: the handler's second fault on a page, a PT write's next entry) */
+    if (m->leaf_p && m->leaf_key == va >> (m->n == 3 ? 12 : 21) &&
+        !memcmp(m->leaf_p, &m->leaf_e, 8)) {
+      c->walk_level = (uint8_t)level;
+      c->cnt.walk_refs++;
+      p = m->leaf_p;
+      e = m->leaf_e;
+      allow_u = m->leaf_u;
+      allow_w = m->leaf_w;
+      nx = m->leaf_nx;
+      goto check;
+    }
     allow_u = m->u;
     allow_w = m->w;
     nx = m->nx;
-    table = (m->n == 3 ? e2 : e1) & pa_mask;
-    level = 4 - m->n;
+    table = m->table;
   } else {
     m->ram = NULL; /* rewritten below: valid again once level 3 leads on */
+    m->leaf_p = NULL;
+    table = c->cr3 & pa_mask;
+    allow_u = allow_w = 1;
+    nx = 0;
+    level = 4;
   }
+  m->leaf_p = NULL; /* rewritten below if the walk succeeds */
+  uint64_t rsvd = rsvd_hi | (nxe ? 0 : 1ull << 63);
 #pragma GCC unroll 4 /* speed: each level's tests fold to constants */
   for (; level >= 1; level--) {
     c->walk_level = (uint8_t)level;
@@ -210,8 +221,8 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
     if (leaf && level == 3) r |= 0x3fffe000ull; /* 1 GiB frame bits 29:13 */
     if (leaf && level == 2) r |= 0x1fe000ull;   /* 2 MiB frame bits 20:13 */
     if (e & r) return walk_fault(c, acc, PFEC_P | PFEC_RSVD);
-    path->tab[level] = table;
-    path->above[level] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
+    pt->tab[level] = table;
+    pt->above[level] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
     allow_u &= e >> 2;
     allow_w &= e >> 1;
     if (nxe) nx |= e >> 63;
@@ -219,40 +230,54 @@ int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, u
       e |= A;
       memcpy(p, &e, 8);
     }
-    path->e[level] = e;
+    pt->e[level] = e;
     if (leaf) break;
     table = e & pa_mask;
     if (level >= 2) {
       m->p[4 - level] = p;
       m->e[4 - level] = e;
     }
-    if (level >= 3)
-      m->above[4 - level] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
     if (level == 3 || level == 2) { /* the levels down to this one lead on: keep them */
       m->ram = c->ram;
       m->ram_size = c->ram_size;
       m->key = va >> 21;
       m->cr3 = c->cr3;
       m->n = (uint8_t)(5 - level);
+      m->table = table;
       m->u = (uint8_t)(allow_u & 1);
       m->w = (uint8_t)(allow_w & 1);
       m->nx = (uint8_t)(nx & 1);
       m->nxe = nxe;
     }
   }
+  /* keep the leaf when the memo holds the levels above it (hit, or
+   * rewritten by this walk: the key is va's region); its value below */
+  if (m->ram && level == 4 - m->n) {
+    m->leaf_p = p;
+    m->leaf_key = va >> (m->n == 3 ? 12 : 21);
+    m->leaf_u = (uint8_t)(allow_u & 1);
+    m->leaf_w = (uint8_t)(allow_w & 1);
+    m->leaf_nx = (uint8_t)(nx & 1);
+  }
+check:;
   /* the access check and the permissions, as model_mmu__walk() computes
-   * them (branch-free: speed) */
+   * them (branch-free: speed); a fault leaves the memo as it is (nothing
+   * was written since it was checked) */
   uint32_t u = (uint32_t)allow_u & 1, w = (uint32_t)allow_w & 1, x = !(nx & 1);
   uint32_t wp = (c->cr0 >> 16) & 1, user = (acc & ACC_U) != 0;
   uint32_t okr = user ? u : 1, okw = user ? (u & w) : (w | (wp ^ 1));
   uint32_t ok = (acc & ACC_X) ? x & okr : (acc & ACC_W) ? okw : okr;
-  if (!ok) return walk_fault(c, acc, PFEC_P);
+  if (!ok) {
+    m->leaf_e = e; /* (a leaf just kept: its value, A set) */
+    return walk_fault(c, acc, PFEC_P);
+  }
   if ((acc & ACC_W) && !(e & D)) {
     e |= D;
     memcpy(p, &e, 8);
-    path->e[level] = e;
   }
-  path->leaf_level = level;
+  pt->e[level] = e;
+  m->leaf_e = e;
+  pt->leaf_level = level;
   uint64_t page_mask = (1ull << (3 + 9 * level)) - 1;
   *gpa = (e & pa_mask & ~page_mask) | (va & page_mask);
   if (!perm) return 0; /* speed: the shadow #PF handler needs none */

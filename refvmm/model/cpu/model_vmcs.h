@@ -96,20 +96,41 @@ struct model_cpu;
  * stops with an internal error (message in the CPU's msg). */
 typedef int (*vmm_exit_handler)(void *vmm, struct model_cpu *c);
 
-/* speed: the VMM's guest walks (model_vmx__walk_guest_path()): the upper
- * non-leaf entries (levels 4-3, or 4-2) of a recent walk of a 2 MiB
- * region, by region, with where in guest RAM they were read (the same
- * CR3, EFER.NXE and RAM); used only after re-reading those entries and
- * finding them unchanged (then the walk through them reads, checks and
- * writes nothing else) (struct model_cpu's vmx_walk_memo[8]) */
+/* The entries a successful model_vmx__walk_guest_path() read, for each
+ * level from 4 down to leaf_level (with the A/D bits the walk set);
+ * leaf_level 0 when the walk did not keep them (the caller reads the
+ * tables itself). */
+struct vmx_guest_path {
+  int leaf_level;
+  uint64_t e[5];
+  uint64_t tab[5];  /* the guest-physical table each level's entry was read from */
+  uint8_t above[5]; /* what the entries above that level allow: bit 0 U, bit 1 W,
+                     * bit 2 NX (U and W ANDed, NX ORed; 3 at level 4) */
+};
+
+/* speed: the VMM's guest walks (model_vmx__walk_guest_path()), by 2 MiB
+ * region (struct model_cpu's vmx_walk_memo[8]): the upper non-leaf entries
+ * (levels 4-3, or 4-2) of a recent walk of the region, with where in guest
+ * RAM they were read (the same CR3, EFER.NXE and RAM), and the leaf below
+ * them of the last successful walk through them (level 4 - n: its page,
+ * where it was read, its value as that walk left it, what the whole path
+ * allows); used only after re-reading those entries and finding them
+ * unchanged (then the walk through them reads, checks and writes nothing
+ * else). `path` is the path of the region's last walk: its levels of the
+ * kept entries and, while leaf_p is set, of the leaf are what a walk that
+ * hits them records, so such a walk returns it as it is. */
 struct vmx_walk_memo {
   const uint8_t *ram; /* NULL: invalid */
   uint64_t ram_size, key, cr3;
   const uint8_t *p[3];
   uint64_t e[3];
-  uint8_t n; /* levels kept: 2 or 3 */
+  uint64_t table; /* the table the kept entries lead to */
+  uint8_t n;      /* levels kept: 2 or 3 */
   uint8_t u, w, nx, nxe;
-  uint8_t above[2]; /* vmx_guest_path.above of levels 3 and 2 */
+  uint8_t leaf_u, leaf_w, leaf_nx;
+  uint8_t *leaf_p;           /* NULL: no leaf kept */
+  uint64_t leaf_e, leaf_key; /* leaf_key: va >> 12 (a level-1 leaf) or va >> 21 */
+  struct vmx_guest_path path;
 };
 
 struct model_vmcs {
@@ -230,27 +251,21 @@ bool model_vmx__exit_insn(const struct model_cpu *c, uint64_t *rip, uint16_t *op
 void model_vmx__flush_nonglobal(struct model_cpu *c);
 void model_vmx__flush_all(struct model_cpu *c);
 void model_vmx__flush_va(struct model_cpu *c, uint64_t va);
-/* The entries a successful model_vmx__walk_guest_path() read, for each
- * level from 4 down to leaf_level (with the A/D bits the walk set);
- * leaf_level 0 when the walk did not keep them (the caller reads the
- * tables itself). */
-struct vmx_guest_path {
-  int leaf_level;
-  uint64_t e[5];
-  uint64_t tab[5];  /* the guest-physical table each level's entry was read from */
-  uint8_t above[5]; /* what the entries above that level allow: bit 0 U, bit 1 W,
-                     * bit 2 NX (U and W ANDed, NX ORed; 3 at level 4) */
-};
 /* The guest's own translation of va for acc through its page tables
  * (CR3, CR4, EFER), setting their A/D bits as the CPU would: what a VMM's
  * software walker computes (KVM's paging_tmpl.h): 0 and *gpa, *perm, or
- * MMU_FAULT | the #PF error code (perm may be NULL: not computed); and the
- * path it took (a shadow #PF handler needs both: KVM's FNAME(walk_addr)
- * keeps the table gfns and ptes too, and the access of each level).
- * Speed: without EPT (shadow paging), it is a copy of the CPU's walk
- * specialised for the VMM (A/D set, no paging-structure-cache start);
- * tests/unit/test_model_mmu.c checks it against model_mmu__walk(). */
+ * MMU_FAULT | the #PF error code (perm may be NULL: not computed); and in
+ * *path the path it took (a shadow #PF handler needs both: KVM's
+ * FNAME(walk_addr) keeps the table gfns and ptes too, and the access of
+ * each level), valid until the next walk (it is the walk memo's).
+ * Why not model_mmu__walk(): this is the VMM's software walker, not the
+ * CPU's: no paging-structure caches, and it keeps the path, and with its
+ * memo of whole paths (checked entry by entry) the shadow #PF handler's
+ * repeated walks of a page read, check and write only what changed.
+ * Without EPT (shadow paging) it follows the CPU's walk step for step,
+ * with the same counters, A/D writes, result and error code
+ * (tests/unit/test_model_mmu.c checks it against model_mmu__walk()). */
 int model_vmx__walk_guest_path(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa,
-                               uint32_t *perm, struct vmx_guest_path *path);
+                               uint32_t *perm, const struct vmx_guest_path **path);
 
 #endif

@@ -582,7 +582,7 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   s->exit_id++;
   bool sup = !(acc & ACC_U); /* a supervisor-mode access (CPL0 or implicit) */
   uint64_t gpa;
-  struct vmx_guest_path path;
+  const struct vmx_guest_path *path; /* the walk memo's (speed: not copied) */
   int err = model_vmx__walk_guest_path(c, va, acc, &gpa, NULL, &path); /* sets the guest's A/D */
   if (err) {
     s->vmcs->inject_error = (uint32_t)err & 0xffff;
@@ -605,25 +605,27 @@ static int pf_handler(void *vmm, struct model_cpu *c, uint64_t va, unsigned acc)
   s->hidden_faults_cpl0 += sup;
   /* the guest's tables, their frames and the access above each level (from
    * the walk's path, or read again when it kept none), and the leaf's bits */
-  uint64_t *gtab = path.tab, e = 0;
+  uint64_t gtab_read[5], e = 0;
+  const uint64_t *gtab = path->tab;
   uint8_t role[5] = {0};
-  int leaf_level = path.leaf_level;
+  int leaf_level = path->leaf_level;
   uint64_t allow_u, allow_w, nx;
   uint8_t nxe = (model_vmx__guest_efer(c) & EFER_NXE) ? ROLE_NXE : 0;
   if (leaf_level) {
     for (int level = 4; level >= leaf_level; level--) /* above: U, W, NX as ROLE_U, _W, _NX */
-      role[level] = (uint8_t)(level | path.above[level] << 3 | nxe);
-    e = path.e[leaf_level];
-    allow_u = path.above[leaf_level] & e >> 2;
-    allow_w = path.above[leaf_level] >> 1 & e >> 1;
-    nx = (path.above[leaf_level] >> 2 | e >> 63) & 1;
+      role[level] = (uint8_t)(level | path->above[level] << 3 | nxe);
+    e = path->e[leaf_level];
+    allow_u = path->above[leaf_level] & e >> 2;
+    allow_w = path->above[leaf_level] >> 1 & e >> 1;
+    nx = (path->above[leaf_level] >> 2 | e >> 63) & 1;
   } else {
+    gtab = gtab_read;
     uint64_t table = model_vmx__guest_cr3(c) & ADDR;
     allow_u = allow_w = 1;
     nx = 0;
     leaf_level = 1;
     for (int level = 4; level >= 1; level--) {
-      gtab[level] = table;
+      gtab_read[level] = table;
       role[level] = (uint8_t)(level | ((allow_u & 1) ? ROLE_U : 0) | ((allow_w & 1) ? ROLE_W : 0) |
                               ((nx & 1) ? ROLE_NX : 0) | nxe);
       e = gread(s, table + ((va >> (12 + 9 * (level - 1))) & 511) * 8);
