@@ -107,6 +107,8 @@ static void plan(struct model_tlb *t) {
       }
     }
   }
+  for (int lv = 0; lv < TLBL_COUNT; lv++)
+    t->fresh4k[lv] = t->ins_p[TLBL_L2][0].shift == 12 && t->ins_p[lv][0].shift == 12;
 }
 
 _Static_assert(PWC_MAX <= 64, "pwc_live holds one bit per paging-structure cache entry");
@@ -384,11 +386,14 @@ insert_fresh(struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p, 
 
 static inline __attribute__((always_inline)) struct tlb_slot *
 insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, unsigned shift,
-       uint32_t perm, bool global, struct tlb_evicted *evicted, const struct ins_ctx *c) {
+       uint32_t perm, bool global, struct tlb_evicted *evicted, const struct ins_ctx *c,
+       bool maybe_fresh) {
   evicted->valid = 0;
   unsigned ps = ps_of_shift(shift);
   unsigned g = c->g;
-  struct tlb_slot *s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, c);
+  struct tlb_slot *s = NULL;
+  if (maybe_fresh) /* else the caller saw the set is no emptied one */
+    s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, c);
   if (s) return s;
   int ai = t->ins_arr[lv][ps];
   if (ai < 0) return NULL;
@@ -492,15 +497,96 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_evicted *evicted) {
   struct ins_ctx c = ins_ctx_of(t);
-  return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c);
+  return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c, true);
+}
+
+/* whether insert_fresh() would take set m for group c->g: nothing of the
+ * group live in it since the group's last full flush */
+static inline __attribute__((always_inline)) bool set_fresh(const struct tlb_setm *m,
+                                                            const struct ins_ctx *c) {
+  return !m->mixed && m->grp == c->g && m->gen != c->gen;
+}
+
+/* insert_fresh() of a 4 KiB page into a 4 KiB array: way 0 of the set whose
+ * masks are m (first: its first slot) takes the entry e (vpn its tag) */
+static inline __attribute__((always_inline)) void
+fresh_put_4k(struct model_tlb *t, enum tlb_level lv, struct tlb_setm *m, uint32_t first,
+             uint64_t vpn, const struct tlb_slot *e, uint64_t bloom_bit, unsigned g, bool global) {
+  t->ins[lv]++;
+  m->mask = 1;
+  m->gmask = global;
+  m->gen = e->gen;
+  m->ngen = e->ngen;
+  m->mod = t->mod;
+  struct tlb_slot *s = &t->slot[first];
+  /* insert_tail()'s memo test at 4 KiB: last.page < 2^52, so (page << 12) >> 12 == page */
+  if (t->last[lv].slot == s || t->last[lv].page == vpn) t->last[lv].mod = 0;
+  t->vpn_of[first] = vpn;
+  memcpy(s, e, sizeof *s);
+  t->sizes_used[g][lv] |= TLBS_4K;
+  t->bloom[g][lv][0] |= bloom_bit;
+  if (global) t->sizes_global[g][lv] |= TLBS_4K;
+}
+
+/* the set of vpn in the 4 KiB array of level lv's plan p: its masks */
+static inline __attribute__((always_inline)) struct tlb_setm *
+setm_4k(struct model_tlb *t, const struct tlb_probe *p, uint64_t vpn) {
+  return &t->setm[p->set_base + ((uint32_t)vpn & p->set_mask)];
+}
+
+/* model_tlb__insert_l2_l1's first case (below) for the L1 level l1, once
+ * its test passed: both inserts' writes, the entry built once */
+static inline __attribute__((always_inline)) struct tlb_slot *
+fill_fresh_4k(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa, uint32_t perm,
+              bool global, struct tlb_evicted *evicted) {
+  const struct tlb_probe *p2 = &t->ins_p[TLBL_L2][0], *p1 = &t->ins_p[l1][0];
+  struct ins_ctx c = ins_ctx_of(t);
+  uint64_t vpn = va >> 12;
+  uint32_t s2 = (uint32_t)vpn & p2->set_mask, s1 = (uint32_t)vpn & p1->set_mask;
+  const struct tlb_slot e = {.gpa = page_gpa,
+                             .perm = perm,
+                             .vpid = c.vpid,
+                             .valid = 1,
+                             .global = global,
+                             .shift = 12,
+                             .gen = c.gen,
+                             .ngen = c.ngen};
+  uint64_t bit = 1ull << (vpn & 63);
+  uint32_t f2 = p2->base + s2 * p2->ways, f1 = p1->base + s1 * p1->ways;
+  evicted->valid = 0;
+  t->fills += 2;
+  fresh_put_4k(t, TLBL_L2, &t->setm[p2->set_base + s2], f2, vpn, &e, bit, c.g, global);
+  fresh_put_4k(t, l1, &t->setm[p1->set_base + s1], f1, vpn, &e, bit, c.g, global);
+  if (perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) t->frac_used = true; /* a piece below 2 MiB */
+  return &t->slot[f1];
 }
 
 struct tlb_slot *model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va,
                                          uint64_t page_gpa, unsigned shift, uint32_t perm,
                                          bool global, struct tlb_evicted *evicted) {
   struct ins_ctx c = ins_ctx_of(t); /* the same for both */
-  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted, &c);
-  return insert(t, l1, va, page_gpa, shift, perm, global, evicted, &c);
+  /* speed: a 4 KiB fill whose L2 and L1 sets are both emptied ones (every
+   * fill right after a full flush: forkwait in shadow/flush): both
+   * insert_fresh() cases in one pass, per L1 level (its fields at constant
+   * offsets). The two inserts touch different sets, slots and per-level
+   * state, so testing both sets first and then writing both is the same as
+   * insert() at L2, then at l1. fresh4k: both levels' plans for a 4 KiB
+   * page are 4 KiB arrays. */
+  bool l2_fresh = true; /* false: its set is known to be no emptied one */
+  if (shift == 12 && t->setm_on && t->fresh4k[l1]) {
+    uint64_t vpn = va >> 12;
+    l2_fresh = set_fresh(setm_4k(t, &t->ins_p[TLBL_L2][0], vpn), &c);
+    if (l2_fresh) {
+      if (l1 == TLBL_L1D) {
+        if (set_fresh(setm_4k(t, &t->ins_p[TLBL_L1D][0], vpn), &c))
+          return fill_fresh_4k(t, TLBL_L1D, va, page_gpa, perm, global, evicted);
+      } else if (l1 == TLBL_L1I && set_fresh(setm_4k(t, &t->ins_p[TLBL_L1I][0], vpn), &c)) {
+        return fill_fresh_4k(t, TLBL_L1I, va, page_gpa, perm, global, evicted);
+      }
+    }
+  }
+  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted, &c, l2_fresh);
+  return insert(t, l1, va, page_gpa, shift, perm, global, evicted, &c, true);
 }
 
 /* Drop a VPID's paging-structure-cache entries: O(1), a new generation in
