@@ -281,15 +281,16 @@ lookup_miss(struct model_tlb *t, enum tlb_level lv, uint64_t va, bool count, uns
   return NULL;
 }
 
-/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
-struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                        uint32_t need, bool count) {
+/* model_tlb__lookup_slow() for one level (lv a constant: its fields at
+ * constant offsets) */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_slow_lv(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
   unsigned g = t->vpid % TLB_VPID_GENS;
   unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
+  t->missed[lv].ins = 0;
   const struct tlb_probe *p = t->probe_used[lv][used];
   unsigned n = t->nprobe_used[lv][used];
-  t->missed[lv].ins = 0;
   if (n == 1) { /* speed: one array and size in use (4 KiB pages only): no loop */
     struct tlb_slot *s = probe_p(t, p, va, g);
     t->missed[lv].slot[0] = s;
@@ -302,6 +303,19 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
     if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
   }
   return lookup_miss(t, lv, va, count, used);
+}
+
+/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count) {
+  switch (lv) { /* speed: a body per level */
+  case TLBL_L1D:
+    return lookup_slow_lv(t, TLBL_L1D, va, need, count);
+  case TLBL_L1I:
+    return lookup_slow_lv(t, TLBL_L1I, va, need, count);
+  default:
+    return lookup_slow_lv(t, TLBL_L2, va, need, count);
+  }
 }
 
 /* TLBS_4K, TLBS_2M, TLBS_1G -> 0, 1, 2 (model_tlb.bloom's index) */
@@ -500,28 +514,65 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
   return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c, true);
 }
 
-/* whether insert_fresh() would take set m for group c->g: nothing of the
- * group live in it since the group's last full flush */
-static inline __attribute__((always_inline)) bool set_fresh(const struct tlb_setm *m,
-                                                            const struct ins_ctx *c) {
-  return !m->mixed && m->grp == c->g && m->gen != c->gen;
+/* speed, the fill of a 4 KiB page into 4 KiB arrays (below): where
+ * insert() puts it at level lv (p: the level's plan for it, m: the set's
+ * masks) when that needs no probe and evicts nothing. *fresh and way 0: an
+ * emptied set of the group (insert_fresh()). Else, *fresh false: a set of
+ * the group whose mask is exact (mod), the first way outside it, when no
+ * entry of the page can be in the set to refresh: the miss record of the
+ * lookup right before says the probe of this array found none (insert()'s
+ * refresh), or the level holds no 4 KiB entry with the page's bloom bit.
+ * -1: another case (insert() decides). */
+static inline __attribute__((always_inline)) int
+quick_way_4k(const struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p,
+             const struct tlb_setm *m, uint64_t va, const struct ins_ctx *c, bool *fresh) {
+  if (m->mixed || m->grp != c->g) return -1;
+  *fresh = m->gen != c->gen;
+  if (*fresh) return 0;
+  if (m->mod != t->mod || m->mask == (p->ways >= 64 ? ~0ull : (1ull << p->ways) - 1)) return -1;
+  uint64_t vpn = va >> 12;
+  if (t->missed[lv].ins == t->ins[lv] + 1 && t->missed[lv].mod == t->mod &&
+      t->missed[lv].page == vpn && t->missed[lv].vpid == c->vpid) {
+    unsigned used = t->missed[lv].used;
+    const struct tlb_probe *q = t->probe_used[lv][used];
+    for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++)
+      if (q[k].arr == p->arr && q[k].shift == 12) {
+        if (t->missed[lv].slot[k]) return -1; /* a refresh */
+        break;
+      }
+  } else if ((t->sizes_used[c->g][lv] & TLBS_4K) && ((t->bloom[c->g][lv][0] >> (vpn & 63)) & 1)) {
+    return -1; /* insert() would probe */
+  }
+  return __builtin_ctzll(~m->mask);
 }
 
-/* insert_fresh() of a 4 KiB page into a 4 KiB array: way 0 of the set whose
- * masks are m (first: its first slot) takes the entry e (vpn its tag) */
+/* insert() of a 4 KiB page into way w of a 4 KiB array's set (quick_way_4k:
+ * fresh, the set's masks restart; else the way joins them), the set's masks
+ * m, its first slot first: the entry e (vpn its tag) */
 static inline __attribute__((always_inline)) void
-fresh_put_4k(struct model_tlb *t, enum tlb_level lv, struct tlb_setm *m, uint32_t first,
-             uint64_t vpn, const struct tlb_slot *e, uint64_t bloom_bit, unsigned g, bool global) {
+quick_put_4k(struct model_tlb *t, enum tlb_level lv, struct tlb_setm *m, uint32_t first, int w,
+             bool fresh, uint64_t vpn, const struct tlb_slot *e, uint64_t bloom_bit, unsigned g,
+             bool global) {
   t->ins[lv]++;
-  m->mask = 1;
-  m->gmask = global;
-  m->gen = e->gen;
-  m->ngen = e->ngen;
-  m->mod = t->mod;
-  struct tlb_slot *s = &t->slot[first];
+  if (fresh) {
+    m->mask = 1;
+    m->gmask = global;
+    m->gen = e->gen;
+    m->ngen = e->ngen;
+    m->mod = t->mod;
+  } else {
+    uint64_t bit = 1ull << w;
+    m->mask |= bit;
+    if (global)
+      m->gmask |= bit;
+    else
+      m->gmask &= ~bit;
+  }
+  uint32_t slotno = first + (uint32_t)w;
+  struct tlb_slot *s = &t->slot[slotno];
   /* insert_tail()'s memo test at 4 KiB: last.page < 2^52, so (page << 12) >> 12 == page */
   if (t->last[lv].slot == s || t->last[lv].page == vpn) t->last[lv].mod = 0;
-  t->vpn_of[first] = vpn;
+  t->vpn_of[slotno] = vpn;
   memcpy(s, e, sizeof *s);
   t->sizes_used[g][lv] |= TLBS_4K;
   t->bloom[g][lv][0] |= bloom_bit;
@@ -535,53 +586,64 @@ setm_4k(struct model_tlb *t, const struct tlb_probe *p, uint64_t vpn) {
 }
 
 /* model_tlb__insert_l2_l1's first case (below) for the L1 level l1, once
- * its test passed: both inserts' writes, the entry built once */
+ * both levels' ways are known: both inserts' writes, the entry built once */
 static inline __attribute__((always_inline)) struct tlb_slot *
-fill_fresh_4k(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa, uint32_t perm,
-              bool global, struct tlb_evicted *evicted) {
+fill_quick_4k(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa, uint32_t perm,
+              bool global, struct tlb_evicted *evicted, const struct ins_ctx *c, int w2,
+              bool fresh2, int w1, bool fresh1) {
   const struct tlb_probe *p2 = &t->ins_p[TLBL_L2][0], *p1 = &t->ins_p[l1][0];
-  struct ins_ctx c = ins_ctx_of(t);
   uint64_t vpn = va >> 12;
   uint32_t s2 = (uint32_t)vpn & p2->set_mask, s1 = (uint32_t)vpn & p1->set_mask;
   const struct tlb_slot e = {.gpa = page_gpa,
                              .perm = perm,
-                             .vpid = c.vpid,
+                             .vpid = c->vpid,
                              .valid = 1,
                              .global = global,
                              .shift = 12,
-                             .gen = c.gen,
-                             .ngen = c.ngen};
+                             .gen = c->gen,
+                             .ngen = c->ngen};
   uint64_t bit = 1ull << (vpn & 63);
   uint32_t f2 = p2->base + s2 * p2->ways, f1 = p1->base + s1 * p1->ways;
   evicted->valid = 0;
   t->fills += 2;
-  fresh_put_4k(t, TLBL_L2, &t->setm[p2->set_base + s2], f2, vpn, &e, bit, c.g, global);
-  fresh_put_4k(t, l1, &t->setm[p1->set_base + s1], f1, vpn, &e, bit, c.g, global);
+  quick_put_4k(t, TLBL_L2, &t->setm[p2->set_base + s2], f2, w2, fresh2, vpn, &e, bit, c->g, global);
+  quick_put_4k(t, l1, &t->setm[p1->set_base + s1], f1, w1, fresh1, vpn, &e, bit, c->g, global);
   if (perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) t->frac_used = true; /* a piece below 2 MiB */
-  return &t->slot[f1];
+  return &t->slot[f1 + (uint32_t)w1];
 }
 
 struct tlb_slot *model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va,
                                          uint64_t page_gpa, unsigned shift, uint32_t perm,
                                          bool global, struct tlb_evicted *evicted) {
   struct ins_ctx c = ins_ctx_of(t); /* the same for both */
-  /* speed: a 4 KiB fill whose L2 and L1 sets are both emptied ones (every
-   * fill right after a full flush: forkwait in shadow/flush): both
-   * insert_fresh() cases in one pass, per L1 level (its fields at constant
-   * offsets). The two inserts touch different sets, slots and per-level
-   * state, so testing both sets first and then writing both is the same as
-   * insert() at L2, then at l1. fresh4k: both levels' plans for a 4 KiB
-   * page are 4 KiB arrays. */
+  /* speed: a 4 KiB fill that needs no probe and evicts nothing at either
+   * level (quick_way_4k: every fill right after a full flush, as in forkwait
+   * shadow/flush, and most fills into sets of the current generation): both
+   * inserts in one pass, per L1 level (its fields at constant offsets). The
+   * two inserts touch different sets, slots and per-level state, so finding
+   * both ways first and then writing both is the same as insert() at L2,
+   * then at l1. fresh4k: both levels' plans for a 4 KiB page are 4 KiB
+   * arrays. */
   bool l2_fresh = true; /* false: its set is known to be no emptied one */
   if (shift == 12 && t->setm_on && t->fresh4k[l1]) {
+    const struct tlb_probe *p2 = &t->ins_p[TLBL_L2][0];
     uint64_t vpn = va >> 12;
-    l2_fresh = set_fresh(setm_4k(t, &t->ins_p[TLBL_L2][0], vpn), &c);
-    if (l2_fresh) {
+    bool f2 = false, f1 = false;
+    int w2 = quick_way_4k(t, TLBL_L2, p2, setm_4k(t, p2, vpn), va, &c, &f2);
+    l2_fresh = w2 == 0 && f2;
+    if (w2 >= 0) {
       if (l1 == TLBL_L1D) {
-        if (set_fresh(setm_4k(t, &t->ins_p[TLBL_L1D][0], vpn), &c))
-          return fill_fresh_4k(t, TLBL_L1D, va, page_gpa, perm, global, evicted);
-      } else if (l1 == TLBL_L1I && set_fresh(setm_4k(t, &t->ins_p[TLBL_L1I][0], vpn), &c)) {
-        return fill_fresh_4k(t, TLBL_L1I, va, page_gpa, perm, global, evicted);
+        const struct tlb_probe *p1 = &t->ins_p[TLBL_L1D][0];
+        int w1 = quick_way_4k(t, TLBL_L1D, p1, setm_4k(t, p1, vpn), va, &c, &f1);
+        if (w1 >= 0)
+          return fill_quick_4k(t, TLBL_L1D, va, page_gpa, perm, global, evicted, &c, w2, f2, w1,
+                               f1);
+      } else if (l1 == TLBL_L1I) {
+        const struct tlb_probe *p1 = &t->ins_p[TLBL_L1I][0];
+        int w1 = quick_way_4k(t, TLBL_L1I, p1, setm_4k(t, p1, vpn), va, &c, &f1);
+        if (w1 >= 0)
+          return fill_quick_4k(t, TLBL_L1I, va, page_gpa, perm, global, evicted, &c, w2, f2, w1,
+                               f1);
       }
     }
   }
