@@ -518,18 +518,19 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
  * insert() puts it at level lv (p: the level's plan for it, m: the set's
  * masks) when that needs no probe and evicts nothing. *fresh and way 0: an
  * emptied set of the group (insert_fresh()). Else, *fresh false: a set of
- * the group whose mask is exact (mod), the first way outside it, when no
- * entry of the page can be in the set to refresh: the miss record of the
- * lookup right before says the probe of this array found none (insert()'s
- * refresh), or the level holds no 4 KiB entry with the page's bloom bit.
- * -1: another case (insert() decides). */
+ * the group whose mask is exact (mod): the way of the page's live entry
+ * that the miss record of the lookup right before found in this array
+ * (insert()'s refresh in place), else, when no entry of the page can be in
+ * the set (that record found none, or the level holds no 4 KiB entry with
+ * the page's bloom bit), the first way outside the mask. -1: another case
+ * (insert() decides: a probe, a victim to evict). */
 static inline __attribute__((always_inline)) int
 quick_way_4k(const struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p,
              const struct tlb_setm *m, uint64_t va, const struct ins_ctx *c, bool *fresh) {
   if (m->mixed || m->grp != c->g) return -1;
   *fresh = m->gen != c->gen;
   if (*fresh) return 0;
-  if (m->mod != t->mod || m->mask == (p->ways >= 64 ? ~0ull : (1ull << p->ways) - 1)) return -1;
+  if (m->mod != t->mod) return -1;
   uint64_t vpn = va >> 12;
   if (t->missed[lv].ins == t->ins[lv] + 1 && t->missed[lv].mod == t->mod &&
       t->missed[lv].page == vpn && t->missed[lv].vpid == c->vpid) {
@@ -537,12 +538,15 @@ quick_way_4k(const struct model_tlb *t, enum tlb_level lv, const struct tlb_prob
     const struct tlb_probe *q = t->probe_used[lv][used];
     for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++)
       if (q[k].arr == p->arr && q[k].shift == 12) {
-        if (t->missed[lv].slot[k]) return -1; /* a refresh */
+        const struct tlb_slot *s = t->missed[lv].slot[k];
+        if (s) /* insert()'s refresh in place: that entry's way (of this set: the same tag) */
+          return (int)(s - &t->slot[p->base + ((uint32_t)vpn & p->set_mask) * p->ways]);
         break;
       }
   } else if ((t->sizes_used[c->g][lv] & TLBS_4K) && ((t->bloom[c->g][lv][0] >> (vpn & 63)) & 1)) {
     return -1; /* insert() would probe */
   }
+  if (m->mask == (p->ways >= 64 ? ~0ull : (1ull << p->ways) - 1)) return -1; /* a victim */
   return __builtin_ctzll(~m->mask);
 }
 
