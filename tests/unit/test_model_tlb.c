@@ -503,7 +503,7 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
   configure_default(&tlb_plain);
   tlb_plain.setm_on = false;
   uint64_t rng = 777;
-  unsigned fills = 0, evicted = 0;
+  unsigned fills = 0, evicted = 0, misses_before = 0, lookups[2];
   for (int i = 0; i < 100000; i++) {
     rng = rng * 6364136223846793005ull + 1442695040888963407ull;
     unsigned op = (unsigned)(rng >> 60), r = (unsigned)(rng >> 20);
@@ -534,6 +534,19 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
     if (shift == 12 && (r >> 21) % 4 == 0) /* EPT's 4 KiB piece of a guest 2 MiB page */
       perm |= TLBP_2M;
     bool global = (r >> 18) % 8 == 0;
+    if ((r >> 23) & 1) { /* as the CPU fills: the L1 and L2 lookups of va missed first (their
+                          * miss records; an entry without W misses a write: a refresh) */
+      uint32_t need = (r >> 24) & 1 ? TLBP_W : TLBP_R;
+      for (int k = 0; k < 2; k++) {
+        struct tlb_slot *a = model_tlb__lookup(ts[k], l1, va, need, true);
+        struct tlb_slot *b = a ? a : model_tlb__lookup(ts[k], TLBL_L2, va, need, true);
+        lookups[k] = (a ? 2 : 0) + (b ? 1 : 0);
+      }
+      ck_assert_uint_eq(lookups[0], lookups[1]);
+      if (lookups[0]) continue; /* a hit: no walk, no fill */
+      perm |= need;
+      misses_before++;
+    }
     struct tlb_evicted ev[2], ev2;
     model_tlb__insert_l2_l1(&tlb, l1, va, page, shift, perm, global, &ev[0]);
     model_tlb__insert(&tlb_plain, TLBL_L2, va, page, shift, perm, global, &ev2);
@@ -555,7 +568,8 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
       ck_abort_msg("slot %u differs", i);
   }
   ck_assert_uint_gt(fills, 30000);
-  ck_assert_uint_gt(evicted, 1000);
+  ck_assert_uint_gt(evicted, 500);
+  ck_assert_uint_gt(misses_before, 10000);
   ck_assert_mem_eq(&tlb.st, &tlb_plain.st, sizeof tlb.st);
   /* the last-hit memo: a 2 MiB entry found for va, then a 4 KiB fill of va
    * into emptied sets; the next lookup finds the 4 KiB entry (probed first) */
@@ -569,6 +583,17 @@ START_TEST(test_insert_l2_l1_is_two_inserts) {
   ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 21);
   model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
   ck_assert_uint_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true)->shift, 12);
+  /* a write to a page whose entries lack W: both lookups miss (their miss
+   * records hold the entries), and the fill refreshes those entries in place
+   * (sets whose masks are exact, a free way in each: not taken) */
+  setup();
+  model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R, false, &ev);
+  struct tlb_slot *was = model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_R, true);
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true));
+  ck_assert_ptr_null(model_tlb__lookup(&tlb, TLBL_L2, va, TLBP_W, true));
+  ck_assert_ptr_eq(
+      model_tlb__insert_l2_l1(&tlb, TLBL_L1D, va, 0x200000, 12, TLBP_R | TLBP_W, false, &ev), was);
+  ck_assert_ptr_eq(model_tlb__lookup(&tlb, TLBL_L1D, va, TLBP_W, true), was);
   /* a 4 KiB piece of a guest 2 MiB page filled into emptied sets: an INVLPG
    * of another address in that 2 MiB page drops it */
   setup();

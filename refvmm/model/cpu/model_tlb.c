@@ -107,6 +107,8 @@ static void plan(struct model_tlb *t) {
       }
     }
   }
+  for (int lv = 0; lv < TLBL_COUNT; lv++)
+    t->fresh4k[lv] = t->ins_p[TLBL_L2][0].shift == 12 && t->ins_p[lv][0].shift == 12;
 }
 
 _Static_assert(PWC_MAX <= 64, "pwc_live holds one bit per paging-structure cache entry");
@@ -279,15 +281,16 @@ lookup_miss(struct model_tlb *t, enum tlb_level lv, uint64_t va, bool count, uns
   return NULL;
 }
 
-/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
-struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
-                                        uint32_t need, bool count) {
+/* model_tlb__lookup_slow() for one level (lv a constant: its fields at
+ * constant offsets) */
+static inline __attribute__((always_inline)) struct tlb_slot *
+lookup_slow_lv(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint32_t need, bool count) {
   if (count) t->st.lookups[lv]++;
   unsigned g = t->vpid % TLB_VPID_GENS;
   unsigned used = t->sizes_used[g][lv] & 7; /* no other size exists */
+  t->missed[lv].ins = 0;
   const struct tlb_probe *p = t->probe_used[lv][used];
   unsigned n = t->nprobe_used[lv][used];
-  t->missed[lv].ins = 0;
   if (n == 1) { /* speed: one array and size in use (4 KiB pages only): no loop */
     struct tlb_slot *s = probe_p(t, p, va, g);
     t->missed[lv].slot[0] = s;
@@ -300,6 +303,19 @@ struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, 
     if (s && (s->perm & need)) return lookup_hit(t, lv, va, need, count, s);
   }
   return lookup_miss(t, lv, va, count, used);
+}
+
+/* model_tlb__lookup (model_tlb.h) past its last-hit memo */
+struct tlb_slot *model_tlb__lookup_slow(struct model_tlb *t, enum tlb_level lv, uint64_t va,
+                                        uint32_t need, bool count) {
+  switch (lv) { /* speed: a body per level */
+  case TLBL_L1D:
+    return lookup_slow_lv(t, TLBL_L1D, va, need, count);
+  case TLBL_L1I:
+    return lookup_slow_lv(t, TLBL_L1I, va, need, count);
+  default:
+    return lookup_slow_lv(t, TLBL_L2, va, need, count);
+  }
 }
 
 /* TLBS_4K, TLBS_2M, TLBS_1G -> 0, 1, 2 (model_tlb.bloom's index) */
@@ -384,11 +400,14 @@ insert_fresh(struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p, 
 
 static inline __attribute__((always_inline)) struct tlb_slot *
 insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, unsigned shift,
-       uint32_t perm, bool global, struct tlb_evicted *evicted, const struct ins_ctx *c) {
+       uint32_t perm, bool global, struct tlb_evicted *evicted, const struct ins_ctx *c,
+       bool maybe_fresh) {
   evicted->valid = 0;
   unsigned ps = ps_of_shift(shift);
   unsigned g = c->g;
-  struct tlb_slot *s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, c);
+  struct tlb_slot *s = NULL;
+  if (maybe_fresh) /* else the caller saw the set is no emptied one */
+    s = insert_fresh(t, lv, &t->ins_p[lv][ps], va, page_gpa, shift, perm, global, c);
   if (s) return s;
   int ai = t->ins_arr[lv][ps];
   if (ai < 0) return NULL;
@@ -492,15 +511,148 @@ struct tlb_slot *model_tlb__insert(struct model_tlb *t, enum tlb_level lv, uint6
                                    uint64_t page_gpa, unsigned shift, uint32_t perm, bool global,
                                    struct tlb_evicted *evicted) {
   struct ins_ctx c = ins_ctx_of(t);
-  return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c);
+  return insert(t, lv, va, page_gpa, shift, perm, global, evicted, &c, true);
+}
+
+/* speed, the fill of a 4 KiB page into 4 KiB arrays (below): where
+ * insert() puts it at level lv (p: the level's plan for it, m: the set's
+ * masks) when that needs no probe and evicts nothing. *fresh and way 0: an
+ * emptied set of the group (insert_fresh()). Else, *fresh false: a set of
+ * the group whose mask is exact (mod): the way of the page's live entry
+ * that the miss record of the lookup right before found in this array
+ * (insert()'s refresh in place), else, when no entry of the page can be in
+ * the set (that record found none, or the level holds no 4 KiB entry with
+ * the page's bloom bit), the first way outside the mask. -1: another case
+ * (insert() decides: a probe, a victim to evict). */
+static inline __attribute__((always_inline)) int
+quick_way_4k(const struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p,
+             const struct tlb_setm *m, uint64_t va, const struct ins_ctx *c, bool *fresh) {
+  if (m->mixed || m->grp != c->g) return -1;
+  *fresh = m->gen != c->gen;
+  if (*fresh) return 0;
+  if (m->mod != t->mod) return -1;
+  uint64_t vpn = va >> 12;
+  if (t->missed[lv].ins == t->ins[lv] + 1 && t->missed[lv].mod == t->mod &&
+      t->missed[lv].page == vpn && t->missed[lv].vpid == c->vpid) {
+    unsigned used = t->missed[lv].used;
+    const struct tlb_probe *q = t->probe_used[lv][used];
+    for (unsigned k = 0, n = t->nprobe_used[lv][used]; k < n; k++)
+      if (q[k].arr == p->arr && q[k].shift == 12) {
+        const struct tlb_slot *s = t->missed[lv].slot[k];
+        if (s) /* insert()'s refresh in place: that entry's way (of this set: the same tag) */
+          return (int)(s - &t->slot[p->base + ((uint32_t)vpn & p->set_mask) * p->ways]);
+        break;
+      }
+  } else if ((t->sizes_used[c->g][lv] & TLBS_4K) && ((t->bloom[c->g][lv][0] >> (vpn & 63)) & 1)) {
+    return -1; /* insert() would probe */
+  }
+  if (m->mask == (p->ways >= 64 ? ~0ull : (1ull << p->ways) - 1)) return -1; /* a victim */
+  return __builtin_ctzll(~m->mask);
+}
+
+/* insert() of a 4 KiB page into way w of a 4 KiB array's set (quick_way_4k:
+ * fresh, the set's masks restart; else the way joins them), the set's masks
+ * m, its first slot first: the entry e (vpn its tag) */
+static inline __attribute__((always_inline)) void
+quick_put_4k(struct model_tlb *t, enum tlb_level lv, struct tlb_setm *m, uint32_t first, int w,
+             bool fresh, uint64_t vpn, const struct tlb_slot *e, uint64_t bloom_bit, unsigned g,
+             bool global) {
+  t->ins[lv]++;
+  if (fresh) {
+    m->mask = 1;
+    m->gmask = global;
+    m->gen = e->gen;
+    m->ngen = e->ngen;
+    m->mod = t->mod;
+  } else {
+    uint64_t bit = 1ull << w;
+    m->mask |= bit;
+    if (global)
+      m->gmask |= bit;
+    else
+      m->gmask &= ~bit;
+  }
+  uint32_t slotno = first + (uint32_t)w;
+  struct tlb_slot *s = &t->slot[slotno];
+  /* insert_tail()'s memo test at 4 KiB: last.page < 2^52, so (page << 12) >> 12 == page */
+  if (t->last[lv].slot == s || t->last[lv].page == vpn) t->last[lv].mod = 0;
+  t->vpn_of[slotno] = vpn;
+  memcpy(s, e, sizeof *s);
+  t->sizes_used[g][lv] |= TLBS_4K;
+  t->bloom[g][lv][0] |= bloom_bit;
+  if (global) t->sizes_global[g][lv] |= TLBS_4K;
+}
+
+/* the set of vpn in the 4 KiB array of level lv's plan p: its masks */
+static inline __attribute__((always_inline)) struct tlb_setm *
+setm_4k(struct model_tlb *t, const struct tlb_probe *p, uint64_t vpn) {
+  return &t->setm[p->set_base + ((uint32_t)vpn & p->set_mask)];
+}
+
+/* model_tlb__insert_l2_l1's first case (below) for the L1 level l1, once
+ * both levels' ways are known: both inserts' writes, the entry built once */
+static inline __attribute__((always_inline)) struct tlb_slot *
+fill_quick_4k(struct model_tlb *t, enum tlb_level l1, uint64_t va, uint64_t page_gpa, uint32_t perm,
+              bool global, struct tlb_evicted *evicted, const struct ins_ctx *c, int w2,
+              bool fresh2, int w1, bool fresh1) {
+  const struct tlb_probe *p2 = &t->ins_p[TLBL_L2][0], *p1 = &t->ins_p[l1][0];
+  uint64_t vpn = va >> 12;
+  uint32_t s2 = (uint32_t)vpn & p2->set_mask, s1 = (uint32_t)vpn & p1->set_mask;
+  const struct tlb_slot e = {.gpa = page_gpa,
+                             .perm = perm,
+                             .vpid = c->vpid,
+                             .valid = 1,
+                             .global = global,
+                             .shift = 12,
+                             .gen = c->gen,
+                             .ngen = c->ngen};
+  uint64_t bit = 1ull << (vpn & 63);
+  uint32_t f2 = p2->base + s2 * p2->ways, f1 = p1->base + s1 * p1->ways;
+  evicted->valid = 0;
+  t->fills += 2;
+  quick_put_4k(t, TLBL_L2, &t->setm[p2->set_base + s2], f2, w2, fresh2, vpn, &e, bit, c->g, global);
+  quick_put_4k(t, l1, &t->setm[p1->set_base + s1], f1, w1, fresh1, vpn, &e, bit, c->g, global);
+  if (perm & (TLBP_FRAC_2M | TLBP_FRAC_1G)) t->frac_used = true; /* a piece below 2 MiB */
+  return &t->slot[f1 + (uint32_t)w1];
 }
 
 struct tlb_slot *model_tlb__insert_l2_l1(struct model_tlb *t, enum tlb_level l1, uint64_t va,
                                          uint64_t page_gpa, unsigned shift, uint32_t perm,
                                          bool global, struct tlb_evicted *evicted) {
   struct ins_ctx c = ins_ctx_of(t); /* the same for both */
-  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted, &c);
-  return insert(t, l1, va, page_gpa, shift, perm, global, evicted, &c);
+  /* speed: a 4 KiB fill that needs no probe and evicts nothing at either
+   * level (quick_way_4k: every fill right after a full flush, as in forkwait
+   * shadow/flush, and most fills into sets of the current generation): both
+   * inserts in one pass, per L1 level (its fields at constant offsets). The
+   * two inserts touch different sets, slots and per-level state, so finding
+   * both ways first and then writing both is the same as insert() at L2,
+   * then at l1. fresh4k: both levels' plans for a 4 KiB page are 4 KiB
+   * arrays. */
+  bool l2_fresh = true; /* false: its set is known to be no emptied one */
+  if (shift == 12 && t->setm_on && t->fresh4k[l1]) {
+    const struct tlb_probe *p2 = &t->ins_p[TLBL_L2][0];
+    uint64_t vpn = va >> 12;
+    bool f2 = false, f1 = false;
+    int w2 = quick_way_4k(t, TLBL_L2, p2, setm_4k(t, p2, vpn), va, &c, &f2);
+    l2_fresh = w2 == 0 && f2;
+    if (w2 >= 0) {
+      if (l1 == TLBL_L1D) {
+        const struct tlb_probe *p1 = &t->ins_p[TLBL_L1D][0];
+        int w1 = quick_way_4k(t, TLBL_L1D, p1, setm_4k(t, p1, vpn), va, &c, &f1);
+        if (w1 >= 0)
+          return fill_quick_4k(t, TLBL_L1D, va, page_gpa, perm, global, evicted, &c, w2, f2, w1,
+                               f1);
+      } else if (l1 == TLBL_L1I) {
+        const struct tlb_probe *p1 = &t->ins_p[TLBL_L1I][0];
+        int w1 = quick_way_4k(t, TLBL_L1I, p1, setm_4k(t, p1, vpn), va, &c, &f1);
+        if (w1 >= 0)
+          return fill_quick_4k(t, TLBL_L1I, va, page_gpa, perm, global, evicted, &c, w2, f2, w1,
+                               f1);
+      }
+    }
+  }
+  insert(t, TLBL_L2, va, page_gpa, shift, perm, global, evicted, &c, l2_fresh);
+  return insert(t, l1, va, page_gpa, shift, perm, global, evicted, &c, true);
 }
 
 /* Drop a VPID's paging-structure-cache entries: O(1), a new generation in

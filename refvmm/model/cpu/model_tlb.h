@@ -188,6 +188,9 @@ struct model_tlb {
   /* speed: the same as one probe record per level and page size (ways 0:
    * the level holds no array for it), read by the insert's first case */
   struct tlb_probe ins_p[TLBL_COUNT][3];
+  /* speed: the plans of L2 and of the level for a 4 KiB page are both 4 KiB
+   * arrays (model_tlb__insert_l2_l1's one-pass fill, quick_way_4k) */
+  bool fresh4k[TLBL_COUNT];
   /* speed: per VPID group, a superset of the sizes (TLBS_*) of its live
    * entries per level, so a lookup probes no array that holds none; a flush
    * of the group restarts them (sizes_global: its global entries' sizes) */
