@@ -6,6 +6,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "refvmm/model/vmm/vmm_ept.h"
 #include "test_model_harness.h"
 
 #define P  0x1ull
@@ -416,6 +417,136 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
 }
 END_TEST
 
+/* The EPT leaf of guest frame gpa in refvmm's EPT tables, NULL when the
+ * VMM has not mapped it yet. */
+static uint64_t *ept_leaf(struct vmm_ept *e, uint64_t gpa) {
+  uint64_t table = 0;
+  for (int level = 4; level >= 2; level--) {
+    uint64_t x = e->mem[table * 512 + ((gpa >> (12 + 9 * (level - 1))) & 511)];
+    if (!(x & (EPT_R | EPT_W))) return NULL;
+    table = (x & EPT_ADDR_MASK) >> 12;
+  }
+  uint64_t *leaf = &e->mem[table * 512 + ((gpa >> 12) & 511)];
+  return *leaf & EPT_R ? leaf : NULL;
+}
+
+/* The guest walk's memo of upper entries (struct tlb_walk_memo, used for
+ * the levels a walk does not count) against the plain walk: two machines
+ * with the same RAM, one walking with its memo, the other with the memo
+ * emptied before every walk (every level read and checked, as before the
+ * memo); natively, then under EPT (refvmm's lazily filled EPT on each, so
+ * the same EPT violations), where now and then a guest table's frame is
+ * mapped to another host frame, followed by an INVEPT. Random tables with
+ * single entries changed between walks, two roots, EFER.NXE, CR0.WP,
+ * CR4.PGE, the access, A/D updates on or off and walk_start (the first
+ * counted level) at random. After every walk: the same result, gpa, perm,
+ * level, A/D writes, and CPU, TLB, data-cache and exit counts. Without the
+ * memo's re-read of its entries, or its test of CR3, EFER.NXE or the EPT
+ * front's generation, the two differ. */
+START_TEST(test_walk_memo_matches_plain_walk) {
+  enum { NT = 16, RBASE = 0x400000, RLEN = NT << 12, N = 24000 };
+  static const uint8_t nop[] = {0x90};
+  struct tm_state st0 = {.cpl = 0};
+  struct tm *g[2] = {t, tm_new(nop, sizeof nop, &st0)};
+  struct vmm_ept ept[2];
+  for (int k = 0; k < 2; k++) {
+    struct model_cache_config cfg;
+    char err[128];
+    model_cache__default_config(&cfg);
+    ck_assert_int_eq(model_cache__configure(&g[k]->c->cache, &cfg, err, sizeof err), 0);
+    g[k]->c->cr3 = RBASE;
+  }
+  memcpy(g[1]->ram + RBASE, g[0]->ram + RBASE, RLEN); /* (the fixture's tables are there) */
+  uint64_t rng = 0x9e3779b97f4a7c15ull;
+#define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
+  unsigned oks = 0, faults = 0, kept = 0, remaps = 0;
+  for (int trial = 0; trial < N; trial++) {
+    if (trial == N / 2) /* the second half under EPT */
+      for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(vmm_ept__init(&ept[k], g[k]->c, TM_RAM, true), 0);
+    /* new tables every 256 walks (entries 0..3 of every frame), between
+     * them one entry changed now and then */
+    for (unsigned f = 0; f < NT; f++)
+      for (unsigned i = 0; i < 4; i++)
+        if (trial % 256 == 0 || (f == 0 && i == 0 && RND() % 8 == 0)) {
+          unsigned ff = trial % 256 ? (unsigned)(RND() % NT) : f, ii = trial % 256 ? RND() % 4 : i;
+          uint64_t r = RND(), e = RBASE + (RND() % NT) * 4096;
+          if (r % 128 == 0) e = 0x7f000000ull; /* outside RAM */
+          if (r % 32) e |= P;
+          e |= (r >> 8) & (W | U | A | D | 0x100 /* G */);
+          if ((r >> 16) % 8 == 0) e |= PS;
+          if ((r >> 20) % 8 == 0) e |= NX;
+          if ((r >> 24) % 64 == 0) e |= 1ull << 45; /* reserved above MAXPHYADDR */
+          if ((r >> 28) % 64 == 0) e |= 1ull << 13; /* reserved in a large frame */
+          for (int k = 0; k < 2; k++)
+            memcpy(g[k]->ram + RBASE + ff * 4096 + ii * 8, &e, 8);
+        }
+    uint64_t r = RND();
+    if (trial >= N / 2 && r % 64 == 0) { /* a table frame elsewhere, then INVEPT */
+      uint64_t gf = RBASE + (RND() % NT) * 4096, hf = RBASE + (RND() % NT) * 4096;
+      uint64_t *l0 = ept_leaf(&ept[0], gf), *l1 = ept_leaf(&ept[1], gf);
+      ck_assert((l0 == NULL) == (l1 == NULL));
+      if (l0) {
+        *l0 = *l1 = hf | (*l0 & 0xfff);
+        for (int k = 0; k < 2; k++)
+          model_tlb__flush_ept(&g[k]->c->tlbm);
+        remaps++;
+      }
+    }
+    r = RND();
+    uint64_t cr3 = RBASE + ((trial / 256 + r % 2) % NT) * 4096; /* two roots at a time */
+    unsigned acc = (unsigned)(r >> 11) % 8;
+    if ((acc & ACC_X) && (acc & ACC_W)) acc &= ~ACC_W;
+    uint64_t va = ((r >> 16) & 1) << 39 | ((r >> 18) & 1) << 30 | ((r >> 20) & 3) << 21 |
+                  ((r >> 22) & 3) << 12 | ((r >> 24) & 0xfff);
+    bool set_ad = (r >> 40) % 16 != 0;
+    for (int k = 0; k < 2; k++) {
+      struct model_cpu *c = g[k]->c;
+      c->cr3 = cr3;
+      c->cr0 = (r >> 8) & 1 ? c->cr0 | (1ull << 16) : c->cr0 & ~(1ull << 16);
+      c->efer = (r >> 9) & 1 ? c->efer | (1ull << 11) : c->efer & ~(1ull << 11);
+      c->cr4 = (r >> 10) & 1 ? c->cr4 | (1ull << 7) : c->cr4 & ~(1ull << 7);
+      c->walk_start = (uint8_t)((r >> 32) % 5);
+    }
+    const struct tlb_walk_memo *m = &g[0]->c->tlbm.walk_memo[(va >> 21) % WALK_MEMO];
+    kept += m->key == (va >> 21) + 1 && m->n && m->cr3 == cr3 && g[0]->c->walk_start < 4;
+    memset(g[1]->c->tlbm.walk_memo, 0, sizeof g[1]->c->tlbm.walk_memo); /* the plain walk */
+    uint64_t gpa[2] = {0, 0};
+    uint32_t perm[2] = {0, 0};
+    int err[2];
+    for (int k = 0; k < 2; k++)
+      err[k] = model_mmu__walk(g[k]->c, va, acc, &gpa[k], &perm[k], set_ad);
+    ck_assert_int_eq(err[0], err[1]);
+    ck_assert_uint_eq(g[0]->c->walk_level, g[1]->c->walk_level);
+    ck_assert(memcmp(g[0]->ram + RBASE, g[1]->ram + RBASE, RLEN) == 0);
+    ck_assert_mem_eq(&g[0]->c->cnt, &g[1]->c->cnt, sizeof g[0]->c->cnt);
+    ck_assert_mem_eq(&g[0]->c->tlbm.st, &g[1]->c->tlbm.st, sizeof g[0]->c->tlbm.st);
+    ck_assert_mem_eq(&g[0]->c->cache.st, &g[1]->c->cache.st, sizeof g[0]->c->cache.st);
+    ck_assert_mem_eq(g[0]->c->vmcs.exits, g[1]->c->vmcs.exits, sizeof g[0]->c->vmcs.exits);
+    if (err[0]) {
+      faults++;
+      continue;
+    }
+    oks++;
+    ck_assert_uint_eq(gpa[0], gpa[1]);
+    ck_assert_uint_eq(perm[0], perm[1]);
+  }
+#undef RND
+  /* the mix reaches every outcome, and the memo was there to be used */
+  ck_assert_uint_gt(oks, 2000);
+  ck_assert_uint_gt(faults, 2000);
+  ck_assert_uint_gt(kept, 1000);
+  ck_assert_uint_gt(remaps, 50);
+  ck_assert_uint_gt(g[0]->c->vmcs.ept_violations, 10);
+  for (int k = 0; k < 2; k++) {
+    g[k]->c->vmcs = (struct model_vmcs){0};
+    vmm_ept__free(&ept[k]);
+    model_cache__free(&g[k]->c->cache);
+  }
+  tm_free(g[1]);
+}
+END_TEST
+
 /* model_mmu__flush_vmx_inline() (a VM exit's or entry's flush, the case that
  * only counts inline) against model_mmu__flush_vmx(): the same mix of data
  * translations (reads and writes of four pages), fetches (TLBs but no
@@ -491,6 +622,7 @@ Suite *suite_model_mmu(void) {
   tcase_add_test(tc, test_vmm_walk_matches_cpu_walk);
   tcase_add_test(tc, test_vmx_flush_inline_matches);
   tcase_add_test(tc, test_ept_walk_front_follows_eptp);
+  tcase_add_test(tc, test_walk_memo_matches_plain_walk);
   suite_add_tcase(s, tc);
   TCase *tg = tcase_create("guest");
   tcase_add_test(tg, test_invlpg_from_guest);

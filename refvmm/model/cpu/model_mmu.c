@@ -38,6 +38,13 @@ static uint32_t pf_err(unsigned acc, const struct model_cpu *c) {
   return e;
 }
 
+/* The walk memo's context (struct tlb_walk_memo): 0 without EPT, the EPT
+ * walk front's generation | 1 with EPT while the front holds the current EPT
+ * tables, ~0 (no memo) when it does not. */
+static inline uint64_t walk_ctx(const struct model_cpu *c, bool ept, bool front_ok) {
+  return !ept ? 0 : front_ok ? c->tlbm.ept_front_tag | 1 : ~0ull;
+}
+
 int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gpa, uint32_t *perm,
                     bool set_ad) {
   if (!(c->cr0 & (1ull << 31))) { /* paging off: identity */
@@ -59,7 +66,46 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
   uint8_t *const ram = c->ram;
   const uint64_t ram_size = c->ram_size;
   c->cnt.walks++;
-  for (int level = 4; level >= 1; level--) {
+  int level = 4;
+  /* speed: the levels this walk does not count (above walk_start: the
+   * guest's paging-structure caches skipped them) taken from the memo of
+   * the last walk of this 2 MiB region when each entry still reads the
+   * same: present, no reserved bit, not a leaf, A set, and at the same host
+   * address (same CR3 and NXE, RAM, EPT front generation), so reading and
+   * checking them again would find what the memo holds. Uncounted levels
+   * make no TLB, cache or EPT reference, so only walk_refs counts them. */
+  uint64_t ctx = walk_ctx(c, ept, front_ok);
+  struct tlb_walk_memo *m = &c->tlbm.walk_memo[(va >> 21) & (WALK_MEMO - 1)];
+  bool rec = ctx != ~0ull; /* this walk may (re)write the memo */
+  int skip = 4 - wstart;
+  if (skip > m->n) skip = m->n;
+  if (skip > 0 && m->key == (va >> 21) + 1 && m->cr3 == c->cr3 && m->ctx == ctx && m->ram == ram &&
+      m->ram_size == ram_size && m->nxe == nxe) {
+    for (int i = 0; i < skip; i++) {
+      uint64_t v;
+      memcpy(&v, m->p[i], 8);
+      if (v != m->e[i]) {
+        skip = 0;
+        break;
+      }
+    }
+  } else {
+    skip = 0;
+  }
+  if (skip) {
+    unsigned a = m->above[skip - 1];
+    allow_u = a & 1;
+    allow_w = (a >> 1) & 1;
+    nx = (a >> 2) & 1;
+    table = m->e[skip - 1] & PADDR_MASK;
+    level = 4 - skip;
+    c->cnt.walk_refs += (unsigned)skip;
+    m->n = (uint8_t)skip; /* the loop below extends it */
+  } else if (rec) {
+    m->key = 0; /* rewritten by the loop from level 4 */
+    m->n = 0;
+  }
+  for (; level >= 1; level--) {
     unsigned shift = 12 + 9 * (level - 1);
     c->walk_level = (uint8_t)level;
     ea = table + ((va >> shift) & 511) * 8;
@@ -77,6 +123,11 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       } else {
         if (model_ept__translate(c, ea, 0, va, false, count, &hpa)) return (int)pf_err(acc, c);
         front_ok = model_ept__front_current(c);
+        if (rec && walk_ctx(c, ept, front_ok) != ctx) { /* other EPT tables since the start */
+          rec = false;
+          m->key = 0;
+          m->n = 0;
+        }
       }
       ea = hpa;
     }
@@ -105,6 +156,22 @@ int model_mmu__walk(struct model_cpu *c, uint64_t va, unsigned acc, uint64_t *gp
       break;
     }
     table = e & PADDR_MASK;
+    /* the memo: this level leads on, and the levels above it are kept */
+    if (rec && (e & PTE_A) && m->n == 4 - level) {
+      int i = 4 - level;
+      m->p[i] = p;
+      m->e[i] = e;
+      m->above[i] = (uint8_t)((allow_u & 1) | (allow_w & 1) << 1 | (nx & 1) << 2);
+      m->n = (uint8_t)(i + 1);
+      if (i == 0) {
+        m->key = (va >> 21) + 1;
+        m->cr3 = c->cr3;
+        m->ctx = ctx;
+        m->ram = ram;
+        m->ram_size = ram_size;
+        m->nxe = nxe;
+      }
+    }
   }
   allow_u &= 1;
   allow_w &= 1;

@@ -711,9 +711,11 @@ void model_tlb__flush_ept(struct model_tlb *t) {
   t->ept_epoch++;
   pwc_clear(t->ept_pwc, t->ept_pwc_live, PWC_LEVELS);
   t->ept_front_tag += 1ull << 48; /* a new generation: every key held is stale */
-  if (!t->ept_front_tag)          /* wrapped: keys of the generation 0 may be left */
+  if (!t->ept_front_tag) {        /* wrapped: keys of the generation 0 may be left */
     for (unsigned i = 0; i < EPT_FRONT; i++)
       t->ept_front[i].key = 0;
+    memset(t->walk_memo, 0, sizeof t->walk_memo); /* their ctx holds the tag too */
+  }
 }
 
 void model_tlb__flush_va(struct model_tlb *t, uint64_t va) {

@@ -89,6 +89,9 @@ struct tlb_evicted {
 /* entries of the EPT walk front (speed device): a 64 MiB guest working set
  * (gups' default) fits, 512 KiB of host memory */
 #define EPT_FRONT 16384
+/* slots of the guest walk's memo (speed device, model_mmu__walk): one per
+ * 2 MiB region, direct-mapped; gups' 64 MiB table is 32 regions */
+#define WALK_MEMO 64
 
 struct tlb_array {
   struct tlb_geom g;
@@ -270,6 +273,27 @@ struct model_tlb {
     uint8_t start;
   } pwc_looked;
   struct tlb_stats st;
+  /* speed device, not modeled hardware: the upper guest entries (PML4E,
+   * PDPTE, PDE: levels 4 down to 5 - n) the CPU's guest walk
+   * (model_mmu__walk) last read for a 2 MiB region, slot (va >> 21) %
+   * WALK_MEMO: where in RAM each was read (after the EPT translation of its
+   * table's address), its value (A set) and the permissions accumulated
+   * down to it. Good for the same CR3, EFER.NXE, RAM and, under EPT, the
+   * same EPT walk front generation (ctx: ept_front_tag | 1; 0 without EPT):
+   * the EPT tables only gain entries between INVEPTs (ept_front's
+   * contract), so the gpa -> hpa of a table page stays. A walk uses only
+   * levels it does not count (above walk_start), after re-reading each
+   * unchanged. Emptied with the front's keys when ept_front_tag wraps. */
+  struct tlb_walk_memo {
+    uint64_t key; /* (va >> 21) + 1, 0 empty */
+    uint64_t cr3, ctx, ram_size;
+    const uint8_t *ram;
+    uint8_t *p[3];    /* levels 4, 3, 2 */
+    uint64_t e[3];    /* the values read there */
+    uint8_t above[3]; /* U | W << 1 | NX << 2 of the levels down to this one */
+    uint8_t n;        /* levels kept (0..3) */
+    bool nxe;
+  } walk_memo[WALK_MEMO];
 };
 
 struct model_tlb_config {
