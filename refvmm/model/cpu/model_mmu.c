@@ -12,6 +12,7 @@
 #include "model_cpu.h"
 #include "model_events.h"
 #include "model_mmu.h"
+#include "model_walk_count.h"
 
 #define PTE_P      (1ull << 0)
 #define PTE_W      (1ull << 1)
@@ -292,9 +293,7 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     uint64_t hpa;
     uint32_t pm;
     int err = model_spt__walk(c, va, acc, &hpa, &pm, &end);
-    model_tlb__count_walk(&c->tlbm, start, end);
-    for (unsigned l = end; l <= start; l++) /* the counted references, in the data caches */
-      model_cache__walk_ref(c, c->walk_pa[l], CS_WALK);
+    model_walk__count_shadow(c, start, end); /* its counts, its references in the data caches */
     if (!err) {
       model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
       if (hpa >= c->ram_size) { /* the VMM's entry for MMIO: it stands for KVM's MMIO spte
