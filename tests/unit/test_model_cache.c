@@ -172,7 +172,7 @@ START_TEST(test_levels_match_reference) {
   static const struct cache_level_geom geoms[][3] = {
       {{64, 8}, {1024, 4}, {8192, 16}}, /* the default */
       {{16, 4}, {64, 12}, {128, 20}},   {{16, 5}, {32, 3}, {64, 32}}, {{16, 4}, {32, 8}, {64, 24}},
-      {{16, 12}, {64, 8}, {128, 16}}, /* L1 wider than the default's unrolled 8 ways */
+      {{16, 12}, {64, 8}, {128, 16}}, /* an L1 of more than 8 ways */
   };
   for (unsigned gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++) {
     struct model_cpu *c = calloc(1, sizeof *c);

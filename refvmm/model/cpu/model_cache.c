@@ -169,8 +169,7 @@ static bool l1_access(struct model_cpu *c, uint64_t line, uint16_t slot) {
   uint32_t set = set_of(k, 0, line, &tag);
   uint32_t *t = k->lv[0].tag + (size_t)set * ways;
   uint16_t *o = k->lv[0].owner + (size_t)set * ways;
-  /* the default geometry's 8 ways unrolled (the search, straight-line) */
-  uint32_t i = ways == 8 ? find_way(t, 8, tag) : find_way(t, ways, tag);
+  uint32_t i = find_way(t, ways, tag);
   bool hit = i < ways;
   if (!hit) { /* round-robin victim */
     i = k->lv[0].rr[set];

@@ -23,7 +23,6 @@ static inline void model_walk__count_shadow(struct model_cpu *c, unsigned start,
   }
   struct tlb_stats *st = &c->tlbm.st;
   struct model_cache *k = &c->cache;
-  const uint32_t *l1tags = k->lv[0].tag; /* (no reference reallocates it) */
   uint64_t hits = 0;
   st->walks++;
   st->walk_refs += start - end + 1;
@@ -31,7 +30,7 @@ static inline void model_walk__count_shadow(struct model_cpu *c, unsigned start,
     st->walk_refs_by_level[l]++;
     uint64_t line = c->walk_pa[l] >> CACHE_LINE_SHIFT;
     unsigned h = cache_memo_slot(line);
-    if (k->memo[h].line == line + 1 && l1tags[k->memo[h].pos] == k->memo[h].tag)
+    if (k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag)
       hits++; /* model_cache__walk_ref_k()'s memo hit */
     else if (k->on)
       model_cache__walk_lookup(c, c->walk_pa[l], CS_WALK);
