@@ -14,6 +14,7 @@
 
 #include "refvmm/model/cpu/model_cache.h"
 #include "refvmm/model/cpu/model_cpu.h"
+#include "refvmm/model/cpu/model_walk_count.h"
 #include "tests/lib/run_refvmm.h"
 
 static struct model_cpu *cpu_new(void) {
@@ -170,9 +171,8 @@ static bool ref_access(struct ref_level *r, uint64_t line, bool lru) {
 START_TEST(test_levels_match_reference) {
   static const struct cache_level_geom geoms[][3] = {
       {{64, 8}, {1024, 4}, {8192, 16}}, /* the default */
-      {{16, 4}, {64, 12}, {128, 20}},
-      {{16, 5}, {32, 3}, {64, 32}},
-      {{16, 4}, {32, 8}, {64, 24}},
+      {{16, 4}, {64, 12}, {128, 20}},   {{16, 5}, {32, 3}, {64, 32}}, {{16, 4}, {32, 8}, {64, 24}},
+      {{16, 12}, {64, 8}, {128, 16}}, /* an L1 of more than 8 ways */
   };
   for (unsigned gi = 0; gi < sizeof geoms / sizeof geoms[0]; gi++) {
     struct model_cpu *c = calloc(1, sizeof *c);
@@ -247,6 +247,48 @@ START_TEST(test_geometry_refused) {
 }
 END_TEST
 
+/* model_walk__count_shadow() (the shadow walk's counts, model_mmu.c) against
+ * the plain path it stands for, model_tlb__count_walk() and one
+ * model_cache__walk_ref() per level read, on two CPUs fed the same random
+ * walks (every start and end, the clamped cases included) and data
+ * references: 48 lines over 4 L1 sets of 8 ways, so that walk lines leave
+ * L1 between walks while the walk memo still names them. Every TLB and
+ * cache count must match after every step. */
+START_TEST(test_shadow_walk_count_matches_plain) {
+  struct model_cpu *a = cpu_new(), *b = cpu_new();
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  for (int i = 0; i < 200000; i++) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    uint64_t r = x;
+    uint64_t line = (r >> 8) % 4 + 64 * ((r >> 12) % 12);
+    if (r % 4 == 0) { /* a data reference */
+      model_cache__data_line(a, LINE(line), (r >> 20) & 1);
+      model_cache__data_line(b, LINE(line), (r >> 20) & 1);
+    } else {
+      unsigned start = 1 + (unsigned)((r >> 24) % 4), end = (unsigned)((r >> 28) % 5);
+      for (int l = 0; l < 5; l++) {
+        uint64_t ln = (r >> (32 + 6 * l)) % 4 + 64 * ((r >> (34 + 6 * l)) % 12);
+        a->walk_pa[l] = b->walk_pa[l] = CACHE_SPT_BASE + LINE(ln) + 8 * (l + 1);
+      }
+      a->cache.walk_kind = b->cache.walk_kind = (r >> 62) & 1 ? CK_DEPENDENT : CK_INDEPENDENT;
+      model_walk__count_shadow(a, start, end);
+      model_tlb__count_walk(&b->tlbm, start, end);
+      for (unsigned l = end; l <= start; l++)
+        model_cache__walk_ref(b, b->walk_pa[l], CS_WALK);
+    }
+    ck_assert_msg(!memcmp(&a->tlbm.st, &b->tlbm.st, sizeof a->tlbm.st), "TLB counts, step %d", i);
+    ck_assert_msg(!memcmp(&a->cache.st, &b->cache.st, sizeof a->cache.st), "cache counts, step %d",
+                  i);
+  }
+  ck_assert_uint_gt(a->cache.st.refs[CS_WALK][CL_L1][CK_INDEPENDENT], 10000);
+  ck_assert_uint_gt(a->cache.st.refs[CS_WALK][CL_L2][CK_DEPENDENT], 1000);
+  cpu_free(a);
+  cpu_free(b);
+}
+END_TEST
+
 /* ---- real workloads on the model ------------------------------------------------------ */
 
 /* model.timed.caches of a native model run (refvmm as a subprocess). */
@@ -317,6 +359,7 @@ Suite *suite_model_cache(void) {
   tcase_add_test(tc, test_front_bit_cleared_on_eviction);
   tcase_add_test(tc, test_geometry_refused);
   tcase_add_test(tc, test_levels_match_reference);
+  tcase_add_test(tc, test_shadow_walk_count_matches_plain);
   suite_add_tcase(s, tc);
   TCase *tw = tcase_create("workloads");
   tcase_set_timeout(tw, 120);

@@ -84,12 +84,14 @@ struct model_cache {
 struct model_cpu;
 struct model_tlb_entry;
 
-/* The walk memo's slot of a line: its place in the page mixed with the page
- * number, since the upper-level entries a walk reads sit at the same few
- * offsets of different table pages (index 0 of a PML4, a PDPT ...: the line
- * alone would put them all into one slot). */
+/* The walk memo's slot of a line: every bit of the line mixed in
+ * (multiplicative hashing), since the upper-level entries a walk reads sit
+ * at the same few offsets of different table pages (index 0 of a PML4, a
+ * PDPT ...: the line's low bits alone would put them all into one slot).
+ * Speed: one multiply and a shift (the xor of three shifts it replaced
+ * took twice the host instructions). */
 static inline unsigned cache_memo_slot(uint64_t line) {
-  return (unsigned)(line ^ (line >> 6) ^ (line >> 12)) & (CACHE_MEMO - 1);
+  return (unsigned)((line * 0x9e3779b97f4a7c15ull) >> (64 - 9)) & (CACHE_MEMO - 1);
 }
 
 /* Skylake-like defaults (32 KiB 8-way, 256 KiB 4-way, 8 MiB 16-way). */

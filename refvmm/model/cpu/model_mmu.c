@@ -12,6 +12,7 @@
 #include "model_cpu.h"
 #include "model_events.h"
 #include "model_mmu.h"
+#include "model_walk_count.h"
 
 #define PTE_P      (1ull << 0)
 #define PTE_W      (1ull << 1)
@@ -359,9 +360,7 @@ static uint64_t shadow_translate(struct model_cpu *c, uint64_t va, unsigned acc,
     uint64_t hpa;
     uint32_t pm;
     int err = model_spt__walk(c, va, acc, &hpa, &pm, &end);
-    model_tlb__count_walk(&c->tlbm, start, end);
-    for (unsigned l = end; l <= start; l++) /* the counted references, in the data caches */
-      model_cache__walk_ref(c, c->walk_pa[l], CS_WALK);
+    model_walk__count_shadow(c, start, end); /* its counts, its references in the data caches */
     if (!err) {
       model_tlb__pwc_fill_from(&c->tlbm, va, start, 1);
       if (hpa >= c->ram_size) { /* the VMM's entry for MMIO: it stands for KVM's MMIO spte
@@ -458,11 +457,12 @@ static uint64_t tlb_translate(struct model_cpu *c, uint64_t va, unsigned acc, ui
   return model_tlb__slot_page(s, va);
 }
 
-static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsigned acc,
-                                         bool count_l1) {
+static inline __attribute__((always_inline)) struct model_tlb_entry *
+translate_inline(struct model_cpu *c, uint64_t va, unsigned acc, bool count_l1) {
   if (!canonical(va)) model__gp0(c);
   bool front = !(acc & ACC_X) && !c->tlbm.front_off;
-  struct model_tlb_entry *e = &c->tlb[(va >> 12) & (MODEL_TLB_SIZE - 1)];
+  const unsigned idx = (va >> 12) & (MODEL_TLB_SIZE - 1);
+  struct model_tlb_entry *e = &c->tlb[idx];
   uint64_t tag = model_tlb__tag(c, va);
   if (front && e->tag == tag && (e->perm & need_bit(acc))) {
     if (count_l1) c->tlbm.st.front_hits++;
@@ -506,7 +506,7 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
   }
   e->tag = front ? tag : 0;
   if (front) {
-    if (c->front_nlog < MODEL_FRONT_LOG) c->front_log[c->front_nlog] = (uint16_t)(e - c->tlb);
+    if (c->front_nlog < MODEL_FRONT_LOG) c->front_log[c->front_nlog] = (uint16_t)idx;
     if (c->front_nlog <= MODEL_FRONT_LOG) c->front_nlog++;
   }
   /* which of its lines are in L1 (model_cache__data sets them again). A slot
@@ -520,6 +520,13 @@ static struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va, unsig
   if (c->xlat_gfn) e->hint = c->xlat_gfn;
   e->perm = host ? perm : 0; /* non-RAM never takes the fast path */
   return e;
+}
+
+/* translate_inline(), out of line (speed: inline only in the slow paths'
+ * common case, an access within one page) */
+static __attribute__((noinline)) struct model_tlb_entry *translate(struct model_cpu *c, uint64_t va,
+                                                                   unsigned acc, bool count_l1) {
+  return translate_inline(c, va, acc, count_l1);
 }
 
 const struct model_tlb_entry *model_mmu__translate(struct model_cpu *c, uint64_t va, unsigned acc) {
@@ -625,7 +632,7 @@ static inline void cache_ref(struct model_cpu *c, struct model_tlb_entry *e, uin
 uint64_t model_mmu__read_slow(struct model_cpu *c, uint64_t va, unsigned len, unsigned acc) {
   unsigned off = va & 0xfff;
   if (off + len <= 4096) {
-    struct model_tlb_entry *e = translate(c, va, acc, true);
+    struct model_tlb_entry *e = translate_inline(c, va, acc, true);
     if (!e->host) return mmio_read(c, e->gpa + off, len);
     cache_ref(c, e, va, len, false);
     uint64_t v = 0;
@@ -655,7 +662,7 @@ void model_mmu__write_slow(struct model_cpu *c, uint64_t va, unsigned len, uint6
                            unsigned acc) {
   unsigned off = va & 0xfff;
   if (off + len <= 4096) {
-    struct model_tlb_entry *e = translate(c, va, acc, true);
+    struct model_tlb_entry *e = translate_inline(c, va, acc, true);
     if (!e->host) {
       mmio_write(c, e->gpa + off, len, v);
       return;
