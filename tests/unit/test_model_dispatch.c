@@ -594,6 +594,69 @@ START_TEST(test_refetch_after_flush_counts) {
 }
 END_TEST
 
+/* The run loop's re-lookup block (model_dispatch.c, refetch_last()) keeps a
+ * decode after a flush only while the L1 ITLB's last hit maps the page to
+ * the frame it was decoded from. P (a taken JZ in the first 2 MiB page)
+ * remembers S (in the 2 MiB page of PD entry 511) from the first run. Then
+ * that page is remapped to a copy where S is another instruction and the
+ * TLB flushed; the second run fetches L, P and the JMP, then Q (a fetch of
+ * S's page: the miss fills it and makes it the last hit, Q is decoded
+ * again), then P again without a fetch, which reaches S through its memo:
+ * the last hit holds S's page but maps it to the copy, so S is decoded
+ * again. The same registers and counters as the reference; it fails if the
+ * block does not compare the frame (the old S would run).
+ *   TM_CODE:     L: dec ecx; P: jz S; jmp Q
+ *   0x3ffff000:  Q: jmp L; S: mov eax, esi (copy: mov ebx, esi); ud2      */
+START_TEST(test_refetch_keeps_decode_only_from_its_frame) {
+  const uint64_t pa1 = 0x400000ull, pa2 = 0x200000ull, off = 0x1ff000ull;
+  const uint64_t q = 0x3fe00000ull + off, s_va = q + 5;
+  uint8_t code[13] = {0xff, 0xc9, 0x0f, 0x84, 0, 0, 0, 0, 0xe9, 0, 0, 0, 0};
+  int32_t rel = (int32_t)(s_va - (TM_CODE + 8));
+  memcpy(code + 4, &rel, 4);
+  rel = (int32_t)(q - (TM_CODE + 13));
+  memcpy(code + 9, &rel, 4);
+  uint8_t far[9] = {0xe9, 0, 0, 0, 0, 0x89, 0xf0, 0x0f, 0x0b};
+  rel = (int32_t)(TM_CODE - (q + 5));
+  memcpy(far + 1, &rel, 4);
+  struct tm_result r[2];
+  struct model_counters n[2];
+  struct tlb_stats ts[2];
+  for (int generic = 0; generic < 2; generic++) {
+    struct tm_state st = {.cpl = 0};
+    st.gpr[1] = 2; /* ecx: P falls through once, then jumps to S */
+    st.gpr[6] = 7; /* esi */
+    struct tm *t = tm_new(code, sizeof code, &st);
+    t->c->generic_only = generic;
+    uint64_t pde = pa1 | 0x87;
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    memcpy(t->ram + pa1 + off, far, sizeof far);
+    memcpy(t->ram + pa2 + off, far, sizeof far);
+    t->ram[pa2 + off + 6] = 0xf3; /* the copy's S: mov ebx, esi */
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].gpr[0], 7);
+    pde = pa2 | 0x87;
+    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    model_mmu__flush(t->c);
+    t->c->rip = TM_CODE;
+    t->c->gpr[0] = 0;
+    t->c->gpr[1] = 2;
+    t->c->gpr[4] = TM_STACK;
+    tm_run(t, &r[generic]);
+    ck_assert_int_eq(r[generic].vector, 6);
+    ck_assert_uint_eq(r[generic].rip, s_va + 2);
+    ck_assert_uint_eq(r[generic].gpr[0], 0);
+    ck_assert_uint_eq(r[generic].gpr[3], 7); /* the copy's S ran */
+    n[generic] = t->c->cnt;
+    ts[generic] = t->c->tlbm.st;
+    tm_free(t);
+  }
+  ck_assert(memcmp(r[0].gpr, r[1].gpr, sizeof r[0].gpr) == 0);
+  ck_assert(memcmp(&n[0], &n[1], sizeof n[0]) == 0);
+  ck_assert(memcmp(&ts[0], &ts[1], sizeof ts[0]) == 0);
+}
+END_TEST
+
 /* alu() takes ADD, SUB, CMP, AND, OR, XOR's flags from the host on x86-64
  * (model_ops.h): the same result and flags as the C definition
  * (model_ops__alu_c) for every operation and size, on edge operands (0, 1,
@@ -653,6 +716,7 @@ Suite *suite_model_dispatch(void) {
   tcase_add_test(tc, test_smc_after_memo);
   tcase_add_test(tc, test_refetch_after_flush_counts);
   tcase_add_test(tc, test_memo_of_redecoded_entry);
+  tcase_add_test(tc, test_refetch_keeps_decode_only_from_its_frame);
   suite_add_tcase(s, tc);
   return s;
 }

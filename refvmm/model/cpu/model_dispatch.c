@@ -592,14 +592,35 @@ decoded:
   c->lookup_slot = m->slot = (uint8_t)model_ops__class_slot(&e->insn, prev->insn.dep_out);
   return e;
 }
-/* one body, a copy per memo (no memo pointer to pass) */
-static struct model_icache_entry *lookup(struct model_cpu *c, struct model_icache_entry *prev,
-                                         model_fetch_fn *fetch) {
-  return lookup_in(c, prev, &prev->memo, fetch);
+/* lookup_in() out of line: the run loop's re-lookup block (below) when its
+ * fast case does not apply, and after exec() */
+static __attribute__((noinline)) struct model_icache_entry *lookup(struct model_cpu *c,
+                                                                   struct model_icache_entry *prev,
+                                                                   struct model_memo *m,
+                                                                   model_fetch_fn *fetch) {
+  return lookup_in(c, prev, m, fetch);
 }
-static struct model_icache_entry *lookup_taken(struct model_cpu *c, struct model_icache_entry *prev,
-                                               model_fetch_fn *fetch) {
-  return lookup_in(c, prev, &prev->memo_t, fetch);
+
+/* The common case of lookup_in() after a new generation, in the run loop
+ * without a call (speed: after every TLB flush, i.e. every VM exit with
+ * tlb flush, nearly every instruction comes here): n, the memo's entry,
+ * still holds RIP's decode at this CPL (lookup_in()'s first test, made by
+ * the caller) and is of an older generation; its code is unchanged and the
+ * L1 ITLB's last hit holds RIP's page with n's fetch need and maps it to the
+ * frame n was decoded from. Then this counts and does what refetch() does
+ * on that path (the hit, the fetch, n's generation) and returns true;
+ * otherwise it changes nothing and returns false (lookup_in() then takes
+ * the same path from the start: the last-hit test is made uncounted here,
+ * and refetch() makes it again, counted). */
+AI bool refetch_last(struct model_cpu *c, struct model_icache_entry *n, uint64_t rip) {
+  if (n->code_gen != c->code_gen) return false;
+  const struct tlb_slot *s = model_tlb__lookup_last(&c->tlbm, TLBL_L1I, rip, n->fetch_need, false);
+  if (!s || model_tlb__slot_page(s, rip) != n->gpa) return false;
+  c->tlbm.st.lookups[TLBL_L1I]++; /* model_mmu__fetch_last()'s counted hit */
+  c->tlbm.st.hits[TLBL_L1I]++;
+  c->cnt.fetches++;
+  n->gen = c->icache_gen;
+  return true;
 }
 
 /* The CPL is part of a hit: a change invalidates the memos. It changes only
@@ -624,6 +645,7 @@ __attribute__((aligned(64))) void model_dispatch__run(struct model_cpu *c,
   static const void *const labels[H_COUNT] = {[H_GENERIC] = &&L_generic, HANDLERS(LABEL_ENTRY)};
   struct model_icache_entry *e;
   const struct model_insn *d;
+  struct model_memo *mm; /* the memo that missed, for the re-lookup block */
   /* where the running instruction's retirement is counted in
    * cnt.by_class_flat (retire_count's slot, model_ops.h): taken from the
    * memo of the entry before it, which depends only on the pair (a handler
@@ -632,21 +654,21 @@ __attribute__((aligned(64))) void model_dispatch__run(struct model_cpu *c,
    * retired it, before anything can observe the counters. */
   unsigned slot;
   /* A handler's end: its instruction's count by class, the stop test and
-   * the cache lookup of the loop this replaces, the instruction being
-   * executed (c->cur, as exec() keeps it), then the jump to the handler:
-   * every handler has its own copy */
-#define NEXT_(rip_test, m, lookup_m)                                                               \
+   * the cache lookup of the loop this replaces (the memo, else the shared
+   * re-lookup block below), the instruction being executed (c->cur, as
+   * exec() keeps it), then the jump to the handler: every handler has its
+   * own copy */
+#define NEXT_(rip_test, m)                                                                         \
   do {                                                                                             \
     c->cnt.by_class_flat[slot]++;                                                                  \
     c->dep_prev = d->dep_out;                                                                      \
     if (__builtin_expect(c->cnt.instructions >= c->slice_end, 0)) return;                          \
-    if (__builtin_expect((rip_test) && e->m.epoch == c->icache_epoch, 1)) {                        \
-      slot = e->m.slot;                                                                            \
-      e = e->m.e;                                                                                  \
-    } else {                                                                                       \
-      e = lookup_m(c, e, fetch);                                                                   \
-      slot = c->lookup_slot; /* c->dep_prev is the previous entry's dep_out */                     \
+    if (__builtin_expect(!((rip_test) && e->m.epoch == c->icache_epoch), 0)) {                     \
+      mm = &e->m;                                                                                  \
+      goto relookup;                                                                               \
     }                                                                                              \
+    slot = e->m.slot;                                                                              \
+    e = e->m.e;                                                                                    \
     d = c->cur = &e->insn;                                                                         \
     DSTAT_COUNT(e);                                                                                \
     goto *labels[e->handler];                                                                      \
@@ -654,10 +676,10 @@ __attribute__((aligned(64))) void model_dispatch__run(struct model_cpu *c,
   /* after a straight handler RIP is the memo's RIP whenever the memo holds:
    * it was taken after the same instruction, which is still the same while
    * icache_epoch is (a refill or a new decode bumps it) */
-#define NEXT()          NEXT_(e->memo.rip == c->rip, memo, lookup)
-#define NEXT_STRAIGHT() NEXT_(1, memo, lookup)
+#define NEXT()          NEXT_(e->memo.rip == c->rip, memo)
+#define NEXT_STRAIGHT() NEXT_(1, memo)
   /* after a taken Jcc: the successor remembered for that way (memo_t) */
-#define NEXT_TAKEN() NEXT_(e->memo_t.rip == c->rip, memo_t, lookup_taken)
+#define NEXT_TAKEN() NEXT_(e->memo_t.rip == c->rip, memo_t)
 
 #ifdef MODEL_DISPATCH_STATS
 #define NAME_ENTRY(name, stmt) [H_##name] = #name,
@@ -681,8 +703,32 @@ L_generic:
   if (__builtin_expect(e->memo.rip == c->rip && e->memo.epoch == c->icache_epoch, 1))
     e = e->memo.e;
   else
-    e = lookup(c, e, fetch);
+    e = lookup(c, e, &e->memo, fetch);
   slot = model_ops__class_slot(&e->insn, c->dep_prev);
+  d = c->cur = &e->insn;
+  DSTAT_COUNT(e);
+  goto *labels[e->handler];
+relookup:
+  /* a handler's memo mm (of e, the entry that just ran) did not hold: one
+   * block for every handler (speed: no call in the common case, see
+   * refetch_last()); lookup_in()'s first test, then its fast case, else
+   * lookup_in() out of line from the start (the dispatch's slot: after a
+   * handler c->dep_prev is e's dep_out, which the memo's slot is for) */
+  {
+    uint64_t rip = c->rip;
+    struct model_icache_entry *n = mm->e;
+    if (__builtin_expect(mm->rip == rip && mm->dser && n->dser == mm->dser && n->cpl == c->cpl &&
+                             (n->gen == c->icache_gen || refetch_last(c, n, rip)),
+                         1)) {
+      DSTAT_LOOKUP(e);
+      mm->epoch = c->icache_epoch;
+      slot = mm->slot;
+      e = n;
+    } else {
+      e = lookup(c, e, mm, fetch);
+      slot = c->lookup_slot;
+    }
+  }
   d = c->cur = &e->insn;
   DSTAT_COUNT(e);
   goto *labels[e->handler];
