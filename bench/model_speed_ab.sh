@@ -6,17 +6,29 @@
 #
 #   R=5 MODEL_WORKLOADS="forkwait cr3switch" bash bench/model_speed_ab.sh OLD NEW
 #   MODEL_CLOCK=cpu ...   rates of CPU time, not wall time (a shared host)
+#
+# Each repetition runs fresh copies of the two binaries: byte-identical
+# copies of one build, in different files (so different page-cache pages
+# for the text), differed by 3-7 % in CPU time on forkwait here, more than
+# many changes measured with this script; the median over R copies is over
+# R placements of each.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OLD=${1:?usage: $0 OLD_REFVMM NEW_REFVMM} NEW=${2:?usage: $0 OLD_REFVMM NEW_REFVMM}
+for b in "$OLD" "$NEW"; do
+  [ -x "$b" ] || { echo "model_speed_ab: $b is not an executable refvmm (build it first)" >&2; exit 2; }
+done
 R=${R:-5}
 OUT=$(mktemp)
-trap 'rm -f "$OUT"' EXIT
+COPIES=$(mktemp -d)
+trap 'rm -rf "$OUT" "$COPIES"' EXIT
 : > "$OUT"
 for i in $(seq 1 "$R"); do
   if [ $((i % 2)) = 1 ]; then order="old new"; else order="new old"; fi
+  cp "$OLD" "$COPIES/old.$i" && cp "$NEW" "$COPIES/new.$i" ||
+    { echo "model_speed_ab: cannot copy the binaries into $COPIES" >&2; exit 2; }
   for side in $order; do
-    bin=$OLD; [ $side = new ] && bin=$NEW
+    bin=$COPIES/old.$i; [ $side = new ] && bin=$COPIES/new.$i
     REFVMM=$bin MODEL_REPS=1 MODEL_TCG=0 bash bench/model_speed.sh 2>/dev/null |
       grep -E '^(compute|callret|gups|memstream|cr3switch|forkwait) ' | sed "s/^/$side $i /" >> "$OUT"
   done
