@@ -192,8 +192,36 @@ static inline struct tlb_setm *setm_of(struct model_tlb *t, const struct tlb_arr
   return &t->setm[t->setm_on ? a->set_base + set : 0]; /* off: never read */
 }
 
+/* the n lowest bits set (all 64 from n = 64 on): a set's every way, a
+ * cache's every position */
+static inline uint64_t low_bits(unsigned n) {
+  return n >= 64 ? ~0ull : (1ull << n) - 1;
+}
+
 static inline uint64_t ways_all(const struct tlb_array *a) {
-  return a->g.ways >= 64 ? ~0ull : (1ull << a->g.ways) - 1;
+  return low_bits(a->g.ways);
+}
+
+/* a set's masks restarted with way 0 the one live way, for the generations
+ * gen/ngen (mod: exact) */
+static inline __attribute__((always_inline)) void
+setm_restart_way0(struct tlb_setm *m, bool global, uint32_t gen, uint32_t ngen, uint64_t mod) {
+  m->mask = 1;
+  m->gmask = global;
+  m->gen = gen;
+  m->ngen = ngen;
+  m->mod = mod;
+}
+
+/* way w joins a set's masks (and its global mask if global, else leaves it) */
+static inline __attribute__((always_inline)) void setm_add_way(struct tlb_setm *m, unsigned w,
+                                                               bool global) {
+  uint64_t bit = 1ull << w;
+  m->mask |= bit;
+  if (global)
+    m->gmask |= bit;
+  else
+    m->gmask &= ~bit;
 }
 
 /* the set's ways that may hold a live entry of VPID group g (all when the
@@ -384,11 +412,7 @@ insert_fresh(struct model_tlb *t, enum tlb_level lv, const struct tlb_probe *p, 
   uint32_t first = p->base + setno * p->ways;
   t->fills++;
   t->ins[lv]++;
-  m->mask = 1;
-  m->gmask = global;
-  m->gen = c->gen;
-  m->ngen = c->ngen;
-  m->mod = t->mod;
+  setm_restart_way0(m, global, c->gen, c->ngen, t->mod);
   /* the piece of the page at the array's size (the page itself when equal) */
   uint64_t gpa = shift == p->shift
                      ? page_gpa
@@ -496,12 +520,7 @@ insert(struct model_tlb *t, enum tlb_level lv, uint64_t va, uint64_t page_gpa, u
       m->mask = m->gmask;
       m->ngen = c->ngen;
     }
-    uint64_t bit = 1ull << w;
-    m->mask |= bit;
-    if (global)
-      m->gmask |= bit;
-    else
-      m->gmask &= ~bit;
+    setm_add_way(m, w, global);
   }
   insert_tail(t, lv, s, first + w, vpn, bshift, size_bit, gpa, perm, global, c);
   return s;
@@ -546,7 +565,7 @@ quick_way_4k(const struct model_tlb *t, enum tlb_level lv, const struct tlb_prob
   } else if ((t->sizes_used[c->g][lv] & TLBS_4K) && ((t->bloom[c->g][lv][0] >> (vpn & 63)) & 1)) {
     return -1; /* insert() would probe */
   }
-  if (m->mask == (p->ways >= 64 ? ~0ull : (1ull << p->ways) - 1)) return -1; /* a victim */
+  if (m->mask == low_bits(p->ways)) return -1; /* a victim */
   return __builtin_ctzll(~m->mask);
 }
 
@@ -558,20 +577,10 @@ quick_put_4k(struct model_tlb *t, enum tlb_level lv, struct tlb_setm *m, uint32_
              bool fresh, uint64_t vpn, const struct tlb_slot *e, uint64_t bloom_bit, unsigned g,
              bool global) {
   t->ins[lv]++;
-  if (fresh) {
-    m->mask = 1;
-    m->gmask = global;
-    m->gen = e->gen;
-    m->ngen = e->ngen;
-    m->mod = t->mod;
-  } else {
-    uint64_t bit = 1ull << w;
-    m->mask |= bit;
-    if (global)
-      m->gmask |= bit;
-    else
-      m->gmask &= ~bit;
-  }
+  if (fresh)
+    setm_restart_way0(m, global, e->gen, e->ngen, t->mod);
+  else
+    setm_add_way(m, (unsigned)w, global);
   uint32_t slotno = first + (uint32_t)w;
   struct tlb_slot *s = &t->slot[slotno];
   /* insert_tail()'s memo test at 4 KiB: last.page < 2^52, so (page << 12) >> 12 == page */
@@ -751,17 +760,27 @@ static inline uint64_t guest_tag(const struct model_tlb *t) {
   return (uint64_t)t->vpid << 48 | (uint64_t)t->pwc_gen[t->vpid % TLB_VPID_GENS] << 36;
 }
 
-/* k among the n entries: only the positions in `live` (a superset of
- * those that can hold k) can; all n when they are all live */
-static inline bool pwc_has(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
-  if (live == (n >= 64 ? ~0ull : (1ull << n) - 1)) {
-    for (unsigned i = 0; i < n; i++)
-      if (keys[i] == k) return true;
-    return false;
-  }
+/* the first of the positions in `live` (a superset of those that can hold
+ * k; a position past the cache's size is never in it) holding k, or -1 */
+static inline int pwc_find_live(const uint64_t *keys, uint64_t live, uint64_t k) {
   for (; live; live &= live - 1)
-    if (keys[__builtin_ctzll(live)] == k) return true;
-  return false;
+    if (keys[__builtin_ctzll(live)] == k) return __builtin_ctzll(live);
+  return -1;
+}
+
+/* the position of k among the n entries, or -1: only the positions in
+ * `live` can hold it; all n, in order, when they are all live */
+static inline int pwc_find(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
+  if (live == low_bits(n)) {
+    for (unsigned i = 0; i < n; i++)
+      if (keys[i] == k) return (int)i;
+    return -1;
+  }
+  return pwc_find_live(keys, live, k);
+}
+
+static inline bool pwc_has(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
+  return pwc_find(keys, n, live, k) >= 0;
 }
 
 /* a walk that read the levels start..leaf_level used the non-leaf entries
@@ -786,15 +805,6 @@ static inline void pwc_insert(uint64_t (*pwc)[PWC_MAX], const uint16_t *size, ui
   }
 }
 
-/* speed, the guest caches only: whether k is among the positions in live
- * (a superset of those holding the group's entries; a position past the
- * cache's size is never in it) */
-static inline bool pwc_has_live(const uint64_t *keys, uint64_t live, uint64_t k) {
-  for (; live; live &= live - 1)
-    if (keys[__builtin_ctzll(live)] == k) return true;
-  return false;
-}
-
 _Static_assert(PWC_LEVELS == 3, "model_tlb__pwc_start tests three live sets");
 unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
   /* the first level to read (1..4), straight-line: the deepest hit wins, a
@@ -804,13 +814,13 @@ unsigned model_tlb__pwc_start(struct model_tlb *t, uint64_t va) {
   unsigned start = 4;
   if (live[0] | live[1] | live[2]) {
     uint64_t a = va & VA48, tag = guest_tag(t);
-    if (live[2] && pwc_has_live(t->pwc[2], live[2], (a >> 21) | tag)) {
+    if (live[2] && pwc_find_live(t->pwc[2], live[2], (a >> 21) | tag) >= 0) {
       t->st.pwc_hits[2]++;
       start = 1; /* PDE hit: read the PT (level 1) only */
-    } else if (live[1] && pwc_has_live(t->pwc[1], live[1], (a >> 30) | tag)) {
+    } else if (live[1] && pwc_find_live(t->pwc[1], live[1], (a >> 30) | tag) >= 0) {
       t->st.pwc_hits[1]++;
       start = 2;
-    } else if (live[0] && pwc_has_live(t->pwc[0], live[0], (a >> 39) | tag)) {
+    } else if (live[0] && pwc_find_live(t->pwc[0], live[0], (a >> 39) | tag) >= 0) {
       t->st.pwc_hits[0]++;
       start = 3;
     }
@@ -867,18 +877,6 @@ void model_tlb__pwc_fill_from(struct model_tlb *t, uint64_t va, unsigned start,
   if (start >= 4) pwc_put(t, live, 0, (a >> 39) | tag);
   if (start >= 3) pwc_put(t, live, 1, (a >> 30) | tag);
   pwc_put(t, live, 2, (a >> 21) | tag);
-}
-
-/* pwc_has, and where: the position of k or -1 */
-static inline int pwc_find(const uint64_t *keys, unsigned n, uint64_t live, uint64_t k) {
-  if (live == (n >= 64 ? ~0ull : (1ull << n) - 1)) {
-    for (unsigned i = 0; i < n; i++)
-      if (keys[i] == k) return (int)i;
-    return -1;
-  }
-  for (; live; live &= live - 1)
-    if (keys[__builtin_ctzll(live)] == k) return __builtin_ctzll(live);
-  return -1;
 }
 
 _Static_assert(EPT_PWC_HINTS <= 256 && (EPT_PWC_HINTS & (EPT_PWC_HINTS - 1)) == 0,
