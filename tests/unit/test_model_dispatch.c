@@ -454,6 +454,22 @@ START_TEST(test_memo_across_cpl_change) {
 }
 END_TEST
 
+/* PD entry 511 (va 0x3fe00000, the 2 MiB page below the 1 GiB alias)
+ * onto the 2 MiB page at physical pa */
+static void map_pd511(struct tm *t, uint64_t pa) {
+  uint64_t pde = pa | 0x87;
+  memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+}
+
+/* PD entry 511 remapped onto pa, the TLB flushed, the run restarted at
+ * TM_CODE on the stack (the caller sets the other registers) */
+static void remap_pd511_and_restart(struct tm *t, uint64_t pa) {
+  map_pd511(t, pa);
+  model_mmu__flush(t->c);
+  t->c->rip = TM_CODE;
+  t->c->gpr[4] = TM_STACK;
+}
+
 /* A straight-line instruction whose successor's decode goes into its own
  * cache slot: 0x3fffffff and 0x40000000 share one (rip ^ rip >> 13). The
  * lookup after the NOP refills the NOP's slot with DEC; a memo taken then
@@ -476,8 +492,7 @@ START_TEST(test_memo_own_slot) {
     struct tm *t = tm_new(code, sizeof code, &st);
     ck_assert_ptr_eq(model_icache__slot(t->c, nop_va), model_icache__slot(t->c, nop_va + 1));
     t->c->generic_only = generic;
-    uint64_t pde = 0x400000ull | 0x87; /* PD entry 511: 0x3fe00000 -> 0x400000, 2 MiB */
-    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    map_pd511(t, 0x400000ull); /* 0x3fe00000 -> 0x400000 */
     t->ram[nop_pa] = 0x90;
     memcpy(t->ram, loop, sizeof loop);
     tm_run(t, &r[generic]);
@@ -518,21 +533,16 @@ START_TEST(test_memo_of_redecoded_entry) {
     st.gpr[2] = 2; /* edx: two passes */
     struct tm *t = tm_new(code, sizeof code, &st);
     t->c->generic_only = generic;
-    uint64_t pde = pa1 | 0x87;
-    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    map_pd511(t, pa1);
     t->ram[pa1 + x_off] = 0x89, t->ram[pa1 + x_off + 1] = 0xc8; /* mov eax, ecx */
     t->ram[pa2 + x_off] = 0x89, t->ram[pa2 + x_off + 1] = 0xcb; /* mov ebx, ecx */
     memcpy(t->ram, loop, sizeof loop);
     tm_run(t, &r[generic]);
     ck_assert_int_eq(r[generic].vector, 6);
     ck_assert_uint_eq(r[generic].gpr[6], 14);
-    pde = pa2 | 0x87;
-    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
-    model_mmu__flush(t->c);
-    t->c->rip = TM_CODE;
+    remap_pd511_and_restart(t, pa2);
     t->c->gpr[0] = 1;
     t->c->gpr[2] = 2;
-    t->c->gpr[4] = TM_STACK;
     tm_run(t, &r[generic]);
     ck_assert_int_eq(r[generic].vector, 6);
     ck_assert_uint_eq(r[generic].rip, TM_ALIAS_1G + 6);
@@ -627,21 +637,16 @@ START_TEST(test_refetch_keeps_decode_only_from_its_frame) {
     st.gpr[6] = 7; /* esi */
     struct tm *t = tm_new(code, sizeof code, &st);
     t->c->generic_only = generic;
-    uint64_t pde = pa1 | 0x87;
-    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
+    map_pd511(t, pa1);
     memcpy(t->ram + pa1 + off, far, sizeof far);
     memcpy(t->ram + pa2 + off, far, sizeof far);
     t->ram[pa2 + off + 6] = 0xf3; /* the copy's S: mov ebx, esi */
     tm_run(t, &r[generic]);
     ck_assert_int_eq(r[generic].vector, 6);
     ck_assert_uint_eq(r[generic].gpr[0], 7);
-    pde = pa2 | 0x87;
-    memcpy(t->ram + TM_PD + 8 * 511, &pde, 8);
-    model_mmu__flush(t->c);
-    t->c->rip = TM_CODE;
+    remap_pd511_and_restart(t, pa2);
     t->c->gpr[0] = 0;
     t->c->gpr[1] = 2;
-    t->c->gpr[4] = TM_STACK;
     tm_run(t, &r[generic]);
     ck_assert_int_eq(r[generic].vector, 6);
     ck_assert_uint_eq(r[generic].rip, s_va + 2);

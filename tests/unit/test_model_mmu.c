@@ -304,6 +304,47 @@ START_TEST(test_ept_walk_front_follows_eptp) {
 }
 END_TEST
 
+/* The random walk tests' draws. An entry for the frame at `frame` from the
+ * draw r, with its features one in o.* times: outside RAM, not present
+ * (all but one in absent are present), a large page, NX, each of two
+ * reserved bits. */
+struct pte_odds {
+  unsigned outside, absent, large, nx, reserved;
+};
+
+static uint64_t random_entry(uint64_t r, uint64_t frame, const struct pte_odds *o) {
+  uint64_t e = frame;
+  if (r % o->outside == 0) e = 0x7f000000ull; /* outside RAM */
+  if (r % o->absent) e |= P;
+  e |= (r >> 8) & (W | U | A | D | 0x100 /* G */);
+  if ((r >> 16) % o->large == 0) e |= PS;
+  if ((r >> 20) % o->nx == 0) e |= NX;
+  if ((r >> 24) % o->reserved == 0) e |= 1ull << 45; /* reserved above MAXPHYADDR */
+  if ((r >> 28) % o->reserved == 0) e |= 1ull << 13; /* reserved in a large frame */
+  return e;
+}
+
+/* CR0.WP, EFER.NXE and CR4.PGE from bits 8, 9 and 10 of r */
+static void random_wp_nxe_pge(struct model_cpu *c, uint64_t r) {
+  c->cr0 = (r >> 8) & 1 ? c->cr0 | (1ull << 16) : c->cr0 & ~(1ull << 16);
+  c->efer = (r >> 9) & 1 ? c->efer | (1ull << 11) : c->efer & ~(1ull << 11);
+  c->cr4 = (r >> 10) & 1 ? c->cr4 | (1ull << 7) : c->cr4 & ~(1ull << 7);
+}
+
+/* an access (never write and execute together) from bits 11-13 of r */
+static unsigned random_acc(uint64_t r) {
+  unsigned acc = (unsigned)(r >> 11) % 8;
+  if ((acc & ACC_X) && (acc & ACC_W)) acc &= ~ACC_W;
+  return acc;
+}
+
+/* an address from bits 16-35 of r: entries 0..1 of PML4 and PDPT, 0..3 of
+ * PD and PT, any offset */
+static uint64_t random_va(uint64_t r) {
+  return ((r >> 16) & 1) << 39 | ((r >> 18) & 1) << 30 | ((r >> 20) & 3) << 21 |
+         ((r >> 22) & 3) << 12 | ((r >> 24) & 0xfff);
+}
+
 /* The VMM's walk (model_vmx__walk_guest_path(), a specialised copy of this
  * walk for the shadow #PF handler) against model_mmu__walk() on random
  * tables: the same result, error code, gpa and perm, the same A/D writes,
@@ -315,6 +356,7 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
 #define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
   struct model_cpu *c = t->c;
   unsigned oks = 0, faults = 0, large = 0;
+  const struct pte_odds odds = {.outside = 32, .absent = 8, .large = 4, .nx = 4, .reserved = 16};
   for (int trial = 0; trial < 20000; trial++) {
     /* new tables every 64 walks (entries 0..3 of every frame), between
      * them one entry changed now and then (what the VMM's memo of upper
@@ -323,25 +365,15 @@ START_TEST(test_vmm_walk_matches_cpu_walk) {
       for (unsigned i = 0; i < 4; i++)
         if (trial % 64 == 0 || (f == 0 && i == 0 && RND() % 4 == 0)) {
           unsigned ff = trial % 64 ? (unsigned)(RND() % NT) : f, ii = trial % 64 ? RND() % 4 : i;
-          uint64_t r = RND(), e = RBASE + (RND() % NT) * 4096;
-          if (r % 32 == 0) e = 0x7f000000ull; /* outside RAM */
-          if (r % 8) e |= P;
-          e |= (r >> 8) & (W | U | A | D | 0x100 /* G */);
-          if ((r >> 16) % 4 == 0) e |= PS;
-          if ((r >> 20) % 4 == 0) e |= NX;
-          if ((r >> 24) % 16 == 0) e |= 1ull << 45; /* reserved above MAXPHYADDR */
-          if ((r >> 28) % 16 == 0) e |= 1ull << 13; /* reserved in a large frame */
+          uint64_t r = RND(), frame = RBASE + (RND() % NT) * 4096;
+          uint64_t e = random_entry(r, frame, &odds);
           put(RBASE + ff * 4096 + ii * 8, e);
         }
     uint64_t r = RND();
     c->cr3 = RBASE + ((trial / 64 + r % 2) % NT) * 4096; /* two roots at a time */
-    c->cr0 = (r >> 8) & 1 ? c->cr0 | (1ull << 16) : c->cr0 & ~(1ull << 16);
-    c->efer = (r >> 9) & 1 ? c->efer | (1ull << 11) : c->efer & ~(1ull << 11);
-    c->cr4 = (r >> 10) & 1 ? c->cr4 | (1ull << 7) : c->cr4 & ~(1ull << 7);
-    unsigned acc = (unsigned)(r >> 11) % 8;
-    if ((acc & ACC_X) && (acc & ACC_W)) acc &= ~ACC_W;
-    uint64_t va = ((r >> 16) & 1) << 39 | ((r >> 18) & 1) << 30 | ((r >> 20) & 3) << 21 |
-                  ((r >> 22) & 3) << 12 | ((r >> 24) & 0xfff);
+    random_wp_nxe_pge(c, r);
+    unsigned acc = random_acc(r);
+    uint64_t va = random_va(r);
     memcpy(before, t->ram + RBASE, RLEN);
     uint64_t walks = c->cnt.walks, refs = c->cnt.walk_refs;
     uint64_t gpa1 = 0, gpa2 = 0;
@@ -460,6 +492,7 @@ START_TEST(test_walk_memo_matches_plain_walk) {
   uint64_t rng = 0x9e3779b97f4a7c15ull;
 #define RND() (rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17, rng)
   unsigned oks = 0, faults = 0, kept = 0, remaps = 0;
+  const struct pte_odds odds = {.outside = 128, .absent = 32, .large = 8, .nx = 8, .reserved = 64};
   for (int trial = 0; trial < N; trial++) {
     if (trial == N / 2) /* the second half under EPT */
       for (int k = 0; k < 2; k++)
@@ -470,14 +503,8 @@ START_TEST(test_walk_memo_matches_plain_walk) {
       for (unsigned i = 0; i < 4; i++)
         if (trial % 256 == 0 || (f == 0 && i == 0 && RND() % 8 == 0)) {
           unsigned ff = trial % 256 ? (unsigned)(RND() % NT) : f, ii = trial % 256 ? RND() % 4 : i;
-          uint64_t r = RND(), e = RBASE + (RND() % NT) * 4096;
-          if (r % 128 == 0) e = 0x7f000000ull; /* outside RAM */
-          if (r % 32) e |= P;
-          e |= (r >> 8) & (W | U | A | D | 0x100 /* G */);
-          if ((r >> 16) % 8 == 0) e |= PS;
-          if ((r >> 20) % 8 == 0) e |= NX;
-          if ((r >> 24) % 64 == 0) e |= 1ull << 45; /* reserved above MAXPHYADDR */
-          if ((r >> 28) % 64 == 0) e |= 1ull << 13; /* reserved in a large frame */
+          uint64_t r = RND(), frame = RBASE + (RND() % NT) * 4096;
+          uint64_t e = random_entry(r, frame, &odds);
           for (int k = 0; k < 2; k++)
             memcpy(g[k]->ram + RBASE + ff * 4096 + ii * 8, &e, 8);
         }
@@ -495,17 +522,13 @@ START_TEST(test_walk_memo_matches_plain_walk) {
     }
     r = RND();
     uint64_t cr3 = RBASE + ((trial / 256 + r % 2) % NT) * 4096; /* two roots at a time */
-    unsigned acc = (unsigned)(r >> 11) % 8;
-    if ((acc & ACC_X) && (acc & ACC_W)) acc &= ~ACC_W;
-    uint64_t va = ((r >> 16) & 1) << 39 | ((r >> 18) & 1) << 30 | ((r >> 20) & 3) << 21 |
-                  ((r >> 22) & 3) << 12 | ((r >> 24) & 0xfff);
+    unsigned acc = random_acc(r);
+    uint64_t va = random_va(r);
     bool set_ad = (r >> 40) % 16 != 0;
     for (int k = 0; k < 2; k++) {
       struct model_cpu *c = g[k]->c;
       c->cr3 = cr3;
-      c->cr0 = (r >> 8) & 1 ? c->cr0 | (1ull << 16) : c->cr0 & ~(1ull << 16);
-      c->efer = (r >> 9) & 1 ? c->efer | (1ull << 11) : c->efer & ~(1ull << 11);
-      c->cr4 = (r >> 10) & 1 ? c->cr4 | (1ull << 7) : c->cr4 & ~(1ull << 7);
+      random_wp_nxe_pge(c, r);
       c->walk_start = (uint8_t)((r >> 32) % 5);
     }
     const struct tlb_walk_memo *m = &g[0]->c->tlbm.walk_memo[(va >> 21) % WALK_MEMO];
