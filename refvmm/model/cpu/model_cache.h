@@ -116,11 +116,16 @@ void model_cache__walk_begin(struct model_cpu *c, unsigned acc);
 /* One counted walk reference at physical address pa by `src` (the lookup
  * when the memo does not know the line in L1). */
 void model_cache__walk_lookup(struct model_cpu *c, uint64_t pa, enum cache_src src);
+/* Whether the walk memo knows `line` is in L1 (its slot names the line
+ * and L1's tag there still holds it). */
+static inline bool model_cache__memo_hit(const struct model_cache *k, uint64_t line) {
+  unsigned h = cache_memo_slot(line);
+  return k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag;
+}
+
 static inline void model_cache__walk_ref_k(struct model_cpu *c, struct model_cache *k, uint64_t pa,
                                            enum cache_src src) {
-  uint64_t line = pa >> CACHE_LINE_SHIFT;
-  unsigned h = cache_memo_slot(line);
-  if (k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag)
+  if (model_cache__memo_hit(k, pa >> CACHE_LINE_SHIFT))
     k->st.refs[src][CL_L1][k->walk_kind]++;
   else if (k->on)
     model_cache__walk_lookup(c, pa, src);

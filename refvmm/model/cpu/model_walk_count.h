@@ -28,9 +28,7 @@ static inline void model_walk__count_shadow(struct model_cpu *c, unsigned start,
   st->walk_refs += start - end + 1;
   for (unsigned l = end; l <= start; l++) {
     st->walk_refs_by_level[l]++;
-    uint64_t line = c->walk_pa[l] >> CACHE_LINE_SHIFT;
-    unsigned h = cache_memo_slot(line);
-    if (k->memo[h].line == line + 1 && k->lv[0].tag[k->memo[h].pos] == k->memo[h].tag)
+    if (model_cache__memo_hit(k, c->walk_pa[l] >> CACHE_LINE_SHIFT))
       hits++; /* model_cache__walk_ref_k()'s memo hit */
     else if (k->on)
       model_cache__walk_lookup(c, c->walk_pa[l], CS_WALK);
